@@ -1,0 +1,10 @@
+DROP TABLE closures;
+DROP TABLE opening_hours;
+DROP TABLE resources;
+DROP TABLE login_attempts;
+DROP TABLE api_tokens;
+DROP TABLE sessions;
+DROP TABLE memberships;
+DROP TABLE user_roles;
+DROP TABLE users;
+DROP TABLE members;

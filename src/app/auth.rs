@@ -1,0 +1,268 @@
+//! Sign-in: password hashing (argon2id), login throttling, sessions and API tokens.
+
+use argon2::password_hash::rand_core::OsRng;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::Argon2;
+use chrono::{DateTime, Duration, Utc};
+use rand::RngCore;
+use sha2::{Digest, Sha256};
+
+use super::authz::Actor;
+use crate::domain::validation;
+use crate::error::{AppError, AppResult};
+use crate::store::{self, auth as auth_store, users as user_store, DbConn};
+
+pub const SESSION_LIFETIME_DAYS: i64 = 7;
+pub const TOKEN_LIFETIME_DAYS: i64 = 90;
+/// Failed logins tolerated within the window, per account and per client address.
+pub const MAX_FAILURES_PER_ACCOUNT: i64 = 5;
+pub const MAX_FAILURES_PER_ADDRESS: i64 = 20;
+pub const FAILURE_WINDOW_MINUTES: i64 = 15;
+
+pub fn hash_password(password: &str) -> AppResult<String> {
+    let salt = SaltString::generate(&mut OsRng);
+    Argon2::default()
+        .hash_password(password.as_bytes(), &salt)
+        .map(|h| h.to_string())
+        .map_err(|e| AppError::internal(format!("argon2: {e}")))
+}
+
+pub fn verify_password(password: &str, hash: &str) -> bool {
+    PasswordHash::new(hash).is_ok_and(|parsed| {
+        Argon2::default()
+            .verify_password(password.as_bytes(), &parsed)
+            .is_ok()
+    })
+}
+
+/// A fresh 256-bit secret, hex-encoded.
+pub fn random_secret() -> String {
+    let mut bytes = [0u8; 32];
+    rand::thread_rng().fill_bytes(&mut bytes);
+    hex::encode(bytes)
+}
+
+pub fn sha256_hex(secret: &str) -> String {
+    hex::encode(Sha256::digest(secret.as_bytes()))
+}
+
+/// Verifies e-mail and password, throttling repeated failures per account and per address.
+/// The same answer is given for an unknown e-mail and a wrong password.
+pub fn authenticate(
+    conn: &mut DbConn,
+    email: &str,
+    password: &str,
+    ip: &str,
+    now: DateTime<Utc>,
+) -> AppResult<Actor> {
+    let email = email.trim().to_lowercase();
+    let since = store::to_db(now - Duration::minutes(FAILURE_WINDOW_MINUTES));
+    let (by_account, by_address) = auth_store::recent_failures(conn, &email, ip, since)?;
+    if by_account >= MAX_FAILURES_PER_ACCOUNT || by_address >= MAX_FAILURES_PER_ADDRESS {
+        return Err(AppError::TooManyRequests(format!(
+            "Trop de tentatives de connexion échouées. Réessayez dans {FAILURE_WINDOW_MINUTES} minutes."
+        )));
+    }
+    let user = user_store::find_by_email(conn, &email)?;
+    let ok = match &user {
+        Some(u) => verify_password(password, &u.password_hash) && u.active,
+        None => {
+            // Spend the same time as a real check so timing does not reveal which e-mails exist.
+            let _ = verify_password(password, DUMMY_HASH);
+            false
+        }
+    };
+    auth_store::record_attempt(conn, &email, ip, ok, store::to_db(now))?;
+    match user {
+        Some(u) if ok => {
+            auth_store::clear_failures(conn, &email)?;
+            Ok(Actor::from_user(&user_store::with_roles(conn, u)?))
+        }
+        _ => Err(AppError::Unauthorized(
+            "Adresse e-mail ou mot de passe incorrect.".into(),
+        )),
+    }
+}
+
+/// argon2id hash of a random password, used only to equalise timing.
+const DUMMY_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$Vm3Qn4vUoJ4C2bYm4Zb2mX0fN3vS2kQh7o8a9oT1rJc";
+
+pub struct NewSession {
+    /// Goes in the cookie; only its hash is stored.
+    pub token: String,
+    pub csrf_token: String,
+    pub expires_at: DateTime<Utc>,
+}
+
+pub fn create_session(
+    conn: &mut DbConn,
+    user_id: i64,
+    now: DateTime<Utc>,
+) -> AppResult<NewSession> {
+    let token = random_secret();
+    let csrf_token = random_secret();
+    let expires_at = now + Duration::days(SESSION_LIFETIME_DAYS);
+    auth_store::insert_session(
+        conn,
+        &sha256_hex(&token),
+        user_id,
+        &csrf_token,
+        store::to_db(now),
+        store::to_db(expires_at),
+    )?;
+    Ok(NewSession {
+        token,
+        csrf_token,
+        expires_at,
+    })
+}
+
+pub struct SessionActor {
+    pub actor: Actor,
+    pub session_hash: String,
+    pub csrf_token: String,
+}
+
+pub fn resolve_session(
+    conn: &mut DbConn,
+    token: &str,
+    now: DateTime<Utc>,
+) -> AppResult<Option<SessionActor>> {
+    if token.len() != 64 {
+        return Ok(None);
+    }
+    let hash = sha256_hex(token);
+    let Some(session) = auth_store::find_session(conn, &hash, store::to_db(now))? else {
+        return Ok(None);
+    };
+    let user = user_store::find(conn, session.user_id)?;
+    if !user.active {
+        return Ok(None);
+    }
+    let actor = Actor::from_user(&user_store::with_roles(conn, user)?);
+    Ok(Some(SessionActor {
+        actor,
+        session_hash: hash,
+        csrf_token: session.csrf_token,
+    }))
+}
+
+pub fn end_session(conn: &mut DbConn, session_hash: &str) -> AppResult<()> {
+    auth_store::delete_session(conn, session_hash)
+}
+
+pub struct IssuedToken {
+    pub token: String,
+    pub id: i64,
+    pub expires_at: DateTime<Utc>,
+}
+
+pub fn issue_token(
+    conn: &mut DbConn,
+    user_id: i64,
+    name: &str,
+    now: DateTime<Utc>,
+) -> AppResult<IssuedToken> {
+    let name = validation::required_text(name, 80).map_err(|m| AppError::validation("name", m))?;
+    let token = format!("mut_{}", random_secret());
+    let expires_at = now + Duration::days(TOKEN_LIFETIME_DAYS);
+    let row = auth_store::insert_token(
+        conn,
+        user_id,
+        &name,
+        &sha256_hex(&token),
+        store::to_db(now),
+        store::to_db(expires_at),
+    )?;
+    Ok(IssuedToken {
+        token,
+        id: row.id,
+        expires_at,
+    })
+}
+
+pub fn resolve_token(
+    conn: &mut DbConn,
+    token: &str,
+    now: DateTime<Utc>,
+) -> AppResult<Option<Actor>> {
+    if !token.starts_with("mut_") || token.len() != 68 {
+        return Ok(None);
+    }
+    let Some(row) = auth_store::find_live_token(conn, &sha256_hex(token), store::to_db(now))?
+    else {
+        return Ok(None);
+    };
+    let user = user_store::find(conn, row.user_id)?;
+    if !user.active {
+        return Ok(None);
+    }
+    // Record use at most once a minute: a write per API call would serialise readers on SQLite.
+    if row
+        .last_used_at
+        .is_none_or(|t| store::from_db(t) + Duration::minutes(1) < now)
+    {
+        auth_store::touch_token(conn, row.id, store::to_db(now))?;
+    }
+    Ok(Some(Actor::from_user(&user_store::with_roles(conn, user)?)))
+}
+
+/// Changes the actor's own password after checking the current one; ends their other sessions
+/// and keeps the current one.
+pub fn change_password(
+    conn: &mut DbConn,
+    actor: &Actor,
+    current: &str,
+    new: &str,
+    confirm: &str,
+    keep_session: Option<&str>,
+    now: DateTime<Utc>,
+) -> AppResult<()> {
+    let user = user_store::find(conn, actor.user_id)?;
+    let mut errors = crate::domain::validation::FieldErrors::new();
+    if !verify_password(current, &user.password_hash) {
+        errors.add("current_password", "Mot de passe actuel incorrect.");
+    }
+    if let Err(m) = validation::password(new) {
+        errors.add("new_password", m);
+    } else if new != confirm {
+        errors.add(
+            "confirm_password",
+            "Les deux mots de passe ne correspondent pas.",
+        );
+    }
+    if !errors.is_empty() {
+        return Err(AppError::Validation(errors));
+    }
+    let hash = hash_password(new)?;
+    conn.write(|conn| {
+        user_store::set_password(conn, actor.user_id, &hash, store::to_db(now))?;
+        auth_store::delete_user_sessions(conn, actor.user_id, keep_session)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn argon2id_round_trip() {
+        let h = hash_password("un mot de passe solide").unwrap();
+        assert!(h.starts_with("$argon2id$"));
+        assert!(verify_password("un mot de passe solide", &h));
+        assert!(!verify_password("un autre", &h));
+        assert!(!verify_password("x", "not a hash"));
+        assert!(PasswordHash::new(DUMMY_HASH).is_ok());
+    }
+
+    #[test]
+    fn secrets_are_random_and_hashed() {
+        let a = random_secret();
+        assert_eq!(a.len(), 64);
+        assert_ne!(a, random_secret());
+        assert_eq!(
+            sha256_hex("abc"),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
+    }
+}

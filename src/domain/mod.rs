@@ -1,0 +1,10 @@
+//! Pure domain rules: no I/O, no database, no HTTP. Everything hard lives here and is tested here.
+
+pub mod closure;
+pub mod member;
+pub mod money;
+pub mod resource;
+pub mod role;
+pub mod time;
+pub mod user;
+pub mod validation;

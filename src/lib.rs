@@ -1,0 +1,13 @@
+//! Mutualise: booking and cost sharing for PTCE cooperatives.
+//!
+//! Layers, inside out: `domain` (pure rules) → `store` (diesel) → `app` (use cases) →
+//! `web` (axum: HTML and JSON). `build_app` gives the real router so tests drive it.
+
+pub mod app;
+pub mod config;
+pub mod domain;
+pub mod error;
+pub mod store;
+pub mod web;
+
+pub use web::{build_app, AppState};

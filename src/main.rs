@@ -1,0 +1,216 @@
+//! The `mutualise` command: serve, migrate, demo, user add.
+
+use std::io::Read;
+use std::net::SocketAddr;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use tracing_subscriber::EnvFilter;
+
+use mutualise::app::{auth, demo, users};
+use mutualise::config::Config;
+use mutualise::domain::role::{MemberRole, PoleRole};
+use mutualise::domain::user::{MembershipInput, UserInput};
+use mutualise::store::Db;
+use mutualise::{build_app, AppState};
+
+#[derive(Parser)]
+#[command(
+    name = "mutualise",
+    version,
+    about = "Réservations et partage des coûts d'un pôle territorial de coopération économique"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Start the web service (default command).
+    Serve {
+        /// Address to listen on.
+        #[arg(long, default_value = "127.0.0.1:8080", env = "MUTUALISE_BIND")]
+        bind: SocketAddr,
+    },
+    /// Apply pending database migrations and exit.
+    Migrate,
+    /// Fill an empty database with a demonstration pole.
+    Demo,
+    /// Manage users.
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Create a user, reading the password from standard input.
+    Add {
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        name: String,
+        /// admin, resource_manager, ge_manager, treasurer, member_admin or booker.
+        #[arg(long)]
+        role: String,
+        /// Member id, required for member_admin and booker.
+        #[arg(long)]
+        member: Option<i64>,
+        /// Read the password from standard input (required; nothing is prompted).
+        #[arg(long)]
+        password_stdin: bool,
+    },
+}
+
+fn init_tracing(config: &Config) {
+    let filter = EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| EnvFilter::new("info,tower_http=info"));
+    if config.log_format_json {
+        tracing_subscriber::fmt()
+            .with_env_filter(filter)
+            .json()
+            .init();
+    } else {
+        tracing_subscriber::fmt().with_env_filter(filter).init();
+    }
+}
+
+fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    let config = Config::from_env()?;
+    init_tracing(&config);
+    match cli.command.unwrap_or(Command::Serve {
+        bind: "127.0.0.1:8080".parse()?,
+    }) {
+        Command::Serve { bind } => serve(config, bind),
+        Command::Migrate => {
+            let db = Db::connect(&config.database_url)?;
+            let pending = db.migrate()?;
+            println!(
+                "Base à jour ({} migration(s) appliquée(s) en plus).",
+                pending.len()
+            );
+            Ok(())
+        }
+        Command::Demo => {
+            let db = Db::connect(&config.database_url)?;
+            let now = mutualise::config::Clock::new(config.now).now();
+            let mut conn = db.get().map_err(|e| anyhow::anyhow!("{e}"))?;
+            let summary =
+                demo::fill(&mut conn, now).map_err(|e| anyhow::anyhow!("{}", e.detail()))?;
+            println!(
+                "Pôle de démonstration créé : {} structures, {} ressources.",
+                summary.members, summary.resources
+            );
+            println!("Comptes (mot de passe commun : {}) :", demo::DEMO_PASSWORD);
+            for a in summary.accounts {
+                println!("  {:<45} {}", a.email, a.role);
+            }
+            Ok(())
+        }
+        Command::User {
+            command:
+                UserCommand::Add {
+                    email,
+                    name,
+                    role,
+                    member,
+                    password_stdin,
+                },
+        } => {
+            if !password_stdin {
+                anyhow::bail!(
+                    "--password-stdin est requis : le mot de passe est lu sur l'entrée standard"
+                );
+            }
+            let mut password = String::new();
+            std::io::stdin()
+                .read_to_string(&mut password)
+                .context("lecture de l'entrée standard")?;
+            let password = password.trim_end_matches(['\n', '\r']).to_string();
+            let (roles, memberships) =
+                match (PoleRole::parse(&role), MemberRole::parse(&role), member) {
+                    (Some(r), _, None) => (vec![r.as_str().to_string()], vec![]),
+                    (Some(_), _, Some(_)) => {
+                        anyhow::bail!("--member ne s'applique qu'aux rôles member_admin et booker")
+                    }
+                    (None, Some(r), Some(m)) => (
+                        vec![],
+                        vec![MembershipInput {
+                            member_id: m,
+                            role: r.as_str().into(),
+                        }],
+                    ),
+                    (None, Some(_), None) => anyhow::bail!("le rôle {role} demande --member ID"),
+                    (None, None, _) => anyhow::bail!("rôle inconnu : {role}"),
+                };
+            let input = UserInput {
+                email,
+                name,
+                password: Some(password),
+                roles,
+                memberships,
+                active: true,
+            };
+            let draft = input.validate(true).map_err(|e| anyhow::anyhow!("{e}"))?;
+            let db = Db::connect(&config.database_url)?;
+            let mut conn = db.get().map_err(|e| anyhow::anyhow!("{e}"))?;
+            let hash = auth::hash_password(draft.password.as_deref().unwrap_or_default())
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            let now = mutualise::config::Clock::new(config.now).now();
+            let user = users::create_unchecked(&mut conn, &draft, &hash, now)
+                .map_err(|e| anyhow::anyhow!("{}", e.detail()))?;
+            println!(
+                "Utilisateur {} créé (id {}).",
+                user.user.email, user.user.id
+            );
+            Ok(())
+        }
+    }
+}
+
+fn serve(config: Config, bind: SocketAddr) -> anyhow::Result<()> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(async move {
+        let db = Db::connect(&config.database_url).context("ouverture de la base")?;
+        tracing::info!(backend = ?db.backend(), "database ready");
+        let state = AppState::new(db, config);
+        let app = build_app(state);
+        let listener = tokio::net::TcpListener::bind(bind)
+            .await
+            .with_context(|| format!("écoute sur {bind}"))?;
+        tracing::info!("Mutualise écoute sur http://{}", listener.local_addr()?);
+        axum::serve(
+            listener,
+            app.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(shutdown_signal())
+        .await?;
+        tracing::info!("arrêt propre");
+        Ok(())
+    })
+}
+
+/// Stops accepting connections on SIGTERM or Ctrl-C and lets requests in flight finish.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+    tracing::info!("signal d'arrêt reçu");
+}

@@ -1,0 +1,204 @@
+//! Sessions, API tokens and login attempts. Secrets are stored only as SHA-256 hashes.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use super::schema::{api_tokens, login_attempts, sessions};
+use super::DbConn;
+use crate::db_run;
+use crate::error::AppResult;
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = sessions)]
+pub struct Session {
+    pub id: String,
+    pub user_id: i64,
+    pub csrf_token: String,
+    pub created_at: NaiveDateTime,
+    pub expires_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = api_tokens)]
+pub struct ApiToken {
+    pub id: i64,
+    pub user_id: i64,
+    pub name: String,
+    pub token_hash: String,
+    pub created_at: NaiveDateTime,
+    pub expires_at: NaiveDateTime,
+    pub last_used_at: Option<NaiveDateTime>,
+    pub revoked_at: Option<NaiveDateTime>,
+}
+
+pub fn insert_session(
+    conn: &mut DbConn,
+    id_hash: &str,
+    user_id: i64,
+    csrf: &str,
+    now: NaiveDateTime,
+    expires: NaiveDateTime,
+) -> AppResult<()> {
+    db_run!(conn => diesel::insert_into(sessions::table)
+        .values((
+            sessions::id.eq(id_hash),
+            sessions::user_id.eq(user_id),
+            sessions::csrf_token.eq(csrf),
+            sessions::created_at.eq(now),
+            sessions::expires_at.eq(expires),
+        ))
+        .execute(conn))?;
+    Ok(())
+}
+
+pub fn find_session(
+    conn: &mut DbConn,
+    id_hash: &str,
+    now: NaiveDateTime,
+) -> AppResult<Option<Session>> {
+    Ok(db_run!(conn => sessions::table
+        .filter(sessions::id.eq(id_hash))
+        .filter(sessions::expires_at.gt(now))
+        .select(Session::as_select())
+        .first(conn)
+        .optional())?)
+}
+
+pub fn delete_session(conn: &mut DbConn, id_hash: &str) -> AppResult<()> {
+    db_run!(conn => diesel::delete(sessions::table.find(id_hash)).execute(conn))?;
+    Ok(())
+}
+
+/// Ends every session of a user but `keep` (after a password change).
+pub fn delete_user_sessions(conn: &mut DbConn, user_id: i64, keep: Option<&str>) -> AppResult<()> {
+    db_run!(conn => {
+        let q = sessions::table.filter(sessions::user_id.eq(user_id)).into_boxed();
+        let q = match keep { Some(k) => q.filter(sessions::id.ne(k)), None => q };
+        let ids: Vec<String> = q.select(sessions::id).load(conn)?;
+        diesel::delete(sessions::table.filter(sessions::id.eq_any(ids))).execute(conn)
+    })?;
+    Ok(())
+}
+
+pub fn purge_expired(conn: &mut DbConn, now: NaiveDateTime) -> AppResult<usize> {
+    Ok(
+        db_run!(conn => diesel::delete(sessions::table.filter(sessions::expires_at.le(now))).execute(conn))?,
+    )
+}
+
+pub fn insert_token(
+    conn: &mut DbConn,
+    user_id: i64,
+    name: &str,
+    hash: &str,
+    now: NaiveDateTime,
+    expires: NaiveDateTime,
+) -> AppResult<ApiToken> {
+    Ok(db_run!(conn => diesel::insert_into(api_tokens::table)
+        .values((
+            api_tokens::user_id.eq(user_id),
+            api_tokens::name.eq(name),
+            api_tokens::token_hash.eq(hash),
+            api_tokens::created_at.eq(now),
+            api_tokens::expires_at.eq(expires),
+        ))
+        .returning(ApiToken::as_returning())
+        .get_result(conn))?)
+}
+
+pub fn find_live_token(
+    conn: &mut DbConn,
+    hash: &str,
+    now: NaiveDateTime,
+) -> AppResult<Option<ApiToken>> {
+    Ok(db_run!(conn => api_tokens::table
+        .filter(api_tokens::token_hash.eq(hash))
+        .filter(api_tokens::revoked_at.is_null())
+        .filter(api_tokens::expires_at.gt(now))
+        .select(ApiToken::as_select())
+        .first(conn)
+        .optional())?)
+}
+
+pub fn touch_token(conn: &mut DbConn, id: i64, now: NaiveDateTime) -> AppResult<()> {
+    db_run!(conn => diesel::update(api_tokens::table.find(id)).set(api_tokens::last_used_at.eq(now)).execute(conn))?;
+    Ok(())
+}
+
+pub fn list_tokens(conn: &mut DbConn, user_id: i64) -> AppResult<Vec<ApiToken>> {
+    Ok(db_run!(conn => api_tokens::table
+        .filter(api_tokens::user_id.eq(user_id))
+        .order(api_tokens::created_at.desc())
+        .select(ApiToken::as_select())
+        .load(conn))?)
+}
+
+/// Revokes a token of this user; false when there was none to revoke.
+pub fn revoke_token(
+    conn: &mut DbConn,
+    user_id: i64,
+    id: i64,
+    now: NaiveDateTime,
+) -> AppResult<bool> {
+    let n = db_run!(conn => diesel::update(
+        api_tokens::table
+            .filter(api_tokens::id.eq(id))
+            .filter(api_tokens::user_id.eq(user_id))
+            .filter(api_tokens::revoked_at.is_null()),
+    )
+    .set(api_tokens::revoked_at.eq(now))
+    .execute(conn))?;
+    Ok(n == 1)
+}
+
+pub fn record_attempt(
+    conn: &mut DbConn,
+    email: &str,
+    ip: &str,
+    succeeded: bool,
+    now: NaiveDateTime,
+) -> AppResult<()> {
+    db_run!(conn => diesel::insert_into(login_attempts::table)
+        .values((
+            login_attempts::email.eq(email),
+            login_attempts::ip.eq(ip),
+            login_attempts::succeeded.eq(succeeded),
+            login_attempts::attempted_at.eq(now),
+        ))
+        .execute(conn))?;
+    Ok(())
+}
+
+/// Failed attempts since `since` for this e-mail and for this address.
+pub fn recent_failures(
+    conn: &mut DbConn,
+    email: &str,
+    ip: &str,
+    since: NaiveDateTime,
+) -> AppResult<(i64, i64)> {
+    Ok(db_run!(conn => {
+        let by_email: i64 = login_attempts::table
+            .filter(login_attempts::email.eq(email))
+            .filter(login_attempts::succeeded.eq(false))
+            .filter(login_attempts::attempted_at.gt(since))
+            .count()
+            .get_result(conn)?;
+        let by_ip: i64 = login_attempts::table
+            .filter(login_attempts::ip.eq(ip))
+            .filter(login_attempts::succeeded.eq(false))
+            .filter(login_attempts::attempted_at.gt(since))
+            .count()
+            .get_result(conn)?;
+        Ok::<_, diesel::result::Error>((by_email, by_ip))
+    })?)
+}
+
+/// A success clears the account's failure count, so a user who finally remembers is not
+/// locked by their earlier typos.
+pub fn clear_failures(conn: &mut DbConn, email: &str) -> AppResult<()> {
+    db_run!(conn => diesel::delete(
+        login_attempts::table.filter(login_attempts::email.eq(email)).filter(login_attempts::succeeded.eq(false)),
+    )
+    .execute(conn))?;
+    Ok(())
+}

@@ -1,0 +1,135 @@
+//! Members table: rows, the fields written on insert/update, and queries.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use super::schema::members;
+use super::DbConn;
+use crate::db_run;
+use crate::domain::member::MemberDraft;
+use crate::error::AppResult;
+
+#[derive(Debug, Clone, Queryable, Selectable, PartialEq)]
+#[diesel(table_name = members)]
+pub struct Member {
+    pub id: i64,
+    pub name: String,
+    pub legal_form: String,
+    pub pricing_category: String,
+    pub siret: Option<String>,
+    pub email: Option<String>,
+    pub headcount_hundredths: i32,
+    pub turnover_cents: i64,
+    pub surface_m2: i32,
+    pub active: bool,
+    pub archived_at: Option<NaiveDateTime>,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+#[derive(Debug, Insertable, AsChangeset)]
+#[diesel(table_name = members, treat_none_as_null = true)]
+struct MemberFields<'a> {
+    name: &'a str,
+    legal_form: &'a str,
+    pricing_category: &'a str,
+    siret: Option<&'a str>,
+    email: Option<&'a str>,
+    headcount_hundredths: i32,
+    turnover_cents: i64,
+    surface_m2: i32,
+    active: bool,
+    updated_at: NaiveDateTime,
+}
+
+impl<'a> MemberFields<'a> {
+    fn from_draft(d: &'a MemberDraft, now: NaiveDateTime) -> Self {
+        Self {
+            name: &d.name,
+            legal_form: d.legal_form.as_str(),
+            pricing_category: &d.pricing_category,
+            siret: d.siret.as_deref(),
+            email: d.email.as_deref(),
+            headcount_hundredths: d.headcount_hundredths,
+            turnover_cents: d.turnover_cents,
+            surface_m2: d.surface_m2,
+            active: d.active,
+            updated_at: now,
+        }
+    }
+}
+
+#[derive(Debug, Default, Clone)]
+pub struct MemberFilter {
+    pub include_archived: bool,
+    pub ids: Option<Vec<i64>>,
+    pub search: Option<String>,
+}
+
+pub fn insert(conn: &mut DbConn, d: &MemberDraft, now: NaiveDateTime) -> AppResult<Member> {
+    let fields = MemberFields::from_draft(d, now);
+    Ok(db_run!(conn => diesel::insert_into(members::table)
+        .values((&fields, members::created_at.eq(now)))
+        .returning(Member::as_returning())
+        .get_result(conn))?)
+}
+
+pub fn update(
+    conn: &mut DbConn,
+    id: i64,
+    d: &MemberDraft,
+    now: NaiveDateTime,
+) -> AppResult<Member> {
+    let fields = MemberFields::from_draft(d, now);
+    Ok(db_run!(conn => diesel::update(members::table.find(id))
+        .set(&fields)
+        .returning(Member::as_returning())
+        .get_result(conn))?)
+}
+
+pub fn set_archived(
+    conn: &mut DbConn,
+    id: i64,
+    at: Option<NaiveDateTime>,
+    now: NaiveDateTime,
+) -> AppResult<Member> {
+    Ok(db_run!(conn => diesel::update(members::table.find(id))
+        .set((members::archived_at.eq(at), members::updated_at.eq(now)))
+        .returning(Member::as_returning())
+        .get_result(conn))?)
+}
+
+pub fn find(conn: &mut DbConn, id: i64) -> AppResult<Member> {
+    Ok(db_run!(conn => members::table.find(id).select(Member::as_select()).first(conn))?)
+}
+
+pub fn list(conn: &mut DbConn, filter: &MemberFilter) -> AppResult<Vec<Member>> {
+    let pattern = filter
+        .search
+        .as_ref()
+        .map(|s| format!("%{}%", s.replace('%', "").replace('_', "")));
+    Ok(db_run!(conn => {
+        let mut q = members::table.select(Member::as_select()).order(members::name.asc()).into_boxed();
+        if !filter.include_archived {
+            q = q.filter(members::archived_at.is_null());
+        }
+        if let Some(ids) = &filter.ids {
+            q = q.filter(members::id.eq_any(ids.clone()));
+        }
+        if let Some(p) = &pattern {
+            q = q.filter(members::name.like(p.clone()));
+        }
+        q.load(conn)
+    })?)
+}
+
+pub fn count(conn: &mut DbConn) -> AppResult<i64> {
+    Ok(db_run!(conn => members::table.count().get_result(conn))?)
+}
+
+pub fn names(conn: &mut DbConn, ids: &[i64]) -> AppResult<Vec<(i64, String)>> {
+    Ok(db_run!(conn => members::table
+        .filter(members::id.eq_any(ids))
+        .select((members::id, members::name))
+        .load(conn))?)
+}

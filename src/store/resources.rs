@@ -1,0 +1,246 @@
+//! Resources and their opening hours.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use super::schema::{opening_hours, resources};
+use super::DbConn;
+use crate::db_run;
+use crate::domain::resource::{OpeningSlot, ResourceDraft};
+use crate::error::AppResult;
+
+#[derive(Debug, Clone, Queryable, Selectable, PartialEq)]
+#[diesel(table_name = resources)]
+pub struct ResourceRow {
+    pub id: i64,
+    pub kind: String,
+    pub name: String,
+    pub description: String,
+    pub location: String,
+    pub capacity: i32,
+    pub min_duration_minutes: Option<i32>,
+    pub max_duration_minutes: Option<i32>,
+    pub buffer_before_minutes: i32,
+    pub buffer_after_minutes: i32,
+    pub requires_approval: bool,
+    pub allowed_categories: String,
+    pub hourly_cents: i64,
+    pub daily_cap_cents: Option<i64>,
+    pub per_km_cents: Option<i64>,
+    pub billing_unit_minutes: i32,
+    pub seats: Option<i32>,
+    pub plate: Option<String>,
+    pub energy: Option<String>,
+    pub odometer_km: Option<i64>,
+    pub employer_member_id: Option<i64>,
+    pub weekly_contract_minutes: Option<i32>,
+    pub hourly_cost_cents: Option<i64>,
+    pub archived_at: Option<NaiveDateTime>,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+/// A resource with its opening hours.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Resource {
+    pub row: ResourceRow,
+    pub opening_hours: Vec<OpeningSlot>,
+}
+
+impl Resource {
+    pub fn allowed_categories(&self) -> Vec<String> {
+        self.row
+            .allowed_categories
+            .split(',')
+            .filter(|s| !s.is_empty())
+            .map(str::to_string)
+            .collect()
+    }
+}
+
+#[derive(Debug, Insertable, AsChangeset)]
+#[diesel(table_name = resources, treat_none_as_null = true)]
+struct ResourceFields<'a> {
+    kind: &'a str,
+    name: &'a str,
+    description: &'a str,
+    location: &'a str,
+    capacity: i32,
+    min_duration_minutes: Option<i32>,
+    max_duration_minutes: Option<i32>,
+    buffer_before_minutes: i32,
+    buffer_after_minutes: i32,
+    requires_approval: bool,
+    allowed_categories: String,
+    hourly_cents: i64,
+    daily_cap_cents: Option<i64>,
+    per_km_cents: Option<i64>,
+    billing_unit_minutes: i32,
+    seats: Option<i32>,
+    plate: Option<&'a str>,
+    energy: Option<&'a str>,
+    odometer_km: Option<i64>,
+    employer_member_id: Option<i64>,
+    weekly_contract_minutes: Option<i32>,
+    hourly_cost_cents: Option<i64>,
+    updated_at: NaiveDateTime,
+}
+
+impl<'a> ResourceFields<'a> {
+    fn from_draft(d: &'a ResourceDraft, now: NaiveDateTime) -> Self {
+        Self {
+            kind: d.kind.as_str(),
+            name: &d.name,
+            description: &d.description,
+            location: &d.location,
+            capacity: d.capacity,
+            min_duration_minutes: d.min_duration_minutes,
+            max_duration_minutes: d.max_duration_minutes,
+            buffer_before_minutes: d.buffer_before_minutes,
+            buffer_after_minutes: d.buffer_after_minutes,
+            requires_approval: d.requires_approval,
+            allowed_categories: d.allowed_categories.join(","),
+            hourly_cents: d.hourly_cents,
+            daily_cap_cents: d.daily_cap_cents,
+            per_km_cents: d.per_km_cents,
+            billing_unit_minutes: d.billing_unit_minutes,
+            seats: d.seats,
+            plate: d.plate.as_deref(),
+            energy: d.energy.as_deref(),
+            odometer_km: d.odometer_km,
+            employer_member_id: d.employer_member_id,
+            weekly_contract_minutes: d.weekly_contract_minutes,
+            hourly_cost_cents: d.hourly_cost_cents,
+            updated_at: now,
+        }
+    }
+}
+
+#[derive(Debug, Default, Clone)]
+pub struct ResourceFilter {
+    pub kind: Option<String>,
+    pub include_archived: bool,
+    pub search: Option<String>,
+}
+
+fn replace_hours(conn: &mut DbConn, resource_id: i64, slots: &[OpeningSlot]) -> AppResult<()> {
+    db_run!(conn => {
+        diesel::delete(opening_hours::table.filter(opening_hours::resource_id.eq(resource_id))).execute(conn)?;
+        for s in slots {
+            diesel::insert_into(opening_hours::table)
+                .values((
+                    opening_hours::resource_id.eq(resource_id),
+                    opening_hours::weekday.eq(i32::from(s.weekday)),
+                    opening_hours::open_minute.eq(i32::from(s.open_minute)),
+                    opening_hours::close_minute.eq(i32::from(s.close_minute)),
+                ))
+                .execute(conn)?;
+        }
+        Ok::<_, diesel::result::Error>(())
+    })?;
+    Ok(())
+}
+
+pub fn insert(conn: &mut DbConn, d: &ResourceDraft, now: NaiveDateTime) -> AppResult<Resource> {
+    let fields = ResourceFields::from_draft(d, now);
+    let row: ResourceRow = db_run!(conn => diesel::insert_into(resources::table)
+        .values((&fields, resources::created_at.eq(now)))
+        .returning(ResourceRow::as_returning())
+        .get_result(conn))?;
+    replace_hours(conn, row.id, &d.opening_hours)?;
+    Ok(Resource {
+        row,
+        opening_hours: d.opening_hours.clone(),
+    })
+}
+
+pub fn update(
+    conn: &mut DbConn,
+    id: i64,
+    d: &ResourceDraft,
+    now: NaiveDateTime,
+) -> AppResult<Resource> {
+    let fields = ResourceFields::from_draft(d, now);
+    let row: ResourceRow = db_run!(conn => diesel::update(resources::table.find(id))
+        .set(&fields)
+        .returning(ResourceRow::as_returning())
+        .get_result(conn))?;
+    replace_hours(conn, id, &d.opening_hours)?;
+    Ok(Resource {
+        row,
+        opening_hours: d.opening_hours.clone(),
+    })
+}
+
+pub fn set_archived(
+    conn: &mut DbConn,
+    id: i64,
+    at: Option<NaiveDateTime>,
+    now: NaiveDateTime,
+) -> AppResult<()> {
+    db_run!(conn => diesel::update(resources::table.find(id))
+        .set((resources::archived_at.eq(at), resources::updated_at.eq(now)))
+        .execute(conn))?;
+    Ok(())
+}
+
+pub fn find(conn: &mut DbConn, id: i64) -> AppResult<Resource> {
+    let row: ResourceRow =
+        db_run!(conn => resources::table.find(id).select(ResourceRow::as_select()).first(conn))?;
+    let mut all = attach_hours(conn, vec![row])?;
+    all.pop().ok_or(crate::error::AppError::NotFound)
+}
+
+pub fn list(conn: &mut DbConn, filter: &ResourceFilter) -> AppResult<Vec<Resource>> {
+    let pattern = filter
+        .search
+        .as_ref()
+        .map(|s| format!("%{}%", s.replace('%', "").replace('_', "")));
+    let rows: Vec<ResourceRow> = db_run!(conn => {
+        let mut q = resources::table
+            .select(ResourceRow::as_select())
+            .order((resources::kind.asc(), resources::name.asc()))
+            .into_boxed();
+        if !filter.include_archived {
+            q = q.filter(resources::archived_at.is_null());
+        }
+        if let Some(k) = &filter.kind {
+            q = q.filter(resources::kind.eq(k.clone()));
+        }
+        if let Some(p) = &pattern {
+            q = q.filter(resources::name.like(p.clone()));
+        }
+        q.load(conn)
+    })?;
+    attach_hours(conn, rows)
+}
+
+fn attach_hours(conn: &mut DbConn, rows: Vec<ResourceRow>) -> AppResult<Vec<Resource>> {
+    let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
+    let hours: Vec<(i64, i32, i32, i32)> = db_run!(conn => opening_hours::table
+        .filter(opening_hours::resource_id.eq_any(&ids))
+        .select((opening_hours::resource_id, opening_hours::weekday, opening_hours::open_minute, opening_hours::close_minute))
+        .order((opening_hours::weekday.asc(), opening_hours::open_minute.asc()))
+        .load(conn))?;
+    Ok(rows
+        .into_iter()
+        .map(|row| Resource {
+            opening_hours: hours
+                .iter()
+                .filter(|h| h.0 == row.id)
+                .map(|h| OpeningSlot {
+                    weekday: h.1 as u8,
+                    open_minute: h.2 as u16,
+                    close_minute: h.3 as u16,
+                })
+                .collect(),
+            row,
+        })
+        .collect())
+}
+
+pub fn count(conn: &mut DbConn) -> AppResult<i64> {
+    Ok(
+        db_run!(conn => resources::table.filter(resources::archived_at.is_null()).count().get_result(conn))?,
+    )
+}

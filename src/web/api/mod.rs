@@ -1,0 +1,110 @@
+//! JSON API v1: bearer-token authentication, problem+json errors, and the OpenAPI document
+//! generated from the handlers' annotations (`/api/v1/openapi.json`).
+
+mod auth;
+mod catalogue;
+mod directory;
+
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{delete, get, post};
+use axum::{Json, Router};
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+
+use super::AppState;
+use crate::error::AppError;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/openapi.json", get(openapi_json))
+        .route("/auth/token", post(auth::create_token))
+        .route("/auth/tokens", get(auth::list_tokens))
+        .route("/auth/tokens/{id}", delete(auth::revoke_token))
+        .route("/me", get(auth::me))
+        .route(
+            "/members",
+            get(directory::list_members).post(directory::create_member),
+        )
+        .route(
+            "/members/{id}",
+            get(directory::get_member).patch(directory::patch_member),
+        )
+        .route("/members/{id}/archive", post(directory::archive_member))
+        .route("/members/{id}/restore", post(directory::restore_member))
+        .route(
+            "/users",
+            get(directory::list_users).post(directory::create_user),
+        )
+        .route(
+            "/users/{id}",
+            get(directory::get_user).patch(directory::patch_user),
+        )
+        .route(
+            "/resources",
+            get(catalogue::list_resources).post(catalogue::create_resource),
+        )
+        .route(
+            "/resources/{id}",
+            get(catalogue::get_resource).patch(catalogue::patch_resource),
+        )
+        .route("/resources/{id}/archive", post(catalogue::archive_resource))
+        .route("/resources/{id}/restore", post(catalogue::restore_resource))
+        .route(
+            "/closures",
+            get(catalogue::list_closures).post(catalogue::create_closure),
+        )
+        .route("/closures/{id}", delete(catalogue::delete_closure))
+        .fallback(not_found)
+}
+
+async fn not_found() -> Response {
+    AppError::NotFound.into_response()
+}
+
+/// Shape of every error body (RFC 9457 problem details).
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct Problem {
+    pub r#type: String,
+    pub title: String,
+    pub status: u16,
+    pub detail: String,
+    /// Machine-readable reason: validation, unauthorized, forbidden, not_found, …
+    pub code: String,
+    /// Per-field messages, for code `validation`.
+    pub errors: Option<Vec<crate::domain::validation::FieldError>>,
+}
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+    }
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "Mutualise API", version = "1", description = "Réservations et partage des coûts d'un pôle territorial de coopération économique."),
+    paths(
+        auth::create_token, auth::list_tokens, auth::revoke_token, auth::me,
+        directory::list_members, directory::create_member, directory::get_member, directory::patch_member,
+        directory::archive_member, directory::restore_member,
+        directory::list_users, directory::create_user, directory::get_user, directory::patch_user,
+        catalogue::list_resources, catalogue::create_resource, catalogue::get_resource, catalogue::patch_resource,
+        catalogue::archive_resource, catalogue::restore_resource,
+        catalogue::list_closures, catalogue::create_closure, catalogue::delete_closure,
+    ),
+    components(schemas(Problem)),
+    modifiers(&BearerAuth),
+    security(("bearer" = []))
+)]
+pub struct ApiDoc;
+
+async fn openapi_json() -> Response {
+    (StatusCode::OK, Json(ApiDoc::openapi())).into_response()
+}

@@ -1,0 +1,476 @@
+//! First administrator, sign-in and sign-out, the user's own account: password and API tokens.
+
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum_extra::extract::cookie::{Cookie, SameSite};
+use axum_extra::extract::CookieJar;
+use maud::html;
+use serde::Deserialize;
+
+use super::{
+    csrf_field, error_summary, field, fmt_local, layout, or_page, page, see_other, Ctx, Nav,
+    NoticeQuery,
+};
+use crate::app::{auth, setup};
+use crate::domain::validation::FieldErrors;
+use crate::error::AppError;
+use crate::store::{auth as auth_store, from_db};
+use crate::web::extract::{ClientIp, CsrfForm, MaybePageActor, PageActor};
+use crate::web::{AppState, ANON_CSRF_COOKIE, SESSION_COOKIE};
+
+fn session_cookie(state: &AppState, token: String) -> Cookie<'static> {
+    Cookie::build((SESSION_COOKIE, token))
+        .http_only(true)
+        .same_site(SameSite::Lax)
+        .secure(state.config.secure_cookies)
+        .path("/")
+        .max_age(time_days(auth::SESSION_LIFETIME_DAYS))
+        .build()
+}
+
+fn time_days(days: i64) -> time::Duration {
+    time::Duration::days(days)
+}
+
+/// The anonymous CSRF token (double-submit cookie) for forms shown before sign-in.
+fn anon_csrf(state: &AppState, jar: CookieJar) -> (CookieJar, String) {
+    if let Some(c) = jar.get(ANON_CSRF_COOKIE) {
+        if c.value().len() == 64 {
+            let v = c.value().to_string();
+            return (jar, v);
+        }
+    }
+    let token = auth::random_secret();
+    let cookie = Cookie::build((ANON_CSRF_COOKIE, token.clone()))
+        .http_only(true)
+        .same_site(SameSite::Strict)
+        .secure(state.config.secure_cookies)
+        .path("/")
+        .build();
+    (jar.add(cookie), token)
+}
+
+fn anon_layout(state: &AppState, title: &str, body: maud::Markup) -> maud::Markup {
+    layout(
+        &Ctx {
+            state,
+            session: None,
+        },
+        title,
+        Nav::None,
+        None,
+        body,
+    )
+}
+
+#[derive(Deserialize, Default)]
+pub struct SetupForm {
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    password: String,
+    #[serde(default)]
+    confirm: String,
+}
+
+fn setup_view(
+    state: &AppState,
+    csrf: &str,
+    form: &SetupForm,
+    errors: &FieldErrors,
+) -> maud::Markup {
+    anon_layout(
+        state,
+        "Première installation",
+        html! {
+            h1 { "Bienvenue sur Mutualise" }
+            p { "Cette instance est vide. Créez le compte du premier administrateur du pôle." }
+            (error_summary(errors))
+            form method="post" action="/setup" {
+                input type="hidden" name="_csrf" value=(csrf);
+                (field("Nom complet", "name", &form.name, "text", errors, None))
+                (field("Adresse e-mail", "email", &form.email, "email", errors, None))
+                (field("Mot de passe", "password", "", "password", errors, Some("10 caractères au moins.")))
+                (field("Confirmation du mot de passe", "confirm", "", "password", errors, None))
+                button type="submit" { "Créer l'administrateur" }
+            }
+        },
+    )
+}
+
+pub async fn setup_form(State(s): State<AppState>, jar: CookieJar) -> Response {
+    match s.db.run(setup::needs_setup).await {
+        Ok(false) => return see_other("/login"),
+        Err(e) => return super::error_page(&s, None, e),
+        Ok(true) => {}
+    }
+    let (jar, csrf) = anon_csrf(&s, jar);
+    (
+        jar,
+        setup_view(&s, &csrf, &SetupForm::default(), &FieldErrors::new()),
+    )
+        .into_response()
+}
+
+pub async fn setup_submit(
+    State(s): State<AppState>,
+    jar: CookieJar,
+    CsrfForm(form): CsrfForm<SetupForm>,
+) -> Response {
+    let now = s.now();
+    if form.password != form.confirm {
+        let csrf = jar
+            .get(ANON_CSRF_COOKIE)
+            .map(|c| c.value().to_string())
+            .unwrap_or_default();
+        let errors = FieldErrors::single("confirm", "Les deux mots de passe ne correspondent pas.");
+        return (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            setup_view(&s, &csrf, &form, &errors),
+        )
+            .into_response();
+    }
+    let (email, name, password) = (form.email.clone(), form.name.clone(), form.password.clone());
+    let result =
+        s.db.run(move |c| {
+            let user = setup::create_first_admin(c, &email, &name, &password, now)?;
+            auth::create_session(c, user.user.id, now)
+        })
+        .await;
+    match result {
+        Ok(session) => (
+            jar.add(session_cookie(&s, session.token)),
+            see_other("/?notice=welcome"),
+        )
+            .into_response(),
+        Err(AppError::Validation(errors)) => {
+            let csrf = jar
+                .get(ANON_CSRF_COOKIE)
+                .map(|c| c.value().to_string())
+                .unwrap_or_default();
+            (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                setup_view(&s, &csrf, &form, &errors),
+            )
+                .into_response()
+        }
+        Err(AppError::Conflict { .. }) => see_other("/login"),
+        Err(e) => super::error_page(&s, None, e),
+    }
+}
+
+#[derive(Deserialize, Default)]
+pub struct LoginQuery {
+    next: Option<String>,
+}
+
+#[derive(Deserialize, Default)]
+pub struct LoginForm {
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    password: String,
+    #[serde(default)]
+    next: String,
+}
+
+fn login_view(
+    state: &AppState,
+    csrf: &str,
+    email: &str,
+    next: &str,
+    error: Option<&str>,
+) -> maud::Markup {
+    anon_layout(
+        state,
+        "Connexion",
+        html! {
+            h1 { "Connexion" }
+            @if let Some(e) = error { div.errors role="alert" { p { (e) } } }
+            form method="post" action="/login" {
+                input type="hidden" name="_csrf" value=(csrf);
+                input type="hidden" name="next" value=(next);
+                div.field { label for="f-email" { "Adresse e-mail" } input #f-email type="email" name="email" value=(email) autocomplete="username" required; }
+                div.field { label for="f-password" { "Mot de passe" } input #f-password type="password" name="password" autocomplete="current-password" required; }
+                button type="submit" { "Se connecter" }
+            }
+        },
+    )
+}
+
+/// Only local paths are followed after sign-in (no open redirect).
+fn safe_next(next: &str) -> &str {
+    if next.starts_with('/') && !next.starts_with("//") && !next.starts_with("/\\") {
+        next
+    } else {
+        "/"
+    }
+}
+
+pub async fn login_form(
+    State(s): State<AppState>,
+    jar: CookieJar,
+    MaybePageActor(session): MaybePageActor,
+    Query(q): Query<LoginQuery>,
+) -> Response {
+    if session.is_some() {
+        return see_other("/");
+    }
+    if let Ok(true) = s.db.run(setup::needs_setup).await {
+        return see_other("/setup");
+    }
+    let (jar, csrf) = anon_csrf(&s, jar);
+    (
+        jar,
+        login_view(&s, &csrf, "", q.next.as_deref().unwrap_or("/"), None),
+    )
+        .into_response()
+}
+
+pub async fn login_submit(
+    State(s): State<AppState>,
+    jar: CookieJar,
+    ClientIp(ip): ClientIp,
+    CsrfForm(form): CsrfForm<LoginForm>,
+) -> Response {
+    let now = s.now();
+    let (email, password) = (form.email.clone(), form.password.clone());
+    let result =
+        s.db.run(move |c| {
+            let actor = auth::authenticate(c, &email, &password, &ip, now)?;
+            auth::create_session(c, actor.user_id, now)
+        })
+        .await;
+    match result {
+        Ok(session) => (
+            jar.add(session_cookie(&s, session.token)),
+            see_other(safe_next(&form.next)),
+        )
+            .into_response(),
+        Err(e @ (AppError::Unauthorized(_) | AppError::TooManyRequests(_))) => {
+            let csrf = jar
+                .get(ANON_CSRF_COOKIE)
+                .map(|c| c.value().to_string())
+                .unwrap_or_default();
+            (
+                e.status(),
+                login_view(&s, &csrf, &form.email, &form.next, Some(&e.detail())),
+            )
+                .into_response()
+        }
+        Err(e) => super::error_page(&s, None, e),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct Empty {}
+
+pub async fn logout(
+    State(s): State<AppState>,
+    jar: CookieJar,
+    page_actor: PageActor,
+    CsrfForm(_): CsrfForm<Empty>,
+) -> Response {
+    let hash = page_actor.0.session_hash.clone();
+    if let Err(e) = s.db.run(move |c| auth::end_session(c, &hash)).await {
+        e.log();
+    }
+    (
+        jar.remove(Cookie::build(SESSION_COOKIE).path("/")),
+        see_other("/login"),
+    )
+        .into_response()
+}
+
+#[derive(Deserialize, Default)]
+pub struct PasswordForm {
+    #[serde(default)]
+    current_password: String,
+    #[serde(default)]
+    new_password: String,
+    #[serde(default)]
+    confirm_password: String,
+}
+
+#[derive(Deserialize, Default)]
+pub struct TokenForm {
+    #[serde(default)]
+    name: String,
+}
+
+async fn account_view(
+    s: &AppState,
+    p: &PageActor,
+    notice: Option<&str>,
+    errors: &FieldErrors,
+    new_token: Option<&str>,
+    status: StatusCode,
+) -> Response {
+    let ctx = Ctx::new(s, p);
+    let user_id = p.actor().user_id;
+    let tokens = match or_page(
+        &ctx,
+        s.db.run(move |c| auth_store::list_tokens(c, user_id)).await,
+    ) {
+        Ok(t) => t,
+        Err(r) => return r,
+    };
+    let actor = p.actor();
+    let body = html! {
+        h1 { "Mon compte" }
+        p { (actor.name) " — " (actor.email) }
+        section {
+            h2 { "Changer de mot de passe" }
+            (error_summary(errors))
+            form method="post" action="/account/password" {
+                (csrf_field(&ctx))
+                (field("Mot de passe actuel", "current_password", "", "password", errors, None))
+                (field("Nouveau mot de passe", "new_password", "", "password", errors, Some("10 caractères au moins.")))
+                (field("Confirmation", "confirm_password", "", "password", errors, None))
+                button type="submit" { "Modifier le mot de passe" }
+            }
+        }
+        section {
+            h2 { "Jetons d'accès à l'API" }
+            p { "Un jeton permet à un outil (tableur, script, logiciel comptable) d'utiliser l'API en votre nom. Il n'est affiché qu'une fois." }
+            @if let Some(t) = new_token {
+                div.notice role="status" { p { "Nouveau jeton : " code #new-token { (t) } } p { "Copiez-le maintenant : il ne sera plus affiché." } }
+            }
+            @if !tokens.is_empty() {
+                table {
+                    thead { tr { th { "Nom" } th { "Créé le" } th { "Expire le" } th { "Dernier usage" } th { "État" } th {} } }
+                    tbody { @for t in &tokens {
+                        tr {
+                            td { (t.name) }
+                            td { (fmt_local(from_db(t.created_at), ctx.tz())) }
+                            td { (fmt_local(from_db(t.expires_at), ctx.tz())) }
+                            td { @if let Some(u) = t.last_used_at { (fmt_local(from_db(u), ctx.tz())) } @else { "—" } }
+                            td { @if t.revoked_at.is_some() { "révoqué" } @else { "actif" } }
+                            td { @if t.revoked_at.is_none() { (super::action_button(&ctx, &format!("/account/tokens/{}/revoke", t.id), "Révoquer", "danger")) } }
+                        }
+                    } }
+                }
+            }
+            form method="post" action="/account/tokens" {
+                (csrf_field(&ctx))
+                (field("Nom du jeton", "name", "", "text", errors, Some("Par exemple : tableur de la trésorerie.")))
+                button type="submit" { "Créer un jeton" }
+            }
+        }
+    };
+    (status, page(&ctx, "Mon compte", Nav::Account, notice, body)).into_response()
+}
+
+pub async fn account_page(
+    State(s): State<AppState>,
+    p: PageActor,
+    Query(q): Query<NoticeQuery>,
+) -> Response {
+    account_view(
+        &s,
+        &p,
+        super::notice_text(q.notice.as_deref()),
+        &FieldErrors::new(),
+        None,
+        StatusCode::OK,
+    )
+    .await
+}
+
+pub async fn change_password(
+    State(s): State<AppState>,
+    p: PageActor,
+    CsrfForm(form): CsrfForm<PasswordForm>,
+) -> Response {
+    let now = s.now();
+    let actor = p.actor().clone();
+    let keep = p.0.session_hash.clone();
+    let result =
+        s.db.run(move |c| {
+            auth::change_password(
+                c,
+                &actor,
+                &form.current_password,
+                &form.new_password,
+                &form.confirm_password,
+                Some(&keep),
+                now,
+            )
+        })
+        .await;
+    match result {
+        Ok(()) => see_other("/account?notice=password"),
+        Err(AppError::Validation(errors)) => {
+            account_view(
+                &s,
+                &p,
+                None,
+                &errors,
+                None,
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await
+        }
+        Err(e) => super::error_page(&s, Some(&p.0), e),
+    }
+}
+
+pub async fn create_token(
+    State(s): State<AppState>,
+    p: PageActor,
+    CsrfForm(form): CsrfForm<TokenForm>,
+) -> Response {
+    let now = s.now();
+    let user_id = p.actor().user_id;
+    match s
+        .db
+        .run(move |c| auth::issue_token(c, user_id, &form.name, now))
+        .await
+    {
+        Ok(t) => {
+            account_view(
+                &s,
+                &p,
+                Some("Jeton créé."),
+                &FieldErrors::new(),
+                Some(&t.token),
+                StatusCode::OK,
+            )
+            .await
+        }
+        Err(AppError::Validation(errors)) => {
+            account_view(
+                &s,
+                &p,
+                None,
+                &errors,
+                None,
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await
+        }
+        Err(e) => super::error_page(&s, Some(&p.0), e),
+    }
+}
+
+pub async fn revoke_token(
+    State(s): State<AppState>,
+    p: PageActor,
+    axum::extract::Path(id): axum::extract::Path<i64>,
+    CsrfForm(_): CsrfForm<Empty>,
+) -> Response {
+    let now = s.now();
+    let user_id = p.actor().user_id;
+    match s
+        .db
+        .run(move |c| auth_store::revoke_token(c, user_id, id, crate::store::to_db(now)))
+        .await
+    {
+        Ok(true) => see_other("/account?notice=revoked"),
+        Ok(false) => super::error_page(&s, Some(&p.0), AppError::NotFound),
+        Err(e) => super::error_page(&s, Some(&p.0), e),
+    }
+}

@@ -1,0 +1,930 @@
+//! Resource catalogue pages (list by kind, detail, forms, archive) and closures.
+
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use maud::{html, Markup};
+use serde::Deserialize;
+
+use super::{
+    action_button, checked, csrf_field, error_summary, field, field_for, fmt_local, or_page, page,
+    page_with_status, see_other, select, textarea, Ctx, Nav, NoticeQuery,
+};
+use crate::app::authz;
+use crate::app::closures;
+use crate::app::resources::{self, input_of};
+use crate::domain::closure::ClosureInput;
+use crate::domain::member::{category_label, DEFAULT_CATEGORIES};
+use crate::domain::money::{format_amount, format_euros, parse_euros};
+use crate::domain::resource::{
+    format_day_slots, parse_day_slots, ResourceInput, ResourceKind, TariffInput, ENERGIES, WEEKDAYS,
+};
+use crate::domain::validation::{parse_int, FieldErrors};
+use crate::error::AppError;
+use crate::store::closures::Closure;
+use crate::store::from_db;
+use crate::store::resources::{Resource, ResourceFilter};
+use crate::web::extract::{CsrfForm, PageActor};
+use crate::web::AppState;
+
+#[derive(Deserialize, Default)]
+pub struct ListQuery {
+    kind: Option<String>,
+    q: Option<String>,
+    archived: Option<String>,
+    notice: Option<String>,
+}
+
+fn can_manage_any(actor: &crate::app::authz::Actor) -> bool {
+    ResourceKind::ALL
+        .iter()
+        .any(|k| authz::can_manage_resource_kind(actor, *k))
+}
+
+fn tariff_summary(r: &Resource) -> String {
+    let row = &r.row;
+    let mut parts = Vec::new();
+    if row.hourly_cents > 0 {
+        parts.push(format!("{} / h", format_euros(row.hourly_cents)));
+    }
+    if let Some(cap) = row.daily_cap_cents {
+        parts.push(format!("plafond {} / jour", format_euros(cap)));
+    }
+    if let Some(km) = row.per_km_cents {
+        parts.push(format!("{} / km", format_euros(km)));
+    }
+    if parts.is_empty() {
+        "gratuit".into()
+    } else {
+        parts.join(", ")
+    }
+}
+
+pub async fn list(State(s): State<AppState>, p: PageActor, Query(q): Query<ListQuery>) -> Response {
+    let ctx = Ctx::new(&s, &p);
+    let kind = q.kind.as_deref().and_then(ResourceKind::parse);
+    let filter = ResourceFilter {
+        kind: kind.map(|k| k.as_str().to_string()),
+        include_archived: checked(&q.archived),
+        search: q.q.clone().filter(|s| !s.trim().is_empty()),
+    };
+    let actor = p.actor().clone();
+    let list = match or_page(
+        &ctx,
+        s.db.run(move |c| resources::list(c, &actor, &filter)).await,
+    ) {
+        Ok(l) => l,
+        Err(r) => return r,
+    };
+    let body = html! {
+        h1 { "Ressources partagées" }
+        @if can_manage_any(p.actor()) {
+            p { a.button href={ "/resources/new" @if let Some(k) = kind { "?kind=" (k.as_str()) } } { "Ajouter une ressource" } }
+        }
+        nav.tabs aria-label="Types de ressources" {
+            a href="/resources" aria-current=[kind.is_none().then_some("page")] { "Toutes" }
+            @for k in ResourceKind::ALL {
+                a href={ "/resources?kind=" (k.as_str()) } aria-current=[(kind == Some(k)).then_some("page")] { (k.plural_label()) }
+            }
+        }
+        form.filters method="get" action="/resources" {
+            @if let Some(k) = kind { input type="hidden" name="kind" value=(k.as_str()); }
+            label for="q" { "Rechercher" }
+            input #q type="search" name="q" value=(q.q.as_deref().unwrap_or(""));
+            (super::checkbox("Inclure les ressources archivées", "archived", checked(&q.archived)))
+            button type="submit" { "Filtrer" }
+        }
+        table {
+            thead { tr { th { "Nom" } th { "Type" } th { "Lieu" } th { "Capacité" } th { "Tarif" } } }
+            tbody { @for r in &list {
+                tr {
+                    td { a href={ "/resources/" (r.row.id) } { (r.row.name) } @if r.row.archived_at.is_some() { " (archivée)" } }
+                    td { (resources::kind_of(r).label()) }
+                    td { (r.row.location) }
+                    td { (r.row.capacity) }
+                    td { (tariff_summary(r)) }
+                }
+            } }
+        }
+        @if list.is_empty() { p { "Aucune ressource." } }
+    };
+    page(
+        &ctx,
+        "Ressources",
+        Nav::Resources,
+        super::notice_text(q.notice.as_deref()),
+        body,
+    )
+}
+
+fn minutes_text(m: Option<i32>) -> String {
+    match m {
+        None => "—".into(),
+        Some(m) if m % 60 == 0 => format!("{} h", m / 60),
+        Some(m) if m > 60 => format!("{} h {:02}", m / 60, m % 60),
+        Some(m) => format!("{m} min"),
+    }
+}
+
+pub async fn show(
+    State(s): State<AppState>,
+    p: PageActor,
+    Path(id): Path<i64>,
+    Query(q): Query<NoticeQuery>,
+) -> Response {
+    let ctx = Ctx::new(&s, &p);
+    let actor = p.actor().clone();
+    let now = s.now();
+    let data =
+        s.db.run(move |c| {
+            let r = resources::get(c, &actor, id)?;
+            let closures = closures::list(c, &actor, Some(id), Some(now))?;
+            let employer = match r.row.employer_member_id {
+                Some(m) => crate::store::members::names(c, &[m])?.pop().map(|(_, n)| n),
+                None => None,
+            };
+            Ok((r, closures, employer))
+        })
+        .await;
+    let (r, closure_list, employer) = match or_page(&ctx, data) {
+        Ok(d) => d,
+        Err(resp) => return resp,
+    };
+    let row = &r.row;
+    let kind = resources::kind_of(&r);
+    let actor = p.actor();
+    let cats = r.allowed_categories();
+    let body = html! {
+        h1 { (row.name) }
+        p.meta { (kind.label()) @if !row.location.is_empty() { " · " (row.location) } @if row.archived_at.is_some() { " · archivée" } }
+        @if !row.description.is_empty() { p { (row.description) } }
+        dl {
+            dt { "Capacité" } dd { (row.capacity) " unité(s) utilisable(s) en même temps" }
+            @if let Some(seats) = row.seats { dt { "Places assises" } dd { (seats) } }
+            dt { "Durée de réservation" } dd { "de " (minutes_text(row.min_duration_minutes)) " à " (minutes_text(row.max_duration_minutes)) }
+            dt { "Battement avant / après" } dd { (row.buffer_before_minutes) " min / " (row.buffer_after_minutes) " min" }
+            dt { "Validation" } dd { @if row.requires_approval { "soumise à validation par la coordination" } @else { "confirmation immédiate" } }
+            dt { "Catégories autorisées" } dd { @if cats.is_empty() { "toutes" } @else { (cats.iter().map(|c| category_label(c)).collect::<Vec<_>>().join(", ")) } }
+            dt { "Tarif" } dd { (tariff_summary(&r)) ", facturé par tranche de " (row.billing_unit_minutes) " min" }
+            @if let Some(plate) = &row.plate { dt { "Immatriculation" } dd { (plate) } }
+            @if let Some(energy) = &row.energy { dt { "Énergie" } dd { (ENERGIES.iter().find(|(k, _)| k == energy).map(|(_, l)| *l).unwrap_or("—")) } }
+            @if let Some(km) = row.odometer_km { dt { "Compteur" } dd { (km) " km" } }
+            @if let Some(e) = &employer { dt { "Employeur" } dd { (e) } }
+            @if let Some(m) = row.weekly_contract_minutes { dt { "Contrat hebdomadaire" } dd { (minutes_text(Some(m))) } }
+            @if actor.is_pole_team() { @if let Some(c) = row.hourly_cost_cents { dt { "Coût horaire" } dd { (format_euros(c)) } } }
+        }
+        h2 { "Horaires d'ouverture" }
+        @if r.opening_hours.is_empty() {
+            p { "Accessible à toute heure." }
+        } @else {
+            table.hours { tbody { @for (i, day) in WEEKDAYS.iter().enumerate() {
+                @let slots = format_day_slots(&r.opening_hours, (i + 1) as u8);
+                tr { th scope="row" { (day) } td { @if slots.is_empty() { "fermé" } @else { (slots) } } }
+            } } }
+        }
+        h2 { "Fermetures à venir" }
+        (closure_table(&ctx, &closure_list, false))
+        @if authz::can_manage_resource_kind(actor, kind) {
+            p.actions {
+                a.button href={ "/resources/" (row.id) "/edit" } { "Modifier" }
+                @if row.archived_at.is_none() {
+                    (action_button(&ctx, &format!("/resources/{}/archive", row.id), "Archiver", "danger"))
+                } @else {
+                    (action_button(&ctx, &format!("/resources/{}/restore", row.id), "Restaurer", ""))
+                }
+            }
+        }
+    };
+    page(
+        &ctx,
+        &row.name,
+        Nav::Resources,
+        super::notice_text(q.notice.as_deref()),
+        body,
+    )
+}
+
+/// What the resource form posts: text as typed (euros, "HH:MM-HH:MM" per weekday).
+#[derive(Deserialize, Default, Clone)]
+pub struct ResourceForm {
+    #[serde(default)]
+    kind: String,
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    description: String,
+    #[serde(default)]
+    location: String,
+    #[serde(default)]
+    capacity: String,
+    #[serde(default)]
+    hours_1: String,
+    #[serde(default)]
+    hours_2: String,
+    #[serde(default)]
+    hours_3: String,
+    #[serde(default)]
+    hours_4: String,
+    #[serde(default)]
+    hours_5: String,
+    #[serde(default)]
+    hours_6: String,
+    #[serde(default)]
+    hours_7: String,
+    #[serde(default)]
+    min_duration_minutes: String,
+    #[serde(default)]
+    max_duration_minutes: String,
+    #[serde(default)]
+    buffer_before_minutes: String,
+    #[serde(default)]
+    buffer_after_minutes: String,
+    requires_approval: Option<String>,
+    #[serde(default)]
+    allowed_categories: Vec<String>,
+    #[serde(default)]
+    hourly: String,
+    #[serde(default)]
+    daily_cap: String,
+    #[serde(default)]
+    per_km: String,
+    #[serde(default)]
+    billing_unit_minutes: String,
+    #[serde(default)]
+    seats: String,
+    #[serde(default)]
+    plate: String,
+    #[serde(default)]
+    energy: String,
+    #[serde(default)]
+    odometer_km: String,
+    #[serde(default)]
+    employer_member_id: String,
+    #[serde(default)]
+    weekly_contract_hours: String,
+    #[serde(default)]
+    hourly_cost: String,
+}
+
+impl ResourceForm {
+    fn hours(&self) -> [&str; 7] {
+        [
+            &self.hours_1,
+            &self.hours_2,
+            &self.hours_3,
+            &self.hours_4,
+            &self.hours_5,
+            &self.hours_6,
+            &self.hours_7,
+        ]
+    }
+
+    fn of(r: &Resource) -> Self {
+        let i = input_of(r);
+        let h = |d: u8| format_day_slots(&r.opening_hours, d);
+        let opt = |v: Option<i32>| v.map(|v| v.to_string()).unwrap_or_default();
+        let money = |v: Option<i64>| v.map(format_amount).unwrap_or_default();
+        Self {
+            kind: i.kind,
+            name: i.name,
+            description: i.description,
+            location: i.location,
+            capacity: i.capacity.to_string(),
+            hours_1: h(1),
+            hours_2: h(2),
+            hours_3: h(3),
+            hours_4: h(4),
+            hours_5: h(5),
+            hours_6: h(6),
+            hours_7: h(7),
+            min_duration_minutes: opt(i.min_duration_minutes),
+            max_duration_minutes: opt(i.max_duration_minutes),
+            buffer_before_minutes: i.buffer_before_minutes.to_string(),
+            buffer_after_minutes: i.buffer_after_minutes.to_string(),
+            requires_approval: i.requires_approval.then(|| "on".into()),
+            allowed_categories: i.allowed_categories,
+            hourly: format_amount(i.tariff.hourly_cents),
+            daily_cap: money(i.tariff.daily_cap_cents),
+            per_km: money(i.tariff.per_km_cents),
+            billing_unit_minutes: i.tariff.billing_unit_minutes.to_string(),
+            seats: opt(i.seats),
+            plate: i.plate.unwrap_or_default(),
+            energy: i.energy.unwrap_or_default(),
+            odometer_km: i.odometer_km.map(|v| v.to_string()).unwrap_or_default(),
+            employer_member_id: i
+                .employer_member_id
+                .map(|v| v.to_string())
+                .unwrap_or_default(),
+            weekly_contract_hours: i
+                .weekly_contract_hours
+                .map(|h| format!("{h}").replace('.', ","))
+                .unwrap_or_default(),
+            hourly_cost: money(i.hourly_cost_cents),
+        }
+    }
+
+    /// Parses what was typed; fields of other kinds than the chosen one are ignored, since
+    /// the form shows them all (no JavaScript needed).
+    fn to_input(&self) -> Result<ResourceInput, FieldErrors> {
+        let mut e = FieldErrors::new();
+        let kind = ResourceKind::parse(&self.kind);
+        let is = |k: ResourceKind| kind == Some(k);
+        let int = |e: &mut FieldErrors, field: &str, raw: &str| -> Option<i64> {
+            e.check(field, parse_int(raw)).flatten()
+        };
+        let i32_of = |v: Option<i64>| v.map(|v| i32::try_from(v).unwrap_or(i32::MAX));
+        let mut opening_hours = Vec::new();
+        for (i, text) in self.hours().iter().enumerate() {
+            if let Some(slots) = e.check("opening_hours", parse_day_slots((i + 1) as u8, text)) {
+                opening_hours.extend(slots);
+            }
+        }
+        let capacity = i32_of(int(&mut e, "capacity", &self.capacity)).unwrap_or(1);
+        let min = i32_of(int(
+            &mut e,
+            "min_duration_minutes",
+            &self.min_duration_minutes,
+        ));
+        let max = i32_of(int(
+            &mut e,
+            "max_duration_minutes",
+            &self.max_duration_minutes,
+        ));
+        let before = i32_of(int(
+            &mut e,
+            "buffer_before_minutes",
+            &self.buffer_before_minutes,
+        ))
+        .unwrap_or(0);
+        let after = i32_of(int(
+            &mut e,
+            "buffer_after_minutes",
+            &self.buffer_after_minutes,
+        ))
+        .unwrap_or(0);
+        let hourly = e
+            .check("tariff.hourly_cents", parse_euros(&self.hourly, false))
+            .flatten()
+            .unwrap_or(0);
+        let daily_cap = e
+            .check(
+                "tariff.daily_cap_cents",
+                parse_euros(&self.daily_cap, false),
+            )
+            .flatten();
+        let per_km = e
+            .check("tariff.per_km_cents", parse_euros(&self.per_km, false))
+            .flatten();
+        let unit = i32_of(int(
+            &mut e,
+            "tariff.billing_unit_minutes",
+            &self.billing_unit_minutes,
+        ))
+        .unwrap_or(60);
+        let seats = if is(ResourceKind::Room) {
+            i32_of(int(&mut e, "seats", &self.seats))
+        } else {
+            None
+        };
+        let vehicle = is(ResourceKind::Vehicle);
+        let odometer = if vehicle || is(ResourceKind::Equipment) {
+            int(&mut e, "odometer_km", &self.odometer_km)
+        } else {
+            None
+        };
+        let staff = is(ResourceKind::Staff);
+        let employer = if staff {
+            int(&mut e, "employer_member_id", &self.employer_member_id)
+        } else {
+            None
+        };
+        let hours = if staff && !self.weekly_contract_hours.trim().is_empty() {
+            e.check(
+                "weekly_contract_hours",
+                self.weekly_contract_hours
+                    .trim()
+                    .replace(',', ".")
+                    .parse::<f64>()
+                    .map_err(|_| "Nombre d'heures attendu.".to_string()),
+            )
+        } else {
+            None
+        };
+        let hourly_cost = if staff {
+            e.check("hourly_cost_cents", parse_euros(&self.hourly_cost, false))
+                .flatten()
+        } else {
+            None
+        };
+        let input = ResourceInput {
+            kind: self.kind.clone(),
+            name: self.name.clone(),
+            description: self.description.clone(),
+            location: self.location.clone(),
+            capacity,
+            opening_hours,
+            min_duration_minutes: min,
+            max_duration_minutes: max,
+            buffer_before_minutes: before,
+            buffer_after_minutes: after,
+            requires_approval: checked(&self.requires_approval),
+            allowed_categories: self
+                .allowed_categories
+                .iter()
+                .filter(|c| !c.trim().is_empty())
+                .cloned()
+                .collect(),
+            tariff: TariffInput {
+                hourly_cents: hourly,
+                daily_cap_cents: daily_cap,
+                per_km_cents: per_km,
+                billing_unit_minutes: unit,
+            },
+            seats,
+            plate: vehicle
+                .then(|| self.plate.clone())
+                .filter(|p| !p.trim().is_empty()),
+            energy: vehicle
+                .then(|| self.energy.clone())
+                .filter(|p| !p.trim().is_empty()),
+            odometer_km: odometer,
+            employer_member_id: employer,
+            weekly_contract_hours: hours,
+            hourly_cost_cents: hourly_cost,
+        };
+        if let Err(more) = input.validate() {
+            for f in more.0 {
+                if e.get(&f.field).is_none() {
+                    e.0.push(f);
+                }
+            }
+        }
+        if e.is_empty() {
+            Ok(input)
+        } else {
+            Err(e)
+        }
+    }
+}
+
+async fn form_view(
+    s: &AppState,
+    p: &PageActor,
+    action: &str,
+    title: &str,
+    form: &ResourceForm,
+    errors: &FieldErrors,
+    status: StatusCode,
+) -> Response {
+    let ctx = Ctx::new(s, p);
+    let actor = p.actor().clone();
+    let members = match or_page(
+        &ctx,
+        s.db.run(move |c| crate::app::members::list(c, &actor, &Default::default()))
+            .await,
+    ) {
+        Ok(m) => m,
+        Err(r) => return r,
+    };
+    let actor = p.actor();
+    let kinds: Vec<(String, String)> = ResourceKind::ALL
+        .iter()
+        .filter(|k| authz::can_manage_resource_kind(actor, **k))
+        .map(|k| (k.as_str().to_string(), k.label().to_string()))
+        .collect();
+    let mut energies = vec![(String::new(), "—".to_string())];
+    energies.extend(ENERGIES.iter().map(|(k, l)| (k.to_string(), l.to_string())));
+    let mut employers = vec![(String::new(), "—".to_string())];
+    employers.extend(members.iter().map(|m| (m.id.to_string(), m.name.clone())));
+    let mut categories: Vec<String> = DEFAULT_CATEGORIES
+        .iter()
+        .map(|(c, _)| c.to_string())
+        .collect();
+    for c in &form.allowed_categories {
+        if !categories.contains(c) {
+            categories.push(c.clone());
+        }
+    }
+    let body = html! {
+        h1 { (title) }
+        (error_summary(errors))
+        form method="post" action=(action) novalidate {
+            (csrf_field(&ctx))
+            fieldset {
+                legend { "Description" }
+                (select("Type", "kind", &kinds, &form.kind, errors))
+                (field("Nom", "name", &form.name, "text", errors, None))
+                (textarea("Description", "description", &form.description, errors))
+                (field("Lieu", "location", &form.location, "text", errors, None))
+                (field("Capacité", "capacity", &form.capacity, "number", errors, Some("Unités utilisables en même temps (ex. 12 postes de coworking).")))
+            }
+            fieldset {
+                legend { "Horaires d'ouverture (heure du pôle)" }
+                p.hint { "Une ou plusieurs plages par jour, par exemple « 08:00-12:00, 14:00-18:00 » ; « 24:00 » pour minuit. Laissez tous les jours vides pour une ressource accessible à toute heure." }
+                @if let Some(e) = errors.get("opening_hours") { p.field-error #f-opening_hours { (e) } }
+                @for (i, day) in WEEKDAYS.iter().enumerate() {
+                    (field(day, &format!("hours_{}", i + 1), form.hours()[i], "text", &FieldErrors::new(), None))
+                }
+            }
+            fieldset {
+                legend { "Règles de réservation" }
+                (field("Durée minimale (minutes)", "min_duration_minutes", &form.min_duration_minutes, "number", errors, None))
+                (field("Durée maximale (minutes)", "max_duration_minutes", &form.max_duration_minutes, "number", errors, None))
+                (field("Battement avant (minutes)", "buffer_before_minutes", &form.buffer_before_minutes, "number", errors, Some("Installation, préparation.")))
+                (field("Battement après (minutes)", "buffer_after_minutes", &form.buffer_after_minutes, "number", errors, Some("Rangement, nettoyage, recharge.")))
+                (super::checkbox("Réservation soumise à validation", "requires_approval", checked(&form.requires_approval)))
+                div.field #f-allowed_categories {
+                    span.label { "Catégories tarifaires autorisées (aucune cochée = toutes)" }
+                    @for c in &categories {
+                        label.inline { input type="checkbox" name="allowed_categories" value=(c) checked[form.allowed_categories.contains(c)]; " " (category_label(c)) }
+                    }
+                    @if let Some(e) = errors.get("allowed_categories") { p.field-error { (e) } }
+                }
+            }
+            fieldset {
+                legend { "Tarif" }
+                (field_for("Prix horaire (€)", "hourly", "tariff.hourly_cents", &form.hourly, "text", errors, None))
+                (field_for("Plafond journalier (€)", "daily_cap", "tariff.daily_cap_cents", &form.daily_cap, "text", errors, None))
+                (field_for("Prix au kilomètre (€)", "per_km", "tariff.per_km_cents", &form.per_km, "text", errors, Some("Véhicules.")))
+                (field_for("Unité de facturation (minutes)", "billing_unit_minutes", "tariff.billing_unit_minutes", &form.billing_unit_minutes, "number", errors, None))
+            }
+            fieldset {
+                legend { "Salles" }
+                (field("Places assises", "seats", &form.seats, "number", errors, None))
+            }
+            fieldset {
+                legend { "Véhicules et équipements" }
+                (field("Immatriculation", "plate", &form.plate, "text", errors, None))
+                (select("Énergie", "energy", &energies, &form.energy, errors))
+                (field("Compteur (km)", "odometer_km", &form.odometer_km, "number", errors, None))
+            }
+            fieldset {
+                legend { "Salariés partagés" }
+                (select("Structure employeuse", "employer_member_id", &employers, &form.employer_member_id, errors))
+                (field("Durée hebdomadaire du contrat (heures)", "weekly_contract_hours", &form.weekly_contract_hours, "text", errors, None))
+                (field_for("Coût horaire employeur (€)", "hourly_cost", "hourly_cost_cents", &form.hourly_cost, "text", errors, None))
+            }
+            button type="submit" { "Enregistrer" }
+            " " a href="/resources" { "Annuler" }
+        }
+    };
+    page_with_status(status, &ctx, title, Nav::Resources, body)
+}
+
+#[derive(Deserialize, Default)]
+pub struct NewQuery {
+    kind: Option<String>,
+}
+
+pub async fn new_form(
+    State(s): State<AppState>,
+    p: PageActor,
+    Query(q): Query<NewQuery>,
+) -> Response {
+    if !can_manage_any(p.actor()) {
+        return super::error_page(&s, Some(&p.0), AppError::Forbidden);
+    }
+    let kind = q
+        .kind
+        .as_deref()
+        .and_then(ResourceKind::parse)
+        .unwrap_or(ResourceKind::Room);
+    let form = ResourceForm {
+        kind: kind.as_str().into(),
+        capacity: "1".into(),
+        buffer_before_minutes: "0".into(),
+        buffer_after_minutes: "0".into(),
+        billing_unit_minutes: "60".into(),
+        hourly: "0,00".into(),
+        ..Default::default()
+    };
+    form_view(
+        &s,
+        &p,
+        "/resources",
+        "Nouvelle ressource",
+        &form,
+        &FieldErrors::new(),
+        StatusCode::OK,
+    )
+    .await
+}
+
+pub async fn create(
+    State(s): State<AppState>,
+    p: PageActor,
+    CsrfForm(form): CsrfForm<ResourceForm>,
+) -> Response {
+    let input = match form.to_input() {
+        Ok(i) => i,
+        Err(errors) => {
+            return form_view(
+                &s,
+                &p,
+                "/resources",
+                "Nouvelle ressource",
+                &form,
+                &errors,
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await
+        }
+    };
+    let actor = p.actor().clone();
+    let now = s.now();
+    match s
+        .db
+        .run(move |c| resources::create(c, &actor, &input, now))
+        .await
+    {
+        Ok(r) => see_other(&format!("/resources/{}?notice=created", r.row.id)),
+        Err(AppError::Validation(errors)) => {
+            form_view(
+                &s,
+                &p,
+                "/resources",
+                "Nouvelle ressource",
+                &form,
+                &errors,
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await
+        }
+        Err(e) => super::error_page(&s, Some(&p.0), e),
+    }
+}
+
+pub async fn edit_form(State(s): State<AppState>, p: PageActor, Path(id): Path<i64>) -> Response {
+    let ctx = Ctx::new(&s, &p);
+    let actor = p.actor().clone();
+    let r = match or_page(&ctx, s.db.run(move |c| resources::get(c, &actor, id)).await) {
+        Ok(r) => r,
+        Err(resp) => return resp,
+    };
+    if !authz::can_manage_resource_kind(p.actor(), resources::kind_of(&r)) {
+        return super::error_page(&s, Some(&p.0), AppError::Forbidden);
+    }
+    form_view(
+        &s,
+        &p,
+        &format!("/resources/{id}"),
+        &format!("Modifier {}", r.row.name),
+        &ResourceForm::of(&r),
+        &FieldErrors::new(),
+        StatusCode::OK,
+    )
+    .await
+}
+
+pub async fn update(
+    State(s): State<AppState>,
+    p: PageActor,
+    Path(id): Path<i64>,
+    CsrfForm(form): CsrfForm<ResourceForm>,
+) -> Response {
+    let action = format!("/resources/{id}");
+    let input = match form.to_input() {
+        Ok(i) => i,
+        Err(errors) => {
+            return form_view(
+                &s,
+                &p,
+                &action,
+                "Modifier la ressource",
+                &form,
+                &errors,
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await
+        }
+    };
+    let actor = p.actor().clone();
+    let now = s.now();
+    match s
+        .db
+        .run(move |c| resources::replace(c, &actor, id, &input, now))
+        .await
+    {
+        Ok(_) => see_other(&format!("/resources/{id}?notice=saved")),
+        Err(AppError::Validation(errors)) => {
+            form_view(
+                &s,
+                &p,
+                &action,
+                "Modifier la ressource",
+                &form,
+                &errors,
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await
+        }
+        Err(e) => super::error_page(&s, Some(&p.0), e),
+    }
+}
+
+async fn set_archived(s: AppState, p: PageActor, id: i64, archived: bool) -> Response {
+    let actor = p.actor().clone();
+    let now = s.now();
+    match s
+        .db
+        .run(move |c| resources::set_archived(c, &actor, id, archived, now))
+        .await
+    {
+        Ok(_) => see_other(&format!(
+            "/resources/{id}?notice={}",
+            if archived { "archived" } else { "restored" }
+        )),
+        Err(e) => super::error_page(&s, Some(&p.0), e),
+    }
+}
+
+pub async fn archive(
+    State(s): State<AppState>,
+    p: PageActor,
+    Path(id): Path<i64>,
+    CsrfForm(_): CsrfForm<super::account::Empty>,
+) -> Response {
+    set_archived(s, p, id, true).await
+}
+
+pub async fn restore(
+    State(s): State<AppState>,
+    p: PageActor,
+    Path(id): Path<i64>,
+    CsrfForm(_): CsrfForm<super::account::Empty>,
+) -> Response {
+    set_archived(s, p, id, false).await
+}
+
+// ---- closures ----
+
+fn closure_table(ctx: &Ctx, list: &[Closure], with_actions: bool) -> Markup {
+    html! {
+        @if list.is_empty() {
+            p { "Aucune fermeture à venir." }
+        } @else {
+            table {
+                thead { tr { th { "Début" } th { "Fin" } th { "Motif" } th { "Portée" } @if with_actions { th {} } } }
+                tbody { @for c in list {
+                    tr {
+                        td { (fmt_local(from_db(c.start_at), ctx.tz())) }
+                        td { (fmt_local(from_db(c.end_at), ctx.tz())) }
+                        td { (c.reason) }
+                        td { @match c.resource_id { Some(r) => a href={ "/resources/" (r) } { "ressource n° " (r) }, None => "tout le pôle" } }
+                        @if with_actions { td { (action_button(ctx, &format!("/closures/{}/delete", c.id), "Supprimer", "danger")) } }
+                    }
+                } }
+            }
+        }
+    }
+}
+
+#[derive(Deserialize, Default, Clone)]
+pub struct ClosureForm {
+    #[serde(default)]
+    resource_id: String,
+    #[serde(default)]
+    start: String,
+    #[serde(default)]
+    end: String,
+    #[serde(default)]
+    reason: String,
+}
+
+async fn closures_view(
+    s: &AppState,
+    p: &PageActor,
+    form: &ClosureForm,
+    errors: &FieldErrors,
+    notice: Option<&str>,
+    status: StatusCode,
+) -> Response {
+    let ctx = Ctx::new(s, p);
+    let actor = p.actor().clone();
+    let now = s.now();
+    let data =
+        s.db.run(move |c| {
+            Ok((
+                closures::list(c, &actor, None, Some(now))?,
+                resources::list(c, &actor, &Default::default())?,
+            ))
+        })
+        .await;
+    let (list, all_resources) = match or_page(&ctx, data) {
+        Ok(d) => d,
+        Err(r) => return r,
+    };
+    let manage = authz::can_manage_closures(p.actor());
+    let mut options = vec![(String::new(), "Tout le pôle".to_string())];
+    options.extend(
+        all_resources
+            .iter()
+            .map(|r| (r.row.id.to_string(), r.row.name.clone())),
+    );
+    let body = html! {
+        h1 { "Fermetures" }
+        p { "Périodes de maintenance ou de congés pendant lesquelles une ressource, ou tout le pôle, ne peut être réservé." }
+        (closure_table(&ctx, &list, manage))
+        @if manage {
+            h2 { "Nouvelle fermeture" }
+            (error_summary(errors))
+            form method="post" action="/closures" novalidate {
+                (csrf_field(&ctx))
+                (select("Ressource", "resource_id", &options, &form.resource_id, errors))
+                (field("Début (heure du pôle)", "start", &form.start, "datetime-local", errors, None))
+                (field("Fin (heure du pôle)", "end", &form.end, "datetime-local", errors, None))
+                (field("Motif", "reason", &form.reason, "text", errors, Some("Par exemple : congés d'été, révision du véhicule.")))
+                button type="submit" { "Enregistrer la fermeture" }
+            }
+        }
+    };
+    (
+        status,
+        page(&ctx, "Fermetures", Nav::Closures, notice, body),
+    )
+        .into_response()
+}
+
+use axum::response::IntoResponse;
+
+pub async fn closures_page(
+    State(s): State<AppState>,
+    p: PageActor,
+    Query(q): Query<NoticeQuery>,
+) -> Response {
+    closures_view(
+        &s,
+        &p,
+        &ClosureForm::default(),
+        &FieldErrors::new(),
+        super::notice_text(q.notice.as_deref()),
+        StatusCode::OK,
+    )
+    .await
+}
+
+pub async fn create_closure(
+    State(s): State<AppState>,
+    p: PageActor,
+    CsrfForm(form): CsrfForm<ClosureForm>,
+) -> Response {
+    let resource_id = match form.resource_id.trim() {
+        "" => None,
+        raw => match raw.parse::<i64>() {
+            Ok(id) => Some(id),
+            Err(_) => {
+                let errors = FieldErrors::single("resource_id", "Ressource inconnue.");
+                return closures_view(
+                    &s,
+                    &p,
+                    &form,
+                    &errors,
+                    None,
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                )
+                .await;
+            }
+        },
+    };
+    let input = ClosureInput {
+        resource_id,
+        start: form.start.clone(),
+        end: form.end.clone(),
+        reason: form.reason.clone(),
+    };
+    let actor = p.actor().clone();
+    let now = s.now();
+    let tz = s.config.timezone;
+    match s
+        .db
+        .run(move |c| closures::create(c, &actor, &input, tz, now))
+        .await
+    {
+        Ok(_) => see_other("/closures?notice=created"),
+        Err(AppError::Validation(errors)) => {
+            closures_view(
+                &s,
+                &p,
+                &form,
+                &errors,
+                None,
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await
+        }
+        Err(e) => super::error_page(&s, Some(&p.0), e),
+    }
+}
+
+pub async fn delete_closure(
+    State(s): State<AppState>,
+    p: PageActor,
+    Path(id): Path<i64>,
+    CsrfForm(_): CsrfForm<super::account::Empty>,
+) -> Response {
+    let actor = p.actor().clone();
+    match s.db.run(move |c| closures::delete(c, &actor, id)).await {
+        Ok(()) => see_other("/closures?notice=deleted"),
+        Err(e) => super::error_page(&s, Some(&p.0), e),
+    }
+}

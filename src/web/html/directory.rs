@@ -1,0 +1,422 @@
+//! Member pages: directory, detail, creation and edit forms, archive.
+
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use maud::html;
+use serde::Deserialize;
+
+use super::{
+    action_button, checked, csrf_field, error_summary, field, field_for, or_page, page,
+    page_with_status, see_other, select, Ctx, Nav, NoticeQuery,
+};
+use crate::app::authz;
+use crate::app::members::{self, MemberOut};
+use crate::domain::member::{category_label, LegalForm, MemberInput, DEFAULT_CATEGORIES};
+use crate::domain::money::{format_amount, format_euros, parse_euros};
+use crate::domain::validation::{parse_int, FieldErrors};
+use crate::error::AppError;
+use crate::store::members::{Member, MemberFilter};
+use crate::web::extract::{CsrfForm, PageActor};
+use crate::web::AppState;
+
+#[derive(Deserialize, Default)]
+pub struct ListQuery {
+    q: Option<String>,
+    archived: Option<String>,
+    notice: Option<String>,
+}
+
+pub async fn list(State(s): State<AppState>, p: PageActor, Query(q): Query<ListQuery>) -> Response {
+    let ctx = Ctx::new(&s, &p);
+    let actor = p.actor().clone();
+    let filter = MemberFilter {
+        include_archived: checked(&q.archived),
+        ids: None,
+        search: q.q.clone().filter(|s| !s.trim().is_empty()),
+    };
+    let list = match or_page(
+        &ctx,
+        s.db.run(move |c| members::list(c, &actor, &filter)).await,
+    ) {
+        Ok(l) => l,
+        Err(r) => return r,
+    };
+    let actor = p.actor();
+    let body = html! {
+        h1 { "Structures membres" }
+        @if authz::can_manage_members(actor) { p { a.button href="/members/new" { "Ajouter une structure" } } }
+        form.filters method="get" action="/members" {
+            label for="q" { "Rechercher" }
+            input #q type="search" name="q" value=(q.q.as_deref().unwrap_or(""));
+            (super::checkbox("Inclure les structures archivées", "archived", checked(&q.archived)))
+            button type="submit" { "Filtrer" }
+        }
+        table {
+            thead { tr { th { "Nom" } th { "Forme juridique" } th { "Catégorie tarifaire" } th { "État" } } }
+            tbody {
+                @for m in &list {
+                    @let out = MemberOut::of(m, actor);
+                    tr {
+                        td { a href={ "/members/" (m.id) } { (m.name) } }
+                        td { (legal_label(&m.legal_form)) }
+                        td { @if let Some(p) = &out.private { (category_label(&p.pricing_category)) } @else { "—" } }
+                        td { (status_label(m)) }
+                    }
+                }
+            }
+        }
+        @if list.is_empty() { p { "Aucune structure." } }
+    };
+    page(
+        &ctx,
+        "Structures membres",
+        Nav::Members,
+        super::notice_text(q.notice.as_deref()),
+        body,
+    )
+}
+
+fn legal_label(code: &str) -> &'static str {
+    LegalForm::parse(code)
+        .map(LegalForm::label)
+        .unwrap_or("Autre")
+}
+
+fn status_label(m: &Member) -> &'static str {
+    if m.archived_at.is_some() {
+        "archivée"
+    } else if m.active {
+        "active"
+    } else {
+        "suspendue"
+    }
+}
+
+pub async fn show(
+    State(s): State<AppState>,
+    p: PageActor,
+    Path(id): Path<i64>,
+    Query(q): Query<NoticeQuery>,
+) -> Response {
+    let ctx = Ctx::new(&s, &p);
+    let actor = p.actor().clone();
+    let m = match or_page(&ctx, s.db.run(move |c| members::get(c, &actor, id)).await) {
+        Ok(m) => m,
+        Err(r) => return r,
+    };
+    let actor = p.actor();
+    let out = MemberOut::of(&m, actor);
+    let body = html! {
+        h1 { (m.name) }
+        p.meta { (legal_label(&m.legal_form)) " · " (status_label(&m)) }
+        @if let Some(private) = &out.private {
+            dl {
+                dt { "Catégorie tarifaire" } dd { (category_label(&private.pricing_category)) }
+                dt { "SIRET" } dd { (private.siret.as_deref().unwrap_or("—")) }
+                dt { "Contact" } dd { (private.email.as_deref().unwrap_or("—")) }
+                dt { "Effectif (ETP)" } dd { (format!("{:.2}", private.headcount).replace('.', ",")) }
+                dt { "Chiffre d'affaires annuel" } dd { (format_euros(private.turnover_cents)) }
+                dt { "Surface occupée" } dd { (private.surface_m2) " m²" }
+            }
+        } @else {
+            p { "Les informations détaillées de cette structure sont réservées à ses membres et à l'équipe du pôle." }
+        }
+        @if authz::can_manage_members(actor) {
+            p.actions {
+                a.button href={ "/members/" (m.id) "/edit" } { "Modifier" }
+                @if m.archived_at.is_none() {
+                    (action_button(&ctx, &format!("/members/{}/archive", m.id), "Archiver", "danger"))
+                } @else {
+                    (action_button(&ctx, &format!("/members/{}/restore", m.id), "Restaurer", ""))
+                }
+            }
+        }
+    };
+    page(
+        &ctx,
+        &m.name,
+        Nav::Members,
+        super::notice_text(q.notice.as_deref()),
+        body,
+    )
+}
+
+/// What the member form posts: text as typed, so it can be shown back unchanged.
+#[derive(Deserialize, Default, Clone)]
+pub struct MemberForm {
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    legal_form: String,
+    #[serde(default)]
+    pricing_category: String,
+    #[serde(default)]
+    siret: String,
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    headcount: String,
+    #[serde(default)]
+    turnover: String,
+    #[serde(default)]
+    surface_m2: String,
+    active: Option<String>,
+}
+
+impl MemberForm {
+    fn of(m: &Member) -> Self {
+        Self {
+            name: m.name.clone(),
+            legal_form: m.legal_form.clone(),
+            pricing_category: m.pricing_category.clone(),
+            siret: m.siret.clone().unwrap_or_default(),
+            email: m.email.clone().unwrap_or_default(),
+            headcount: format!("{}", f64::from(m.headcount_hundredths) / 100.0).replace('.', ","),
+            turnover: format_amount(m.turnover_cents),
+            surface_m2: m.surface_m2.to_string(),
+            active: m.active.then(|| "on".into()),
+        }
+    }
+
+    /// Parses the numbers typed in French; the domain validates the rest.
+    fn to_input(&self) -> Result<MemberInput, FieldErrors> {
+        let mut e = FieldErrors::new();
+        let headcount = self.headcount.trim().replace(',', ".");
+        let headcount = if headcount.is_empty() {
+            0.0
+        } else {
+            e.check(
+                "headcount",
+                headcount
+                    .parse::<f64>()
+                    .map_err(|_| "Nombre attendu (exemple : 2,5).".to_string()),
+            )
+            .unwrap_or(0.0)
+        };
+        let turnover = e
+            .check("turnover_cents", parse_euros(&self.turnover, false))
+            .flatten()
+            .unwrap_or(0);
+        let surface = e
+            .check("surface_m2", parse_int(&self.surface_m2))
+            .flatten()
+            .unwrap_or(0);
+        let input = MemberInput {
+            name: self.name.clone(),
+            legal_form: self.legal_form.clone(),
+            pricing_category: if self.pricing_category.trim().is_empty() {
+                "standard".into()
+            } else {
+                self.pricing_category.clone()
+            },
+            siret: Some(self.siret.clone()),
+            email: Some(self.email.clone()),
+            headcount,
+            turnover_cents: turnover,
+            surface_m2: i32::try_from(surface).unwrap_or(-1),
+            active: checked(&self.active),
+        };
+        if let Err(more) = input.validate() {
+            for f in more.0 {
+                if e.get(&f.field).is_none() {
+                    e.0.push(f);
+                }
+            }
+        }
+        if e.is_empty() {
+            Ok(input)
+        } else {
+            Err(e)
+        }
+    }
+}
+
+fn form_view(
+    ctx: &Ctx,
+    action: &str,
+    title: &str,
+    form: &MemberForm,
+    errors: &FieldErrors,
+    status: StatusCode,
+) -> Response {
+    let forms: Vec<(String, String)> = LegalForm::ALL
+        .iter()
+        .map(|f| (f.as_str().to_string(), f.label().to_string()))
+        .collect();
+    let body = html! {
+        h1 { (title) }
+        (error_summary(errors))
+        form method="post" action=(action) novalidate {
+            (csrf_field(ctx))
+            (field("Nom", "name", &form.name, "text", errors, None))
+            (select("Forme juridique", "legal_form", &forms, &form.legal_form, errors))
+            (field("Catégorie tarifaire", "pricing_category", &form.pricing_category, "text", errors,
+                Some("standard, solidaire, insertion… (coefficient de tarification sociale)")))
+            datalist #categories { @for (c, _) in DEFAULT_CATEGORIES { option value=(c) {} } }
+            (field("SIRET", "siret", &form.siret, "text", errors, Some("14 chiffres, facultatif.")))
+            (field("E-mail de contact", "email", &form.email, "email", errors, None))
+            (field("Effectif (ETP)", "headcount", &form.headcount, "text", errors, Some("En équivalents temps plein, par exemple 2,5.")))
+            (field_for("Chiffre d'affaires annuel (€)", "turnover", "turnover_cents", &form.turnover, "text", errors, None))
+            (field("Surface occupée (m²)", "surface_m2", &form.surface_m2, "text", errors, None))
+            (super::checkbox("Structure active (peut réserver)", "active", checked(&form.active)))
+            button type="submit" { "Enregistrer" }
+            " " a href="/members" { "Annuler" }
+        }
+    };
+    page_with_status(status, ctx, title, Nav::Members, body)
+}
+
+pub async fn new_form(State(s): State<AppState>, p: PageActor) -> Response {
+    let ctx = Ctx::new(&s, &p);
+    if !authz::can_manage_members(p.actor()) {
+        return super::error_page(&s, Some(&p.0), AppError::Forbidden);
+    }
+    let form = MemberForm {
+        legal_form: "association".into(),
+        pricing_category: "standard".into(),
+        active: Some("on".into()),
+        ..Default::default()
+    };
+    form_view(
+        &ctx,
+        "/members",
+        "Nouvelle structure",
+        &form,
+        &FieldErrors::new(),
+        StatusCode::OK,
+    )
+}
+
+pub async fn create(
+    State(s): State<AppState>,
+    p: PageActor,
+    CsrfForm(form): CsrfForm<MemberForm>,
+) -> Response {
+    let ctx = Ctx::new(&s, &p);
+    let input = match form.to_input() {
+        Ok(i) => i,
+        Err(errors) => {
+            return form_view(
+                &ctx,
+                "/members",
+                "Nouvelle structure",
+                &form,
+                &errors,
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+        }
+    };
+    let actor = p.actor().clone();
+    let now = s.now();
+    match s
+        .db
+        .run(move |c| members::create(c, &actor, &input, now))
+        .await
+    {
+        Ok(m) => see_other(&format!("/members/{}?notice=created", m.id)),
+        Err(AppError::Validation(errors)) => form_view(
+            &ctx,
+            "/members",
+            "Nouvelle structure",
+            &form,
+            &errors,
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+        Err(e) => super::error_page(&s, Some(&p.0), e),
+    }
+}
+
+pub async fn edit_form(State(s): State<AppState>, p: PageActor, Path(id): Path<i64>) -> Response {
+    let ctx = Ctx::new(&s, &p);
+    if !authz::can_manage_members(p.actor()) {
+        return super::error_page(&s, Some(&p.0), AppError::Forbidden);
+    }
+    let actor = p.actor().clone();
+    match or_page(&ctx, s.db.run(move |c| members::get(c, &actor, id)).await) {
+        Ok(m) => form_view(
+            &ctx,
+            &format!("/members/{id}"),
+            &format!("Modifier {}", m.name),
+            &MemberForm::of(&m),
+            &FieldErrors::new(),
+            StatusCode::OK,
+        ),
+        Err(r) => r,
+    }
+}
+
+pub async fn update(
+    State(s): State<AppState>,
+    p: PageActor,
+    Path(id): Path<i64>,
+    CsrfForm(form): CsrfForm<MemberForm>,
+) -> Response {
+    let ctx = Ctx::new(&s, &p);
+    let action = format!("/members/{id}");
+    let input = match form.to_input() {
+        Ok(i) => i,
+        Err(errors) => {
+            return form_view(
+                &ctx,
+                &action,
+                "Modifier la structure",
+                &form,
+                &errors,
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+        }
+    };
+    let actor = p.actor().clone();
+    let now = s.now();
+    match s
+        .db
+        .run(move |c| members::replace(c, &actor, id, &input, now))
+        .await
+    {
+        Ok(_) => see_other(&format!("/members/{id}?notice=saved")),
+        Err(AppError::Validation(errors)) => form_view(
+            &ctx,
+            &action,
+            "Modifier la structure",
+            &form,
+            &errors,
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+        Err(e) => super::error_page(&s, Some(&p.0), e),
+    }
+}
+
+async fn set_archived(s: AppState, p: PageActor, id: i64, archived: bool) -> Response {
+    let actor = p.actor().clone();
+    let now = s.now();
+    match s
+        .db
+        .run(move |c| members::set_archived(c, &actor, id, archived, now))
+        .await
+    {
+        Ok(_) => see_other(&format!(
+            "/members/{id}?notice={}",
+            if archived { "archived" } else { "restored" }
+        )),
+        Err(e) => super::error_page(&s, Some(&p.0), e),
+    }
+}
+
+pub async fn archive(
+    State(s): State<AppState>,
+    p: PageActor,
+    Path(id): Path<i64>,
+    CsrfForm(_): CsrfForm<super::account::Empty>,
+) -> Response {
+    set_archived(s, p, id, true).await
+}
+
+pub async fn restore(
+    State(s): State<AppState>,
+    p: PageActor,
+    Path(id): Path<i64>,
+    CsrfForm(_): CsrfForm<super::account::Empty>,
+) -> Response {
+    set_archived(s, p, id, false).await
+}

@@ -1,0 +1,430 @@
+//! Server-rendered pages (maud, French). One layout, small components, forms that keep what
+//! was typed and show each error beside its field. Pages work without JavaScript.
+
+mod account;
+mod catalogue;
+mod directory;
+mod users;
+
+use axum::extract::State;
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::Router;
+use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
+use maud::{html, Markup, DOCTYPE};
+
+use super::extract::PageActor;
+use super::AppState;
+use crate::app::auth::SessionActor;
+use crate::app::authz::{self, Actor};
+use crate::domain::validation::FieldErrors;
+use crate::error::AppError;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/", get(dashboard))
+        .route("/assets/app.css", get(stylesheet))
+        .route(
+            "/setup",
+            get(account::setup_form).post(account::setup_submit),
+        )
+        .route(
+            "/login",
+            get(account::login_form).post(account::login_submit),
+        )
+        .route("/logout", post(account::logout))
+        .route("/account", get(account::account_page))
+        .route("/account/password", post(account::change_password))
+        .route("/account/tokens", post(account::create_token))
+        .route("/account/tokens/{id}/revoke", post(account::revoke_token))
+        .route("/members", get(directory::list).post(directory::create))
+        .route("/members/new", get(directory::new_form))
+        .route(
+            "/members/{id}",
+            get(directory::show).post(directory::update),
+        )
+        .route("/members/{id}/edit", get(directory::edit_form))
+        .route("/members/{id}/archive", post(directory::archive))
+        .route("/members/{id}/restore", post(directory::restore))
+        .route("/resources", get(catalogue::list).post(catalogue::create))
+        .route("/resources/new", get(catalogue::new_form))
+        .route(
+            "/resources/{id}",
+            get(catalogue::show).post(catalogue::update),
+        )
+        .route("/resources/{id}/edit", get(catalogue::edit_form))
+        .route("/resources/{id}/archive", post(catalogue::archive))
+        .route("/resources/{id}/restore", post(catalogue::restore))
+        .route(
+            "/closures",
+            get(catalogue::closures_page).post(catalogue::create_closure),
+        )
+        .route("/closures/{id}/delete", post(catalogue::delete_closure))
+        .route("/users", get(users::list).post(users::create))
+        .route("/users/new", get(users::new_form))
+        .route("/users/{id}", get(users::edit_form).post(users::update))
+        .fallback(not_found)
+}
+
+async fn stylesheet() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        include_str!("../../../assets/app.css"),
+    )
+        .into_response()
+}
+
+async fn not_found(State(s): State<AppState>, maybe: super::extract::MaybePageActor) -> Response {
+    error_page(&s, maybe.0.as_deref(), AppError::NotFound)
+}
+
+/// Everything the layout needs about the request.
+pub struct Ctx<'a> {
+    pub state: &'a AppState,
+    pub session: Option<&'a SessionActor>,
+}
+
+impl<'a> Ctx<'a> {
+    pub fn new(state: &'a AppState, page: &'a PageActor) -> Self {
+        Self {
+            state,
+            session: Some(&page.0),
+        }
+    }
+    pub fn actor(&self) -> Option<&Actor> {
+        self.session.map(|s| &s.actor)
+    }
+    pub fn csrf(&self) -> &str {
+        self.session.map(|s| s.csrf_token.as_str()).unwrap_or("")
+    }
+    pub fn tz(&self) -> Tz {
+        self.state.config.timezone
+    }
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Nav {
+    Home,
+    Resources,
+    Members,
+    Closures,
+    Users,
+    Account,
+    None,
+}
+
+pub fn layout(ctx: &Ctx, title: &str, nav: Nav, notice: Option<&str>, body: Markup) -> Markup {
+    let pole = &ctx.state.config.pole_name;
+    html! {
+        (DOCTYPE)
+        html lang="fr" {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width, initial-scale=1";
+                title { (title) " · " (pole) " · Mutualise" }
+                link rel="stylesheet" href="/assets/app.css";
+            }
+            body {
+                a.skip href="#contenu" { "Aller au contenu" }
+                header.top {
+                    a.brand href="/" { "Mutualise" span.pole { (pole) } }
+                    @if let Some(actor) = ctx.actor() {
+                        nav aria-label="Navigation principale" {
+                            ul {
+                                (nav_item("/", "Tableau de bord", nav == Nav::Home))
+                                (nav_item("/resources", "Ressources", nav == Nav::Resources))
+                                (nav_item("/members", "Structures", nav == Nav::Members))
+                                (nav_item("/closures", "Fermetures", nav == Nav::Closures))
+                                @if authz::can_list_all_users(actor) || !actor.administered_members().is_empty() {
+                                    (nav_item("/users", "Utilisateurs", nav == Nav::Users))
+                                }
+                                (nav_item("/account", "Mon compte", nav == Nav::Account))
+                            }
+                        }
+                        form.logout method="post" action="/logout" {
+                            input type="hidden" name="_csrf" value=(ctx.csrf());
+                            span.who { (actor.name) }
+                            button.link type="submit" { "Se déconnecter" }
+                        }
+                    }
+                }
+                main #contenu {
+                    @if let Some(n) = notice {
+                        p.notice role="status" { (n) }
+                    }
+                    (body)
+                }
+                footer { "Mutualise — réservations et partage des coûts du pôle." }
+            }
+        }
+    }
+}
+
+fn nav_item(href: &str, label: &str, current: bool) -> Markup {
+    html! {
+        li { a href=(href) aria-current=[current.then_some("page")] { (label) } }
+    }
+}
+
+pub fn page(ctx: &Ctx, title: &str, nav: Nav, notice: Option<&str>, body: Markup) -> Response {
+    layout(ctx, title, nav, notice, body).into_response()
+}
+
+pub fn page_with_status(
+    status: StatusCode,
+    ctx: &Ctx,
+    title: &str,
+    nav: Nav,
+    body: Markup,
+) -> Response {
+    (status, layout(ctx, title, nav, None, body)).into_response()
+}
+
+/// Renders an error as a page; internal causes are logged, never shown.
+pub fn error_page(state: &AppState, session: Option<&SessionActor>, err: AppError) -> Response {
+    err.log();
+    let ctx = Ctx { state, session };
+    let status = err.status();
+    let body = html! {
+        h1 { (err.title()) }
+        p { (err.detail()) }
+        @if let AppError::Validation(errors) = &err {
+            (error_summary(errors))
+        }
+        p { a href="/" { "Retour au tableau de bord" } }
+    };
+    (status, layout(&ctx, err.title(), Nav::None, None, body)).into_response()
+}
+
+pub fn forbidden_csrf() -> Response {
+    (
+        StatusCode::FORBIDDEN,
+        maud::html! {
+            (DOCTYPE)
+            html lang="fr" {
+                head { meta charset="utf-8"; title { "Formulaire expiré · Mutualise" } link rel="stylesheet" href="/assets/app.css"; }
+                body { main { h1 { "Formulaire expiré" }
+                    p { "Ce formulaire n'est plus valide (jeton de sécurité absent ou périmé). Rechargez la page et recommencez." }
+                    p { a href="/" { "Retour à l'accueil" } } } }
+            }
+        },
+    )
+        .into_response()
+}
+
+/// Maps an `app` error for a page: `Err` carries the page to send.
+pub fn or_page<T>(ctx: &Ctx, r: Result<T, AppError>) -> Result<T, Response> {
+    r.map_err(|e| error_page(ctx.state, ctx.session, e))
+}
+
+pub fn see_other(to: &str) -> Response {
+    Redirect::to(to).into_response()
+}
+
+pub fn notice_text(code: Option<&str>) -> Option<&'static str> {
+    Some(match code? {
+        "created" => "Enregistrement créé.",
+        "saved" => "Modifications enregistrées.",
+        "archived" => "Élément archivé.",
+        "restored" => "Élément restauré.",
+        "deleted" => "Élément supprimé.",
+        "password" => "Mot de passe modifié. Vos autres sessions ont été fermées.",
+        "revoked" => "Jeton révoqué.",
+        "welcome" => "Bienvenue ! Votre compte administrateur est prêt.",
+        _ => return None,
+    })
+}
+
+#[derive(serde::Deserialize, Default)]
+pub struct NoticeQuery {
+    pub notice: Option<String>,
+}
+
+// ---- components ----
+
+pub fn error_summary(errors: &FieldErrors) -> Markup {
+    html! {
+        @if !errors.is_empty() {
+            div.errors role="alert" {
+                p { "Le formulaire contient des erreurs :" }
+                ul { @for e in &errors.0 { li { a href={ "#f-" (e.field.replace('.', "-")) } { (e.message) } } } }
+            }
+        }
+    }
+}
+
+pub fn csrf_field(ctx: &Ctx) -> Markup {
+    html! { input type="hidden" name="_csrf" value=(ctx.csrf()); }
+}
+
+/// A labelled input with its error beside it.
+pub fn field(
+    label: &str,
+    name: &str,
+    value: &str,
+    kind: &str,
+    errors: &FieldErrors,
+    hint: Option<&str>,
+) -> Markup {
+    field_for(label, name, name, value, kind, errors, hint)
+}
+
+/// Like `field`, where the error key differs from the form name (e.g. euros vs cents).
+pub fn field_for(
+    label: &str,
+    name: &str,
+    error_key: &str,
+    value: &str,
+    kind: &str,
+    errors: &FieldErrors,
+    hint: Option<&str>,
+) -> Markup {
+    let id = format!("f-{}", error_key.replace('.', "-"));
+    let err = errors.get(error_key);
+    html! {
+        div.field.invalid[err.is_some()] {
+            label for=(id) { (label) }
+            @if let Some(h) = hint { small.hint { (h) } }
+            input id=(id) name=(name) type=(kind) value=(value) aria-invalid=[err.map(|_| "true")];
+            @if let Some(e) = err { p.field-error { (e) } }
+        }
+    }
+}
+
+pub fn textarea(label: &str, name: &str, value: &str, errors: &FieldErrors) -> Markup {
+    let id = format!("f-{name}");
+    let err = errors.get(name);
+    html! {
+        div.field.invalid[err.is_some()] {
+            label for=(id) { (label) }
+            textarea id=(id) name=(name) rows="3" { (value) }
+            @if let Some(e) = err { p.field-error { (e) } }
+        }
+    }
+}
+
+pub fn select(
+    label: &str,
+    name: &str,
+    options: &[(String, String)],
+    selected: &str,
+    errors: &FieldErrors,
+) -> Markup {
+    let id = format!("f-{name}");
+    let err = errors.get(name);
+    html! {
+        div.field.invalid[err.is_some()] {
+            label for=(id) { (label) }
+            select id=(id) name=(name) {
+                @for (value, text) in options {
+                    option value=(value) selected[value == selected] { (text) }
+                }
+            }
+            @if let Some(e) = err { p.field-error { (e) } }
+        }
+    }
+}
+
+pub fn checkbox(label: &str, name: &str, checked: bool) -> Markup {
+    let id = format!("f-{name}");
+    html! {
+        div.field.check {
+            input id=(id) type="checkbox" name=(name) value="on" checked[checked];
+            label for=(id) { (label) }
+        }
+    }
+}
+
+/// A POST button in its own small form (archive, revoke…).
+pub fn action_button(ctx: &Ctx, action: &str, label: &str, class: &str) -> Markup {
+    html! {
+        form.inline method="post" action=(action) {
+            (csrf_field(ctx))
+            button type="submit" class=(class) { (label) }
+        }
+    }
+}
+
+pub fn fmt_local(t: DateTime<Utc>, tz: Tz) -> String {
+    t.with_timezone(&tz).format("%d/%m/%Y %H:%M").to_string()
+}
+
+/// Value for a `datetime-local` input.
+pub fn input_local(t: DateTime<Utc>, tz: Tz) -> String {
+    t.with_timezone(&tz).format("%Y-%m-%dT%H:%M").to_string()
+}
+
+pub fn checked(v: &Option<String>) -> bool {
+    v.as_deref().is_some_and(|v| !v.is_empty() && v != "off")
+}
+
+async fn dashboard(
+    State(s): State<AppState>,
+    page_actor: Result<PageActor, Response>,
+    axum::extract::Query(q): axum::extract::Query<NoticeQuery>,
+) -> Response {
+    let page_actor = match page_actor {
+        Ok(p) => p,
+        Err(redirect) => {
+            return match s.db.run(crate::app::setup::needs_setup).await {
+                Ok(true) => see_other("/setup"),
+                _ => redirect,
+            };
+        }
+    };
+    let ctx = Ctx::new(&s, &page_actor);
+    let actor = page_actor.actor().clone();
+    let now = s.now();
+    let data =
+        s.db.run(move |c| {
+            let members = crate::store::members::count(c)?;
+            let resources = crate::store::resources::count(c)?;
+            let closures = crate::app::closures::list(c, &actor, None, Some(now))?;
+            Ok((members, resources, closures))
+        })
+        .await;
+    let (members, resources, closures) = match or_page(&ctx, data) {
+        Ok(d) => d,
+        Err(r) => return r,
+    };
+    let actor = page_actor.actor();
+    let body = html! {
+        h1 { "Bonjour " (actor.name) }
+        @if !actor.memberships.is_empty() {
+            p { "Vous agissez pour : "
+                @for (i, m) in actor.memberships.iter().enumerate() {
+                    @if i > 0 { ", " }
+                    a href={ "/members/" (m.member_id) } { (m.member_name) } " (" (m.role.label()) ")"
+                }
+            }
+        }
+        @if !actor.roles.is_empty() {
+            p { "Vos rôles au pôle : " (actor.roles.iter().map(|r| r.label()).collect::<Vec<_>>().join(", ")) }
+        }
+        ul.cards {
+            li { a href="/resources" { strong { (resources) } " ressources partagées" } }
+            li { a href="/members" { strong { (members) } " structures membres" } }
+        }
+        h2 { "Fermetures à venir" }
+        @if closures.is_empty() {
+            p { "Aucune fermeture prévue." }
+        } @else {
+            ul { @for c in closures.iter().take(5) {
+                li { (fmt_local(crate::store::from_db(c.start_at), ctx.tz())) " → " (fmt_local(crate::store::from_db(c.end_at), ctx.tz())) " : " (c.reason)
+                    @if c.resource_id.is_none() { " (tout le pôle)" } }
+            } }
+        }
+    };
+    page(
+        &ctx,
+        "Tableau de bord",
+        Nav::Home,
+        notice_text(q.notice.as_deref()),
+        body,
+    )
+}
