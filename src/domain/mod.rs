@@ -1,10 +1,13 @@
 //! Pure domain rules: no I/O, no database, no HTTP. Everything hard lives here and is tested here.
 
+pub mod booking;
 pub mod closure;
 pub mod member;
 pub mod money;
+pub mod recurrence;
 pub mod resource;
 pub mod role;
 pub mod time;
 pub mod user;
 pub mod validation;
+pub mod violation;

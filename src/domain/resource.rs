@@ -71,42 +71,14 @@ pub const WEEKDAYS: [&str; 7] = [
     "Lundi", "Mardi", "Mercredi", "Jeudi", "Vendredi", "Samedi", "Dimanche",
 ];
 
-/// One opening period of a weekday, in minutes since local midnight; `close_minute` may be
-/// 1440 ("24:00") so a resource can stay open across midnight.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub struct OpeningSlot {
-    /// 1 = Monday … 7 = Sunday (ISO 8601).
-    pub weekday: u8,
-    pub open_minute: u16,
-    pub close_minute: u16,
-}
+pub use super::booking::OpeningSlot;
+use super::time::{format_hhmm, parse_hhmm};
 
-impl OpeningSlot {
-    pub fn open_text(&self) -> String {
-        format_hhmm(self.open_minute)
-    }
-    pub fn close_text(&self) -> String {
-        format_hhmm(self.close_minute)
-    }
-}
-
-pub fn format_hhmm(minute: u16) -> String {
-    format!("{:02}:{:02}", minute / 60, minute % 60)
-}
-
-/// "HH:MM" → minutes since midnight; "24:00" only when `allow_24` is set.
-pub fn parse_hhmm(s: &str, allow_24: bool) -> Result<u16, String> {
-    let err = || format!("Heure « {} » invalide (format HH:MM).", s.trim());
-    let (h, m) = s.trim().split_once(':').ok_or_else(err)?;
-    if h.is_empty() || h.len() > 2 || m.len() != 2 {
-        return Err(err());
-    }
-    let h: u16 = h.parse().map_err(|_| err())?;
-    let m: u16 = m.parse().map_err(|_| err())?;
-    if m > 59 || h > 24 || (h == 24 && (m != 0 || !allow_24)) {
-        return Err(err());
-    }
-    Ok(h * 60 + m)
+/// "HH:MM" → minutes since midnight; "24:00" only for a closing time.
+fn parse_time(s: &str, closing: bool) -> Result<u16, String> {
+    parse_hhmm(s)
+        .filter(|m| closing || *m < 1440)
+        .ok_or_else(|| format!("Heure « {} » invalide (format HH:MM).", s.trim()))
 }
 
 /// Opening slot as the API carries it.
@@ -124,8 +96,8 @@ impl From<&OpeningSlot> for OpeningSlotInput {
     fn from(s: &OpeningSlot) -> Self {
         Self {
             weekday: s.weekday,
-            open: s.open_text(),
-            close: s.close_text(),
+            open: format_hhmm(s.open_minute),
+            close: format_hhmm(s.close_minute),
         }
     }
 }
@@ -153,7 +125,7 @@ pub fn format_day_slots(slots: &[OpeningSlot], weekday: u8) -> String {
     slots
         .iter()
         .filter(|s| s.weekday == weekday)
-        .map(|s| format!("{}-{}", s.open_text(), s.close_text()))
+        .map(|s| format!("{}-{}", format_hhmm(s.open_minute), format_hhmm(s.close_minute)))
         .collect::<Vec<_>>()
         .join(", ")
 }
@@ -170,8 +142,8 @@ fn validate_opening_hours(input: &[OpeningSlotInput]) -> Result<Vec<OpeningSlot>
                 s.weekday
             ));
         }
-        let open = parse_hhmm(&s.open, false)?;
-        let close = parse_hhmm(&s.close, true)?;
+        let open = parse_time(&s.open, false)?;
+        let close = parse_time(&s.close, true)?;
         if open >= close {
             return Err(format!(
                 "{} : l'ouverture ({}) doit précéder la fermeture ({}).",
@@ -568,12 +540,12 @@ mod tests {
 
     #[test]
     fn hhmm() {
-        assert_eq!(parse_hhmm("08:30", false).unwrap(), 510);
-        assert_eq!(parse_hhmm("24:00", true).unwrap(), 1440);
+        assert_eq!(parse_time("08:30", false).unwrap(), 510);
+        assert_eq!(parse_time("24:00", true).unwrap(), 1440);
         for bad in ["24:00", "8h30", "25:00", "12:60", "", "1:5", "-1:00"] {
-            assert!(parse_hhmm(bad, false).is_err(), "{bad}");
+            assert!(parse_time(bad, false).is_err(), "{bad}");
         }
-        assert!(parse_hhmm("24:01", true).is_err());
+        assert!(parse_time("24:01", true).is_err());
     }
 
     #[test]

@@ -117,7 +117,7 @@ pub fn list(conn: &mut DbConn, filter: &MemberFilter) -> AppResult<Vec<Member>> 
             q = q.filter(members::id.eq_any(ids.clone()));
         }
         if let Some(p) = &pattern {
-            q = q.filter(members::name.like(p.clone()));
+            q = q.filter(super::lower(members::name).like(p.clone()));
         }
         q.load(conn)
     })?)

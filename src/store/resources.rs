@@ -208,7 +208,7 @@ pub fn list(conn: &mut DbConn, filter: &ResourceFilter) -> AppResult<Vec<Resourc
             q = q.filter(resources::kind.eq(k.clone()));
         }
         if let Some(p) = &pattern {
-            q = q.filter(resources::name.like(p.clone()));
+            q = q.filter(super::lower(resources::name).like(p.clone()));
         }
         q.load(conn)
     })?;
