@@ -7,61 +7,128 @@ use reqwest::StatusCode;
 use serde_json::json;
 
 both_backends!(healthz_reports_the_database, |app: TestApp| async move {
-    let res = app.client.get(format!("{}/healthz", app.base)).send().await.unwrap();
+    let res = app
+        .client
+        .get(format!("{}/healthz", app.base))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), StatusCode::OK);
     let body: serde_json::Value = res.json().await.unwrap();
     assert_eq!(body["status"], "ok");
-    assert_eq!(body["database"], if app.backend == mutualise::store::Backend::Sqlite { "sqlite" } else { "postgres" });
+    assert_eq!(
+        body["database"],
+        if app.backend == mutualise::store::Backend::Sqlite {
+            "sqlite"
+        } else {
+            "postgres"
+        }
+    );
 });
 
-both_backends!(token_login_throttling_and_revocation, |app: TestApp| async move {
-    app.user("anne@pole.test", &["treasurer"], &[]).await;
-    let (s, body) = app.post("", "/api/v1/auth/token", json!({"email": "Anne@Pole.test", "password": common::PASSWORD})).await;
-    assert_eq!(s, StatusCode::OK, "{body}");
-    let token = body["token"].as_str().unwrap().to_string();
-    assert!(body["expires_at"].as_str().unwrap().starts_with("2027-04"));
-    let (s, me) = app.get(&token, "/api/v1/me").await;
-    assert_eq!(s, StatusCode::OK);
-    assert_eq!(me["roles"], json!(["treasurer"]));
+both_backends!(
+    token_login_throttling_and_revocation,
+    |app: TestApp| async move {
+        app.user("anne@pole.test", &["treasurer"], &[]).await;
+        let (s, body) = app
+            .post(
+                "",
+                "/api/v1/auth/token",
+                json!({"email": "Anne@Pole.test", "password": common::PASSWORD}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{body}");
+        let token = body["token"].as_str().unwrap().to_string();
+        assert!(body["expires_at"].as_str().unwrap().starts_with("2027-04"));
+        let (s, me) = app.get(&token, "/api/v1/me").await;
+        assert_eq!(s, StatusCode::OK);
+        assert_eq!(me["roles"], json!(["treasurer"]));
 
-    // Only the hash is stored.
-    let stored: Vec<String> = app
-        .with_conn(|c| Ok(mutualise::store::auth::list_tokens(c, 1)?.into_iter().map(|t| t.token_hash).collect()))
-        .await;
-    assert!(!stored.contains(&token));
-    assert!(stored.contains(&mutualise::app::auth::sha256_hex(&token)));
+        // Only the hash is stored.
+        let stored: Vec<String> = app
+            .with_conn(|c| {
+                Ok(mutualise::store::auth::list_tokens(c, 1)?
+                    .into_iter()
+                    .map(|t| t.token_hash)
+                    .collect())
+            })
+            .await;
+        assert!(!stored.contains(&token));
+        assert!(stored.contains(&mutualise::app::auth::sha256_hex(&token)));
 
-    let (s, body) = app.post("", "/api/v1/auth/token", json!({"email": "anne@pole.test", "password": "wrong password"})).await;
-    assert_eq!(s, StatusCode::UNAUTHORIZED);
-    assert_eq!(body["code"], "unauthorized");
-    let (s, _) = app.post("", "/api/v1/auth/token", json!({"email": "nobody@pole.test", "password": "whatever12345"})).await;
-    assert_eq!(s, StatusCode::UNAUTHORIZED);
-    for _ in 0..4 {
-        app.post("", "/api/v1/auth/token", json!({"email": "anne@pole.test", "password": "wrong password"})).await;
+        let (s, body) = app
+            .post(
+                "",
+                "/api/v1/auth/token",
+                json!({"email": "anne@pole.test", "password": "wrong password"}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::UNAUTHORIZED);
+        assert_eq!(body["code"], "unauthorized");
+        let (s, _) = app
+            .post(
+                "",
+                "/api/v1/auth/token",
+                json!({"email": "nobody@pole.test", "password": "whatever12345"}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::UNAUTHORIZED);
+        for _ in 0..4 {
+            app.post(
+                "",
+                "/api/v1/auth/token",
+                json!({"email": "anne@pole.test", "password": "wrong password"}),
+            )
+            .await;
+        }
+        // Five failures: even the right password is refused for a while.
+        let (s, body) = app
+            .post(
+                "",
+                "/api/v1/auth/token",
+                json!({"email": "anne@pole.test", "password": common::PASSWORD}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::TOO_MANY_REQUESTS, "{body}");
+
+        let (s, list) = app.get(&token, "/api/v1/auth/tokens").await;
+        assert_eq!(s, StatusCode::OK);
+        let id = list
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|t| t["name"] == "API")
+            .unwrap()["id"]
+            .as_i64()
+            .unwrap();
+        let (s, _) = app
+            .call(
+                reqwest::Method::DELETE,
+                &token,
+                &format!("/api/v1/auth/tokens/{id}"),
+                None,
+            )
+            .await;
+        assert_eq!(s, StatusCode::NO_CONTENT);
+        let (s, body) = app.get(&token, "/api/v1/me").await;
+        assert_eq!(s, StatusCode::UNAUTHORIZED, "{body}");
+        let (s, _) = app.get("mut_forged", "/api/v1/me").await;
+        assert_eq!(s, StatusCode::UNAUTHORIZED);
     }
-    // Five failures: even the right password is refused for a while.
-    let (s, body) = app.post("", "/api/v1/auth/token", json!({"email": "anne@pole.test", "password": common::PASSWORD})).await;
-    assert_eq!(s, StatusCode::TOO_MANY_REQUESTS, "{body}");
-
-    let (s, list) = app.get(&token, "/api/v1/auth/tokens").await;
-    assert_eq!(s, StatusCode::OK);
-    let id = list.as_array().unwrap().iter().find(|t| t["name"] == "API").unwrap()["id"].as_i64().unwrap();
-    let (s, _) = app.call(reqwest::Method::DELETE, &token, &format!("/api/v1/auth/tokens/{id}"), None).await;
-    assert_eq!(s, StatusCode::NO_CONTENT);
-    let (s, body) = app.get(&token, "/api/v1/me").await;
-    assert_eq!(s, StatusCode::UNAUTHORIZED, "{body}");
-    let (s, _) = app.get("mut_forged", "/api/v1/me").await;
-    assert_eq!(s, StatusCode::UNAUTHORIZED);
-});
+);
 
 both_backends!(members_create_edit_archive, |app: TestApp| async move {
     let admin = app.admin().await;
     let (s, m) = app
-        .post(&admin, "/api/v1/members", json!({
-            "name": "Coop'Atelier", "legal_form": "scop", "pricing_category": "standard",
-            "siret": "732 829 320 00074", "email": "Contact@Atelier.coop", "headcount": 11.5,
-            "turnover_cents": 95_000_000, "surface_m2": 120
-        }))
+        .post(
+            &admin,
+            "/api/v1/members",
+            json!({
+                "name": "Coop'Atelier", "legal_form": "scop", "pricing_category": "standard",
+                "siret": "732 829 320 00074", "email": "Contact@Atelier.coop", "headcount": 11.5,
+                "turnover_cents": 95_000_000, "surface_m2": 120
+            }),
+        )
         .await;
     assert_eq!(s, StatusCode::CREATED, "{m}");
     assert_eq!(m["siret"], "73282932000074");
@@ -69,7 +136,13 @@ both_backends!(members_create_edit_archive, |app: TestApp| async move {
     assert_eq!(m["headcount"], 11.5);
     let id = m["id"].as_i64().unwrap();
 
-    let (s, m) = app.patch(&admin, &format!("/api/v1/members/{id}"), json!({"surface_m2": 150, "siret": null})).await;
+    let (s, m) = app
+        .patch(
+            &admin,
+            &format!("/api/v1/members/{id}"),
+            json!({"surface_m2": 150, "siret": null}),
+        )
+        .await;
     assert_eq!(s, StatusCode::OK, "{m}");
     assert_eq!(m["surface_m2"], 150);
     assert_eq!(m["siret"], serde_json::Value::Null);
@@ -78,50 +151,92 @@ both_backends!(members_create_edit_archive, |app: TestApp| async move {
     // Invalid input: every bad field reported, nothing written.
     let before = app.count("members").await;
     let (s, e) = app
-        .post(&admin, "/api/v1/members", json!({"name": "", "legal_form": "sa", "siret": "73282932000075", "headcount": -1}))
+        .post(
+            &admin,
+            "/api/v1/members",
+            json!({"name": "", "legal_form": "sa", "siret": "73282932000075", "headcount": -1}),
+        )
         .await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
-    let fields: Vec<&str> = e["errors"].as_array().unwrap().iter().map(|f| f["field"].as_str().unwrap()).collect();
+    let fields: Vec<&str> = e["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["field"].as_str().unwrap())
+        .collect();
     for f in ["name", "legal_form", "siret", "headcount"] {
         assert!(fields.contains(&f), "{f} missing in {e}");
     }
-    let (s, e) = app.post(&admin, "/api/v1/members", json!({"name": "Coop'Atelier", "legal_form": "scop"})).await;
+    let (s, e) = app
+        .post(
+            &admin,
+            "/api/v1/members",
+            json!({"name": "Coop'Atelier", "legal_form": "scop"}),
+        )
+        .await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(e["errors"][0]["field"], "name");
-    let (s, _) = app.patch(&admin, &format!("/api/v1/members/{id}"), json!({"turnover_cents": "beaucoup"})).await;
+    let (s, _) = app
+        .patch(
+            &admin,
+            &format!("/api/v1/members/{id}"),
+            json!({"turnover_cents": "beaucoup"}),
+        )
+        .await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(app.count("members").await, before);
     let (_, m) = app.get(&admin, &format!("/api/v1/members/{id}")).await;
     assert_eq!(m["turnover_cents"], 95_000_000);
 
-    let (s, m) = app.post(&admin, &format!("/api/v1/members/{id}/archive"), json!({})).await;
+    let (s, m) = app
+        .post(&admin, &format!("/api/v1/members/{id}/archive"), json!({}))
+        .await;
     assert_eq!(s, StatusCode::OK);
     assert_eq!(m["archived"], true);
     let (_, list) = app.get(&admin, "/api/v1/members").await;
     assert!(list.as_array().unwrap().is_empty());
-    let (_, list) = app.get(&admin, "/api/v1/members?include_archived=true&q=atelier").await;
+    let (_, list) = app
+        .get(&admin, "/api/v1/members?include_archived=true&q=atelier")
+        .await;
     assert_eq!(list.as_array().unwrap().len(), 1);
-    let (s, m) = app.post(&admin, &format!("/api/v1/members/{id}/restore"), json!({})).await;
+    let (s, m) = app
+        .post(&admin, &format!("/api/v1/members/{id}/restore"), json!({}))
+        .await;
     assert_eq!((s, m["archived"].clone()), (StatusCode::OK, json!(false)));
 });
 
-both_backends!(private_member_data_stays_with_the_member, |app: TestApp| async move {
-    let admin = app.admin().await;
-    let a = app.member(&admin, "Association A").await;
-    let b = app.member(&admin, "Association B").await;
-    let (_, booker) = app.user("booker@a.test", &[], &[(a, "booker")]).await;
-    let (_, own) = app.get(&booker, &format!("/api/v1/members/{a}")).await;
-    assert!(own.get("turnover_cents").is_some(), "{own}");
-    let (s, other) = app.get(&booker, &format!("/api/v1/members/{b}")).await;
-    assert_eq!(s, StatusCode::OK);
-    assert_eq!(other["name"], "Association B");
-    for private in ["turnover_cents", "siret", "email", "headcount", "surface_m2", "pricing_category"] {
-        assert!(other.get(private).is_none(), "{private} leaked: {other}");
+both_backends!(
+    private_member_data_stays_with_the_member,
+    |app: TestApp| async move {
+        let admin = app.admin().await;
+        let a = app.member(&admin, "Association A").await;
+        let b = app.member(&admin, "Association B").await;
+        let (_, booker) = app.user("booker@a.test", &[], &[(a, "booker")]).await;
+        let (_, own) = app.get(&booker, &format!("/api/v1/members/{a}")).await;
+        assert!(own.get("turnover_cents").is_some(), "{own}");
+        let (s, other) = app.get(&booker, &format!("/api/v1/members/{b}")).await;
+        assert_eq!(s, StatusCode::OK);
+        assert_eq!(other["name"], "Association B");
+        for private in [
+            "turnover_cents",
+            "siret",
+            "email",
+            "headcount",
+            "surface_m2",
+            "pricing_category",
+        ] {
+            assert!(other.get(private).is_none(), "{private} leaked: {other}");
+        }
+        let (_, list) = app.get(&booker, "/api/v1/members").await;
+        let listed_b = list
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|m| m["id"] == b)
+            .unwrap();
+        assert!(listed_b.get("turnover_cents").is_none());
     }
-    let (_, list) = app.get(&booker, "/api/v1/members").await;
-    let listed_b = list.as_array().unwrap().iter().find(|m| m["id"] == b).unwrap();
-    assert!(listed_b.get("turnover_cents").is_none());
-});
+);
 
 both_backends!(resources_catalogue, |app: TestApp| async move {
     let admin = app.admin().await;
@@ -136,14 +251,20 @@ both_backends!(resources_catalogue, |app: TestApp| async move {
         }))
         .await;
     assert_eq!(s, StatusCode::CREATED, "{r}");
-    assert_eq!(r["opening_hours"][1], json!({"weekday": 1, "open": "14:00", "close": "24:00"}));
+    assert_eq!(
+        r["opening_hours"][1],
+        json!({"weekday": 1, "open": "14:00", "close": "24:00"})
+    );
     assert_eq!(r["tariff"]["daily_cap_cents"], 9000);
     assert_eq!(r["allowed_categories"], json!(["solidaire", "insertion"]));
     let room = r["id"].as_i64().unwrap();
 
     let staff = app
-        .resource(&admin, json!({"kind": "staff", "name": "Camille", "employer_member_id": ge,
-            "weekly_contract_hours": 35, "hourly_cost_cents": 2850}))
+        .resource(
+            &admin,
+            json!({"kind": "staff", "name": "Camille", "employer_member_id": ge,
+            "weekly_contract_hours": 35, "hourly_cost_cents": 2850}),
+        )
         .await;
     let (_, list) = app.get(&admin, "/api/v1/resources?kind=staff").await;
     assert_eq!(list.as_array().unwrap().len(), 1);
@@ -155,7 +276,9 @@ both_backends!(resources_catalogue, |app: TestApp| async move {
     // Salaries are shown to the pole's team only.
     let m = app.member(&admin, "Asso").await;
     let (_, booker) = app.user("b@asso.test", &[], &[(m, "booker")]).await;
-    let (_, seen) = app.get(&booker, &format!("/api/v1/resources/{staff}")).await;
+    let (_, seen) = app
+        .get(&booker, &format!("/api/v1/resources/{staff}"))
+        .await;
     assert!(seen.get("hourly_cost_cents").is_none(), "{seen}");
 
     let before = app.count("resources").await;
@@ -178,11 +301,23 @@ both_backends!(resources_catalogue, |app: TestApp| async move {
     assert_eq!(app.count("resources").await, before);
     assert_eq!(app.count("opening_hours").await, 2);
 
-    let (s, r) = app.patch(&admin, &format!("/api/v1/resources/{room}"), json!({"opening_hours": [], "capacity": 2})).await;
+    let (s, r) = app
+        .patch(
+            &admin,
+            &format!("/api/v1/resources/{room}"),
+            json!({"opening_hours": [], "capacity": 2}),
+        )
+        .await;
     assert_eq!(s, StatusCode::OK, "{r}");
     assert_eq!(r["opening_hours"], json!([]));
     assert_eq!(r["seats"], 20);
-    let (s, r) = app.post(&admin, &format!("/api/v1/resources/{room}/archive"), json!({})).await;
+    let (s, r) = app
+        .post(
+            &admin,
+            &format!("/api/v1/resources/{room}/archive"),
+            json!({}),
+        )
+        .await;
     assert_eq!((s, r["archived"].clone()), (StatusCode::OK, json!(true)));
     let (_, list) = app.get(&admin, "/api/v1/resources?kind=room").await;
     assert!(list.as_array().unwrap().is_empty());
@@ -190,7 +325,9 @@ both_backends!(resources_catalogue, |app: TestApp| async move {
 
 both_backends!(closures_in_local_time, |app: TestApp| async move {
     let admin = app.admin().await;
-    let room = app.resource(&admin, json!({"kind": "room", "name": "Salle"})).await;
+    let room = app
+        .resource(&admin, json!({"kind": "room", "name": "Salle"}))
+        .await;
     let (s, c) = app
         .post(&admin, "/api/v1/closures", json!({"resource_id": room, "start": "2027-08-02T00:00", "end": "2027-08-16T00:00", "reason": "Congés d'été"}))
         .await;
@@ -198,8 +335,14 @@ both_backends!(closures_in_local_time, |app: TestApp| async move {
     assert_eq!(c["start"], "2027-08-01T22:00:00Z");
     let (s, _) = app.post(&admin, "/api/v1/closures", json!({"start": "2027-12-24T00:00:00+01:00", "end": "2027-12-26T00:00:00+01:00", "reason": "Noël"})).await;
     assert_eq!(s, StatusCode::CREATED);
-    let (_, list) = app.get(&admin, &format!("/api/v1/closures?resource_id={room}")).await;
-    assert_eq!(list.as_array().unwrap().len(), 2, "resource closures include pole-wide ones");
+    let (_, list) = app
+        .get(&admin, &format!("/api/v1/closures?resource_id={room}"))
+        .await;
+    assert_eq!(
+        list.as_array().unwrap().len(),
+        2,
+        "resource closures include pole-wide ones"
+    );
 
     let before = app.count("closures").await;
     for bad in [
@@ -215,9 +358,23 @@ both_backends!(closures_in_local_time, |app: TestApp| async move {
     }
     assert_eq!(app.count("closures").await, before);
     let id = c["id"].as_i64().unwrap();
-    let (s, _) = app.call(reqwest::Method::DELETE, &admin, &format!("/api/v1/closures/{id}"), None).await;
+    let (s, _) = app
+        .call(
+            reqwest::Method::DELETE,
+            &admin,
+            &format!("/api/v1/closures/{id}"),
+            None,
+        )
+        .await;
     assert_eq!(s, StatusCode::NO_CONTENT);
-    let (s, _) = app.call(reqwest::Method::DELETE, &admin, &format!("/api/v1/closures/{id}"), None).await;
+    let (s, _) = app
+        .call(
+            reqwest::Method::DELETE,
+            &admin,
+            &format!("/api/v1/closures/{id}"),
+            None,
+        )
+        .await;
     assert_eq!(s, StatusCode::NOT_FOUND);
 });
 
@@ -231,15 +388,31 @@ both_backends!(users_and_memberships, |app: TestApp| async move {
         .await;
     assert_eq!(s, StatusCode::CREATED, "{u}");
     assert_eq!(u["email"], "vol@asso.test");
-    assert_eq!(u["memberships"].as_array().unwrap().len(), 2, "one person may act for several members");
+    assert_eq!(
+        u["memberships"].as_array().unwrap().len(),
+        2,
+        "one person may act for several members"
+    );
     let (s, e) = app.post(&admin, "/api/v1/users", json!({"email": "vol@asso.test", "name": "Doublon", "password": "assez-long-pour-etre-sur"})).await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(e["errors"][0]["field"], "email");
-    let (s, _) = app.post(&admin, "/api/v1/users", json!({"email": "x@asso.test", "name": "X", "password": "court"})).await;
+    let (s, _) = app
+        .post(
+            &admin,
+            "/api/v1/users",
+            json!({"email": "x@asso.test", "name": "X", "password": "court"}),
+        )
+        .await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
 
     // The new user can sign in with the password given.
-    let (s, body) = app.post("", "/api/v1/auth/token", json!({"email": "vol@asso.test", "password": "assez-long-pour-etre-sur"})).await;
+    let (s, body) = app
+        .post(
+            "",
+            "/api/v1/auth/token",
+            json!({"email": "vol@asso.test", "password": "assez-long-pour-etre-sur"}),
+        )
+        .await;
     assert_eq!(s, StatusCode::OK, "{body}");
     let vol = body["token"].as_str().unwrap().to_string();
     // As member admin of B, creates a booker of B, not of A.
@@ -251,12 +424,33 @@ both_backends!(users_and_memberships, |app: TestApp| async move {
     assert_eq!(s, StatusCode::FORBIDDEN);
     // Cannot grant itself more.
     let my_id = u["id"].as_i64().unwrap();
-    let (s, _) = app.patch(&vol, &format!("/api/v1/users/{my_id}"), json!({"roles": ["admin"]})).await;
+    let (s, _) = app
+        .patch(
+            &vol,
+            &format!("/api/v1/users/{my_id}"),
+            json!({"roles": ["admin"]}),
+        )
+        .await;
     assert_eq!(s, StatusCode::FORBIDDEN);
-    let (s, me) = app.patch(&vol, &format!("/api/v1/users/{my_id}"), json!({"name": "Bénévole engagé"})).await;
-    assert_eq!((s, me["name"].clone()), (StatusCode::OK, json!("Bénévole engagé")));
+    let (s, me) = app
+        .patch(
+            &vol,
+            &format!("/api/v1/users/{my_id}"),
+            json!({"name": "Bénévole engagé"}),
+        )
+        .await;
+    assert_eq!(
+        (s, me["name"].clone()),
+        (StatusCode::OK, json!("Bénévole engagé"))
+    );
     // Deactivating a user revokes access.
-    let (s, _) = app.patch(&admin, &format!("/api/v1/users/{my_id}"), json!({"active": false})).await;
+    let (s, _) = app
+        .patch(
+            &admin,
+            &format!("/api/v1/users/{my_id}"),
+            json!({"active": false}),
+        )
+        .await;
     assert_eq!(s, StatusCode::OK);
     let (s, _) = app.get(&vol, "/api/v1/me").await;
     assert_eq!(s, StatusCode::UNAUTHORIZED);
@@ -276,36 +470,87 @@ both_backends!(hostile_and_malformed_input, |app: TestApp| async move {
         .unwrap();
     assert_eq!(res.status(), StatusCode::BAD_REQUEST);
     assert_eq!(res.headers()["content-type"], "application/problem+json");
-    let res = app.client.post(format!("{}/api/v1/members", app.base)).bearer_auth(&admin).body("name=x").send().await.unwrap();
+    let res = app
+        .client
+        .post(format!("{}/api/v1/members", app.base))
+        .bearer_auth(&admin)
+        .body("name=x")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), StatusCode::BAD_REQUEST);
-    for path in ["/api/v1/members/abc", "/api/v1/members/99999", "/api/v1/members/-1", "/api/v1/nothing", "/api/v1/resources/99999999999999999999"] {
+    for path in [
+        "/api/v1/members/abc",
+        "/api/v1/members/99999",
+        "/api/v1/members/-1",
+        "/api/v1/nothing",
+        "/api/v1/resources/99999999999999999999",
+    ] {
         let (s, body) = app.get(&admin, path).await;
         assert_eq!(s, StatusCode::NOT_FOUND, "{path} {body}");
     }
-    let (s, _) = app.post(&admin, "/api/v1/members", json!({"name": "x".repeat(10_000), "legal_form": "scop"})).await;
+    let (s, _) = app
+        .post(
+            &admin,
+            "/api/v1/members",
+            json!({"name": "x".repeat(10_000), "legal_form": "scop"}),
+        )
+        .await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
-    let (s, _) = app.post(&admin, "/api/v1/members", json!({"name": "Nul\u{0}", "legal_form": "scop"})).await;
+    let (s, _) = app
+        .post(
+            &admin,
+            "/api/v1/members",
+            json!({"name": "Nul\u{0}", "legal_form": "scop"}),
+        )
+        .await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
-    let (s, _) = app.post(&admin, "/api/v1/members", json!({"name": "X", "legal_form": "scop", "turnover_cents": 1e300})).await;
+    let (s, _) = app
+        .post(
+            &admin,
+            "/api/v1/members",
+            json!({"name": "X", "legal_form": "scop", "turnover_cents": 1e300}),
+        )
+        .await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
     let (s, _) = app.patch(&admin, "/api/v1/members/1", json!([1, 2])).await;
     assert!(s == StatusCode::BAD_REQUEST || s == StatusCode::NOT_FOUND);
     assert_eq!(app.count("members").await, before);
     // Markup typed by a user is stored as text and escaped in pages.
-    let (s, m) = app.post(&admin, "/api/v1/members", json!({"name": "<script>alert(1)</script>", "legal_form": "scop"})).await;
+    let (s, m) = app
+        .post(
+            &admin,
+            "/api/v1/members",
+            json!({"name": "<script>alert(1)</script>", "legal_form": "scop"}),
+        )
+        .await;
     assert_eq!(s, StatusCode::CREATED);
     assert_eq!(m["name"], "<script>alert(1)</script>");
 });
 
-both_backends!(openapi_document_describes_the_routes, |app: TestApp| async move {
-    let (s, doc) = app.get("", "/api/v1/openapi.json").await;
-    assert_eq!(s, StatusCode::OK);
-    assert_eq!(doc["openapi"].as_str().unwrap().chars().next(), Some('3'));
-    let paths = doc["paths"].as_object().unwrap();
-    for p in ["/api/v1/auth/token", "/api/v1/members", "/api/v1/members/{id}", "/api/v1/users", "/api/v1/resources", "/api/v1/resources/{id}", "/api/v1/closures"] {
-        assert!(paths.contains_key(p), "{p} missing");
+both_backends!(
+    openapi_document_describes_the_routes,
+    |app: TestApp| async move {
+        let (s, doc) = app.get("", "/api/v1/openapi.json").await;
+        assert_eq!(s, StatusCode::OK);
+        assert_eq!(doc["openapi"].as_str().unwrap().chars().next(), Some('3'));
+        let paths = doc["paths"].as_object().unwrap();
+        for p in [
+            "/api/v1/auth/token",
+            "/api/v1/members",
+            "/api/v1/members/{id}",
+            "/api/v1/users",
+            "/api/v1/resources",
+            "/api/v1/resources/{id}",
+            "/api/v1/closures",
+        ] {
+            assert!(paths.contains_key(p), "{p} missing");
+        }
+        assert!(doc["components"]["schemas"]["MemberInput"].is_object());
+        assert!(
+            doc["components"]["schemas"]["ResourceInput"]["properties"]["opening_hours"]
+                .is_object()
+        );
+        assert!(doc["components"]["securitySchemes"]["bearer"].is_object());
     }
-    assert!(doc["components"]["schemas"]["MemberInput"].is_object());
-    assert!(doc["components"]["schemas"]["ResourceInput"]["properties"]["opening_hours"].is_object());
-    assert!(doc["components"]["securitySchemes"]["bearer"].is_object());
-});
+);

@@ -1460,11 +1460,9 @@ mod tests {
             err("FREQ=WEEKLY;COUNT=2;WKST=SU"),
             RecurrenceError::Unsupported("WKST=SU".into())
         );
-        assert!(
-            err("FREQ=DAILY;COUNT=2;BYHOUR=9")
-                .to_string()
-                .contains("BYHOUR")
-        );
+        assert!(err("FREQ=DAILY;COUNT=2;BYHOUR=9")
+            .to_string()
+            .contains("BYHOUR"));
     }
 
     // ---- Our own cases ----
@@ -1596,10 +1594,9 @@ mod tests {
             4,
             "the excluded occurrence still counts towards COUNT"
         );
-        assert!(
-            occ.iter()
-                .all(|o| o.local_start.time() == NaiveTime::from_hms_opt(2, 30, 0).unwrap())
-        );
+        assert!(occ
+            .iter()
+            .all(|o| o.local_start.time() == NaiveTime::from_hms_opt(2, 30, 0).unwrap()));
     }
 
     #[test]

@@ -125,7 +125,13 @@ pub fn format_day_slots(slots: &[OpeningSlot], weekday: u8) -> String {
     slots
         .iter()
         .filter(|s| s.weekday == weekday)
-        .map(|s| format!("{}-{}", format_hhmm(s.open_minute), format_hhmm(s.close_minute)))
+        .map(|s| {
+            format!(
+                "{}-{}",
+                format_hhmm(s.open_minute),
+                format_hhmm(s.close_minute)
+            )
+        })
         .collect::<Vec<_>>()
         .join(", ")
 }

@@ -196,7 +196,10 @@ diesel::define_sql_function! {
 
 /// A `LIKE` pattern matching names that contain `search`, case-insensitively.
 pub fn contains_pattern(search: &str) -> String {
-    format!("%{}%", search.trim().to_lowercase().replace(['%', '_', '\\'], ""))
+    format!(
+        "%{}%",
+        search.trim().to_lowercase().replace(['%', '_', '\\'], "")
+    )
 }
 
 /// Instants are stored as UTC timestamps without zone, the one type both backends share.

@@ -58,7 +58,9 @@ static COUNTER: AtomicU32 = AtomicU32::new(0);
 pub fn postgres_admin_url() -> Option<String> {
     match std::env::var("TEST_POSTGRES_URL") {
         Ok(url) if !url.trim().is_empty() => Some(url),
-        _ if std::env::var("CI").is_ok() => panic!("TEST_POSTGRES_URL must be set under CI: the PostgreSQL suite may not be skipped"),
+        _ if std::env::var("CI").is_ok() => panic!(
+            "TEST_POSTGRES_URL must be set under CI: the PostgreSQL suite may not be skipped"
+        ),
         _ => {
             eprintln!("TEST_POSTGRES_URL not set: PostgreSQL variant skipped (it runs in .ci/run)");
             None
@@ -68,9 +70,16 @@ pub fn postgres_admin_url() -> Option<String> {
 
 /// Creates an empty database on the test server and returns its URL.
 pub fn create_pg_database(admin_url: &str) -> (String, String) {
-    let name = format!("mutualise_t{}_{}_{}", std::process::id(), COUNTER.fetch_add(1, Ordering::SeqCst), rand_suffix());
+    let name = format!(
+        "mutualise_t{}_{}_{}",
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::SeqCst),
+        rand_suffix()
+    );
     let mut conn = PgConnection::establish(admin_url).expect("connect to TEST_POSTGRES_URL");
-    diesel::sql_query(format!("CREATE DATABASE {name}")).execute(&mut conn).expect("create test database");
+    diesel::sql_query(format!("CREATE DATABASE {name}"))
+        .execute(&mut conn)
+        .expect("create test database");
     let (head, tail) = match admin_url.split_once('?') {
         Some((h, t)) => (h, format!("?{t}")),
         None => (admin_url, String::new()),
@@ -87,7 +96,12 @@ impl TestApp {
     pub async fn sqlite() -> TestApp {
         let dir = tempfile::tempdir().expect("tempdir");
         let path = dir.path().join("test.db");
-        Self::start(DatabaseUrl::Sqlite(path.to_string_lossy().into_owned()), Some(dir), None).await
+        Self::start(
+            DatabaseUrl::Sqlite(path.to_string_lossy().into_owned()),
+            Some(dir),
+            None,
+        )
+        .await
     }
 
     pub async fn postgres() -> Option<TestApp> {
@@ -101,7 +115,11 @@ impl TestApp {
         Some(Self::start(DatabaseUrl::Postgres(url), None, Some((admin, name))).await)
     }
 
-    async fn start(url: DatabaseUrl, dir: Option<tempfile::TempDir>, pg_drop: Option<(String, String)>) -> TestApp {
+    async fn start(
+        url: DatabaseUrl,
+        dir: Option<tempfile::TempDir>,
+        pg_drop: Option<(String, String)>,
+    ) -> TestApp {
         let raw = match &url {
             DatabaseUrl::Sqlite(p) => p.clone(),
             DatabaseUrl::Postgres(u) => u.clone(),
@@ -122,13 +140,32 @@ impl TestApp {
         let now = config.now.expect("fixed clock");
         let state = mutualise::AppState::new(db.clone(), config);
         let router = mutualise::build_app(state);
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
         let addr = listener.local_addr().expect("addr");
         tokio::spawn(async move {
-            axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>()).await.expect("serve");
+            axum::serve(
+                listener,
+                router.into_make_service_with_connect_info::<SocketAddr>(),
+            )
+            .await
+            .expect("serve");
         });
-        let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("client");
-        TestApp { base: format!("http://{addr}"), client, backend: db.backend(), db, now, url, _dir: dir, pg_drop }
+        let client = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .expect("client");
+        TestApp {
+            base: format!("http://{addr}"),
+            client,
+            backend: db.backend(),
+            db,
+            now,
+            url,
+            _dir: dir,
+            pg_drop,
+        }
     }
 
     /// Runs store/app code directly against the test database.
@@ -140,18 +177,31 @@ impl TestApp {
     }
 
     /// Creates a user with pole roles and memberships; returns (user id, bearer token).
-    pub async fn user(&self, email: &str, roles: &[&str], memberships: &[(i64, &str)]) -> (i64, String) {
+    pub async fn user(
+        &self,
+        email: &str,
+        roles: &[&str],
+        memberships: &[(i64, &str)],
+    ) -> (i64, String) {
         let input = UserInput {
             email: email.into(),
             name: email.split('@').next().unwrap_or("x").into(),
             password: Some(PASSWORD.into()),
             roles: roles.iter().map(|r| r.to_string()).collect(),
-            memberships: memberships.iter().map(|(m, r)| MembershipInput { member_id: *m, role: r.to_string() }).collect(),
+            memberships: memberships
+                .iter()
+                .map(|(m, r)| MembershipInput {
+                    member_id: *m,
+                    role: r.to_string(),
+                })
+                .collect(),
             active: true,
         };
         let now = self.now;
         self.with_conn(move |c| {
-            let draft = input.validate(true).map_err(mutualise::error::AppError::Validation)?;
+            let draft = input
+                .validate(true)
+                .map_err(mutualise::error::AppError::Validation)?;
             let user = mutualise::app::users::create_unchecked(c, &draft, password_hash(), now)?;
             let token = auth::issue_token(c, user.user.id, "tests", now)?;
             Ok((user.user.id, token.token))
@@ -165,21 +215,36 @@ impl TestApp {
 
     pub async fn member(&self, token: &str, name: &str) -> i64 {
         let (status, body) = self
-            .call(Method::POST, token, "/api/v1/members", Some(json!({"name": name, "legal_form": "association"})))
+            .call(
+                Method::POST,
+                token,
+                "/api/v1/members",
+                Some(json!({"name": name, "legal_form": "association"})),
+            )
             .await;
         assert_eq!(status, StatusCode::CREATED, "{body}");
         body["id"].as_i64().expect("id")
     }
 
     pub async fn resource(&self, token: &str, body: Value) -> i64 {
-        let (status, body) = self.call(Method::POST, token, "/api/v1/resources", Some(body)).await;
+        let (status, body) = self
+            .call(Method::POST, token, "/api/v1/resources", Some(body))
+            .await;
         assert_eq!(status, StatusCode::CREATED, "{body}");
         body["id"].as_i64().expect("id")
     }
 
     /// One JSON API call; returns the status and the parsed body (Null when empty).
-    pub async fn call(&self, method: Method, token: &str, path: &str, body: Option<Value>) -> (StatusCode, Value) {
-        let mut req = self.client.request(method, format!("{}{}", self.base, path));
+    pub async fn call(
+        &self,
+        method: Method,
+        token: &str,
+        path: &str,
+        body: Option<Value>,
+    ) -> (StatusCode, Value) {
+        let mut req = self
+            .client
+            .request(method, format!("{}{}", self.base, path));
         if !token.is_empty() {
             req = req.bearer_auth(token);
         }
@@ -188,12 +253,24 @@ impl TestApp {
         }
         let res = req.send().await.expect("request");
         let status = res.status();
-        let ctype = res.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
+        let ctype = res
+            .headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_string();
         let text = res.text().await.expect("body");
         if status.is_client_error() || status.is_server_error() {
-            assert!(ctype.starts_with("application/problem+json"), "error {status} without problem+json: {ctype} {text}");
+            assert!(
+                ctype.starts_with("application/problem+json"),
+                "error {status} without problem+json: {ctype} {text}"
+            );
         }
-        let value = if text.is_empty() { Value::Null } else { serde_json::from_str(&text).unwrap_or(Value::String(text)) };
+        let value = if text.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_str(&text).unwrap_or(Value::String(text))
+        };
         (status, value)
     }
 
@@ -230,7 +307,8 @@ impl Drop for TestApp {
         if let Some((admin, name)) = self.pg_drop.take() {
             // Best effort: the pool may still hold connections, hence FORCE.
             if let Ok(mut conn) = PgConnection::establish(&admin) {
-                let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).execute(&mut conn);
+                let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                    .execute(&mut conn);
             }
         }
     }

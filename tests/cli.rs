@@ -1,0 +1,180 @@
+//! The `mutualise` command as scripts use it: migrate, user add, demo, --help.
+
+mod common;
+
+use std::io::Write;
+use std::process::{Command, Output, Stdio};
+
+fn mutualise(db: &str, args: &[&str], stdin: Option<&str>) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_mutualise"))
+        .args(args)
+        .env("DATABASE_URL", db)
+        .env("RUST_LOG", "warn")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run mutualise");
+    if let Some(input) = stdin {
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(input.as_bytes())
+            .unwrap();
+    } else {
+        drop(child.stdin.take());
+    }
+    child.wait_with_output().unwrap()
+}
+
+fn text(o: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+fn scripted_setup(db: &str) {
+    let o = mutualise(db, &["migrate"], None);
+    assert!(o.status.success(), "{}", text(&o));
+    let o = mutualise(
+        db,
+        &[
+            "user",
+            "add",
+            "--email",
+            "Admin@Pole.test",
+            "--name",
+            "Admin",
+            "--role",
+            "admin",
+            "--password-stdin",
+        ],
+        Some("un mot de passe long\n"),
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(text(&o).contains("admin@pole.test"));
+    let o = mutualise(
+        db,
+        &[
+            "user",
+            "add",
+            "--email",
+            "b@pole.test",
+            "--name",
+            "B",
+            "--role",
+            "booker",
+            "--password-stdin",
+        ],
+        Some("un mot de passe long"),
+    );
+    assert!(
+        !o.status.success() && text(&o).contains("--member"),
+        "{}",
+        text(&o)
+    );
+    let o = mutualise(
+        db,
+        &[
+            "user",
+            "add",
+            "--email",
+            "c@pole.test",
+            "--name",
+            "C",
+            "--role",
+            "admin",
+            "--password-stdin",
+        ],
+        Some("court"),
+    );
+    assert!(
+        !o.status.success() && text(&o).contains("10 caractères"),
+        "{}",
+        text(&o)
+    );
+    let o = mutualise(
+        db,
+        &[
+            "user",
+            "add",
+            "--email",
+            "d@pole.test",
+            "--name",
+            "D",
+            "--role",
+            "emperor",
+            "--password-stdin",
+        ],
+        Some("un mot de passe long"),
+    );
+    assert!(!o.status.success());
+    // demo refuses a database that already holds data.
+    let o = mutualise(db, &["demo"], None);
+    assert!(
+        !o.status.success() && text(&o).contains("vide"),
+        "{}",
+        text(&o)
+    );
+}
+
+fn demo(db: &str) {
+    let o = mutualise(db, &["demo"], None);
+    assert!(o.status.success(), "{}", text(&o));
+    let out = text(&o);
+    assert!(
+        out.contains("12 structures") && out.contains("14 ressources"),
+        "{out}"
+    );
+    for role in [
+        "admin",
+        "resource_manager",
+        "ge_manager",
+        "treasurer",
+        "member_admin",
+        "booker",
+    ] {
+        assert!(out.contains(role), "{role} account missing: {out}");
+    }
+    assert!(out.contains(mutualise::app::demo::DEMO_PASSWORD));
+}
+
+#[test]
+fn sqlite_scripts_and_demo() {
+    let dir = tempfile::tempdir().unwrap();
+    scripted_setup(&dir.path().join("a.db").to_string_lossy());
+    demo(&format!(
+        "sqlite://{}",
+        dir.path().join("demo.db").to_string_lossy()
+    ));
+}
+
+#[test]
+fn postgres_scripts_and_demo() {
+    let Some(admin) = common::postgres_admin_url() else {
+        return;
+    };
+    let (url, _) = common::create_pg_database(&admin);
+    scripted_setup(&url);
+    let (url, _) = common::create_pg_database(&admin);
+    demo(&url);
+}
+
+#[test]
+fn every_subcommand_has_help() {
+    for args in [
+        &["--help"][..],
+        &["serve", "--help"],
+        &["migrate", "--help"],
+        &["demo", "--help"],
+        &["user", "--help"],
+        &["user", "add", "--help"],
+    ] {
+        let o = mutualise("unused.db", args, None);
+        assert!(o.status.success(), "{args:?}: {}", text(&o));
+        assert!(text(&o).contains("Usage"), "{args:?}");
+    }
+}

@@ -1,0 +1,413 @@
+//! Server-rendered pages: first start, sign-in, CSRF, forms that keep input and show errors.
+
+mod common;
+
+use common::TestApp;
+use reqwest::StatusCode;
+
+fn csrf_of(page: &str) -> String {
+    let marker = "name=\"_csrf\" value=\"";
+    let start = page.find(marker).expect("csrf field") + marker.len();
+    page[start..start + 64].to_string()
+}
+
+struct Browser {
+    client: reqwest::Client,
+    base: String,
+}
+
+impl Browser {
+    fn new(app: &TestApp) -> Self {
+        let client = reqwest::Client::builder()
+            .cookie_store(true)
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap();
+        Self {
+            client,
+            base: app.base.clone(),
+        }
+    }
+
+    async fn get(&self, path: &str) -> (StatusCode, String, Option<String>) {
+        let res = self
+            .client
+            .get(format!("{}{path}", self.base))
+            .send()
+            .await
+            .unwrap();
+        let loc = res
+            .headers()
+            .get("location")
+            .map(|l| l.to_str().unwrap().to_string());
+        let status = res.status();
+        (status, res.text().await.unwrap(), loc)
+    }
+
+    async fn post(
+        &self,
+        path: &str,
+        form: &[(&str, &str)],
+    ) -> (StatusCode, String, Option<String>) {
+        let res = self
+            .client
+            .post(format!("{}{path}", self.base))
+            .form(form)
+            .send()
+            .await
+            .unwrap();
+        let loc = res
+            .headers()
+            .get("location")
+            .map(|l| l.to_str().unwrap().to_string());
+        let status = res.status();
+        (status, res.text().await.unwrap(), loc)
+    }
+}
+
+both_backends!(first_start_sign_in_and_forms, |app: TestApp| async move {
+    let web = Browser::new(&app);
+    let (s, _, loc) = web.get("/").await;
+    assert_eq!((s, loc.as_deref()), (StatusCode::SEE_OTHER, Some("/setup")));
+    let (s, page, _) = web.get("/setup").await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(page.contains("<title>Première installation"));
+    let csrf = csrf_of(&page);
+
+    // Without the CSRF token nothing happens.
+    let (s, _, _) = web
+        .post(
+            "/setup",
+            &[("email", "a@pole.test"), ("name", "A"), ("password", "x")],
+        )
+        .await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    let (s, page, _) = web
+        .post(
+            "/setup",
+            &[
+                ("_csrf", &csrf),
+                ("email", "alice@pole.test"),
+                ("name", "Alice"),
+                ("password", "un mot de passe long"),
+                ("confirm", "autre chose"),
+            ],
+        )
+        .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        page.contains("ne correspondent pas") && page.contains("value=\"Alice\""),
+        "{page}"
+    );
+    let (s, page, _) = web
+        .post(
+            "/setup",
+            &[
+                ("_csrf", &csrf),
+                ("email", "pas-un-mail"),
+                ("name", "Alice"),
+                ("password", "un mot de passe long"),
+                ("confirm", "un mot de passe long"),
+            ],
+        )
+        .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(page.contains("Adresse e-mail invalide"));
+    assert_eq!(app.count("users").await, 0);
+
+    let res = web
+        .client
+        .post(format!("{}/setup", app.base))
+        .form(&[
+            ("_csrf", csrf.as_str()),
+            ("email", "alice@pole.test"),
+            ("name", "Alice"),
+            ("password", "un mot de passe long"),
+            ("confirm", "un mot de passe long"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let cookie = res
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap().to_string())
+        .find(|c| c.starts_with("mutualise_session="))
+        .unwrap();
+    assert!(
+        cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"),
+        "{cookie}"
+    );
+    let (s, page, _) = web.get("/?notice=welcome").await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(page.contains("Bonjour Alice") && page.contains("Bienvenue"));
+    let (_, _, loc) = web.get("/setup").await;
+    assert_eq!(loc.as_deref(), Some("/login"), "setup only once");
+
+    // Member form: errors beside fields, input kept, nothing written.
+    let (_, page, _) = web.get("/members/new").await;
+    let csrf = csrf_of(&page);
+    let (s, page, _) = web
+        .post(
+            "/members",
+            &[
+                ("_csrf", &csrf),
+                ("name", "Les Jardins du Lien"),
+                ("legal_form", "association"),
+                ("pricing_category", "solidaire"),
+                ("siret", "73282932000075"),
+                ("turnover", "12 000,50"),
+                ("headcount", "2,5"),
+                ("active", "on"),
+            ],
+        )
+        .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        page.contains("clé de contrôle")
+            && page.contains("value=\"Les Jardins du Lien\"")
+            && page.contains("value=\"12 000,50\""),
+        "{page}"
+    );
+    assert_eq!(app.count("members").await, 0);
+    let (s, _, loc) = web
+        .post(
+            "/members",
+            &[
+                ("_csrf", &csrf),
+                ("name", "Les Jardins du Lien"),
+                ("legal_form", "association"),
+                ("pricing_category", "solidaire"),
+                ("siret", "73282932000074"),
+                ("turnover", "12 000,50"),
+                ("headcount", "2,5"),
+                ("surface_m2", "40"),
+                ("active", "on"),
+            ],
+        )
+        .await;
+    assert_eq!(s, StatusCode::SEE_OTHER);
+    let (s, page, _) = web.get(loc.as_deref().unwrap()).await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(
+        page.contains("Enregistrement créé")
+            && page.contains("12\u{202f}000,50 €")
+            && page.contains("2,50"),
+        "{page}"
+    );
+
+    // Hostile text is escaped.
+    web.post(
+        "/members",
+        &[
+            ("_csrf", &csrf),
+            ("name", "<script>alert(1)</script>"),
+            ("legal_form", "scop"),
+            ("active", "on"),
+        ],
+    )
+    .await;
+    let (_, page, _) = web.get("/members").await;
+    assert!(
+        page.contains("&lt;script&gt;alert(1)&lt;/script&gt;") && !page.contains("<script>alert")
+    );
+
+    // Resource form: opening hours typed per day, euros, fields of other kinds ignored.
+    let (_, page, _) = web.get("/resources/new?kind=room").await;
+    let csrf = csrf_of(&page);
+    let (s, page, _) = web
+        .post(
+            "/resources",
+            &[
+                ("_csrf", &csrf),
+                ("kind", "room"),
+                ("name", "Salle Jaurès"),
+                ("capacity", "1"),
+                ("hours_1", "08:00-12:00, 14:00-"),
+                ("hourly", "15"),
+            ],
+        )
+        .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        page.contains("Heure") && page.contains("value=\"Salle Jaurès\""),
+        "{page}"
+    );
+    let (s, _, loc) = web
+        .post(
+            "/resources",
+            &[
+                ("_csrf", &csrf),
+                ("kind", "room"),
+                ("name", "Salle Jaurès"),
+                ("capacity", "1"),
+                ("seats", "20"),
+                ("plate", "ignored"),
+                ("hours_1", "08:00-12:00, 14:00-18:00"),
+                ("hours_6", "09:00-13:00"),
+                ("hourly", "15,00"),
+                ("daily_cap", "90"),
+                ("billing_unit_minutes", "30"),
+                ("allowed_categories", "solidaire"),
+                ("allowed_categories", "insertion"),
+            ],
+        )
+        .await;
+    assert_eq!(s, StatusCode::SEE_OTHER);
+    let (_, page, _) = web.get(loc.as_deref().unwrap()).await;
+    assert!(
+        page.contains("08:00-12:00, 14:00-18:00")
+            && page.contains("15,00 €")
+            && page.contains("Tarif solidaire, Tarif insertion"),
+        "{page}"
+    );
+    let (_, page, _) = web.get("/resources?kind=room").await;
+    assert!(page.contains("Salle Jaurès"));
+    let (_, page, _) = web.get("/resources?kind=vehicle").await;
+    assert!(!page.contains("Salle Jaurès"));
+
+    // Closure form in local time.
+    let (_, page, _) = web.get("/closures").await;
+    let csrf = csrf_of(&page);
+    let (s, page, _) = web
+        .post(
+            "/closures",
+            &[
+                ("_csrf", &csrf),
+                ("resource_id", ""),
+                ("start", "2027-03-28T02:30"),
+                ("end", "2027-03-29T00:00"),
+                ("reason", "Changement d'heure"),
+            ],
+        )
+        .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(page.contains("n'existe pas"), "{page}");
+    let (s, _, _) = web
+        .post(
+            "/closures",
+            &[
+                ("_csrf", &csrf),
+                ("resource_id", ""),
+                ("start", "2027-08-02T00:00"),
+                ("end", "2027-08-16T00:00"),
+                ("reason", "Congés d'été"),
+            ],
+        )
+        .await;
+    assert_eq!(s, StatusCode::SEE_OTHER);
+    let (_, page, _) = web.get("/closures").await;
+    assert!(page.contains("02/08/2027 00:00") && page.contains("tout le pôle"));
+
+    // Sign out, then sign in again.
+    let (_, page, _) = web.get("/").await;
+    let csrf = csrf_of(&page);
+    let (s, _, loc) = web.post("/logout", &[("_csrf", &csrf)]).await;
+    assert_eq!((s, loc.as_deref()), (StatusCode::SEE_OTHER, Some("/login")));
+    let (_, _, loc) = web.get("/members").await;
+    assert_eq!(loc.as_deref(), Some("/login?next=/members"));
+    let (_, page, _) = web.get("/login?next=/members").await;
+    let csrf = csrf_of(&page);
+    let (s, page, _) = web
+        .post(
+            "/login",
+            &[
+                ("_csrf", &csrf),
+                ("email", "alice@pole.test"),
+                ("password", "faux"),
+                ("next", "/members"),
+            ],
+        )
+        .await;
+    assert_eq!(s, StatusCode::UNAUTHORIZED);
+    assert!(page.contains("incorrect") && page.contains("value=\"alice@pole.test\""));
+    let (s, _, loc) = web
+        .post(
+            "/login",
+            &[
+                ("_csrf", &csrf),
+                ("email", "alice@pole.test"),
+                ("password", "un mot de passe long"),
+                ("next", "//evil.example"),
+            ],
+        )
+        .await;
+    assert_eq!(
+        (s, loc.as_deref()),
+        (StatusCode::SEE_OTHER, Some("/")),
+        "no open redirect"
+    );
+    let (s, css, _) = web.get("/assets/app.css").await;
+    assert!(s == StatusCode::OK && css.contains("--accent"));
+});
+
+both_backends!(pages_follow_roles, |app: TestApp| async move {
+    let admin = app.admin().await;
+    let a = app.member(&admin, "A").await;
+    let b = app.member(&admin, "B").await;
+    app.user("bk@a.test", &[], &[(a, "booker")]).await;
+    let web = Browser::new(&app);
+    let (_, page, _) = web.get("/login").await;
+    let csrf = csrf_of(&page);
+    let (s, _, _) = web
+        .post(
+            "/login",
+            &[
+                ("_csrf", &csrf),
+                ("email", "bk@a.test"),
+                ("password", common::PASSWORD),
+                ("next", "/"),
+            ],
+        )
+        .await;
+    assert_eq!(s, StatusCode::SEE_OTHER);
+    let (s, page, _) = web.get("/").await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(!page.contains("href=\"/users\""), "bookers manage no users");
+    for path in ["/members/new", "/resources/new"] {
+        let (s, _, _) = web.get(path).await;
+        assert_eq!(s, StatusCode::FORBIDDEN, "{path}");
+    }
+    let (_, page, _) = web.get(&format!("/members/{b}")).await;
+    assert!(
+        page.contains("réservées"),
+        "private data of another member is hidden"
+    );
+    let (s, _, _) = web.get("/nowhere").await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    // Password change keeps this session.
+    let (_, page, _) = web.get("/account").await;
+    let csrf = csrf_of(&page);
+    let (s, page, _) = web
+        .post(
+            "/account/password",
+            &[
+                ("_csrf", &csrf),
+                ("current_password", "faux"),
+                ("new_password", "nouveau mot de passe"),
+                ("confirm_password", "nouveau mot de passe"),
+            ],
+        )
+        .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(page.contains("Mot de passe actuel incorrect"));
+    let (s, _, _) = web
+        .post(
+            "/account/password",
+            &[
+                ("_csrf", &csrf),
+                ("current_password", common::PASSWORD),
+                ("new_password", "nouveau mot de passe"),
+                ("confirm_password", "nouveau mot de passe"),
+            ],
+        )
+        .await;
+    assert_eq!(s, StatusCode::SEE_OTHER);
+    let (s, page, _) = web
+        .post("/account/tokens", &[("_csrf", &csrf), ("name", "Tableur")])
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(page.contains("mut_") && page.contains("Tableur"));
+});
