@@ -84,6 +84,7 @@ impl Db {
                 let manager = ConnectionManager::<SqliteConnection>::new(path);
                 let pool = Pool::builder()
                     .max_size(8)
+                    .min_idle(Some(1))
                     .connection_timeout(Duration::from_secs(30))
                     .connection_customizer(Box::new(SqlitePragmas))
                     .build(manager)?;

@@ -161,7 +161,14 @@ pub async fn show(
         dl {
             dt { "Capacité" } dd { (row.capacity) " unité(s) utilisable(s) en même temps" }
             @if let Some(seats) = row.seats { dt { "Places assises" } dd { (seats) } }
-            dt { "Durée de réservation" } dd { "de " (minutes_text(row.min_duration_minutes)) " à " (minutes_text(row.max_duration_minutes)) }
+            dt { "Durée de réservation" } dd {
+                @match (row.min_duration_minutes, row.max_duration_minutes) {
+                    (None, None) => "libre",
+                    (Some(_), None) => { "au moins " (minutes_text(row.min_duration_minutes)) },
+                    (None, Some(_)) => { "au plus " (minutes_text(row.max_duration_minutes)) },
+                    (Some(_), Some(_)) => { "de " (minutes_text(row.min_duration_minutes)) " à " (minutes_text(row.max_duration_minutes)) },
+                }
+            }
             dt { "Battement avant / après" } dd { (row.buffer_before_minutes) " min / " (row.buffer_after_minutes) " min" }
             dt { "Validation" } dd { @if row.requires_approval { "soumise à validation par la coordination" } @else { "confirmation immédiate" } }
             dt { "Catégories autorisées" } dd { @if cats.is_empty() { "toutes" } @else { (cats.iter().map(|c| category_label(c)).collect::<Vec<_>>().join(", ")) } }
@@ -185,7 +192,7 @@ pub async fn show(
         h2 { "Fermetures à venir" }
         (closure_table(&ctx, &closure_list, false))
         @if authz::can_manage_resource_kind(actor, kind) {
-            p.actions {
+            div.actions {
                 a.button href={ "/resources/" (row.id) "/edit" } { "Modifier" }
                 @if row.archived_at.is_none() {
                     (action_button(&ctx, &format!("/resources/{}/archive", row.id), "Archiver", "danger"))

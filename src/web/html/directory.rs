@@ -123,7 +123,7 @@ pub async fn show(
             p { "Les informations détaillées de cette structure sont réservées à ses membres et à l'équipe du pôle." }
         }
         @if authz::can_manage_members(actor) {
-            p.actions {
+            div.actions {
                 a.button href={ "/members/" (m.id) "/edit" } { "Modifier" }
                 @if m.archived_at.is_none() {
                     (action_button(&ctx, &format!("/members/{}/archive", m.id), "Archiver", "danger"))

@@ -1,0 +1,56 @@
+//! End-to-end in headless Chromium: sign in and create a resource through the pages.
+//! Needs Debian's `chromium` and `npm install` (playwright-core); `.ci/run` installs both.
+//! Elsewhere the test says it is skipped, unless `CI` or `MUTUALISE_REQUIRE_BROWSER` is set,
+//! where a missing browser is a failure.
+
+mod common;
+
+use std::path::Path;
+use std::process::Command;
+
+use common::TestApp;
+
+fn browser_available() -> bool {
+    let chromium = std::env::var("CHROMIUM_PATH").unwrap_or_else(|_| "/usr/bin/chromium".into());
+    let ready = Path::new(&chromium).exists() && Path::new("node_modules/playwright-core").exists();
+    if !ready {
+        if std::env::var("CI").is_ok() || std::env::var("MUTUALISE_REQUIRE_BROWSER").is_ok() {
+            panic!("Chromium ({chromium}) or node_modules/playwright-core missing: run `apt-get install -y chromium && npm ci`");
+        }
+        eprintln!("browser test skipped: install chromium and run `npm ci` to enable it");
+    }
+    ready
+}
+
+both_backends!(sign_in_and_create_a_resource, |app: TestApp| async move {
+    if !browser_available() {
+        return;
+    }
+    app.user("coordination@pole.test", &["resource_manager"], &[]).await;
+    let shot = std::env::temp_dir().join(format!("mutualise-e2e-{:?}.png", app.backend));
+    let base = app.base.clone();
+    let output = tokio::task::spawn_blocking(move || {
+        Command::new("node")
+            .arg("tests/e2e/signin_and_create_resource.mjs")
+            .env("BASE_URL", base)
+            .env("E2E_EMAIL", "coordination@pole.test")
+            .env("E2E_PASSWORD", common::PASSWORD)
+            .env("E2E_SCREENSHOT", &shot)
+            .output()
+            .expect("run node")
+    })
+    .await
+    .unwrap();
+    let log = format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
+    assert!(output.status.success(), "browser scenario failed:\n{log}");
+    assert!(log.contains("e2e ok"));
+    let names: Vec<(String, Option<String>)> = app
+        .with_conn(|c| {
+            Ok(mutualise::store::resources::list(c, &Default::default())?
+                .into_iter()
+                .map(|r| (r.row.name, r.row.plate))
+                .collect())
+        })
+        .await;
+    assert_eq!(names, vec![("Kangoo électrique".to_string(), Some("GK-321-ZZ".to_string()))]);
+});
