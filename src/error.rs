@@ -23,6 +23,9 @@ pub enum AppError {
     NotFound,
     #[error("{detail}")]
     Conflict { code: &'static str, detail: String },
+    /// A business refusal with its reasons (booking rules): 409 or 422 with the details.
+    #[error("{}", .0.detail)]
+    Refused(Box<Refusal>),
     #[error("{0}")]
     TooManyRequests(String),
     #[error("{0}")]
@@ -51,6 +54,7 @@ impl AppError {
             AppError::Forbidden => StatusCode::FORBIDDEN,
             AppError::NotFound => StatusCode::NOT_FOUND,
             AppError::Conflict { .. } => StatusCode::CONFLICT,
+            AppError::Refused(r) => r.status,
             AppError::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
             AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
             AppError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
@@ -65,6 +69,7 @@ impl AppError {
             AppError::Forbidden => "forbidden",
             AppError::NotFound => "not_found",
             AppError::Conflict { code, .. } => code,
+            AppError::Refused(r) => r.code,
             AppError::TooManyRequests(_) => "too_many_requests",
             AppError::BadRequest(_) => "bad_request",
             AppError::Unavailable(_) => "unavailable",
@@ -79,6 +84,8 @@ impl AppError {
             AppError::Forbidden => "Accès refusé",
             AppError::NotFound => "Introuvable",
             AppError::Conflict { .. } => "Conflit",
+            AppError::Refused(r) if r.status == StatusCode::CONFLICT => "Réservation impossible",
+            AppError::Refused(_) => "Réservation invalide",
             AppError::TooManyRequests(_) => "Trop de tentatives",
             AppError::BadRequest(_) => "Requête invalide",
             AppError::Unavailable(_) => "Service indisponible",
@@ -121,8 +128,25 @@ impl AppError {
         if let AppError::Validation(errors) = self {
             body["errors"] = serde_json::to_value(&errors.0).unwrap_or(Value::Null);
         }
+        if let AppError::Refused(r) = self {
+            if let Value::Object(extra) = serde_json::to_value(&r.body).unwrap_or(Value::Null) {
+                for (k, v) in extra {
+                    body[k] = v;
+                }
+            }
+        }
         body
     }
+}
+
+/// Why a booking was refused and what could be had instead.
+#[derive(Debug, Clone)]
+pub struct Refusal {
+    pub status: StatusCode,
+    pub code: &'static str,
+    pub detail: String,
+    /// Serialised next to the problem's fields: violations, conflicts, suggestions…
+    pub body: Value,
 }
 
 impl From<diesel::result::Error> for AppError {
@@ -141,6 +165,15 @@ impl From<diesel::result::Error> for AppError {
                 code: "referenced",
                 detail: "Cet élément est lié à d'autres données.".into(),
             },
+            Error::DatabaseError(_, info)
+                if info.constraint_name() == Some("bookings_no_overlap")
+                    || info.message().contains("bookings_no_overlap") =>
+            {
+                AppError::Conflict {
+                    code: "conflict",
+                    detail: "Ce créneau vient d'être pris.".into(),
+                }
+            }
             other => AppError::Internal(other.into()),
         }
     }

@@ -26,7 +26,8 @@ both_backends!(sign_in_and_create_a_resource, |app: TestApp| async move {
     if !browser_available() {
         return;
     }
-    app.user("coordination@pole.test", &["resource_manager"], &[]).await;
+    app.user("coordination@pole.test", &["resource_manager"], &[])
+        .await;
     let shot = std::env::temp_dir().join(format!("mutualise-e2e-{:?}.png", app.backend));
     let base = app.base.clone();
     let output = tokio::task::spawn_blocking(move || {
@@ -41,7 +42,11 @@ both_backends!(sign_in_and_create_a_resource, |app: TestApp| async move {
     })
     .await
     .unwrap();
-    let log = format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
+    let log = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
     assert!(output.status.success(), "browser scenario failed:\n{log}");
     assert!(log.contains("e2e ok"));
     let names: Vec<(String, Option<String>)> = app
@@ -52,5 +57,11 @@ both_backends!(sign_in_and_create_a_resource, |app: TestApp| async move {
                 .collect())
         })
         .await;
-    assert_eq!(names, vec![("Kangoo électrique".to_string(), Some("GK-321-ZZ".to_string()))]);
+    assert_eq!(
+        names,
+        vec![(
+            "Kangoo électrique".to_string(),
+            Some("GK-321-ZZ".to_string())
+        )]
+    );
 });

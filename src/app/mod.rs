@@ -3,6 +3,7 @@
 
 pub mod auth;
 pub mod authz;
+pub mod bookings;
 pub mod closures;
 pub mod demo;
 pub mod members;

@@ -37,6 +37,8 @@ pub struct ResourceOut {
     /// Shown to the pole's team only: it reveals a salary.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub hourly_cost_cents: Option<i64>,
+    /// Composite resources: the whole this resource is a part of.
+    pub parent_id: Option<i64>,
     pub archived: bool,
 }
 
@@ -69,6 +71,7 @@ impl ResourceOut {
             } else {
                 None
             },
+            parent_id: input.parent_id,
             archived: r.row.archived_at.is_some(),
         }
     }
@@ -102,6 +105,7 @@ pub fn input_of(r: &Resource) -> ResourceInput {
         employer_member_id: row.employer_member_id,
         weekly_contract_hours: row.weekly_contract_minutes.map(|m| f64::from(m) / 60.0),
         hourly_cost_cents: row.hourly_cost_cents,
+        parent_id: row.parent_id,
     }
 }
 
@@ -136,6 +140,23 @@ fn validate(conn: &mut DbConn, actor: &Actor, input: &ResourceInput) -> AppResul
             ));
         }
     }
+    if let Some(parent) = draft.parent_id {
+        let p = match store::find(conn, parent) {
+            Err(AppError::NotFound) => {
+                return Err(AppError::validation(
+                    "parent_id",
+                    "Ressource parente inconnue.",
+                ))
+            }
+            other => other?,
+        };
+        if p.row.parent_id.is_some() || ResourceKind::parse(&p.row.kind) != Some(draft.kind) {
+            return Err(AppError::validation(
+                "parent_id",
+                "La ressource parente doit être du même type et ne pas être elle-même une partie.",
+            ));
+        }
+    }
     Ok(draft)
 }
 
@@ -159,6 +180,18 @@ pub fn replace(
     let current = store::find(conn, id)?;
     authz::require(authz::can_manage_resource_kind(actor, kind_of(&current)))?;
     let draft = validate(conn, actor, input)?;
+    if draft.parent_id == Some(id) {
+        return Err(AppError::validation(
+            "parent_id",
+            "Une ressource ne peut être une partie d'elle-même.",
+        ));
+    }
+    if draft.parent_id.is_some() && store::children(conn, id)?.iter().next().is_some() {
+        return Err(AppError::validation(
+            "parent_id",
+            "Cette ressource a déjà des parties : elle ne peut être une partie.",
+        ));
+    }
     conn.write(|conn| store::update(conn, id, &draft, to_db(now)))
 }
 

@@ -252,6 +252,10 @@ pub struct ResourceInput {
     pub weekly_contract_hours: Option<f64>,
     #[serde(default)]
     pub hourly_cost_cents: Option<i64>,
+    /// Composite resources: this resource is a part of `parent_id` (e.g. half A of a hall).
+    /// Booking the whole blocks every part; booking a part blocks the whole.
+    #[serde(default)]
+    pub parent_id: Option<i64>,
 }
 
 fn one() -> i32 {
@@ -284,6 +288,7 @@ pub struct ResourceDraft {
     pub employer_member_id: Option<i64>,
     pub weekly_contract_minutes: Option<i32>,
     pub hourly_cost_cents: Option<i64>,
+    pub parent_id: Option<i64>,
 }
 
 const MAX_CENTS: i64 = 100_000_000; // 1 000 000 € per hour/day/km is far beyond any tariff.
@@ -522,6 +527,7 @@ impl ResourceInput {
             employer_member_id: self.employer_member_id,
             weekly_contract_minutes: contract,
             hourly_cost_cents: hourly_cost,
+            parent_id: self.parent_id,
         })
     }
 }

@@ -6,11 +6,13 @@
 //! lowest-common-denominator layer. This module never decides a business rule.
 
 pub mod auth;
+pub mod bookings;
 pub mod closures;
 pub mod members;
 pub mod resources;
 pub mod schema;
 pub mod users;
+pub mod writer;
 
 use std::time::Duration;
 
@@ -64,9 +66,15 @@ impl CustomizeConnection<SqliteConnection, diesel::r2d2::Error> for SqlitePragma
     }
 }
 
-/// A pool of connections to one database.
+/// A pool of connections to one database, and for SQLite the group-commit writer.
 #[derive(Clone)]
-pub enum Db {
+pub struct Db {
+    pools: Pools,
+    writer: Option<std::sync::Arc<writer::GroupWriter>>,
+}
+
+#[derive(Clone)]
+enum Pools {
     Sqlite(Pool<ConnectionManager<SqliteConnection>>),
     Postgres(Pool<ConnectionManager<PgConnection>>),
 }
@@ -88,7 +96,7 @@ impl Db {
                     .connection_timeout(Duration::from_secs(30))
                     .connection_customizer(Box::new(SqlitePragmas))
                     .build(manager)?;
-                Db::Sqlite(pool)
+                Pools::Sqlite(pool)
             }
             DatabaseUrl::Postgres(url) => {
                 let manager = ConnectionManager::<PgConnection>::new(url);
@@ -96,24 +104,32 @@ impl Db {
                     .max_size(16)
                     .connection_timeout(Duration::from_secs(30))
                     .build(manager)?;
-                Db::Postgres(pool)
+                Pools::Postgres(pool)
             }
         };
+        let mut db = Db {
+            pools: db,
+            writer: None,
+        };
         db.migrate()?;
+        if let Pools::Sqlite(_) = db.pools {
+            let conn = db.get().map_err(|e| anyhow::anyhow!("{e}"))?;
+            db.writer = Some(std::sync::Arc::new(writer::GroupWriter::start(conn)?));
+        }
         Ok(db)
     }
 
     pub fn backend(&self) -> Backend {
-        match self {
-            Db::Sqlite(_) => Backend::Sqlite,
-            Db::Postgres(_) => Backend::Postgres,
+        match self.pools {
+            Pools::Sqlite(_) => Backend::Sqlite,
+            Pools::Postgres(_) => Backend::Postgres,
         }
     }
 
     pub fn get(&self) -> AppResult<DbConn> {
-        Ok(match self {
-            Db::Sqlite(p) => DbConn::Sqlite(p.get()?),
-            Db::Postgres(p) => DbConn::Postgres(p.get()?),
+        Ok(match &self.pools {
+            Pools::Sqlite(p) => DbConn::Sqlite(p.get()?),
+            Pools::Postgres(p) => DbConn::Postgres(p.get()?),
         })
     }
 
@@ -144,6 +160,46 @@ impl Db {
         .await
         .map_err(|e| AppError::internal(format!("database task failed: {e}")))?
     }
+
+    /// Runs a write that must be checked and applied atomically (bookings). On SQLite it joins
+    /// the group commit; on PostgreSQL it runs in its own transaction on the pool (PostgreSQL
+    /// groups concurrent commits itself), retried when the server aborts it for a deadlock or
+    /// a serialisation failure. `f` may therefore run more than once: it must only touch the
+    /// database.
+    pub async fn write<T, F>(&self, mut f: F) -> AppResult<T>
+    where
+        T: Send + 'static,
+        F: FnMut(&mut DbConn) -> AppResult<T> + Send + 'static,
+    {
+        if let Some(writer) = &self.writer {
+            let job: writer::Job = Box::new(move |c: &mut DbConn| {
+                f(c).map(|v| Box::new(v) as Box<dyn std::any::Any + Send>)
+            });
+            let out = writer.submit(job).await?;
+            return out
+                .downcast::<T>()
+                .map(|b| *b)
+                .map_err(|_| AppError::internal("writer returned another type"));
+        }
+        self.run(move |conn| {
+            let mut attempt = 0;
+            loop {
+                attempt += 1;
+                match conn.write(&mut f) {
+                    Err(AppError::Internal(e)) if attempt < 4 && is_retryable(&e) => {
+                        tracing::info!(attempt, "retrying a write after {e}");
+                    }
+                    other => return other,
+                }
+            }
+        })
+        .await
+    }
+}
+
+fn is_retryable(e: &anyhow::Error) -> bool {
+    let text = e.to_string();
+    text.contains("deadlock detected") || text.contains("could not serialize")
 }
 
 impl DbConn {

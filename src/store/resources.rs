@@ -38,6 +38,8 @@ pub struct ResourceRow {
     pub archived_at: Option<NaiveDateTime>,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    pub parent_id: Option<i64>,
+    pub longest_block_minutes: i32,
 }
 
 /// A resource with its opening hours.
@@ -83,6 +85,7 @@ struct ResourceFields<'a> {
     employer_member_id: Option<i64>,
     weekly_contract_minutes: Option<i32>,
     hourly_cost_cents: Option<i64>,
+    parent_id: Option<i64>,
     updated_at: NaiveDateTime,
 }
 
@@ -111,6 +114,7 @@ impl<'a> ResourceFields<'a> {
             employer_member_id: d.employer_member_id,
             weekly_contract_minutes: d.weekly_contract_minutes,
             hourly_cost_cents: d.hourly_cost_cents,
+            parent_id: d.parent_id,
             updated_at: now,
         }
     }
@@ -237,6 +241,13 @@ fn attach_hours(conn: &mut DbConn, rows: Vec<ResourceRow>) -> AppResult<Vec<Reso
             row,
         })
         .collect())
+}
+
+/// Ids of the parts of a composite resource.
+pub fn children(conn: &mut DbConn, id: i64) -> AppResult<Vec<i64>> {
+    Ok(
+        db_run!(conn => resources::table.filter(resources::parent_id.eq(id)).select(resources::id).load(conn))?,
+    )
 }
 
 pub fn count(conn: &mut DbConn) -> AppResult<i64> {

@@ -106,6 +106,8 @@ diesel::table! {
         archived_at -> Nullable<Timestamp>,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        parent_id -> Nullable<BigInt>,
+        longest_block_minutes -> Integer,
     }
 }
 
@@ -131,6 +133,74 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    series (id) {
+        id -> BigInt,
+        resource_id -> BigInt,
+        member_id -> BigInt,
+        rule -> Text,
+        created_by -> Nullable<BigInt>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    bookings (id) {
+        id -> BigInt,
+        resource_id -> BigInt,
+        member_id -> BigInt,
+        created_by -> Nullable<BigInt>,
+        series_id -> Nullable<BigInt>,
+        start_at -> Timestamp,
+        end_at -> Timestamp,
+        block_start_at -> Timestamp,
+        block_end_at -> Timestamp,
+        quantity -> Integer,
+        exclusive -> Bool,
+        status -> Text,
+        purpose -> Text,
+        beneficiary -> Nullable<Text>,
+        decision_reason -> Nullable<Text>,
+        decided_by -> Nullable<BigInt>,
+        decided_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    quotas (id) {
+        id -> BigInt,
+        member_id -> Nullable<BigInt>,
+        resource_id -> Nullable<BigInt>,
+        kind -> Nullable<Text>,
+        max_minutes_per_month -> Nullable<Integer>,
+        max_future_bookings -> Nullable<Integer>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    month_closings (month) {
+        month -> Text,
+        closed_at -> Timestamp,
+        closed_by -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    idempotency_keys (user_id, key) {
+        user_id -> BigInt,
+        key -> Text,
+        request_hash -> Text,
+        status -> Integer,
+        body -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(bookings -> resources (resource_id));
+diesel::joinable!(bookings -> members (member_id));
 diesel::joinable!(user_roles -> users (user_id));
 diesel::joinable!(memberships -> users (user_id));
 diesel::joinable!(memberships -> members (member_id));
@@ -150,4 +220,9 @@ diesel::allow_tables_to_appear_in_same_query!(
     resources,
     opening_hours,
     closures,
+    series,
+    bookings,
+    quotas,
+    month_closings,
+    idempotency_keys,
 );

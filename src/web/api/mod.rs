@@ -2,6 +2,7 @@
 //! generated from the handlers' annotations (`/api/v1/openapi.json`).
 
 mod auth;
+mod bookings;
 mod catalogue;
 mod directory;
 
@@ -55,6 +56,23 @@ pub fn router() -> Router<AppState> {
             get(catalogue::list_closures).post(catalogue::create_closure),
         )
         .route("/closures/{id}", delete(catalogue::delete_closure))
+        .route("/resources/{id}/availability", get(bookings::availability))
+        .route(
+            "/bookings",
+            get(bookings::list_bookings).post(bookings::create_booking),
+        )
+        .route(
+            "/bookings/{id}",
+            get(bookings::get_booking).patch(bookings::patch_booking),
+        )
+        .route("/bookings/{id}/cancel", post(bookings::cancel_booking))
+        .route("/bookings/{id}/approve", post(bookings::approve_booking))
+        .route("/bookings/{id}/reject", post(bookings::reject_booking))
+        .route(
+            "/quotas",
+            get(bookings::list_quotas).post(bookings::create_quota),
+        )
+        .route("/quotas/{id}", delete(bookings::delete_quota))
         .fallback(not_found)
 }
 
@@ -98,8 +116,11 @@ impl Modify for BearerAuth {
         catalogue::list_resources, catalogue::create_resource, catalogue::get_resource, catalogue::patch_resource,
         catalogue::archive_resource, catalogue::restore_resource,
         catalogue::list_closures, catalogue::create_closure, catalogue::delete_closure,
+        bookings::create_booking, bookings::list_bookings, bookings::get_booking, bookings::patch_booking,
+        bookings::cancel_booking, bookings::approve_booking, bookings::reject_booking, bookings::availability,
+        bookings::list_quotas, bookings::create_quota, bookings::delete_quota,
     ),
-    components(schemas(Problem)),
+    components(schemas(Problem, crate::app::bookings::SeriesOut, crate::app::bookings::SkippedOut)),
     modifiers(&BearerAuth),
     security(("bearer" = []))
 )]

@@ -271,6 +271,8 @@ pub struct ResourceForm {
     weekly_contract_hours: String,
     #[serde(default)]
     hourly_cost: String,
+    #[serde(default)]
+    parent_id: String,
 }
 
 impl ResourceForm {
@@ -327,6 +329,7 @@ impl ResourceForm {
                 .map(|h| format!("{h}").replace('.', ","))
                 .unwrap_or_default(),
             hourly_cost: money(i.hourly_cost_cents),
+            parent_id: i.parent_id.map(|v| v.to_string()).unwrap_or_default(),
         }
     }
 
@@ -458,6 +461,7 @@ impl ResourceForm {
             employer_member_id: employer,
             weekly_contract_hours: hours,
             hourly_cost_cents: hourly_cost,
+            parent_id: int(&mut e, "parent_id", &self.parent_id),
         };
         if let Err(more) = input.validate() {
             for f in more.0 {
@@ -485,14 +489,30 @@ async fn form_view(
 ) -> Response {
     let ctx = Ctx::new(s, p);
     let actor = p.actor().clone();
-    let members = match or_page(
-        &ctx,
-        s.db.run(move |c| crate::app::members::list(c, &actor, &Default::default()))
-            .await,
-    ) {
+    let data =
+        s.db.run(move |c| {
+            Ok((
+                crate::app::members::list(c, &actor, &Default::default())?,
+                resources::list(c, &actor, &Default::default())?,
+            ))
+        })
+        .await;
+    let (members, all_resources) = match or_page(&ctx, data) {
         Ok(m) => m,
         Err(r) => return r,
     };
+    let mut parents = vec![(String::new(), "— (ressource indépendante)".to_string())];
+    parents.extend(
+        all_resources
+            .iter()
+            .filter(|r| r.row.parent_id.is_none() && r.row.name != form.name)
+            .map(|r| {
+                (
+                    r.row.id.to_string(),
+                    format!("{} ({})", r.row.name, resources::kind_of(r).label()),
+                )
+            }),
+    );
     let actor = p.actor();
     let kinds: Vec<(String, String)> = ResourceKind::ALL
         .iter()
@@ -524,6 +544,7 @@ async fn form_view(
                 (textarea("Description", "description", &form.description, errors))
                 (field("Lieu", "location", &form.location, "text", errors, None))
                 (field("Capacité", "capacity", &form.capacity, "number", errors, Some("Unités utilisables en même temps (ex. 12 postes de coworking).")))
+                (select("Partie de (ressource composée)", "parent_id", &parents, &form.parent_id, errors))
             }
             fieldset {
                 legend { "Horaires d'ouverture (heure du pôle)" }

@@ -1,0 +1,136 @@
+//! Group commit for SQLite: one writer thread takes the booking writes that arrive together
+//! and commits them in one transaction, each inside its own savepoint.
+//!
+//! SQLite serialises writers anyway, and with `synchronous=FULL` every commit waits for the
+//! disk; committing a batch once turns N fsyncs into one while keeping each request's
+//! outcome independent (a refused request rolls back to its savepoint only). Answers are sent
+//! only after the commit has returned, so a 201 is never answered before it is durable.
+
+use std::any::Any;
+use std::sync::mpsc;
+
+use diesel::connection::{AnsiTransactionManager, TransactionManager};
+
+use super::DbConn;
+use crate::error::{AppError, AppResult};
+
+type Output = Box<dyn Any + Send>;
+pub type Job = Box<dyn FnMut(&mut DbConn) -> AppResult<Output> + Send>;
+
+struct Envelope {
+    job: Job,
+    reply: tokio::sync::oneshot::Sender<AppResult<Output>>,
+}
+
+pub struct GroupWriter {
+    tx: mpsc::SyncSender<Envelope>,
+}
+
+/// How many requests one transaction may carry.
+pub const MAX_BATCH: usize = 128;
+
+impl GroupWriter {
+    pub fn start(mut conn: DbConn) -> std::io::Result<Self> {
+        let (tx, rx) = mpsc::sync_channel::<Envelope>(8 * MAX_BATCH);
+        std::thread::Builder::new()
+            .name("mutualise-writer".into())
+            .spawn(move || {
+                while let Ok(first) = rx.recv() {
+                    let mut batch = vec![first];
+                    while batch.len() < MAX_BATCH {
+                        match rx.try_recv() {
+                            Ok(next) => batch.push(next),
+                            Err(_) => break,
+                        }
+                    }
+                    run_batch(&mut conn, batch);
+                }
+            })?;
+        Ok(Self { tx })
+    }
+
+    pub async fn submit(&self, job: Job) -> AppResult<Output> {
+        let (reply, answer) = tokio::sync::oneshot::channel();
+        let tx = self.tx.clone();
+        // The channel is bounded: waiting for room must not block an async worker.
+        tokio::task::spawn_blocking(move || tx.send(Envelope { job, reply }))
+            .await
+            .map_err(|e| AppError::internal(format!("writer queue: {e}")))?
+            .map_err(|_| AppError::Unavailable("writer stopped".into()))?;
+        answer
+            .await
+            .map_err(|_| AppError::Unavailable("writer dropped the request".into()))?
+    }
+}
+
+fn sqlite(conn: &mut DbConn) -> Option<&mut diesel::SqliteConnection> {
+    match conn {
+        DbConn::Sqlite(c) => Some(&mut **c),
+        DbConn::Postgres(_) => None,
+    }
+}
+
+fn run_batch(conn: &mut DbConn, mut batch: Vec<Envelope>) {
+    let Some(c) = sqlite(conn) else {
+        for e in batch {
+            let _ = e
+                .reply
+                .send(Err(AppError::internal("group writer needs SQLite")));
+        }
+        return;
+    };
+    if let Err(e) = AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE") {
+        let msg = e.to_string();
+        for env in batch {
+            let _ = env
+                .reply
+                .send(Err(AppError::Unavailable(format!("begin: {msg}"))));
+        }
+        return;
+    }
+    let mut results: Vec<AppResult<Output>> = Vec::with_capacity(batch.len());
+    for env in batch.iter_mut() {
+        results.push(savepoint(conn, &mut env.job));
+    }
+    let committed = match sqlite(conn) {
+        Some(c) => AnsiTransactionManager::commit_transaction(c),
+        None => Ok(()),
+    };
+    match committed {
+        Ok(()) => {
+            for (env, result) in batch.into_iter().zip(results) {
+                let _ = env.reply.send(result);
+            }
+        }
+        Err(e) => {
+            if let Some(c) = sqlite(conn) {
+                let _ = AnsiTransactionManager::rollback_transaction(c);
+            }
+            tracing::error!(error = %e, "group commit failed");
+            for env in batch {
+                let _ = env.reply.send(Err(AppError::Unavailable(
+                    "la base n'a pas pu enregistrer".into(),
+                )));
+            }
+        }
+    }
+}
+
+/// Runs one job inside a savepoint: its writes stay if it succeeds, vanish if it fails.
+fn savepoint(conn: &mut DbConn, job: &mut Job) -> AppResult<Output> {
+    if let Some(c) = sqlite(conn) {
+        AnsiTransactionManager::begin_transaction(c)?;
+    }
+    let result = job(conn);
+    if let Some(c) = sqlite(conn) {
+        let end = if result.is_ok() {
+            AnsiTransactionManager::commit_transaction(c)
+        } else {
+            AnsiTransactionManager::rollback_transaction(c)
+        };
+        if let Err(e) = end {
+            return Err(e.into());
+        }
+    }
+    result
+}
