@@ -1288,8 +1288,13 @@ pub fn decide_tx(
     env: &BookingEnv,
 ) -> AppResult<BookingOut> {
     authz::require(can_decide(actor))?;
-    store::reject_stale_pending(conn, to_db(env.now))?;
     let b = store::find(conn, id)?;
+    if b.status == store::PENDING && from_db(b.start_at) <= env.now {
+        return Err(AppError::Conflict {
+            code: "not_pending",
+            detail: "Cette demande n'a pas été validée avant son début : elle est refusée automatiquement.".into(),
+        });
+    }
     if b.status != store::PENDING {
         return Err(AppError::Conflict {
             code: "not_pending",
@@ -1394,6 +1399,11 @@ pub fn list(
     };
     let rows = store::list(conn, &filter)?;
     describe(conn, actor, &rows)
+}
+
+/// Rejects the pending bookings whose start has come (run before decisions and periodically).
+pub fn sweep_tx(conn: &mut DbConn, now: DateTime<Utc>) -> AppResult<usize> {
+    store::reject_stale_pending(conn, to_db(now))
 }
 
 /// Pending bookings, oldest request first, after rejecting those whose start has passed.

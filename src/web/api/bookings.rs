@@ -181,6 +181,7 @@ pub async fn approve_booking(
 ) -> AppResult<Json<BookingOut>> {
     let env = env(&s);
     let reason = optional_json::<DecisionBody>(&body)?.reason;
+    s.db.write(move |c| bookings::sweep_tx(c, env.now)).await?;
     Ok(Json(
         s.db.write(move |c| bookings::decide_tx(c, &a, id, true, reason.as_deref(), &env))
             .await?,
@@ -197,6 +198,7 @@ pub async fn reject_booking(
 ) -> AppResult<Json<BookingOut>> {
     let env = env(&s);
     let reason = optional_json::<DecisionBody>(&body)?.reason;
+    s.db.write(move |c| bookings::sweep_tx(c, env.now)).await?;
     Ok(Json(
         s.db.write(move |c| bookings::decide_tx(c, &a, id, false, reason.as_deref(), &env))
             .await?,
