@@ -179,6 +179,7 @@ fn serve(config: Config, bind: SocketAddr) -> anyhow::Result<()> {
         let db = Db::connect(&config.database_url).context("ouverture de la base")?;
         tracing::info!(backend = ?db.backend(), "database ready");
         let state = AppState::new(db, config);
+        mutualise::web::spawn_maintenance(state.clone());
         let app = build_app(state);
         let listener = tokio::net::TcpListener::bind(bind)
             .await

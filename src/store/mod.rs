@@ -136,12 +136,22 @@ impl Db {
     /// Applies pending migrations; returns the names of those applied.
     pub fn migrate(&self) -> anyhow::Result<Vec<String>> {
         let mut conn = self.get().map_err(|e| anyhow::anyhow!("{e}"))?;
-        let applied = match &mut conn {
-            DbConn::Sqlite(c) => c.run_pending_migrations(SQLITE_MIGRATIONS),
-            DbConn::Postgres(c) => c.run_pending_migrations(POSTGRES_MIGRATIONS),
+        match &mut conn {
+            DbConn::Sqlite(c) => c
+                .run_pending_migrations(SQLITE_MIGRATIONS)
+                .map(|v| v.iter().map(|m| m.to_string()).collect())
+                .map_err(|e| anyhow::anyhow!("migration failed: {e}")),
+            DbConn::Postgres(c) => {
+                // Several instances may start together on one database: one migrates at a time.
+                c.batch_execute("SELECT pg_advisory_lock(7270142)")?;
+                let applied: anyhow::Result<Vec<String>> = c
+                    .run_pending_migrations(POSTGRES_MIGRATIONS)
+                    .map(|v| v.iter().map(|m| m.to_string()).collect())
+                    .map_err(|e| anyhow::anyhow!("migration failed: {e}"));
+                c.batch_execute("SELECT pg_advisory_unlock(7270142)")?;
+                applied
+            }
         }
-        .map_err(|e| anyhow::anyhow!("migration failed: {e}"))?;
-        Ok(applied.iter().map(|m| m.to_string()).collect())
     }
 
     /// Runs blocking database work off the async workers, keeping the caller's tracing span.
