@@ -22,7 +22,11 @@ impl Drop for Server {
 }
 
 fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 fn serve(url: &str, port: u16) -> Server {
@@ -53,24 +57,57 @@ async fn wait_ready(client: &reqwest::Client, base: &str) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_processes_one_postgres_one_winner() {
-    let Some(admin_url) = common::postgres_admin_url() else { return };
-    let (url, _) = tokio::task::spawn_blocking(move || common::create_pg_database(&admin_url)).await.unwrap();
+    let Some(admin_url) = common::postgres_admin_url() else {
+        return;
+    };
+    let (url, _) = tokio::task::spawn_blocking(move || common::create_pg_database(&admin_url))
+        .await
+        .unwrap();
     let db = {
         let url = url.clone();
-        tokio::task::spawn_blocking(move || Db::connect(&DatabaseUrl::Postgres(url)).unwrap()).await.unwrap()
+        tokio::task::spawn_blocking(move || Db::connect(&DatabaseUrl::Postgres(url)).unwrap())
+            .await
+            .unwrap()
     };
     let now = mutualise::config::Clock::new(Some(common::NOW.parse().unwrap())).now();
     let (token, member, room) = db
         .run(move |c| {
-            use mutualise::domain::{member::MemberInput, resource::ResourceInput, user::UserInput};
-            let user = UserInput { email: "admin@pole.test".into(), name: "Admin".into(), password: Some(common::PASSWORD.into()),
-                roles: vec!["admin".into()], memberships: vec![], active: true }.validate(true).unwrap();
-            let user = mutualise::app::users::create_unchecked(c, &user, common::password_hash(), now)?;
+            use mutualise::domain::{
+                member::MemberInput, resource::ResourceInput, user::UserInput,
+            };
+            let user = UserInput {
+                email: "admin@pole.test".into(),
+                name: "Admin".into(),
+                password: Some(common::PASSWORD.into()),
+                roles: vec!["admin".into()],
+                memberships: vec![],
+                active: true,
+            }
+            .validate(true)
+            .unwrap();
+            let user =
+                mutualise::app::users::create_unchecked(c, &user, common::password_hash(), now)?;
             let token = mutualise::app::auth::issue_token(c, user.user.id, "race", now)?.token;
-            let member: MemberInput = serde_json::from_value(json!({"name": "Asso", "legal_form": "association"})).unwrap();
-            let member = mutualise::store::members::insert(c, &member.validate().unwrap(), mutualise::store::to_db(now))?.id;
-            let room: ResourceInput = serde_json::from_value(json!({"kind": "room", "name": "Salle", "buffer_after_minutes": 15})).unwrap();
-            let room = mutualise::store::resources::insert(c, &room.validate().unwrap(), mutualise::store::to_db(now))?.row.id;
+            let member: MemberInput =
+                serde_json::from_value(json!({"name": "Asso", "legal_form": "association"}))
+                    .unwrap();
+            let member = mutualise::store::members::insert(
+                c,
+                &member.validate().unwrap(),
+                mutualise::store::to_db(now),
+            )?
+            .id;
+            let room: ResourceInput = serde_json::from_value(
+                json!({"kind": "room", "name": "Salle", "buffer_after_minutes": 15}),
+            )
+            .unwrap();
+            let room = mutualise::store::resources::insert(
+                c,
+                &room.validate().unwrap(),
+                mutualise::store::to_db(now),
+            )?
+            .row
+            .id;
             Ok((token, member, room))
         })
         .await
@@ -79,7 +116,10 @@ async fn two_processes_one_postgres_one_winner() {
     let _a = serve(&url, p1);
     let _b = serve(&url, p2);
     let client = reqwest::Client::new();
-    let bases = [format!("http://127.0.0.1:{p1}"), format!("http://127.0.0.1:{p2}")];
+    let bases = [
+        format!("http://127.0.0.1:{p1}"),
+        format!("http://127.0.0.1:{p2}"),
+    ];
     for b in &bases {
         wait_ready(&client, b).await;
     }
@@ -93,13 +133,36 @@ async fn two_processes_one_postgres_one_winner() {
             // locks are both exercised.
             let start = format!("2027-02-0{}T{:02}:{:02}", round + 1, 10, (i % 4) * 10);
             let body = json!({"resource_id": room, "member_id": member, "start": start, "end": format!("2027-02-0{}T12:00", round + 1)});
-            tasks.push(tokio::spawn(async move { client.post(url).bearer_auth(token).json(&body).send().await.unwrap().status() }));
+            tasks.push(tokio::spawn(async move {
+                client
+                    .post(url)
+                    .bearer_auth(token)
+                    .json(&body)
+                    .send()
+                    .await
+                    .unwrap()
+                    .status()
+            }));
         }
         let mut statuses = Vec::new();
         for t in tasks {
             statuses.push(t.await.unwrap());
         }
-        assert_eq!(statuses.iter().filter(|s| **s == StatusCode::CREATED).count(), 1, "round {round}: {statuses:?}");
-        assert_eq!(statuses.iter().filter(|s| **s == StatusCode::CONFLICT).count(), 49, "round {round}: {statuses:?}");
+        assert_eq!(
+            statuses
+                .iter()
+                .filter(|s| **s == StatusCode::CREATED)
+                .count(),
+            1,
+            "round {round}: {statuses:?}"
+        );
+        assert_eq!(
+            statuses
+                .iter()
+                .filter(|s| **s == StatusCode::CONFLICT)
+                .count(),
+            49,
+            "round {round}: {statuses:?}"
+        );
     }
 }

@@ -205,5 +205,7 @@ pub fn clear_failures(conn: &mut DbConn, email: &str) -> AppResult<()> {
 
 /// Login attempts older than `before` no longer count for throttling.
 pub fn purge_attempts(conn: &mut DbConn, before: NaiveDateTime) -> AppResult<usize> {
-    Ok(db_run!(conn => diesel::delete(login_attempts::table.filter(login_attempts::attempted_at.lt(before))).execute(conn))?)
+    Ok(
+        db_run!(conn => diesel::delete(login_attempts::table.filter(login_attempts::attempted_at.lt(before))).execute(conn))?,
+    )
 }

@@ -156,17 +156,25 @@ pub fn spawn_maintenance(state: AppState) -> tokio::task::JoinHandle<()> {
         loop {
             tick.tick().await;
             let now = state.now();
-            let swept = state.db.write(move |c| crate::app::bookings::sweep_tx(c, now)).await;
+            let swept = state
+                .db
+                .write(move |c| crate::app::bookings::sweep_tx(c, now))
+                .await;
             let purged = state
                 .db
                 .run(move |c| {
                     let sessions = crate::store::auth::purge_expired(c, crate::store::to_db(now))?;
-                    let attempts = crate::store::auth::purge_attempts(c, crate::store::to_db(now - chrono::Duration::days(1)))?;
+                    let attempts = crate::store::auth::purge_attempts(
+                        c,
+                        crate::store::to_db(now - chrono::Duration::days(1)),
+                    )?;
                     Ok(sessions + attempts)
                 })
                 .await;
             match (swept, purged) {
-                (Ok(n), Ok(m)) if n + m > 0 => tracing::info!(rejected = n, purged = m, "maintenance"),
+                (Ok(n), Ok(m)) if n + m > 0 => {
+                    tracing::info!(rejected = n, purged = m, "maintenance")
+                }
                 (Err(e), _) | (_, Err(e)) => e.log(),
                 _ => {}
             }
