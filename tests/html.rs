@@ -411,3 +411,158 @@ both_backends!(pages_follow_roles, |app: TestApp| async move {
     assert_eq!(s, StatusCode::OK);
     assert!(page.contains("mut_") && page.contains("Tableur"));
 });
+
+both_backends!(booking_pages, |app: TestApp| async move {
+    let admin = app.admin().await;
+    let a = app.member(&admin, "Les Jardins").await;
+    let b = app.member(&admin, "Coop'Atelier").await;
+    app.user("bk@a.test", &[], &[(a, "booker")]).await;
+    app.user("rm@pole.test", &["resource_manager"], &[]).await;
+    let room = app.resource(&admin, serde_json::json!({"kind": "room", "name": "Salle Jaurès",
+        "opening_hours": (1..=5).map(|d| serde_json::json!({"weekday": d, "open": "08:00", "close": "20:00"})).collect::<Vec<_>>()})).await;
+    let other = app.resource(&admin, serde_json::json!({"kind": "room", "name": "Salle Louise-Michel", "requires_approval": true})).await;
+    app.post(&admin, "/api/v1/bookings", serde_json::json!({"resource_id": room, "member_id": b, "start": "2027-01-05T10:00", "end": "2027-01-05T12:00"})).await;
+
+    let web = Browser::new(&app);
+    let (_, page, _) = web.get("/login").await;
+    let csrf = csrf_of(&page);
+    web.post(
+        "/login",
+        &[
+            ("_csrf", &csrf),
+            ("email", "bk@a.test"),
+            ("password", common::PASSWORD),
+            ("next", "/"),
+        ],
+    )
+    .await;
+    let (s, page, _) = web
+        .get(&format!(
+            "/bookings/new?resource_id={room}&start=2027-01-05T11:00&end=2027-01-05T12:00"
+        ))
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(page.contains("value=\"2027-01-05T11:00\""));
+    let csrf = csrf_of(&page);
+    let form = |start: &str, end: &str| {
+        vec![
+            ("_csrf", csrf.clone()),
+            ("resource_id", room.to_string()),
+            ("member_id", a.to_string()),
+            ("start", start.to_string()),
+            ("end", end.to_string()),
+            ("quantity", "1".into()),
+            ("purpose", "Réunion de bureau".into()),
+            ("repeat", "none".into()),
+        ]
+    };
+    let post = |f: Vec<(&'static str, String)>| {
+        let req = web.client.post(format!("{}/bookings", web.base)).form(&f);
+        async move {
+            let res = req.send().await.unwrap();
+            let loc = res
+                .headers()
+                .get("location")
+                .map(|l| l.to_str().unwrap().to_string());
+            (res.status(), loc, res.text().await.unwrap())
+        }
+    };
+    // Refused: the reasons, who holds the slot, and alternatives to take in one click.
+    let (s, _, page) = post(form("2027-01-05T11:00", "2027-01-05T12:00")).await;
+    assert_eq!(s, StatusCode::CONFLICT);
+    assert!(
+        page.contains("Réservation impossible") && page.contains("Coop&#39;Atelier")
+            || page.contains("Coop'Atelier"),
+        "{page}"
+    );
+    assert!(
+        page.contains("Créneaux disponibles") && page.contains("Salle Louise-Michel"),
+        "{page}"
+    );
+    assert!(
+        page.contains("name=\"start\" value=\"2027-01-05T09:00\""),
+        "nearest free hour before: {page}"
+    );
+    assert!(page.contains("value=\"Réunion de bureau\""), "input kept");
+    // One click on the suggestion books it.
+    let (s, loc, _) = post(form("2027-01-05T09:00", "2027-01-05T10:00")).await;
+    assert_eq!(s, StatusCode::SEE_OTHER);
+    let (s, page, _) = web.get(loc.as_deref().unwrap()).await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(
+        page.contains("confirmée") && page.contains("Réunion de bureau"),
+        "{page}"
+    );
+    // Bad local time: inline error, nothing booked.
+    let before = app.count("bookings").await;
+    let (s, _, page) = post(form("2027-03-28T02:30", "2027-03-28T04:00")).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(page.contains("n'existe pas"), "{page}");
+    assert_eq!(app.count("bookings").await, before);
+    // A weekly series.
+    let mut weekly = form("2027-01-07T14:00", "2027-01-07T15:00");
+    weekly.retain(|(k, _)| *k != "repeat");
+    weekly.push(("repeat", "weekly".into()));
+    weekly.push(("count", "4".into()));
+    let (s, loc, _) = post(weekly).await;
+    assert_eq!(s, StatusCode::SEE_OTHER);
+    assert!(loc.unwrap().ends_with("notice=series"));
+
+    // Week view: booked, free and closed slots; a free slot links to the prefilled form.
+    let (s, page, _) = web
+        .get(&format!("/resources/{room}/week?date=2027-01-05"))
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(page.contains("semaine du lundi 4 janvier 2027"), "{page}");
+    assert!(page.contains("Coop&#39;Atelier") || page.contains("Coop'Atelier"));
+    assert!(
+        page.contains(&format!(
+            "/bookings/new?resource_id={room}&amp;start=2027-01-05T13:00&amp;end=2027-01-05T14:00"
+        )),
+        "{page}"
+    );
+    assert!(page.contains("fermé"), "weekend closed");
+    let (s, page, _) = web.get("/calendar?kind=room&date=2027-01-05").await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(page.contains("Salle Jaurès") && page.contains("Salle Louise-Michel"));
+    let (s, page, _) = web.get("/bookings").await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(
+        page.contains("Salle Jaurès") && !page.contains("Coop&#39;Atelier</td>"),
+        "my bookings only: {page}"
+    );
+
+    // Approval by the coordination.
+    let (_, pending) = app.post(&admin, "/api/v1/bookings", serde_json::json!({"resource_id": other, "member_id": a, "start": "2027-01-06T10:00", "end": "2027-01-06T12:00"})).await;
+    let rm = Browser::new(&app);
+    let (_, page, _) = rm.get("/login").await;
+    let csrf = csrf_of(&page);
+    rm.post(
+        "/login",
+        &[
+            ("_csrf", &csrf),
+            ("email", "rm@pole.test"),
+            ("password", common::PASSWORD),
+            ("next", "/"),
+        ],
+    )
+    .await;
+    let (_, page, _) = rm.get("/approvals").await;
+    assert!(
+        page.contains("Salle Louise-Michel") && page.contains("Les Jardins"),
+        "{page}"
+    );
+    let csrf = csrf_of(&page);
+    let (s, _, loc) = rm
+        .post(
+            &format!("/bookings/{}/approve", pending["id"]),
+            &[("_csrf", &csrf), ("back", "queue")],
+        )
+        .await;
+    assert_eq!(
+        (s, loc.as_deref()),
+        (StatusCode::SEE_OTHER, Some("/approvals?notice=saved"))
+    );
+    let (_, page, _) = rm.get("/approvals").await;
+    assert!(page.contains("Aucune demande en attente"));
+});

@@ -1471,6 +1471,45 @@ pub fn availability(
     Ok(Availability { resource_id, free })
 }
 
+/// Everything a calendar needs about one resource over a window: where it can be booked and
+/// the active bookings (as the actor may see them).
+pub struct Calendar {
+    pub resource: Resource,
+    pub bookable: Vec<Interval>,
+    pub bookings: Vec<BookingOut>,
+}
+
+pub fn calendar(
+    conn: &mut DbConn,
+    actor: &Actor,
+    resource_id: i64,
+    window: Interval,
+    env: &BookingEnv,
+) -> AppResult<Calendar> {
+    let target = load_target(conn, resource_id, env).map_err(|e| match e {
+        AppError::Validation(_) => AppError::NotFound,
+        other => other,
+    })?;
+    let closures = closures_over(conn, resource_id, window)?;
+    let bookable =
+        crate::domain::booking::bookable_intervals(window, &target.rules, &closures, env.tz);
+    let mut ids = target.related.clone();
+    ids.push(resource_id);
+    let rows = store::active_blocking(
+        conn,
+        &ids,
+        to_db(window.start),
+        to_db(window.end),
+        target.longest_minutes,
+    )?;
+    let bookings = describe(conn, actor, &rows)?;
+    Ok(Calendar {
+        resource: target.resource,
+        bookable,
+        bookings,
+    })
+}
+
 // ---- quotas ----
 
 #[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]

@@ -956,6 +956,20 @@ fn offset_segments(range: Interval, tz: Tz) -> Vec<(Interval, i64)> {
     out
 }
 
+/// Open and not closed within `range`: where a booking may lie, capacity aside (calendars
+/// grey out the rest).
+pub fn bookable_intervals(
+    range: Interval,
+    rules: &ResourceRules,
+    closures: &[ClosurePeriod],
+    tz: Tz,
+) -> Vec<Interval> {
+    match range.intersection(&supported_range()) {
+        Some(r) => bookable_set(r, rules, closures, tz),
+        None => Vec::new(),
+    }
+}
+
 /// Open and not closed: where a booking may lie, capacity aside.
 fn bookable_set(
     range: Interval,

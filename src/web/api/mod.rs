@@ -3,6 +3,8 @@
 
 mod auth;
 mod bookings;
+
+pub use bookings::env as booking_env;
 mod catalogue;
 mod directory;
 

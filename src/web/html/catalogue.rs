@@ -156,6 +156,12 @@ pub async fn show(
     let cats = r.allowed_categories();
     let body = html! {
         h1 { (row.name) }
+        @if row.archived_at.is_none() {
+            div.actions {
+                a.button href={ "/bookings/new?resource_id=" (row.id) } { "Réserver" }
+                a href={ "/resources/" (row.id) "/week" } { "Voir la semaine" }
+            }
+        }
         p.meta { (kind.label()) @if !row.location.is_empty() { " · " (row.location) } @if row.archived_at.is_some() { " · archivée" } }
         @if !row.description.is_empty() { p { (row.description) } }
         dl {

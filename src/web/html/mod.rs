@@ -2,6 +2,7 @@
 //! was typed and show each error beside its field. Pages work without JavaScript.
 
 mod account;
+mod bookings;
 mod catalogue;
 mod directory;
 mod users;
@@ -65,6 +66,16 @@ pub fn router() -> Router<AppState> {
         .route("/users", get(users::list).post(users::create))
         .route("/users/new", get(users::new_form))
         .route("/users/{id}", get(users::edit_form).post(users::update))
+        .route("/bookings", get(bookings::list).post(bookings::create))
+        .route("/bookings/new", get(bookings::new_form))
+        .route("/bookings/{id}", get(bookings::show))
+        .route("/bookings/{id}/move", post(bookings::move_booking))
+        .route("/bookings/{id}/cancel", post(bookings::cancel))
+        .route("/bookings/{id}/approve", post(bookings::approve))
+        .route("/bookings/{id}/reject", post(bookings::reject))
+        .route("/approvals", get(bookings::approvals))
+        .route("/calendar", get(bookings::day))
+        .route("/resources/{id}/week", get(bookings::week))
         .fallback(not_found)
 }
 
@@ -115,6 +126,9 @@ pub enum Nav {
     Closures,
     Users,
     Account,
+    Bookings,
+    Calendar,
+    Approvals,
     None,
 }
 
@@ -137,6 +151,11 @@ pub fn layout(ctx: &Ctx, title: &str, nav: Nav, notice: Option<&str>, body: Mark
                         nav aria-label="Navigation principale" {
                             ul {
                                 (nav_item("/", "Tableau de bord", nav == Nav::Home))
+                                (nav_item("/bookings", "Réservations", nav == Nav::Bookings))
+                                (nav_item("/calendar", "Planning", nav == Nav::Calendar))
+                                @if crate::app::bookings::can_decide(actor) {
+                                    (nav_item("/approvals", "Validation", nav == Nav::Approvals))
+                                }
                                 (nav_item("/resources", "Ressources", nav == Nav::Resources))
                                 (nav_item("/members", "Structures", nav == Nav::Members))
                                 (nav_item("/closures", "Fermetures", nav == Nav::Closures))
