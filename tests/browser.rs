@@ -65,3 +65,56 @@ both_backends!(sign_in_and_create_a_resource, |app: TestApp| async move {
         )]
     );
 });
+
+both_backends!(book_and_take_a_suggestion, |app: TestApp| async move {
+    if !browser_available() {
+        return;
+    }
+    let admin = app.admin().await;
+    let a = app.member(&admin, "Les Jardins").await;
+    let b = app.member(&admin, "Coop'Atelier").await;
+    app.user("benevole@jardins.test", &[], &[(a, "booker")])
+        .await;
+    let room = app
+        .resource(&admin, serde_json::json!({"kind": "room", "name": "Salle Jaurès",
+            "opening_hours": (1..=5).map(|d| serde_json::json!({"weekday": d, "open": "08:00", "close": "20:00"})).collect::<Vec<_>>()}))
+        .await;
+    let (s, _) = app
+        .post(&admin, "/api/v1/bookings", serde_json::json!({"resource_id": room, "member_id": b, "start": "2027-01-05T10:00", "end": "2027-01-05T12:00"}))
+        .await;
+    assert_eq!(s, reqwest::StatusCode::CREATED);
+    let shots = std::env::temp_dir().join(format!("mutualise-e2e-book-{:?}", app.backend));
+    let base = app.base.clone();
+    let output = tokio::task::spawn_blocking(move || {
+        Command::new("node")
+            .arg("tests/e2e/book_with_suggestion.mjs")
+            .env("BASE_URL", base)
+            .env("E2E_EMAIL", "benevole@jardins.test")
+            .env("E2E_PASSWORD", common::PASSWORD)
+            .env("E2E_ROOM", room.to_string())
+            .env("E2E_SHOTS", &shots)
+            .output()
+            .expect("run node")
+    })
+    .await
+    .unwrap();
+    let log = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(
+        output.status.success() && log.contains("e2e ok"),
+        "browser scenario failed:\n{log}"
+    );
+    let (_, mine) = app
+        .get(
+            &admin,
+            &format!("/api/v1/bookings?resource_id={room}&member_id={a}"),
+        )
+        .await;
+    assert_eq!(
+        mine[0]["start"], "2027-01-05T11:00:00Z",
+        "the nearest suggestion taken: 12:00–13:00 local"
+    );
+});

@@ -810,6 +810,7 @@ struct Cell {
     start: DateTime<Utc>,
     end: DateTime<Utc>,
     open: bool,
+    past: bool,
     used: i32,
     holders: Vec<String>,
 }
@@ -899,6 +900,8 @@ fn cell_markup(
             td.closed { "fermé" }
         } @else if free <= 0 {
             td.full title=(cell.holders.join(", ")) { (cell.holders.join(", ")) }
+        } @else if cell.past {
+            td.closed { "passé" }
         } @else {
             td.free {
                 @if bookable {
