@@ -851,6 +851,7 @@ fn cells_for(
                     start,
                     end,
                     open,
+                    past: start < s.now(),
                     used,
                     holders: overlapping.iter().map(|b| b.member_name.clone()).collect(),
                 });
