@@ -101,8 +101,8 @@ fn main() -> anyhow::Result<()> {
             let summary =
                 demo::fill(&mut conn, now).map_err(|e| anyhow::anyhow!("{}", e.detail()))?;
             println!(
-                "Pôle de démonstration créé : {} structures, {} ressources.",
-                summary.members, summary.resources
+                "Pôle de démonstration créé : {} structures, {} ressources, {} réservations.",
+                summary.members, summary.resources, summary.bookings
             );
             println!("Comptes (mot de passe commun : {}) :", demo::DEMO_PASSWORD);
             for a in summary.accounts {

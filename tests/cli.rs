@@ -126,7 +126,9 @@ fn demo(db: &str) {
     assert!(o.status.success(), "{}", text(&o));
     let out = text(&o);
     assert!(
-        out.contains("12 structures") && out.contains("14 ressources"),
+        out.contains("12 structures")
+            && out.contains("14 ressources")
+            && out.contains("20 réservations"),
         "{out}"
     );
     for role in [

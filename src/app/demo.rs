@@ -22,6 +22,7 @@ pub struct DemoAccount {
 pub struct DemoSummary {
     pub members: usize,
     pub resources: usize,
+    pub bookings: usize,
     pub accounts: Vec<DemoAccount>,
 }
 
@@ -263,11 +264,174 @@ pub fn fill(conn: &mut DbConn, now: DateTime<Utc>) -> AppResult<DemoSummary> {
             role: role.into(),
         });
     }
+    let bookings = demo_bookings(conn, &member_ids, now)?;
     Ok(DemoSummary {
         members: member_ids.len(),
         resources: resource_count,
+        bookings,
         accounts: out,
     })
+}
+
+/// A believable fortnight starting next Monday: meetings, coworking, vehicles, one request
+/// waiting for approval, a weekly team meeting.
+fn demo_bookings(conn: &mut DbConn, members: &[i64], now: DateTime<Utc>) -> AppResult<usize> {
+    use chrono::{Datelike, Duration};
+    let tz = chrono_tz::Europe::Paris;
+    let today = now.with_timezone(&tz).date_naive();
+    let monday = today + Duration::days(7 - i64::from(today.weekday().num_days_from_monday()));
+    let admin = crate::store::users::find_by_email(conn, "admin@demo.mutualise.coop")?
+        .ok_or(AppError::NotFound)?;
+    let actor = super::authz::Actor::from_user(&crate::store::users::with_roles(conn, admin)?);
+    let env = super::bookings::BookingEnv {
+        tz,
+        now,
+        horizon_days: 365,
+    };
+    let resources = resource_store::list(conn, &Default::default())?;
+    let id_of = |name: &str| {
+        resources
+            .iter()
+            .find(|r| r.row.name == name)
+            .map(|r| r.row.id)
+    };
+    // (resource, member index, day offset, start, end, quantity, purpose)
+    let plan: [(&str, usize, i64, &str, &str, i32, &str); 12] = [
+        (
+            "Salle Jaurès",
+            0,
+            0,
+            "09:30",
+            "11:30",
+            1,
+            "Conseil d'administration",
+        ),
+        (
+            "Salle Jaurès",
+            2,
+            0,
+            "14:00",
+            "16:00",
+            1,
+            "Assemblée des sociétaires",
+        ),
+        (
+            "Salle Louise-Michel",
+            1,
+            1,
+            "10:00",
+            "12:00",
+            1,
+            "Entretiens d'embauche",
+        ),
+        (
+            "Salle Jaurès",
+            8,
+            2,
+            "09:00",
+            "12:30",
+            1,
+            "Atelier numérique",
+        ),
+        (
+            "Espace de coworking",
+            8,
+            0,
+            "09:00",
+            "18:00",
+            3,
+            "Équipe en télétravail",
+        ),
+        (
+            "Espace de coworking",
+            9,
+            1,
+            "09:00",
+            "13:00",
+            2,
+            "Écriture du spectacle",
+        ),
+        (
+            "Renault Zoé",
+            5,
+            1,
+            "08:30",
+            "12:00",
+            1,
+            "Accompagnement vers l'emploi",
+        ),
+        (
+            "Peugeot 208",
+            11,
+            2,
+            "09:00",
+            "17:00",
+            1,
+            "Location sociale",
+        ),
+        (
+            "Utilitaire Renault Trafic",
+            3,
+            3,
+            "06:30",
+            "10:00",
+            1,
+            "Livraisons",
+        ),
+        ("Vidéoprojecteur", 7, 3, "18:00", "21:00", 1, "Repair Café"),
+        (
+            "Salle polyvalente",
+            9,
+            4,
+            "18:00",
+            "23:00",
+            1,
+            "Représentation publique",
+        ),
+        ("Remorque", 10, 7, "09:00", "12:00", 1, "Collecte de vélos"),
+    ];
+    let mut booked = 0;
+    for (name, member, day, start, end, quantity, purpose) in plan {
+        let Some(resource_id) = id_of(name) else {
+            continue;
+        };
+        let date = monday + Duration::days(day);
+        let input = super::bookings::BookingInput {
+            resource_id,
+            member_id: members[member],
+            start: format!("{date}T{start}"),
+            end: format!("{date}T{end}"),
+            quantity: Some(quantity),
+            purpose: Some(purpose.into()),
+            beneficiary: None,
+            recurrence: None,
+            skip_conflicts: false,
+        };
+        conn.write(|c| super::bookings::book_tx(c, &actor, &input, &env))?;
+        booked += 1;
+    }
+    if let Some(room) = id_of("Salle Louise-Michel") {
+        let input = super::bookings::BookingInput {
+            resource_id: room,
+            member_id: members[0],
+            start: format!("{monday}T17:00"),
+            end: format!("{monday}T18:30"),
+            quantity: None,
+            purpose: Some("Réunion d'équipe hebdomadaire".into()),
+            beneficiary: None,
+            recurrence: Some(super::bookings::RecurrenceInput {
+                rrule: "FREQ=WEEKLY;COUNT=8".into(),
+                exdates: vec![],
+            }),
+            skip_conflicts: true,
+        };
+        if let super::bookings::BookOutcome::Series(s) =
+            conn.write(|c| super::bookings::book_tx(c, &actor, &input, &env))?
+        {
+            booked += s.bookings.len();
+        }
+    }
+    Ok(booked)
 }
 
 fn slug(name: &str) -> String {
