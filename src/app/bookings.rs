@@ -1043,6 +1043,43 @@ fn can_modify(actor: &Actor, b: &BookingRow, kind: ResourceKind) -> bool {
     can_book_for(actor, b.member_id, kind)
 }
 
+/// An active booking the actor may move or cancel, with its resource. Bookings of other
+/// members are reported as missing to those who may not even see their details.
+fn modifiable(
+    conn: &mut DbConn,
+    actor: &Actor,
+    id: i64,
+    env: &BookingEnv,
+) -> AppResult<(BookingRow, Target)> {
+    let b = store::find(conn, id)?;
+    let target = load_target(conn, b.resource_id, env)?;
+    if !can_modify(actor, &b, target.kind) {
+        return Err(if can_see_details(actor, b.member_id) {
+            AppError::Forbidden
+        } else {
+            AppError::NotFound
+        });
+    }
+    if !b.is_active() {
+        return Err(AppError::Conflict {
+            code: "not_active",
+            detail: "Cette réservation est annulée ou refusée.".into(),
+        });
+    }
+    Ok((b, target))
+}
+
+/// A closed month freezes every booking in it.
+fn ensure_open_month(conn: &mut DbConn, iv: Interval, tz: Tz) -> AppResult<()> {
+    match store::first_closed_month(conn, &months_of(iv, tz))? {
+        Some(month) => Err(AppError::Conflict {
+            code: "month_closed",
+            detail: format!("Le mois {month} est clôturé : la réservation ne peut plus changer."),
+        }),
+        None => Ok(()),
+    }
+}
+
 #[derive(Debug, Clone, Default, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct BookingChanges {
     pub start: Option<String>,
@@ -1091,21 +1128,7 @@ pub fn move_tx(
     changes: &BookingChanges,
     env: &BookingEnv,
 ) -> AppResult<Vec<BookingOut>> {
-    let b = store::find(conn, id)?;
-    let target = load_target(conn, b.resource_id, env)?;
-    if !can_modify(actor, &b, target.kind) {
-        return Err(if can_see_details(actor, b.member_id) {
-            AppError::Forbidden
-        } else {
-            AppError::NotFound
-        });
-    }
-    if !b.is_active() {
-        return Err(AppError::Conflict {
-            code: "not_active",
-            detail: "Cette réservation est annulée ou refusée.".into(),
-        });
-    }
+    let (b, target) = modifiable(conn, actor, id, env)?;
     let tz = env.tz;
     let old = interval_of(&b).ok_or_else(|| AppError::internal("stored interval"))?;
     let start = changes
@@ -1137,14 +1160,7 @@ pub fn move_tx(
     let mut held: Vec<ExistingBooking> = Vec::new();
     for g in &group {
         let giv = interval_of(g).ok_or_else(|| AppError::internal("stored interval"))?;
-        if let Some(month) = store::first_closed_month(conn, &months_of(giv, tz))? {
-            return Err(AppError::Conflict {
-                code: "month_closed",
-                detail: format!(
-                    "Le mois {month} est clôturé : la réservation ne peut plus changer."
-                ),
-            });
-        }
+        ensure_open_month(conn, giv, tz)?;
         let iv = if g.id == b.id {
             parsed.interval
         } else {
@@ -1225,21 +1241,7 @@ pub fn cancel_tx(
     scope: Option<&str>,
     env: &BookingEnv,
 ) -> AppResult<Vec<BookingOut>> {
-    let b = store::find(conn, id)?;
-    let target = load_target(conn, b.resource_id, env)?;
-    if !can_modify(actor, &b, target.kind) {
-        return Err(if can_see_details(actor, b.member_id) {
-            AppError::Forbidden
-        } else {
-            AppError::NotFound
-        });
-    }
-    if !b.is_active() {
-        return Err(AppError::Conflict {
-            code: "not_active",
-            detail: "Cette réservation est déjà annulée ou refusée.".into(),
-        });
-    }
+    let (b, target) = modifiable(conn, actor, id, env)?;
     lock(conn, &target)?;
     let group = if scope_following(scope)? {
         following(conn, &b)?
@@ -1257,14 +1259,7 @@ pub fn cancel_tx(
                 body: json!({"violations": [{"code": "in_past", "message": "Une réservation terminée ne s'annule plus."}]}),
             })));
         }
-        if let Some(month) = store::first_closed_month(conn, &months_of(iv, env.tz))? {
-            return Err(AppError::Conflict {
-                code: "month_closed",
-                detail: format!(
-                    "Le mois {month} est clôturé : la réservation ne peut plus changer."
-                ),
-            });
-        }
+        ensure_open_month(conn, iv, env.tz)?;
         let row = store::set_status(
             conn,
             g.id,
