@@ -196,7 +196,7 @@ both_backends!(members_create_edit_archive, |app: TestApp| async move {
     let (_, list) = app.get(&admin, "/api/v1/members").await;
     assert!(list.as_array().unwrap().is_empty());
     let (_, list) = app
-        .get(&admin, "/api/v1/members?include_archived=true&q=atelier")
+        .get(&admin, "/api/v1/members?include_archived=true&q=ATELIER")
         .await;
     assert_eq!(list.as_array().unwrap().len(), 1);
     let (s, m) = app

@@ -186,7 +186,7 @@ pub fn replace(
             "Une ressource ne peut être une partie d'elle-même.",
         ));
     }
-    if draft.parent_id.is_some() && store::children(conn, id)?.iter().next().is_some() {
+    if draft.parent_id.is_some() && !store::children(conn, id)?.is_empty() {
         return Err(AppError::validation(
             "parent_id",
             "Cette ressource a déjà des parties : elle ne peut être une partie.",

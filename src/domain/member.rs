@@ -199,7 +199,7 @@ impl MemberInput {
         );
         let turnover = e.check(
             "turnover_cents",
-            if (0..=1_000_000_000_000_00).contains(&self.turnover_cents) {
+            if (0..=100_000_000_000_000).contains(&self.turnover_cents) {
                 Ok(self.turnover_cents)
             } else {
                 Err("Chiffre d'affaires positif attendu.".into())

@@ -104,10 +104,7 @@ pub fn find(conn: &mut DbConn, id: i64) -> AppResult<Member> {
 }
 
 pub fn list(conn: &mut DbConn, filter: &MemberFilter) -> AppResult<Vec<Member>> {
-    let pattern = filter
-        .search
-        .as_ref()
-        .map(|s| format!("%{}%", s.replace('%', "").replace('_', "")));
+    let pattern = filter.search.as_deref().map(super::contains_pattern);
     Ok(db_run!(conn => {
         let mut q = members::table.select(Member::as_select()).order(members::name.asc()).into_boxed();
         if !filter.include_archived {

@@ -196,10 +196,7 @@ pub fn find(conn: &mut DbConn, id: i64) -> AppResult<Resource> {
 }
 
 pub fn list(conn: &mut DbConn, filter: &ResourceFilter) -> AppResult<Vec<Resource>> {
-    let pattern = filter
-        .search
-        .as_ref()
-        .map(|s| format!("%{}%", s.replace('%', "").replace('_', "")));
+    let pattern = filter.search.as_deref().map(super::contains_pattern);
     let rows: Vec<ResourceRow> = db_run!(conn => {
         let mut q = resources::table
             .select(ResourceRow::as_select())
