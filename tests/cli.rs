@@ -184,7 +184,11 @@ fn every_subcommand_has_help() {
 #[test]
 fn serve_stops_cleanly_on_sigterm() {
     let dir = tempfile::tempdir().unwrap();
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
     let mut child = Command::new(env!("CARGO_BIN_EXE_mutualise"))
         .args(["serve", "--bind", &format!("127.0.0.1:{port}")])
         .env("DATABASE_URL", dir.path().join("s.db"))
@@ -198,18 +202,28 @@ fn serve_stops_cleanly_on_sigterm() {
         std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
     });
     assert!(ready, "server did not start");
-    let killed = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
+    let killed = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
     assert!(killed.success());
     let started = std::time::Instant::now();
     let status = loop {
         if let Some(s) = child.try_wait().unwrap() {
             break s;
         }
-        assert!(started.elapsed() < std::time::Duration::from_secs(10), "no exit after SIGTERM");
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(10),
+            "no exit after SIGTERM"
+        );
         std::thread::sleep(std::time::Duration::from_millis(50));
     };
     let out = child.wait_with_output().unwrap();
-    let log = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    let log = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(status.success(), "{log}");
     assert!(log.contains("arrêt propre"), "{log}");
 }

@@ -321,6 +321,9 @@ fn horizon_limit(rules: &ResourceRules, now: DateTime<Utc>) -> Option<DateTime<U
     rules.horizon().map(|h| add_saturating(now, h))
 }
 
+/// The longest booking of any resource: 366 days.
+pub const MAX_BOOKING_MINUTES: i32 = 366 * 24 * 60;
+
 fn duration_violation(d: Duration, rules: &ResourceRules) -> Option<Violation> {
     if let Some(min) = rules.min_duration_minutes.filter(|m| *m > 0) {
         let min = Duration::minutes(min.into());
@@ -335,7 +338,12 @@ fn duration_violation(d: Duration, rules: &ResourceRules) -> Option<Violation> {
             ));
         }
     }
-    if let Some(max) = rules.max_duration_minutes {
+    // Whatever the resource allows, one booking lasts at most a year: longer is a typo (a
+    // year 2037 for 2027), and a lease of more than a year is not a booking.
+    let max = rules
+        .max_duration_minutes
+        .map_or(MAX_BOOKING_MINUTES, |m| m.min(MAX_BOOKING_MINUTES));
+    {
         let max = Duration::minutes(max.into());
         if d > max {
             return Some(Violation::new(
@@ -1481,6 +1489,30 @@ mod tests {
         let v = run(mon("11:00", "17:00"));
         assert_eq!(codes(&v), [ViolationCode::Closed, ViolationCode::Closed]);
         assert!(v[1].message.ends_with("à 16:00."), "{}", v[1].message);
+    }
+
+    #[test]
+    fn no_booking_lasts_more_than_a_year() {
+        let now = paris("2027-01-04T10:00");
+        let start = paris("2027-01-05T10:00");
+        let year =
+            Interval::new(start, start + Duration::minutes(MAX_BOOKING_MINUTES.into())).unwrap();
+        assert!(check_request(&request(year, 1), &rules(1), &[], now, Paris).is_empty());
+        let longer = Interval::new(
+            start,
+            start + Duration::minutes(i64::from(MAX_BOOKING_MINUTES) + 1),
+        )
+        .unwrap();
+        assert_eq!(
+            codes(&check_request(
+                &request(longer, 1),
+                &rules(1),
+                &[],
+                now,
+                Paris
+            )),
+            [ViolationCode::DurationOutOfBounds]
+        );
     }
 
     #[test]
