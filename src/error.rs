@@ -147,6 +147,21 @@ pub struct Refusal {
     pub detail: String,
     /// Serialised next to the problem's fields: violations, conflicts, suggestions…
     pub body: Value,
+    /// Alternatives to look for once the write transaction is over (they are read-only and
+    /// would otherwise hold the write lock): see `app::bookings::fill_suggestions`.
+    pub suggest: Option<SuggestRequest>,
+}
+
+/// What to suggest instead of a refused booking.
+#[derive(Debug, Clone)]
+pub struct SuggestRequest {
+    pub resource_id: i64,
+    pub member_id: i64,
+    pub start: chrono::DateTime<chrono::Utc>,
+    pub end: chrono::DateTime<chrono::Utc>,
+    pub quantity: i32,
+    /// Bookings being moved, which must not count against their own new place.
+    pub ignore: Vec<i64>,
 }
 
 impl From<diesel::result::Error> for AppError {

@@ -554,3 +554,43 @@ both_backends!(
         assert!(doc["components"]["securitySchemes"]["bearer"].is_object());
     }
 );
+
+both_backends!(
+    own_password_needs_the_current_one,
+    |app: TestApp| async move {
+        let admin = app.admin().await;
+        let m = app.member(&admin, "A").await;
+        let (id, token) = app.user("bk@a.test", &[], &[(m, "booker")]).await;
+        let (s, e) = app
+            .patch(
+                &token,
+                &format!("/api/v1/users/{id}"),
+                json!({"password": "un nouveau mot de passe"}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
+        let (s, _) = app
+            .patch(
+                &admin,
+                "/api/v1/users/1",
+                json!({"password": "un nouveau mot de passe"}),
+            )
+            .await;
+        assert_eq!(
+            s,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "not even an admin on their own account"
+        );
+        // A reset by an admin ends the user's sessions and tokens.
+        let (s, _) = app
+            .patch(
+                &admin,
+                &format!("/api/v1/users/{id}"),
+                json!({"password": "un nouveau mot de passe"}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK);
+        let (s, _) = app.get(&token, "/api/v1/me").await;
+        assert_eq!(s, StatusCode::UNAUTHORIZED);
+    }
+);

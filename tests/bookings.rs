@@ -1018,3 +1018,107 @@ both_backends!(closed_month_is_frozen, |app: TestApp| async move {
         .await;
     assert_eq!(s, StatusCode::CONFLICT);
 });
+
+both_backends!(
+    series_meet_quotas_and_shift_later,
+    |app: TestApp| async move {
+        let p = pole(&app).await;
+        let room = app
+            .resource(&p.admin, json!({"kind": "room", "name": "Salle"}))
+            .await;
+        // 3 h of rooms a month: a weekly 1 h series with 4 Mondays in February breaks it.
+        app.post(
+            &p.admin,
+            "/api/v1/quotas",
+            json!({"kind": "room", "max_minutes_per_month": 180}),
+        )
+        .await;
+        let before = app.count("bookings").await;
+        let (s, e) = app.post(&p.booker, "/api/v1/bookings", json!({"resource_id": room, "member_id": p.member,
+        "start": "2027-02-01T10:00", "end": "2027-02-01T11:00", "recurrence": {"rrule": "FREQ=WEEKLY;COUNT=6"}})).await;
+        assert_eq!(
+            (s, e["code"].clone()),
+            (StatusCode::CONFLICT, json!("quota_exceeded")),
+            "{e}"
+        );
+        assert_eq!(app.count("bookings").await, before);
+        // A month-crossing booking counts in each month for the part inside it.
+        let (s, e) = app
+            .post(
+                &p.booker,
+                "/api/v1/bookings",
+                json!({"resource_id": room, "member_id": p.member,
+        "start": "2027-02-28T22:00", "end": "2027-03-01T02:00"}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::CREATED, "{e}");
+        let (s, e) = app
+            .post(
+                &p.booker,
+                "/api/v1/bookings",
+                json!({"resource_id": room, "member_id": p.member,
+        "start": "2027-03-02T10:00", "end": "2027-03-02T12:01"}),
+            )
+            .await;
+        assert_eq!(
+            (s, e["code"].clone()),
+            (StatusCode::CONFLICT, json!("quota_exceeded")),
+            "2 h in March already: {e}"
+        );
+        app.call(Method::DELETE, &p.admin, "/api/v1/quotas/1", None)
+            .await;
+
+        // A weekly series pushed one week later: each occurrence lands on its successor's old slot.
+        let (s, out) = app.post(&p.booker, "/api/v1/bookings", json!({"resource_id": room, "member_id": p.member,
+        "start": "2027-04-06T09:00", "end": "2027-04-06T10:00", "recurrence": {"rrule": "FREQ=WEEKLY;COUNT=4"}})).await;
+        assert_eq!(s, StatusCode::CREATED, "{out}");
+        let first = out["bookings"][0]["id"].as_i64().unwrap();
+        let (s, moved) = app.patch(&p.booker, &format!("/api/v1/bookings/{first}"),
+        json!({"start": "2027-04-13T09:00", "end": "2027-04-13T10:00", "scope": "following"})).await;
+        assert_eq!(s, StatusCode::OK, "{moved}");
+        assert_eq!(moved[3]["start"], "2027-05-04T07:00:00Z");
+
+        // What has begun cannot be moved: written directly, since the clock says 09:00 local.
+        let member = p.member;
+        let started: i64 = app
+            .with_conn(move |c| {
+                use mutualise::store::bookings::*;
+                let t =
+                    |s: &str| chrono::NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M").unwrap();
+                Ok(insert(
+                    c,
+                    &NewBooking {
+                        resource_id: room,
+                        member_id: member,
+                        created_by: None,
+                        series_id: None,
+                        start_at: t("2027-01-04 07:30"),
+                        end_at: t("2027-01-04 09:00"),
+                        block_start_at: t("2027-01-04 07:30"),
+                        block_end_at: t("2027-01-04 09:00"),
+                        quantity: 1,
+                        exclusive: true,
+                        status: CONFIRMED,
+                        purpose: "",
+                        beneficiary: None,
+                        created_at: t("2027-01-01 10:00"),
+                        updated_at: t("2027-01-01 10:00"),
+                    },
+                )?
+                .id)
+            })
+            .await;
+        let (s, e) = app
+            .patch(
+                &p.booker,
+                &format!("/api/v1/bookings/{started}"),
+                json!({"start": "2027-02-10T10:00", "end": "2027-02-10T11:00"}),
+            )
+            .await;
+        assert_eq!(
+            (s, e["code"].clone()),
+            (StatusCode::UNPROCESSABLE_ENTITY, json!("in_past")),
+            "{e}"
+        );
+    }
+);

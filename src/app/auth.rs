@@ -237,6 +237,8 @@ pub fn change_password(
     let hash = hash_password(new)?;
     conn.write(|conn| {
         user_store::set_password(conn, actor.user_id, &hash, store::to_db(now))?;
+        // A new password ends every other way in: sessions elsewhere and API tokens.
+        auth_store::revoke_user_tokens(conn, actor.user_id, store::to_db(now))?;
         auth_store::delete_user_sessions(conn, actor.user_id, keep_session)
     })
 }

@@ -24,7 +24,7 @@ use crate::domain::role::{MemberRole, PoleRole};
 use crate::domain::time::{parse_instant, Interval};
 use crate::domain::validation::{optional_text, FieldErrors};
 use crate::domain::violation::{Violation, ViolationCode};
-use crate::error::{AppError, AppResult, Refusal};
+use crate::error::{AppError, AppResult, Refusal, SuggestRequest};
 use crate::store::bookings::{self as store, BookingFilter, BookingRow, NewBooking};
 use crate::store::members::{self as member_store, Member};
 use crate::store::resources::{self as resource_store, Resource, ResourceFilter};
@@ -172,6 +172,8 @@ struct Target {
     /// The whole and the parts this resource is composed with: their bookings block it fully.
     related: Vec<i64>,
     longest_minutes: i64,
+    /// Quotas that apply to this resource, each with the resources it counts over.
+    quotas: Vec<(store::Quota, Vec<i64>)>,
 }
 
 fn rules_of(r: &Resource, horizon_days: i32) -> ResourceRules {
@@ -204,19 +206,58 @@ fn load_target(conn: &mut DbConn, resource_id: i64, env: &BookingEnv) -> AppResu
             resource_store::find(conn, *id)?.row.longest_block_minutes,
         ));
     }
+    let kind = ResourceKind::parse(&resource.row.kind).unwrap_or(ResourceKind::Equipment);
+    let mut quotas = Vec::new();
+    for q in store::list_quotas(conn)? {
+        let scope = match (&q.resource_id, &q.kind) {
+            (Some(r), _) if *r == resource_id => vec![*r],
+            (Some(_), _) => continue,
+            (None, Some(k)) if k == kind.as_str() => {
+                let filter = ResourceFilter {
+                    kind: Some(k.clone()),
+                    include_archived: true,
+                    search: None,
+                };
+                resource_store::list(conn, &filter)?
+                    .iter()
+                    .map(|r| r.row.id)
+                    .collect()
+            }
+            (None, Some(_)) => continue,
+            (None, None) => resource_store::list(
+                conn,
+                &ResourceFilter {
+                    include_archived: true,
+                    ..Default::default()
+                },
+            )?
+            .iter()
+            .map(|r| r.row.id)
+            .collect(),
+        };
+        quotas.push((q, scope));
+    }
     Ok(Target {
-        kind: ResourceKind::parse(&resource.row.kind).unwrap_or(ResourceKind::Equipment),
+        kind,
         rules: rules_of(&resource, env.horizon_days),
         related,
         longest_minutes: longest,
+        quotas,
         resource,
     })
 }
 
-fn lock(conn: &mut DbConn, target: &Target) -> AppResult<()> {
+/// Locks the resource and the parts or whole it is composed with, then reads the target again
+/// under the lock: on PostgreSQL what was read before (the longest span bounding the overlap
+/// query, the rules) may have changed while waiting. SQLite already holds the database.
+fn lock(conn: &mut DbConn, target: Target, env: &BookingEnv) -> AppResult<Target> {
     let mut ids = target.related.clone();
     ids.push(target.resource.row.id);
-    store::lock_resources(conn, &ids)
+    store::lock_resources(conn, &ids)?;
+    match conn.backend() {
+        crate::store::Backend::Postgres => load_target(conn, target.resource.row.id, env),
+        crate::store::Backend::Sqlite => Ok(target),
+    }
 }
 
 fn closures_over(
@@ -342,7 +383,7 @@ fn evaluate(
         ));
     }
     violations.extend(quota_violations(
-        conn, target, member, interval, ignore, env,
+        conn, target, member, interval, ignore, extra, env,
     )?);
     let mut existing = existing_over(conn, target, lookup_range(interval, &target.rules))?;
     existing.retain(|e| !ignore.contains(&e.id));
@@ -354,50 +395,27 @@ fn evaluate(
     })
 }
 
+/// Quotas count per member: the member's active bookings in the quota's scope, plus the
+/// occurrences of a series being booked (`extra`), plus this request.
 fn quota_violations(
     conn: &mut DbConn,
     target: &Target,
     member: &Member,
     interval: Interval,
     ignore: &[i64],
+    extra: &[ExistingBooking],
     env: &BookingEnv,
 ) -> AppResult<Vec<Violation>> {
-    let kind = target.kind.as_str();
-    let applicable: Vec<store::Quota> = store::list_quotas(conn)?
-        .into_iter()
-        .filter(|q| q.member_id.is_none_or(|m| m == member.id))
-        .filter(|q| match (&q.resource_id, &q.kind) {
-            (Some(r), _) => *r == target.resource.row.id,
-            (None, Some(k)) => k == kind,
-            (None, None) => true,
-        })
-        .collect();
     let mut out = Vec::new();
-    for q in applicable {
-        let scope_ids: Vec<i64> = match (&q.resource_id, &q.kind) {
-            (Some(r), _) => vec![*r],
-            (None, Some(k)) => resource_store::list(
-                conn,
-                &ResourceFilter {
-                    kind: Some(k.clone()),
-                    include_archived: true,
-                    search: None,
-                },
-            )?
-            .iter()
-            .map(|r| r.row.id)
-            .collect(),
-            (None, None) => resource_store::list(
-                conn,
-                &ResourceFilter {
-                    include_archived: true,
-                    ..Default::default()
-                },
-            )?
-            .iter()
-            .map(|r| r.row.id)
-            .collect(),
-        };
+    let held: Vec<&ExistingBooking> = extra
+        .iter()
+        .filter(|e| e.member_id == member.id && e.id < 0)
+        .collect();
+    for (q, scope_ids) in target
+        .quotas
+        .iter()
+        .filter(|(q, _)| q.member_id.is_none_or(|m| m == member.id))
+    {
         let what = match (&q.resource_id, &q.kind) {
             (Some(_), _) => format!("sur « {} »", target.resource.row.name),
             (None, Some(k)) => format!(
@@ -412,18 +430,27 @@ fn quota_violations(
             for month in months_of(interval, env.tz) {
                 let (from, to) = month_bounds(&month, env.tz)
                     .ok_or_else(|| AppError::internal("month bounds"))?;
-                let used: i64 =
-                    store::member_bookings(conn, member.id, &scope_ids, to_db(from), to_db(to))?
-                        .iter()
-                        .filter(|b| !ignore.contains(&b.id))
-                        .filter_map(interval_of)
-                        .map(|iv| iv.duration().num_minutes())
-                        .sum();
-                let month_iv = Interval::new(from, to).unwrap_or(interval);
-                let adding = interval
-                    .intersection(&month_iv)
-                    .map(|i| i.duration().num_minutes())
-                    .unwrap_or(0);
+                let Some(month_iv) = Interval::new(from, to) else {
+                    continue;
+                };
+                let within = |iv: Interval| {
+                    iv.intersection(&month_iv)
+                        .map_or(0, |i| i.duration().num_minutes())
+                };
+                let stored: i64 = store::member_bookings_overlapping(
+                    conn,
+                    member.id,
+                    scope_ids,
+                    to_db(from),
+                    to_db(to),
+                )?
+                .iter()
+                .filter(|b| !ignore.contains(&b.id))
+                .filter_map(interval_of)
+                .map(within)
+                .sum();
+                let used = stored + held.iter().map(|h| within(h.interval)).sum::<i64>();
+                let adding = within(interval);
                 if used + adding > i64::from(max) {
                     out.push(Violation::new(
                         ViolationCode::QuotaExceeded,
@@ -436,12 +463,8 @@ fn quota_violations(
             }
         }
         if let Some(max) = q.max_future_bookings {
-            let far = env.now + Duration::days(3660);
-            let future =
-                store::member_bookings(conn, member.id, &scope_ids, to_db(env.now), to_db(far))?
-                    .iter()
-                    .filter(|b| !ignore.contains(&b.id))
-                    .count() as i64;
+            let stored = store::count_future(conn, member.id, scope_ids, to_db(env.now), ignore)?;
+            let future = stored + held.iter().filter(|h| h.interval.start > env.now).count() as i64;
             if interval.start > env.now && future + 1 > i64::from(max) {
                 out.push(Violation::new(
                     ViolationCode::QuotaExceeded,
@@ -618,11 +641,15 @@ fn refuse(
                 | ViolationCode::OutsideOpeningHours
         )
     });
-    let suggestions = if wants_alternatives && interval.is_valid() {
-        suggestions(conn, target, member, interval, quantity, ignore, env)?
-    } else {
-        Vec::new()
-    };
+    let suggest = (wants_alternatives && interval.is_valid()).then(|| SuggestRequest {
+        resource_id: target.resource.row.id,
+        member_id: member.id,
+        start: interval.start,
+        end: interval.end,
+        quantity,
+        ignore: ignore.to_vec(),
+    });
+    let _ = env;
     let detail = violations
         .iter()
         .map(|v| v.message.clone())
@@ -636,9 +663,46 @@ fn refuse(
         body: json!({
             "violations": violations,
             "conflicts": conflicts_json(conn, target, &verdict.conflicts)?,
-            "suggestions": suggestions,
+            "suggestions": [],
         }),
+        suggest,
     })))
+}
+
+/// Fills the suggestions of a refusal, on a read connection after the write transaction.
+pub fn fill_suggestions(
+    conn: &mut DbConn,
+    refusal: &mut Refusal,
+    env: &BookingEnv,
+) -> AppResult<()> {
+    let Some(req) = refusal.suggest.take() else {
+        return Ok(());
+    };
+    let Some(interval) = Interval::new(req.start, req.end) else {
+        return Ok(());
+    };
+    let target = load_target(conn, req.resource_id, env)?;
+    let member = member_for(conn, req.member_id)?;
+    refusal.body["suggestions"] = serde_json::Value::Array(suggestions(
+        conn,
+        &target,
+        &member,
+        interval,
+        req.quantity,
+        &req.ignore,
+        env,
+    )?);
+    Ok(())
+}
+
+fn in_past_refusal(message: &str) -> AppError {
+    AppError::Refused(Box::new(Refusal {
+        status: axum::http::StatusCode::UNPROCESSABLE_ENTITY,
+        code: "in_past",
+        detail: message.into(),
+        body: json!({"violations": [{"code": "in_past", "message": message}], "conflicts": [], "suggestions": []}),
+        suggest: None,
+    }))
 }
 
 fn validation_refusal(errors: FieldErrors) -> AppError {
@@ -655,6 +719,7 @@ fn validation_refusal(errors: FieldErrors) -> AppError {
         code: "validation",
         detail: errors.summary(),
         body: json!({"violations": violations, "errors": errors.0, "conflicts": [], "suggestions": []}),
+        suggest: None,
     }))
 }
 
@@ -789,7 +854,7 @@ pub fn book_tx(
     let target = load_target(conn, input.resource_id, env)?;
     authz::require(can_book_for(actor, input.member_id, target.kind))?;
     let member = member_for(conn, input.member_id)?;
-    lock(conn, &target)?;
+    let target = lock(conn, target, env)?;
     match &input.recurrence {
         None => {
             let verdict = evaluate(
@@ -841,6 +906,7 @@ fn recurrence_refusal(message: String) -> AppError {
         code: "invalid_recurrence",
         detail: message.clone(),
         body: json!({"violations": [{"code": "invalid_recurrence", "message": message}], "conflicts": [], "suggestions": []}),
+        suggest: None,
     }))
 }
 
@@ -939,6 +1005,7 @@ fn book_series(
                 "conflicts": first_conflicts,
                 "suggestions": [],
             }),
+            suggest: None,
         })));
     }
     let rule_text = format!(
@@ -994,7 +1061,11 @@ fn out_of(b: &BookingRow, resource_name: &str, member_name: &str, actor: &Actor)
         series_id: b.series_id,
         purpose: details.then(|| b.purpose.clone()),
         beneficiary: if details { b.beneficiary.clone() } else { None },
-        decision_reason: b.decision_reason.clone(),
+        decision_reason: if details {
+            b.decision_reason.clone()
+        } else {
+            None
+        },
     }
 }
 
@@ -1131,6 +1202,12 @@ pub fn move_tx(
     let (b, target) = modifiable(conn, actor, id, env)?;
     let tz = env.tz;
     let old = interval_of(&b).ok_or_else(|| AppError::internal("stored interval"))?;
+    if old.start <= env.now {
+        // What has begun is history: it is billed as it was.
+        return Err(in_past_refusal(
+            "Une réservation commencée ne se déplace plus.",
+        ));
+    }
     let start = changes
         .start
         .clone()
@@ -1146,7 +1223,7 @@ pub fn move_tx(
     )
     .map_err(validation_refusal)?;
     let member = member_for(conn, b.member_id)?;
-    lock(conn, &target)?;
+    let target = lock(conn, target, env)?;
     let group = if scope_following(changes.scope.as_deref())? {
         following(conn, &b)?
     } else {
@@ -1206,6 +1283,11 @@ pub fn move_tx(
         });
         planned.push((g.id, iv));
     }
+    // Shifting a series later: move the last occurrence first, so none lands on a sibling's
+    // slot that is still occupied (PostgreSQL checks its exclusion constraint per statement).
+    if shift_start > chrono::TimeDelta::zero() {
+        planned.reverse();
+    }
     let mut out = Vec::new();
     for (gid, iv) in planned {
         let block = block_of(iv, &target.rules);
@@ -1230,6 +1312,7 @@ pub fn move_tx(
         )?;
         out.push(out_of(&row, &target.resource.row.name, &member.name, actor));
     }
+    out.sort_by_key(|b| (b.start, b.id));
     Ok(out)
 }
 
@@ -1242,7 +1325,15 @@ pub fn cancel_tx(
     env: &BookingEnv,
 ) -> AppResult<Vec<BookingOut>> {
     let (b, target) = modifiable(conn, actor, id, env)?;
-    lock(conn, &target)?;
+    lock(conn, target, env)?;
+    // Read again under the lock: another writer may have changed it meanwhile.
+    let b = store::find(conn, b.id)?;
+    if !b.is_active() {
+        return Err(AppError::Conflict {
+            code: "not_active",
+            detail: "Cette réservation est déjà annulée ou refusée.".into(),
+        });
+    }
     let group = if scope_following(scope)? {
         following(conn, &b)?
     } else {
@@ -1252,17 +1343,15 @@ pub fn cancel_tx(
     for g in group {
         let iv = interval_of(&g).ok_or_else(|| AppError::internal("stored interval"))?;
         if iv.end <= env.now {
-            return Err(AppError::Refused(Box::new(Refusal {
-                status: axum::http::StatusCode::UNPROCESSABLE_ENTITY,
-                code: "in_past",
-                detail: "Une réservation terminée ne s'annule plus.".into(),
-                body: json!({"violations": [{"code": "in_past", "message": "Une réservation terminée ne s'annule plus."}]}),
-            })));
+            return Err(in_past_refusal(
+                "Une réservation terminée ne s'annule plus.",
+            ));
         }
         ensure_open_month(conn, iv, env.tz)?;
         let row = store::set_status(
             conn,
             g.id,
+            &store::ACTIVE,
             store::CANCELLED,
             None,
             Some(actor.user_id),
@@ -1283,6 +1372,9 @@ pub fn decide_tx(
     env: &BookingEnv,
 ) -> AppResult<BookingOut> {
     authz::require(can_decide(actor))?;
+    let b = store::find(conn, id)?;
+    let target = load_target(conn, b.resource_id, env)?;
+    lock(conn, target, env)?;
     let b = store::find(conn, id)?;
     if b.status == store::PENDING && from_db(b.start_at) <= env.now {
         return Err(AppError::Conflict {
@@ -1315,6 +1407,7 @@ pub fn decide_tx(
     let row = store::set_status(
         conn,
         id,
+        &[store::PENDING],
         status,
         reason.as_deref(),
         Some(actor.user_id),

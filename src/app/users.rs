@@ -158,6 +158,14 @@ pub fn replace(
     let target = get(conn, actor, id)?;
     let draft = input.validate(false).map_err(AppError::Validation)?;
     let self_edit = actor.user_id == id && !authz::can_manage_user(actor, &target);
+    if actor.user_id == id && draft.password.is_some() {
+        // One's own password changes only with the current one (account page): a stolen
+        // token must not be enough to take the account over.
+        return Err(AppError::validation(
+            "password",
+            "Changez votre mot de passe depuis « Mon compte », avec l'actuel.",
+        ));
+    }
     if self_edit {
         // People edit their own name and e-mail, never their own roles.
         if draft.roles != target_roles(&target)
@@ -195,6 +203,7 @@ pub fn replace(
         if let Some(h) = &hash {
             store::set_password(conn, id, h, to_db(now))?;
             crate::store::auth::delete_user_sessions(conn, id, None)?;
+            crate::store::auth::revoke_user_tokens(conn, id, to_db(now))?;
         }
         if !draft.active {
             crate::store::auth::delete_user_sessions(conn, id, None)?;

@@ -209,3 +209,12 @@ pub fn purge_attempts(conn: &mut DbConn, before: NaiveDateTime) -> AppResult<usi
         db_run!(conn => diesel::delete(login_attempts::table.filter(login_attempts::attempted_at.lt(before))).execute(conn))?,
     )
 }
+
+/// Revokes every live token of a user (password changed or reset).
+pub fn revoke_user_tokens(conn: &mut DbConn, user_id: i64, now: NaiveDateTime) -> AppResult<usize> {
+    Ok(db_run!(conn => diesel::update(
+        api_tokens::table.filter(api_tokens::user_id.eq(user_id)).filter(api_tokens::revoked_at.is_null()),
+    )
+    .set(api_tokens::revoked_at.eq(now))
+    .execute(conn))?)
+}

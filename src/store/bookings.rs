@@ -142,7 +142,8 @@ pub fn list(conn: &mut DbConn, f: &BookingFilter) -> AppResult<Vec<BookingRow>> 
             q = q.filter(bookings::member_id.eq_any(m.clone()));
         }
         if let Some(from) = f.from {
-            q = q.filter(bookings::end_at.gt(from));
+            // No booking lasts more than 366 days: the start bound keeps the scan on the index.
+            q = q.filter(bookings::end_at.gt(from)).filter(bookings::start_at.gt(from - chrono::Duration::days(367)));
         }
         if let Some(to) = f.to {
             q = q.filter(bookings::start_at.lt(to));
@@ -157,15 +158,19 @@ pub fn list(conn: &mut DbConn, f: &BookingFilter) -> AppResult<Vec<BookingRow>> 
     })?)
 }
 
+/// Changes the status of a booking that is still in one of `from` states; `NotFound` when it
+/// no longer is (another writer decided first).
 pub fn set_status(
     conn: &mut DbConn,
     id: i64,
+    from: &[&str],
     status: &str,
     reason: Option<&str>,
     decided_by: Option<i64>,
     now: NaiveDateTime,
 ) -> AppResult<BookingRow> {
-    Ok(db_run!(conn => diesel::update(bookings::table.find(id))
+    Ok(
+        db_run!(conn => diesel::update(bookings::table.find(id).filter(bookings::status.eq_any(from)))
         .set((
             bookings::status.eq(status),
             bookings::decision_reason.eq(reason),
@@ -174,7 +179,8 @@ pub fn set_status(
             bookings::updated_at.eq(now),
         ))
         .returning(BookingRow::as_returning())
-        .get_result(conn))?)
+        .get_result(conn))?,
+    )
 }
 
 pub struct Move<'a> {
@@ -193,7 +199,8 @@ pub fn apply_move(
     m: &Move,
     now: NaiveDateTime,
 ) -> AppResult<BookingRow> {
-    Ok(db_run!(conn => diesel::update(bookings::table.find(id))
+    Ok(
+        db_run!(conn => diesel::update(bookings::table.find(id).filter(bookings::status.eq_any(ACTIVE)))
         .set((
             bookings::start_at.eq(m.start_at),
             bookings::end_at.eq(m.end_at),
@@ -205,7 +212,8 @@ pub fn apply_move(
             bookings::updated_at.eq(now),
         ))
         .returning(BookingRow::as_returning())
-        .get_result(conn))?)
+        .get_result(conn))?,
+    )
 }
 
 /// Pending bookings whose start has come without a decision are rejected.
@@ -288,22 +296,43 @@ pub fn list_quotas(conn: &mut DbConn) -> AppResult<Vec<Quota>> {
     )
 }
 
-/// Active bookings of a member on these resources that start in `[from, to)`.
-pub fn member_bookings(
+/// Active bookings of a member on these resources that overlap `[from, to)`.
+pub fn member_bookings_overlapping(
     conn: &mut DbConn,
     member_id: i64,
     resource_ids: &[i64],
     from: NaiveDateTime,
     to: NaiveDateTime,
 ) -> AppResult<Vec<BookingRow>> {
+    // No booking lasts more than 366 days: bounds the index scan on start_at.
+    let lower = from - chrono::Duration::days(367);
     Ok(db_run!(conn => bookings::table
         .filter(bookings::member_id.eq(member_id))
         .filter(bookings::resource_id.eq_any(resource_ids))
         .filter(bookings::status.eq_any(ACTIVE))
-        .filter(bookings::start_at.ge(from))
+        .filter(bookings::start_at.ge(lower))
         .filter(bookings::start_at.lt(to))
+        .filter(bookings::end_at.gt(from))
         .select(BookingRow::as_select())
         .load(conn))?)
+}
+
+/// How many active bookings of a member on these resources start after `now`.
+pub fn count_future(
+    conn: &mut DbConn,
+    member_id: i64,
+    resource_ids: &[i64],
+    now: NaiveDateTime,
+    ignore: &[i64],
+) -> AppResult<i64> {
+    Ok(db_run!(conn => bookings::table
+        .filter(bookings::member_id.eq(member_id))
+        .filter(bookings::resource_id.eq_any(resource_ids))
+        .filter(bookings::status.eq_any(ACTIVE))
+        .filter(bookings::start_at.gt(now))
+        .filter(bookings::id.ne_all(ignore))
+        .count()
+        .get_result(conn))?)
 }
 
 // ---- closed months ----
@@ -340,24 +369,42 @@ pub fn find_idempotent(
         .optional())?)
 }
 
-pub fn save_idempotent(
+/// Claims a key for a request before acting on it. On PostgreSQL a concurrent claim of the
+/// same key waits for the first transaction and then finds the row: the retry replays the
+/// first answer instead of racing it. False when the key was already taken.
+pub fn claim_idempotent(
     conn: &mut DbConn,
     user_id: i64,
     key: &str,
     hash: &str,
-    status: i32,
-    body: &str,
     now: NaiveDateTime,
-) -> AppResult<()> {
-    db_run!(conn => diesel::insert_into(idempotency_keys::table)
+) -> AppResult<bool> {
+    let inserted = db_run!(conn => diesel::insert_into(idempotency_keys::table)
         .values((
             idempotency_keys::user_id.eq(user_id),
             idempotency_keys::key.eq(key),
             idempotency_keys::request_hash.eq(hash),
-            idempotency_keys::status.eq(status),
-            idempotency_keys::body.eq(body),
+            idempotency_keys::status.eq(0),
+            idempotency_keys::body.eq(""),
             idempotency_keys::created_at.eq(now),
         ))
+        .on_conflict_do_nothing()
         .execute(conn))?;
+    Ok(inserted == 1)
+}
+
+/// Stores the answer given to a claimed key, in the same transaction as the booking.
+pub fn complete_idempotent(
+    conn: &mut DbConn,
+    user_id: i64,
+    key: &str,
+    status: i32,
+    body: &str,
+) -> AppResult<()> {
+    db_run!(conn => diesel::update(
+        idempotency_keys::table.filter(idempotency_keys::user_id.eq(user_id)).filter(idempotency_keys::key.eq(key)),
+    )
+    .set((idempotency_keys::status.eq(status), idempotency_keys::body.eq(body)))
+    .execute(conn))?;
     Ok(())
 }

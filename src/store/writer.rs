@@ -89,12 +89,23 @@ fn run_batch(conn: &mut DbConn, mut batch: Vec<Envelope>) {
         return;
     }
     let mut results: Vec<AppResult<Output>> = Vec::with_capacity(batch.len());
+    let mut broken = None;
     for env in batch.iter_mut() {
-        results.push(savepoint(conn, &mut env.job));
+        match savepoint(conn, &mut env.job) {
+            Step::Done(result) => results.push(result),
+            Step::Broken(e) => {
+                // SQLite may have rolled the whole transaction back (disk full, I/O error):
+                // nothing of this batch can be trusted, so nothing is committed or answered
+                // as done.
+                broken = Some(e);
+                break;
+            }
+        }
     }
-    let committed = match sqlite(conn) {
-        Some(c) => AnsiTransactionManager::commit_transaction(c),
-        None => Ok(()),
+    let committed = match (&broken, sqlite(conn)) {
+        (None, Some(c)) => AnsiTransactionManager::commit_transaction(c).map_err(|e| e.to_string()),
+        (Some(e), _) => Err(e.clone()),
+        (None, None) => Ok(()),
     };
     match committed {
         Ok(()) => {
@@ -116,12 +127,23 @@ fn run_batch(conn: &mut DbConn, mut batch: Vec<Envelope>) {
     }
 }
 
-/// Runs one job inside a savepoint: its writes stay if it succeeds, vanish if it fails.
-fn savepoint(conn: &mut DbConn, job: &mut Job) -> AppResult<Output> {
+enum Step {
+    Done(AppResult<Output>),
+    Broken(String),
+}
+
+/// Runs one job inside a savepoint: its writes stay if it succeeds, vanish if it fails or
+/// panics (a panic is answered as an internal error and the writer carries on).
+fn savepoint(conn: &mut DbConn, job: &mut Job) -> Step {
     if let Some(c) = sqlite(conn) {
-        AnsiTransactionManager::begin_transaction(c)?;
+        if let Err(e) = AnsiTransactionManager::begin_transaction(c) {
+            return Step::Broken(format!("savepoint: {e}"));
+        }
     }
-    let result = job(conn);
+    let result = match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| job(conn))) {
+        Ok(r) => r,
+        Err(_) => Err(AppError::internal("a write panicked; it was rolled back")),
+    };
     if let Some(c) = sqlite(conn) {
         let end = if result.is_ok() {
             AnsiTransactionManager::commit_transaction(c)
@@ -129,8 +151,8 @@ fn savepoint(conn: &mut DbConn, job: &mut Job) -> AppResult<Output> {
             AnsiTransactionManager::rollback_transaction(c)
         };
         if let Err(e) = end {
-            return Err(e.into());
+            return Step::Broken(format!("savepoint end: {e}"));
         }
     }
-    result
+    Step::Done(result)
 }

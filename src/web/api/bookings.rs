@@ -25,6 +25,33 @@ pub fn env(s: &AppState) -> BookingEnv {
     }
 }
 
+/// Completes a refusal with its alternatives, looked for on a read connection once the write
+/// transaction is over.
+pub async fn with_alternatives(s: &AppState, err: AppError) -> AppError {
+    match err {
+        AppError::Refused(r) if r.suggest.is_some() => {
+            let env = env(s);
+            let fallback = r.clone();
+            let mut r = r;
+            match s
+                .db
+                .run(move |c| {
+                    bookings::fill_suggestions(c, &mut r, &env)?;
+                    Ok(r)
+                })
+                .await
+            {
+                Ok(r) => AppError::Refused(r),
+                Err(e) => {
+                    e.log();
+                    AppError::Refused(fallback)
+                }
+            }
+        }
+        other => other,
+    }
+}
+
 /// What a create returns: a fresh outcome, or the stored answer to a repeated request.
 enum Created {
     Fresh(BookOutcome),
@@ -66,8 +93,9 @@ pub async fn create_booking(
     let created =
         s.db.write(move |c| {
             if let Some(k) = &key {
-                if let Some((stored_hash, status, body)) = store::find_idempotent(c, a.user_id, k)?
-                {
+                if !store::claim_idempotent(c, a.user_id, k, &hash, to_db(env.now))? {
+                    let (stored_hash, status, body) = store::find_idempotent(c, a.user_id, k)?
+                        .ok_or_else(|| AppError::internal("idempotency key vanished"))?;
                     if stored_hash != hash {
                         return Err(AppError::validation(
                             "Idempotency-Key",
@@ -80,11 +108,15 @@ pub async fn create_booking(
             let outcome = bookings::book_tx(c, &a, &input, &env)?;
             if let Some(k) = &key {
                 let body = serde_json::to_string(&outcome).map_err(AppError::internal)?;
-                store::save_idempotent(c, a.user_id, k, &hash, 201, &body, to_db(env.now))?;
+                store::complete_idempotent(c, a.user_id, k, 201, &body)?;
             }
             Ok(Created::Fresh(outcome))
         })
-        .await?;
+        .await;
+    let created = match created {
+        Ok(c) => c,
+        Err(e) => return Err(with_alternatives(&s, e).await),
+    };
     Ok(match created {
         Created::Fresh(outcome) => (StatusCode::CREATED, Json(outcome)).into_response(),
         Created::Replay(status, body) => (
@@ -135,10 +167,14 @@ pub async fn patch_booking(
     ApiJson(changes): ApiJson<BookingChanges>,
 ) -> AppResult<Json<Vec<BookingOut>>> {
     let env = env(&s);
-    Ok(Json(
-        s.db.write(move |c| bookings::move_tx(c, &a, id, &changes, &env))
-            .await?,
-    ))
+    match s
+        .db
+        .write(move |c| bookings::move_tx(c, &a, id, &changes, &env))
+        .await
+    {
+        Ok(out) => Ok(Json(out)),
+        Err(e) => Err(with_alternatives(&s, e).await),
+    }
 }
 
 #[derive(Deserialize, Default, utoipa::ToSchema)]

@@ -4,7 +4,7 @@
 mod auth;
 mod bookings;
 
-pub use bookings::env as booking_env;
+pub use bookings::{env as booking_env, with_alternatives};
 mod catalogue;
 mod directory;
 

@@ -203,7 +203,11 @@ fn login_view(
 
 /// Only local paths are followed after sign-in (no open redirect).
 fn safe_next(next: &str) -> &str {
-    if next.starts_with('/') && !next.starts_with("//") && !next.starts_with("/\\") {
+    let local = next.starts_with('/')
+        && !next.starts_with("//")
+        && !next.contains('\\')
+        && !next.chars().any(|c| c.is_control() || c.is_whitespace());
+    if local {
         next
     } else {
         "/"
@@ -472,5 +476,26 @@ pub async fn revoke_token(
         Ok(true) => see_other("/account?notice=revoked"),
         Ok(false) => super::error_page(&s, Some(&p.0), AppError::NotFound),
         Err(e) => super::error_page(&s, Some(&p.0), e),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::safe_next;
+
+    #[test]
+    fn only_local_paths_are_followed() {
+        assert_eq!(safe_next("/members?x=1"), "/members?x=1");
+        for hostile in [
+            "//evil.example",
+            "/\\evil.example",
+            "/\t/evil.example",
+            "https://evil.example",
+            "/\n/x",
+            "",
+            "evil",
+        ] {
+            assert_eq!(safe_next(hostile), "/", "{hostile:?}");
+        }
     }
 }

@@ -358,7 +358,10 @@ pub async fn create(
             )
             .await
         }
-        Err(AppError::Refused(r)) => {
+        Err(e @ AppError::Refused(_)) => {
+            let AppError::Refused(r) = crate::web::api::with_alternatives(&s, e).await else {
+                return super::error_page(&s, Some(&p.0), AppError::internal("refusal lost"));
+            };
             let list = |k: &str| r.body[k].as_array().cloned().unwrap_or_default();
             let mut errors = FieldErrors::new();
             for e in list("errors") {
