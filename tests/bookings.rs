@@ -593,33 +593,14 @@ both_backends!(
             )
             .await;
         // Written directly in the past: the clock is fixed at 2027-01-04 09:00 local.
-        let id: i64 = app
-            .with_conn(move |c| {
-                use mutualise::store::bookings::*;
-                let t =
-                    |s: &str| chrono::NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M").unwrap();
-                Ok(insert(
-                    c,
-                    &NewBooking {
-                        resource_id: hall,
-                        member_id: 1,
-                        created_by: None,
-                        series_id: None,
-                        start_at: t("2027-01-04 07:00"),
-                        end_at: t("2027-01-04 10:00"),
-                        block_start_at: t("2027-01-04 07:00"),
-                        block_end_at: t("2027-01-04 10:00"),
-                        quantity: 1,
-                        exclusive: true,
-                        status: PENDING,
-                        purpose: "",
-                        beneficiary: None,
-                        created_at: t("2027-01-01 10:00"),
-                        updated_at: t("2027-01-01 10:00"),
-                    },
-                )?
-                .id)
-            })
+        let id = app
+            .insert_booking(
+                hall,
+                1,
+                "2027-01-04 07:00",
+                "2027-01-04 10:00",
+                mutualise::store::bookings::PENDING,
+            )
             .await;
         let (s, e) = app
             .post(
@@ -1079,34 +1060,14 @@ both_backends!(
         assert_eq!(moved[3]["start"], "2027-05-04T07:00:00Z");
 
         // What has begun cannot be moved: written directly, since the clock says 09:00 local.
-        let member = p.member;
-        let started: i64 = app
-            .with_conn(move |c| {
-                use mutualise::store::bookings::*;
-                let t =
-                    |s: &str| chrono::NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M").unwrap();
-                Ok(insert(
-                    c,
-                    &NewBooking {
-                        resource_id: room,
-                        member_id: member,
-                        created_by: None,
-                        series_id: None,
-                        start_at: t("2027-01-04 07:30"),
-                        end_at: t("2027-01-04 09:00"),
-                        block_start_at: t("2027-01-04 07:30"),
-                        block_end_at: t("2027-01-04 09:00"),
-                        quantity: 1,
-                        exclusive: true,
-                        status: CONFIRMED,
-                        purpose: "",
-                        beneficiary: None,
-                        created_at: t("2027-01-01 10:00"),
-                        updated_at: t("2027-01-01 10:00"),
-                    },
-                )?
-                .id)
-            })
+        let started = app
+            .insert_booking(
+                room,
+                p.member,
+                "2027-01-04 07:30",
+                "2027-01-04 09:00",
+                mutualise::store::bookings::CONFIRMED,
+            )
             .await;
         let (s, e) = app
             .patch(

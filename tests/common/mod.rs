@@ -286,6 +286,47 @@ impl TestApp {
         self.call(Method::PATCH, token, path, Some(body)).await
     }
 
+    /// Writes a booking directly, bypassing the rules: for states the API cannot create, such
+    /// as a booking that has already begun. Times are UTC, "YYYY-MM-DD HH:MM".
+    pub async fn insert_booking(
+        &self,
+        resource_id: i64,
+        member_id: i64,
+        start: &str,
+        end: &str,
+        status: &'static str,
+    ) -> i64 {
+        let t =
+            |s: &str| chrono::NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M").expect("UTC time");
+        let (start, end) = (t(start), t(end));
+        let created = t("2027-01-01 10:00");
+        self.with_conn(move |c| {
+            use mutualise::store::bookings::*;
+            Ok(insert(
+                c,
+                &NewBooking {
+                    resource_id,
+                    member_id,
+                    created_by: None,
+                    series_id: None,
+                    start_at: start,
+                    end_at: end,
+                    block_start_at: start,
+                    block_end_at: end,
+                    quantity: 1,
+                    exclusive: true,
+                    status,
+                    purpose: "",
+                    beneficiary: None,
+                    created_at: created,
+                    updated_at: created,
+                },
+            )?
+            .id)
+        })
+        .await
+    }
+
     /// Number of rows in a table, to check that refused requests wrote nothing.
     pub async fn count(&self, table: &'static str) -> i64 {
         self.with_conn(move |c| {
