@@ -4,6 +4,7 @@
 //! `web` (axum: HTML and JSON). `build_app` gives the real router so tests drive it.
 
 pub mod app;
+pub mod bench;
 pub mod config;
 pub mod domain;
 pub mod error;

@@ -1,4 +1,4 @@
-//! The `mutualise` command: serve, migrate, demo, user add.
+//! The `mutualise` command: serve, migrate, demo, user add, bench.
 
 use std::io::Read;
 use std::net::SocketAddr;
@@ -41,6 +41,11 @@ enum Command {
     User {
         #[command(subcommand)]
         command: UserCommand,
+    },
+    /// Benchmarks: seed a large dataset, then measure the running service against it.
+    Bench {
+        #[command(subcommand)]
+        command: mutualise::bench::BenchCommand,
     },
 }
 
@@ -85,6 +90,7 @@ fn main() -> anyhow::Result<()> {
         bind: "127.0.0.1:8080".parse()?,
     }) {
         Command::Serve { bind } => serve(config, bind),
+        Command::Bench { command } => mutualise::bench::main(command, config),
         Command::Migrate => {
             let db = Db::connect(&config.database_url)?;
             let pending = db.migrate()?;

@@ -1,0 +1,56 @@
+//! `mutualise bench`: a dense, valid dataset (`seed`) and a measured run of the real service
+//! against it (`run`). Benchmarks live here, never as timed assertions in tests (DESIGN §7).
+//!
+//! `seed` writes straight through diesel (multi-row inserts in large transactions) because
+//! going through HTTP would take hours for a million rows and measure nothing useful; `run`
+//! then talks to a `mutualise serve` child process over loopback HTTP only, like a client.
+
+pub mod queries;
+pub mod raw;
+pub mod run;
+pub mod seed;
+pub mod stats;
+
+use clap::Subcommand;
+
+use crate::config::Config;
+
+/// Password of every account `bench seed` creates. Public on purpose: a bench dataset is
+/// throw-away and `seed` refuses a database that already holds bookings.
+pub const BENCH_PASSWORD: &str = "mutualise-bench";
+/// Accounts created by `seed`: one administrator and one booker per member.
+pub const BENCH_ADMIN_EMAIL: &str = "bench-admin@bench.mutualise.test";
+pub fn booker_email(member_index: usize) -> String {
+    format!("bench-booker-{:03}@bench.mutualise.test", member_index + 1)
+}
+/// Marks the resources `seed` created, so `run` never books anything else.
+pub const BENCH_RESOURCE_DESCRIPTION: &str =
+    "Jeu de données de performance (mutualise bench seed).";
+/// Marks the bookings `run` creates: they are deleted before and after each run, so runs on
+/// one dataset are comparable.
+pub const BENCH_RUN_PURPOSE: &str = "mutualise bench run";
+
+#[derive(Debug, Subcommand)]
+pub enum BenchCommand {
+    /// Fill the database of DATABASE_URL (it must hold no booking) with a dense, valid dataset:
+    /// members, users, resources of every kind and bookings spread over several months.
+    Seed(seed::SeedArgs),
+    /// Start `mutualise serve` as a child process on a free loopback port against the same
+    /// DATABASE_URL and measure booking creation, availability, the week page, raw insert
+    /// speed and the server's memory; prints one table.
+    Run(run::RunArgs),
+}
+
+pub fn main(command: BenchCommand, config: Config) -> anyhow::Result<()> {
+    // The default database is the one `serve` uses: never fill it with a million test
+    // bookings by accident.
+    if !std::env::var("DATABASE_URL").is_ok_and(|v| !v.trim().is_empty()) {
+        anyhow::bail!(
+            "set DATABASE_URL explicitly for bench commands (a SQLite path such as /tmp/bench.db, or postgres://…): they write test data"
+        );
+    }
+    match command {
+        BenchCommand::Seed(args) => seed::main(args, config),
+        BenchCommand::Run(args) => run::main(args, config),
+    }
+}

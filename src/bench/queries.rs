@@ -1,0 +1,78 @@
+//! The few queries only the bench needs (dataset bounds, its resources, clean-up). They sit
+//! here rather than in `store/` so the bench stays one self-contained module; they follow the
+//! store's rules: diesel, both backends through `db_run!`, no value formatted into SQL.
+
+use chrono::NaiveDateTime;
+use diesel::dsl::{max, min};
+use diesel::prelude::*;
+
+use super::{BENCH_RESOURCE_DESCRIPTION, BENCH_RUN_PURPOSE};
+use crate::db_run;
+use crate::error::AppResult;
+use crate::store::schema::{bookings, resources};
+use crate::store::DbConn;
+
+#[derive(Debug, Clone, Queryable)]
+pub struct BenchResource {
+    pub id: i64,
+    pub kind: String,
+    pub name: String,
+    pub capacity: i32,
+}
+
+/// Resources created by `bench seed`, in id order.
+pub fn bench_resources(conn: &mut DbConn) -> AppResult<Vec<BenchResource>> {
+    Ok(db_run!(conn => resources::table
+        .filter(resources::description.eq(BENCH_RESOURCE_DESCRIPTION))
+        .filter(resources::archived_at.is_null())
+        .order(resources::id.asc())
+        .select((resources::id, resources::kind, resources::name, resources::capacity))
+        .load(conn))?)
+}
+
+/// First start and last end of the seeded bookings (not those `bench run` made).
+pub fn dataset_span(
+    conn: &mut DbConn,
+) -> AppResult<(Option<NaiveDateTime>, Option<NaiveDateTime>)> {
+    Ok(db_run!(conn => bookings::table
+        .filter(bookings::purpose.ne(BENCH_RUN_PURPOSE))
+        .select((min(bookings::start_at), max(bookings::end_at)))
+        .first(conn))?)
+}
+
+pub fn booking_count(conn: &mut DbConn) -> AppResult<i64> {
+    Ok(db_run!(conn => bookings::table.count().get_result(conn))?)
+}
+
+pub fn id_range(conn: &mut DbConn) -> AppResult<(Option<i64>, Option<i64>)> {
+    Ok(db_run!(conn => bookings::table
+        .select((min(bookings::id), max(bookings::id)))
+        .first(conn))?)
+}
+
+/// Removes what earlier runs booked, so every run starts from the seeded dataset.
+pub fn delete_run_bookings(conn: &mut DbConn) -> AppResult<usize> {
+    Ok(
+        db_run!(conn => diesel::delete(bookings::table.filter(bookings::purpose.eq(BENCH_RUN_PURPOSE)))
+        .execute(conn))?,
+    )
+}
+
+/// Confirmed bookings among `ids` on `resource_ids` starting in `[from, to)`: slots known to
+/// be taken, for requests that must be refused.
+pub fn taken_slots(
+    conn: &mut DbConn,
+    ids: &[i64],
+    resource_ids: &[i64],
+    from: NaiveDateTime,
+    to: NaiveDateTime,
+) -> AppResult<Vec<(i64, NaiveDateTime, NaiveDateTime)>> {
+    Ok(db_run!(conn => bookings::table
+        .filter(bookings::id.eq_any(ids))
+        .filter(bookings::resource_id.eq_any(resource_ids))
+        .filter(bookings::status.eq(crate::store::bookings::CONFIRMED))
+        .filter(bookings::start_at.ge(from))
+        .filter(bookings::start_at.lt(to))
+        .select((bookings::resource_id, bookings::start_at, bookings::end_at))
+        .load(conn))?)
+}

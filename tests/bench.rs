@@ -1,0 +1,201 @@
+//! `bench seed` builds its dataset without asking the booking rules, so this checks by brute
+//! force that what it writes obeys them: the capacity rule, zero buffers, the bounds that
+//! keep overlap queries correct. SQLite always; PostgreSQL too when TEST_POSTGRES_URL is set.
+
+mod common;
+
+use chrono::{NaiveDate, Timelike};
+use mutualise::bench::seed::{seed, SeedOptions};
+use mutualise::config::DatabaseUrl;
+use mutualise::store::bookings::{self, BookingFilter};
+use mutualise::store::resources::{self, ResourceFilter};
+use mutualise::store::Db;
+
+fn options(resources: usize) -> SeedOptions {
+    SeedOptions {
+        bookings: 2_000,
+        resources,
+        members: 6,
+        months: 1,
+        start: NaiveDate::from_ymd_opt(2027, 1, 4).unwrap(),
+        rng_seed: 3,
+    }
+}
+
+/// Seeds and checks one database: every kind of resource (10), then a dense pair (a
+/// coworking space and a room, ~5 bookings a day on each desk and on the room).
+fn seed_and_check(url: DatabaseUrl, resources: usize) {
+    let db = Db::connect(&url).expect("open database");
+    let opts = options(resources);
+    let report = seed(&db, &opts, &mut |_, _| {}).expect("seed");
+    assert_eq!(report.bookings, 2_000);
+    assert!(report.cancelled > 0, "some bookings are cancelled");
+
+    let mut conn = db.get().unwrap();
+    let all = bookings::list(
+        &mut conn,
+        &BookingFilter {
+            limit: Some(100_000),
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    assert_eq!(all.len(), 2_000);
+    let catalogue = resources::list(
+        &mut conn,
+        &ResourceFilter {
+            include_archived: true,
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    assert_eq!(catalogue.len(), resources);
+    let first = opts.start.and_hms_opt(0, 0, 0).unwrap();
+    for r in &catalogue {
+        let row = &r.row;
+        assert!(r.opening_hours.is_empty(), "always open");
+        assert_eq!(
+            (row.buffer_before_minutes, row.buffer_after_minutes),
+            (0, 0)
+        );
+        let mine: Vec<_> = all.iter().filter(|b| b.resource_id == row.id).collect();
+        assert!(!mine.is_empty(), "{} has bookings", row.name);
+        let longest = mine
+            .iter()
+            .map(|b| (b.block_end_at - b.block_start_at).num_minutes())
+            .max()
+            .unwrap();
+        assert!(
+            i64::from(row.longest_block_minutes) >= longest,
+            "{}: longest_block_minutes {} < {longest}",
+            row.name,
+            row.longest_block_minutes
+        );
+        for b in &mine {
+            assert_eq!((b.block_start_at, b.block_end_at), (b.start_at, b.end_at));
+            assert_eq!(b.exclusive, row.capacity == 1);
+            let minutes = (b.end_at - b.start_at).num_minutes();
+            assert!((30..=240).contains(&minutes), "duration {minutes}");
+            assert!(b.start_at >= first && b.quantity >= 1);
+            // Daytime only: the nights stay free for `bench run`.
+            assert!(b.start_at.hour() >= 6 && b.end_at.date() == b.start_at.date());
+            assert!(b.end_at.hour() < 20 || (b.end_at.hour(), b.end_at.minute()) == (20, 0));
+            assert!(["confirmed", "cancelled"].contains(&b.status.as_str()));
+        }
+        // The capacity rule, brute force: the load is highest at some booking's start, so
+        // checking every start checks every instant.
+        let active: Vec<_> = mine.iter().filter(|b| b.is_active()).collect();
+        for b in &active {
+            let load: i32 = active
+                .iter()
+                .filter(|o| {
+                    o.block_start_at <= b.block_start_at && b.block_start_at < o.block_end_at
+                })
+                .map(|o| o.quantity)
+                .sum();
+            assert!(
+                load <= row.capacity,
+                "{} holds {load} units at {} for a capacity of {}",
+                row.name,
+                b.start_at,
+                row.capacity
+            );
+        }
+    }
+    let kinds: std::collections::BTreeSet<&str> =
+        catalogue.iter().map(|r| r.row.kind.as_str()).collect();
+    if resources >= 10 {
+        assert_eq!(
+            kinds.into_iter().collect::<Vec<_>>(),
+            ["desk", "equipment", "room", "vehicle"]
+        );
+        assert!(
+            all.iter().any(|b| b.quantity > 1),
+            "pools take several units"
+        );
+    }
+    drop(conn);
+    let again = seed(&db, &opts, &mut |_, _| {}).unwrap_err();
+    assert!(
+        again.to_string().contains("already holds 2000 bookings"),
+        "{again}"
+    );
+}
+
+#[test]
+fn seeded_data_respects_the_capacity_rule_on_sqlite() {
+    for resources in [10, 2] {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("bench.db");
+        seed_and_check(
+            DatabaseUrl::Sqlite(path.to_string_lossy().into_owned()),
+            resources,
+        );
+    }
+}
+
+fn drop_pg_database(admin: &str, name: &str) {
+    use diesel::{Connection, RunQueryDsl};
+    if let Ok(mut conn) = diesel::PgConnection::establish(admin) {
+        // `name` comes from common::create_pg_database (letters, digits, underscores).
+        let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+            .execute(&mut conn);
+    }
+}
+
+#[test]
+fn seeded_data_respects_the_capacity_rule_on_postgres() {
+    let Some(admin) = common::postgres_admin_url() else {
+        return;
+    };
+    let (url, name) = common::create_pg_database(&admin);
+    let result = std::panic::catch_unwind(|| seed_and_check(DatabaseUrl::Postgres(url), 10));
+    drop_pg_database(&admin, &name);
+    if let Err(panic) = result {
+        std::panic::resume_unwind(panic);
+    }
+}
+
+#[test]
+fn too_many_bookings_for_the_catalogue_is_refused_before_writing() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("bench.db");
+    let db = Db::connect(&DatabaseUrl::Sqlite(path.to_string_lossy().into_owned())).unwrap();
+    let opts = SeedOptions {
+        bookings: 1_000_000,
+        resources: 1,
+        ..options(1)
+    };
+    let e = seed(&db, &opts, &mut |_, _| {}).unwrap_err().to_string();
+    assert!(e.contains("cannot fit"), "{e}");
+    let mut conn = db.get().unwrap();
+    assert_eq!(mutualise::store::members::count(&mut conn).unwrap(), 0);
+}
+
+#[test]
+fn bench_commands_have_help_and_need_an_explicit_database() {
+    use std::process::Command;
+    let run = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_mutualise"))
+            .args(args)
+            .env_remove("DATABASE_URL")
+            .env("RUST_LOG", "warn")
+            .output()
+            .expect("run mutualise")
+    };
+    for args in [
+        &["bench", "--help"][..],
+        &["bench", "seed", "--help"],
+        &["bench", "run", "--help"],
+    ] {
+        let o = run(args);
+        assert!(o.status.success(), "{args:?}");
+        assert!(
+            String::from_utf8_lossy(&o.stdout).contains("Usage"),
+            "{args:?}"
+        );
+    }
+    let o = run(&["bench", "seed", "--bookings", "10"]);
+    assert!(!o.status.success());
+    assert!(String::from_utf8_lossy(&o.stderr).contains("DATABASE_URL"));
+}
