@@ -297,11 +297,13 @@ pub fn issue_token(
     })
 }
 
+/// The actor behind a bearer token, and the token's id when its last use should be recorded
+/// (at most once a minute; the caller records it off the request's path, see `touch_token`).
 pub fn resolve_token(
     conn: &mut DbConn,
     token: &str,
     now: DateTime<Utc>,
-) -> AppResult<Option<Actor>> {
+) -> AppResult<Option<(Actor, Option<i64>)>> {
     if !token.starts_with("mut_") || token.len() != 68 {
         return Ok(None);
     }
@@ -313,14 +315,18 @@ pub fn resolve_token(
     if !user.active {
         return Ok(None);
     }
-    // Record use at most once a minute: a write per API call would serialise readers on SQLite.
-    if row
+    let touch = row
         .last_used_at
         .is_none_or(|t| store::from_db(t) + Duration::minutes(1) < now)
-    {
-        auth_store::touch_token(conn, row.id, store::to_db(now))?;
-    }
-    Ok(Some(Actor::from_user(&user_store::with_roles(conn, user)?)))
+        .then_some(row.id);
+    Ok(Some((
+        Actor::from_user(&user_store::with_roles(conn, user)?),
+        touch,
+    )))
+}
+
+pub fn touch_token(conn: &mut DbConn, id: i64, now: DateTime<Utc>) -> AppResult<()> {
+    auth_store::touch_token(conn, id, store::to_db(now))
 }
 
 /// Changes the actor's own password after checking the current one; ends their other sessions

@@ -165,6 +165,7 @@ fn can_see_details(actor: &Actor, member_id: i64) -> bool {
 
 // ---- loading what the rules need ----
 
+#[derive(Clone)]
 struct Target {
     resource: Resource,
     kind: ResourceKind,
@@ -265,20 +266,17 @@ fn closures_over(
     resource_id: i64,
     window: Interval,
 ) -> AppResult<Vec<ClosurePeriod>> {
-    Ok(closure_store::list(
-        conn,
-        Some(resource_id),
-        Some(to_db(window.start)),
-        Some(to_db(window.end)),
-    )?
-    .into_iter()
-    .filter_map(|c| {
-        Some(ClosurePeriod {
-            interval: Interval::new(from_db(c.start_at), from_db(c.end_at))?,
-            reason: c.reason,
-        })
-    })
-    .collect())
+    Ok(
+        closure_store::overlapping(conn, resource_id, to_db(window.start), to_db(window.end))?
+            .into_iter()
+            .filter_map(|c| {
+                Some(ClosurePeriod {
+                    interval: Interval::new(from_db(c.start_at), from_db(c.end_at))?,
+                    reason: c.reason,
+                })
+            })
+            .collect(),
+    )
 }
 
 fn interval_of(b: &BookingRow) -> Option<Interval> {
@@ -836,11 +834,44 @@ fn insert_booking(
 // ---- use cases ----
 
 /// Books once or, with `recurrence`, a series. Runs inside the caller's write transaction.
+/// The read-only part of a booking — the resource, its rules, parts and quotas — loaded before
+/// the write transaction so the write lock is held for less time. Reading the configuration
+/// early is harmless (a booking racing a settings change is as if it came just before it); what
+/// the capacity rule depends on is read again inside the transaction (see `refresh_spans`).
+#[derive(Clone)]
+pub struct Prepared(Target);
+
+pub fn prepare(conn: &mut DbConn, resource_id: i64, env: &BookingEnv) -> AppResult<Prepared> {
+    load_target(conn, resource_id, env).map(Prepared)
+}
+
+/// The longest span of the resource and its parts bounds the overlap query: it changes with
+/// bookings, so it is read under the lock.
+fn refresh_spans(conn: &mut DbConn, mut target: Target) -> AppResult<Target> {
+    let mut longest = i64::from(resource_store::longest_block(conn, target.resource.row.id)?);
+    for id in &target.related {
+        longest = longest.max(i64::from(resource_store::longest_block(conn, *id)?));
+    }
+    target.longest_minutes = longest;
+    Ok(target)
+}
+
 pub fn book_tx(
     conn: &mut DbConn,
     actor: &Actor,
     input: &BookingInput,
     env: &BookingEnv,
+) -> AppResult<BookOutcome> {
+    book_prepared_tx(conn, actor, input, env, None)
+}
+
+/// Books with what `prepare` loaded, when it is about this resource.
+pub fn book_prepared_tx(
+    conn: &mut DbConn,
+    actor: &Actor,
+    input: &BookingInput,
+    env: &BookingEnv,
+    prepared: Option<Prepared>,
 ) -> AppResult<BookOutcome> {
     let parsed = parse_common(
         &input.start,
@@ -851,7 +882,10 @@ pub fn book_tx(
         env.tz,
     )
     .map_err(validation_refusal)?;
-    let target = load_target(conn, input.resource_id, env)?;
+    let target = match prepared {
+        Some(Prepared(t)) if t.resource.row.id == input.resource_id => refresh_spans(conn, t)?,
+        _ => load_target(conn, input.resource_id, env)?,
+    };
     authz::require(can_book_for(actor, input.member_id, target.kind))?;
     let member = member_for(conn, input.member_id)?;
     let target = lock(conn, target, env)?;

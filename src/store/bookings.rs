@@ -102,14 +102,21 @@ pub fn active_blocking(
     longest_minutes: i64,
 ) -> AppResult<Vec<BookingRow>> {
     let lower = from - chrono::Duration::minutes(longest_minutes.max(0));
-    Ok(db_run!(conn => bookings::table
-        .filter(bookings::resource_id.eq_any(resource_ids))
-        .filter(bookings::block_start_at.ge(lower))
-        .filter(bookings::block_start_at.lt(to))
-        .filter(bookings::block_end_at.gt(from))
-        .filter(bookings::status.eq_any(ACTIVE))
-        .select(BookingRow::as_select())
-        .load(conn))?)
+    let mut out = Vec::new();
+    // One query per resource, of a fixed shape: diesel keeps its prepared statement (a
+    // variable-length IN list would be prepared again on every booking).
+    for id in resource_ids {
+        let rows: Vec<BookingRow> = db_run!(conn => bookings::table
+            .filter(bookings::resource_id.eq(*id))
+            .filter(bookings::block_start_at.ge(lower))
+            .filter(bookings::block_start_at.lt(to))
+            .filter(bookings::block_end_at.gt(from))
+            .filter(bookings::status.eq(PENDING).or(bookings::status.eq(CONFIRMED)))
+            .select(BookingRow::as_select())
+            .load(conn))?;
+        out.extend(rows);
+    }
+    Ok(out)
 }
 
 /// Raises the resource's longest blocked span if this booking is longer.
@@ -339,8 +346,13 @@ pub fn count_future(
 
 /// The first of `months` ("YYYY-MM") that the treasurer closed, if any.
 pub fn first_closed_month(conn: &mut DbConn, months: &[String]) -> AppResult<Option<String>> {
+    // Months are "YYYY-MM" and consecutive: a range is the same set, in a cacheable query.
+    let (Some(first), Some(last)) = (months.first(), months.last()) else {
+        return Ok(None);
+    };
     Ok(db_run!(conn => month_closings::table
-        .filter(month_closings::month.eq_any(months))
+        .filter(month_closings::month.ge(first))
+        .filter(month_closings::month.le(last))
         .select(month_closings::month)
         .order(month_closings::month.asc())
         .first(conn)

@@ -49,6 +49,23 @@ pub fn delete(conn: &mut DbConn, id: i64) -> AppResult<bool> {
 }
 
 /// Closures touching `[from, to)`: of the resource, or pole-wide; `resource_id = None` lists all.
+/// Closures of one resource (and pole-wide ones) meeting `[from, to)`: the booking hot path,
+/// in a fixed-shape query whose prepared statement is kept.
+pub fn overlapping(
+    conn: &mut DbConn,
+    resource_id: i64,
+    from: NaiveDateTime,
+    to: NaiveDateTime,
+) -> AppResult<Vec<Closure>> {
+    Ok(db_run!(conn => closures::table
+        .filter(closures::resource_id.eq(resource_id).or(closures::resource_id.is_null()))
+        .filter(closures::end_at.gt(from))
+        .filter(closures::start_at.lt(to))
+        .order(closures::start_at.asc())
+        .select(Closure::as_select())
+        .load(conn))?)
+}
+
 pub fn list(
     conn: &mut DbConn,
     resource_id: Option<i64>,

@@ -91,8 +91,8 @@ impl Db {
             DatabaseUrl::Sqlite(path) => {
                 let manager = ConnectionManager::<SqliteConnection>::new(path);
                 let pool = Pool::builder()
-                    .max_size(8)
-                    .min_idle(Some(1))
+                    .max_size(10)
+                    .min_idle(Some(2))
                     .connection_timeout(Duration::from_secs(30))
                     .connection_customizer(Box::new(SqlitePragmas))
                     .build(manager)?;
@@ -114,7 +114,11 @@ impl Db {
         db.migrate()?;
         if let Pools::Sqlite(_) = db.pools {
             let conn = db.get().map_err(|e| anyhow::anyhow!("{e}"))?;
-            db.writer = Some(std::sync::Arc::new(writer::GroupWriter::start(conn)?));
+            let checkpointer = db.get().map_err(|e| anyhow::anyhow!("{e}"))?;
+            db.writer = Some(std::sync::Arc::new(writer::GroupWriter::start(
+                conn,
+                checkpointer,
+            )?));
         }
         Ok(db)
     }

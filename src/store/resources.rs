@@ -191,8 +191,23 @@ pub fn set_archived(
 pub fn find(conn: &mut DbConn, id: i64) -> AppResult<Resource> {
     let row: ResourceRow =
         db_run!(conn => resources::table.find(id).select(ResourceRow::as_select()).first(conn))?;
-    let mut all = attach_hours(conn, vec![row])?;
-    all.pop().ok_or(crate::error::AppError::NotFound)
+    // Fixed-shape query (no IN list) so its prepared statement is reused: on every booking.
+    let hours: Vec<(i32, i32, i32)> = db_run!(conn => opening_hours::table
+        .filter(opening_hours::resource_id.eq(id))
+        .select((opening_hours::weekday, opening_hours::open_minute, opening_hours::close_minute))
+        .order((opening_hours::weekday.asc(), opening_hours::open_minute.asc()))
+        .load(conn))?;
+    Ok(Resource {
+        opening_hours: hours
+            .into_iter()
+            .map(|h| OpeningSlot {
+                weekday: h.0 as u8,
+                open_minute: h.1 as u16,
+                close_minute: h.2 as u16,
+            })
+            .collect(),
+        row,
+    })
 }
 
 pub fn list(conn: &mut DbConn, filter: &ResourceFilter) -> AppResult<Vec<Resource>> {
@@ -238,6 +253,13 @@ fn attach_hours(conn: &mut DbConn, rows: Vec<ResourceRow>) -> AppResult<Vec<Reso
             row,
         })
         .collect())
+}
+
+/// The longest span ever booked on a resource, in minutes.
+pub fn longest_block(conn: &mut DbConn, id: i64) -> AppResult<i32> {
+    Ok(
+        db_run!(conn => resources::table.find(id).select(resources::longest_block_minutes).first(conn))?,
+    )
 }
 
 /// Ids of the parts of a composite resource.

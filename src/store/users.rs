@@ -114,9 +114,36 @@ pub fn count(conn: &mut DbConn) -> AppResult<i64> {
     Ok(db_run!(conn => users::table.count().get_result(conn))?)
 }
 
+/// Roles and memberships of one user: resolved on every request, so in fixed-shape queries
+/// whose prepared statements are kept.
 pub fn with_roles(conn: &mut DbConn, user: User) -> AppResult<UserWithRoles> {
-    let mut all = attach_roles(conn, vec![user])?;
-    all.pop().ok_or(crate::error::AppError::NotFound)
+    let id = user.id;
+    let (roles, ms): (Vec<String>, Vec<(i64, String, String)>) = db_run!(conn => {
+        let roles = user_roles::table
+            .filter(user_roles::user_id.eq(id))
+            .select(user_roles::role)
+            .order(user_roles::role.asc())
+            .load(conn)?;
+        let ms = memberships::table
+            .inner_join(members::table)
+            .filter(memberships::user_id.eq(id))
+            .select((memberships::member_id, members::name, memberships::role))
+            .order(members::name.asc())
+            .load(conn)?;
+        Ok::<_, diesel::result::Error>((roles, ms))
+    })?;
+    Ok(UserWithRoles {
+        user,
+        roles,
+        memberships: ms
+            .into_iter()
+            .map(|(member_id, member_name, role)| MembershipRow {
+                member_id,
+                member_name,
+                role,
+            })
+            .collect(),
+    })
 }
 
 /// Loads roles and memberships of many users with two queries.

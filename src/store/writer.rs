@@ -30,7 +30,32 @@ pub struct GroupWriter {
 pub const MAX_BATCH: usize = 128;
 
 impl GroupWriter {
-    pub fn start(mut conn: DbConn) -> std::io::Result<Self> {
+    /// Starts the writer on `conn`, with `checkpointer` copying the WAL back into the database
+    /// in the background: the writer's commits then never pause for a checkpoint (the stalls
+    /// that made the slowest answers slow), while the WAL stays bounded.
+    pub fn start(mut conn: DbConn, mut checkpointer: DbConn) -> std::io::Result<Self> {
+        if let Some(c) = sqlite(&mut conn) {
+            if let Err(e) = diesel::connection::SimpleConnection::batch_execute(
+                c,
+                "PRAGMA wal_autocheckpoint = 0",
+            ) {
+                tracing::warn!(error = %e, "could not move checkpoints off the writer");
+            }
+        }
+        std::thread::Builder::new()
+            .name("mutualise-checkpoint".into())
+            .spawn(move || loop {
+                std::thread::sleep(std::time::Duration::from_millis(500));
+                if let Some(c) = sqlite(&mut checkpointer) {
+                    // PASSIVE never blocks the writer or the readers; it copies what it can.
+                    if let Err(e) = diesel::connection::SimpleConnection::batch_execute(
+                        c,
+                        "PRAGMA wal_checkpoint(PASSIVE)",
+                    ) {
+                        tracing::warn!(error = %e, "checkpoint failed");
+                    }
+                }
+            })?;
         let (tx, rx) = mpsc::sync_channel::<Envelope>(8 * MAX_BATCH);
         std::thread::Builder::new()
             .name("mutualise-writer".into())

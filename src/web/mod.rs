@@ -106,7 +106,19 @@ async fn identify(
             .run(move |conn| auth::resolve_token(conn, &token, now))
             .await
         {
-            Ok(Some(actor)) => Identity::Token(Arc::new(actor)),
+            Ok(Some((actor, touch))) => {
+                if let Some(id) = touch {
+                    // Recorded through the writer, in the background: a write on the request's
+                    // path would wait for the write lock.
+                    let db = state.db.clone();
+                    tokio::spawn(async move {
+                        if let Err(e) = db.write(move |c| auth::touch_token(c, id, now)).await {
+                            e.log();
+                        }
+                    });
+                }
+                Identity::Token(Arc::new(actor))
+            }
             Ok(None) => Identity::Anonymous,
             Err(e) => return e.into_response(),
         }

@@ -90,6 +90,12 @@ pub async fn create_booking(
         None => None,
     };
     let hash = sha256_hex(&serde_json::to_string(&input).map_err(AppError::internal)?);
+    // Read-only preparation off the write lock; on failure the booking itself reports why.
+    let resource_id = input.resource_id;
+    let prepared =
+        s.db.run(move |c| bookings::prepare(c, resource_id, &env))
+            .await
+            .ok();
     let created =
         s.db.write(move |c| {
             if let Some(k) = &key {
@@ -105,7 +111,7 @@ pub async fn create_booking(
                     return Ok(Created::Replay(status, body));
                 }
             }
-            let outcome = bookings::book_tx(c, &a, &input, &env)?;
+            let outcome = bookings::book_prepared_tx(c, &a, &input, &env, prepared.clone())?;
             if let Some(k) = &key {
                 let body = serde_json::to_string(&outcome).map_err(AppError::internal)?;
                 store::complete_idempotent(c, a.user_id, k, 201, &body)?;
