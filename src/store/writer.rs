@@ -24,6 +24,14 @@ struct Envelope {
 
 pub struct GroupWriter {
     tx: mpsc::SyncSender<Envelope>,
+    /// Tells the checkpoint thread to stop when the writer goes (tests open many databases).
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl Drop for GroupWriter {
+    fn drop(&mut self) {
+        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    }
 }
 
 /// How many requests one transaction may carry.
@@ -42,10 +50,15 @@ impl GroupWriter {
                 tracing::warn!(error = %e, "could not move checkpoints off the writer");
             }
         }
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let stopped = stop.clone();
         std::thread::Builder::new()
             .name("mutualise-checkpoint".into())
             .spawn(move || loop {
                 std::thread::sleep(std::time::Duration::from_millis(500));
+                if stopped.load(std::sync::atomic::Ordering::Relaxed) {
+                    return;
+                }
                 if let Some(c) = sqlite(&mut checkpointer) {
                     // PASSIVE never blocks the writer or the readers; it copies what it can.
                     if let Err(e) = diesel::connection::SimpleConnection::batch_execute(
@@ -71,7 +84,7 @@ impl GroupWriter {
                     run_batch(&mut conn, batch);
                 }
             })?;
-        Ok(Self { tx })
+        Ok(Self { tx, stop })
     }
 
     pub async fn submit(&self, job: Job) -> AppResult<Output> {
