@@ -82,7 +82,26 @@ fn init_tracing(config: &Config) {
     }
 }
 
+/// glibc gives each thread that allocates concurrently its own malloc arena (up to 8 per core),
+/// and each arena keeps the memory it freed. Under booking load the server's threads (tokio
+/// workers, blocking threads holding pool connections, the writer) spread over 16 arenas and
+/// the resident size grew to ~107 MB for ~68 MB with two arenas, at the same throughput.
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+fn limit_malloc_arenas() {
+    // SAFETY: called first thing in `main`, before any other thread exists; mallopt only sets
+    // an allocator parameter. An explicit MALLOC_ARENA_MAX in the environment wins.
+    if std::env::var_os("MALLOC_ARENA_MAX").is_none() {
+        unsafe {
+            libc::mallopt(libc::M_ARENA_MAX, 2);
+        }
+    }
+}
+
+#[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+fn limit_malloc_arenas() {}
+
 fn main() -> anyhow::Result<()> {
+    limit_malloc_arenas();
     let cli = Cli::parse();
     let config = Config::from_env()?;
     init_tracing(&config);
@@ -180,6 +199,9 @@ fn main() -> anyhow::Result<()> {
 fn serve(config: Config, bind: SocketAddr) -> anyhow::Result<()> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
+        // Blocking tasks are database calls, each holding one of the pool's connections (at
+        // most 16): more threads would only wait for a connection. Extra tasks queue.
+        .max_blocking_threads(24)
         .build()?;
     runtime.block_on(async move {
         let db = Db::connect(&config.database_url).context("ouverture de la base")?;

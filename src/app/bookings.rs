@@ -291,7 +291,7 @@ fn existing_over(
 ) -> AppResult<Vec<ExistingBooking>> {
     let mut ids = target.related.clone();
     ids.push(target.resource.row.id);
-    let rows = store::active_blocking(
+    let rows = store::active_spans(
         conn,
         &ids,
         to_db(window.start),
@@ -305,7 +305,7 @@ fn existing_over(
             Some(ExistingBooking {
                 id: b.id,
                 member_id: b.member_id,
-                interval: interval_of(b)?,
+                interval: Interval::new(from_db(b.start_at), from_db(b.end_at))?,
                 // A booked whole or part takes the resource entirely.
                 quantity: if own {
                     b.quantity

@@ -60,7 +60,7 @@ pub fn find_session(
         .filter(sessions::id.eq(id_hash))
         .filter(sessions::expires_at.gt(now))
         .select(Session::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional())?)
 }
 
@@ -116,7 +116,7 @@ pub fn find_live_token(
         .filter(api_tokens::revoked_at.is_null())
         .filter(api_tokens::expires_at.gt(now))
         .select(ApiToken::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional())?)
 }
 

@@ -41,7 +41,7 @@ pub fn insert(
 }
 
 pub fn find(conn: &mut DbConn, id: i64) -> AppResult<Closure> {
-    Ok(db_run!(conn => closures::table.find(id).select(Closure::as_select()).first(conn))?)
+    Ok(db_run!(conn => closures::table.find(id).select(Closure::as_select()).get_result(conn))?)
 }
 
 pub fn delete(conn: &mut DbConn, id: i64) -> AppResult<bool> {

@@ -100,7 +100,7 @@ pub fn set_archived(
 }
 
 pub fn find(conn: &mut DbConn, id: i64) -> AppResult<Member> {
-    Ok(db_run!(conn => members::table.find(id).select(Member::as_select()).first(conn))?)
+    Ok(db_run!(conn => members::table.find(id).select(Member::as_select()).get_result(conn))?)
 }
 
 pub fn list(conn: &mut DbConn, filter: &MemberFilter) -> AppResult<Vec<Member>> {

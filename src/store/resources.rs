@@ -189,8 +189,7 @@ pub fn set_archived(
 }
 
 pub fn find(conn: &mut DbConn, id: i64) -> AppResult<Resource> {
-    let row: ResourceRow =
-        db_run!(conn => resources::table.find(id).select(ResourceRow::as_select()).first(conn))?;
+    let row: ResourceRow = db_run!(conn => resources::table.find(id).select(ResourceRow::as_select()).get_result(conn))?;
     // Fixed-shape query (no IN list) so its prepared statement is reused: on every booking.
     let hours: Vec<(i32, i32, i32)> = db_run!(conn => opening_hours::table
         .filter(opening_hours::resource_id.eq(id))
@@ -258,7 +257,7 @@ fn attach_hours(conn: &mut DbConn, rows: Vec<ResourceRow>) -> AppResult<Vec<Reso
 /// The longest span ever booked on a resource, in minutes.
 pub fn longest_block(conn: &mut DbConn, id: i64) -> AppResult<i32> {
     Ok(
-        db_run!(conn => resources::table.find(id).select(resources::longest_block_minutes).first(conn))?,
+        db_run!(conn => resources::table.find(id).select(resources::longest_block_minutes).get_result(conn))?,
     )
 }
 

@@ -101,12 +101,12 @@ pub fn set_roles(
 }
 
 pub fn find(conn: &mut DbConn, id: i64) -> AppResult<User> {
-    Ok(db_run!(conn => users::table.find(id).select(User::as_select()).first(conn))?)
+    Ok(db_run!(conn => users::table.find(id).select(User::as_select()).get_result(conn))?)
 }
 
 pub fn find_by_email(conn: &mut DbConn, email: &str) -> AppResult<Option<User>> {
     Ok(
-        db_run!(conn => users::table.filter(users::email.eq(email)).select(User::as_select()).first(conn).optional())?,
+        db_run!(conn => users::table.filter(users::email.eq(email)).select(User::as_select()).get_result(conn).optional())?,
     )
 }
 
