@@ -307,11 +307,11 @@ pub fn resolve_token(
     if !token.starts_with("mut_") || token.len() != 68 {
         return Ok(None);
     }
-    let Some(row) = auth_store::find_live_token(conn, &sha256_hex(token), store::to_db(now))?
+    let Some((row, user)) =
+        auth_store::find_live_token(conn, &sha256_hex(token), store::to_db(now))?
     else {
         return Ok(None);
     };
-    let user = user_store::find(conn, row.user_id)?;
     if !user.active {
         return Ok(None);
     }

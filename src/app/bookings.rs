@@ -856,6 +856,47 @@ fn refresh_spans(conn: &mut DbConn, mut target: Target) -> AppResult<Target> {
     Ok(target)
 }
 
+/// The booked resource as the rules see it, read under the write lock.
+/// - SQLite: `BEGIN IMMEDIATE` already holds the whole database; of what `prepare` read before,
+///   only the spans can have changed in a way the checks depend on, and they are read again.
+/// - PostgreSQL: the resource's rows are locked first (`FOR UPDATE`, in id order), then
+///   everything is read, so nothing read can change before the commit. `prepare` is not used:
+///   reading twice would only cost round trips.
+fn target_under_lock(
+    conn: &mut DbConn,
+    resource_id: i64,
+    prepared: Option<Prepared>,
+    env: &BookingEnv,
+) -> AppResult<Target> {
+    if conn.backend() == crate::store::Backend::Sqlite {
+        return match prepared {
+            Some(Prepared(t)) if t.resource.row.id == resource_id => refresh_spans(conn, t),
+            _ => load_target(conn, resource_id, env),
+        };
+    }
+    let mut locked: Vec<i64> = Vec::new();
+    // The composition can change between reading it and locking it (a part attached
+    // meanwhile): read it again until every related row is locked.
+    for _ in 0..3 {
+        let mut ids = resource_store::composition(conn, resource_id)?;
+        ids.retain(|id| !locked.contains(id));
+        store::lock_resources(conn, &ids)?;
+        locked.extend(ids);
+        let target = load_target(conn, resource_id, env)?;
+        if target
+            .related
+            .iter()
+            .chain([&resource_id])
+            .all(|id| locked.contains(id))
+        {
+            return Ok(target);
+        }
+    }
+    Err(AppError::internal(
+        "the composition of the resource kept changing while it was being booked",
+    ))
+}
+
 pub fn book_tx(
     conn: &mut DbConn,
     actor: &Actor,
@@ -882,13 +923,9 @@ pub fn book_prepared_tx(
         env.tz,
     )
     .map_err(validation_refusal)?;
-    let target = match prepared {
-        Some(Prepared(t)) if t.resource.row.id == input.resource_id => refresh_spans(conn, t)?,
-        _ => load_target(conn, input.resource_id, env)?,
-    };
+    let target = target_under_lock(conn, input.resource_id, prepared, env)?;
     authz::require(can_book_for(actor, input.member_id, target.kind))?;
     let member = member_for(conn, input.member_id)?;
-    let target = lock(conn, target, env)?;
     match &input.recurrence {
         None => {
             let verdict = evaluate(

@@ -3,7 +3,8 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use super::schema::{api_tokens, login_attempts, sessions};
+use super::schema::{api_tokens, login_attempts, sessions, users};
+use super::users::User;
 use super::DbConn;
 use crate::db_run;
 use crate::error::AppResult;
@@ -106,16 +107,19 @@ pub fn insert_token(
         .get_result(conn))?)
 }
 
+/// The live (not revoked, not expired) token with this hash and its owner, in one query: it
+/// runs on every API request.
 pub fn find_live_token(
     conn: &mut DbConn,
     hash: &str,
     now: NaiveDateTime,
-) -> AppResult<Option<ApiToken>> {
+) -> AppResult<Option<(ApiToken, User)>> {
     Ok(db_run!(conn => api_tokens::table
+        .inner_join(users::table)
         .filter(api_tokens::token_hash.eq(hash))
         .filter(api_tokens::revoked_at.is_null())
         .filter(api_tokens::expires_at.gt(now))
-        .select(ApiToken::as_select())
+        .select((ApiToken::as_select(), User::as_select()))
         .get_result(conn)
         .optional())?)
 }

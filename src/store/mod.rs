@@ -99,6 +99,9 @@ impl Db {
                     .max_size(10)
                     .min_idle(Some(2))
                     .connection_timeout(Duration::from_secs(30))
+                    // A connection to a local file does not go stale: no `SELECT 1` before
+                    // each use (PostgreSQL keeps the check, a server restart breaks sockets).
+                    .test_on_check_out(false)
                     .connection_customizer(Box::new(SqlitePragmas))
                     .build(manager)?;
                 Pools::Sqlite(pool)

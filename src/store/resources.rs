@@ -262,6 +262,18 @@ pub fn longest_block(conn: &mut DbConn, id: i64) -> AppResult<i32> {
 }
 
 /// Ids of the parts of a composite resource.
+/// The resource, its parts and its whole, if any: the rows a booking of it must lock. Empty
+/// when the resource does not exist.
+pub fn composition(conn: &mut DbConn, id: i64) -> AppResult<Vec<i64>> {
+    let rows: Vec<(i64, Option<i64>)> = db_run!(conn => resources::table
+        .filter(resources::id.eq(id).or(resources::parent_id.eq(id)))
+        .select((resources::id, resources::parent_id))
+        .load(conn))?;
+    let mut ids: Vec<i64> = rows.iter().map(|r| r.0).collect();
+    ids.extend(rows.iter().filter(|r| r.0 == id).filter_map(|r| r.1));
+    Ok(ids)
+}
+
 pub fn children(conn: &mut DbConn, id: i64) -> AppResult<Vec<i64>> {
     Ok(
         db_run!(conn => resources::table.filter(resources::parent_id.eq(id)).select(resources::id).load(conn))?,

@@ -13,7 +13,7 @@ use crate::app::bookings::{
 };
 use crate::error::{AppError, AppResult};
 use crate::store::bookings as store;
-use crate::store::to_db;
+use crate::store::{to_db, Backend};
 use crate::web::extract::{ApiActor, ApiJson, ApiPath, ApiQuery};
 use crate::web::AppState;
 
@@ -92,10 +92,15 @@ pub async fn create_booking(
     let hash = sha256_hex(&serde_json::to_string(&input).map_err(AppError::internal)?);
     // Read-only preparation off the write lock; on failure the booking itself reports why.
     let resource_id = input.resource_id;
-    let prepared =
-        s.db.run(move |c| bookings::prepare(c, resource_id, &env))
-            .await
-            .ok();
+    // (PostgreSQL reads it all under the row locks instead: see `target_under_lock`.)
+    let prepared = match s.db.backend() {
+        Backend::Sqlite => {
+            s.db.run(move |c| bookings::prepare(c, resource_id, &env))
+                .await
+                .ok()
+        }
+        Backend::Postgres => None,
+    };
     let created =
         s.db.write(move |c| {
             if let Some(k) = &key {
