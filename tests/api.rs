@@ -594,3 +594,70 @@ both_backends!(
         assert_eq!(s, StatusCode::UNAUTHORIZED);
     }
 );
+
+both_backends!(
+    search_ignores_case_accents_and_spacing,
+    |app: TestApp| async move {
+        let admin = app.admin().await;
+        for name in [
+            "École Buissonnière",
+            "Cœur de Ville",
+            "Régie de quartier",
+            "ÉCOLOGIE  Active",
+        ] {
+            app.member(&admin, name).await;
+        }
+        for name in ["Salle des Fêtes", "Salle Jaurès", "Cuisine partagée"] {
+            app.resource(&admin, json!({"kind": "room", "name": name, "capacity": 1}))
+                .await;
+        }
+        let names = |v: serde_json::Value| -> Vec<String> {
+            v.as_array()
+                .expect("a list")
+                .iter()
+                .map(|m| m["name"].as_str().unwrap().to_string())
+                .collect()
+        };
+        for (q, expected) in [
+            ("ecole", vec!["École Buissonnière"]),
+            ("ECOL", vec!["École Buissonnière", "ÉCOLOGIE  Active"]),
+            ("coeur", vec!["Cœur de Ville"]),
+            ("régie", vec!["Régie de quartier"]),
+            ("logie active", vec!["ÉCOLOGIE  Active"]),
+            ("%", vec![]),
+            (
+                "   ",
+                vec![
+                    "Cœur de Ville",
+                    "ÉCOLOGIE  Active",
+                    "École Buissonnière",
+                    "Régie de quartier",
+                ],
+            ),
+        ] {
+            let (s, v) = app
+                .get(&admin, &format!("/api/v1/members?q={}", urlencode(q)))
+                .await;
+            assert_eq!(s, StatusCode::OK, "{v}");
+            let mut got = names(v);
+            let mut want: Vec<String> = expected.iter().map(|s| s.to_string()).collect();
+            got.sort();
+            want.sort();
+            assert_eq!(got, want, "members for {q:?}");
+        }
+        let (s, v) = app.get(&admin, "/api/v1/resources?q=fetes").await;
+        assert_eq!(s, StatusCode::OK, "{v}");
+        assert_eq!(names(v), vec!["Salle des Fêtes"]);
+        let (_, v) = app.get(&admin, "/api/v1/resources?q=SALLE%20JAURES").await;
+        assert_eq!(names(v), vec!["Salle Jaurès"]);
+    }
+);
+
+fn urlencode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'-' | b'_' | b'.' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}

@@ -7,6 +7,7 @@ pub mod money;
 pub mod recurrence;
 pub mod resource;
 pub mod role;
+pub mod text;
 pub mod time;
 pub mod user;
 pub mod validation;

@@ -7,6 +7,7 @@ use super::schema::members;
 use super::DbConn;
 use crate::db_run;
 use crate::domain::member::MemberDraft;
+use crate::domain::text::Search;
 use crate::error::AppResult;
 
 #[derive(Debug, Clone, Queryable, Selectable, PartialEq)]
@@ -104,8 +105,8 @@ pub fn find(conn: &mut DbConn, id: i64) -> AppResult<Member> {
 }
 
 pub fn list(conn: &mut DbConn, filter: &MemberFilter) -> AppResult<Vec<Member>> {
-    let pattern = filter.search.as_deref().map(super::contains_pattern);
-    Ok(db_run!(conn => {
+    let search = filter.search.as_deref().and_then(Search::new);
+    let mut rows: Vec<Member> = db_run!(conn => {
         let mut q = members::table.select(Member::as_select()).order(members::name.asc()).into_boxed();
         if !filter.include_archived {
             q = q.filter(members::archived_at.is_null());
@@ -113,11 +114,13 @@ pub fn list(conn: &mut DbConn, filter: &MemberFilter) -> AppResult<Vec<Member>> 
         if let Some(ids) = &filter.ids {
             q = q.filter(members::id.eq_any(ids.clone()));
         }
-        if let Some(p) = &pattern {
-            q = q.filter(super::lower(members::name).like(p.clone()));
-        }
         q.load(conn)
-    })?)
+    })?;
+    // Matched here, not in SQL: accents and case as French users expect (see domain::text).
+    if let Some(search) = search {
+        rows.retain(|m| search.matches(&m.name));
+    }
+    Ok(rows)
 }
 
 pub fn count(conn: &mut DbConn) -> AppResult<i64> {

@@ -268,19 +268,6 @@ impl DbConn {
     }
 }
 
-diesel::define_sql_function! {
-    /// SQL `lower()`, the same on both backends (case-insensitive search).
-    fn lower(x: diesel::sql_types::Text) -> diesel::sql_types::Text;
-}
-
-/// A `LIKE` pattern matching names that contain `search`, case-insensitively.
-pub fn contains_pattern(search: &str) -> String {
-    format!(
-        "%{}%",
-        search.trim().to_lowercase().replace(['%', '_', '\\'], "")
-    )
-}
-
 /// Instants are stored as UTC timestamps without zone, the one type both backends share.
 pub fn to_db(t: DateTime<Utc>) -> NaiveDateTime {
     t.naive_utc()

@@ -7,6 +7,7 @@ use super::schema::{opening_hours, resources};
 use super::DbConn;
 use crate::db_run;
 use crate::domain::resource::{OpeningSlot, ResourceDraft};
+use crate::domain::text::Search;
 use crate::error::AppResult;
 
 #[derive(Debug, Clone, Queryable, Selectable, PartialEq)]
@@ -210,8 +211,8 @@ pub fn find(conn: &mut DbConn, id: i64) -> AppResult<Resource> {
 }
 
 pub fn list(conn: &mut DbConn, filter: &ResourceFilter) -> AppResult<Vec<Resource>> {
-    let pattern = filter.search.as_deref().map(super::contains_pattern);
-    let rows: Vec<ResourceRow> = db_run!(conn => {
+    let search = filter.search.as_deref().and_then(Search::new);
+    let mut rows: Vec<ResourceRow> = db_run!(conn => {
         let mut q = resources::table
             .select(ResourceRow::as_select())
             .order((resources::kind.asc(), resources::name.asc()))
@@ -222,11 +223,12 @@ pub fn list(conn: &mut DbConn, filter: &ResourceFilter) -> AppResult<Vec<Resourc
         if let Some(k) = &filter.kind {
             q = q.filter(resources::kind.eq(k.clone()));
         }
-        if let Some(p) = &pattern {
-            q = q.filter(super::lower(resources::name).like(p.clone()));
-        }
         q.load(conn)
     })?;
+    // Matched here, not in SQL: accents and case as French users expect (see domain::text).
+    if let Some(search) = search {
+        rows.retain(|r| search.matches(&r.name));
+    }
     attach_hours(conn, rows)
 }
 
