@@ -92,6 +92,24 @@ pub fn lock_resources(conn: &mut DbConn, ids: &[i64]) -> AppResult<()> {
     Ok(())
 }
 
+/// Active bookings of one resource whose blocked span meets `[from, to)` and starts at or
+/// after `lower`. One query per resource, of a fixed shape: diesel keeps its prepared
+/// statement (a variable-length IN list would be prepared again on every booking).
+macro_rules! active_meeting {
+    ($id:expr, $lower:expr, $from:expr, $to:expr) => {
+        bookings::table
+            .filter(bookings::resource_id.eq($id))
+            .filter(bookings::block_start_at.ge($lower))
+            .filter(bookings::block_start_at.lt($to))
+            .filter(bookings::block_end_at.gt($from))
+            .filter(
+                bookings::status
+                    .eq(PENDING)
+                    .or(bookings::status.eq(CONFIRMED)),
+            )
+    };
+}
+
 /// Active bookings of these resources whose blocked span meets `[from, to)`. The lower bound
 /// on `block_start_at` (from − the longest span ever booked there) keeps the index scan short.
 pub fn active_blocking(
@@ -103,15 +121,8 @@ pub fn active_blocking(
 ) -> AppResult<Vec<BookingRow>> {
     let lower = from - chrono::Duration::minutes(longest_minutes.max(0));
     let mut out = Vec::new();
-    // One query per resource, of a fixed shape: diesel keeps its prepared statement (a
-    // variable-length IN list would be prepared again on every booking).
     for id in resource_ids {
-        let rows: Vec<BookingRow> = db_run!(conn => bookings::table
-            .filter(bookings::resource_id.eq(*id))
-            .filter(bookings::block_start_at.ge(lower))
-            .filter(bookings::block_start_at.lt(to))
-            .filter(bookings::block_end_at.gt(from))
-            .filter(bookings::status.eq(PENDING).or(bookings::status.eq(CONFIRMED)))
+        let rows: Vec<BookingRow> = db_run!(conn => active_meeting!(*id, lower, from, to)
             .select(BookingRow::as_select())
             .load(conn))?;
         out.extend(rows);
@@ -144,12 +155,7 @@ pub fn active_spans(
     let lower = from - chrono::Duration::minutes(longest_minutes.max(0));
     let mut out = Vec::new();
     for id in resource_ids {
-        let rows: Vec<BookingSpan> = db_run!(conn => bookings::table
-            .filter(bookings::resource_id.eq(*id))
-            .filter(bookings::block_start_at.ge(lower))
-            .filter(bookings::block_start_at.lt(to))
-            .filter(bookings::block_end_at.gt(from))
-            .filter(bookings::status.eq(PENDING).or(bookings::status.eq(CONFIRMED)))
+        let rows: Vec<BookingSpan> = db_run!(conn => active_meeting!(*id, lower, from, to)
             .select(BookingSpan::as_select())
             .load(conn))?;
         out.extend(rows);
