@@ -16,7 +16,8 @@ use serde_json::json;
 use super::authz::{self, Actor};
 use crate::domain::booking::{
     capacity_conflicts, check_request, free_intervals, lookup_range, suggest_search_range,
-    suggest_slots, BookingRequest, ClosurePeriod, ExistingBooking, ResourceRules,
+    suggest_slots, suggestions_settled, BookingRequest, ClosurePeriod, ExistingBooking,
+    ResourceRules,
 };
 use crate::domain::recurrence::{self, ExDate};
 use crate::domain::resource::ResourceKind;
@@ -562,21 +563,31 @@ fn suggestions(
     ignore: &[i64],
     env: &BookingEnv,
 ) -> AppResult<Vec<serde_json::Value>> {
-    let search = suggest_search_range(interval, SEARCH_DAYS);
-    let closures = closures_over(conn, target.resource.row.id, search)?;
-    let mut existing = existing_over(conn, target, lookup_range(search, &target.rules))?;
-    existing.retain(|e| !ignore.contains(&e.id));
-    let slots = suggest_slots(
-        interval,
-        quantity,
-        &target.rules,
-        &existing,
-        &closures,
-        env.now,
-        env.tz,
-        SUGGESTIONS,
-        SEARCH_DAYS,
-    );
+    // One day around the request first, widened only when the nearest slots may lie further
+    // (`suggestions_settled`): a busy resource has hundreds of bookings over four weeks, and
+    // loading them was most of the cost of a refusal.
+    let mut days = 1;
+    let slots = loop {
+        let search = suggest_search_range(interval, days);
+        let closures = closures_over(conn, target.resource.row.id, search)?;
+        let mut existing = existing_over(conn, target, lookup_range(search, &target.rules))?;
+        existing.retain(|e| !ignore.contains(&e.id));
+        let slots = suggest_slots(
+            interval,
+            quantity,
+            &target.rules,
+            &existing,
+            &closures,
+            env.now,
+            env.tz,
+            SUGGESTIONS,
+            days,
+        );
+        if days >= SEARCH_DAYS || suggestions_settled(interval, &slots, SUGGESTIONS, days) {
+            break slots;
+        }
+        days = (days * 4).min(SEARCH_DAYS);
+    };
     let mut out: Vec<serde_json::Value> = slots
         .iter()
         .map(|s| json!({"resource_id": target.resource.row.id, "resource_name": target.resource.row.name, "start": s.start, "end": s.end}))

@@ -588,6 +588,24 @@ pub fn suggest_slots(
         .collect()
 }
 
+/// Whether `slots`, found by [`suggest_slots`] over `search_days`, are also what a wider
+/// search would find: `max` slots, each starting nearer than `search_days` days from the
+/// request. Candidates are walked nearest first and the nearer ones do not depend on how far
+/// the search reaches, so a caller can search a short span first (few bookings to load) and
+/// widen it only when this is false.
+pub fn suggestions_settled(
+    req_interval: Interval,
+    slots: &[Interval],
+    max: usize,
+    search_days: i64,
+) -> bool {
+    let reach = Duration::days(search_days.clamp(0, MAX_SEARCH_DAYS));
+    slots.len() >= max
+        && slots
+            .iter()
+            .all(|s| (s.start - req_interval.start).abs() < reach)
+}
+
 /// A closed range `[lo, hi]` of start times that all give a valid slot. `*_edge` tells whether
 /// the end is a real edge of free time (worth suggesting as is) or a cut by `now`, the horizon
 /// or the search span (then only grid marks inside are offered).
@@ -2232,6 +2250,63 @@ mod tests {
                     );
                 }
                 s += Duration::minutes(15);
+            }
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(128))]
+
+        /// Searching one day first and widening only when unsettled gives what the wide search
+        /// gives, with the bookings and closures loaded for the short span only.
+        #[test]
+        fn a_settled_short_search_equals_the_wide_one(
+            base in base(),
+            rules in resource(),
+            slots in prop_oneof![Just(Vec::new()), opening_hours()],
+            bookings in prop::collection::vec((-4320..5760_i64, 1..480_i64, 1..=3_i32), 0..40),
+            closed in prop::collection::vec((-4320..5760_i64, 1..600_i64), 0..3),
+            max in 1..=4_usize,
+            (start, len, quantity) in (0..1440_i64, 15..=240_i64, 1..=3_i32),
+        ) {
+            let rules = ResourceRules { opening_hours: slots, horizon_days: 30, ..rules };
+            let quantity = quantity.min(rules.capacity);
+            let model: Vec<(i64, i64, i64, i32)> = bookings
+                .iter()
+                .enumerate()
+                .map(|(i, &(s, l, q))| (i as i64, s, s + l, q))
+                .collect();
+            let existing = to_existing(base, &model);
+            let closures: Vec<ClosurePeriod> = closed
+                .iter()
+                .map(|&(s, l)| ClosurePeriod {
+                    interval: minutes_from(base, s, s + l),
+                    reason: String::new(),
+                })
+                .collect();
+            let now = base - Duration::days(10);
+            let req = minutes_from(base, start, start + len);
+            let wide = suggest_slots(req, quantity, &rules, &existing, &closures, now, Paris, max, 3);
+            // What the service loads for a one-day search: bookings whose buffered span meets
+            // the lookup range, closures that meet the search range.
+            let search = suggest_search_range(req, 1);
+            let lookup = lookup_range(search, &rules);
+            let near: Vec<ExistingBooking> = existing
+                .iter()
+                .filter(|e| e.interval.widen(rules.buffer_before(), rules.buffer_after()).overlaps(&lookup))
+                .cloned()
+                .collect();
+            let near_closures: Vec<ClosurePeriod> =
+                closures.iter().filter(|c| c.interval.overlaps(&search)).cloned().collect();
+            let short = suggest_slots(req, quantity, &rules, &near, &near_closures, now, Paris, max, 1);
+            if suggestions_settled(req, &short, max, 1) {
+                prop_assert_eq!(short, wide);
+            } else {
+                // Unsettled: fewer than `max`, or one as far as the span reaches. Everything
+                // it found nearer than a day is also in the wide answer.
+                for s in short.iter().filter(|s| (s.start - req.start).abs() < Duration::days(1)) {
+                    prop_assert!(wide.contains(s), "{:?} not in {:?}", s, wide);
+                }
             }
         }
     }
