@@ -89,8 +89,9 @@ fn init_tracing(config: &Config) {
 #[cfg(all(target_os = "linux", target_env = "gnu"))]
 fn limit_malloc_arenas() {
     // SAFETY: called first thing in `main`, before any other thread exists; mallopt only sets
-    // an allocator parameter. An explicit MALLOC_ARENA_MAX in the environment wins.
-    if std::env::var_os("MALLOC_ARENA_MAX").is_none() {
+    // an allocator parameter. An arena limit set in the environment wins.
+    let tuned = std::env::var("GLIBC_TUNABLES").is_ok_and(|t| t.contains("arena_max"));
+    if std::env::var_os("MALLOC_ARENA_MAX").is_none() && !tuned {
         unsafe {
             libc::mallopt(libc::M_ARENA_MAX, 2);
         }
@@ -199,8 +200,10 @@ fn main() -> anyhow::Result<()> {
 fn serve(config: Config, bind: SocketAddr) -> anyhow::Result<()> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
-        // Blocking tasks are database calls, each holding one of the pool's connections (at
-        // most 16): more threads would only wait for a connection. Extra tasks queue.
+        // Blocking tasks are database calls, each holding one of the pool's connections (10
+        // on SQLite, two of them kept by the writer and the checkpointer; 16 on PostgreSQL):
+        // more threads would only wait for a connection. Extra tasks queue. Booking writes on
+        // SQLite go straight to the writer's queue and take no blocking thread.
         .max_blocking_threads(24)
         .build()?;
     runtime.block_on(async move {

@@ -253,13 +253,38 @@ fn load_target(conn: &mut DbConn, resource_id: i64, env: &BookingEnv) -> AppResu
 /// under the lock: on PostgreSQL what was read before (the longest span bounding the overlap
 /// query, the rules) may have changed while waiting. SQLite already holds the database.
 fn lock(conn: &mut DbConn, target: Target, env: &BookingEnv) -> AppResult<Target> {
-    let mut ids = target.related.clone();
-    ids.push(target.resource.row.id);
-    store::lock_resources(conn, &ids)?;
     match conn.backend() {
-        crate::store::Backend::Postgres => load_target(conn, target.resource.row.id, env),
+        crate::store::Backend::Postgres => lock_and_load(conn, target.resource.row.id, env),
         crate::store::Backend::Sqlite => Ok(target),
     }
+}
+
+/// PostgreSQL: locks the rows of the resource, its parts and its whole (`FOR UPDATE`, in id
+/// order), then reads the target under those locks, so nothing the rules read can change
+/// before the commit. The composition can change between reading it and locking it (a part
+/// attached meanwhile): it is read again until every related row is locked. Rows locked on a
+/// later pass may break the id order; PostgreSQL then reports a deadlock and `Db::write`
+/// retries the whole transaction.
+fn lock_and_load(conn: &mut DbConn, resource_id: i64, env: &BookingEnv) -> AppResult<Target> {
+    let mut locked: Vec<i64> = Vec::new();
+    for _ in 0..3 {
+        let mut ids = resource_store::composition(conn, resource_id)?;
+        ids.retain(|id| !locked.contains(id));
+        store::lock_resources(conn, &ids)?;
+        locked.extend(ids);
+        let target = load_target(conn, resource_id, env)?;
+        if target
+            .related
+            .iter()
+            .chain([&resource_id])
+            .all(|id| locked.contains(id))
+        {
+            return Ok(target);
+        }
+    }
+    Err(AppError::Unavailable(
+        "La composition de la ressource change en ce moment : réessayez.".into(),
+    ))
 }
 
 fn closures_over(
@@ -563,9 +588,9 @@ fn suggestions(
     ignore: &[i64],
     env: &BookingEnv,
 ) -> AppResult<Vec<serde_json::Value>> {
-    // One day around the request first, widened only when the nearest slots may lie further
-    // (`suggestions_settled`): a busy resource has hundreds of bookings over four weeks, and
-    // loading them was most of the cost of a refusal.
+    // One day around the request first, widened to the full span only when the nearest slots
+    // may lie further (`suggestions_settled`): a busy resource has hundreds of bookings over
+    // four weeks, and loading them was most of the cost of a refusal.
     let mut days = 1;
     let slots = loop {
         let search = suggest_search_range(interval, days);
@@ -586,7 +611,7 @@ fn suggestions(
         if days >= SEARCH_DAYS || suggestions_settled(interval, &slots, SUGGESTIONS, days) {
             break slots;
         }
-        days = (days * 4).min(SEARCH_DAYS);
+        days = SEARCH_DAYS;
     };
     let mut out: Vec<serde_json::Value> = slots
         .iter()
@@ -870,9 +895,8 @@ fn refresh_spans(conn: &mut DbConn, mut target: Target) -> AppResult<Target> {
 /// The booked resource as the rules see it, read under the write lock.
 /// - SQLite: `BEGIN IMMEDIATE` already holds the whole database; of what `prepare` read before,
 ///   only the spans can have changed in a way the checks depend on, and they are read again.
-/// - PostgreSQL: the resource's rows are locked first (`FOR UPDATE`, in id order), then
-///   everything is read, so nothing read can change before the commit. `prepare` is not used:
-///   reading twice would only cost round trips.
+/// - PostgreSQL: `lock_and_load` locks the rows first, then reads everything. `prepare` is
+///   not used: reading twice would only cost round trips.
 fn target_under_lock(
     conn: &mut DbConn,
     resource_id: i64,
@@ -885,27 +909,7 @@ fn target_under_lock(
             _ => load_target(conn, resource_id, env),
         };
     }
-    let mut locked: Vec<i64> = Vec::new();
-    // The composition can change between reading it and locking it (a part attached
-    // meanwhile): read it again until every related row is locked.
-    for _ in 0..3 {
-        let mut ids = resource_store::composition(conn, resource_id)?;
-        ids.retain(|id| !locked.contains(id));
-        store::lock_resources(conn, &ids)?;
-        locked.extend(ids);
-        let target = load_target(conn, resource_id, env)?;
-        if target
-            .related
-            .iter()
-            .chain([&resource_id])
-            .all(|id| locked.contains(id))
-        {
-            return Ok(target);
-        }
-    }
-    Err(AppError::internal(
-        "the composition of the resource kept changing while it was being booked",
-    ))
+    lock_and_load(conn, resource_id, env)
 }
 
 pub fn book_tx(

@@ -2266,10 +2266,12 @@ mod tests {
             slots in prop_oneof![Just(Vec::new()), opening_hours()],
             bookings in prop::collection::vec((-4320..5760_i64, 1..480_i64, 1..=3_i32), 0..40),
             closed in prop::collection::vec((-4320..5760_i64, 1..600_i64), 0..3),
+            now_minute in -1440..1440_i64,
+            horizon_days in prop_oneof![1..=3_i32, Just(365)],
             max in 1..=4_usize,
             (start, len, quantity) in (0..1440_i64, 15..=240_i64, 1..=3_i32),
         ) {
-            let rules = ResourceRules { opening_hours: slots, horizon_days: 30, ..rules };
+            let rules = ResourceRules { opening_hours: slots, horizon_days, ..rules };
             let quantity = quantity.min(rules.capacity);
             let model: Vec<(i64, i64, i64, i32)> = bookings
                 .iter()
@@ -2284,9 +2286,10 @@ mod tests {
                     reason: String::new(),
                 })
                 .collect();
-            let now = base - Duration::days(10);
+            let now = base + Duration::minutes(now_minute);
             let req = minutes_from(base, start, start + len);
-            let wide = suggest_slots(req, quantity, &rules, &existing, &closures, now, Paris, max, 3);
+            // As the service does: one day, then the full fourteen.
+            let wide = suggest_slots(req, quantity, &rules, &existing, &closures, now, Paris, max, 14);
             // What the service loads for a one-day search: bookings whose buffered span meets
             // the lookup range, closures that meet the search range.
             let search = suggest_search_range(req, 1);

@@ -5,15 +5,17 @@
 use unicode_normalization::char::is_combining_mark;
 use unicode_normalization::UnicodeNormalization;
 
-/// The form names are compared in: canonical decomposition without combining marks
-/// (accents, cedillas), lower case, the French ligatures spelt out, runs of white space as
-/// one space, trimmed.
+/// The form names are compared in: lower case, compatibility decomposition without combining
+/// marks (accents, cedillas), the French ligatures spelt out, one apostrophe and one dash,
+/// runs of white space as one space, trimmed.
 pub fn fold(s: &str) -> String {
-    // Lower case first: some capitals lower-case to a letter and a combining mark (İ).
-    let lower: String = s.chars().flat_map(char::to_lowercase).collect();
+    // NFKD (compatibility forms too: the ﬁ ligature, full-width letters, non-breaking
+    // spaces), lower case, then NFKD again: some capitals lower-case to a letter and a
+    // combining mark (İ), some compatibility forms decompose to capitals (𝕆).
+    let lower: String = s.nfkd().flat_map(char::to_lowercase).collect();
     let mut out = String::with_capacity(lower.len());
     let mut pending_space = false;
-    for c in lower.nfd().filter(|c| !is_combining_mark(*c)) {
+    for c in lower.nfkd().filter(|c| !is_combining_mark(*c)) {
         if c.is_whitespace() {
             pending_space = !out.is_empty();
             continue;
@@ -26,6 +28,9 @@ pub fn fold(s: &str) -> String {
             'œ' => out.push_str("oe"),
             'æ' => out.push_str("ae"),
             'ß' => out.push_str("ss"),
+            // Typographic apostrophes and dashes, as word processors type them.
+            '’' | '‘' | 'ʼ' | '′' | '`' | '´' => out.push('\''),
+            '‐' | '‑' | '‒' | '–' | '—' | '―' | '−' => out.push('-'),
             _ => out.push(c),
         }
     }
@@ -62,6 +67,19 @@ mod tests {
         assert_eq!(fold("  Salle   des\tfêtes "), "salle des fetes");
         assert_eq!(fold("Straße"), "strasse");
         assert_eq!(fold(""), "");
+    }
+
+    #[test]
+    fn typographic_apostrophes_and_dashes_match_typed_ones() {
+        let s = Search::new("l'atelier").unwrap();
+        assert!(s.matches("L’Atelier du Coin"));
+        assert!(s.matches("L‘ATELIER"));
+        assert!(Search::new("saint-jean")
+            .unwrap()
+            .matches("Salle Saint–Jean"));
+        assert!(Search::new("saint—jean").unwrap().matches("Saint-Jean"));
+        assert!(Search::new("fin").unwrap().matches("Ateliers de ﬁnition"));
+        assert_eq!(fold("Salle\u{a0}A"), "salle a");
     }
 
     #[test]

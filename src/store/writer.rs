@@ -89,12 +89,21 @@ impl GroupWriter {
 
     pub async fn submit(&self, job: Job) -> AppResult<Output> {
         let (reply, answer) = tokio::sync::oneshot::channel();
-        let tx = self.tx.clone();
-        // The channel is bounded: waiting for room must not block an async worker.
-        tokio::task::spawn_blocking(move || tx.send(Envelope { job, reply }))
-            .await
-            .map_err(|e| AppError::internal(format!("writer queue: {e}")))?
-            .map_err(|_| AppError::Unavailable("writer stopped".into()))?;
+        // Straight into the queue when it has room (no thread hop); when it is full, wait for
+        // room on a blocking thread, never on an async worker.
+        match self.tx.try_send(Envelope { job, reply }) {
+            Ok(()) => {}
+            Err(mpsc::TrySendError::Full(envelope)) => {
+                let tx = self.tx.clone();
+                tokio::task::spawn_blocking(move || tx.send(envelope))
+                    .await
+                    .map_err(|e| AppError::internal(format!("writer queue: {e}")))?
+                    .map_err(|_| AppError::Unavailable("writer stopped".into()))?;
+            }
+            Err(mpsc::TrySendError::Disconnected(_)) => {
+                return Err(AppError::Unavailable("writer stopped".into()));
+            }
+        }
         answer
             .await
             .map_err(|_| AppError::Unavailable("writer dropped the request".into()))?
