@@ -953,6 +953,78 @@ both_backends!(fifty_clients_race_for_one_slot, |app: TestApp| async move {
     assert_eq!(app.count("bookings").await, 1);
 });
 
+both_backends!(
+    racing_bookings_of_one_member_respect_its_quota,
+    |app: TestApp| async move {
+        // Twelve rooms, one member allowed three future room bookings: twelve simultaneous
+        // requests on twelve different rooms give exactly three bookings.
+        let p = pole(&app).await;
+        let mut rooms = Vec::new();
+        for i in 0..12 {
+            rooms.push(
+                app.resource(
+                    &p.admin,
+                    json!({"kind": "room", "name": format!("Salle {i:02}")}),
+                )
+                .await,
+            );
+        }
+        let (s, q) = app
+            .post(
+                &p.admin,
+                "/api/v1/quotas",
+                json!({"kind": "room", "member_id": p.member, "max_future_bookings": 3}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::CREATED, "{q}");
+        let mut tasks = Vec::new();
+        for room in rooms {
+            let client = app.client.clone();
+            let url = format!("{}/api/v1/bookings", app.base);
+            let token = p.admin.clone();
+            let member = p.member;
+            tasks.push(tokio::spawn(async move {
+                let r = client
+                    .post(url)
+                    .bearer_auth(token)
+                    .json(&book(room, member, "2027-01-05T10:00", "2027-01-05T12:00"))
+                    .send()
+                    .await
+                    .unwrap();
+                let status = r.status();
+                let body: serde_json::Value = r.json().await.unwrap_or_default();
+                (status, body["code"].clone())
+            }));
+        }
+        let mut answers = Vec::new();
+        for t in tasks {
+            answers.push(t.await.unwrap());
+        }
+        let created = answers
+            .iter()
+            .filter(|a| a.0 == StatusCode::CREATED)
+            .count();
+        let over = answers
+            .iter()
+            .filter(|a| a.0 == StatusCode::CONFLICT && a.1 == json!("quota_exceeded"))
+            .count();
+        assert_eq!((created, over), (3, 9), "{answers:?}");
+        let (_, mine) = app
+            .get(
+                &p.admin,
+                &format!("/api/v1/bookings?member_id={}", p.member),
+            )
+            .await;
+        let future = mine
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|b| b["start"].as_str().unwrap() >= "2027-01-05")
+            .count();
+        assert_eq!(future, 3, "{mine}");
+    }
+);
+
 both_backends!(closed_month_is_frozen, |app: TestApp| async move {
     let p = pole(&app).await;
     let room = app

@@ -810,6 +810,20 @@ fn parse_common(
     }
 }
 
+/// The member a booking is for, its row locked when a quota of `target` applies to it: quota
+/// checks of one member then run one after the other (after the resource locks, always in
+/// that order).
+fn member_under_lock(conn: &mut DbConn, member_id: i64, target: &Target) -> AppResult<Member> {
+    if target
+        .quotas
+        .iter()
+        .any(|(q, _)| q.member_id.is_none_or(|m| m == member_id))
+    {
+        member_store::lock(conn, member_id)?;
+    }
+    member_for(conn, member_id)
+}
+
 fn member_for(conn: &mut DbConn, member_id: i64) -> AppResult<Member> {
     match member_store::find(conn, member_id) {
         Err(AppError::NotFound) => Err(AppError::validation("member_id", "Structure inconnue.")),
@@ -940,7 +954,7 @@ pub fn book_prepared_tx(
     .map_err(validation_refusal)?;
     let target = target_under_lock(conn, input.resource_id, prepared, env)?;
     authz::require(can_book_for(actor, input.member_id, target.kind))?;
-    let member = member_for(conn, input.member_id)?;
+    let member = member_under_lock(conn, input.member_id, &target)?;
     match &input.recurrence {
         None => {
             let verdict = evaluate(
@@ -1308,8 +1322,8 @@ pub fn move_tx(
         tz,
     )
     .map_err(validation_refusal)?;
-    let member = member_for(conn, b.member_id)?;
     let target = lock(conn, target, env)?;
+    let member = member_under_lock(conn, b.member_id, &target)?;
     let group = if scope_following(changes.scope.as_deref())? {
         following(conn, &b)?
     } else {

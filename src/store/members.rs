@@ -100,6 +100,21 @@ pub fn set_archived(
         .get_result(conn))?)
 }
 
+/// Locks the member's row until the transaction ends, so that bookings of one member counted
+/// against a quota are checked one after the other even on different resources. SQLite needs
+/// nothing: `BEGIN IMMEDIATE` already holds the database.
+pub fn lock(conn: &mut DbConn, id: i64) -> AppResult<()> {
+    if let DbConn::Postgres(c) = conn {
+        let c: &mut diesel::PgConnection = &mut *c;
+        members::table
+            .find(id)
+            .select(members::id)
+            .for_update()
+            .load::<i64>(c)?;
+    }
+    Ok(())
+}
+
 pub fn find(conn: &mut DbConn, id: i64) -> AppResult<Member> {
     Ok(db_run!(conn => members::table.find(id).select(Member::as_select()).get_result(conn))?)
 }
