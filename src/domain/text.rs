@@ -83,6 +83,17 @@ mod tests {
     }
 
     #[test]
+    fn capitals_that_decompose_or_lower_case_to_marks_fold_stably() {
+        // Found by `fold_is_idempotent`: 𝕆 decomposes to a capital O; İ lower-cases to i and
+        // a combining dot.
+        assert_eq!(fold("𝕆"), "o");
+        assert_eq!(fold("İstanbul"), "istanbul");
+        for s in ["𝕆", "İ", "ǅ", "Ⅻ", "ﬁ"] {
+            assert_eq!(fold(&fold(s)), fold(s), "{s}");
+        }
+    }
+
+    #[test]
     fn decomposed_and_composed_forms_are_equal() {
         // « é » typed as one code point or as e + combining acute.
         assert_eq!(fold("caf\u{e9}"), fold("cafe\u{301}"));
