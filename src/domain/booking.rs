@@ -1954,6 +1954,34 @@ mod tests {
         .unwrap()
     }
 
+    /// Bookings `(start, length, quantity)` and closures `(start, length)`, in minutes from
+    /// `base`: the oracle's model, the bookings as the rules see them, the closures.
+    #[allow(clippy::type_complexity)]
+    fn scenario(
+        base: DateTime<Utc>,
+        bookings: &[(i64, i64, i32)],
+        closed: &[(i64, i64)],
+    ) -> (
+        Vec<(i64, i64, i64, i32)>,
+        Vec<ExistingBooking>,
+        Vec<ClosurePeriod>,
+    ) {
+        let model: Vec<(i64, i64, i64, i32)> = bookings
+            .iter()
+            .enumerate()
+            .map(|(i, &(s, l, q))| (i as i64, s, s + l, q))
+            .collect();
+        let existing = to_existing(base, &model);
+        let closures = closed
+            .iter()
+            .map(|&(s, l)| ClosurePeriod {
+                interval: minutes_from(base, s, s + l),
+                reason: String::new(),
+            })
+            .collect();
+        (model, existing, closures)
+    }
+
     fn to_existing(base: DateTime<Utc>, model: &[(i64, i64, i64, i32)]) -> Vec<ExistingBooking> {
         model
             .iter()
@@ -2192,19 +2220,7 @@ mod tests {
         ) {
             let rules = ResourceRules { opening_hours: slots, horizon_days, ..rules };
             let quantity = quantity.min(rules.capacity);
-            let model: Vec<(i64, i64, i64, i32)> = bookings
-                .iter()
-                .enumerate()
-                .map(|(i, &(s, l, q))| (i as i64, s, s + l, q))
-                .collect();
-            let existing = to_existing(base, &model);
-            let closures: Vec<ClosurePeriod> = closed
-                .iter()
-                .map(|&(s, l)| ClosurePeriod {
-                    interval: minutes_from(base, s, s + l),
-                    reason: String::new(),
-                })
-                .collect();
+            let (model, existing, closures) = scenario(base, &bookings, &closed);
             let now = base + Duration::minutes(now_minute);
             let req = minutes_from(base, start, start + len);
             let oracle = CapacityOracle {
@@ -2273,19 +2289,7 @@ mod tests {
         ) {
             let rules = ResourceRules { opening_hours: slots, horizon_days, ..rules };
             let quantity = quantity.min(rules.capacity);
-            let model: Vec<(i64, i64, i64, i32)> = bookings
-                .iter()
-                .enumerate()
-                .map(|(i, &(s, l, q))| (i as i64, s, s + l, q))
-                .collect();
-            let existing = to_existing(base, &model);
-            let closures: Vec<ClosurePeriod> = closed
-                .iter()
-                .map(|&(s, l)| ClosurePeriod {
-                    interval: minutes_from(base, s, s + l),
-                    reason: String::new(),
-                })
-                .collect();
+            let (_, existing, closures) = scenario(base, &bookings, &closed);
             let now = base + Duration::minutes(now_minute);
             let req = minutes_from(base, start, start + len);
             // As the service does: one day, then the full fourteen.
