@@ -11,4 +11,5 @@ pub mod error;
 pub mod store;
 pub mod web;
 
+pub use app::App;
 pub use web::{build_app, AppState};

@@ -7,12 +7,13 @@ use anyhow::Context;
 use clap::{Parser, Subcommand};
 use tracing_subscriber::EnvFilter;
 
-use mutualise::app::{auth, demo, users};
+use mutualise::app::{auth, demo, jobs, users, App};
+use mutualise::build_app;
 use mutualise::config::Config;
+use mutualise::domain::ids::MemberId;
 use mutualise::domain::role::{MemberRole, PoleRole};
 use mutualise::domain::user::{MembershipInput, UserInput};
 use mutualise::store::Db;
-use mutualise::{build_app, AppState};
 
 #[derive(Parser)]
 #[command(
@@ -121,11 +122,12 @@ fn main() -> anyhow::Result<()> {
             Ok(())
         }
         Command::Demo => {
-            let db = Db::connect(&config.database_url)?;
-            let now = mutualise::config::Clock::new(config.now).now();
-            let mut conn = db.get().map_err(|e| anyhow::anyhow!("{e}"))?;
-            let summary =
-                demo::fill(&mut conn, now).map_err(|e| anyhow::anyhow!("{}", e.detail()))?;
+            let app = App::open(config)?;
+            let summary = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()?
+                .block_on(demo::fill(&app))
+                .map_err(|e| anyhow::anyhow!("{}", e.detail()))?;
             println!(
                 "Pôle de démonstration créé : {} structures, {} ressources, {} réservations.",
                 summary.members, summary.resources, summary.bookings
@@ -165,7 +167,7 @@ fn main() -> anyhow::Result<()> {
                     (None, Some(r), Some(m)) => (
                         vec![],
                         vec![MembershipInput {
-                            member_id: m,
+                            member_id: MemberId(m),
                             role: r.as_str().into(),
                         }],
                     ),
@@ -207,11 +209,10 @@ fn serve(config: Config, bind: SocketAddr) -> anyhow::Result<()> {
         .max_blocking_threads(24)
         .build()?;
     runtime.block_on(async move {
-        let db = Db::connect(&config.database_url).context("ouverture de la base")?;
-        tracing::info!(backend = ?db.backend(), "database ready");
-        let state = AppState::new(db, config);
-        mutualise::web::spawn_maintenance(state.clone());
-        let app = build_app(state);
+        let app = App::open(config).context("ouverture de la base")?;
+        tracing::info!(backend = app.backend_name(), "database ready");
+        jobs::spawn(app.clone());
+        let app = build_app(app);
         let listener = tokio::net::TcpListener::bind(bind)
             .await
             .with_context(|| format!("écoute sur {bind}"))?;

@@ -47,10 +47,12 @@ both_backends!(
         // Only the hash is stored.
         let stored: Vec<String> = app
             .with_conn(|c| {
-                Ok(mutualise::store::auth::list_tokens(c, 1)?
-                    .into_iter()
-                    .map(|t| t.token_hash)
-                    .collect())
+                Ok(
+                    mutualise::store::auth::list_tokens(c, mutualise::domain::ids::UserId(1))?
+                        .into_iter()
+                        .map(|t| t.token_hash)
+                        .collect(),
+                )
             })
             .await;
         assert!(!stored.contains(&token));

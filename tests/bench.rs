@@ -32,14 +32,7 @@ fn seed_and_check(url: DatabaseUrl, resources: usize) {
     assert!(report.cancelled > 0, "some bookings are cancelled");
 
     let mut conn = db.get().unwrap();
-    let all = bookings::list(
-        &mut conn,
-        &BookingFilter {
-            limit: Some(100_000),
-            ..Default::default()
-        },
-    )
-    .unwrap();
+    let all = bookings::list(&mut conn, &BookingFilter::default(), None, 100_000).unwrap();
     assert_eq!(all.len(), 2_000);
     let catalogue = resources::list(
         &mut conn,
@@ -84,7 +77,7 @@ fn seed_and_check(url: DatabaseUrl, resources: usize) {
         }
         // The capacity rule, brute force: the load is highest at some booking's start, so
         // checking every start checks every instant.
-        let active: Vec<_> = mine.iter().filter(|b| b.is_active()).collect();
+        let active: Vec<_> = mine.iter().filter(|b| b.status.is_active()).collect();
         for b in &active {
             let load: i32 = active
                 .iter()

@@ -6,8 +6,9 @@ mod common;
 
 use chrono::{DateTime, Duration, Utc};
 use mutualise::app::authz::Actor;
-use mutualise::app::bookings::{self, BookOutcome, BookingChanges, BookingEnv, BookingInput};
+use mutualise::app::bookings::{self, BookingChanges, BookingEnv, BookingInput, Scope};
 use mutualise::config::DatabaseUrl;
+use mutualise::domain::ids::BookingId;
 use mutualise::domain::role::PoleRole;
 use mutualise::error::AppError;
 use mutualise::store::Db;
@@ -118,7 +119,7 @@ fn run(capacity: i32, before: i64, after: i64, ops: Vec<Op>) -> Result<(), TestC
         after,
         live: Vec::new(),
     };
-    let mut ids: Vec<i64> = Vec::new();
+    let mut ids: Vec<BookingId> = Vec::new();
     for op in ops {
         match op {
             Op::Create { start, len, qty } => {
@@ -134,23 +135,26 @@ fn run(capacity: i32, before: i64, after: i64, ops: Vec<Op>) -> Result<(), TestC
                     skip_conflicts: false,
                 };
                 let expected = qty <= capacity && model.fits(start, start + len, qty, None);
-                let got = conn.write(|c| bookings::book_tx(c, &actor, &input, &env));
+                let got = conn.write(|c| bookings::book_tx(c, &actor, &input, &env, None));
                 match got {
-                    Ok(BookOutcome::Single(b)) => {
+                    Ok(b) => {
                         prop_assert!(expected, "app accepted {start}+{len}×{qty}, model refuses");
-                        ids.push(b.id);
+                        prop_assert!(
+                            b.series_id.is_none() && b.bookings.len() == 1,
+                            "one booking"
+                        );
+                        ids.push(b.bookings[0].id);
                         model.live.push(Some((start, start + len, qty)));
                     }
-                    Ok(BookOutcome::Series(_)) => prop_assert!(false, "unexpected series"),
                     Err(AppError::Refused(r)) => {
                         prop_assert!(
                             !expected,
                             "app refused {start}+{len}×{qty} ({}), model accepts",
-                            r.code
+                            r.code()
                         );
                         let code_ok =
-                            r.code == "conflict" || (qty > capacity && r.code == "validation");
-                        prop_assert!(code_ok, "unexpected code {}: {}", r.code, r.detail);
+                            r.code() == "conflict" || (qty > capacity && r.code() == "validation");
+                        prop_assert!(code_ok, "unexpected code {}: {}", r.code(), r.detail());
                     }
                     Err(e) => prop_assert!(false, "unexpected error {e:?}"),
                 }
@@ -174,16 +178,17 @@ fn run(capacity: i32, before: i64, after: i64, ops: Vec<Op>) -> Result<(), TestC
                         prop_assert!(
                             !expected,
                             "app refused the move to {start}+{len} ({}), model accepts",
-                            r.code
+                            r.code()
                         );
-                        prop_assert_eq!(r.code, "conflict");
+                        prop_assert_eq!(r.code(), "conflict");
                     }
                     Err(e) => prop_assert!(false, "unexpected error {e:?}"),
                 }
             }
             Op::Cancel { which } if which < ids.len() => {
                 let was_live = model.live[which].is_some();
-                let got = conn.write(|c| bookings::cancel_tx(c, &actor, ids[which], None, &env));
+                let got =
+                    conn.write(|c| bookings::cancel_tx(c, &actor, ids[which], Scope::One, &env));
                 prop_assert_eq!(got.is_ok(), was_live);
                 model.live[which] = None;
             }

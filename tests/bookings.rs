@@ -599,7 +599,7 @@ both_backends!(
                 1,
                 "2027-01-04 07:00",
                 "2027-01-04 10:00",
-                mutualise::store::bookings::PENDING,
+                mutualise::domain::status::BookingStatus::Pending,
             )
             .await;
         let (s, e) = app
@@ -1037,10 +1037,23 @@ both_backends!(closed_month_is_frozen, |app: TestApp| async move {
             book(room, p.member, "2027-02-05T10:00", "2027-02-05T12:00"),
         )
         .await;
-    app.with_conn(|c| {
-        mutualise::store::bookings::close_month(c, "2027-02", 1, chrono::NaiveDateTime::default())
-    })
-    .await;
+    let (s, closed) = app
+        .post(&p.admin, "/api/v1/allocations/2027-02/close", json!({}))
+        .await;
+    assert_eq!(s, StatusCode::OK, "{closed}");
+    assert_eq!(closed["month"], "2027-02");
+    assert_eq!(closed["frozen_bookings"], 1, "{closed}");
+    let (s, again) = app
+        .post(&p.admin, "/api/v1/allocations/2027-02/close", json!({}))
+        .await;
+    assert_eq!(
+        (s, again["code"].clone()),
+        (StatusCode::CONFLICT, json!("month_closed"))
+    );
+    let (s, _) = app
+        .post(&p.admin, "/api/v1/allocations/2027-13/close", json!({}))
+        .await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
     let (s, e) = app
         .post(
             &p.admin,
@@ -1138,7 +1151,7 @@ both_backends!(
                 p.member,
                 "2027-01-04 07:30",
                 "2027-01-04 09:00",
-                mutualise::store::bookings::CONFIRMED,
+                mutualise::domain::status::BookingStatus::Confirmed,
             )
             .await;
         let (s, e) = app

@@ -7,7 +7,11 @@ use chrono::{DateTime, Duration, Utc};
 use rand::RngCore;
 use sha2::{Digest, Sha256};
 
+use serde::Serialize;
+
 use super::authz::Actor;
+use super::App;
+use crate::domain::ids::UserId;
 use crate::domain::validation;
 use crate::error::{AppError, AppResult};
 use crate::store::{self, auth as auth_store, users as user_store, DbConn};
@@ -164,7 +168,7 @@ pub fn sha256_hex(secret: &str) -> String {
 
 /// Verifies e-mail and password, throttling repeated failures per account and per address.
 /// The same answer is given for an unknown e-mail and a wrong password.
-pub fn authenticate(
+fn authenticate(
     conn: &mut DbConn,
     email: &str,
     password: &str,
@@ -210,9 +214,9 @@ pub struct NewSession {
     pub expires_at: DateTime<Utc>,
 }
 
-pub fn create_session(
+pub(crate) fn create_session(
     conn: &mut DbConn,
-    user_id: i64,
+    user_id: UserId,
     now: DateTime<Utc>,
 ) -> AppResult<NewSession> {
     let token = random_secret();
@@ -233,38 +237,58 @@ pub fn create_session(
     })
 }
 
+/// Signs a person in from the login form: a new session.
+pub async fn sign_in(app: &App, email: &str, password: &str, ip: &str) -> AppResult<NewSession> {
+    let (email, password, ip, now) = (
+        email.to_string(),
+        password.to_string(),
+        ip.to_string(),
+        app.now(),
+    );
+    app.db()
+        .run(move |c| {
+            let actor = authenticate(c, &email, &password, &ip, now)?;
+            create_session(c, actor.user_id, now)
+        })
+        .await
+}
+
+/// The signed-in person behind a page request, with the session's CSRF token.
 pub struct SessionActor {
     pub actor: Actor,
     pub session_hash: String,
     pub csrf_token: String,
 }
 
-pub fn resolve_session(
-    conn: &mut DbConn,
-    token: &str,
-    now: DateTime<Utc>,
-) -> AppResult<Option<SessionActor>> {
+pub async fn resolve_session(app: &App, token: &str) -> AppResult<Option<SessionActor>> {
     if token.len() != 64 {
         return Ok(None);
     }
-    let hash = sha256_hex(token);
-    let Some(session) = auth_store::find_session(conn, &hash, store::to_db(now))? else {
-        return Ok(None);
-    };
-    let user = user_store::find(conn, session.user_id)?;
-    if !user.active {
-        return Ok(None);
-    }
-    let actor = Actor::from_user(&user_store::with_roles(conn, user)?);
-    Ok(Some(SessionActor {
-        actor,
-        session_hash: hash,
-        csrf_token: session.csrf_token,
-    }))
+    let (hash, now) = (sha256_hex(token), app.now());
+    app.db()
+        .run(move |c| {
+            let Some(session) = auth_store::find_session(c, &hash, store::to_db(now))? else {
+                return Ok(None);
+            };
+            let user = user_store::find(c, session.user_id)?;
+            if !user.active {
+                return Ok(None);
+            }
+            let actor = Actor::from_user(&user_store::with_roles(c, user)?);
+            Ok(Some(SessionActor {
+                actor,
+                session_hash: hash,
+                csrf_token: session.csrf_token,
+            }))
+        })
+        .await
 }
 
-pub fn end_session(conn: &mut DbConn, session_hash: &str) -> AppResult<()> {
-    auth_store::delete_session(conn, session_hash)
+pub async fn end_session(app: &App, session_hash: &str) -> AppResult<()> {
+    let hash = session_hash.to_string();
+    app.db()
+        .run(move |c| auth_store::delete_session(c, &hash))
+        .await
 }
 
 pub struct IssuedToken {
@@ -273,9 +297,10 @@ pub struct IssuedToken {
     pub expires_at: DateTime<Utc>,
 }
 
+/// Issues an API token for a user (also used by the command line and the tests' fixtures).
 pub fn issue_token(
     conn: &mut DbConn,
-    user_id: i64,
+    user_id: UserId,
     name: &str,
     now: DateTime<Utc>,
 ) -> AppResult<IssuedToken> {
@@ -297,72 +322,183 @@ pub fn issue_token(
     })
 }
 
-/// The actor behind a bearer token, and the token's id when its last use should be recorded
-/// (at most once a minute; the caller records it off the request's path, see `touch_token`).
-pub fn resolve_token(
-    conn: &mut DbConn,
-    token: &str,
-    now: DateTime<Utc>,
-) -> AppResult<Option<(Actor, Option<i64>)>> {
+/// Exchanges e-mail and password for an API token (`POST /api/v1/auth/token`).
+pub async fn token_for_credentials(
+    app: &App,
+    email: &str,
+    password: &str,
+    ip: &str,
+    name: Option<&str>,
+) -> AppResult<IssuedToken> {
+    let (email, password, ip, now) = (
+        email.to_string(),
+        password.to_string(),
+        ip.to_string(),
+        app.now(),
+    );
+    let name = name.unwrap_or("API").to_string();
+    app.db()
+        .run(move |c| {
+            let actor = authenticate(c, &email, &password, &ip, now)?;
+            issue_token(c, actor.user_id, &name, now)
+        })
+        .await
+}
+
+/// A token for the signed-in person (account page).
+pub async fn create_token(app: &App, actor: &Actor, name: &str) -> AppResult<IssuedToken> {
+    let (user_id, name, now) = (actor.user_id, name.to_string(), app.now());
+    app.db()
+        .run(move |c| issue_token(c, user_id, &name, now))
+        .await
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct TokenView {
+    pub id: i64,
+    pub name: String,
+    pub created_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+    pub last_used_at: Option<DateTime<Utc>>,
+    pub revoked: bool,
+}
+
+/// The actor's own tokens, newest first.
+pub async fn list_tokens(app: &App, actor: &Actor) -> AppResult<Vec<TokenView>> {
+    let user_id = actor.user_id;
+    let rows = app
+        .db()
+        .run(move |c| auth_store::list_tokens(c, user_id))
+        .await?;
+    Ok(rows
+        .into_iter()
+        .map(|t| TokenView {
+            id: t.id,
+            name: t.name,
+            created_at: store::from_db(t.created_at),
+            expires_at: store::from_db(t.expires_at),
+            last_used_at: t.last_used_at.map(store::from_db),
+            revoked: t.revoked_at.is_some(),
+        })
+        .collect())
+}
+
+/// Revokes one of the actor's own tokens.
+pub async fn revoke_token(app: &App, actor: &Actor, id: i64) -> AppResult<()> {
+    let (user_id, now) = (actor.user_id, app.now());
+    match app
+        .db()
+        .run(move |c| c.write(|c| auth_store::revoke_token(c, user_id, id, store::to_db(now))))
+        .await?
+    {
+        true => Ok(()),
+        false => Err(AppError::NotFound),
+    }
+}
+
+/// The actor behind a bearer token. Its last use is recorded at most once a minute, through
+/// the writer and in the background: a write on the request's path would wait for the write
+/// lock.
+pub async fn resolve_token(app: &App, token: &str) -> AppResult<Option<Actor>> {
     if !token.starts_with("mut_") || token.len() != 68 {
         return Ok(None);
     }
-    let Some((row, user)) =
-        auth_store::find_live_token(conn, &sha256_hex(token), store::to_db(now))?
-    else {
+    let (hash, now) = (sha256_hex(token), app.now());
+    let found = app
+        .db()
+        .run(move |c| {
+            let Some((row, user)) = auth_store::find_live_token(c, &hash, store::to_db(now))?
+            else {
+                return Ok(None);
+            };
+            if !user.active {
+                return Ok(None);
+            }
+            let touch = row
+                .last_used_at
+                .is_none_or(|t| store::from_db(t) + Duration::minutes(1) < now)
+                .then_some(row.id);
+            Ok(Some((
+                Actor::from_user(&user_store::with_roles(c, user)?),
+                touch,
+            )))
+        })
+        .await?;
+    let Some((actor, touch)) = found else {
         return Ok(None);
     };
-    if !user.active {
-        return Ok(None);
+    if let Some(id) = touch {
+        let db = app.db().clone();
+        tokio::spawn(async move {
+            if let Err(e) = db
+                .write(move |c| auth_store::touch_token(c, id, store::to_db(now)))
+                .await
+            {
+                e.log();
+            }
+        });
     }
-    let touch = row
-        .last_used_at
-        .is_none_or(|t| store::from_db(t) + Duration::minutes(1) < now)
-        .then_some(row.id);
-    Ok(Some((
-        Actor::from_user(&user_store::with_roles(conn, user)?),
-        touch,
-    )))
-}
-
-pub fn touch_token(conn: &mut DbConn, id: i64, now: DateTime<Utc>) -> AppResult<()> {
-    auth_store::touch_token(conn, id, store::to_db(now))
+    Ok(Some(actor))
 }
 
 /// Changes the actor's own password after checking the current one; ends their other sessions
-/// and keeps the current one.
-pub fn change_password(
-    conn: &mut DbConn,
+/// and tokens and keeps the current session.
+pub async fn change_password(
+    app: &App,
     actor: &Actor,
     current: &str,
     new: &str,
     confirm: &str,
     keep_session: Option<&str>,
-    now: DateTime<Utc>,
 ) -> AppResult<()> {
-    let user = user_store::find(conn, actor.user_id)?;
-    let mut errors = crate::domain::validation::FieldErrors::new();
-    if !verify_password(current, &user.password_hash) {
-        errors.add("current_password", "Mot de passe actuel incorrect.");
-    }
-    if let Err(m) = validation::password(new) {
-        errors.add("new_password", m);
-    } else if new != confirm {
-        errors.add(
-            "confirm_password",
-            "Les deux mots de passe ne correspondent pas.",
-        );
-    }
-    if !errors.is_empty() {
-        return Err(AppError::Validation(errors));
-    }
-    let hash = hash_password(new)?;
-    conn.write(|conn| {
-        user_store::set_password(conn, actor.user_id, &hash, store::to_db(now))?;
-        // A new password ends every other way in: sessions elsewhere and API tokens.
-        auth_store::revoke_user_tokens(conn, actor.user_id, store::to_db(now))?;
-        auth_store::delete_user_sessions(conn, actor.user_id, keep_session)
-    })
+    let (user_id, now) = (actor.user_id, app.now());
+    let (current, new, confirm) = (current.to_string(), new.to_string(), confirm.to_string());
+    let keep = keep_session.map(str::to_string);
+    app.db()
+        .run(move |conn| {
+            let user = user_store::find(conn, user_id)?;
+            let mut errors = crate::domain::validation::FieldErrors::new();
+            if !verify_password(&current, &user.password_hash) {
+                errors.add("current_password", "Mot de passe actuel incorrect.");
+            }
+            if let Err(m) = validation::password(&new) {
+                errors.add("new_password", m);
+            } else if new != confirm {
+                errors.add(
+                    "confirm_password",
+                    "Les deux mots de passe ne correspondent pas.",
+                );
+            }
+            errors.into_result().map_err(AppError::Validation)?;
+            let hash = hash_password(&new)?;
+            conn.write(|conn| {
+                user_store::set_password(conn, user_id, &hash, store::to_db(now))?;
+                // A new password ends every other way in: sessions elsewhere and API tokens.
+                auth_store::revoke_user_tokens(conn, user_id, store::to_db(now))?;
+                auth_store::delete_user_sessions(conn, user_id, keep.as_deref())
+            })
+        })
+        .await
+}
+
+/// The signed-in person, with roles and memberships.
+pub async fn me(app: &App, actor: &Actor) -> AppResult<crate::app::users::UserView> {
+    let user_id = actor.user_id;
+    app.db()
+        .run(move |c| {
+            let user = user_store::find(c, user_id)?;
+            Ok(crate::app::users::UserView::from(&user_store::with_roles(
+                c, user,
+            )?))
+        })
+        .await
+}
+
+/// Sessions past their end and login attempts older than a day are removed.
+pub(crate) fn purge_tx(conn: &mut DbConn, now: DateTime<Utc>) -> AppResult<usize> {
+    let sessions = auth_store::purge_expired(conn, store::to_db(now))?;
+    let attempts = auth_store::purge_attempts(conn, store::to_db(now - Duration::days(1)))?;
+    Ok(sessions + attempts)
 }
 
 #[cfg(test)]

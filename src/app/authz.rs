@@ -4,14 +4,15 @@
 //! roles (member_admin, booker) act only for the members the user belongs to. Every `app`
 //! function asks this module before reading private data or writing anything.
 
+use crate::domain::ids::{MemberId, UserId};
 use crate::domain::resource::ResourceKind;
 use crate::domain::role::{MemberRole, PoleRole};
 use crate::error::{AppError, AppResult};
 use crate::store::users::UserWithRoles;
 
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
 pub struct ActorMembership {
-    pub member_id: i64,
+    pub member_id: MemberId,
     pub member_name: String,
     pub role: MemberRole,
 }
@@ -19,7 +20,7 @@ pub struct ActorMembership {
 /// The person behind a request, with every role they hold.
 #[derive(Debug, Clone)]
 pub struct Actor {
-    pub user_id: i64,
+    pub user_id: UserId,
     pub name: String,
     pub email: String,
     pub roles: Vec<PoleRole>,
@@ -60,19 +61,19 @@ impl Actor {
         !self.roles.is_empty()
     }
 
-    pub fn member_role(&self, member_id: i64) -> Option<MemberRole> {
+    pub fn member_role(&self, member_id: MemberId) -> Option<MemberRole> {
         self.memberships
             .iter()
             .find(|m| m.member_id == member_id)
             .map(|m| m.role)
     }
 
-    pub fn member_ids(&self) -> Vec<i64> {
+    pub fn member_ids(&self) -> Vec<MemberId> {
         self.memberships.iter().map(|m| m.member_id).collect()
     }
 
     /// Members whose users this actor administers.
-    pub fn administered_members(&self) -> Vec<i64> {
+    pub fn administered_members(&self) -> Vec<MemberId> {
         self.memberships
             .iter()
             .filter(|m| m.role == MemberRole::MemberAdmin)
@@ -95,7 +96,7 @@ pub fn can_manage_members(a: &Actor) -> bool {
 }
 
 /// Private fields of a member: SIRET, contact, headcount, turnover, surface, pricing category.
-pub fn can_view_member_private(a: &Actor, member_id: i64) -> bool {
+pub fn can_view_member_private(a: &Actor, member_id: MemberId) -> bool {
     a.is_pole_team() || a.member_role(member_id).is_some()
 }
 
@@ -106,8 +107,66 @@ pub fn can_manage_resource_kind(a: &Actor, kind: ResourceKind) -> bool {
         || (kind == ResourceKind::Staff && a.has(PoleRole::GeManager))
 }
 
+/// Manages at least one kind of resource (the catalogue shows « Ajouter une ressource »).
+pub fn can_manage_any_resource(a: &Actor) -> bool {
+    ResourceKind::ALL
+        .iter()
+        .any(|k| can_manage_resource_kind(a, *k))
+}
+
 pub fn can_manage_closures(a: &Actor) -> bool {
     a.is_admin() || a.has(PoleRole::ResourceManager)
+}
+
+// ---- bookings ----
+
+/// Bookers and member admins book for their own members; the pole's managers for any member
+/// (employer-group managers for shared staff only).
+pub fn can_book_for(a: &Actor, member_id: MemberId, kind: ResourceKind) -> bool {
+    a.is_admin()
+        || a.has(PoleRole::ResourceManager)
+        || (kind == ResourceKind::Staff && a.has(PoleRole::GeManager))
+        || a.member_role(member_id).is_some()
+}
+
+/// Moving or cancelling a booking takes the same right as making it.
+pub fn can_modify_booking(a: &Actor, member_id: MemberId, kind: ResourceKind) -> bool {
+    can_book_for(a, member_id, kind)
+}
+
+/// Approve or reject requests; close the approvals queue.
+pub fn can_decide(a: &Actor) -> bool {
+    a.is_admin() || a.has(PoleRole::ResourceManager)
+}
+
+/// Purpose, beneficiary and decision reason of a booking: its member's people and the team.
+pub fn can_see_booking_details(a: &Actor, member_id: MemberId) -> bool {
+    a.is_pole_team() || a.member_role(member_id).is_some()
+}
+
+/// The members the actor books for, or `None` when it may book for every member.
+pub fn bookable_members(a: &Actor) -> Option<Vec<MemberId>> {
+    if a.is_admin() || a.has(PoleRole::ResourceManager) || a.has(PoleRole::GeManager) {
+        None
+    } else {
+        Some(
+            a.memberships
+                .iter()
+                .filter(|m| matches!(m.role, MemberRole::Booker | MemberRole::MemberAdmin))
+                .map(|m| m.member_id)
+                .collect(),
+        )
+    }
+}
+
+/// Quotas: set and remove (everyone sees them).
+pub fn can_manage_quotas(a: &Actor) -> bool {
+    can_decide(a)
+}
+
+/// Close a month: the treasurer (and the administrator).
+pub fn can_close_months(a: &Actor) -> bool {
+    a.is_admin() || a.has(PoleRole::Treasurer)
 }
 
 /// Sees the whole user directory.
@@ -115,8 +174,18 @@ pub fn can_list_all_users(a: &Actor) -> bool {
     a.is_admin()
 }
 
+/// Creates users: administrators, and member admins for their members.
+pub fn can_create_users(a: &Actor) -> bool {
+    a.is_admin() || !a.administered_members().is_empty()
+}
+
+/// Sees the « Utilisateurs » page.
+pub fn can_see_users_page(a: &Actor) -> bool {
+    can_create_users(a)
+}
+
 /// May create or edit a user holding exactly these pole roles and memberships.
-pub fn can_assign(a: &Actor, pole_roles: &[PoleRole], member_ids: &[i64]) -> bool {
+pub fn can_assign(a: &Actor, pole_roles: &[PoleRole], member_ids: &[MemberId]) -> bool {
     if a.is_admin() {
         return true;
     }
@@ -156,14 +225,14 @@ mod tests {
 
     fn actor(roles: &[PoleRole], ms: &[(i64, MemberRole)]) -> Actor {
         Actor {
-            user_id: 1,
+            user_id: UserId(1),
             name: "x".into(),
             email: "x@x.fr".into(),
             roles: roles.to_vec(),
             memberships: ms
                 .iter()
                 .map(|(id, role)| ActorMembership {
-                    member_id: *id,
+                    member_id: MemberId(*id),
                     member_name: format!("m{id}"),
                     role: *role,
                 })
@@ -177,11 +246,11 @@ mod tests {
             &[],
             &[(1, MemberRole::MemberAdmin), (2, MemberRole::Booker)],
         );
-        assert!(can_assign(&a, &[], &[1]));
-        assert!(!can_assign(&a, &[], &[2]));
-        assert!(!can_assign(&a, &[PoleRole::Treasurer], &[1]));
-        assert!(!can_view_member_private(&a, 3));
-        assert!(can_view_member_private(&a, 2));
+        assert!(can_assign(&a, &[], &[MemberId(1)]));
+        assert!(!can_assign(&a, &[], &[MemberId(2)]));
+        assert!(!can_assign(&a, &[PoleRole::Treasurer], &[MemberId(1)]));
+        assert!(!can_view_member_private(&a, MemberId(3)));
+        assert!(can_view_member_private(&a, MemberId(2)));
     }
 
     #[test]
@@ -190,5 +259,24 @@ mod tests {
         assert!(can_manage_resource_kind(&a, ResourceKind::Staff));
         assert!(!can_manage_resource_kind(&a, ResourceKind::Room));
         assert!(!can_manage_closures(&a));
+        // Shared staff of any member, and nothing else.
+        assert!(can_book_for(&a, MemberId(5), ResourceKind::Staff));
+        assert!(can_modify_booking(&a, MemberId(5), ResourceKind::Staff));
+        assert!(!can_book_for(&a, MemberId(5), ResourceKind::Room));
+        assert!(!can_decide(&a));
+    }
+
+    #[test]
+    fn bookers_book_for_their_members_only() {
+        let a = actor(&[], &[(1, MemberRole::Booker)]);
+        assert!(can_book_for(&a, MemberId(1), ResourceKind::Room));
+        assert!(!can_book_for(&a, MemberId(2), ResourceKind::Room));
+        assert_eq!(bookable_members(&a), Some(vec![MemberId(1)]));
+        assert!(can_see_booking_details(&a, MemberId(1)));
+        assert!(!can_see_booking_details(&a, MemberId(2)));
+        let rm = actor(&[PoleRole::ResourceManager], &[]);
+        assert_eq!(bookable_members(&rm), None);
+        assert!(can_decide(&rm) && !can_close_months(&rm));
+        assert!(can_close_months(&actor(&[PoleRole::Treasurer], &[])));
     }
 }

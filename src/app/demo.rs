@@ -1,11 +1,10 @@
 //! `mutualise demo`: fills an empty database with a believable pole to explore the product.
 
-use chrono::{DateTime, Utc};
-use serde_json::json;
-
 use super::auth::hash_password;
+use super::App;
+use crate::domain::ids::{MemberId, ResourceId};
 use crate::domain::member::MemberInput;
-use crate::domain::resource::ResourceInput;
+use crate::domain::resource::{OpeningSlotInput, ResourceInput, ResourceKind, TariffInput};
 use crate::domain::user::UserInput;
 use crate::error::{AppError, AppResult};
 use crate::store::{
@@ -113,53 +112,146 @@ const MEMBERS: [(&str, &str, &str, f64, i64, i32); 12] = [
     ),
 ];
 
-fn resources(ge_member: i64) -> Vec<serde_json::Value> {
-    let week = |open: &str, close: &str| -> Vec<serde_json::Value> {
+fn tariff(hourly_cents: i64, daily_cap: Option<i64>, per_km: Option<i64>) -> TariffInput {
+    TariffInput {
+        hourly_cents,
+        daily_cap_cents: daily_cap,
+        per_km_cents: per_km,
+        ..TariffInput::default()
+    }
+}
+
+fn resources(ge_member: MemberId) -> Vec<ResourceInput> {
+    use ResourceKind::{Desk, Equipment, Room, Staff, Vehicle};
+    let week = |open: &str, close: &str| -> Vec<OpeningSlotInput> {
         (1..=5)
-            .map(|d| json!({"weekday": d, "open": open, "close": close}))
+            .map(|weekday| OpeningSlotInput {
+                weekday,
+                open: open.into(),
+                close: close.into(),
+            })
             .collect()
     };
     let mut with_saturday = week("08:00", "20:00");
-    with_saturday.push(json!({"weekday": 6, "open": "09:00", "close": "13:00"}));
+    with_saturday.push(OpeningSlotInput {
+        weekday: 6,
+        open: "09:00".into(),
+        close: "13:00".into(),
+    });
+    let vehicle = |name: &str, plate: &str, energy: &str, km: i64| ResourceInput {
+        plate: Some(plate.into()),
+        energy: Some(energy.into()),
+        odometer_km: Some(km),
+        ..ResourceInput::new(Vehicle, name)
+    };
+    let staff = |name: &str, hours: f64, cost: i64, price: i64| ResourceInput {
+        employer_member_id: Some(ge_member),
+        weekly_contract_hours: Some(hours),
+        hourly_cost_cents: Some(cost),
+        tariff: tariff(price, None, None),
+        ..ResourceInput::new(Staff, name)
+    };
     vec![
-        json!({"kind": "room", "name": "Salle Jaurès", "location": "Bâtiment A, 1er étage", "seats": 20,
-               "description": "Salle de réunion lumineuse, écran et tableau blanc.",
-               "opening_hours": with_saturday, "min_duration_minutes": 30, "max_duration_minutes": 600,
-               "buffer_after_minutes": 15, "tariff": {"hourly_cents": 1500, "daily_cap_cents": 9000, "billing_unit_minutes": 30}}),
-        json!({"kind": "room", "name": "Salle Louise-Michel", "location": "Bâtiment A, rez-de-chaussée", "seats": 8,
-               "opening_hours": week("08:00", "20:00"), "min_duration_minutes": 30,
-               "tariff": {"hourly_cents": 800, "daily_cap_cents": 5000, "billing_unit_minutes": 30}}),
-        json!({"kind": "room", "name": "Salle polyvalente", "location": "Halle", "seats": 80,
-               "description": "Grande salle pour assemblées générales et événements ; réservation soumise à validation.",
-               "requires_approval": true, "buffer_before_minutes": 30, "buffer_after_minutes": 60,
-               "tariff": {"hourly_cents": 4000, "daily_cap_cents": 25000}}),
-        json!({"kind": "desk", "name": "Espace de coworking", "location": "Bâtiment B", "capacity": 12,
-               "opening_hours": week("08:00", "19:00"), "tariff": {"hourly_cents": 200, "daily_cap_cents": 1200}}),
-        json!({"kind": "vehicle", "name": "Renault Zoé", "plate": "GH-412-KT", "energy": "electrique", "odometer_km": 38210,
-               "location": "Parking de la Halle", "max_duration_minutes": 4320,
-               "tariff": {"hourly_cents": 300, "daily_cap_cents": 2500, "per_km_cents": 12}}),
-        json!({"kind": "vehicle", "name": "Peugeot 208", "plate": "FR-903-LB", "energy": "essence", "odometer_km": 71544,
-               "location": "Parking de la Halle", "allowed_categories": ["insertion", "solidaire"],
-               "description": "Location sociale pour les personnes accompagnées en insertion.",
-               "tariff": {"hourly_cents": 150, "daily_cap_cents": 900, "per_km_cents": 8}}),
-        json!({"kind": "vehicle", "name": "Utilitaire Renault Trafic", "plate": "EZ-118-QD", "energy": "diesel", "odometer_km": 122900,
-               "requires_approval": true, "buffer_after_minutes": 30,
-               "tariff": {"hourly_cents": 600, "daily_cap_cents": 4500, "per_km_cents": 20}}),
-        json!({"kind": "vehicle", "name": "Scooter électrique", "plate": "GA-557-RS", "energy": "electrique", "odometer_km": 5400,
-               "allowed_categories": ["insertion"], "tariff": {"hourly_cents": 50, "daily_cap_cents": 300}}),
-        json!({"kind": "equipment", "name": "Vidéoprojecteur", "location": "Accueil", "tariff": {"hourly_cents": 0}}),
-        json!({"kind": "equipment", "name": "Sonorisation portable", "location": "Réserve", "tariff": {"hourly_cents": 500, "daily_cap_cents": 3000}}),
-        json!({"kind": "equipment", "name": "Remorque", "location": "Parking de la Halle", "tariff": {"hourly_cents": 300, "daily_cap_cents": 1500}}),
-        json!({"kind": "equipment", "name": "Scie à panneaux", "location": "Atelier bois", "min_duration_minutes": 60,
-               "description": "Formation à l'outil obligatoire.", "tariff": {"hourly_cents": 400}}),
-        json!({"kind": "staff", "name": "Camille Martin — comptable", "employer_member_id": ge_member,
-               "weekly_contract_hours": 35.0, "hourly_cost_cents": 2850, "tariff": {"hourly_cents": 3100}}),
-        json!({"kind": "staff", "name": "Yanis Benali — agent d'entretien", "employer_member_id": ge_member,
-               "weekly_contract_hours": 24.0, "hourly_cost_cents": 1980, "tariff": {"hourly_cents": 2150}}),
+        ResourceInput {
+            location: "Bâtiment A, 1er étage".into(),
+            seats: Some(20),
+            description: "Salle de réunion lumineuse, écran et tableau blanc.".into(),
+            opening_hours: with_saturday,
+            min_duration_minutes: Some(30),
+            max_duration_minutes: Some(600),
+            buffer_after_minutes: 15,
+            tariff: TariffInput {
+                billing_unit_minutes: 30,
+                ..tariff(1500, Some(9000), None)
+            },
+            ..ResourceInput::new(Room, "Salle Jaurès")
+        },
+        ResourceInput {
+            location: "Bâtiment A, rez-de-chaussée".into(),
+            seats: Some(8),
+            opening_hours: week("08:00", "20:00"),
+            min_duration_minutes: Some(30),
+            tariff: TariffInput {
+                billing_unit_minutes: 30,
+                ..tariff(800, Some(5000), None)
+            },
+            ..ResourceInput::new(Room, "Salle Louise-Michel")
+        },
+        ResourceInput {
+            location: "Halle".into(),
+            seats: Some(80),
+            description: "Grande salle pour assemblées générales et événements ; réservation soumise à validation.".into(),
+            requires_approval: true,
+            buffer_before_minutes: 30,
+            buffer_after_minutes: 60,
+            tariff: tariff(4000, Some(25000), None),
+            ..ResourceInput::new(Room, "Salle polyvalente")
+        },
+        ResourceInput {
+            location: "Bâtiment B".into(),
+            capacity: 12,
+            opening_hours: week("08:00", "19:00"),
+            tariff: tariff(200, Some(1200), None),
+            ..ResourceInput::new(Desk, "Espace de coworking")
+        },
+        ResourceInput {
+            location: "Parking de la Halle".into(),
+            max_duration_minutes: Some(4320),
+            tariff: tariff(300, Some(2500), Some(12)),
+            ..vehicle("Renault Zoé", "GH-412-KT", "electrique", 38210)
+        },
+        ResourceInput {
+            location: "Parking de la Halle".into(),
+            allowed_categories: vec!["insertion".into(), "solidaire".into()],
+            description: "Location sociale pour les personnes accompagnées en insertion.".into(),
+            tariff: tariff(150, Some(900), Some(8)),
+            ..vehicle("Peugeot 208", "FR-903-LB", "essence", 71544)
+        },
+        ResourceInput {
+            requires_approval: true,
+            buffer_after_minutes: 30,
+            tariff: tariff(600, Some(4500), Some(20)),
+            ..vehicle("Utilitaire Renault Trafic", "EZ-118-QD", "diesel", 122900)
+        },
+        ResourceInput {
+            allowed_categories: vec!["insertion".into()],
+            tariff: tariff(50, Some(300), None),
+            ..vehicle("Scooter électrique", "GA-557-RS", "electrique", 5400)
+        },
+        ResourceInput {
+            location: "Accueil".into(),
+            ..ResourceInput::new(Equipment, "Vidéoprojecteur")
+        },
+        ResourceInput {
+            location: "Réserve".into(),
+            tariff: tariff(500, Some(3000), None),
+            ..ResourceInput::new(Equipment, "Sonorisation portable")
+        },
+        ResourceInput {
+            location: "Parking de la Halle".into(),
+            tariff: tariff(300, Some(1500), None),
+            ..ResourceInput::new(Equipment, "Remorque")
+        },
+        ResourceInput {
+            location: "Atelier bois".into(),
+            min_duration_minutes: Some(60),
+            description: "Formation à l'outil obligatoire.".into(),
+            tariff: tariff(400, None, None),
+            ..ResourceInput::new(Equipment, "Scie à panneaux")
+        },
+        staff("Camille Martin — comptable", 35.0, 2850, 3100),
+        staff("Yanis Benali — agent d'entretien", 24.0, 1980, 2150),
     ]
 }
 
-pub fn fill(conn: &mut DbConn, now: DateTime<Utc>) -> AppResult<DemoSummary> {
+/// Fills an empty database with the demonstration pole.
+pub async fn fill(app: &App) -> AppResult<DemoSummary> {
+    let env = super::bookings::BookingEnv::of(app);
+    app.db().run(move |conn| fill_tx(conn, &env)).await
+}
+
+fn fill_tx(conn: &mut DbConn, env: &super::bookings::BookingEnv) -> AppResult<DemoSummary> {
+    let now = env.now;
     if member_store::count(conn)? > 0 || user_store::count(conn)? > 0 {
         return Err(AppError::Conflict {
             code: "not_empty",
@@ -190,8 +282,7 @@ pub fn fill(conn: &mut DbConn, now: DateTime<Utc>) -> AppResult<DemoSummary> {
             member_ids.push(member_store::insert(conn, &draft, to_db(now))?.id);
         }
         let ge_member = member_ids[6];
-        for value in resources(ge_member) {
-            let input: ResourceInput = serde_json::from_value(value).map_err(AppError::internal)?;
+        for input in resources(ge_member) {
             let draft = input.validate().map_err(AppError::Validation)?;
             resource_store::insert(conn, &draft, to_db(now))?;
             resource_count += 1;
@@ -264,7 +355,7 @@ pub fn fill(conn: &mut DbConn, now: DateTime<Utc>) -> AppResult<DemoSummary> {
             role: role.into(),
         });
     }
-    let bookings = demo_bookings(conn, &member_ids, now)?;
+    let bookings = demo_bookings(conn, &member_ids, env)?;
     Ok(DemoSummary {
         members: member_ids.len(),
         resources: resource_count,
@@ -275,21 +366,19 @@ pub fn fill(conn: &mut DbConn, now: DateTime<Utc>) -> AppResult<DemoSummary> {
 
 /// A believable fortnight starting next Monday: meetings, coworking, vehicles, one request
 /// waiting for approval, a weekly team meeting.
-fn demo_bookings(conn: &mut DbConn, members: &[i64], now: DateTime<Utc>) -> AppResult<usize> {
+fn demo_bookings(
+    conn: &mut DbConn,
+    members: &[MemberId],
+    env: &super::bookings::BookingEnv,
+) -> AppResult<usize> {
     use chrono::{Datelike, Duration};
-    let tz = chrono_tz::Europe::Paris;
-    let today = now.with_timezone(&tz).date_naive();
+    let today = env.now.with_timezone(&env.tz).date_naive();
     let monday = today + Duration::days(7 - i64::from(today.weekday().num_days_from_monday()));
     let admin = crate::store::users::find_by_email(conn, "admin@demo.mutualise.coop")?
         .ok_or(AppError::NotFound)?;
     let actor = super::authz::Actor::from_user(&crate::store::users::with_roles(conn, admin)?);
-    let env = super::bookings::BookingEnv {
-        tz,
-        now,
-        horizon_days: 365,
-    };
     let resources = resource_store::list(conn, &Default::default())?;
-    let id_of = |name: &str| {
+    let id_of = |name: &str| -> Option<ResourceId> {
         resources
             .iter()
             .find(|r| r.row.name == name)
@@ -407,7 +496,7 @@ fn demo_bookings(conn: &mut DbConn, members: &[i64], now: DateTime<Utc>) -> AppR
             recurrence: None,
             skip_conflicts: false,
         };
-        conn.write(|c| super::bookings::book_tx(c, &actor, &input, &env))?;
+        conn.write(|c| super::bookings::book_tx(c, &actor, &input, env, None))?;
         booked += 1;
     }
     if let Some(room) = id_of("Salle Louise-Michel") {
@@ -425,11 +514,8 @@ fn demo_bookings(conn: &mut DbConn, members: &[i64], now: DateTime<Utc>) -> AppR
             }),
             skip_conflicts: true,
         };
-        if let super::bookings::BookOutcome::Series(s) =
-            conn.write(|c| super::bookings::book_tx(c, &actor, &input, &env))?
-        {
-            booked += s.bookings.len();
-        }
+        let series = conn.write(|c| super::bookings::book_tx(c, &actor, &input, env, None))?;
+        booked += series.bookings.len();
     }
     Ok(booked)
 }

@@ -1,25 +1,28 @@
 //! Member use cases: list, show, create, edit, archive.
 
-use chrono::{DateTime, Utc};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::authz::{self, Actor};
-use crate::domain::member::MemberInput;
+use super::App;
+use crate::domain::ids::MemberId;
+use crate::domain::member::{LegalForm, MemberInput};
 use crate::error::{AppError, AppResult};
 use crate::store::members::{self as store, Member, MemberFilter};
-use crate::store::{to_db, DbConn};
+use crate::store::to_db;
 
 /// A member as shown to an actor; private fields only when the actor may see them.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
-pub struct MemberOut {
-    pub id: i64,
+pub struct MemberView {
+    pub id: MemberId,
     pub name: String,
     pub legal_form: String,
     pub active: bool,
     pub archived: bool,
     #[serde(flatten)]
     pub private: Option<MemberPrivate>,
+    /// The actor may edit, archive or restore it.
+    pub can_manage: bool,
 }
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -33,7 +36,7 @@ pub struct MemberPrivate {
     pub surface_m2: i32,
 }
 
-impl MemberOut {
+impl MemberView {
     pub fn of(m: &Member, actor: &Actor) -> Self {
         Self {
             id: m.id,
@@ -49,11 +52,28 @@ impl MemberOut {
                 turnover_cents: m.turnover_cents,
                 surface_m2: m.surface_m2,
             }),
+            can_manage: authz::can_manage_members(actor),
+        }
+    }
+
+    pub fn legal_form_label(&self) -> &'static str {
+        LegalForm::parse(&self.legal_form)
+            .map(LegalForm::label)
+            .unwrap_or("Autre")
+    }
+
+    pub fn status_label(&self) -> &'static str {
+        if self.archived {
+            "archivée"
+        } else if self.active {
+            "active"
+        } else {
+            "suspendue"
         }
     }
 }
 
-pub fn input_of(m: &Member) -> MemberInput {
+fn input_of(m: &Member) -> MemberInput {
     MemberInput {
         name: m.name.clone(),
         legal_form: m.legal_form.clone(),
@@ -67,68 +87,106 @@ pub fn input_of(m: &Member) -> MemberInput {
     }
 }
 
-pub fn list(conn: &mut DbConn, actor: &Actor, filter: &MemberFilter) -> AppResult<Vec<Member>> {
-    let _ = actor; // every signed-in user sees the directory; private fields are filtered by MemberOut
-    store::list(conn, filter)
+/// A listing's filters, for the API and the pages.
+#[derive(Debug, Clone, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct MemberQuery {
+    /// Include archived members.
+    #[serde(default)]
+    pub include_archived: bool,
+    /// Part of the name (case, accents and ligatures ignored).
+    pub q: Option<String>,
 }
 
-pub fn get(conn: &mut DbConn, _actor: &Actor, id: i64) -> AppResult<Member> {
-    store::find(conn, id)
+/// Every signed-in user sees the directory; private fields are filtered by the view.
+pub async fn list(app: &App, actor: &Actor, q: MemberQuery) -> AppResult<Vec<MemberView>> {
+    let filter = MemberFilter {
+        include_archived: q.include_archived,
+        ids: None,
+        search: q.q.filter(|s| !s.trim().is_empty()),
+    };
+    let actor = actor.clone();
+    app.db()
+        .run(move |c| {
+            Ok(store::list(c, &filter)?
+                .iter()
+                .map(|m| MemberView::of(m, &actor))
+                .collect())
+        })
+        .await
+}
+
+pub async fn get(app: &App, actor: &Actor, id: MemberId) -> AppResult<MemberView> {
+    let actor = actor.clone();
+    app.db()
+        .run(move |c| Ok(MemberView::of(&store::find(c, id)?, &actor)))
+        .await
+}
+
+/// The member's fields as an input, to edit them.
+pub async fn edit_input(app: &App, actor: &Actor, id: MemberId) -> AppResult<MemberInput> {
+    authz::require(authz::can_manage_members(actor))?;
+    app.db()
+        .run(move |c| Ok(input_of(&store::find(c, id)?)))
+        .await
 }
 
 const NAME_TAKEN: &str = "Une structure porte déjà ce nom.";
 
-pub fn create(
-    conn: &mut DbConn,
-    actor: &Actor,
-    input: &MemberInput,
-    now: DateTime<Utc>,
-) -> AppResult<Member> {
+pub async fn create(app: &App, actor: &Actor, input: MemberInput) -> AppResult<MemberView> {
     authz::require(authz::can_manage_members(actor))?;
     let draft = input.validate().map_err(AppError::Validation)?;
-    conn.write(|conn| store::insert(conn, &draft, to_db(now)))
-        .map_err(|e| super::unique_as_field(e, "name", NAME_TAKEN))
+    let (actor, now) = (actor.clone(), app.now());
+    app.db()
+        .run(move |c| c.write(|c| store::insert(c, &draft, to_db(now))))
+        .await
+        .map(|m| MemberView::of(&m, &actor))
+        .map_err(|e| e.on_duplicate("name", NAME_TAKEN))
 }
 
-pub fn replace(
-    conn: &mut DbConn,
+pub async fn replace(
+    app: &App,
     actor: &Actor,
-    id: i64,
-    input: &MemberInput,
-    now: DateTime<Utc>,
-) -> AppResult<Member> {
+    id: MemberId,
+    input: MemberInput,
+) -> AppResult<MemberView> {
     authz::require(authz::can_manage_members(actor))?;
     let draft = input.validate().map_err(AppError::Validation)?;
-    conn.write(|conn| {
-        store::find(conn, id)?;
-        store::update(conn, id, &draft, to_db(now))
-    })
-    .map_err(|e| super::unique_as_field(e, "name", NAME_TAKEN))
+    let (actor, now) = (actor.clone(), app.now());
+    app.db()
+        .run(move |c| {
+            c.write(|c| {
+                store::find(c, id)?;
+                store::update(c, id, &draft, to_db(now))
+            })
+        })
+        .await
+        .map(|m| MemberView::of(&m, &actor))
+        .map_err(|e| e.on_duplicate("name", NAME_TAKEN))
 }
 
-pub fn patch(
-    conn: &mut DbConn,
-    actor: &Actor,
-    id: i64,
-    patch: Value,
-    now: DateTime<Utc>,
-) -> AppResult<Member> {
-    authz::require(authz::can_manage_members(actor))?;
-    let current = store::find(conn, id)?;
-    let input = super::merge_patch(&input_of(&current), patch)?;
-    replace(conn, actor, id, &input, now)
+/// JSON merge patch (RFC 7396) over the member's fields: the whole is validated again.
+pub async fn patch(app: &App, actor: &Actor, id: MemberId, patch: Value) -> AppResult<MemberView> {
+    let current = edit_input(app, actor, id).await?;
+    let input = super::merge_patch(&current, patch)?;
+    replace(app, actor, id, input).await
 }
 
-pub fn set_archived(
-    conn: &mut DbConn,
+pub async fn set_archived(
+    app: &App,
     actor: &Actor,
-    id: i64,
+    id: MemberId,
     archived: bool,
-    now: DateTime<Utc>,
-) -> AppResult<Member> {
+) -> AppResult<MemberView> {
     authz::require(authz::can_manage_members(actor))?;
-    conn.write(|conn| {
-        store::find(conn, id)?;
-        store::set_archived(conn, id, archived.then(|| to_db(now)), to_db(now))
-    })
+    let (actor, now) = (actor.clone(), app.now());
+    app.db()
+        .run(move |c| {
+            c.write(|c| {
+                store::find(c, id)?;
+                store::set_archived(c, id, archived.then(|| to_db(now)), to_db(now))
+            })
+        })
+        .await
+        .map(|m| MemberView::of(&m, &actor))
 }

@@ -1,21 +1,101 @@
-//! Use cases: one function per action, each authorising the actor, validating through
-//! `domain`, and writing through `store` in one transaction. HTML and JSON call the same ones.
+//! Use cases: one public async function per action. Each authorises the actor
+//! (`authz`), validates through `domain`, and reads or writes through `store`. The HTML pages
+//! and the JSON API call the same functions and differ only in parsing and rendering.
+//!
+//! # Who opens a transaction
+//! The public use-case functions of this layer, once per action: `Db::run` for reads (and
+//! for writes that open their own `DbConn::write` transaction), `Db::write` for the booking
+//! writes that must be checked and applied atomically (group-committed on SQLite, retried on
+//! PostgreSQL serialisation failures). Functions ending in `_tx` run inside a transaction
+//! their caller opened; `store` functions never open one; `domain` never sees a connection.
+//! Side effects that leave the process (mail) are written in that same transaction.
+//!
+//! # Adding a use case
+//! 1. The rule, if it is one, goes in `domain` with its unit tests.
+//! 2. Queries go in the `store` module of the table they touch.
+//! 3. Here: `pub async fn verb_noun(app: &App, actor: &Actor, input) -> AppResult<View>`:
+//!    authorise, validate, open the transaction, call the `_tx` step, return a view.
+//! 4. In `web`: a page handler and an API handler that parse, call it, and render.
 
 pub mod auth;
 pub mod authz;
 pub mod bookings;
 pub mod closures;
+pub mod dashboard;
 pub mod demo;
+pub mod jobs;
 pub mod members;
+pub mod months;
+pub mod quotas;
 pub mod resources;
 pub mod setup;
 pub mod users;
 
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_json::Value;
 
+use crate::config::{Clock, Config};
 use crate::error::{AppError, AppResult};
+use crate::store::Db;
+
+/// The service: its database, its configuration and its clock. Cheap to clone.
+#[derive(Clone)]
+pub struct App {
+    db: Db,
+    config: Arc<Config>,
+    clock: Clock,
+}
+
+impl App {
+    pub fn new(db: Db, config: Config) -> App {
+        let clock = Clock::new(config.now);
+        App {
+            db,
+            config: Arc::new(config),
+            clock,
+        }
+    }
+
+    /// Opens the database named by the configuration (applying migrations) and builds the app.
+    pub fn open(config: Config) -> anyhow::Result<App> {
+        let db = Db::connect(&config.database_url)?;
+        Ok(App::new(db, config))
+    }
+
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    pub fn now(&self) -> DateTime<Utc> {
+        self.clock.now()
+    }
+
+    pub fn tz(&self) -> Tz {
+        self.config.timezone
+    }
+
+    pub(crate) fn db(&self) -> &Db {
+        &self.db
+    }
+
+    /// "sqlite" or "postgres", for the health check and the logs.
+    pub fn backend_name(&self) -> &'static str {
+        match self.db.backend() {
+            crate::store::Backend::Sqlite => "sqlite",
+            crate::store::Backend::Postgres => "postgres",
+        }
+    }
+
+    /// Whether the database answers.
+    pub async fn health(&self) -> AppResult<()> {
+        self.db.run(|c| c.ping()).await
+    }
+}
 
 /// Applies a JSON merge patch (RFC 7396) to the current state of an object and reads the
 /// result back as its input type, so PATCH re-runs the whole validation.
@@ -52,29 +132,21 @@ fn merge(target: &mut Value, patch: Value) {
     }
 }
 
-/// Turns a unique-constraint conflict into a field error the form can show.
-pub fn unique_as_field(e: AppError, field: &str, message: &str) -> AppError {
-    match e {
-        AppError::Conflict {
-            code: "already_exists",
-            ..
-        } => AppError::validation(field, message),
-        other => other,
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
+
+    fn doc(s: &str) -> Value {
+        serde_json::from_str(s).unwrap()
+    }
 
     #[test]
     fn merge_patch_follows_rfc7396() {
-        let mut doc = json!({"a": "b", "c": {"d": "e", "f": "g"}});
-        merge(&mut doc, json!({"a": "z", "c": {"f": null}}));
-        assert_eq!(doc, json!({"a": "z", "c": {"d": "e"}}));
-        let mut doc = json!({"list": [1, 2]});
-        merge(&mut doc, json!({"list": [3]}));
-        assert_eq!(doc, json!({"list": [3]}));
+        let mut d = doc(r#"{"a": "b", "c": {"d": "e", "f": "g"}}"#);
+        merge(&mut d, doc(r#"{"a": "z", "c": {"f": null}}"#));
+        assert_eq!(d, doc(r#"{"a": "z", "c": {"d": "e"}}"#));
+        let mut d = doc(r#"{"list": [1, 2]}"#);
+        merge(&mut d, doc(r#"{"list": [3]}"#));
+        assert_eq!(d, doc(r#"{"list": [3]}"#));
     }
 }

@@ -1,21 +1,29 @@
-//! Resource catalogue use cases: list, show, create, edit, archive.
+//! Resource catalogue use cases: list, show, create, edit, archive — and keeping the stored
+//! bookings in line when a resource's buffers change.
 
-use chrono::{DateTime, Utc};
-use serde::Serialize;
+use chrono::{DateTime, Duration, Utc};
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::authz::{self, Actor};
+use super::closures::{self, ClosureView};
+use super::App;
+use crate::domain::booking::{block_after_buffer_change, OpeningSlot};
+use crate::domain::ids::{MemberId, ResourceId};
 use crate::domain::resource::{
     OpeningSlotInput, ResourceDraft, ResourceInput, ResourceKind, TariffInput,
 };
+use crate::domain::time::Interval;
 use crate::error::{AppError, AppResult};
 use crate::store::resources::{self as store, Resource, ResourceFilter};
-use crate::store::{members as member_store, to_db, DbConn};
+use crate::store::{bookings as booking_store, from_db, members as member_store, to_db, DbConn};
 
+/// A resource as one actor sees it: the hourly cost of a shared employee only for the pole's
+/// team (it reveals a salary), and what the actor may do with it.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
-pub struct ResourceOut {
-    pub id: i64,
-    pub kind: String,
+pub struct ResourceView {
+    pub id: ResourceId,
+    pub kind: ResourceKind,
     pub name: String,
     pub description: String,
     pub location: String,
@@ -32,104 +40,170 @@ pub struct ResourceOut {
     pub plate: Option<String>,
     pub energy: Option<String>,
     pub odometer_km: Option<i64>,
-    pub employer_member_id: Option<i64>,
+    pub employer_member_id: Option<MemberId>,
     pub weekly_contract_hours: Option<f64>,
     /// Shown to the pole's team only: it reveals a salary.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub hourly_cost_cents: Option<i64>,
     /// Composite resources: the whole this resource is a part of.
-    pub parent_id: Option<i64>,
+    pub parent_id: Option<ResourceId>,
     pub archived: bool,
+    /// The actor may edit, archive or restore it.
+    pub can_manage: bool,
+    /// Opening hours as the rules read them (pages format them per weekday).
+    #[serde(skip)]
+    pub slots: Vec<OpeningSlot>,
 }
 
-impl ResourceOut {
+impl ResourceView {
     pub fn of(r: &Resource, actor: &Actor) -> Self {
-        let input = input_of(r);
-        Self {
-            id: r.row.id,
-            kind: input.kind,
-            name: input.name,
-            description: input.description,
-            location: input.location,
-            capacity: input.capacity,
-            opening_hours: input.opening_hours,
-            min_duration_minutes: input.min_duration_minutes,
-            max_duration_minutes: input.max_duration_minutes,
-            buffer_before_minutes: input.buffer_before_minutes,
-            buffer_after_minutes: input.buffer_after_minutes,
-            requires_approval: input.requires_approval,
-            allowed_categories: input.allowed_categories,
-            tariff: input.tariff,
-            seats: input.seats,
-            plate: input.plate,
-            energy: input.energy,
-            odometer_km: input.odometer_km,
-            employer_member_id: input.employer_member_id,
-            weekly_contract_hours: input.weekly_contract_hours,
-            hourly_cost_cents: if actor.is_pole_team() {
-                input.hourly_cost_cents
-            } else {
-                None
+        let row = &r.row;
+        ResourceView {
+            id: row.id,
+            kind: row.kind,
+            name: row.name.clone(),
+            description: row.description.clone(),
+            location: row.location.clone(),
+            capacity: row.capacity,
+            opening_hours: r.opening_hours.iter().map(OpeningSlotInput::from).collect(),
+            min_duration_minutes: row.min_duration_minutes,
+            max_duration_minutes: row.max_duration_minutes,
+            buffer_before_minutes: row.buffer_before_minutes,
+            buffer_after_minutes: row.buffer_after_minutes,
+            requires_approval: row.requires_approval,
+            allowed_categories: r.allowed_categories(),
+            tariff: TariffInput {
+                hourly_cents: row.hourly_cents,
+                daily_cap_cents: row.daily_cap_cents,
+                per_km_cents: row.per_km_cents,
+                billing_unit_minutes: row.billing_unit_minutes,
             },
-            parent_id: input.parent_id,
-            archived: r.row.archived_at.is_some(),
+            seats: row.seats,
+            plate: row.plate.clone(),
+            energy: row.energy.clone(),
+            odometer_km: row.odometer_km,
+            employer_member_id: row.employer_member_id,
+            weekly_contract_hours: row.weekly_contract_minutes.map(|m| f64::from(m) / 60.0),
+            hourly_cost_cents: row.hourly_cost_cents.filter(|_| actor.is_pole_team()),
+            parent_id: row.parent_id,
+            archived: row.archived_at.is_some(),
+            can_manage: authz::can_manage_resource_kind(actor, row.kind),
+            slots: r.opening_hours.clone(),
+        }
+    }
+
+    /// The resource's settings as an input, to edit them (a form, a JSON merge patch).
+    pub fn input(&self) -> ResourceInput {
+        ResourceInput {
+            kind: self.kind.as_str().to_string(),
+            name: self.name.clone(),
+            description: self.description.clone(),
+            location: self.location.clone(),
+            capacity: self.capacity,
+            opening_hours: self.opening_hours.clone(),
+            min_duration_minutes: self.min_duration_minutes,
+            max_duration_minutes: self.max_duration_minutes,
+            buffer_before_minutes: self.buffer_before_minutes,
+            buffer_after_minutes: self.buffer_after_minutes,
+            requires_approval: self.requires_approval,
+            allowed_categories: self.allowed_categories.clone(),
+            tariff: self.tariff.clone(),
+            seats: self.seats,
+            plate: self.plate.clone(),
+            energy: self.energy.clone(),
+            odometer_km: self.odometer_km,
+            employer_member_id: self.employer_member_id,
+            weekly_contract_hours: self.weekly_contract_hours,
+            hourly_cost_cents: self.hourly_cost_cents,
+            parent_id: self.parent_id,
         }
     }
 }
 
-pub fn input_of(r: &Resource) -> ResourceInput {
-    let row = &r.row;
-    ResourceInput {
-        kind: row.kind.clone(),
-        name: row.name.clone(),
-        description: row.description.clone(),
-        location: row.location.clone(),
-        capacity: row.capacity,
-        opening_hours: r.opening_hours.iter().map(OpeningSlotInput::from).collect(),
-        min_duration_minutes: row.min_duration_minutes,
-        max_duration_minutes: row.max_duration_minutes,
-        buffer_before_minutes: row.buffer_before_minutes,
-        buffer_after_minutes: row.buffer_after_minutes,
-        requires_approval: row.requires_approval,
-        allowed_categories: r.allowed_categories(),
-        tariff: TariffInput {
-            hourly_cents: row.hourly_cents,
-            daily_cap_cents: row.daily_cap_cents,
-            per_km_cents: row.per_km_cents,
-            billing_unit_minutes: row.billing_unit_minutes,
-        },
-        seats: row.seats,
-        plate: row.plate.clone(),
-        energy: row.energy.clone(),
-        odometer_km: row.odometer_km,
-        employer_member_id: row.employer_member_id,
-        weekly_contract_hours: row.weekly_contract_minutes.map(|m| f64::from(m) / 60.0),
-        hourly_cost_cents: row.hourly_cost_cents,
-        parent_id: row.parent_id,
-    }
+/// A listing's filters, for the API and the pages.
+#[derive(Debug, Clone, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ResourceQuery {
+    /// room, desk, vehicle, equipment, staff
+    pub kind: Option<String>,
+    #[serde(default)]
+    pub include_archived: bool,
+    /// Part of the name (case, accents and ligatures ignored).
+    pub q: Option<String>,
 }
 
-pub fn list(
+pub async fn list(app: &App, actor: &Actor, q: ResourceQuery) -> AppResult<Vec<ResourceView>> {
+    let kind = match q.kind.as_deref().map(str::trim).filter(|k| !k.is_empty()) {
+        Some(k) => Some(ResourceKind::parse(k).ok_or_else(|| {
+            AppError::validation(
+                "kind",
+                "Type inconnu (room, desk, vehicle, equipment, staff).",
+            )
+        })?),
+        None => None,
+    };
+    let filter = ResourceFilter {
+        kind,
+        include_archived: q.include_archived,
+        search: q.q.filter(|s| !s.trim().is_empty()),
+    };
+    let actor = actor.clone();
+    app.db()
+        .run(move |c| {
+            Ok(store::list(c, &filter)?
+                .iter()
+                .map(|r| ResourceView::of(r, &actor))
+                .collect())
+        })
+        .await
+}
+
+pub async fn get(app: &App, actor: &Actor, id: ResourceId) -> AppResult<ResourceView> {
+    let actor = actor.clone();
+    app.db()
+        .run(move |c| Ok(ResourceView::of(&store::find(c, id)?, &actor)))
+        .await
+}
+
+/// What the resource's page shows: the resource, its coming closures, its employer's name.
+pub struct ResourceDetail {
+    pub resource: ResourceView,
+    pub closures: Vec<ClosureView>,
+    pub employer_name: Option<String>,
+}
+
+pub async fn detail(app: &App, actor: &Actor, id: ResourceId) -> AppResult<ResourceDetail> {
+    let (actor, now) = (actor.clone(), app.now());
+    app.db()
+        .run(move |c| {
+            let r = store::find(c, id)?;
+            let employer_name = match r.row.employer_member_id {
+                Some(m) => member_store::names(c, &[m])?.pop().map(|(_, n)| n),
+                None => None,
+            };
+            Ok(ResourceDetail {
+                resource: ResourceView::of(&r, &actor),
+                closures: closures::coming_tx(c, Some(id), now)?,
+                employer_name,
+            })
+        })
+        .await
+}
+
+/// The one validator of a resource's settings: the domain's checks of every field, then
+/// what only the database knows (the employer exists, the whole is a valid parent). `id` is
+/// the resource being edited, `None` for a new one.
+fn validate(
     conn: &mut DbConn,
-    _actor: &Actor,
-    filter: &ResourceFilter,
-) -> AppResult<Vec<Resource>> {
-    store::list(conn, filter)
-}
-
-pub fn get(conn: &mut DbConn, _actor: &Actor, id: i64) -> AppResult<Resource> {
-    store::find(conn, id)
-}
-
-fn validate(conn: &mut DbConn, actor: &Actor, input: &ResourceInput) -> AppResult<ResourceDraft> {
+    actor: &Actor,
+    id: Option<ResourceId>,
+    input: &ResourceInput,
+) -> AppResult<ResourceDraft> {
     // Authorise on the kind asked for before reporting field errors, so a caller without the
     // right learns nothing from validation.
-    if let Some(kind) = ResourceKind::parse(&input.kind) {
-        authz::require(authz::can_manage_resource_kind(actor, kind))?;
-    } else {
-        authz::require(
-            actor.is_admin() || actor.has(crate::domain::role::PoleRole::ResourceManager),
-        )?;
+    match ResourceKind::parse(&input.kind) {
+        Some(kind) => authz::require(authz::can_manage_resource_kind(actor, kind))?,
+        None => authz::require(authz::can_manage_any_resource(actor))?,
     }
     let draft = input.validate().map_err(AppError::Validation)?;
     if let Some(employer) = draft.employer_member_id {
@@ -141,6 +215,12 @@ fn validate(conn: &mut DbConn, actor: &Actor, input: &ResourceInput) -> AppResul
         }
     }
     if let Some(parent) = draft.parent_id {
+        if Some(parent) == id {
+            return Err(AppError::validation(
+                "parent_id",
+                "Une ressource ne peut être une partie d'elle-même.",
+            ));
+        }
         let p = match store::find(conn, parent) {
             Err(AppError::NotFound) => {
                 return Err(AppError::validation(
@@ -150,79 +230,123 @@ fn validate(conn: &mut DbConn, actor: &Actor, input: &ResourceInput) -> AppResul
             }
             other => other?,
         };
-        if p.row.parent_id.is_some() || ResourceKind::parse(&p.row.kind) != Some(draft.kind) {
+        if p.row.parent_id.is_some() || p.row.kind != draft.kind {
             return Err(AppError::validation(
                 "parent_id",
                 "La ressource parente doit être du même type et ne pas être elle-même une partie.",
             ));
         }
+        if let Some(id) = id {
+            if !store::children(conn, id)?.is_empty() {
+                return Err(AppError::validation(
+                    "parent_id",
+                    "Cette ressource a déjà des parties : elle ne peut être une partie.",
+                ));
+            }
+        }
     }
     Ok(draft)
 }
 
-pub fn create(
-    conn: &mut DbConn,
-    actor: &Actor,
-    input: &ResourceInput,
-    now: DateTime<Utc>,
-) -> AppResult<Resource> {
-    let draft = validate(conn, actor, input)?;
-    conn.write(|conn| store::insert(conn, &draft, to_db(now)))
+pub async fn create(app: &App, actor: &Actor, input: ResourceInput) -> AppResult<ResourceView> {
+    let (actor, now) = (actor.clone(), app.now());
+    app.db()
+        .run(move |c| {
+            c.write(|c| {
+                let draft = validate(c, &actor, None, &input)?;
+                let r = store::insert(c, &draft, to_db(now))?;
+                Ok(ResourceView::of(&r, &actor))
+            })
+        })
+        .await
 }
 
-pub fn replace(
-    conn: &mut DbConn,
+pub async fn replace(
+    app: &App,
     actor: &Actor,
-    id: i64,
-    input: &ResourceInput,
-    now: DateTime<Utc>,
-) -> AppResult<Resource> {
-    let current = store::find(conn, id)?;
-    authz::require(authz::can_manage_resource_kind(actor, kind_of(&current)))?;
-    let draft = validate(conn, actor, input)?;
-    if draft.parent_id == Some(id) {
-        return Err(AppError::validation(
-            "parent_id",
-            "Une ressource ne peut être une partie d'elle-même.",
-        ));
-    }
-    if draft.parent_id.is_some() && !store::children(conn, id)?.is_empty() {
-        return Err(AppError::validation(
-            "parent_id",
-            "Cette ressource a déjà des parties : elle ne peut être une partie.",
-        ));
-    }
-    conn.write(|conn| store::update(conn, id, &draft, to_db(now)))
+    id: ResourceId,
+    input: ResourceInput,
+) -> AppResult<ResourceView> {
+    let (actor, now) = (actor.clone(), app.now());
+    app.db()
+        .run(move |c| c.write(|c| replace_tx(c, &actor, id, &input, now)))
+        .await
 }
 
-pub fn patch(
-    conn: &mut DbConn,
+/// JSON merge patch (RFC 7396) over the resource's settings: the whole is validated again.
+pub async fn patch(
+    app: &App,
     actor: &Actor,
-    id: i64,
+    id: ResourceId,
     patch: Value,
-    now: DateTime<Utc>,
-) -> AppResult<Resource> {
-    let current = store::find(conn, id)?;
-    authz::require(authz::can_manage_resource_kind(actor, kind_of(&current)))?;
-    let input = super::merge_patch(&input_of(&current), patch)?;
-    replace(conn, actor, id, &input, now)
+) -> AppResult<ResourceView> {
+    let (actor, now) = (actor.clone(), app.now());
+    app.db()
+        .run(move |c| {
+            c.write(|c| {
+                let current = store::find(c, id)?;
+                authz::require(authz::can_manage_resource_kind(&actor, current.row.kind))?;
+                let input = super::merge_patch(&ResourceView::of(&current, &actor).input(), patch)?;
+                replace_tx(c, &actor, id, &input, now)
+            })
+        })
+        .await
 }
 
-pub fn set_archived(
+fn replace_tx(
     conn: &mut DbConn,
     actor: &Actor,
-    id: i64,
-    archived: bool,
+    id: ResourceId,
+    input: &ResourceInput,
     now: DateTime<Utc>,
-) -> AppResult<Resource> {
+) -> AppResult<ResourceView> {
     let current = store::find(conn, id)?;
-    authz::require(authz::can_manage_resource_kind(actor, kind_of(&current)))?;
-    conn.write(|conn| {
-        store::set_archived(conn, id, archived.then(|| to_db(now)), to_db(now))?;
-        store::find(conn, id)
-    })
+    authz::require(authz::can_manage_resource_kind(actor, current.row.kind))?;
+    let draft = validate(conn, actor, Some(id), input)?;
+    let updated = store::update(conn, id, &draft, to_db(now))?;
+    let lowered = draft.buffer_before_minutes < current.row.buffer_before_minutes
+        || draft.buffer_after_minutes < current.row.buffer_after_minutes;
+    if lowered {
+        narrow_blocks(conn, &updated, now)?;
+    }
+    Ok(ResourceView::of(&updated, actor))
 }
 
-pub fn kind_of(r: &Resource) -> ResourceKind {
-    ResourceKind::parse(&r.row.kind).unwrap_or(ResourceKind::Equipment)
+/// Brings the blocked spans of the resource's active bookings in line with lowered buffers
+/// (see `block_after_buffer_change`). Bookings over more than a day ago cannot meet a new
+/// booking, so they are left as they were.
+fn narrow_blocks(conn: &mut DbConn, r: &Resource, now: DateTime<Utc>) -> AppResult<()> {
+    let rules = crate::app::bookings::rules_of(r, 0);
+    for b in booking_store::blocks_after(conn, r.row.id, to_db(now - Duration::days(1)))? {
+        let (Some(booked), Some(stored)) = (
+            Interval::new(from_db(b.start_at), from_db(b.end_at)),
+            Interval::new(from_db(b.block_start_at), from_db(b.block_end_at)),
+        ) else {
+            continue;
+        };
+        let block = block_after_buffer_change(booked, stored, &rules);
+        if block != stored {
+            booking_store::set_block(conn, b.id, to_db(block.start), to_db(block.end))?;
+        }
+    }
+    Ok(())
+}
+
+pub async fn set_archived(
+    app: &App,
+    actor: &Actor,
+    id: ResourceId,
+    archived: bool,
+) -> AppResult<ResourceView> {
+    let (actor, now) = (actor.clone(), app.now());
+    app.db()
+        .run(move |c| {
+            c.write(|c| {
+                let current = store::find(c, id)?;
+                authz::require(authz::can_manage_resource_kind(&actor, current.row.kind))?;
+                store::set_archived(c, id, archived.then(|| to_db(now)), to_db(now))?;
+                Ok(ResourceView::of(&store::find(c, id)?, &actor))
+            })
+        })
+        .await
 }

@@ -6,23 +6,25 @@ use serde_json::Value;
 
 use super::auth::hash_password;
 use super::authz::{self, Actor, ActorMembership};
-use crate::domain::role::MemberRole;
+use super::App;
+use crate::domain::ids::{MemberId, UserId};
+use crate::domain::role::{MemberRole, PoleRole};
 use crate::domain::user::{MembershipInput, UserDraft, UserInput};
 use crate::error::{AppError, AppResult};
 use crate::store::users::{self as store, NewUser, UserWithRoles};
-use crate::store::{members as member_store, to_db, DbConn};
+use crate::store::{auth as auth_store, members as member_store, to_db, DbConn};
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
-pub struct UserOut {
-    pub id: i64,
+pub struct UserView {
+    pub id: UserId,
     pub email: String,
     pub name: String,
     pub active: bool,
-    pub roles: Vec<String>,
+    pub roles: Vec<PoleRole>,
     pub memberships: Vec<ActorMembership>,
 }
 
-impl From<&UserWithRoles> for UserOut {
+impl From<&UserWithRoles> for UserView {
     fn from(u: &UserWithRoles) -> Self {
         let actor = Actor::from_user(u);
         Self {
@@ -30,55 +32,94 @@ impl From<&UserWithRoles> for UserOut {
             email: u.user.email.clone(),
             name: u.user.name.clone(),
             active: u.user.active,
-            roles: u.roles.clone(),
+            roles: actor.roles,
             memberships: actor.memberships,
         }
     }
 }
 
-pub fn input_of(u: &UserWithRoles) -> UserInput {
-    UserInput {
-        email: u.user.email.clone(),
-        name: u.user.name.clone(),
-        password: None,
-        roles: u.roles.clone(),
-        memberships: u
-            .memberships
-            .iter()
-            .map(|m| MembershipInput {
-                member_id: m.member_id,
-                role: m.role.clone(),
-            })
-            .collect(),
-        active: u.user.active,
+impl UserView {
+    /// The user's profile and roles as an input, to edit them (no password).
+    pub fn input(&self) -> UserInput {
+        UserInput {
+            email: self.email.clone(),
+            name: self.name.clone(),
+            password: None,
+            roles: self.roles.iter().map(|r| r.as_str().to_string()).collect(),
+            memberships: self
+                .memberships
+                .iter()
+                .map(|m| MembershipInput {
+                    member_id: m.member_id,
+                    role: m.role.as_str().to_string(),
+                })
+                .collect(),
+            active: self.active,
+        }
     }
 }
 
 /// Admins see everyone; member admins see the users of their members; others see themselves.
-pub fn list(conn: &mut DbConn, actor: &Actor) -> AppResult<Vec<UserWithRoles>> {
-    if authz::can_list_all_users(actor) {
-        return store::list(conn, None);
-    }
-    let mine = actor.administered_members();
-    if mine.is_empty() {
-        let me = store::find(conn, actor.user_id)?;
-        return Ok(vec![store::with_roles(conn, me)?]);
-    }
-    store::list(conn, Some(&mine))
+pub async fn list(app: &App, actor: &Actor) -> AppResult<Vec<UserView>> {
+    let actor = actor.clone();
+    app.db()
+        .run(move |c| {
+            let users = if authz::can_list_all_users(&actor) {
+                store::list(c, None)?
+            } else {
+                let mine = actor.administered_members();
+                if mine.is_empty() {
+                    let me = store::find(c, actor.user_id)?;
+                    vec![store::with_roles(c, me)?]
+                } else {
+                    store::list(c, Some(&mine))?
+                }
+            };
+            Ok(users.iter().map(UserView::from).collect())
+        })
+        .await
 }
 
-pub fn get(conn: &mut DbConn, actor: &Actor, id: i64) -> AppResult<UserWithRoles> {
+/// The user as the actor may see it: not found rather than forbidden, since the directory of
+/// another member is private.
+fn visible(conn: &mut DbConn, actor: &Actor, id: UserId) -> AppResult<UserWithRoles> {
     let user = store::find(conn, id)?;
     let user = store::with_roles(conn, user)?;
     if !authz::can_view_user(actor, &user) {
-        // Not found rather than forbidden: the directory of another member is private.
         return Err(AppError::NotFound);
     }
     Ok(user)
 }
 
+pub async fn get(app: &App, actor: &Actor, id: UserId) -> AppResult<UserView> {
+    let actor = actor.clone();
+    app.db()
+        .run(move |c| Ok(UserView::from(&visible(c, &actor, id)?)))
+        .await
+}
+
+/// What the user form needs: the user, and whether the actor may edit its roles.
+pub async fn edit(app: &App, actor: &Actor, id: UserId) -> AppResult<(UserView, bool)> {
+    let actor = actor.clone();
+    app.db()
+        .run(move |c| {
+            let u = visible(c, &actor, id)?;
+            let manage = authz::can_manage_user(&actor, &u);
+            if !manage && actor.user_id != id {
+                return Err(AppError::Forbidden);
+            }
+            Ok((UserView::from(&u), manage))
+        })
+        .await
+}
+
+fn member_ids(draft: &UserDraft) -> Vec<MemberId> {
+    draft.memberships.iter().map(|(id, _)| *id).collect()
+}
+
+/// The actor may hand out these roles, and the members exist.
 fn check_assignable(conn: &mut DbConn, actor: &Actor, draft: &UserDraft) -> AppResult<()> {
-    let member_ids: Vec<i64> = draft.memberships.iter().map(|(id, _)| *id).collect();
+    let member_ids = member_ids(draft);
     authz::require(authz::can_assign(actor, &draft.roles, &member_ids))?;
     let known = member_store::names(conn, &member_ids)?;
     if let Some(missing) = member_ids
@@ -95,25 +136,28 @@ fn check_assignable(conn: &mut DbConn, actor: &Actor, draft: &UserDraft) -> AppR
 
 const EMAIL_TAKEN: &str = "Un compte utilise déjà cette adresse.";
 
-pub fn create(
-    conn: &mut DbConn,
-    actor: &Actor,
-    input: &UserInput,
-    now: DateTime<Utc>,
-) -> AppResult<UserWithRoles> {
+pub async fn create(app: &App, actor: &Actor, input: UserInput) -> AppResult<UserView> {
+    authz::require(authz::can_create_users(actor))?;
     let draft = input.validate(true).map_err(AppError::Validation)?;
-    check_assignable(conn, actor, &draft)?;
+    authz::require(authz::can_assign(actor, &draft.roles, &member_ids(&draft)))?;
     if !actor.is_admin() && draft.memberships.is_empty() {
         return Err(AppError::validation(
             "memberships",
             "Rattachez l'utilisateur à votre structure.",
         ));
     }
-    let hash = hash_password(draft.password.as_deref().unwrap_or_default())?;
-    create_unchecked(conn, &draft, &hash, now)
+    let (actor, now) = (actor.clone(), app.now());
+    app.db()
+        .run(move |c| {
+            check_assignable(c, &actor, &draft)?;
+            let hash = hash_password(draft.password.as_deref().unwrap_or_default())?;
+            create_unchecked(c, &draft, &hash, now)
+        })
+        .await
+        .map(|u| UserView::from(&u))
 }
 
-/// Creates a user without an actor: first administrator, CLI, demo.
+/// Creates a user without an actor: the first administrator, the command line, the demo.
 pub fn create_unchecked(
     conn: &mut DbConn,
     draft: &UserDraft,
@@ -135,12 +179,12 @@ pub fn create_unchecked(
         let fresh = store::find(conn, user.id)?;
         store::with_roles(conn, fresh)
     })
-    .map_err(|e| super::unique_as_field(e, "email", EMAIL_TAKEN))
+    .map_err(|e| e.on_duplicate("email", EMAIL_TAKEN))
 }
 
-fn save_roles(conn: &mut DbConn, user_id: i64, draft: &UserDraft) -> AppResult<()> {
+fn save_roles(conn: &mut DbConn, user_id: UserId, draft: &UserDraft) -> AppResult<()> {
     let roles: Vec<&str> = draft.roles.iter().map(|r| r.as_str()).collect();
-    let ms: Vec<(i64, &str)> = draft
+    let ms: Vec<(MemberId, &str)> = draft
         .memberships
         .iter()
         .map(|(m, r)| (*m, r.as_str()))
@@ -148,14 +192,40 @@ fn save_roles(conn: &mut DbConn, user_id: i64, draft: &UserDraft) -> AppResult<(
     store::set_roles(conn, user_id, &roles, &ms)
 }
 
-pub fn replace(
+pub async fn replace(
+    app: &App,
+    actor: &Actor,
+    id: UserId,
+    input: UserInput,
+) -> AppResult<UserView> {
+    let (actor, now) = (actor.clone(), app.now());
+    app.db()
+        .run(move |c| replace_tx(c, &actor, id, &input, now))
+        .await
+        .map(|u| UserView::from(&u))
+}
+
+/// JSON merge patch (RFC 7396) over the user's fields: the whole is validated again.
+pub async fn patch(app: &App, actor: &Actor, id: UserId, patch: Value) -> AppResult<UserView> {
+    let (actor, now) = (actor.clone(), app.now());
+    app.db()
+        .run(move |c| {
+            let current = UserView::from(&visible(c, &actor, id)?);
+            let input = super::merge_patch(&current.input(), patch)?;
+            replace_tx(c, &actor, id, &input, now)
+        })
+        .await
+        .map(|u| UserView::from(&u))
+}
+
+fn replace_tx(
     conn: &mut DbConn,
     actor: &Actor,
-    id: i64,
+    id: UserId,
     input: &UserInput,
     now: DateTime<Utc>,
 ) -> AppResult<UserWithRoles> {
-    let target = get(conn, actor, id)?;
+    let target = visible(conn, actor, id)?;
     let draft = input.validate(false).map_err(AppError::Validation)?;
     let self_edit = actor.user_id == id && !authz::can_manage_user(actor, &target);
     if actor.user_id == id && draft.password.is_some() {
@@ -177,10 +247,7 @@ pub fn replace(
     } else {
         authz::require(authz::can_manage_user(actor, &target))?;
         check_assignable(conn, actor, &draft)?;
-        if actor.user_id == id
-            && actor.is_admin()
-            && !draft.roles.contains(&crate::domain::role::PoleRole::Admin)
-        {
+        if actor.user_id == id && actor.is_admin() && !draft.roles.contains(&PoleRole::Admin) {
             return Err(AppError::validation(
                 "roles",
                 "Vous ne pouvez pas retirer votre propre rôle d'administrateur.",
@@ -202,61 +269,32 @@ pub fn replace(
         }
         if let Some(h) = &hash {
             store::set_password(conn, id, h, to_db(now))?;
-            crate::store::auth::delete_user_sessions(conn, id, None)?;
-            crate::store::auth::revoke_user_tokens(conn, id, to_db(now))?;
+            auth_store::delete_user_sessions(conn, id, None)?;
+            auth_store::revoke_user_tokens(conn, id, to_db(now))?;
         }
         if !draft.active {
-            crate::store::auth::delete_user_sessions(conn, id, None)?;
+            auth_store::delete_user_sessions(conn, id, None)?;
         }
         let fresh = store::find(conn, id)?;
         store::with_roles(conn, fresh)
     })
-    .map_err(|e| super::unique_as_field(e, "email", EMAIL_TAKEN))
+    .map_err(|e| e.on_duplicate("email", EMAIL_TAKEN))
 }
 
-fn target_roles(t: &UserWithRoles) -> Vec<crate::domain::role::PoleRole> {
-    let mut r: Vec<_> = t
-        .roles
-        .iter()
-        .filter_map(|r| crate::domain::role::PoleRole::parse(r))
-        .collect();
+fn target_roles(t: &UserWithRoles) -> Vec<PoleRole> {
+    let mut r: Vec<_> = t.roles.iter().filter_map(|r| PoleRole::parse(r)).collect();
     r.sort();
     r
 }
 
 fn same_memberships(draft: &UserDraft, t: &UserWithRoles) -> bool {
-    let mut a: Vec<(i64, &str)> = draft
+    let mut a: Vec<(MemberId, MemberRole)> = draft.memberships.clone();
+    let mut b: Vec<(MemberId, MemberRole)> = t
         .memberships
         .iter()
-        .map(|(m, r)| (*m, r.as_str()))
+        .filter_map(|m| Some((m.member_id, MemberRole::parse(&m.role)?)))
         .collect();
-    let mut b: Vec<(i64, &str)> = t
-        .memberships
-        .iter()
-        .map(|m| (m.member_id, m.role.as_str()))
-        .collect();
-    a.sort();
-    b.sort();
+    a.sort_by_key(|(m, r)| (*m, r.as_str()));
+    b.sort_by_key(|(m, r)| (*m, r.as_str()));
     a == b
-}
-
-pub fn patch(
-    conn: &mut DbConn,
-    actor: &Actor,
-    id: i64,
-    patch: Value,
-    now: DateTime<Utc>,
-) -> AppResult<UserWithRoles> {
-    let current = get(conn, actor, id)?;
-    let input = super::merge_patch(&input_of(&current), patch)?;
-    replace(conn, actor, id, &input, now)
-}
-
-/// Member roles an actor may hand out for a member (for forms).
-pub fn grantable_member_roles(actor: &Actor, member_id: i64) -> Vec<MemberRole> {
-    if actor.is_admin() || actor.member_role(member_id) == Some(MemberRole::MemberAdmin) {
-        MemberRole::ALL.to_vec()
-    } else {
-        Vec::new()
-    }
 }

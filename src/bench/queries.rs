@@ -70,7 +70,7 @@ pub fn taken_slots(
     Ok(db_run!(conn => bookings::table
         .filter(bookings::id.eq_any(ids))
         .filter(bookings::resource_id.eq_any(resource_ids))
-        .filter(bookings::status.eq(crate::store::bookings::CONFIRMED))
+        .filter(bookings::status.eq(crate::domain::status::BookingStatus::Confirmed))
         .filter(bookings::start_at.ge(from))
         .filter(bookings::start_at.lt(to))
         .select((bookings::resource_id, bookings::start_at, bookings::end_at))

@@ -25,9 +25,10 @@ use super::queries::{self, BenchResource};
 use super::raw::{self, RawResult};
 use super::stats::{mb, ms, rate, table, Summary};
 use super::{booker_email, BENCH_ADMIN_EMAIL, BENCH_PASSWORD, BENCH_RUN_PURPOSE};
-use crate::app::authz::Actor;
 use crate::app::bookings::{self as booking_app, BookingEnv};
 use crate::config::{Config, DatabaseUrl};
+use crate::domain::ids::ResourceId;
+use crate::domain::time::Interval;
 use crate::store::{users as user_store, Db, DbConn};
 
 #[derive(Debug, Clone, clap::Args)]
@@ -96,7 +97,6 @@ struct Dataset {
     resources: Vec<BenchResource>,
     /// (booker e-mail, its member id)
     bookers: Vec<(String, i64)>,
-    admin: Actor,
     taken: Vec<(i64, NaiveDateTime, NaiveDateTime)>,
     /// Days after `first_day` on which creates may start (inside the booking horizon).
     usable_days: u64,
@@ -197,12 +197,12 @@ fn load_dataset(conn: &mut DbConn, config: &Config) -> anyhow::Result<Dataset> {
     if usable_days < 1 {
         bail!("the dataset spans {days} days and the horizon {horizon}: too short to book fresh slots");
     }
-    let admin = user_store::find_by_email(conn, BENCH_ADMIN_EMAIL)
+    // The seeded administrator proves the dataset comes from `bench seed`.
+    user_store::find_by_email(conn, BENCH_ADMIN_EMAIL)
         .map_err(detail)?
         .with_context(|| {
             format!("{BENCH_ADMIN_EMAIL} is missing: seed with `mutualise bench seed`")
         })?;
-    let admin = Actor::from_user(&user_store::with_roles(conn, admin).map_err(detail)?);
     let mut bookers = Vec::new();
     for i in 0..10_000 {
         let email = booker_email(i);
@@ -211,7 +211,7 @@ fn load_dataset(conn: &mut DbConn, config: &Config) -> anyhow::Result<Dataset> {
         };
         let user = user_store::with_roles(conn, user).map_err(detail)?;
         if let Some(m) = user.memberships.first() {
-            bookers.push((email, m.member_id));
+            bookers.push((email, m.member_id.0));
         }
     }
     if bookers.is_empty() {
@@ -246,7 +246,6 @@ fn load_dataset(conn: &mut DbConn, config: &Config) -> anyhow::Result<Dataset> {
         bookings,
         resources,
         bookers,
-        admin,
         taken,
         usable_days: usable_days as u64,
     })
@@ -774,15 +773,12 @@ fn availability_in_process(
         }
         let (from, to) = month_window(data, i);
         let t0 = Instant::now();
-        let out = booking_app::availability(
-            &mut conn,
-            &data.admin,
-            resource.id,
-            &rfc3339(from),
-            &rfc3339(to),
-            env,
-        )
-        .map_err(detail)?;
+        let window = Interval {
+            start: from.and_utc(),
+            end: to.and_utc(),
+        };
+        let out = booking_app::availability_tx(&mut conn, ResourceId(resource.id), window, env)
+            .map_err(detail)?;
         let body = serde_json::to_vec(&out)?;
         lat.push(t0.elapsed());
         std::hint::black_box(body);

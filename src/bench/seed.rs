@@ -23,8 +23,10 @@ use super::{booker_email, BENCH_ADMIN_EMAIL, BENCH_PASSWORD, BENCH_RESOURCE_DESC
 use crate::app::{auth, users};
 use crate::config::Config;
 use crate::db_run;
+use crate::domain::ids::{MemberId, ResourceId, SeriesId, UserId};
 use crate::domain::member::MemberInput;
 use crate::domain::resource::ResourceInput;
+use crate::domain::status::BookingStatus;
 use crate::domain::user::{MembershipInput, UserInput};
 use crate::error::AppError;
 use crate::store::schema::{bookings, resources};
@@ -301,17 +303,17 @@ fn share(total: u64, d: u32, days: u32) -> u32 {
 #[derive(Insertable)]
 #[diesel(table_name = bookings, treat_none_as_default_value = false)]
 struct SeedBooking {
-    resource_id: i64,
-    member_id: i64,
-    created_by: Option<i64>,
-    series_id: Option<i64>,
+    resource_id: ResourceId,
+    member_id: MemberId,
+    created_by: Option<UserId>,
+    series_id: Option<SeriesId>,
     start_at: NaiveDateTime,
     end_at: NaiveDateTime,
     block_start_at: NaiveDateTime,
     block_end_at: NaiveDateTime,
     quantity: i32,
     exclusive: bool,
-    status: &'static str,
+    status: BookingStatus,
     purpose: &'static str,
     beneficiary: Option<String>,
     created_at: NaiveDateTime,
@@ -567,9 +569,9 @@ pub fn seed(
                     quantity: slot.quantity,
                     exclusive: plans[*r].capacity == 1,
                     status: if is_cancelled {
-                        store::bookings::CANCELLED
+                        BookingStatus::Cancelled
                     } else {
-                        store::bookings::CONFIRMED
+                        BookingStatus::Confirmed
                     },
                     purpose: PURPOSES[rng.gen_range(0..PURPOSES.len())],
                     beneficiary: None,

@@ -25,11 +25,12 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Datelike, Duration, NaiveTime, Offset, TimeZone, Utc};
 use chrono_tz::Tz;
 
+use super::ids::{BookingId, MemberId};
 use super::time::{
     add_saturating, format_duration, format_hhmm, format_local, supported_range, weekday_fr,
     Interval, MAX_YEAR, MIN_YEAR,
 };
-use super::violation::{Violation, ViolationCode};
+use super::violation::{Measure, Unit, Violation, ViolationCode};
 
 /// One opening stretch of a weekday, in the pole's local time.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -72,78 +73,7 @@ pub struct ResourceRules {
     pub horizon_days: i32,
 }
 
-/// Upper bound for buffers accepted by [`ResourceRules::validate`]: a week covers vehicle
-/// servicing; more is a typo.
-pub const MAX_BUFFER_MINUTES: i32 = 7 * 24 * 60;
-
 impl ResourceRules {
-    /// Checks a resource's configuration before it is saved, so the booking rules never have
-    /// to interpret nonsense. The functions below still stay total on any configuration.
-    pub fn validate(&self) -> Vec<Violation> {
-        let mut out = Vec::new();
-        let invalid = |m: String| Violation::new(ViolationCode::Validation, m);
-        if self.capacity < 1 {
-            out.push(invalid(format!(
-                "La capacité doit être d'au moins 1 (reçu : {}).",
-                self.capacity
-            )));
-        }
-        for (bound, name) in [
-            (self.min_duration_minutes, "minimale"),
-            (self.max_duration_minutes, "maximale"),
-        ] {
-            if let Some(m) = bound.filter(|m| *m < 1) {
-                out.push(invalid(format!(
-                    "La durée {name} doit être d'au moins 1 min (reçu : {m} min)."
-                )));
-            }
-        }
-        if let (Some(min), Some(max)) = (self.min_duration_minutes, self.max_duration_minutes) {
-            if min > max {
-                out.push(invalid(format!(
-                    "La durée minimale ({}) dépasse la durée maximale ({}).",
-                    format_duration(Duration::minutes(min.into())),
-                    format_duration(Duration::minutes(max.into()))
-                )));
-            }
-        }
-        for (value, name) in [
-            (self.buffer_before_minutes, "avant"),
-            (self.buffer_after_minutes, "après"),
-        ] {
-            if !(0..=MAX_BUFFER_MINUTES).contains(&value) {
-                out.push(invalid(format!(
-                    "Le battement {name} doit être compris entre 0 et {MAX_BUFFER_MINUTES} min \
-                     (reçu : {value} min)."
-                )));
-            }
-        }
-        if self.horizon_days < 0 {
-            out.push(invalid(format!(
-                "L'horizon de réservation ne peut pas être négatif (reçu : {} jours).",
-                self.horizon_days
-            )));
-        }
-        for slot in self.opening_hours.iter().filter(|s| !s.is_valid()) {
-            let message = if (1..=7).contains(&slot.weekday) {
-                format!(
-                    "Le créneau d'ouverture du {} {}–{} est invalide : l'ouverture doit \
-                     précéder la fermeture, au plus tard 24:00.",
-                    weekday_fr(slot.weekday),
-                    format_hhmm(slot.open_minute),
-                    format_hhmm(slot.close_minute)
-                )
-            } else {
-                format!(
-                    "Le jour {} d'un créneau d'ouverture est invalide (1 = lundi … 7 = dimanche).",
-                    slot.weekday
-                )
-            };
-            out.push(invalid(message));
-        }
-        out
-    }
-
     fn buffer_before(&self) -> Duration {
         Duration::minutes(i64::from(self.buffer_before_minutes.max(0)))
     }
@@ -157,6 +87,23 @@ impl ResourceRules {
     }
 }
 
+/// The span a stored booking blocks once its resource's buffers have changed: the stored span
+/// narrowed to the new buffers, never widened. Lowering a buffer must free the time at once
+/// (the database's exclusion constraint reads these spans, and must not refuse what the rules
+/// accept); raising one applies to new bookings, and must not turn two existing neighbours
+/// into an overlap the database would reject.
+pub fn block_after_buffer_change(
+    booked: Interval,
+    stored: Interval,
+    rules: &ResourceRules,
+) -> Interval {
+    let wanted = booked.widen(rules.buffer_before(), rules.buffer_after());
+    Interval {
+        start: stored.start.max(wanted.start),
+        end: stored.end.min(wanted.end),
+    }
+}
+
 /// A period where the resource cannot be booked (works, holidays).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ClosurePeriod {
@@ -167,8 +114,8 @@ pub struct ClosurePeriod {
 /// An active (pending or confirmed) booking of the resource.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ExistingBooking {
-    pub id: i64,
-    pub member_id: i64,
+    pub id: BookingId,
+    pub member_id: MemberId,
     pub interval: Interval,
     pub quantity: i32,
 }
@@ -281,7 +228,7 @@ pub fn check_request(
         }
         if let Some(limit) = horizon_limit(rules, now) {
             if iv.start > limit {
-                out.push(Violation::new(
+                out.push(Violation::measured(
                     ViolationCode::BeyondHorizon,
                     format!(
                         "Le début demandé ({}) dépasse l'horizon de réservation de {} jours : \
@@ -289,6 +236,11 @@ pub fn check_request(
                         format_local(iv.start, tz),
                         rules.horizon_days,
                         format_local(limit, tz)
+                    ),
+                    Measure::new(
+                        i64::from(rules.horizon_days),
+                        (iv.start - now).num_days(),
+                        Unit::Days,
                     ),
                 ));
             }
@@ -328,13 +280,14 @@ fn duration_violation(d: Duration, rules: &ResourceRules) -> Option<Violation> {
     if let Some(min) = rules.min_duration_minutes.filter(|m| *m > 0) {
         let min = Duration::minutes(min.into());
         if d < min {
-            return Some(Violation::new(
+            return Some(Violation::measured(
                 ViolationCode::DurationOutOfBounds,
                 format!(
                     "La durée ({}) est inférieure au minimum de {} pour cette ressource.",
                     format_duration(d),
                     format_duration(min)
                 ),
+                Measure::new(min.num_minutes(), d.num_minutes(), Unit::Minutes),
             ));
         }
     }
@@ -346,13 +299,14 @@ fn duration_violation(d: Duration, rules: &ResourceRules) -> Option<Violation> {
     {
         let max = Duration::minutes(max.into());
         if d > max {
-            return Some(Violation::new(
+            return Some(Violation::measured(
                 ViolationCode::DurationOutOfBounds,
                 format!(
                     "La durée ({}) dépasse le maximum de {} pour cette ressource.",
                     format_duration(d),
                     format_duration(max)
                 ),
+                Measure::new(max.num_minutes(), d.num_minutes(), Unit::Minutes),
             ));
         }
     }
@@ -412,7 +366,7 @@ pub fn capacity_conflicts(
     quantity: i32,
     rules: &ResourceRules,
     existing: &[ExistingBooking],
-    ignore_id: Option<i64>,
+    ignore_id: Option<BookingId>,
 ) -> Vec<ExistingBooking> {
     if !req_interval.is_valid() {
         return Vec::new();
@@ -1130,8 +1084,8 @@ mod tests {
 
     fn booking(id: i64, interval: Interval, quantity: i32) -> ExistingBooking {
         ExistingBooking {
-            id,
-            member_id: 100 + id,
+            id: BookingId(id),
+            member_id: MemberId(100 + id),
             interval,
             quantity,
         }
@@ -1159,7 +1113,7 @@ mod tests {
     }
 
     fn ids(v: &[ExistingBooking]) -> Vec<i64> {
-        v.iter().map(|b| b.id).collect()
+        v.iter().map(|b| b.id.0).collect()
     }
 
     // ---- capacity -------------------------------------------------------------------------
@@ -1268,7 +1222,7 @@ mod tests {
             },
         ];
         let moved = mon("11:00", "15:00");
-        assert!(capacity_conflicts(moved, 1, &r, &existing, Some(7)).is_empty());
+        assert!(capacity_conflicts(moved, 1, &r, &existing, Some(BookingId(7))).is_empty());
         assert_eq!(ids(&capacity_conflicts(moved, 1, &r, &existing, None)), [7]);
         // An inverted request interval is check_request's to refuse.
         let inverted = Interval {
@@ -1633,37 +1587,27 @@ mod tests {
         let _ = capacity_conflicts(iv, 1, &odd, &[booking(1, iv, i32::MAX)], None);
         let _ = free_intervals(iv, &odd, &[booking(1, iv, i32::MAX)], &[], Paris);
         let _ = suggest_slots(iv, 1, &odd, &[], &[], t, Paris, usize::MAX, 14);
-        assert_eq!(odd.validate().len(), 6);
     }
 
     #[test]
-    fn validate_resource_rules() {
-        assert!(rules(1).validate().is_empty());
-        let r = ResourceRules {
-            capacity: 0,
-            min_duration_minutes: Some(60),
-            max_duration_minutes: Some(30),
-            buffer_before_minutes: -5,
-            opening_hours: vec![OpeningSlot {
-                weekday: 3,
-                open_minute: 600,
-                close_minute: 600,
-            }],
-            horizon_days: -1,
+    fn stored_blocks_narrow_with_lowered_buffers_and_never_widen() {
+        let booked = mon("10:00", "11:00");
+        let stored = mon("09:30", "11:30"); // booked with 30 min either side
+        let lowered = ResourceRules {
+            buffer_before_minutes: 10,
+            buffer_after_minutes: 0,
             ..rules(1)
         };
-        let messages: Vec<String> = r.validate().into_iter().map(|v| v.message).collect();
         assert_eq!(
-            messages,
-            [
-                "La capacité doit être d'au moins 1 (reçu : 0).",
-                "La durée minimale (1 h) dépasse la durée maximale (30 min).",
-                "Le battement avant doit être compris entre 0 et 10080 min (reçu : -5 min).",
-                "L'horizon de réservation ne peut pas être négatif (reçu : -1 jours).",
-                "Le créneau d'ouverture du mercredi 10:00–10:00 est invalide : l'ouverture \
-                 doit précéder la fermeture, au plus tard 24:00.",
-            ]
+            block_after_buffer_change(booked, stored, &lowered),
+            mon("09:50", "11:00")
         );
+        let raised = ResourceRules {
+            buffer_before_minutes: 60,
+            buffer_after_minutes: 45,
+            ..rules(1)
+        };
+        assert_eq!(block_after_buffer_change(booked, stored, &raised), stored);
     }
 
     // ---- free_intervals -------------------------------------------------------------------
@@ -1873,7 +1817,7 @@ mod tests {
         let mut many = existing.clone();
         for copy in 1..5 {
             many.extend(existing.iter().map(|b| ExistingBooking {
-                id: b.id + copy * 10_000,
+                id: BookingId(b.id.0 + copy * 10_000),
                 interval: Interval {
                     start: b.interval.start + Duration::days(28 * copy),
                     end: b.interval.end + Duration::days(28 * copy),
@@ -2087,11 +2031,11 @@ mod tests {
                     quantity,
                     &rules,
                     &existing,
-                    ignore,
+                    ignore.map(BookingId),
                 );
                 let (fits, involved) = oracle.judge(&model, ignore, start, start + len, quantity);
                 prop_assert_eq!(got.is_empty(), fits);
-                prop_assert_eq!(got.iter().map(|b| b.id).collect::<BTreeSet<_>>(), involved);
+                prop_assert_eq!(got.iter().map(|b| b.id.0).collect::<BTreeSet<_>>(), involved);
                 if fits {
                     match slot {
                         Some(k) => {

@@ -4,6 +4,7 @@ use chrono::{DateTime, Duration, Utc};
 use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
 
+use super::ids::ResourceId;
 use super::time::parse_instant;
 use super::validation::{self, FieldErrors};
 
@@ -11,7 +12,7 @@ use super::validation::{self, FieldErrors};
 pub struct ClosureInput {
     /// None = the whole pole.
     #[serde(default)]
-    pub resource_id: Option<i64>,
+    pub resource_id: Option<ResourceId>,
     /// RFC 3339, or local time of the pole without offset.
     pub start: String,
     pub end: String,
@@ -20,7 +21,7 @@ pub struct ClosureInput {
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct ClosureDraft {
-    pub resource_id: Option<i64>,
+    pub resource_id: Option<ResourceId>,
     pub start: DateTime<Utc>,
     pub end: DateTime<Utc>,
     pub reason: String,

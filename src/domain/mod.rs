@@ -2,11 +2,16 @@
 
 pub mod booking;
 pub mod closure;
+pub mod ids;
 pub mod member;
 pub mod money;
+pub mod month;
+pub mod quota;
 pub mod recurrence;
+pub mod refusal;
 pub mod resource;
 pub mod role;
+pub mod status;
 pub mod text;
 pub mod time;
 pub mod user;

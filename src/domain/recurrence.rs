@@ -777,6 +777,29 @@ pub fn expand(
     Ok(out)
 }
 
+/// [`expand`] from the first booking given as exact instants. DTSTART's occurrence keeps those
+/// instants: a start written with its offset inside the repeated hour of October
+/// (`02:30+01:00`, the second 02:30) is booked as written, not as the first 02:30 that local
+/// time alone would name. Later occurrences resolve their local times as [`expand`] does.
+pub fn expand_from(
+    rule: &RecurrenceRule,
+    start: DateTime<Utc>,
+    end: DateTime<Utc>,
+    tz: Tz,
+    exdates: &[ExDate],
+) -> Result<Vec<Occurrence>, RecurrenceError> {
+    let local = |t: DateTime<Utc>| t.with_timezone(&tz).naive_local();
+    let (start_local, end_local) = (local(start), local(end));
+    let mut out = expand(rule, start_local, end_local, tz, exdates)?;
+    if let Some(first) = out.first_mut() {
+        if first.local_start == start_local {
+            first.start = start;
+            first.end = end;
+        }
+    }
+    Ok(out)
+}
+
 /// Local wall-clock time → instant: the earlier instant in a fold, an error in a gap.
 fn resolve(tz: Tz, local: NaiveDateTime) -> Result<DateTime<Utc>, RecurrenceError> {
     match tz.from_local_datetime(&local) {
@@ -2169,5 +2192,39 @@ mod tests {
                 prop_assert!(w[0].local_start < w[1].local_start);
             }
         }
+    }
+
+    #[test]
+    fn the_first_occurrence_keeps_its_exact_instants_in_the_october_fold() {
+        let tz = chrono_tz::Europe::Paris;
+        let rule = parse_rule("FREQ=DAILY;COUNT=2").unwrap();
+        // The second 02:30 of 31 October 2027 (after the change) to 03:30.
+        let start: DateTime<Utc> = "2027-10-31T02:30:00+01:00"
+            .parse::<DateTime<chrono::FixedOffset>>()
+            .unwrap()
+            .with_timezone(&Utc);
+        let end: DateTime<Utc> = "2027-10-31T03:30:00+01:00"
+            .parse::<DateTime<chrono::FixedOffset>>()
+            .unwrap()
+            .with_timezone(&Utc);
+        let occ = expand_from(&rule, start, end, tz, &[]).unwrap();
+        assert_eq!(occ[0].start.to_rfc3339(), "2027-10-31T01:30:00+00:00");
+        assert_eq!(occ[0].end.to_rfc3339(), "2027-10-31T02:30:00+00:00");
+        // The next day has one 02:30 only, an hour long as asked.
+        assert_eq!(occ[1].start.to_rfc3339(), "2027-11-01T01:30:00+00:00");
+        assert_eq!(occ[1].end.to_rfc3339(), "2027-11-01T02:30:00+00:00");
+        // The first 02:30 (+02:00) stays the first 02:30.
+        let first: DateTime<Utc> = "2027-10-31T02:30:00+02:00"
+            .parse::<DateTime<chrono::FixedOffset>>()
+            .unwrap()
+            .with_timezone(&Utc);
+        let occ = expand_from(&rule, first, end, tz, &[]).unwrap();
+        assert_eq!(occ[0].start.to_rfc3339(), "2027-10-31T00:30:00+00:00");
+        assert_eq!(occ[0].end, end);
+        // DTSTART excluded: nothing is pinned.
+        let ex = [ExDate::parse("2027-10-31").unwrap()];
+        let occ = expand_from(&rule, start, end, tz, &ex).unwrap();
+        assert_eq!(occ.len(), 1);
+        assert_eq!(occ[0].start.to_rfc3339(), "2027-11-01T01:30:00+00:00");
     }
 }

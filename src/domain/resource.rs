@@ -2,6 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::ids::{MemberId, ResourceId};
 use super::validation::{self, FieldErrors};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
@@ -247,7 +248,7 @@ pub struct ResourceInput {
     pub odometer_km: Option<i64>,
     /// Staff: the employer member, contract hours, hourly cost.
     #[serde(default)]
-    pub employer_member_id: Option<i64>,
+    pub employer_member_id: Option<MemberId>,
     #[serde(default)]
     pub weekly_contract_hours: Option<f64>,
     #[serde(default)]
@@ -255,11 +256,41 @@ pub struct ResourceInput {
     /// Composite resources: this resource is a part of `parent_id` (e.g. half A of a hall).
     /// Booking the whole blocks every part; booking a part blocks the whole.
     #[serde(default)]
-    pub parent_id: Option<i64>,
+    pub parent_id: Option<ResourceId>,
 }
 
 fn one() -> i32 {
     1
+}
+
+impl ResourceInput {
+    /// A resource of this kind and name with every other setting at its default (one unit,
+    /// always open, free, confirmed at once); set the rest with struct update syntax.
+    pub fn new(kind: ResourceKind, name: &str) -> ResourceInput {
+        ResourceInput {
+            kind: kind.as_str().to_string(),
+            name: name.to_string(),
+            description: String::new(),
+            location: String::new(),
+            capacity: 1,
+            opening_hours: Vec::new(),
+            min_duration_minutes: None,
+            max_duration_minutes: None,
+            buffer_before_minutes: 0,
+            buffer_after_minutes: 0,
+            requires_approval: false,
+            allowed_categories: Vec::new(),
+            tariff: TariffInput::default(),
+            seats: None,
+            plate: None,
+            energy: None,
+            odometer_km: None,
+            employer_member_id: None,
+            weekly_contract_hours: None,
+            hourly_cost_cents: None,
+            parent_id: None,
+        }
+    }
 }
 
 /// A validated resource, ready to store.
@@ -285,10 +316,10 @@ pub struct ResourceDraft {
     pub plate: Option<String>,
     pub energy: Option<String>,
     pub odometer_km: Option<i64>,
-    pub employer_member_id: Option<i64>,
+    pub employer_member_id: Option<MemberId>,
     pub weekly_contract_minutes: Option<i32>,
     pub hourly_cost_cents: Option<i64>,
-    pub parent_id: Option<i64>,
+    pub parent_id: Option<ResourceId>,
 }
 
 const MAX_CENTS: i64 = 100_000_000; // 1 000 000 € per hour/day/km is far beyond any tariff.

@@ -350,6 +350,27 @@ pub fn format_local(t: DateTime<Utc>, tz: Tz) -> String {
     )
 }
 
+/// A span in words, in the pole's time zone: `"mardi 5 janvier 2027 de 10:00 à 12:00"` on one
+/// day, `"du lundi 4 janvier 2027 à 22:00 au mardi 5 janvier 2027 à 06:00"` across days.
+pub fn format_span(iv: Interval, tz: Tz) -> String {
+    let (s, e) = (iv.start, iv.end);
+    if supported_range().contains(s) && supported_range().contains(e) {
+        let (ls, le) = (
+            s.with_timezone(&tz).naive_local(),
+            e.with_timezone(&tz).naive_local(),
+        );
+        if ls.date() == le.date() {
+            return format!(
+                "{} de {} à {}",
+                format_date_fr(ls.date()),
+                ls.format("%H:%M"),
+                le.format("%H:%M")
+            );
+        }
+    }
+    format!("du {} au {}", format_local(s, tz), format_local(e, tz))
+}
+
 /// `"15 min"`, `"2 h"`, `"1 h 30 min"`; seconds only when a duration has some.
 pub fn format_duration(d: Duration) -> String {
     let total = d.num_seconds();

@@ -2,12 +2,13 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::ids::MemberId;
 use super::role::{MemberRole, PoleRole};
 use super::validation::{self, FieldErrors};
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, utoipa::ToSchema)]
 pub struct MembershipInput {
-    pub member_id: i64,
+    pub member_id: MemberId,
     /// member_admin or booker
     pub role: String,
 }
@@ -38,7 +39,7 @@ pub struct UserDraft {
     pub name: String,
     pub password: Option<String>,
     pub roles: Vec<PoleRole>,
-    pub memberships: Vec<(i64, MemberRole)>,
+    pub memberships: Vec<(MemberId, MemberRole)>,
     pub active: bool,
 }
 
@@ -69,7 +70,7 @@ impl UserInput {
                 ),
             }
         }
-        let mut memberships: Vec<(i64, MemberRole)> = Vec::new();
+        let mut memberships: Vec<(MemberId, MemberRole)> = Vec::new();
         for m in &self.memberships {
             match MemberRole::parse(&m.role) {
                 Some(_) if memberships.iter().any(|(id, _)| *id == m.member_id) => {
@@ -109,7 +110,7 @@ mod tests {
             password: Some("correct horse battery".into()),
             roles: vec!["treasurer".into()],
             memberships: vec![MembershipInput {
-                member_id: 3,
+                member_id: MemberId(3),
                 role: "booker".into(),
             }],
             active: true,
@@ -122,7 +123,7 @@ mod tests {
         assert!(i.validate(false).is_ok());
         i.roles.push("superuser".into());
         i.memberships.push(MembershipInput {
-            member_id: 3,
+            member_id: MemberId(3),
             role: "member_admin".into(),
         });
         let e = i.validate(false).unwrap_err();

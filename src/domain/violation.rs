@@ -1,15 +1,18 @@
-//! Business refusals as data: a machine code plus a specific French message, shared by the
-//! JSON API and the HTML forms so both show the same reasons.
+//! Business refusals as data: a machine code plus a specific French message, and for rules
+//! with a figure (durations, quotas, capacity, labour limits) the limit, the actual value and
+//! the period concerned. Shared by the JSON API and the HTML forms so both show the same
+//! reasons; the web layer alone turns them into HTTP statuses and bodies.
 
 use std::fmt;
 
-use serde::Serialize;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
 
 use super::time::{InstantError, LocalTimeError};
 
-/// Which rule a request broke. The web layer maps codes to HTTP statuses; the domain only
-/// says what is wrong.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+/// Which rule a request broke. The domain only says what is wrong; [`ViolationCode::kind`]
+/// says whether the request itself is malformed or the state of the pole refuses it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ViolationCode {
     InvalidInterval,
@@ -25,6 +28,14 @@ pub enum ViolationCode {
     InvalidRecurrence,
     QuotaExceeded,
     Validation,
+}
+
+/// Whether a refusal is about the request (it can never succeed as written) or about the
+/// current state (it might succeed elsewhen, elsewhere, or after someone else's change).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RefusalKind {
+    Invalid,
+    Conflict,
 }
 
 impl ViolationCode {
@@ -46,6 +57,25 @@ impl ViolationCode {
             ViolationCode::Validation => "validation",
         }
     }
+
+    pub fn kind(self) -> RefusalKind {
+        match self {
+            ViolationCode::MonthClosed
+            | ViolationCode::QuotaExceeded
+            | ViolationCode::CapacityExceeded => RefusalKind::Conflict,
+            _ => RefusalKind::Invalid,
+        }
+    }
+
+    /// The code a whole refusal carries when this violation leads it (DESIGN.md §6): a
+    /// capacity excess is a `conflict`, an inactive member is `not_allowed`.
+    pub fn refusal_code(self) -> &'static str {
+        match self {
+            ViolationCode::CapacityExceeded => "conflict",
+            ViolationCode::MemberInactive => "not_allowed",
+            other => other.as_str(),
+        }
+    }
 }
 
 impl fmt::Display for ViolationCode {
@@ -54,12 +84,57 @@ impl fmt::Display for ViolationCode {
     }
 }
 
+/// What a figure counts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Unit {
+    Minutes,
+    Days,
+    /// Units of a resource (3 of the 12 desks).
+    Units,
+    /// A number of bookings.
+    Bookings,
+}
+
+/// The figures behind a limit: what the rule allows, what the request would make it, and over
+/// which period (a day, a week, a month) when the limit is per period.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Measure {
+    pub limit: i64,
+    pub actual: i64,
+    pub unit: Unit,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub period_start: Option<DateTime<Utc>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub period_end: Option<DateTime<Utc>>,
+}
+
+impl Measure {
+    pub fn new(limit: i64, actual: i64, unit: Unit) -> Measure {
+        Measure {
+            limit,
+            actual,
+            unit,
+            period_start: None,
+            period_end: None,
+        }
+    }
+
+    pub fn over(mut self, start: DateTime<Utc>, end: DateTime<Utc>) -> Measure {
+        self.period_start = Some(start);
+        self.period_end = Some(end);
+        self
+    }
+}
+
 /// One broken rule. `message` is shown to the user as is, so it names the figures
 /// ("La durée (15 min) est inférieure au minimum de 30 min pour cette ressource.").
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Violation {
     pub code: ViolationCode,
     pub message: String,
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    pub measure: Option<Measure>,
 }
 
 impl Violation {
@@ -67,6 +142,19 @@ impl Violation {
         Violation {
             code,
             message: message.into(),
+            measure: None,
+        }
+    }
+
+    pub fn measured(
+        code: ViolationCode,
+        message: impl Into<String>,
+        measure: Measure,
+    ) -> Violation {
+        Violation {
+            code,
+            message: message.into(),
+            measure: Some(measure),
         }
     }
 }
@@ -88,6 +176,22 @@ impl From<LocalTimeError> for Violation {
     fn from(e: LocalTimeError) -> Self {
         Violation::new(ViolationCode::Validation, e.to_string())
     }
+}
+
+/// Something worth knowing about an accepted request: it went through, but…
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum WarningCode {
+    /// A request awaiting approval starts soon: undecided at its start, it is rejected.
+    ApprovalDeadlineNear,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Warning {
+    pub code: WarningCode,
+    pub message: String,
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    pub measure: Option<Measure>,
 }
 
 #[cfg(test)]
@@ -210,6 +314,43 @@ mod tests {
             assert_eq!(code.serialize(UnitVariantName).unwrap(), code.as_str());
             assert_eq!(code.to_string(), code.as_str());
         }
+    }
+
+    #[test]
+    fn measures_flatten_into_the_violation() {
+        let v = Violation::measured(
+            ViolationCode::QuotaExceeded,
+            "Quota dépassé",
+            Measure::new(600, 660, Unit::Minutes).over(
+                "2027-02-28T23:00:00Z".parse().unwrap(),
+                "2027-03-31T22:00:00Z".parse().unwrap(),
+            ),
+        );
+        let json = serde_json::to_value(&v).unwrap();
+        assert_eq!(json["code"], "quota_exceeded");
+        assert_eq!(json["limit"], 600);
+        assert_eq!(json["actual"], 660);
+        assert_eq!(json["unit"], "minutes");
+        assert_eq!(json["period_start"], "2027-02-28T23:00:00Z");
+        let plain = serde_json::to_value(Violation::new(ViolationCode::InPast, "x")).unwrap();
+        assert_eq!(plain.as_object().unwrap().len(), 2, "{plain}");
+        // Stored answers (idempotent replays) read back the same.
+        let back: Violation = serde_json::from_value(json).unwrap();
+        assert_eq!(back, v);
+        let back: Violation = serde_json::from_value(plain).unwrap();
+        assert_eq!(back.measure, None);
+    }
+
+    #[test]
+    fn kinds_and_refusal_codes() {
+        assert_eq!(
+            ViolationCode::CapacityExceeded.kind(),
+            RefusalKind::Conflict
+        );
+        assert_eq!(ViolationCode::CapacityExceeded.refusal_code(), "conflict");
+        assert_eq!(ViolationCode::MemberInactive.refusal_code(), "not_allowed");
+        assert_eq!(ViolationCode::Closed.kind(), RefusalKind::Invalid);
+        assert_eq!(ViolationCode::MonthClosed.kind(), RefusalKind::Conflict);
     }
 
     #[test]

@@ -7,13 +7,14 @@ use super::schema::{api_tokens, login_attempts, sessions, users};
 use super::users::User;
 use super::DbConn;
 use crate::db_run;
+use crate::domain::ids::UserId;
 use crate::error::AppResult;
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = sessions)]
 pub struct Session {
     pub id: String,
-    pub user_id: i64,
+    pub user_id: UserId,
     pub csrf_token: String,
     pub created_at: NaiveDateTime,
     pub expires_at: NaiveDateTime,
@@ -23,7 +24,7 @@ pub struct Session {
 #[diesel(table_name = api_tokens)]
 pub struct ApiToken {
     pub id: i64,
-    pub user_id: i64,
+    pub user_id: UserId,
     pub name: String,
     pub token_hash: String,
     pub created_at: NaiveDateTime,
@@ -35,7 +36,7 @@ pub struct ApiToken {
 pub fn insert_session(
     conn: &mut DbConn,
     id_hash: &str,
-    user_id: i64,
+    user_id: UserId,
     csrf: &str,
     now: NaiveDateTime,
     expires: NaiveDateTime,
@@ -71,7 +72,11 @@ pub fn delete_session(conn: &mut DbConn, id_hash: &str) -> AppResult<()> {
 }
 
 /// Ends every session of a user but `keep` (after a password change).
-pub fn delete_user_sessions(conn: &mut DbConn, user_id: i64, keep: Option<&str>) -> AppResult<()> {
+pub fn delete_user_sessions(
+    conn: &mut DbConn,
+    user_id: UserId,
+    keep: Option<&str>,
+) -> AppResult<()> {
     db_run!(conn => {
         let q = sessions::table.filter(sessions::user_id.eq(user_id)).into_boxed();
         let q = match keep { Some(k) => q.filter(sessions::id.ne(k)), None => q };
@@ -89,7 +94,7 @@ pub fn purge_expired(conn: &mut DbConn, now: NaiveDateTime) -> AppResult<usize> 
 
 pub fn insert_token(
     conn: &mut DbConn,
-    user_id: i64,
+    user_id: UserId,
     name: &str,
     hash: &str,
     now: NaiveDateTime,
@@ -129,7 +134,7 @@ pub fn touch_token(conn: &mut DbConn, id: i64, now: NaiveDateTime) -> AppResult<
     Ok(())
 }
 
-pub fn list_tokens(conn: &mut DbConn, user_id: i64) -> AppResult<Vec<ApiToken>> {
+pub fn list_tokens(conn: &mut DbConn, user_id: UserId) -> AppResult<Vec<ApiToken>> {
     Ok(db_run!(conn => api_tokens::table
         .filter(api_tokens::user_id.eq(user_id))
         .order(api_tokens::created_at.desc())
@@ -140,7 +145,7 @@ pub fn list_tokens(conn: &mut DbConn, user_id: i64) -> AppResult<Vec<ApiToken>> 
 /// Revokes a token of this user; false when there was none to revoke.
 pub fn revoke_token(
     conn: &mut DbConn,
-    user_id: i64,
+    user_id: UserId,
     id: i64,
     now: NaiveDateTime,
 ) -> AppResult<bool> {
@@ -215,7 +220,11 @@ pub fn purge_attempts(conn: &mut DbConn, before: NaiveDateTime) -> AppResult<usi
 }
 
 /// Revokes every live token of a user (password changed or reset).
-pub fn revoke_user_tokens(conn: &mut DbConn, user_id: i64, now: NaiveDateTime) -> AppResult<usize> {
+pub fn revoke_user_tokens(
+    conn: &mut DbConn,
+    user_id: UserId,
+    now: NaiveDateTime,
+) -> AppResult<usize> {
     Ok(db_run!(conn => diesel::update(
         api_tokens::table.filter(api_tokens::user_id.eq(user_id)).filter(api_tokens::revoked_at.is_null()),
     )

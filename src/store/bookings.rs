@@ -1,63 +1,59 @@
-//! Bookings, series, quotas, closed months and idempotency keys.
+//! Bookings and recurring series.
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use super::schema::{bookings, idempotency_keys, month_closings, quotas, resources, series};
+use super::schema::{bookings, resources, series};
 use super::DbConn;
 use crate::db_run;
+use crate::domain::ids::{BookingId, MemberId, ResourceId, SeriesId, UserId};
+use crate::domain::status::BookingStatus;
 use crate::error::AppResult;
 
-pub const PENDING: &str = "pending";
-pub const CONFIRMED: &str = "confirmed";
-pub const CANCELLED: &str = "cancelled";
-pub const REJECTED: &str = "rejected";
-pub const ACTIVE: [&str; 2] = [PENDING, CONFIRMED];
+const PENDING: BookingStatus = BookingStatus::Pending;
+const CONFIRMED: BookingStatus = BookingStatus::Confirmed;
+const ACTIVE: [BookingStatus; 2] = BookingStatus::ACTIVE;
 
 #[derive(Debug, Clone, Queryable, Selectable, PartialEq)]
 #[diesel(table_name = bookings)]
 pub struct BookingRow {
-    pub id: i64,
-    pub resource_id: i64,
-    pub member_id: i64,
-    pub created_by: Option<i64>,
-    pub series_id: Option<i64>,
+    pub id: BookingId,
+    pub resource_id: ResourceId,
+    pub member_id: MemberId,
+    pub created_by: Option<UserId>,
+    pub series_id: Option<SeriesId>,
     pub start_at: NaiveDateTime,
     pub end_at: NaiveDateTime,
     pub block_start_at: NaiveDateTime,
     pub block_end_at: NaiveDateTime,
     pub quantity: i32,
     pub exclusive: bool,
-    pub status: String,
+    pub status: BookingStatus,
     pub purpose: String,
     pub beneficiary: Option<String>,
     pub decision_reason: Option<String>,
-    pub decided_by: Option<i64>,
+    pub decided_by: Option<UserId>,
     pub decided_at: Option<NaiveDateTime>,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
-}
-
-impl BookingRow {
-    pub fn is_active(&self) -> bool {
-        ACTIVE.contains(&self.status.as_str())
-    }
+    pub cancelled_at: Option<NaiveDateTime>,
+    pub cancelled_by: Option<UserId>,
 }
 
 #[derive(Debug, Insertable)]
 #[diesel(table_name = bookings)]
 pub struct NewBooking<'a> {
-    pub resource_id: i64,
-    pub member_id: i64,
-    pub created_by: Option<i64>,
-    pub series_id: Option<i64>,
+    pub resource_id: ResourceId,
+    pub member_id: MemberId,
+    pub created_by: Option<UserId>,
+    pub series_id: Option<SeriesId>,
     pub start_at: NaiveDateTime,
     pub end_at: NaiveDateTime,
     pub block_start_at: NaiveDateTime,
     pub block_end_at: NaiveDateTime,
     pub quantity: i32,
     pub exclusive: bool,
-    pub status: &'a str,
+    pub status: BookingStatus,
     pub purpose: &'a str,
     pub beneficiary: Option<&'a str>,
     pub created_at: NaiveDateTime,
@@ -71,13 +67,13 @@ pub fn insert(conn: &mut DbConn, b: &NewBooking) -> AppResult<BookingRow> {
         .get_result(conn))?)
 }
 
-pub fn find(conn: &mut DbConn, id: i64) -> AppResult<BookingRow> {
+pub fn find(conn: &mut DbConn, id: BookingId) -> AppResult<BookingRow> {
     Ok(db_run!(conn => bookings::table.find(id).select(BookingRow::as_select()).get_result(conn))?)
 }
 
 /// Locks resource rows until the transaction ends, in id order so two writers never wait on
 /// each other in a cycle. SQLite needs nothing: `BEGIN IMMEDIATE` already holds the database.
-pub fn lock_resources(conn: &mut DbConn, ids: &[i64]) -> AppResult<()> {
+pub fn lock_resources(conn: &mut DbConn, ids: &[ResourceId]) -> AppResult<()> {
     if let DbConn::Postgres(c) = conn {
         let mut ids = ids.to_vec();
         ids.sort_unstable();
@@ -87,7 +83,7 @@ pub fn lock_resources(conn: &mut DbConn, ids: &[i64]) -> AppResult<()> {
             .order(resources::id.asc())
             .select(resources::id)
             .for_update()
-            .load::<i64>(c)?;
+            .load::<ResourceId>(c)?;
     }
     Ok(())
 }
@@ -114,7 +110,7 @@ macro_rules! active_meeting {
 /// on `block_start_at` (from − the longest span ever booked there) keeps the index scan short.
 pub fn active_blocking(
     conn: &mut DbConn,
-    resource_ids: &[i64],
+    resource_ids: &[ResourceId],
     from: NaiveDateTime,
     to: NaiveDateTime,
     longest_minutes: i64,
@@ -134,9 +130,9 @@ pub fn active_blocking(
 #[derive(Debug, Clone, Queryable, Selectable, PartialEq)]
 #[diesel(table_name = bookings)]
 pub struct BookingSpan {
-    pub id: i64,
-    pub resource_id: i64,
-    pub member_id: i64,
+    pub id: BookingId,
+    pub resource_id: ResourceId,
+    pub member_id: MemberId,
     pub start_at: NaiveDateTime,
     pub end_at: NaiveDateTime,
     pub quantity: i32,
@@ -147,7 +143,7 @@ pub struct BookingSpan {
 /// server's time under booking load.
 pub fn active_spans(
     conn: &mut DbConn,
-    resource_ids: &[i64],
+    resource_ids: &[ResourceId],
     from: NaiveDateTime,
     to: NaiveDateTime,
     longest_minutes: i64,
@@ -164,7 +160,7 @@ pub fn active_spans(
 }
 
 /// Raises the resource's longest blocked span if this booking is longer.
-pub fn note_span(conn: &mut DbConn, resource_id: i64, minutes: i64) -> AppResult<()> {
+pub fn note_span(conn: &mut DbConn, resource_id: ResourceId, minutes: i64) -> AppResult<()> {
     let minutes = i32::try_from(minutes).unwrap_or(i32::MAX);
     db_run!(conn => diesel::update(resources::table.find(resource_id).filter(resources::longest_block_minutes.lt(minutes)))
         .set(resources::longest_block_minutes.eq(minutes))
@@ -172,20 +168,65 @@ pub fn note_span(conn: &mut DbConn, resource_id: i64, minutes: i64) -> AppResult
     Ok(())
 }
 
-#[derive(Debug, Default, Clone)]
-pub struct BookingFilter {
-    pub resource_ids: Option<Vec<i64>>,
-    pub member_ids: Option<Vec<i64>>,
-    pub from: Option<NaiveDateTime>,
-    pub to: Option<NaiveDateTime>,
-    pub statuses: Option<Vec<String>>,
-    pub series_id: Option<i64>,
-    pub limit: Option<i64>,
+/// A booking's times and the span it blocks.
+#[derive(Debug, Clone, Queryable, Selectable, PartialEq)]
+#[diesel(table_name = bookings)]
+pub struct StoredBlock {
+    pub id: BookingId,
+    pub start_at: NaiveDateTime,
+    pub end_at: NaiveDateTime,
+    pub block_start_at: NaiveDateTime,
+    pub block_end_at: NaiveDateTime,
 }
 
-pub fn list(conn: &mut DbConn, f: &BookingFilter) -> AppResult<Vec<BookingRow>> {
-    Ok(db_run!(conn => {
-        let mut q = bookings::table.select(BookingRow::as_select()).order((bookings::start_at.asc(), bookings::id.asc())).into_boxed();
+/// The blocked spans of a resource's active bookings ending after `since`, to bring them in
+/// line with new buffers.
+pub fn blocks_after(
+    conn: &mut DbConn,
+    resource_id: ResourceId,
+    since: NaiveDateTime,
+) -> AppResult<Vec<StoredBlock>> {
+    Ok(db_run!(conn => bookings::table
+        .filter(bookings::resource_id.eq(resource_id))
+        .filter(bookings::status.eq_any(ACTIVE))
+        .filter(bookings::block_end_at.gt(since))
+        .select(StoredBlock::as_select())
+        .load(conn))?)
+}
+
+pub fn set_block(
+    conn: &mut DbConn,
+    id: BookingId,
+    block_start: NaiveDateTime,
+    block_end: NaiveDateTime,
+) -> AppResult<()> {
+    db_run!(conn => diesel::update(bookings::table.find(id))
+        .set((bookings::block_start_at.eq(block_start), bookings::block_end_at.eq(block_end)))
+        .execute(conn))?;
+    Ok(())
+}
+
+/// Where a listing resumes: after this start and id (keyset pagination, stable under inserts).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct After {
+    pub start_at: NaiveDateTime,
+    pub id: BookingId,
+}
+
+#[derive(Debug, Default, Clone)]
+pub struct BookingFilter {
+    pub resource_ids: Option<Vec<ResourceId>>,
+    pub member_ids: Option<Vec<MemberId>>,
+    pub from: Option<NaiveDateTime>,
+    pub to: Option<NaiveDateTime>,
+    pub statuses: Option<Vec<BookingStatus>>,
+    pub series_id: Option<SeriesId>,
+}
+
+macro_rules! filtered {
+    ($f:expr, $q:expr) => {{
+        let f = $f;
+        let mut q = $q;
         if let Some(r) = &f.resource_ids {
             q = q.filter(bookings::resource_id.eq_any(r.clone()));
         }
@@ -194,7 +235,9 @@ pub fn list(conn: &mut DbConn, f: &BookingFilter) -> AppResult<Vec<BookingRow>> 
         }
         if let Some(from) = f.from {
             // No booking lasts more than 366 days: the start bound keeps the scan on the index.
-            q = q.filter(bookings::end_at.gt(from)).filter(bookings::start_at.gt(from - chrono::Duration::days(367)));
+            q = q
+                .filter(bookings::end_at.gt(from))
+                .filter(bookings::start_at.gt(from - chrono::Duration::days(367)));
         }
         if let Some(to) = f.to {
             q = q.filter(bookings::start_at.lt(to));
@@ -205,28 +248,75 @@ pub fn list(conn: &mut DbConn, f: &BookingFilter) -> AppResult<Vec<BookingRow>> 
         if let Some(s) = f.series_id {
             q = q.filter(bookings::series_id.eq(s));
         }
-        q.limit(f.limit.unwrap_or(5000)).load(conn)
+        q
+    }};
+}
+
+/// Bookings in start order, at most `limit` of them, resuming after `after`.
+pub fn list(
+    conn: &mut DbConn,
+    f: &BookingFilter,
+    after: Option<After>,
+    limit: i64,
+) -> AppResult<Vec<BookingRow>> {
+    Ok(db_run!(conn => {
+        let mut q = filtered!(f, bookings::table
+            .select(BookingRow::as_select())
+            .order((bookings::start_at.asc(), bookings::id.asc()))
+            .into_boxed());
+        if let Some(a) = after {
+            q = q.filter(
+                bookings::start_at
+                    .gt(a.start_at)
+                    .or(bookings::start_at.eq(a.start_at).and(bookings::id.gt(a.id))),
+            );
+        }
+        q.limit(limit).load(conn)
     })?)
 }
 
-/// Changes the status of a booking that is still in one of `from` states; `NotFound` when it
-/// no longer is (another writer decided first).
-pub fn set_status(
+pub fn count(conn: &mut DbConn, f: &BookingFilter) -> AppResult<i64> {
+    Ok(db_run!(conn => filtered!(f, bookings::table.into_boxed()).count().get_result(conn))?)
+}
+
+/// Records a decision on a booking still pending; `NotFound` when it no longer is (another
+/// writer decided first).
+pub fn decide(
     conn: &mut DbConn,
-    id: i64,
-    from: &[&str],
-    status: &str,
+    id: BookingId,
+    status: BookingStatus,
     reason: Option<&str>,
-    decided_by: Option<i64>,
+    decided_by: UserId,
     now: NaiveDateTime,
 ) -> AppResult<BookingRow> {
     Ok(
-        db_run!(conn => diesel::update(bookings::table.find(id).filter(bookings::status.eq_any(from)))
+        db_run!(conn => diesel::update(bookings::table.find(id).filter(bookings::status.eq(PENDING)))
         .set((
             bookings::status.eq(status),
             bookings::decision_reason.eq(reason),
-            bookings::decided_by.eq(decided_by),
+            bookings::decided_by.eq(Some(decided_by)),
             bookings::decided_at.eq(Some(now)),
+            bookings::updated_at.eq(now),
+        ))
+        .returning(BookingRow::as_returning())
+        .get_result(conn))?,
+    )
+}
+
+/// Cancels an active booking, keeping any approval decision as it was; `NotFound` when it is
+/// no longer active.
+pub fn cancel(
+    conn: &mut DbConn,
+    id: BookingId,
+    by: UserId,
+    now: NaiveDateTime,
+) -> AppResult<BookingRow> {
+    Ok(
+        db_run!(conn => diesel::update(bookings::table.find(id).filter(bookings::status.eq_any(ACTIVE)))
+        .set((
+            bookings::status.eq(BookingStatus::Cancelled),
+            bookings::cancelled_by.eq(Some(by)),
+            bookings::cancelled_at.eq(Some(now)),
             bookings::updated_at.eq(now),
         ))
         .returning(BookingRow::as_returning())
@@ -246,7 +336,7 @@ pub struct Move<'a> {
 
 pub fn apply_move(
     conn: &mut DbConn,
-    id: i64,
+    id: BookingId,
     m: &Move,
     now: NaiveDateTime,
 ) -> AppResult<BookingRow> {
@@ -267,14 +357,18 @@ pub fn apply_move(
     )
 }
 
-/// Pending bookings whose start has come without a decision are rejected.
-pub fn reject_stale_pending(conn: &mut DbConn, now: NaiveDateTime) -> AppResult<usize> {
+/// Rejects, with `reason`, the pending bookings that start at or before `now`.
+pub fn reject_pending_started(
+    conn: &mut DbConn,
+    now: NaiveDateTime,
+    reason: &str,
+) -> AppResult<usize> {
     Ok(db_run!(conn => diesel::update(
         bookings::table.filter(bookings::status.eq(PENDING)).filter(bookings::start_at.le(now)),
     )
     .set((
-        bookings::status.eq(REJECTED),
-        bookings::decision_reason.eq("Non validée avant son début : refusée automatiquement."),
+        bookings::status.eq(BookingStatus::Rejected),
+        bookings::decision_reason.eq(reason),
         bookings::decided_at.eq(Some(now)),
         bookings::updated_at.eq(now),
     ))
@@ -283,12 +377,12 @@ pub fn reject_stale_pending(conn: &mut DbConn, now: NaiveDateTime) -> AppResult<
 
 pub fn insert_series(
     conn: &mut DbConn,
-    resource_id: i64,
-    member_id: i64,
+    resource_id: ResourceId,
+    member_id: MemberId,
     rule: &str,
-    created_by: i64,
+    created_by: UserId,
     now: NaiveDateTime,
-) -> AppResult<i64> {
+) -> AppResult<SeriesId> {
     Ok(db_run!(conn => diesel::insert_into(series::table)
         .values((
             series::resource_id.eq(resource_id),
@@ -301,60 +395,14 @@ pub fn insert_series(
         .get_result(conn))?)
 }
 
-// ---- quotas ----
-
-#[derive(Debug, Clone, Queryable, Selectable, PartialEq)]
-#[diesel(table_name = quotas)]
-pub struct Quota {
-    pub id: i64,
-    pub member_id: Option<i64>,
-    pub resource_id: Option<i64>,
-    pub kind: Option<String>,
-    pub max_minutes_per_month: Option<i32>,
-    pub max_future_bookings: Option<i32>,
-    pub created_at: NaiveDateTime,
-}
-
-pub struct NewQuota {
-    pub member_id: Option<i64>,
-    pub resource_id: Option<i64>,
-    pub kind: Option<String>,
-    pub max_minutes_per_month: Option<i32>,
-    pub max_future_bookings: Option<i32>,
-}
-
-pub fn insert_quota(conn: &mut DbConn, q: &NewQuota, now: NaiveDateTime) -> AppResult<Quota> {
-    Ok(db_run!(conn => diesel::insert_into(quotas::table)
-        .values((
-            quotas::member_id.eq(q.member_id),
-            quotas::resource_id.eq(q.resource_id),
-            quotas::kind.eq(&q.kind),
-            quotas::max_minutes_per_month.eq(q.max_minutes_per_month),
-            quotas::max_future_bookings.eq(q.max_future_bookings),
-            quotas::created_at.eq(now),
-        ))
-        .returning(Quota::as_returning())
-        .get_result(conn))?)
-}
-
-pub fn delete_quota(conn: &mut DbConn, id: i64) -> AppResult<bool> {
-    Ok(db_run!(conn => diesel::delete(quotas::table.find(id)).execute(conn))? == 1)
-}
-
-pub fn list_quotas(conn: &mut DbConn) -> AppResult<Vec<Quota>> {
-    Ok(
-        db_run!(conn => quotas::table.select(Quota::as_select()).order(quotas::id.asc()).load(conn))?,
-    )
-}
-
-/// Active bookings of a member on these resources that overlap `[from, to)`.
-pub fn member_bookings_overlapping(
+/// Start and end of a member's active bookings on these resources that overlap `[from, to)`.
+pub fn member_spans_overlapping(
     conn: &mut DbConn,
-    member_id: i64,
-    resource_ids: &[i64],
+    member_id: MemberId,
+    resource_ids: &[ResourceId],
     from: NaiveDateTime,
     to: NaiveDateTime,
-) -> AppResult<Vec<BookingRow>> {
+) -> AppResult<Vec<(BookingId, NaiveDateTime, NaiveDateTime)>> {
     // No booking lasts more than 366 days: bounds the index scan on start_at.
     let lower = from - chrono::Duration::days(367);
     Ok(db_run!(conn => bookings::table
@@ -364,17 +412,17 @@ pub fn member_bookings_overlapping(
         .filter(bookings::start_at.ge(lower))
         .filter(bookings::start_at.lt(to))
         .filter(bookings::end_at.gt(from))
-        .select(BookingRow::as_select())
+        .select((bookings::id, bookings::start_at, bookings::end_at))
         .load(conn))?)
 }
 
 /// How many active bookings of a member on these resources start after `now`.
 pub fn count_future(
     conn: &mut DbConn,
-    member_id: i64,
-    resource_ids: &[i64],
+    member_id: MemberId,
+    resource_ids: &[ResourceId],
     now: NaiveDateTime,
-    ignore: &[i64],
+    ignore: &[BookingId],
 ) -> AppResult<i64> {
     Ok(db_run!(conn => bookings::table
         .filter(bookings::member_id.eq(member_id))
@@ -384,83 +432,4 @@ pub fn count_future(
         .filter(bookings::id.ne_all(ignore))
         .count()
         .get_result(conn))?)
-}
-
-// ---- closed months ----
-
-/// The first of `months` ("YYYY-MM") that the treasurer closed, if any.
-pub fn first_closed_month(conn: &mut DbConn, months: &[String]) -> AppResult<Option<String>> {
-    // Months are "YYYY-MM" and consecutive: a range is the same set, in a cacheable query.
-    let (Some(first), Some(last)) = (months.first(), months.last()) else {
-        return Ok(None);
-    };
-    Ok(db_run!(conn => month_closings::table
-        .filter(month_closings::month.ge(first))
-        .filter(month_closings::month.le(last))
-        .select(month_closings::month)
-        .order(month_closings::month.asc())
-        .get_result(conn)
-        .optional())?)
-}
-
-pub fn close_month(conn: &mut DbConn, month: &str, by: i64, now: NaiveDateTime) -> AppResult<()> {
-    db_run!(conn => diesel::insert_into(month_closings::table)
-        .values((month_closings::month.eq(month), month_closings::closed_at.eq(now), month_closings::closed_by.eq(by)))
-        .execute(conn))?;
-    Ok(())
-}
-
-// ---- idempotency ----
-
-pub fn find_idempotent(
-    conn: &mut DbConn,
-    user_id: i64,
-    key: &str,
-) -> AppResult<Option<(String, i32, String)>> {
-    Ok(db_run!(conn => idempotency_keys::table
-        .filter(idempotency_keys::user_id.eq(user_id))
-        .filter(idempotency_keys::key.eq(key))
-        .select((idempotency_keys::request_hash, idempotency_keys::status, idempotency_keys::body))
-        .get_result(conn)
-        .optional())?)
-}
-
-/// Claims a key for a request before acting on it. On PostgreSQL a concurrent claim of the
-/// same key waits for the first transaction and then finds the row: the retry replays the
-/// first answer instead of racing it. False when the key was already taken.
-pub fn claim_idempotent(
-    conn: &mut DbConn,
-    user_id: i64,
-    key: &str,
-    hash: &str,
-    now: NaiveDateTime,
-) -> AppResult<bool> {
-    let inserted = db_run!(conn => diesel::insert_into(idempotency_keys::table)
-        .values((
-            idempotency_keys::user_id.eq(user_id),
-            idempotency_keys::key.eq(key),
-            idempotency_keys::request_hash.eq(hash),
-            idempotency_keys::status.eq(0),
-            idempotency_keys::body.eq(""),
-            idempotency_keys::created_at.eq(now),
-        ))
-        .on_conflict_do_nothing()
-        .execute(conn))?;
-    Ok(inserted == 1)
-}
-
-/// Stores the answer given to a claimed key, in the same transaction as the booking.
-pub fn complete_idempotent(
-    conn: &mut DbConn,
-    user_id: i64,
-    key: &str,
-    status: i32,
-    body: &str,
-) -> AppResult<()> {
-    db_run!(conn => diesel::update(
-        idempotency_keys::table.filter(idempotency_keys::user_id.eq(user_id)).filter(idempotency_keys::key.eq(key)),
-    )
-    .set((idempotency_keys::status.eq(status), idempotency_keys::body.eq(body)))
-    .execute(conn))?;
-    Ok(())
 }

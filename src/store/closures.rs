@@ -7,24 +7,25 @@ use super::schema::closures;
 use super::DbConn;
 use crate::db_run;
 use crate::domain::closure::ClosureDraft;
+use crate::domain::ids::{ResourceId, UserId};
 use crate::error::AppResult;
 
 #[derive(Debug, Clone, Queryable, Selectable, PartialEq)]
 #[diesel(table_name = closures)]
 pub struct Closure {
     pub id: i64,
-    pub resource_id: Option<i64>,
+    pub resource_id: Option<ResourceId>,
     pub start_at: NaiveDateTime,
     pub end_at: NaiveDateTime,
     pub reason: String,
-    pub created_by: Option<i64>,
+    pub created_by: Option<UserId>,
     pub created_at: NaiveDateTime,
 }
 
 pub fn insert(
     conn: &mut DbConn,
     d: &ClosureDraft,
-    created_by: i64,
+    created_by: UserId,
     now: NaiveDateTime,
 ) -> AppResult<Closure> {
     Ok(db_run!(conn => diesel::insert_into(closures::table)
@@ -48,12 +49,11 @@ pub fn delete(conn: &mut DbConn, id: i64) -> AppResult<bool> {
     Ok(db_run!(conn => diesel::delete(closures::table.find(id)).execute(conn))? == 1)
 }
 
-/// Closures touching `[from, to)`: of the resource, or pole-wide; `resource_id = None` lists all.
 /// Closures of one resource (and pole-wide ones) meeting `[from, to)`: the booking hot path,
 /// in a fixed-shape query whose prepared statement is kept.
 pub fn overlapping(
     conn: &mut DbConn,
-    resource_id: i64,
+    resource_id: ResourceId,
     from: NaiveDateTime,
     to: NaiveDateTime,
 ) -> AppResult<Vec<Closure>> {
@@ -66,9 +66,10 @@ pub fn overlapping(
         .load(conn))?)
 }
 
+/// Closures touching `[from, to)`: of the resource, or pole-wide; `resource_id = None` lists all.
 pub fn list(
     conn: &mut DbConn,
-    resource_id: Option<i64>,
+    resource_id: Option<ResourceId>,
     from: Option<NaiveDateTime>,
     to: Option<NaiveDateTime>,
 ) -> AppResult<Vec<Closure>> {

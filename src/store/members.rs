@@ -6,6 +6,7 @@ use diesel::prelude::*;
 use super::schema::members;
 use super::DbConn;
 use crate::db_run;
+use crate::domain::ids::MemberId;
 use crate::domain::member::MemberDraft;
 use crate::domain::text::Search;
 use crate::error::AppResult;
@@ -13,7 +14,7 @@ use crate::error::AppResult;
 #[derive(Debug, Clone, Queryable, Selectable, PartialEq)]
 #[diesel(table_name = members)]
 pub struct Member {
-    pub id: i64,
+    pub id: MemberId,
     pub name: String,
     pub legal_form: String,
     pub pricing_category: String,
@@ -63,7 +64,7 @@ impl<'a> MemberFields<'a> {
 #[derive(Debug, Default, Clone)]
 pub struct MemberFilter {
     pub include_archived: bool,
-    pub ids: Option<Vec<i64>>,
+    pub ids: Option<Vec<MemberId>>,
     pub search: Option<String>,
 }
 
@@ -77,7 +78,7 @@ pub fn insert(conn: &mut DbConn, d: &MemberDraft, now: NaiveDateTime) -> AppResu
 
 pub fn update(
     conn: &mut DbConn,
-    id: i64,
+    id: MemberId,
     d: &MemberDraft,
     now: NaiveDateTime,
 ) -> AppResult<Member> {
@@ -90,7 +91,7 @@ pub fn update(
 
 pub fn set_archived(
     conn: &mut DbConn,
-    id: i64,
+    id: MemberId,
     at: Option<NaiveDateTime>,
     now: NaiveDateTime,
 ) -> AppResult<Member> {
@@ -103,19 +104,19 @@ pub fn set_archived(
 /// Locks the member's row until the transaction ends, so that bookings of one member counted
 /// against a quota are checked one after the other even on different resources. SQLite needs
 /// nothing: `BEGIN IMMEDIATE` already holds the database.
-pub fn lock(conn: &mut DbConn, id: i64) -> AppResult<()> {
+pub fn lock(conn: &mut DbConn, id: MemberId) -> AppResult<()> {
     if let DbConn::Postgres(c) = conn {
         let c: &mut diesel::PgConnection = &mut *c;
         members::table
             .find(id)
             .select(members::id)
             .for_update()
-            .load::<i64>(c)?;
+            .load::<MemberId>(c)?;
     }
     Ok(())
 }
 
-pub fn find(conn: &mut DbConn, id: i64) -> AppResult<Member> {
+pub fn find(conn: &mut DbConn, id: MemberId) -> AppResult<Member> {
     Ok(db_run!(conn => members::table.find(id).select(Member::as_select()).get_result(conn))?)
 }
 
@@ -142,7 +143,7 @@ pub fn count(conn: &mut DbConn) -> AppResult<i64> {
     Ok(db_run!(conn => members::table.count().get_result(conn))?)
 }
 
-pub fn names(conn: &mut DbConn, ids: &[i64]) -> AppResult<Vec<(i64, String)>> {
+pub fn names(conn: &mut DbConn, ids: &[MemberId]) -> AppResult<Vec<(MemberId, String)>> {
     Ok(db_run!(conn => members::table
         .filter(members::id.eq_any(ids))
         .select((members::id, members::name))

@@ -13,9 +13,13 @@
 pub mod auth;
 pub mod bookings;
 pub mod closures;
+pub mod idempotency;
 pub mod members;
+pub mod months;
+pub mod quotas;
 pub mod resources;
 pub mod schema;
+pub mod types;
 pub mod users;
 pub mod writer;
 
@@ -166,7 +170,8 @@ impl Db {
         }
     }
 
-    /// Runs blocking database work off the async workers, keeping the caller's tracing span.
+    /// Runs reads (or a write that opens its own transaction with `DbConn::write`) off the
+    /// async workers, on a pooled connection, keeping the caller's tracing span.
     pub async fn run<T, F>(&self, f: F) -> AppResult<T>
     where
         T: Send + 'static,
@@ -268,6 +273,55 @@ impl DbConn {
     }
 }
 
+/// Database errors as the app sees them. Constraint names and SQL messages stay in the logs:
+/// they say nothing useful to a user and describe the schema to an attacker.
+impl From<diesel::result::Error> for AppError {
+    fn from(e: diesel::result::Error) -> Self {
+        use diesel::result::{DatabaseErrorKind, Error};
+        match e {
+            Error::NotFound => AppError::NotFound,
+            Error::DatabaseError(kind, info) => {
+                let constraint = info.constraint_name().unwrap_or("").to_string();
+                match kind {
+                    DatabaseErrorKind::UniqueViolation => {
+                        tracing::debug!(constraint, "unique violation");
+                        AppError::Conflict {
+                            code: "already_exists",
+                            detail: "Cet élément existe déjà.".into(),
+                        }
+                    }
+                    DatabaseErrorKind::ForeignKeyViolation => {
+                        tracing::debug!(constraint, "foreign key violation");
+                        AppError::Conflict {
+                            code: "referenced",
+                            detail: "Cet élément est lié à d'autres données.".into(),
+                        }
+                    }
+                    _ if constraint == "bookings_no_overlap"
+                        || info.message().contains("bookings_no_overlap") =>
+                    {
+                        AppError::Conflict {
+                            code: "conflict",
+                            detail: "Ce créneau vient d'être pris.".into(),
+                        }
+                    }
+                    other => AppError::Internal(anyhow::anyhow!(
+                        "database error {other:?}: {} ({constraint})",
+                        info.message()
+                    )),
+                }
+            }
+            other => AppError::Internal(other.into()),
+        }
+    }
+}
+
+impl From<diesel::r2d2::PoolError> for AppError {
+    fn from(e: diesel::r2d2::PoolError) -> Self {
+        AppError::Unavailable(format!("database pool: {e}"))
+    }
+}
+
 /// Instants are stored as UTC timestamps without zone, the one type both backends share.
 pub fn to_db(t: DateTime<Utc>) -> NaiveDateTime {
     t.naive_utc()
@@ -275,4 +329,49 @@ pub fn to_db(t: DateTime<Utc>) -> NaiveDateTime {
 
 pub fn from_db(t: NaiveDateTime) -> DateTime<Utc> {
     t.and_utc()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use diesel::result::{DatabaseErrorInformation, DatabaseErrorKind, Error};
+
+    struct Info;
+    impl DatabaseErrorInformation for Info {
+        fn message(&self) -> &str {
+            "duplicate key value violates unique constraint \"members_name_key\""
+        }
+        fn details(&self) -> Option<&str> {
+            Some("Key (name)=(Coop) already exists.")
+        }
+        fn hint(&self) -> Option<&str> {
+            None
+        }
+        fn table_name(&self) -> Option<&str> {
+            Some("members")
+        }
+        fn column_name(&self) -> Option<&str> {
+            Some("name")
+        }
+        fn constraint_name(&self) -> Option<&str> {
+            Some("members_name_key")
+        }
+        fn statement_position(&self) -> Option<i32> {
+            None
+        }
+    }
+
+    #[test]
+    fn constraint_names_never_reach_the_client() {
+        for kind in [
+            DatabaseErrorKind::UniqueViolation,
+            DatabaseErrorKind::ForeignKeyViolation,
+            DatabaseErrorKind::CheckViolation,
+        ] {
+            let e = AppError::from(Error::DatabaseError(kind, Box::new(Info)));
+            let shown = format!("{} {}", e.code(), e.detail());
+            assert!(!shown.contains("members_name_key"), "{shown}");
+            assert!(!shown.contains("Coop"), "{shown}");
+        }
+    }
 }

@@ -6,15 +6,16 @@ use diesel::prelude::*;
 use super::schema::{opening_hours, resources};
 use super::DbConn;
 use crate::db_run;
-use crate::domain::resource::{OpeningSlot, ResourceDraft};
+use crate::domain::ids::{MemberId, ResourceId};
+use crate::domain::resource::{OpeningSlot, ResourceDraft, ResourceKind};
 use crate::domain::text::Search;
 use crate::error::AppResult;
 
 #[derive(Debug, Clone, Queryable, Selectable, PartialEq)]
 #[diesel(table_name = resources)]
 pub struct ResourceRow {
-    pub id: i64,
-    pub kind: String,
+    pub id: ResourceId,
+    pub kind: ResourceKind,
     pub name: String,
     pub description: String,
     pub location: String,
@@ -33,13 +34,13 @@ pub struct ResourceRow {
     pub plate: Option<String>,
     pub energy: Option<String>,
     pub odometer_km: Option<i64>,
-    pub employer_member_id: Option<i64>,
+    pub employer_member_id: Option<MemberId>,
     pub weekly_contract_minutes: Option<i32>,
     pub hourly_cost_cents: Option<i64>,
     pub archived_at: Option<NaiveDateTime>,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
-    pub parent_id: Option<i64>,
+    pub parent_id: Option<ResourceId>,
     pub longest_block_minutes: i32,
 }
 
@@ -64,7 +65,7 @@ impl Resource {
 #[derive(Debug, Insertable, AsChangeset)]
 #[diesel(table_name = resources, treat_none_as_null = true)]
 struct ResourceFields<'a> {
-    kind: &'a str,
+    kind: ResourceKind,
     name: &'a str,
     description: &'a str,
     location: &'a str,
@@ -83,17 +84,17 @@ struct ResourceFields<'a> {
     plate: Option<&'a str>,
     energy: Option<&'a str>,
     odometer_km: Option<i64>,
-    employer_member_id: Option<i64>,
+    employer_member_id: Option<MemberId>,
     weekly_contract_minutes: Option<i32>,
     hourly_cost_cents: Option<i64>,
-    parent_id: Option<i64>,
+    parent_id: Option<ResourceId>,
     updated_at: NaiveDateTime,
 }
 
 impl<'a> ResourceFields<'a> {
     fn from_draft(d: &'a ResourceDraft, now: NaiveDateTime) -> Self {
         Self {
-            kind: d.kind.as_str(),
+            kind: d.kind,
             name: &d.name,
             description: &d.description,
             location: &d.location,
@@ -123,12 +124,16 @@ impl<'a> ResourceFields<'a> {
 
 #[derive(Debug, Default, Clone)]
 pub struct ResourceFilter {
-    pub kind: Option<String>,
+    pub kind: Option<ResourceKind>,
     pub include_archived: bool,
     pub search: Option<String>,
 }
 
-fn replace_hours(conn: &mut DbConn, resource_id: i64, slots: &[OpeningSlot]) -> AppResult<()> {
+fn replace_hours(
+    conn: &mut DbConn,
+    resource_id: ResourceId,
+    slots: &[OpeningSlot],
+) -> AppResult<()> {
     db_run!(conn => {
         diesel::delete(opening_hours::table.filter(opening_hours::resource_id.eq(resource_id))).execute(conn)?;
         for s in slots {
@@ -161,7 +166,7 @@ pub fn insert(conn: &mut DbConn, d: &ResourceDraft, now: NaiveDateTime) -> AppRe
 
 pub fn update(
     conn: &mut DbConn,
-    id: i64,
+    id: ResourceId,
     d: &ResourceDraft,
     now: NaiveDateTime,
 ) -> AppResult<Resource> {
@@ -179,7 +184,7 @@ pub fn update(
 
 pub fn set_archived(
     conn: &mut DbConn,
-    id: i64,
+    id: ResourceId,
     at: Option<NaiveDateTime>,
     now: NaiveDateTime,
 ) -> AppResult<()> {
@@ -189,7 +194,7 @@ pub fn set_archived(
     Ok(())
 }
 
-pub fn find(conn: &mut DbConn, id: i64) -> AppResult<Resource> {
+pub fn find(conn: &mut DbConn, id: ResourceId) -> AppResult<Resource> {
     let row: ResourceRow = db_run!(conn => resources::table.find(id).select(ResourceRow::as_select()).get_result(conn))?;
     // Fixed-shape query (no IN list) so its prepared statement is reused: on every booking.
     let hours: Vec<(i32, i32, i32)> = db_run!(conn => opening_hours::table
@@ -221,7 +226,7 @@ pub fn list(conn: &mut DbConn, filter: &ResourceFilter) -> AppResult<Vec<Resourc
             q = q.filter(resources::archived_at.is_null());
         }
         if let Some(k) = &filter.kind {
-            q = q.filter(resources::kind.eq(k.clone()));
+            q = q.filter(resources::kind.eq(*k));
         }
         q.load(conn)
     })?;
@@ -233,8 +238,8 @@ pub fn list(conn: &mut DbConn, filter: &ResourceFilter) -> AppResult<Vec<Resourc
 }
 
 fn attach_hours(conn: &mut DbConn, rows: Vec<ResourceRow>) -> AppResult<Vec<Resource>> {
-    let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
-    let hours: Vec<(i64, i32, i32, i32)> = db_run!(conn => opening_hours::table
+    let ids: Vec<ResourceId> = rows.iter().map(|r| r.id).collect();
+    let hours: Vec<(ResourceId, i32, i32, i32)> = db_run!(conn => opening_hours::table
         .filter(opening_hours::resource_id.eq_any(&ids))
         .select((opening_hours::resource_id, opening_hours::weekday, opening_hours::open_minute, opening_hours::close_minute))
         .order((opening_hours::weekday.asc(), opening_hours::open_minute.asc()))
@@ -257,28 +262,65 @@ fn attach_hours(conn: &mut DbConn, rows: Vec<ResourceRow>) -> AppResult<Vec<Reso
 }
 
 /// The longest span ever booked on a resource, in minutes.
-pub fn longest_block(conn: &mut DbConn, id: i64) -> AppResult<i32> {
+pub fn longest_block(conn: &mut DbConn, id: ResourceId) -> AppResult<i32> {
     Ok(
         db_run!(conn => resources::table.find(id).select(resources::longest_block_minutes).get_result(conn))?,
     )
 }
 
-/// Ids of the parts of a composite resource.
 /// The resource, its parts and its whole, if any: the rows a booking of it must lock. Empty
 /// when the resource does not exist.
-pub fn composition(conn: &mut DbConn, id: i64) -> AppResult<Vec<i64>> {
-    let rows: Vec<(i64, Option<i64>)> = db_run!(conn => resources::table
+pub fn composition(conn: &mut DbConn, id: ResourceId) -> AppResult<Vec<ResourceId>> {
+    let rows: Vec<(ResourceId, Option<ResourceId>)> = db_run!(conn => resources::table
         .filter(resources::id.eq(id).or(resources::parent_id.eq(id)))
         .select((resources::id, resources::parent_id))
         .load(conn))?;
-    let mut ids: Vec<i64> = rows.iter().map(|r| r.0).collect();
+    let mut ids: Vec<ResourceId> = rows.iter().map(|r| r.0).collect();
     ids.extend(rows.iter().filter(|r| r.0 == id).filter_map(|r| r.1));
     Ok(ids)
 }
 
-pub fn children(conn: &mut DbConn, id: i64) -> AppResult<Vec<i64>> {
+/// Ids of the parts of a composite resource.
+pub fn children(conn: &mut DbConn, id: ResourceId) -> AppResult<Vec<ResourceId>> {
     Ok(
         db_run!(conn => resources::table.filter(resources::parent_id.eq(id)).select(resources::id).load(conn))?,
+    )
+}
+
+/// Name and kind of these resources, for lists that show them beside other things.
+pub fn labels(
+    conn: &mut DbConn,
+    ids: &[ResourceId],
+) -> AppResult<Vec<(ResourceId, String, ResourceKind)>> {
+    Ok(db_run!(conn => resources::table
+        .filter(resources::id.eq_any(ids))
+        .select((resources::id, resources::name, resources::kind))
+        .load(conn))?)
+}
+
+/// Active resources of one kind, id and name, in name order.
+pub fn of_kind(
+    conn: &mut DbConn,
+    kind: ResourceKind,
+    include_archived: bool,
+) -> AppResult<Vec<(ResourceId, String)>> {
+    Ok(db_run!(conn => {
+        let mut q = resources::table
+            .filter(resources::kind.eq(kind))
+            .select((resources::id, resources::name))
+            .order(resources::name.asc())
+            .into_boxed();
+        if !include_archived {
+            q = q.filter(resources::archived_at.is_null());
+        }
+        q.load(conn)
+    })?)
+}
+
+/// Every resource id, archived ones included.
+pub fn all_ids(conn: &mut DbConn) -> AppResult<Vec<ResourceId>> {
+    Ok(
+        db_run!(conn => resources::table.select(resources::id).order(resources::id.asc()).load(conn))?,
     )
 }
 

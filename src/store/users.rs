@@ -6,12 +6,13 @@ use diesel::prelude::*;
 use super::schema::{members, memberships, user_roles, users};
 use super::DbConn;
 use crate::db_run;
+use crate::domain::ids::{MemberId, UserId};
 use crate::error::AppResult;
 
 #[derive(Debug, Clone, Queryable, Selectable, PartialEq)]
 #[diesel(table_name = users)]
 pub struct User {
-    pub id: i64,
+    pub id: UserId,
     pub email: String,
     pub name: String,
     pub password_hash: String,
@@ -22,7 +23,7 @@ pub struct User {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MembershipRow {
-    pub member_id: i64,
+    pub member_id: MemberId,
     pub member_name: String,
     pub role: String,
 }
@@ -58,7 +59,7 @@ pub fn insert(conn: &mut DbConn, u: &NewUser, now: NaiveDateTime) -> AppResult<U
 
 pub fn update_profile(
     conn: &mut DbConn,
-    id: i64,
+    id: UserId,
     email: &str,
     name: &str,
     active: bool,
@@ -70,7 +71,12 @@ pub fn update_profile(
         .get_result(conn))?)
 }
 
-pub fn set_password(conn: &mut DbConn, id: i64, hash: &str, now: NaiveDateTime) -> AppResult<()> {
+pub fn set_password(
+    conn: &mut DbConn,
+    id: UserId,
+    hash: &str,
+    now: NaiveDateTime,
+) -> AppResult<()> {
     db_run!(conn => diesel::update(users::table.find(id))
         .set((users::password_hash.eq(hash), users::updated_at.eq(now)))
         .execute(conn))?;
@@ -80,9 +86,9 @@ pub fn set_password(conn: &mut DbConn, id: i64, hash: &str, now: NaiveDateTime) 
 /// Replaces the pole roles and the memberships of a user.
 pub fn set_roles(
     conn: &mut DbConn,
-    id: i64,
+    id: UserId,
     roles: &[&str],
-    memberships_in: &[(i64, &str)],
+    memberships_in: &[(MemberId, &str)],
 ) -> AppResult<()> {
     db_run!(conn => {
         diesel::delete(user_roles::table.filter(user_roles::user_id.eq(id))).execute(conn)?;
@@ -100,7 +106,7 @@ pub fn set_roles(
     Ok(())
 }
 
-pub fn find(conn: &mut DbConn, id: i64) -> AppResult<User> {
+pub fn find(conn: &mut DbConn, id: UserId) -> AppResult<User> {
     Ok(db_run!(conn => users::table.find(id).select(User::as_select()).get_result(conn))?)
 }
 
@@ -118,7 +124,7 @@ pub fn count(conn: &mut DbConn) -> AppResult<i64> {
 /// whose prepared statements are kept.
 pub fn with_roles(conn: &mut DbConn, user: User) -> AppResult<UserWithRoles> {
     let id = user.id;
-    let (roles, ms): (Vec<String>, Vec<(i64, String, String)>) = db_run!(conn => {
+    let (roles, ms): (Vec<String>, Vec<(MemberId, String, String)>) = db_run!(conn => {
         let roles = user_roles::table
             .filter(user_roles::user_id.eq(id))
             .select(user_roles::role)
@@ -146,10 +152,16 @@ pub fn with_roles(conn: &mut DbConn, user: User) -> AppResult<UserWithRoles> {
     })
 }
 
+/// (user, role) rows, and (user, member, member name, role) rows.
+type RolesAndMemberships = (
+    Vec<(UserId, String)>,
+    Vec<(UserId, MemberId, String, String)>,
+);
+
 /// Loads roles and memberships of many users with two queries.
 pub fn attach_roles(conn: &mut DbConn, list: Vec<User>) -> AppResult<Vec<UserWithRoles>> {
-    let ids: Vec<i64> = list.iter().map(|u| u.id).collect();
-    let (roles, ms): (Vec<(i64, String)>, Vec<(i64, i64, String, String)>) = db_run!(conn => {
+    let ids: Vec<UserId> = list.iter().map(|u| u.id).collect();
+    let (roles, ms): RolesAndMemberships = db_run!(conn => {
         let roles = user_roles::table
             .filter(user_roles::user_id.eq_any(&ids))
             .select((user_roles::user_id, user_roles::role))
@@ -186,7 +198,7 @@ pub fn attach_roles(conn: &mut DbConn, list: Vec<User>) -> AppResult<Vec<UserWit
 }
 
 /// Users, optionally only those holding a membership in one of `member_ids`.
-pub fn list(conn: &mut DbConn, member_ids: Option<&[i64]>) -> AppResult<Vec<UserWithRoles>> {
+pub fn list(conn: &mut DbConn, member_ids: Option<&[MemberId]>) -> AppResult<Vec<UserWithRoles>> {
     let list: Vec<User> = db_run!(conn => {
         let mut q = users::table.select(User::as_select()).order(users::name.asc()).into_boxed();
         if let Some(ids) = member_ids {

@@ -189,7 +189,7 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for CsrfForm<T> {
             !e.is_empty() && constant_time_eq(e.as_bytes(), field.csrf.as_bytes())
         });
         if !ok {
-            return Err(super::html::forbidden_csrf());
+            return Err(expired_form());
         }
         let value: T = serde_html_form::from_bytes(&bytes).map_err(|e| {
             (
@@ -200,6 +200,24 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for CsrfForm<T> {
         })?;
         Ok(CsrfForm(value))
     }
+}
+
+/// A form whose CSRF token is missing or stale: a page of its own, since the session (and with
+/// it the layout) may be what is missing.
+fn expired_form() -> Response {
+    (
+        axum::http::StatusCode::FORBIDDEN,
+        maud::html! {
+            (maud::DOCTYPE)
+            html lang="fr" {
+                head { meta charset="utf-8"; title { "Formulaire expiré · Mutualise" } link rel="stylesheet" href="/assets/app.css"; }
+                body { main { h1 { "Formulaire expiré" }
+                    p { "Ce formulaire n'est plus valide (jeton de sécurité absent ou périmé). Rechargez la page et recommencez." }
+                    p { a href="/" { "Retour à l'accueil" } } } }
+            }
+        },
+    )
+        .into_response()
 }
 
 fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {

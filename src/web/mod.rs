@@ -1,9 +1,11 @@
 //! HTTP: the router, shared state, identity resolution (session cookie or bearer token),
-//! extractors, and the two front doors — `html` (maud pages) and `api` (JSON v1).
+//! extractors, error mapping, and the two front doors — `html` (maud pages) and `api` (JSON
+//! v1). Handlers parse, call one `app` function, and render; they never touch the database.
 
 pub mod api;
 pub mod extract;
 pub mod html;
+pub mod problem;
 
 use std::sync::Arc;
 
@@ -14,37 +16,29 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use axum_extra::extract::CookieJar;
-use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
 use serde_json::json;
 use tower_http::trace::TraceLayer;
 
 use crate::app::auth::{self as auth, SessionActor};
 use crate::app::authz::Actor;
-use crate::config::{Clock, Config};
-use crate::store::Db;
+use crate::app::App;
 
 pub const SESSION_COOKIE: &str = "mutualise_session";
 pub const ANON_CSRF_COOKIE: &str = "mutualise_csrf";
 
 #[derive(Clone)]
 pub struct AppState {
-    pub db: Db,
-    pub config: Arc<Config>,
-    pub clock: Clock,
+    pub app: App,
 }
 
 impl AppState {
-    pub fn new(db: Db, config: Config) -> Self {
-        let clock = Clock::new(config.now);
-        Self {
-            db,
-            config: Arc::new(config),
-            clock,
-        }
+    pub fn new(app: App) -> Self {
+        Self { app }
     }
 
-    pub fn now(&self) -> DateTime<Utc> {
-        self.clock.now()
+    pub fn tz(&self) -> Tz {
+        self.app.tz()
     }
 }
 
@@ -56,7 +50,8 @@ pub enum Identity {
     Token(Arc<Actor>),
 }
 
-pub fn build_app(state: AppState) -> Router {
+pub fn build_app(app: App) -> Router {
+    let state = AppState::new(app);
     Router::new()
         .route("/healthz", get(healthz))
         .nest("/api/v1", api::router())
@@ -67,9 +62,9 @@ pub fn build_app(state: AppState) -> Router {
         .with_state(state)
 }
 
-async fn healthz(State(state): State<AppState>) -> Response {
-    let backend = format!("{:?}", state.db.backend()).to_lowercase();
-    match state.db.run(|conn| conn.ping()).await {
+async fn healthz(State(s): State<AppState>) -> Response {
+    let backend = s.app.backend_name();
+    match s.app.health().await {
         Ok(()) => Json(json!({"status": "ok", "database": backend})).into_response(),
         Err(e) => {
             e.log();
@@ -89,7 +84,6 @@ async fn identify(
     mut req: Request,
     next: Next,
 ) -> Response {
-    let now = state.now();
     let bearer = req
         .headers()
         .get(header::AUTHORIZATION)
@@ -101,24 +95,8 @@ async fn identify(
         .map(|t| t.trim().to_string());
     let is_api = req.uri().path().starts_with("/api/");
     let identity = if let Some(token) = bearer.filter(|_| is_api) {
-        match state
-            .db
-            .run(move |conn| auth::resolve_token(conn, &token, now))
-            .await
-        {
-            Ok(Some((actor, touch))) => {
-                if let Some(id) = touch {
-                    // Recorded through the writer, in the background: a write on the request's
-                    // path would wait for the write lock.
-                    let db = state.db.clone();
-                    tokio::spawn(async move {
-                        if let Err(e) = db.write(move |c| auth::touch_token(c, id, now)).await {
-                            e.log();
-                        }
-                    });
-                }
-                Identity::Token(Arc::new(actor))
-            }
+        match auth::resolve_token(&state.app, &token).await {
+            Ok(Some(actor)) => Identity::Token(Arc::new(actor)),
             Ok(None) => Identity::Anonymous,
             Err(e) => return e.into_response(),
         }
@@ -126,12 +104,7 @@ async fn identify(
         .get(SESSION_COOKIE)
         .filter(|_| !is_api && !req.uri().path().starts_with("/assets/"))
     {
-        let token = cookie.value().to_string();
-        match state
-            .db
-            .run(move |conn| auth::resolve_session(conn, &token, now))
-            .await
-        {
+        match auth::resolve_session(&state.app, cookie.value()).await {
             Ok(Some(s)) => Identity::Session(Arc::new(s)),
             Ok(None) => Identity::Anonymous,
             Err(e) => return html::error_page(&state, None, e),
@@ -157,39 +130,4 @@ async fn security_headers(req: Request, next: Next) -> Response {
             "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'",
         ));
     res
-}
-
-/// Periodic housekeeping while serving: pending bookings whose start has come are rejected,
-/// expired sessions and old login attempts are purged. Every instance may run it: each step
-/// is an idempotent update.
-pub fn spawn_maintenance(state: AppState) -> tokio::task::JoinHandle<()> {
-    tokio::spawn(async move {
-        let mut tick = tokio::time::interval(std::time::Duration::from_secs(60));
-        loop {
-            tick.tick().await;
-            let now = state.now();
-            let swept = state
-                .db
-                .write(move |c| crate::app::bookings::sweep_tx(c, now))
-                .await;
-            let purged = state
-                .db
-                .run(move |c| {
-                    let sessions = crate::store::auth::purge_expired(c, crate::store::to_db(now))?;
-                    let attempts = crate::store::auth::purge_attempts(
-                        c,
-                        crate::store::to_db(now - chrono::Duration::days(1)),
-                    )?;
-                    Ok(sessions + attempts)
-                })
-                .await;
-            match (swept, purged) {
-                (Ok(n), Ok(m)) if n + m > 0 => {
-                    tracing::info!(rejected = n, purged = m, "maintenance")
-                }
-                (Err(e), _) | (_, Err(e)) => e.log(),
-                _ => {}
-            }
-        }
-    })
 }

@@ -10,6 +10,8 @@ use chrono::{DateTime, Utc};
 use diesel::{Connection, PgConnection, RunQueryDsl};
 use mutualise::app::auth;
 use mutualise::config::{Config, DatabaseUrl};
+use mutualise::domain::ids::{MemberId, ResourceId};
+use mutualise::domain::status::BookingStatus;
 use mutualise::domain::user::{MembershipInput, UserInput};
 use mutualise::store::{Backend, Db};
 use reqwest::{Method, StatusCode};
@@ -138,8 +140,7 @@ impl TestApp {
         .expect("join")
         .expect("connect and migrate");
         let now = config.now.expect("fixed clock");
-        let state = mutualise::AppState::new(db.clone(), config);
-        let router = mutualise::build_app(state);
+        let router = mutualise::build_app(mutualise::App::new(db.clone(), config));
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind");
@@ -191,7 +192,7 @@ impl TestApp {
             memberships: memberships
                 .iter()
                 .map(|(m, r)| MembershipInput {
-                    member_id: *m,
+                    member_id: MemberId(*m),
                     role: r.to_string(),
                 })
                 .collect(),
@@ -204,7 +205,7 @@ impl TestApp {
                 .map_err(mutualise::error::AppError::Validation)?;
             let user = mutualise::app::users::create_unchecked(c, &draft, password_hash(), now)?;
             let token = auth::issue_token(c, user.user.id, "tests", now)?;
-            Ok((user.user.id, token.token))
+            Ok((user.user.id.0, token.token))
         })
         .await
     }
@@ -294,7 +295,7 @@ impl TestApp {
         member_id: i64,
         start: &str,
         end: &str,
-        status: &'static str,
+        status: BookingStatus,
     ) -> i64 {
         let t =
             |s: &str| chrono::NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M").expect("UTC time");
@@ -305,8 +306,8 @@ impl TestApp {
             Ok(insert(
                 c,
                 &NewBooking {
-                    resource_id,
-                    member_id,
+                    resource_id: ResourceId(resource_id),
+                    member_id: MemberId(member_id),
                     created_by: None,
                     series_id: None,
                     start_at: start,
@@ -322,7 +323,8 @@ impl TestApp {
                     updated_at: created,
                 },
             )?
-            .id)
+            .id
+            .0)
         })
         .await
     }

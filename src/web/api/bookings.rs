@@ -1,61 +1,61 @@
-//! Bookings, availability and quotas.
+//! Bookings, availability, quotas and month closing.
 
-use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode};
+use axum::extract::{OriginalUri, State};
+use axum::http::{header, HeaderMap, HeaderName, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
 
-use crate::app::auth::sha256_hex;
 use crate::app::bookings::{
-    self, Availability, BookOutcome, BookingChanges, BookingEnv, BookingInput, BookingOut,
-    BookingQuery, QuotaInput, QuotaOut,
+    self, Availability, Booked, BookingChanges, BookingInput, BookingQuery, BookingView, Decision,
+    IdempotencyKey, Scope,
 };
+use crate::app::months::{self, MonthClosing};
+use crate::app::quotas::{self, QuotaView};
+use crate::domain::ids::{BookingId, ResourceId, SeriesId};
+use crate::domain::month::Month;
+use crate::domain::quota::QuotaInput;
+use crate::domain::refusal::RefusedOccurrence;
+use crate::domain::violation::Warning;
 use crate::error::{AppError, AppResult};
-use crate::store::bookings as store;
-use crate::store::{to_db, Backend};
 use crate::web::extract::{ApiActor, ApiJson, ApiPath, ApiQuery};
 use crate::web::AppState;
 
-pub fn env(s: &AppState) -> BookingEnv {
-    BookingEnv {
-        tz: s.config.timezone,
-        now: s.now(),
-        horizon_days: s.config.booking_horizon_days,
-    }
+/// A series as the API answers it.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct SeriesBody {
+    pub series_id: SeriesId,
+    pub bookings: Vec<BookingView>,
+    /// Occurrences left out (`skip_conflicts`), each with its reasons.
+    pub skipped: Vec<RefusedOccurrence>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<Warning>,
 }
 
-/// Completes a refusal with its alternatives, looked for on a read connection once the write
-/// transaction is over.
-pub async fn with_alternatives(s: &AppState, err: AppError) -> AppError {
-    match err {
-        AppError::Refused(r) if r.suggest.is_some() => {
-            let env = env(s);
-            let fallback = r.clone();
-            let mut r = r;
-            match s
-                .db
-                .run(move |c| {
-                    bookings::fill_suggestions(c, &mut r, &env)?;
-                    Ok(r)
-                })
-                .await
-            {
-                Ok(r) => AppError::Refused(r),
-                Err(e) => {
-                    e.log();
-                    AppError::Refused(fallback)
-                }
+/// A booking request's answer: the booking (with its warnings), or the series.
+fn booked_body(b: Booked) -> AppResult<Value> {
+    match b.series_id {
+        Some(series_id) => serde_json::to_value(SeriesBody {
+            series_id,
+            bookings: b.bookings,
+            skipped: b.skipped,
+            warnings: b.warnings,
+        })
+        .map_err(AppError::internal),
+        None => {
+            let one = b
+                .bookings
+                .into_iter()
+                .next()
+                .ok_or_else(|| AppError::internal("a booking answer without booking"))?;
+            let mut v = serde_json::to_value(one).map_err(AppError::internal)?;
+            if !b.warnings.is_empty() {
+                v["warnings"] = json!(b.warnings);
             }
+            Ok(v)
         }
-        other => other,
     }
-}
-
-/// What a create returns: a fresh outcome, or the stored answer to a repeated request.
-enum Created {
-    Fresh(BookOutcome),
-    Replay(i32, String),
 }
 
 /// Book a resource once, or a series with `recurrence`. An `Idempotency-Key` header makes a
@@ -63,7 +63,9 @@ enum Created {
 #[utoipa::path(post, path = "/api/v1/bookings", tag = "bookings", request_body = BookingInput,
     params(("Idempotency-Key" = Option<String>, Header, description = "Same key, same request: same answer, booked once.")),
     responses(
-        (status = 201, description = "Booked (a series answers {series_id, bookings, skipped})", body = BookingOut),
+        (status = 201, description = "Booked (a series answers SeriesBody); may carry `warnings`", body = BookingView),
+        (status = 400, description = "unreadable body or Idempotency-Key", body = super::Problem),
+        (status = 401, body = super::Problem),
         (status = 409, description = "conflict (with conflicts and suggestions), month_closed, quota_exceeded", body = super::Problem),
         (status = 422, description = "invalid_interval, duration_out_of_bounds, outside_opening_hours, closed, in_past, beyond_horizon, not_allowed, invalid_recurrence, validation", body = super::Problem)))]
 pub async fn create_booking(
@@ -72,143 +74,99 @@ pub async fn create_booking(
     headers: HeaderMap,
     ApiJson(input): ApiJson<BookingInput>,
 ) -> AppResult<Response> {
-    let env = env(&s);
     let key = match headers.get("idempotency-key") {
-        Some(v) => {
-            let k = v
-                .to_str()
-                .map_err(|_| AppError::BadRequest("Idempotency-Key illisible.".into()))?
-                .trim()
-                .to_string();
-            if k.is_empty() || k.len() > 200 {
-                return Err(AppError::BadRequest(
-                    "Idempotency-Key : 1 à 200 caractères.".into(),
-                ));
-            }
-            Some(k)
-        }
+        Some(v) => Some(IdempotencyKey::parse(v.to_str().map_err(|_| {
+            AppError::BadRequest("Idempotency-Key illisible.".into())
+        })?)?),
         None => None,
     };
-    let hash = sha256_hex(&serde_json::to_string(&input).map_err(AppError::internal)?);
-    // Read-only preparation off the write lock; on failure the booking itself reports why.
-    let resource_id = input.resource_id;
-    // (PostgreSQL reads it all under the row locks instead: see `target_under_lock`.)
-    let prepared = match s.db.backend() {
-        Backend::Sqlite => {
-            s.db.run(move |c| bookings::prepare(c, resource_id, &env))
-                .await
-                .ok()
-        }
-        Backend::Postgres => None,
-    };
-    let created =
-        s.db.write(move |c| {
-            if let Some(k) = &key {
-                if !store::claim_idempotent(c, a.user_id, k, &hash, to_db(env.now))? {
-                    let (stored_hash, status, body) = store::find_idempotent(c, a.user_id, k)?
-                        .ok_or_else(|| AppError::internal("idempotency key vanished"))?;
-                    if stored_hash != hash {
-                        return Err(AppError::validation(
-                            "Idempotency-Key",
-                            "Cette clé a déjà servi pour une autre requête.",
-                        ));
-                    }
-                    return Ok(Created::Replay(status, body));
-                }
-            }
-            let outcome = bookings::book_prepared_tx(c, &a, &input, &env, prepared.clone())?;
-            if let Some(k) = &key {
-                let body = serde_json::to_string(&outcome).map_err(AppError::internal)?;
-                store::complete_idempotent(c, a.user_id, k, 201, &body)?;
-            }
-            Ok(Created::Fresh(outcome))
-        })
-        .await;
-    let created = match created {
-        Ok(c) => c,
-        Err(e) => return Err(with_alternatives(&s, e).await),
-    };
-    Ok(match created {
-        Created::Fresh(outcome) => (StatusCode::CREATED, Json(outcome)).into_response(),
-        Created::Replay(status, body) => (
-            StatusCode::from_u16(status as u16).unwrap_or(StatusCode::CREATED),
-            [
-                (axum::http::header::CONTENT_TYPE, "application/json"),
-                (
-                    axum::http::HeaderName::from_static("idempotent-replayed"),
-                    "true",
-                ),
-            ],
-            body,
-        )
-            .into_response(),
-    })
+    let booked = bookings::book(&s.app, &a, input, key).await?;
+    let replayed = booked.replayed;
+    let mut response = (StatusCode::CREATED, Json(booked_body(booked)?)).into_response();
+    if replayed {
+        response.headers_mut().insert(
+            HeaderName::from_static("idempotent-replayed"),
+            HeaderValue::from_static("true"),
+        );
+    }
+    Ok(response)
 }
 
-#[utoipa::path(get, path = "/api/v1/bookings", tag = "bookings", params(BookingQuery), responses((status = 200, body = Vec<BookingOut>)))]
+/// Bookings in start order, a page at a time: follow the `Link: <…>; rel="next"` header (or
+/// pass `next` cursor back as `cursor`) until it is absent. `X-Total-Count` gives the number of
+/// bookings matching the filters.
+#[utoipa::path(get, path = "/api/v1/bookings", tag = "bookings", params(BookingQuery),
+    responses((status = 200, body = Vec<BookingView>,
+        headers(("X-Total-Count" = i64, description = "Bookings matching the filters, all pages together"),
+                ("Link" = String, description = "rel=\"next\": the next page, absent on the last one"))),
+        (status = 401, body = super::Problem), (status = 422, body = super::Problem)))]
 pub async fn list_bookings(
     State(s): State<AppState>,
     ApiActor(a): ApiActor,
+    OriginalUri(uri): OriginalUri,
     ApiQuery(q): ApiQuery<BookingQuery>,
-) -> AppResult<Json<Vec<BookingOut>>> {
-    let tz = s.config.timezone;
-    Ok(Json(
-        s.db.run(move |c| bookings::list(c, &a, &q, tz)).await?,
-    ))
+) -> AppResult<Response> {
+    let page = bookings::list(&s.app, &a, q).await?;
+    let mut response = Json(page.items).into_response();
+    let h = response.headers_mut();
+    if let Ok(v) = HeaderValue::from_str(&page.total.to_string()) {
+        h.insert(HeaderName::from_static("x-total-count"), v);
+    }
+    if let Some(cursor) = page.next_cursor {
+        let mut params: Vec<(String, String)> = uri
+            .query()
+            .map(|q| serde_html_form::from_str(q).unwrap_or_default())
+            .unwrap_or_default();
+        params.retain(|(k, _)| k != "cursor");
+        params.push(("cursor".into(), cursor));
+        let query = serde_html_form::to_string(&params).map_err(AppError::internal)?;
+        if let Ok(v) = HeaderValue::from_str(&format!("<{}?{query}>; rel=\"next\"", uri.path())) {
+            h.insert(header::LINK, v);
+        }
+    }
+    Ok(response)
 }
 
 #[utoipa::path(get, path = "/api/v1/bookings/{id}", tag = "bookings", params(("id" = i64, Path)),
-    responses((status = 200, body = BookingOut), (status = 404, body = super::Problem)))]
+    responses((status = 200, body = BookingView), (status = 404, body = super::Problem)))]
 pub async fn get_booking(
     State(s): State<AppState>,
     ApiActor(a): ApiActor,
-    ApiPath(id): ApiPath<i64>,
-) -> AppResult<Json<BookingOut>> {
-    Ok(Json(s.db.run(move |c| bookings::get(c, &a, id)).await?))
+    ApiPath(id): ApiPath<BookingId>,
+) -> AppResult<Json<BookingView>> {
+    Ok(Json(bookings::get(&s.app, &a, id).await?))
 }
 
 /// Move or resize a booking; `scope: "following"` moves this and the later occurrences of
 /// its series by the same shift in local time. Answers the bookings as they now are.
 #[utoipa::path(patch, path = "/api/v1/bookings/{id}", tag = "bookings", params(("id" = i64, Path)), request_body = BookingChanges,
-    responses((status = 200, body = Vec<BookingOut>), (status = 409, body = super::Problem), (status = 422, body = super::Problem)))]
+    responses((status = 200, body = Vec<BookingView>), (status = 404, body = super::Problem), (status = 409, body = super::Problem), (status = 422, body = super::Problem)))]
 pub async fn patch_booking(
     State(s): State<AppState>,
     ApiActor(a): ApiActor,
-    ApiPath(id): ApiPath<i64>,
+    ApiPath(id): ApiPath<BookingId>,
     ApiJson(changes): ApiJson<BookingChanges>,
-) -> AppResult<Json<Vec<BookingOut>>> {
-    let env = env(&s);
-    match s
-        .db
-        .write(move |c| bookings::move_tx(c, &a, id, &changes, &env))
-        .await
-    {
-        Ok(out) => Ok(Json(out)),
-        Err(e) => Err(with_alternatives(&s, e).await),
-    }
+) -> AppResult<Json<Vec<BookingView>>> {
+    Ok(Json(bookings::move_booking(&s.app, &a, id, changes).await?))
 }
 
 #[derive(Deserialize, Default, utoipa::ToSchema)]
 pub struct CancelBody {
     /// "one" (default) or "following".
     #[serde(default)]
-    scope: Option<String>,
+    scope: Scope,
 }
 
-#[utoipa::path(post, path = "/api/v1/bookings/{id}/cancel", tag = "bookings", params(("id" = i64, Path)), request_body = Option<CancelBody>,
-    responses((status = 200, body = Vec<BookingOut>), (status = 409, body = super::Problem)))]
+#[utoipa::path(post, path = "/api/v1/bookings/{id}/cancel", tag = "bookings", params(("id" = i64, Path)), request_body(content = CancelBody, description = "Optional"),
+    responses((status = 200, body = Vec<BookingView>), (status = 404, body = super::Problem), (status = 409, body = super::Problem)))]
 pub async fn cancel_booking(
     State(s): State<AppState>,
     ApiActor(a): ApiActor,
-    ApiPath(id): ApiPath<i64>,
+    ApiPath(id): ApiPath<BookingId>,
     body: axum::body::Bytes,
-) -> AppResult<Json<Vec<BookingOut>>> {
-    let env = env(&s);
+) -> AppResult<Json<Vec<BookingView>>> {
     let scope = optional_json::<CancelBody>(&body)?.scope;
-    Ok(Json(
-        s.db.write(move |c| bookings::cancel_tx(c, &a, id, scope.as_deref(), &env))
-            .await?,
-    ))
+    Ok(Json(bookings::cancel(&s.app, &a, id, scope).await?))
 }
 
 #[derive(Deserialize, Default, utoipa::ToSchema)]
@@ -218,41 +176,36 @@ pub struct DecisionBody {
     reason: Option<String>,
 }
 
-#[utoipa::path(post, path = "/api/v1/bookings/{id}/approve", tag = "bookings", params(("id" = i64, Path)), request_body = Option<DecisionBody>,
-    responses((status = 200, body = BookingOut), (status = 403, body = super::Problem), (status = 409, body = super::Problem)))]
+#[utoipa::path(post, path = "/api/v1/bookings/{id}/approve", tag = "bookings", params(("id" = i64, Path)), request_body(content = DecisionBody, description = "Optional"),
+    responses((status = 200, body = BookingView), (status = 403, body = super::Problem), (status = 409, body = super::Problem)))]
 pub async fn approve_booking(
     State(s): State<AppState>,
     ApiActor(a): ApiActor,
-    ApiPath(id): ApiPath<i64>,
+    ApiPath(id): ApiPath<BookingId>,
     body: axum::body::Bytes,
-) -> AppResult<Json<BookingOut>> {
-    let env = env(&s);
+) -> AppResult<Json<BookingView>> {
     let reason = optional_json::<DecisionBody>(&body)?.reason;
-    s.db.write(move |c| bookings::sweep_tx(c, env.now)).await?;
     Ok(Json(
-        s.db.write(move |c| bookings::decide_tx(c, &a, id, true, reason.as_deref(), &env))
-            .await?,
+        bookings::decide(&s.app, &a, id, Decision::Approve, reason).await?,
     ))
 }
 
 #[utoipa::path(post, path = "/api/v1/bookings/{id}/reject", tag = "bookings", params(("id" = i64, Path)), request_body = DecisionBody,
-    responses((status = 200, body = BookingOut), (status = 403, body = super::Problem), (status = 422, body = super::Problem)))]
+    responses((status = 200, body = BookingView), (status = 403, body = super::Problem), (status = 409, body = super::Problem), (status = 422, body = super::Problem)))]
 pub async fn reject_booking(
     State(s): State<AppState>,
     ApiActor(a): ApiActor,
-    ApiPath(id): ApiPath<i64>,
+    ApiPath(id): ApiPath<BookingId>,
     body: axum::body::Bytes,
-) -> AppResult<Json<BookingOut>> {
-    let env = env(&s);
+) -> AppResult<Json<BookingView>> {
     let reason = optional_json::<DecisionBody>(&body)?.reason;
-    s.db.write(move |c| bookings::sweep_tx(c, env.now)).await?;
     Ok(Json(
-        s.db.write(move |c| bookings::decide_tx(c, &a, id, false, reason.as_deref(), &env))
-            .await?,
+        bookings::decide(&s.app, &a, id, Decision::Reject, reason).await?,
     ))
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct AvailabilityQuery {
     /// RFC 3339 or local time.
     from: String,
@@ -261,42 +214,36 @@ pub struct AvailabilityQuery {
 
 /// Free intervals with the free quantity (buffers, opening hours and closures honoured).
 #[utoipa::path(get, path = "/api/v1/resources/{id}/availability", tag = "bookings", params(("id" = i64, Path), AvailabilityQuery),
-    responses((status = 200, body = Availability), (status = 422, body = super::Problem)))]
+    responses((status = 200, body = Availability), (status = 404, body = super::Problem), (status = 422, body = super::Problem)))]
 pub async fn availability(
     State(s): State<AppState>,
     ApiActor(a): ApiActor,
-    ApiPath(id): ApiPath<i64>,
+    ApiPath(id): ApiPath<ResourceId>,
     ApiQuery(q): ApiQuery<AvailabilityQuery>,
 ) -> AppResult<Json<Availability>> {
-    let env = env(&s);
     Ok(Json(
-        s.db.run(move |c| bookings::availability(c, &a, id, &q.from, &q.to, &env))
-            .await?,
+        bookings::availability(&s.app, &a, id, &q.from, &q.to).await?,
     ))
 }
 
-#[utoipa::path(get, path = "/api/v1/quotas", tag = "bookings", responses((status = 200, body = Vec<QuotaOut>)))]
+#[utoipa::path(get, path = "/api/v1/quotas", tag = "bookings", responses((status = 200, body = Vec<QuotaView>)))]
 pub async fn list_quotas(
     State(s): State<AppState>,
     ApiActor(a): ApiActor,
-) -> AppResult<Json<Vec<QuotaOut>>> {
-    Ok(Json(s.db.run(move |c| bookings::list_quotas(c, &a)).await?))
+) -> AppResult<Json<Vec<QuotaView>>> {
+    Ok(Json(quotas::list(&s.app, &a).await?))
 }
 
 #[utoipa::path(post, path = "/api/v1/quotas", tag = "bookings", request_body = QuotaInput,
-    responses((status = 201, body = QuotaOut), (status = 403, body = super::Problem), (status = 422, body = super::Problem)))]
+    responses((status = 201, body = QuotaView), (status = 403, body = super::Problem), (status = 422, body = super::Problem)))]
 pub async fn create_quota(
     State(s): State<AppState>,
     ApiActor(a): ApiActor,
     ApiJson(input): ApiJson<QuotaInput>,
-) -> AppResult<(StatusCode, Json<QuotaOut>)> {
-    let now = s.now();
+) -> AppResult<(StatusCode, Json<QuotaView>)> {
     Ok((
         StatusCode::CREATED,
-        Json(
-            s.db.run(move |c| bookings::create_quota(c, &a, &input, now))
-                .await?,
-        ),
+        Json(quotas::create(&s.app, &a, input).await?),
     ))
 }
 
@@ -306,8 +253,20 @@ pub async fn delete_quota(
     ApiActor(a): ApiActor,
     ApiPath(id): ApiPath<i64>,
 ) -> AppResult<StatusCode> {
-    s.db.run(move |c| bookings::delete_quota(c, &a, id)).await?;
+    quotas::delete(&s.app, &a, id).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// Close a month: its bookings are frozen for good (treasurer).
+#[utoipa::path(post, path = "/api/v1/allocations/{month}/close", tag = "allocations", params(("month" = String, Path, description = "YYYY-MM")),
+    responses((status = 200, body = MonthClosing), (status = 403, body = super::Problem), (status = 404, body = super::Problem), (status = 409, description = "month_closed: already closed", body = super::Problem)))]
+pub async fn close_month(
+    State(s): State<AppState>,
+    ApiActor(a): ApiActor,
+    ApiPath(month): ApiPath<String>,
+) -> AppResult<Json<MonthClosing>> {
+    let month: Month = month.parse().map_err(|_| AppError::NotFound)?;
+    Ok(Json(months::close(&s.app, &a, month).await?))
 }
 
 /// An optional JSON body: empty means defaults.

@@ -3,8 +3,6 @@
 
 mod auth;
 mod bookings;
-
-pub use bookings::{env as booking_env, with_alternatives};
 mod catalogue;
 mod directory;
 
@@ -75,6 +73,7 @@ pub fn router() -> Router<AppState> {
             get(bookings::list_quotas).post(bookings::create_quota),
         )
         .route("/quotas/{id}", delete(bookings::delete_quota))
+        .route("/allocations/{month}/close", post(bookings::close_month))
         .fallback(not_found)
 }
 
@@ -93,6 +92,14 @@ pub struct Problem {
     pub code: String,
     /// Per-field messages, for code `validation`.
     pub errors: Option<Vec<crate::domain::validation::FieldError>>,
+    /// A refused booking: every broken rule, with its figures when it has some.
+    pub violations: Option<Vec<crate::domain::violation::Violation>>,
+    /// A refused booking: who holds the slot.
+    pub conflicts: Option<Vec<crate::domain::refusal::Conflict>>,
+    /// A refused booking: nearest free slots, and other resources free at that time.
+    pub suggestions: Option<Vec<crate::domain::refusal::Suggestion>>,
+    /// A refused series: every occurrence that could not be booked, with its reasons.
+    pub occurrences: Option<Vec<crate::domain::refusal::RefusedOccurrence>>,
 }
 
 struct BearerAuth;
@@ -121,8 +128,9 @@ impl Modify for BearerAuth {
         bookings::create_booking, bookings::list_bookings, bookings::get_booking, bookings::patch_booking,
         bookings::cancel_booking, bookings::approve_booking, bookings::reject_booking, bookings::availability,
         bookings::list_quotas, bookings::create_quota, bookings::delete_quota,
+        bookings::close_month,
     ),
-    components(schemas(Problem, crate::app::bookings::SeriesOut, crate::app::bookings::SkippedOut)),
+    components(schemas(Problem, bookings::SeriesBody)),
     modifiers(&BearerAuth),
     security(("bearer" = []))
 )]

@@ -15,15 +15,15 @@ use super::{
 use crate::app::{auth, setup};
 use crate::domain::validation::FieldErrors;
 use crate::error::AppError;
-use crate::store::{auth as auth_store, from_db};
 use crate::web::extract::{ClientIp, CsrfForm, MaybePageActor, PageActor};
+use crate::web::problem::status_of;
 use crate::web::{AppState, ANON_CSRF_COOKIE, SESSION_COOKIE};
 
 fn session_cookie(state: &AppState, token: String) -> Cookie<'static> {
     Cookie::build((SESSION_COOKIE, token))
         .http_only(true)
         .same_site(SameSite::Lax)
-        .secure(state.config.secure_cookies)
+        .secure(state.app.config().secure_cookies)
         .path("/")
         .max_age(time_days(auth::SESSION_LIFETIME_DAYS))
         .build()
@@ -45,7 +45,7 @@ fn anon_csrf(state: &AppState, jar: CookieJar) -> (CookieJar, String) {
     let cookie = Cookie::build((ANON_CSRF_COOKIE, token.clone()))
         .http_only(true)
         .same_site(SameSite::Strict)
-        .secure(state.config.secure_cookies)
+        .secure(state.app.config().secure_cookies)
         .path("/")
         .build();
     (jar.add(cookie), token)
@@ -102,7 +102,7 @@ fn setup_view(
 }
 
 pub async fn setup_form(State(s): State<AppState>, jar: CookieJar) -> Response {
-    match s.db.run(setup::needs_setup).await {
+    match setup::needs_setup(&s.app).await {
         Ok(false) => return see_other("/login"),
         Err(e) => return super::error_page(&s, None, e),
         Ok(true) => {}
@@ -120,7 +120,6 @@ pub async fn setup_submit(
     jar: CookieJar,
     CsrfForm(form): CsrfForm<SetupForm>,
 ) -> Response {
-    let now = s.now();
     if form.password != form.confirm {
         let csrf = jar
             .get(ANON_CSRF_COOKIE)
@@ -133,14 +132,7 @@ pub async fn setup_submit(
         )
             .into_response();
     }
-    let (email, name, password) = (form.email.clone(), form.name.clone(), form.password.clone());
-    let result =
-        s.db.run(move |c| {
-            let user = setup::create_first_admin(c, &email, &name, &password, now)?;
-            auth::create_session(c, user.user.id, now)
-        })
-        .await;
-    match result {
+    match setup::create_first_admin(&s.app, &form.email, &form.name, &form.password).await {
         Ok(session) => (
             jar.add(session_cookie(&s, session.token)),
             see_other("/?notice=welcome"),
@@ -223,7 +215,7 @@ pub async fn login_form(
     if session.is_some() {
         return see_other("/");
     }
-    if let Ok(true) = s.db.run(setup::needs_setup).await {
+    if let Ok(true) = setup::needs_setup(&s.app).await {
         return see_other("/setup");
     }
     let (jar, csrf) = anon_csrf(&s, jar);
@@ -240,15 +232,7 @@ pub async fn login_submit(
     ClientIp(ip): ClientIp,
     CsrfForm(form): CsrfForm<LoginForm>,
 ) -> Response {
-    let now = s.now();
-    let (email, password) = (form.email.clone(), form.password.clone());
-    let result =
-        s.db.run(move |c| {
-            let actor = auth::authenticate(c, &email, &password, &ip, now)?;
-            auth::create_session(c, actor.user_id, now)
-        })
-        .await;
-    match result {
+    match auth::sign_in(&s.app, &form.email, &form.password, &ip).await {
         Ok(session) => (
             jar.add(session_cookie(&s, session.token)),
             see_other(safe_next(&form.next)),
@@ -260,7 +244,7 @@ pub async fn login_submit(
                 .map(|c| c.value().to_string())
                 .unwrap_or_default();
             (
-                e.status(),
+                status_of(&e),
                 login_view(&s, &csrf, &form.email, &form.next, Some(&e.detail())),
             )
                 .into_response()
@@ -278,8 +262,7 @@ pub async fn logout(
     page_actor: PageActor,
     CsrfForm(_): CsrfForm<Empty>,
 ) -> Response {
-    let hash = page_actor.0.session_hash.clone();
-    if let Err(e) = s.db.run(move |c| auth::end_session(c, &hash)).await {
+    if let Err(e) = auth::end_session(&s.app, &page_actor.0.session_hash).await {
         e.log();
     }
     (
@@ -314,11 +297,7 @@ async fn account_view(
     status: StatusCode,
 ) -> Response {
     let ctx = Ctx::new(s, p);
-    let user_id = p.actor().user_id;
-    let tokens = match or_page(
-        &ctx,
-        s.db.run(move |c| auth_store::list_tokens(c, user_id)).await,
-    ) {
+    let tokens = match or_page(&ctx, auth::list_tokens(&s.app, p.actor()).await) {
         Ok(t) => t,
         Err(r) => return r,
     };
@@ -349,11 +328,11 @@ async fn account_view(
                     tbody { @for t in &tokens {
                         tr {
                             td { (t.name) }
-                            td { (fmt_local(from_db(t.created_at), ctx.tz())) }
-                            td { (fmt_local(from_db(t.expires_at), ctx.tz())) }
-                            td { @if let Some(u) = t.last_used_at { (fmt_local(from_db(u), ctx.tz())) } @else { "—" } }
-                            td { @if t.revoked_at.is_some() { "révoqué" } @else { "actif" } }
-                            td { @if t.revoked_at.is_none() { (super::action_button(&ctx, &format!("/account/tokens/{}/revoke", t.id), "Révoquer", "danger")) } }
+                            td { (fmt_local(t.created_at, ctx.tz())) }
+                            td { (fmt_local(t.expires_at, ctx.tz())) }
+                            td { @if let Some(u) = t.last_used_at { (fmt_local(u, ctx.tz())) } @else { "—" } }
+                            td { @if t.revoked { "révoqué" } @else { "actif" } }
+                            td { @if !t.revoked { (super::action_button(&ctx, &format!("/account/tokens/{}/revoke", t.id), "Révoquer", "danger")) } }
                         }
                     } }
                 }
@@ -389,22 +368,15 @@ pub async fn change_password(
     p: PageActor,
     CsrfForm(form): CsrfForm<PasswordForm>,
 ) -> Response {
-    let now = s.now();
-    let actor = p.actor().clone();
-    let keep = p.0.session_hash.clone();
-    let result =
-        s.db.run(move |c| {
-            auth::change_password(
-                c,
-                &actor,
-                &form.current_password,
-                &form.new_password,
-                &form.confirm_password,
-                Some(&keep),
-                now,
-            )
-        })
-        .await;
+    let result = auth::change_password(
+        &s.app,
+        p.actor(),
+        &form.current_password,
+        &form.new_password,
+        &form.confirm_password,
+        Some(&p.0.session_hash),
+    )
+    .await;
     match result {
         Ok(()) => see_other("/account?notice=password"),
         Err(AppError::Validation(errors)) => {
@@ -427,13 +399,7 @@ pub async fn create_token(
     p: PageActor,
     CsrfForm(form): CsrfForm<TokenForm>,
 ) -> Response {
-    let now = s.now();
-    let user_id = p.actor().user_id;
-    match s
-        .db
-        .run(move |c| auth::issue_token(c, user_id, &form.name, now))
-        .await
-    {
+    match auth::create_token(&s.app, p.actor(), &form.name).await {
         Ok(t) => {
             account_view(
                 &s,
@@ -466,15 +432,8 @@ pub async fn revoke_token(
     axum::extract::Path(id): axum::extract::Path<i64>,
     CsrfForm(_): CsrfForm<Empty>,
 ) -> Response {
-    let now = s.now();
-    let user_id = p.actor().user_id;
-    match s
-        .db
-        .run(move |c| auth_store::revoke_token(c, user_id, id, crate::store::to_db(now)))
-        .await
-    {
-        Ok(true) => see_other("/account?notice=revoked"),
-        Ok(false) => super::error_page(&s, Some(&p.0), AppError::NotFound),
+    match auth::revoke_token(&s.app, p.actor(), id).await {
+        Ok(()) => see_other("/account?notice=revoked"),
         Err(e) => super::error_page(&s, Some(&p.0), e),
     }
 }

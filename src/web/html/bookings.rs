@@ -13,39 +13,39 @@ use super::{
     csrf_field, error_summary, field, fmt_local, input_local, or_page, page, page_with_status,
     see_other, select, Ctx, Nav,
 };
+use crate::app::auth::random_secret;
 use crate::app::bookings::{
-    self as app, BookOutcome, BookingChanges, BookingEnv, BookingInput, BookingOut, BookingQuery,
-    RecurrenceInput,
+    self as app, BookingChanges, BookingInput, BookingQuery, BookingView, CalendarView, Decision,
+    IdempotencyKey, RecurrenceInput, Scope,
 };
-use crate::app::resources;
+use crate::app::{authz, members, quotas, resources};
+use crate::domain::ids::{BookingId, MemberId, ResourceId};
+use crate::domain::refusal::Refusal;
 use crate::domain::resource::ResourceKind;
+use crate::domain::status::BookingStatus;
 use crate::domain::time::{format_date_fr, local_to_utc, Interval};
 use crate::domain::validation::FieldErrors;
 use crate::error::AppError;
-use crate::store::resources::ResourceFilter;
 use crate::web::extract::{CsrfForm, PageActor};
+use crate::web::problem::status_of;
 use crate::web::AppState;
 
-fn env(s: &AppState) -> BookingEnv {
-    crate::web::api::booking_env(s)
-}
-
-fn status_badge(status: &str) -> Markup {
-    html! { span class={ "badge " (status) } { (app::status_label(status)) } }
+fn status_badge(status: BookingStatus) -> Markup {
+    html! { span class={ "badge " (status.as_str()) } { (status.label()) } }
 }
 
 /// A local date from `?date=`, today by default.
 fn day_of(raw: Option<&str>, s: &AppState) -> NaiveDate {
     raw.and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok())
         .filter(|d| (2000..=2199).contains(&d.year()))
-        .unwrap_or_else(|| s.now().with_timezone(&s.config.timezone).date_naive())
+        .unwrap_or_else(|| s.app.now().with_timezone(&s.tz()).date_naive())
 }
 
 fn local_instant(date: NaiveDate, minutes: i64, s: &AppState) -> Option<DateTime<Utc>> {
     let naive = NaiveDateTime::new(date, NaiveTime::MIN) + Duration::minutes(minutes);
-    local_to_utc(naive, s.config.timezone).ok().or_else(|| {
+    local_to_utc(naive, s.tz()).ok().or_else(|| {
         // A wall-clock hour that does not exist (spring change): the next one does.
-        local_to_utc(naive + Duration::hours(1), s.config.timezone).ok()
+        local_to_utc(naive + Duration::hours(1), s.tz()).ok()
     })
 }
 
@@ -73,6 +73,9 @@ pub struct BookingForm {
     #[serde(default)]
     count: String,
     skip_conflicts: Option<String>,
+    /// One per form shown: submitting the same form twice (a double tap, a reload) books once.
+    #[serde(default)]
+    idempotency_key: String,
 }
 
 impl BookingForm {
@@ -81,15 +84,13 @@ impl BookingForm {
         let resource_id = e.check(
             "resource_id",
             self.resource_id
-                .trim()
-                .parse::<i64>()
+                .parse::<ResourceId>()
                 .map_err(|_| "Choisissez une ressource.".to_string()),
         );
         let member_id = e.check(
             "member_id",
             self.member_id
-                .trim()
-                .parse::<i64>()
+                .parse::<MemberId>()
                 .map_err(|_| "Choisissez la structure.".to_string()),
         );
         let quantity = if self.quantity.trim().is_empty() {
@@ -143,22 +144,50 @@ impl BookingForm {
             _ => Err(e),
         }
     }
+
+    fn key(&self) -> Option<IdempotencyKey> {
+        IdempotencyKey::parse(&self.idempotency_key).ok()
+    }
 }
 
 #[derive(Deserialize, Default)]
 pub struct NewQuery {
-    resource_id: Option<i64>,
+    resource_id: Option<ResourceId>,
     start: Option<String>,
     end: Option<String>,
 }
 
-/// What the form shows after a refusal: the reasons, who holds the slot, what else is free.
-#[derive(Default)]
-struct Refused {
-    violations: Vec<(String, String)>,
-    conflicts: Vec<serde_json::Value>,
-    suggestions: Vec<serde_json::Value>,
-    occurrences: Vec<serde_json::Value>,
+const REPEATS: [(&str, &str); 6] = [
+    ("none", "Ne pas répéter"),
+    ("daily", "Chaque jour"),
+    ("weekdays", "Chaque jour ouvré (lundi–vendredi)"),
+    ("weekly", "Chaque semaine"),
+    ("biweekly", "Toutes les deux semaines"),
+    ("monthly", "Chaque mois"),
+];
+
+/// The reasons of a refusal: each broken rule, who holds the slot, which occurrences failed.
+fn refusal_markup(r: &Refusal, tz: chrono_tz::Tz) -> Markup {
+    html! {
+        div.errors role="alert" {
+            p { strong { "Réservation impossible :" } }
+            @if let Some(summary) = &r.summary { p { (summary) } }
+            ul { @for v in &r.violations { li { (v.message) } } }
+            @if !r.conflicts.is_empty() {
+                p { "Déjà réservé sur ce créneau :" }
+                ul { @for c in &r.conflicts {
+                    li { (c.member_name) ", du " (fmt_local(c.start, tz)) " au " (fmt_local(c.end, tz)) " (" (c.quantity) " unité(s))" }
+                } }
+            }
+            @if r.occurrences.len() > 1 {
+                p { "Occurrences impossibles :" }
+                ul { @for o in &r.occurrences {
+                    li { (fmt_local(o.start, tz)) " : "
+                        (o.violations.iter().map(|v| v.message.as_str()).collect::<Vec<_>>().join(" ")) }
+                } }
+            }
+        }
+    }
 }
 
 async fn form_view(
@@ -166,24 +195,22 @@ async fn form_view(
     p: &PageActor,
     form: &BookingForm,
     errors: &FieldErrors,
-    refused: &Refused,
+    refused: Option<&Refusal>,
     status: StatusCode,
 ) -> Response {
     let ctx = Ctx::new(s, p);
-    let actor = p.actor().clone();
-    let data =
-        s.db.run(move |c| {
-            let all = resources::list(c, &actor, &ResourceFilter::default())?;
-            let members = crate::app::members::list(c, &actor, &Default::default())?;
-            Ok((all, members))
-        })
-        .await;
-    let (all, members) = match or_page(&ctx, data) {
+    let actor = p.actor();
+    let data = async {
+        Ok((
+            resources::list(&s.app, actor, Default::default()).await?,
+            members::list(&s.app, actor, Default::default()).await?,
+        ))
+    };
+    let (all, members) = match or_page(&ctx, data.await) {
         Ok(d) => d,
         Err(r) => return r,
     };
-    let actor = p.actor();
-    let allowed = app::bookable_members(actor);
+    let allowed = authz::bookable_members(actor);
     let member_options: Vec<(String, String)> = members
         .iter()
         .filter(|m| allowed.as_ref().is_none_or(|ids| ids.contains(&m.id)))
@@ -191,74 +218,34 @@ async fn form_view(
         .collect();
     let resource_options: Vec<(String, String)> = all
         .iter()
-        .map(|r| {
-            (
-                r.row.id.to_string(),
-                format!("{} — {}", r.row.name, resources::kind_of(r).label()),
-            )
-        })
+        .map(|r| (r.id.to_string(), format!("{} — {}", r.name, r.kind.label())))
         .collect();
-    let repeats: Vec<(String, String)> = [
-        ("none", "Ne pas répéter"),
-        ("daily", "Chaque jour"),
-        ("weekdays", "Chaque jour ouvré (lundi–vendredi)"),
-        ("weekly", "Chaque semaine"),
-        ("biweekly", "Toutes les deux semaines"),
-        ("monthly", "Chaque mois"),
-    ]
-    .iter()
-    .map(|(a, b)| (a.to_string(), b.to_string()))
-    .collect();
+    let repeats: Vec<(String, String)> = REPEATS
+        .iter()
+        .map(|(a, b)| (a.to_string(), b.to_string()))
+        .collect();
     let tz = ctx.tz();
-    let at = |v: &serde_json::Value| -> String {
-        v.as_str()
-            .and_then(|t| t.parse::<DateTime<Utc>>().ok())
-            .map(|t| fmt_local(t, tz))
-            .unwrap_or_default()
-    };
-    let local_input = |v: &serde_json::Value| -> String {
-        v.as_str()
-            .and_then(|t| t.parse::<DateTime<Utc>>().ok())
-            .map(|t| input_local(t, tz))
-            .unwrap_or_default()
-    };
+    let suggestions = refused.map(|r| r.suggestions.as_slice()).unwrap_or(&[]);
     let body = html! {
         h1 { "Réserver" }
         (error_summary(errors))
-        @if !refused.violations.is_empty() {
-            div.errors role="alert" {
-                p { strong { "Réservation impossible :" } }
-                ul { @for (_, m) in &refused.violations { li { (m) } } }
-                @if !refused.conflicts.is_empty() {
-                    p { "Déjà réservé sur ce créneau :" }
-                    ul { @for c in &refused.conflicts {
-                        li { (c["member_name"].as_str().unwrap_or("")) ", du " (at(&c["start"])) " au " (at(&c["end"])) " (" (c["quantity"]) " unité(s))" }
-                    } }
-                }
-                @if !refused.occurrences.is_empty() {
-                    p { "Occurrences impossibles :" }
-                    ul { @for o in &refused.occurrences {
-                        li { (at(&o["start"])) " : "
-                            (o["violations"].as_array().map(|v| v.iter().filter_map(|x| x["message"].as_str()).collect::<Vec<_>>().join(" ")).unwrap_or_default()) }
-                    } }
-                }
-            }
-        }
-        @if !refused.suggestions.is_empty() {
+        @if let Some(r) = refused { (refusal_markup(r, tz)) }
+        @if !suggestions.is_empty() {
             section.suggestions {
                 h2 { "Créneaux disponibles" }
-                ul { @for sug in &refused.suggestions {
+                ul { @for sug in suggestions {
                     li {
                         form.inline method="post" action="/bookings" {
                             (csrf_field(&ctx))
-                            input type="hidden" name="resource_id" value=(sug["resource_id"]);
+                            input type="hidden" name="idempotency_key" value=(random_secret());
+                            input type="hidden" name="resource_id" value=(sug.resource_id);
                             input type="hidden" name="member_id" value=(form.member_id);
-                            input type="hidden" name="start" value=(local_input(&sug["start"]));
-                            input type="hidden" name="end" value=(local_input(&sug["end"]));
+                            input type="hidden" name="start" value=(input_local(sug.start, tz));
+                            input type="hidden" name="end" value=(input_local(sug.end, tz));
                             input type="hidden" name="quantity" value=(form.quantity);
                             input type="hidden" name="purpose" value=(form.purpose);
                             input type="hidden" name="beneficiary" value=(form.beneficiary);
-                            button type="submit" { "Réserver " (sug["resource_name"].as_str().unwrap_or("")) " du " (at(&sug["start"])) " au " (at(&sug["end"])) }
+                            button type="submit" { "Réserver " (sug.resource_name) " du " (fmt_local(sug.start, tz)) " au " (fmt_local(sug.end, tz)) }
                         }
                     }
                 } }
@@ -266,6 +253,7 @@ async fn form_view(
         }
         form method="post" action="/bookings" novalidate {
             (csrf_field(&ctx))
+            input type="hidden" name="idempotency_key" value=(form.idempotency_key);
             (select("Ressource", "resource_id", &resource_options, &form.resource_id, errors))
             (select("Pour la structure", "member_id", &member_options, &form.member_id, errors))
             (field("Début (heure du pôle)", "start", &form.start, "datetime-local", errors, None))
@@ -290,8 +278,8 @@ pub async fn new_form(
     p: PageActor,
     Query(q): Query<NewQuery>,
 ) -> Response {
-    let actor = p.actor();
-    let member_id = actor
+    let member_id = p
+        .actor()
         .memberships
         .first()
         .map(|m| m.member_id.to_string())
@@ -303,17 +291,27 @@ pub async fn new_form(
         end: q.end.unwrap_or_default(),
         quantity: "1".into(),
         count: "10".into(),
+        idempotency_key: random_secret(),
         ..Default::default()
     };
-    form_view(
-        &s,
-        &p,
-        &form,
-        &FieldErrors::new(),
-        &Refused::default(),
-        StatusCode::OK,
-    )
-    .await
+    form_view(&s, &p, &form, &FieldErrors::new(), None, StatusCode::OK).await
+}
+
+/// Where a booking made from the form leads: its page, with what became of the request.
+fn after_booking(b: &app::Booked) -> String {
+    match (b.series_id, b.bookings.first()) {
+        (Some(_), Some(first)) => format!(
+            "/bookings/{}?created={}&skipped={}&notice=series",
+            first.id,
+            b.bookings.len(),
+            b.skipped.len()
+        ),
+        (None, Some(one)) if one.status == BookingStatus::Pending => {
+            format!("/bookings/{}?notice=requested", one.id)
+        }
+        (None, Some(one)) => format!("/bookings/{}?notice=created", one.id),
+        (_, None) => "/bookings".into(),
+    }
 }
 
 pub async fn create(
@@ -321,74 +319,35 @@ pub async fn create(
     p: PageActor,
     CsrfForm(form): CsrfForm<BookingForm>,
 ) -> Response {
+    let unprocessable = StatusCode::UNPROCESSABLE_ENTITY;
     let input = match form.to_input() {
         Ok(i) => i,
-        Err(e) => {
-            return form_view(
-                &s,
-                &p,
-                &form,
-                &e,
-                &Refused::default(),
-                StatusCode::UNPROCESSABLE_ENTITY,
-            )
-            .await
-        }
+        Err(e) => return form_view(&s, &p, &form, &e, None, unprocessable).await,
     };
-    let actor = p.actor().clone();
-    let env = env(&s);
-    match s
-        .db
-        .write(move |c| app::book_tx(c, &actor, &input, &env))
-        .await
-    {
-        Ok(BookOutcome::Single(b)) => see_other(&format!("/bookings/{}?notice=created", b.id)),
-        Ok(BookOutcome::Series(series)) => match series.bookings.first() {
-            Some(first) => see_other(&format!("/bookings/{}?notice=series", first.id)),
-            None => see_other("/bookings"),
-        },
+    match app::book(&s.app, p.actor(), input, form.key()).await {
+        Ok(booked) => see_other(&after_booking(&booked)),
+        Err(AppError::Validation(errors)) if errors.get("Idempotency-Key").is_some() => {
+            // The same form sent again with other values (back button, then edited): a new
+            // form, with a word of warning, rather than a silent second booking.
+            let fresh = BookingForm {
+                idempotency_key: random_secret(),
+                ..form.clone()
+            };
+            let errors = FieldErrors::single(
+                "start",
+                "Ce formulaire avait déjà été envoyé : vérifiez vos réservations, puis envoyez-le à nouveau si besoin.",
+            );
+            form_view(&s, &p, &fresh, &errors, None, StatusCode::CONFLICT).await
+        }
         Err(AppError::Validation(errors)) => {
-            form_view(
-                &s,
-                &p,
-                &form,
-                &errors,
-                &Refused::default(),
-                StatusCode::UNPROCESSABLE_ENTITY,
-            )
-            .await
+            form_view(&s, &p, &form, &errors, None, unprocessable).await
         }
         Err(e @ AppError::Refused(_)) => {
-            let AppError::Refused(r) = crate::web::api::with_alternatives(&s, e).await else {
-                return super::error_page(&s, Some(&p.0), AppError::internal("refusal lost"));
+            let status = status_of(&e);
+            let AppError::Refused(r) = e else {
+                unreachable!("matched above")
             };
-            let list = |k: &str| r.body[k].as_array().cloned().unwrap_or_default();
-            let mut errors = FieldErrors::new();
-            for e in list("errors") {
-                errors.add(
-                    e["field"].as_str().unwrap_or("start"),
-                    e["message"].as_str().unwrap_or(""),
-                );
-            }
-            let refused = Refused {
-                violations: if errors.is_empty() {
-                    list("violations")
-                        .iter()
-                        .map(|v| {
-                            (
-                                v["code"].as_str().unwrap_or("").to_string(),
-                                v["message"].as_str().unwrap_or("").to_string(),
-                            )
-                        })
-                        .collect()
-                } else {
-                    Vec::new()
-                },
-                conflicts: list("conflicts"),
-                suggestions: list("suggestions"),
-                occurrences: list("occurrences"),
-            };
-            form_view(&s, &p, &form, &errors, &refused, r.status).await
+            form_view(&s, &p, &form, &FieldErrors::new(), Some(&r), status).await
         }
         Err(e) => super::error_page(&s, Some(&p.0), e),
     }
@@ -399,59 +358,83 @@ pub async fn create(
 #[derive(Deserialize, Default)]
 pub struct ShowQuery {
     notice: Option<String>,
+    created: Option<usize>,
+    skipped: Option<usize>,
 }
 
-fn booking_notice(code: Option<&str>) -> Option<&'static str> {
-    match code {
-        Some("series") => Some("Série de réservations créée."),
-        Some("moved") => Some("Réservation déplacée."),
-        Some("cancelled") => Some("Réservation annulée."),
-        Some("approved") => Some("Réservation validée."),
-        Some("rejected") => Some("Réservation refusée."),
-        other => super::notice_text(other),
-    }
+fn booking_notice(q: &ShowQuery) -> Option<String> {
+    Some(match q.notice.as_deref()? {
+        "created" => "Réservation confirmée.".into(),
+        "requested" => {
+            "Demande enregistrée : le créneau vous est réservé en attendant la validation de la coordination."
+                .into()
+        }
+        "series" => match (q.created, q.skipped) {
+            (Some(n), Some(0)) | (Some(n), None) => format!("Série créée : {n} réservation(s)."),
+            (Some(n), Some(k)) => format!(
+                "Série créée : {n} réservation(s) ; {k} occurrence(s) impossible(s) ignorée(s)."
+            ),
+            _ => "Série de réservations créée.".into(),
+        },
+        "moved" => "Réservation déplacée.".into(),
+        "cancelled" => "Réservation annulée.".into(),
+        "approved" => "Réservation validée.".into(),
+        "rejected" => "Réservation refusée.".into(),
+        other => super::notice_text(Some(other))?.into(),
+    })
 }
 
 pub async fn show(
     State(s): State<AppState>,
     p: PageActor,
-    Path(id): Path<i64>,
+    Path(id): Path<BookingId>,
     Query(q): Query<ShowQuery>,
 ) -> Response {
-    show_view(
-        &s,
-        &p,
-        id,
-        booking_notice(q.notice.as_deref()),
-        &FieldErrors::new(),
-        StatusCode::OK,
-    )
-    .await
+    let view = ShowView {
+        notice: booking_notice(&q),
+        ..Default::default()
+    };
+    show_view(&s, &p, id, &view, StatusCode::OK).await
+}
+
+/// What a booking's page shows beside the booking: a notice, or a refused move with what was
+/// typed, its reasons and the free slots nearby.
+#[derive(Default)]
+struct ShowView {
+    notice: Option<String>,
+    typed: MoveForm,
+    errors: FieldErrors,
+    refused: Option<Refusal>,
 }
 
 async fn show_view(
     s: &AppState,
     p: &PageActor,
-    id: i64,
-    notice: Option<&str>,
-    errors: &FieldErrors,
+    id: BookingId,
+    v: &ShowView,
     status: StatusCode,
 ) -> Response {
     let ctx = Ctx::new(s, p);
-    let actor = p.actor().clone();
-    let b = match or_page(&ctx, s.db.run(move |c| app::get(c, &actor, id)).await) {
+    let b = match or_page(&ctx, app::get(&s.app, p.actor(), id).await) {
         Ok(b) => b,
         Err(r) => return r,
     };
-    let actor = p.actor();
     let tz = ctx.tz();
-    let mine = actor.member_role(b.member_id).is_some()
-        || actor.is_admin()
-        || actor.has(crate::domain::role::PoleRole::ResourceManager);
-    let active = b.status == "pending" || b.status == "confirmed";
+    let typed_or = |typed: &str, t: DateTime<Utc>| {
+        if typed.is_empty() {
+            input_local(t, tz)
+        } else {
+            typed.to_string()
+        }
+    };
+    let (start, end) = (
+        typed_or(&v.typed.start, b.start),
+        typed_or(&v.typed.end, b.end),
+    );
+    let following = super::checked(&v.typed.following);
     let body = html! {
         h1 { (b.resource_name) }
-        p.meta { (status_badge(&b.status)) " · " (b.member_name) }
+        p.meta { (status_badge(b.status)) " · " (b.member_name) }
         dl {
             dt { "Début" } dd { (fmt_local(b.start, tz)) }
             dt { "Fin" } dd { (fmt_local(b.end, tz)) }
@@ -459,20 +442,41 @@ async fn show_view(
             @if let Some(purpose) = &b.purpose { @if !purpose.is_empty() { dt { "Objet" } dd { (purpose) } } }
             @if let Some(ben) = &b.beneficiary { dt { "Bénéficiaire" } dd { (ben) } }
             @if let Some(r) = &b.decision_reason { dt { "Décision" } dd { (r) } }
+            @if let Some(at) = b.cancelled_at { dt { "Annulée le" } dd { (fmt_local(at, tz)) } }
             @if b.series_id.is_some() { dt { "Série" } dd { "Réservation récurrente" } }
         }
         p { a href={ "/resources/" (b.resource_id) "/week?date=" (b.start.with_timezone(&tz).format("%Y-%m-%d")) } { "Voir la semaine de la ressource" } }
-        @if mine && active {
+        @if b.can_move {
             section {
                 h2 { "Déplacer" }
-                (error_summary(errors))
+                (error_summary(&v.errors))
+                @if let Some(r) = &v.refused {
+                    (refusal_markup(r, tz))
+                    @let here: Vec<_> = r.suggestions.iter().filter(|x| x.resource_id == b.resource_id).collect();
+                    @if !here.is_empty() {
+                        p { "Créneaux libres au plus près :" }
+                        ul { @for sug in here {
+                            li { form.inline method="post" action={ "/bookings/" (b.id) "/move" } {
+                                (csrf_field(&ctx))
+                                input type="hidden" name="start" value=(input_local(sug.start, tz));
+                                input type="hidden" name="end" value=(input_local(sug.end, tz));
+                                @if following { input type="hidden" name="following" value="on"; }
+                                button type="submit" { "Déplacer du " (fmt_local(sug.start, tz)) " au " (fmt_local(sug.end, tz)) }
+                            } }
+                        } }
+                    }
+                }
                 form method="post" action={ "/bookings/" (b.id) "/move" } novalidate {
                     (csrf_field(&ctx))
-                    (field("Début", "start", &input_local(b.start, tz), "datetime-local", errors, None))
-                    (field("Fin", "end", &input_local(b.end, tz), "datetime-local", errors, None))
-                    @if b.series_id.is_some() { (super::checkbox("Appliquer aussi aux occurrences suivantes", "following", false)) }
+                    (field("Début", "start", &start, "datetime-local", &v.errors, None))
+                    (field("Fin", "end", &end, "datetime-local", &v.errors, None))
+                    @if b.series_id.is_some() { (super::checkbox("Appliquer aussi aux occurrences suivantes", "following", following)) }
                     button type="submit" { "Déplacer" }
                 }
+            }
+        }
+        @if b.can_cancel {
+            section {
                 h2 { "Annuler" }
                 form method="post" action={ "/bookings/" (b.id) "/cancel" } {
                     (csrf_field(&ctx))
@@ -481,24 +485,32 @@ async fn show_view(
                 }
             }
         }
-        @if b.status == "pending" && app::can_decide(actor) { (decision_forms(&ctx, b.id)) }
+        @if b.can_decide { (decision_forms(&ctx, b.id, false)) }
     };
     (
         status,
-        page(&ctx, "Réservation", Nav::Bookings, notice, body),
+        page(
+            &ctx,
+            "Réservation",
+            Nav::Bookings,
+            v.notice.as_deref(),
+            body,
+        ),
     )
         .into_response()
 }
 
-fn decision_forms(ctx: &Ctx, id: i64) -> Markup {
+fn decision_forms(ctx: &Ctx, id: BookingId, from_queue: bool) -> Markup {
     html! {
         div.actions {
             form.inline method="post" action={ "/bookings/" (id) "/approve" } {
                 (csrf_field(ctx))
+                @if from_queue { input type="hidden" name="back" value="queue"; }
                 button type="submit" { "Valider" }
             }
             form.inline method="post" action={ "/bookings/" (id) "/reject" } {
                 (csrf_field(ctx))
+                @if from_queue { input type="hidden" name="back" value="queue"; }
                 label for={ "reason-" (id) } { "Motif du refus" }
                 input id={ "reason-" (id) } type="text" name="reason" required;
                 button.danger type="submit" { "Refuser" }
@@ -507,7 +519,7 @@ fn decision_forms(ctx: &Ctx, id: i64) -> Markup {
     }
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, Clone)]
 pub struct MoveForm {
     #[serde(default)]
     start: String,
@@ -516,48 +528,47 @@ pub struct MoveForm {
     following: Option<String>,
 }
 
+fn scope_of(following: &Option<String>) -> Scope {
+    if super::checked(following) {
+        Scope::Following
+    } else {
+        Scope::One
+    }
+}
+
 pub async fn move_booking(
     State(s): State<AppState>,
     p: PageActor,
-    Path(id): Path<i64>,
+    Path(id): Path<BookingId>,
     CsrfForm(form): CsrfForm<MoveForm>,
 ) -> Response {
-    let actor = p.actor().clone();
-    let env = env(&s);
     let changes = BookingChanges {
         start: Some(form.start.clone()),
         end: Some(form.end.clone()),
-        scope: super::checked(&form.following).then(|| "following".into()),
+        scope: scope_of(&form.following),
         ..Default::default()
     };
-    match s
-        .db
-        .write(move |c| app::move_tx(c, &actor, id, &changes, &env))
-        .await
-    {
-        Ok(_) => see_other(&format!("/bookings/{id}?notice=moved")),
-        Err(AppError::Refused(r)) => {
-            let mut errors = FieldErrors::new();
-            let messages: Vec<String> = r.body["violations"]
-                .as_array()
-                .map(|v| {
-                    v.iter()
-                        .filter_map(|x| x["message"].as_str().map(String::from))
-                        .collect()
-                })
-                .unwrap_or_default();
-            errors.add(
-                "start",
-                if messages.is_empty() {
-                    r.detail.clone()
-                } else {
-                    messages.join(" ")
-                },
-            );
-            show_view(&s, &p, id, None, &errors, r.status).await
-        }
-        Err(e) => super::error_page(&s, Some(&p.0), e),
-    }
+    let result = app::move_booking(&s.app, p.actor(), id, changes).await;
+    let status = match &result {
+        Ok(_) => return see_other(&format!("/bookings/{id}?notice=moved")),
+        Err(e @ (AppError::Validation(_) | AppError::Refused(_))) => status_of(e),
+        Err(_) => StatusCode::INTERNAL_SERVER_ERROR,
+    };
+    let view = match result {
+        Err(AppError::Validation(errors)) => ShowView {
+            typed: form,
+            errors,
+            ..Default::default()
+        },
+        Err(AppError::Refused(r)) => ShowView {
+            typed: form,
+            refused: Some(*r),
+            ..Default::default()
+        },
+        Err(e) => return super::error_page(&s, Some(&p.0), e),
+        Ok(_) => unreachable!("answered above"),
+    };
+    show_view(&s, &p, id, &view, status).await
 }
 
 #[derive(Deserialize, Default)]
@@ -568,17 +579,10 @@ pub struct CancelForm {
 pub async fn cancel(
     State(s): State<AppState>,
     p: PageActor,
-    Path(id): Path<i64>,
+    Path(id): Path<BookingId>,
     CsrfForm(form): CsrfForm<CancelForm>,
 ) -> Response {
-    let actor = p.actor().clone();
-    let env = env(&s);
-    let scope = super::checked(&form.following).then_some("following");
-    match s
-        .db
-        .write(move |c| app::cancel_tx(c, &actor, id, scope, &env))
-        .await
-    {
+    match app::cancel(&s.app, p.actor(), id, scope_of(&form.following)).await {
         Ok(_) => see_other(&format!("/bookings/{id}?notice=cancelled")),
         Err(e) => super::error_page(&s, Some(&p.0), e),
     }
@@ -592,22 +596,21 @@ pub struct DecisionForm {
     back: String,
 }
 
-async fn decide(s: AppState, p: PageActor, id: i64, approve: bool, form: DecisionForm) -> Response {
-    let actor = p.actor().clone();
-    let env = env(&s);
-    let reason = form.reason.clone();
-    if let Err(e) = s.db.write(move |c| app::sweep_tx(c, env.now)).await {
-        return super::error_page(&s, Some(&p.0), e);
-    }
-    match s
-        .db
-        .write(move |c| app::decide_tx(c, &actor, id, approve, Some(&reason), &env))
-        .await
-    {
+async fn decide(
+    s: AppState,
+    p: PageActor,
+    id: BookingId,
+    decision: Decision,
+    form: DecisionForm,
+) -> Response {
+    match app::decide(&s.app, p.actor(), id, decision, Some(form.reason)).await {
         Ok(_) if form.back == "queue" => see_other("/approvals?notice=saved"),
         Ok(_) => see_other(&format!(
             "/bookings/{id}?notice={}",
-            if approve { "approved" } else { "rejected" }
+            match decision {
+                Decision::Approve => "approved",
+                Decision::Reject => "rejected",
+            }
         )),
         Err(e) => super::error_page(&s, Some(&p.0), e),
     }
@@ -616,19 +619,19 @@ async fn decide(s: AppState, p: PageActor, id: i64, approve: bool, form: Decisio
 pub async fn approve(
     State(s): State<AppState>,
     p: PageActor,
-    Path(id): Path<i64>,
+    Path(id): Path<BookingId>,
     CsrfForm(form): CsrfForm<DecisionForm>,
 ) -> Response {
-    decide(s, p, id, true, form).await
+    decide(s, p, id, Decision::Approve, form).await
 }
 
 pub async fn reject(
     State(s): State<AppState>,
     p: PageActor,
-    Path(id): Path<i64>,
+    Path(id): Path<BookingId>,
     CsrfForm(form): CsrfForm<DecisionForm>,
 ) -> Response {
-    decide(s, p, id, false, form).await
+    decide(s, p, id, Decision::Reject, form).await
 }
 
 // ---- lists ----
@@ -637,10 +640,11 @@ pub async fn reject(
 pub struct ListQuery {
     status: Option<String>,
     from: Option<String>,
+    cursor: Option<String>,
     notice: Option<String>,
 }
 
-fn booking_table(ctx: &Ctx, list: &[BookingOut]) -> Markup {
+fn booking_table(ctx: &Ctx, list: &[BookingView]) -> Markup {
     html! {
         @if list.is_empty() {
             p { "Aucune réservation." }
@@ -654,7 +658,7 @@ fn booking_table(ctx: &Ctx, list: &[BookingOut]) -> Markup {
                         td { (fmt_local(b.start, ctx.tz())) }
                         td { (fmt_local(b.end, ctx.tz())) }
                         td { (b.quantity) }
-                        td { (status_badge(&b.status)) }
+                        td { (status_badge(b.status)) }
                     }
                 } }
             }
@@ -662,59 +666,34 @@ fn booking_table(ctx: &Ctx, list: &[BookingOut]) -> Markup {
     }
 }
 
-/// "My bookings": the bookings of the members the user acts for (everyone's for the team).
+/// "My bookings": the bookings of the members the user acts for (everyone's for the team),
+/// a page at a time.
 pub async fn list(State(s): State<AppState>, p: PageActor, Query(q): Query<ListQuery>) -> Response {
     let ctx = Ctx::new(&s, &p);
-    let actor = p.actor().clone();
-    let tz = s.config.timezone;
+    let tz = s.tz();
     let from = q.from.clone().filter(|f| !f.is_empty()).unwrap_or_else(|| {
-        s.now()
+        s.app
+            .now()
             .with_timezone(&tz)
             .format("%Y-%m-%dT00:00")
             .to_string()
     });
     let status = q.status.clone().filter(|s| !s.is_empty());
-    let ids = app::bookable_members(&actor);
-    let query_status = status.clone();
-    let from_q = from.clone();
-    let data =
-        s.db.run(move |c| {
-            let mut all = Vec::new();
-            match ids {
-                None => {
-                    all = app::list(
-                        c,
-                        &actor,
-                        &BookingQuery {
-                            from: Some(from_q),
-                            status: query_status,
-                            ..Default::default()
-                        },
-                        tz,
-                    )?
-                }
-                Some(ids) => {
-                    for m in ids {
-                        all.extend(app::list(
-                            c,
-                            &actor,
-                            &BookingQuery {
-                                member_id: Some(m),
-                                from: Some(from_q.clone()),
-                                status: query_status.clone(),
-                                ..Default::default()
-                            },
-                            tz,
-                        )?);
-                    }
-                    all.sort_by_key(|b| (b.start, b.id));
-                }
-            }
-            let quotas = app::list_quotas(c, &actor)?;
-            Ok((all, quotas))
-        })
-        .await;
-    let (list, quotas) = match or_page(&ctx, data) {
+    let query = BookingQuery {
+        from: Some(from.clone()),
+        status: status.clone(),
+        mine: true,
+        cursor: q.cursor.clone(),
+        limit: Some(100),
+        ..Default::default()
+    };
+    let data = async {
+        Ok((
+            app::list(&s.app, p.actor(), query).await?,
+            quotas::list(&s.app, p.actor()).await?,
+        ))
+    };
+    let (list, quotas) = match or_page(&ctx, data.await) {
         Ok(d) => d,
         Err(r) => return r,
     };
@@ -728,6 +707,16 @@ pub async fn list(State(s): State<AppState>, p: PageActor, Query(q): Query<ListQ
     .iter()
     .map(|(a, b)| (a.to_string(), b.to_string()))
     .collect();
+    let next = list.next_cursor.as_ref().map(|c| {
+        let mut params = vec![("from", from.as_str()), ("cursor", c.as_str())];
+        if let Some(st) = &status {
+            params.push(("status", st));
+        }
+        format!(
+            "/bookings?{}",
+            serde_html_form::to_string(&params).unwrap_or_default()
+        )
+    });
     let body = html! {
         h1 { "Réservations" }
         p { a.button href="/bookings/new" { "Nouvelle réservation" } " " a href="/calendar" { "Planning du jour" } }
@@ -736,19 +725,19 @@ pub async fn list(State(s): State<AppState>, p: PageActor, Query(q): Query<ListQ
             (field("À partir du", "from", &from, "datetime-local", &FieldErrors::new(), None))
             button type="submit" { "Filtrer" }
         }
-        (booking_table(&ctx, &list))
+        p { (list.total) " réservation(s)" @if list.total > list.items.len() as i64 { ", " (list.items.len()) " sur cette page" } "." }
+        (booking_table(&ctx, &list.items))
+        @if let Some(next) = &next { p { a href=(next) { "Réservations suivantes →" } } }
         @if !quotas.is_empty() {
             h2 { "Quotas de réservation" }
             ul { @for q in &quotas { li { (q.description) } } }
         }
     };
-    page(
-        &ctx,
-        "Réservations",
-        Nav::Bookings,
-        booking_notice(q.notice.as_deref()),
-        body,
-    )
+    let notice = booking_notice(&ShowQuery {
+        notice: q.notice.clone(),
+        ..Default::default()
+    });
+    page(&ctx, "Réservations", Nav::Bookings, notice.as_deref(), body)
 }
 
 pub async fn approvals(
@@ -757,13 +746,7 @@ pub async fn approvals(
     Query(q): Query<super::NoticeQuery>,
 ) -> Response {
     let ctx = Ctx::new(&s, &p);
-    let actor = p.actor().clone();
-    let env = env(&s);
-    let list = match or_page(
-        &ctx,
-        s.db.run(move |c| app::approval_queue(c, &actor, &env))
-            .await,
-    ) {
+    let list = match or_page(&ctx, app::approval_queue(&s.app, p.actor()).await) {
         Ok(l) => l,
         Err(r) => return r,
     };
@@ -774,18 +757,7 @@ pub async fn approvals(
             article.card {
                 h2 { a href={ "/bookings/" (b.id) } { (b.resource_name) } " — " (b.member_name) }
                 p { (fmt_local(b.start, ctx.tz())) " → " (fmt_local(b.end, ctx.tz())) @if let Some(pp) = &b.purpose { @if !pp.is_empty() { " · " (pp) } } }
-                div.actions {
-                    form.inline method="post" action={ "/bookings/" (b.id) "/approve" } {
-                        (csrf_field(&ctx)) input type="hidden" name="back" value="queue";
-                        button type="submit" { "Valider" }
-                    }
-                    form.inline method="post" action={ "/bookings/" (b.id) "/reject" } {
-                        (csrf_field(&ctx)) input type="hidden" name="back" value="queue";
-                        label for={ "reason-" (b.id) } { "Motif du refus" }
-                        input id={ "reason-" (b.id) } type="text" name="reason" required;
-                        button.danger type="submit" { "Refuser" }
-                    }
-                }
+                @if b.can_decide { (decision_forms(&ctx, b.id, true)) }
             }
         }
     };
@@ -814,12 +786,14 @@ struct Cell {
     end: DateTime<Utc>,
     open: bool,
     past: bool,
-    used: i32,
+    /// Units a new booking of the whole slot can take (the domain's free time: buffers,
+    /// parts and wholes included).
+    free: i32,
     holders: Vec<String>,
 }
 
 fn cells_for(
-    cal: &app::Calendar,
+    cal: &CalendarView,
     day: NaiveDate,
     from_min: i64,
     to_min: i64,
@@ -832,31 +806,18 @@ fn cells_for(
             local_instant(day, m, s),
             local_instant(day, m + SLOT_MINUTES, s),
         ) {
-            if start < end {
-                let iv = Interval { start, end };
-                let open = cal.bookable.iter().any(|b| b.covers(&iv));
-                let overlapping: Vec<&BookingOut> = cal
-                    .bookings
-                    .iter()
-                    .filter(|b| {
-                        b.resource_id == cal.resource.row.id && b.start < end && b.end > start
-                    })
-                    .collect();
-                let blocked_by_related = cal.bookings.iter().any(|b| {
-                    b.resource_id != cal.resource.row.id && b.start < end && b.end > start
-                });
-                let used = if blocked_by_related {
-                    cal.resource.row.capacity
-                } else {
-                    overlapping.iter().map(|b| b.quantity).sum()
-                };
+            if let Some(iv) = Interval::new(start, end) {
                 cells.push(Cell {
                     start,
                     end,
-                    open,
-                    past: start < s.now(),
-                    used,
-                    holders: overlapping.iter().map(|b| b.member_name.clone()).collect(),
+                    open: cal.is_open(iv),
+                    past: start < cal.now,
+                    free: cal.free_over(iv),
+                    holders: cal
+                        .bookings_in(iv)
+                        .filter(|b| b.resource_id == cal.resource.id)
+                        .map(|b| b.member_name.clone())
+                        .collect(),
                 });
             }
         }
@@ -867,20 +828,18 @@ fn cells_for(
 
 /// Hours to show: from the earliest opening to the latest closing of the week (07–21 when
 /// always open).
-fn hour_range(r: &crate::store::resources::Resource) -> (i64, i64) {
-    if r.opening_hours.is_empty() {
+fn hour_range(slots: &[crate::domain::booking::OpeningSlot]) -> (i64, i64) {
+    if slots.is_empty() {
         return (7 * 60, 21 * 60);
     }
-    let open = r
-        .opening_hours
+    let open = slots
         .iter()
         .map(|s| i64::from(s.open_minute))
         .min()
         .unwrap_or(0)
         / 60
         * 60;
-    let close = r
-        .opening_hours
+    let close = slots
         .iter()
         .map(|s| i64::from(s.close_minute))
         .max()
@@ -891,26 +850,21 @@ fn hour_range(r: &crate::store::resources::Resource) -> (i64, i64) {
     (open, close)
 }
 
-fn cell_markup(
-    cell: &Cell,
-    capacity: i32,
-    resource_id: i64,
-    tz: chrono_tz::Tz,
-    bookable: bool,
-) -> Markup {
-    let free = capacity - cell.used;
+fn cell_markup(cell: &Cell, cal: &CalendarView, tz: chrono_tz::Tz) -> Markup {
+    let capacity = cal.resource.capacity;
+    let bookable = !cal.resource.archived;
     html! {
         @if !cell.open {
             td.closed { "fermé" }
-        } @else if free <= 0 {
+        } @else if cell.free <= 0 {
             td.full title=(cell.holders.join(", ")) { (cell.holders.join(", ")) }
         } @else if cell.past {
             td.closed { "passé" }
         } @else {
             td.free {
                 @if bookable {
-                    a href={ "/bookings/new?resource_id=" (resource_id) "&start=" (input_local(cell.start, tz)) "&end=" (input_local(cell.end, tz)) } {
-                        @if capacity > 1 { (free) "/" (capacity) " libres" } @else { "libre" }
+                    a href={ "/bookings/new?resource_id=" (cal.resource.id) "&start=" (input_local(cell.start, tz)) "&end=" (input_local(cell.end, tz)) } {
+                        @if capacity > 1 { (cell.free) "/" (capacity) " libres" } @else { "libre" }
                     }
                 } @else { "libre" }
                 @if !cell.holders.is_empty() { br; small { (cell.holders.join(", ")) } }
@@ -922,7 +876,7 @@ fn cell_markup(
 pub async fn week(
     State(s): State<AppState>,
     p: PageActor,
-    Path(id): Path<i64>,
+    Path(id): Path<ResourceId>,
     Query(q): Query<CalendarQuery>,
 ) -> Response {
     let ctx = Ctx::new(&s, &p);
@@ -934,28 +888,15 @@ pub async fn week(
     ) else {
         return super::error_page(&s, Some(&p.0), AppError::NotFound);
     };
-    let actor = p.actor().clone();
-    let env = env(&s);
-    let cal = match or_page(
-        &ctx,
-        s.db.run(move |c| {
-            app::calendar(
-                c,
-                &actor,
-                id,
-                Interval {
-                    start: from,
-                    end: to,
-                },
-                &env,
-            )
-        })
-        .await,
-    ) {
+    let window = Interval {
+        start: from,
+        end: to,
+    };
+    let cal = match or_page(&ctx, app::calendar(&s.app, p.actor(), id, window).await) {
         Ok(c) => c,
         Err(r) => return r,
     };
-    let (from_min, to_min) = hour_range(&cal.resource);
+    let (from_min, to_min) = hour_range(&cal.resource.slots);
     let days: Vec<NaiveDate> = (0..7).map(|i| monday + Duration::days(i)).collect();
     let columns: Vec<Vec<Cell>> = days
         .iter()
@@ -963,9 +904,8 @@ pub async fn week(
         .collect();
     let rows = columns.iter().map(Vec::len).max().unwrap_or(0);
     let tz = ctx.tz();
-    let bookable = cal.resource.row.archived_at.is_none();
     let body = html! {
-        h1 { (cal.resource.row.name) " — semaine du " (format_date_fr(monday)) }
+        h1 { (cal.resource.name) " — semaine du " (format_date_fr(monday)) }
         nav.tabs aria-label="Semaines" {
             a href={ "/resources/" (id) "/week?date=" (monday - Duration::days(7)) } { "← Semaine précédente" }
             a href={ "/resources/" (id) "/week" } { "Cette semaine" }
@@ -980,7 +920,7 @@ pub async fn week(
                     tr {
                         th scope="row" { @if let Some(c) = columns.iter().find_map(|col| col.get(i)) { (c.start.with_timezone(&tz).format("%H:%M")) } }
                         @for col in &columns {
-                            @if let Some(cell) = col.get(i) { (cell_markup(cell, cal.resource.row.capacity, id, tz, bookable)) } @else { td {} }
+                            @if let Some(cell) = col.get(i) { (cell_markup(cell, &cal, tz)) } @else { td {} }
                         }
                     }
                 }
@@ -989,7 +929,7 @@ pub async fn week(
     };
     page(
         &ctx,
-        &format!("{} — semaine", cal.resource.row.name),
+        &format!("{} — semaine", cal.resource.name),
         Nav::Resources,
         None,
         body,
@@ -1015,35 +955,14 @@ pub async fn day(
     ) else {
         return super::error_page(&s, Some(&p.0), AppError::NotFound);
     };
-    let actor = p.actor().clone();
-    let env = env(&s);
-    let data =
-        s.db.run(move |c| {
-            let list = resources::list(
-                c,
-                &actor,
-                &ResourceFilter {
-                    kind: Some(kind.as_str().into()),
-                    ..Default::default()
-                },
-            )?;
-            let mut cals = Vec::new();
-            for r in list {
-                cals.push(app::calendar(
-                    c,
-                    &actor,
-                    r.row.id,
-                    Interval {
-                        start: from,
-                        end: to,
-                    },
-                    &env,
-                )?);
-            }
-            Ok(cals)
-        })
-        .await;
-    let cals = match or_page(&ctx, data) {
+    let window = Interval {
+        start: from,
+        end: to,
+    };
+    let cals = match or_page(
+        &ctx,
+        app::calendars_of_kind(&s.app, p.actor(), kind, window).await,
+    ) {
         Ok(c) => c,
         Err(r) => return r,
     };
@@ -1071,8 +990,8 @@ pub async fn day(
                 tbody { @for cal in &cals {
                     @let cells = cells_for(cal, day, from_min, to_min, &s);
                     tr {
-                        th scope="row" { a href={ "/resources/" (cal.resource.row.id) "/week?date=" (day) } { (cal.resource.row.name) } }
-                        @for cell in &cells { (cell_markup(cell, cal.resource.row.capacity, cal.resource.row.id, tz, cal.resource.row.archived_at.is_none())) }
+                        th scope="row" { a href={ "/resources/" (cal.resource.id) "/week?date=" (day) } { (cal.resource.name) } }
+                        @for cell in &cells { (cell_markup(cell, cal, tz)) }
                     }
                 } }
             }

@@ -8,12 +8,14 @@ use serde::Deserialize;
 
 use super::{
     action_button, checked, csrf_field, error_summary, field, field_for, fmt_local, or_page, page,
-    page_with_status, see_other, select, textarea, Ctx, Nav, NoticeQuery,
+    page_with_status, see_other, select, submit, textarea, with_checks, Ctx, Nav, NoticeQuery,
 };
 use crate::app::authz;
-use crate::app::closures;
-use crate::app::resources::{self, input_of};
+use crate::app::closures::{self, ClosureView};
+use crate::app::members;
+use crate::app::resources::{self, ResourceQuery, ResourceView};
 use crate::domain::closure::ClosureInput;
+use crate::domain::ids::{MemberId, ResourceId};
 use crate::domain::member::{category_label, DEFAULT_CATEGORIES};
 use crate::domain::money::{format_amount, format_euros, parse_euros};
 use crate::domain::resource::{
@@ -21,9 +23,6 @@ use crate::domain::resource::{
 };
 use crate::domain::validation::{parse_int, FieldErrors};
 use crate::error::AppError;
-use crate::store::closures::Closure;
-use crate::store::from_db;
-use crate::store::resources::{Resource, ResourceFilter};
 use crate::web::extract::{CsrfForm, PageActor};
 use crate::web::AppState;
 
@@ -35,22 +34,16 @@ pub struct ListQuery {
     notice: Option<String>,
 }
 
-fn can_manage_any(actor: &crate::app::authz::Actor) -> bool {
-    ResourceKind::ALL
-        .iter()
-        .any(|k| authz::can_manage_resource_kind(actor, *k))
-}
-
-fn tariff_summary(r: &Resource) -> String {
-    let row = &r.row;
+fn tariff_summary(r: &ResourceView) -> String {
+    let t = &r.tariff;
     let mut parts = Vec::new();
-    if row.hourly_cents > 0 {
-        parts.push(format!("{} / h", format_euros(row.hourly_cents)));
+    if t.hourly_cents > 0 {
+        parts.push(format!("{} / h", format_euros(t.hourly_cents)));
     }
-    if let Some(cap) = row.daily_cap_cents {
+    if let Some(cap) = t.daily_cap_cents {
         parts.push(format!("plafond {} / jour", format_euros(cap)));
     }
-    if let Some(km) = row.per_km_cents {
+    if let Some(km) = t.per_km_cents {
         parts.push(format!("{} / km", format_euros(km)));
     }
     if parts.is_empty() {
@@ -63,22 +56,18 @@ fn tariff_summary(r: &Resource) -> String {
 pub async fn list(State(s): State<AppState>, p: PageActor, Query(q): Query<ListQuery>) -> Response {
     let ctx = Ctx::new(&s, &p);
     let kind = q.kind.as_deref().and_then(ResourceKind::parse);
-    let filter = ResourceFilter {
+    let query = ResourceQuery {
         kind: kind.map(|k| k.as_str().to_string()),
         include_archived: checked(&q.archived),
-        search: q.q.clone().filter(|s| !s.trim().is_empty()),
+        q: q.q.clone(),
     };
-    let actor = p.actor().clone();
-    let list = match or_page(
-        &ctx,
-        s.db.run(move |c| resources::list(c, &actor, &filter)).await,
-    ) {
+    let list = match or_page(&ctx, resources::list(&s.app, p.actor(), query).await) {
         Ok(l) => l,
         Err(r) => return r,
     };
     let body = html! {
         h1 { "Ressources partagées" }
-        @if can_manage_any(p.actor()) {
+        @if authz::can_manage_any_resource(p.actor()) {
             p { a.button href={ "/resources/new" @if let Some(k) = kind { "?kind=" (k.as_str()) } } { "Ajouter une ressource" } }
         }
         nav.tabs aria-label="Types de ressources" {
@@ -98,10 +87,10 @@ pub async fn list(State(s): State<AppState>, p: PageActor, Query(q): Query<ListQ
             thead { tr { th { "Nom" } th { "Type" } th { "Lieu" } th { "Capacité" } th { "Tarif" } } }
             tbody { @for r in &list {
                 tr {
-                    td { a href={ "/resources/" (r.row.id) } { (r.row.name) } @if r.row.archived_at.is_some() { " (archivée)" } }
-                    td { (resources::kind_of(r).label()) }
-                    td { (r.row.location) }
-                    td { (r.row.capacity) }
+                    td { a href={ "/resources/" (r.id) } { (r.name) } @if r.archived { " (archivée)" } }
+                    td { (r.kind.label()) }
+                    td { (r.location) }
+                    td { (r.capacity) }
                     td { (tariff_summary(r)) }
                 }
             } }
@@ -129,88 +118,72 @@ fn minutes_text(m: Option<i32>) -> String {
 pub async fn show(
     State(s): State<AppState>,
     p: PageActor,
-    Path(id): Path<i64>,
+    Path(id): Path<ResourceId>,
     Query(q): Query<NoticeQuery>,
 ) -> Response {
     let ctx = Ctx::new(&s, &p);
-    let actor = p.actor().clone();
-    let now = s.now();
-    let data =
-        s.db.run(move |c| {
-            let r = resources::get(c, &actor, id)?;
-            let closures = closures::list(c, &actor, Some(id), Some(now))?;
-            let employer = match r.row.employer_member_id {
-                Some(m) => crate::store::members::names(c, &[m])?.pop().map(|(_, n)| n),
-                None => None,
-            };
-            Ok((r, closures, employer))
-        })
-        .await;
-    let (r, closure_list, employer) = match or_page(&ctx, data) {
+    let detail = match or_page(&ctx, resources::detail(&s.app, p.actor(), id).await) {
         Ok(d) => d,
         Err(resp) => return resp,
     };
-    let row = &r.row;
-    let kind = resources::kind_of(&r);
-    let actor = p.actor();
-    let cats = r.allowed_categories();
+    let r = &detail.resource;
     let body = html! {
-        h1 { (row.name) }
-        @if row.archived_at.is_none() {
+        h1 { (r.name) }
+        @if !r.archived {
             div.actions {
-                a.button href={ "/bookings/new?resource_id=" (row.id) } { "Réserver" }
-                a href={ "/resources/" (row.id) "/week" } { "Voir la semaine" }
+                a.button href={ "/bookings/new?resource_id=" (r.id) } { "Réserver" }
+                a href={ "/resources/" (r.id) "/week" } { "Voir la semaine" }
             }
         }
-        p.meta { (kind.label()) @if !row.location.is_empty() { " · " (row.location) } @if row.archived_at.is_some() { " · archivée" } }
-        @if !row.description.is_empty() { p { (row.description) } }
+        p.meta { (r.kind.label()) @if !r.location.is_empty() { " · " (r.location) } @if r.archived { " · archivée" } }
+        @if !r.description.is_empty() { p { (r.description) } }
         dl {
-            dt { "Capacité" } dd { (row.capacity) " unité(s) utilisable(s) en même temps" }
-            @if let Some(seats) = row.seats { dt { "Places assises" } dd { (seats) } }
+            dt { "Capacité" } dd { (r.capacity) " unité(s) utilisable(s) en même temps" }
+            @if let Some(seats) = r.seats { dt { "Places assises" } dd { (seats) } }
             dt { "Durée de réservation" } dd {
-                @match (row.min_duration_minutes, row.max_duration_minutes) {
+                @match (r.min_duration_minutes, r.max_duration_minutes) {
                     (None, None) => "libre",
-                    (Some(_), None) => { "au moins " (minutes_text(row.min_duration_minutes)) },
-                    (None, Some(_)) => { "au plus " (minutes_text(row.max_duration_minutes)) },
-                    (Some(_), Some(_)) => { "de " (minutes_text(row.min_duration_minutes)) " à " (minutes_text(row.max_duration_minutes)) },
+                    (Some(_), None) => { "au moins " (minutes_text(r.min_duration_minutes)) },
+                    (None, Some(_)) => { "au plus " (minutes_text(r.max_duration_minutes)) },
+                    (Some(_), Some(_)) => { "de " (minutes_text(r.min_duration_minutes)) " à " (minutes_text(r.max_duration_minutes)) },
                 }
             }
-            dt { "Battement avant / après" } dd { (row.buffer_before_minutes) " min / " (row.buffer_after_minutes) " min" }
-            dt { "Validation" } dd { @if row.requires_approval { "soumise à validation par la coordination" } @else { "confirmation immédiate" } }
-            dt { "Catégories autorisées" } dd { @if cats.is_empty() { "toutes" } @else { (cats.iter().map(|c| category_label(c)).collect::<Vec<_>>().join(", ")) } }
-            dt { "Tarif" } dd { (tariff_summary(&r)) ", facturé par tranche de " (row.billing_unit_minutes) " min" }
-            @if let Some(plate) = &row.plate { dt { "Immatriculation" } dd { (plate) } }
-            @if let Some(energy) = &row.energy { dt { "Énergie" } dd { (ENERGIES.iter().find(|(k, _)| k == energy).map(|(_, l)| *l).unwrap_or("—")) } }
-            @if let Some(km) = row.odometer_km { dt { "Compteur" } dd { (km) " km" } }
-            @if let Some(e) = &employer { dt { "Employeur" } dd { (e) } }
-            @if let Some(m) = row.weekly_contract_minutes { dt { "Contrat hebdomadaire" } dd { (minutes_text(Some(m))) } }
-            @if actor.is_pole_team() { @if let Some(c) = row.hourly_cost_cents { dt { "Coût horaire" } dd { (format_euros(c)) } } }
+            dt { "Battement avant / après" } dd { (r.buffer_before_minutes) " min / " (r.buffer_after_minutes) " min" }
+            dt { "Validation" } dd { @if r.requires_approval { "soumise à validation par la coordination" } @else { "confirmation immédiate" } }
+            dt { "Catégories autorisées" } dd { @if r.allowed_categories.is_empty() { "toutes" } @else { (r.allowed_categories.iter().map(|c| category_label(c)).collect::<Vec<_>>().join(", ")) } }
+            dt { "Tarif" } dd { (tariff_summary(r)) ", facturé par tranche de " (r.tariff.billing_unit_minutes) " min" }
+            @if let Some(plate) = &r.plate { dt { "Immatriculation" } dd { (plate) } }
+            @if let Some(energy) = &r.energy { dt { "Énergie" } dd { (ENERGIES.iter().find(|(k, _)| k == energy).map(|(_, l)| *l).unwrap_or("—")) } }
+            @if let Some(km) = r.odometer_km { dt { "Compteur" } dd { (km) " km" } }
+            @if let Some(e) = &detail.employer_name { dt { "Employeur" } dd { (e) } }
+            @if let Some(h) = r.weekly_contract_hours { dt { "Contrat hebdomadaire" } dd { (minutes_text(Some((h * 60.0).round() as i32))) } }
+            @if let Some(c) = r.hourly_cost_cents { dt { "Coût horaire" } dd { (format_euros(c)) } }
         }
         h2 { "Horaires d'ouverture" }
-        @if r.opening_hours.is_empty() {
+        @if r.slots.is_empty() {
             p { "Accessible à toute heure." }
         } @else {
             table.hours { tbody { @for (i, day) in WEEKDAYS.iter().enumerate() {
-                @let slots = format_day_slots(&r.opening_hours, (i + 1) as u8);
+                @let slots = format_day_slots(&r.slots, (i + 1) as u8);
                 tr { th scope="row" { (day) } td { @if slots.is_empty() { "fermé" } @else { (slots) } } }
             } } }
         }
         h2 { "Fermetures à venir" }
-        (closure_table(&ctx, &closure_list, false))
-        @if authz::can_manage_resource_kind(actor, kind) {
+        (closure_table(&ctx, &detail.closures, false))
+        @if r.can_manage {
             div.actions {
-                a.button href={ "/resources/" (row.id) "/edit" } { "Modifier" }
-                @if row.archived_at.is_none() {
-                    (action_button(&ctx, &format!("/resources/{}/archive", row.id), "Archiver", "danger"))
+                a.button href={ "/resources/" (r.id) "/edit" } { "Modifier" }
+                @if !r.archived {
+                    (action_button(&ctx, &format!("/resources/{}/archive", r.id), "Archiver", "danger"))
                 } @else {
-                    (action_button(&ctx, &format!("/resources/{}/restore", row.id), "Restaurer", ""))
+                    (action_button(&ctx, &format!("/resources/{}/restore", r.id), "Restaurer", ""))
                 }
             }
         }
     };
     page(
         &ctx,
-        &row.name,
+        &r.name,
         Nav::Resources,
         super::notice_text(q.notice.as_deref()),
         body,
@@ -294,9 +267,9 @@ impl ResourceForm {
         ]
     }
 
-    fn of(r: &Resource) -> Self {
-        let i = input_of(r);
-        let h = |d: u8| format_day_slots(&r.opening_hours, d);
+    fn of(r: &ResourceView) -> Self {
+        let i = r.input();
+        let h = |d: u8| format_day_slots(&r.slots, d);
         let opt = |v: Option<i32>| v.map(|v| v.to_string()).unwrap_or_default();
         let money = |v: Option<i64>| v.map(format_amount).unwrap_or_default();
         Self {
@@ -410,7 +383,7 @@ impl ResourceForm {
         };
         let staff = is(ResourceKind::Staff);
         let employer = if staff {
-            int(&mut e, "employer_member_id", &self.employer_member_id)
+            int(&mut e, "employer_member_id", &self.employer_member_id).map(MemberId)
         } else {
             None
         };
@@ -467,20 +440,9 @@ impl ResourceForm {
             employer_member_id: employer,
             weekly_contract_hours: hours,
             hourly_cost_cents: hourly_cost,
-            parent_id: int(&mut e, "parent_id", &self.parent_id),
+            parent_id: int(&mut e, "parent_id", &self.parent_id).map(ResourceId),
         };
-        if let Err(more) = input.validate() {
-            for f in more.0 {
-                if e.get(&f.field).is_none() {
-                    e.0.push(f);
-                }
-            }
-        }
-        if e.is_empty() {
-            Ok(input)
-        } else {
-            Err(e)
-        }
+        with_checks(e, input, ResourceInput::validate)
     }
 }
 
@@ -494,16 +456,14 @@ async fn form_view(
     status: StatusCode,
 ) -> Response {
     let ctx = Ctx::new(s, p);
-    let actor = p.actor().clone();
-    let data =
-        s.db.run(move |c| {
-            Ok((
-                crate::app::members::list(c, &actor, &Default::default())?,
-                resources::list(c, &actor, &Default::default())?,
-            ))
-        })
-        .await;
-    let (members, all_resources) = match or_page(&ctx, data) {
+    let actor = p.actor();
+    let data = async {
+        Ok((
+            members::list(&s.app, actor, Default::default()).await?,
+            resources::list(&s.app, actor, Default::default()).await?,
+        ))
+    };
+    let (members, all_resources) = match or_page(&ctx, data.await) {
         Ok(m) => m,
         Err(r) => return r,
     };
@@ -511,13 +471,8 @@ async fn form_view(
     parents.extend(
         all_resources
             .iter()
-            .filter(|r| r.row.parent_id.is_none() && r.row.name != form.name)
-            .map(|r| {
-                (
-                    r.row.id.to_string(),
-                    format!("{} ({})", r.row.name, resources::kind_of(r).label()),
-                )
-            }),
+            .filter(|r| r.parent_id.is_none() && r.name != form.name)
+            .map(|r| (r.id.to_string(), format!("{} ({})", r.name, r.kind.label()))),
     );
     let actor = p.actor();
     let kinds: Vec<(String, String)> = ResourceKind::ALL
@@ -615,7 +570,7 @@ pub async fn new_form(
     p: PageActor,
     Query(q): Query<NewQuery>,
 ) -> Response {
-    if !can_manage_any(p.actor()) {
+    if !authz::can_manage_any_resource(p.actor()) {
         return super::error_page(&s, Some(&p.0), AppError::Forbidden);
     }
     let kind = q
@@ -649,30 +604,13 @@ pub async fn create(
     p: PageActor,
     CsrfForm(form): CsrfForm<ResourceForm>,
 ) -> Response {
-    let input = match form.to_input() {
-        Ok(i) => i,
-        Err(errors) => {
-            return form_view(
-                &s,
-                &p,
-                "/resources",
-                "Nouvelle ressource",
-                &form,
-                &errors,
-                StatusCode::UNPROCESSABLE_ENTITY,
-            )
-            .await
-        }
-    };
-    let actor = p.actor().clone();
-    let now = s.now();
-    match s
-        .db
-        .run(move |c| resources::create(c, &actor, &input, now))
-        .await
-    {
-        Ok(r) => see_other(&format!("/resources/{}?notice=created", r.row.id)),
-        Err(AppError::Validation(errors)) => {
+    let ctx = Ctx::new(&s, &p);
+    submit(
+        &ctx,
+        form.to_input(),
+        async |input| resources::create(&s.app, p.actor(), input).await,
+        |r| format!("/resources/{}?notice=created", r.id),
+        async |errors| {
             form_view(
                 &s,
                 &p,
@@ -683,26 +621,29 @@ pub async fn create(
                 StatusCode::UNPROCESSABLE_ENTITY,
             )
             .await
-        }
-        Err(e) => super::error_page(&s, Some(&p.0), e),
-    }
+        },
+    )
+    .await
 }
 
-pub async fn edit_form(State(s): State<AppState>, p: PageActor, Path(id): Path<i64>) -> Response {
+pub async fn edit_form(
+    State(s): State<AppState>,
+    p: PageActor,
+    Path(id): Path<ResourceId>,
+) -> Response {
     let ctx = Ctx::new(&s, &p);
-    let actor = p.actor().clone();
-    let r = match or_page(&ctx, s.db.run(move |c| resources::get(c, &actor, id)).await) {
+    let r = match or_page(&ctx, resources::get(&s.app, p.actor(), id).await) {
         Ok(r) => r,
         Err(resp) => return resp,
     };
-    if !authz::can_manage_resource_kind(p.actor(), resources::kind_of(&r)) {
+    if !r.can_manage {
         return super::error_page(&s, Some(&p.0), AppError::Forbidden);
     }
     form_view(
         &s,
         &p,
         &format!("/resources/{id}"),
-        &format!("Modifier {}", r.row.name),
+        &format!("Modifier {}", r.name),
         &ResourceForm::of(&r),
         &FieldErrors::new(),
         StatusCode::OK,
@@ -713,34 +654,17 @@ pub async fn edit_form(State(s): State<AppState>, p: PageActor, Path(id): Path<i
 pub async fn update(
     State(s): State<AppState>,
     p: PageActor,
-    Path(id): Path<i64>,
+    Path(id): Path<ResourceId>,
     CsrfForm(form): CsrfForm<ResourceForm>,
 ) -> Response {
+    let ctx = Ctx::new(&s, &p);
     let action = format!("/resources/{id}");
-    let input = match form.to_input() {
-        Ok(i) => i,
-        Err(errors) => {
-            return form_view(
-                &s,
-                &p,
-                &action,
-                "Modifier la ressource",
-                &form,
-                &errors,
-                StatusCode::UNPROCESSABLE_ENTITY,
-            )
-            .await
-        }
-    };
-    let actor = p.actor().clone();
-    let now = s.now();
-    match s
-        .db
-        .run(move |c| resources::replace(c, &actor, id, &input, now))
-        .await
-    {
-        Ok(_) => see_other(&format!("/resources/{id}?notice=saved")),
-        Err(AppError::Validation(errors)) => {
+    submit(
+        &ctx,
+        form.to_input(),
+        async |input| resources::replace(&s.app, p.actor(), id, input).await,
+        |_| format!("/resources/{id}?notice=saved"),
+        async |errors| {
             form_view(
                 &s,
                 &p,
@@ -751,48 +675,40 @@ pub async fn update(
                 StatusCode::UNPROCESSABLE_ENTITY,
             )
             .await
-        }
-        Err(e) => super::error_page(&s, Some(&p.0), e),
-    }
-}
-
-async fn set_archived(s: AppState, p: PageActor, id: i64, archived: bool) -> Response {
-    let actor = p.actor().clone();
-    let now = s.now();
-    match s
-        .db
-        .run(move |c| resources::set_archived(c, &actor, id, archived, now))
-        .await
-    {
-        Ok(_) => see_other(&format!(
-            "/resources/{id}?notice={}",
-            if archived { "archived" } else { "restored" }
-        )),
-        Err(e) => super::error_page(&s, Some(&p.0), e),
-    }
+        },
+    )
+    .await
 }
 
 pub async fn archive(
     State(s): State<AppState>,
     p: PageActor,
-    Path(id): Path<i64>,
+    Path(id): Path<ResourceId>,
     CsrfForm(_): CsrfForm<super::account::Empty>,
 ) -> Response {
-    set_archived(s, p, id, true).await
+    let ctx = Ctx::new(&s, &p);
+    super::set_archived(&ctx, &format!("/resources/{id}"), true, async |a| {
+        resources::set_archived(&s.app, p.actor(), id, a).await
+    })
+    .await
 }
 
 pub async fn restore(
     State(s): State<AppState>,
     p: PageActor,
-    Path(id): Path<i64>,
+    Path(id): Path<ResourceId>,
     CsrfForm(_): CsrfForm<super::account::Empty>,
 ) -> Response {
-    set_archived(s, p, id, false).await
+    let ctx = Ctx::new(&s, &p);
+    super::set_archived(&ctx, &format!("/resources/{id}"), false, async |a| {
+        resources::set_archived(&s.app, p.actor(), id, a).await
+    })
+    .await
 }
 
 // ---- closures ----
 
-fn closure_table(ctx: &Ctx, list: &[Closure], with_actions: bool) -> Markup {
+fn closure_table(ctx: &Ctx, list: &[ClosureView], with_actions: bool) -> Markup {
     html! {
         @if list.is_empty() {
             p { "Aucune fermeture à venir." }
@@ -801,10 +717,14 @@ fn closure_table(ctx: &Ctx, list: &[Closure], with_actions: bool) -> Markup {
                 thead { tr { th { "Début" } th { "Fin" } th { "Motif" } th { "Portée" } @if with_actions { th {} } } }
                 tbody { @for c in list {
                     tr {
-                        td { (fmt_local(from_db(c.start_at), ctx.tz())) }
-                        td { (fmt_local(from_db(c.end_at), ctx.tz())) }
+                        td { (fmt_local(c.start, ctx.tz())) }
+                        td { (fmt_local(c.end, ctx.tz())) }
                         td { (c.reason) }
-                        td { @match c.resource_id { Some(r) => a href={ "/resources/" (r) } { "ressource n° " (r) }, None => "tout le pôle" } }
+                        td { @match (c.resource_id, &c.resource_name) {
+                            (Some(r), Some(name)) => a href={ "/resources/" (r) } { (name) },
+                            (Some(r), None) => a href={ "/resources/" (r) } { "ressource n° " (r) },
+                            (None, _) => "tout le pôle",
+                        } }
                         @if with_actions { td { (action_button(ctx, &format!("/closures/{}/delete", c.id), "Supprimer", "danger")) } }
                     }
                 } }
@@ -834,17 +754,14 @@ async fn closures_view(
     status: StatusCode,
 ) -> Response {
     let ctx = Ctx::new(s, p);
-    let actor = p.actor().clone();
-    let now = s.now();
-    let data =
-        s.db.run(move |c| {
-            Ok((
-                closures::list(c, &actor, None, Some(now))?,
-                resources::list(c, &actor, &Default::default())?,
-            ))
-        })
-        .await;
-    let (list, all_resources) = match or_page(&ctx, data) {
+    let actor = p.actor();
+    let data = async {
+        Ok((
+            closures::coming(&s.app, actor).await?,
+            resources::list(&s.app, actor, Default::default()).await?,
+        ))
+    };
+    let (list, all_resources) = match or_page(&ctx, data.await) {
         Ok(d) => d,
         Err(r) => return r,
     };
@@ -853,7 +770,7 @@ async fn closures_view(
     options.extend(
         all_resources
             .iter()
-            .map(|r| (r.row.id.to_string(), r.row.name.clone())),
+            .map(|r| (r.id.to_string(), r.name.clone())),
     );
     let body = html! {
         h1 { "Fermetures" }
@@ -902,40 +819,26 @@ pub async fn create_closure(
     p: PageActor,
     CsrfForm(form): CsrfForm<ClosureForm>,
 ) -> Response {
-    let resource_id = match form.resource_id.trim() {
-        "" => None,
-        raw => match raw.parse::<i64>() {
-            Ok(id) => Some(id),
-            Err(_) => {
-                let errors = FieldErrors::single("resource_id", "Ressource inconnue.");
-                return closures_view(
-                    &s,
-                    &p,
-                    &form,
-                    &errors,
-                    None,
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                )
-                .await;
-            }
-        },
-    };
-    let input = ClosureInput {
+    let ctx = Ctx::new(&s, &p);
+    let parsed = match form.resource_id.trim() {
+        "" => Ok(None),
+        raw => raw
+            .parse::<ResourceId>()
+            .map(Some)
+            .map_err(|_| FieldErrors::single("resource_id", "Ressource inconnue.")),
+    }
+    .map(|resource_id| ClosureInput {
         resource_id,
         start: form.start.clone(),
         end: form.end.clone(),
         reason: form.reason.clone(),
-    };
-    let actor = p.actor().clone();
-    let now = s.now();
-    let tz = s.config.timezone;
-    match s
-        .db
-        .run(move |c| closures::create(c, &actor, &input, tz, now))
-        .await
-    {
-        Ok(_) => see_other("/closures?notice=created"),
-        Err(AppError::Validation(errors)) => {
+    });
+    submit(
+        &ctx,
+        parsed,
+        async |input| closures::create(&s.app, p.actor(), input).await,
+        |_| "/closures?notice=created".to_string(),
+        async |errors| {
             closures_view(
                 &s,
                 &p,
@@ -945,9 +848,9 @@ pub async fn create_closure(
                 StatusCode::UNPROCESSABLE_ENTITY,
             )
             .await
-        }
-        Err(e) => super::error_page(&s, Some(&p.0), e),
-    }
+        },
+    )
+    .await
 }
 
 pub async fn delete_closure(
@@ -956,8 +859,7 @@ pub async fn delete_closure(
     Path(id): Path<i64>,
     CsrfForm(_): CsrfForm<super::account::Empty>,
 ) -> Response {
-    let actor = p.actor().clone();
-    match s.db.run(move |c| closures::delete(c, &actor, id)).await {
+    match closures::delete(&s.app, p.actor(), id).await {
         Ok(()) => see_other("/closures?notice=deleted"),
         Err(e) => super::error_page(&s, Some(&p.0), e),
     }

@@ -8,15 +8,15 @@ use serde::Deserialize;
 
 use super::{
     action_button, checked, csrf_field, error_summary, field, field_for, or_page, page,
-    page_with_status, see_other, select, Ctx, Nav, NoticeQuery,
+    page_with_status, select, submit, with_checks, Ctx, Nav, NoticeQuery,
 };
 use crate::app::authz;
-use crate::app::members::{self, MemberOut};
+use crate::app::members::{self, MemberQuery};
+use crate::domain::ids::MemberId;
 use crate::domain::member::{category_label, LegalForm, MemberInput, DEFAULT_CATEGORIES};
 use crate::domain::money::{format_amount, format_euros, parse_euros};
 use crate::domain::validation::{parse_int, FieldErrors};
 use crate::error::AppError;
-use crate::store::members::{Member, MemberFilter};
 use crate::web::extract::{CsrfForm, PageActor};
 use crate::web::AppState;
 
@@ -29,23 +29,17 @@ pub struct ListQuery {
 
 pub async fn list(State(s): State<AppState>, p: PageActor, Query(q): Query<ListQuery>) -> Response {
     let ctx = Ctx::new(&s, &p);
-    let actor = p.actor().clone();
-    let filter = MemberFilter {
+    let query = MemberQuery {
         include_archived: checked(&q.archived),
-        ids: None,
-        search: q.q.clone().filter(|s| !s.trim().is_empty()),
+        q: q.q.clone(),
     };
-    let list = match or_page(
-        &ctx,
-        s.db.run(move |c| members::list(c, &actor, &filter)).await,
-    ) {
+    let list = match or_page(&ctx, members::list(&s.app, p.actor(), query).await) {
         Ok(l) => l,
         Err(r) => return r,
     };
-    let actor = p.actor();
     let body = html! {
         h1 { "Structures membres" }
-        @if authz::can_manage_members(actor) { p { a.button href="/members/new" { "Ajouter une structure" } } }
+        @if authz::can_manage_members(p.actor()) { p { a.button href="/members/new" { "Ajouter une structure" } } }
         form.filters method="get" action="/members" {
             label for="q" { "Rechercher" }
             input #q type="search" name="q" value=(q.q.as_deref().unwrap_or(""));
@@ -56,12 +50,11 @@ pub async fn list(State(s): State<AppState>, p: PageActor, Query(q): Query<ListQ
             thead { tr { th { "Nom" } th { "Forme juridique" } th { "Catégorie tarifaire" } th { "État" } } }
             tbody {
                 @for m in &list {
-                    @let out = MemberOut::of(m, actor);
                     tr {
                         td { a href={ "/members/" (m.id) } { (m.name) } }
-                        td { (legal_label(&m.legal_form)) }
-                        td { @if let Some(p) = &out.private { (category_label(&p.pricing_category)) } @else { "—" } }
-                        td { (status_label(m)) }
+                        td { (m.legal_form_label()) }
+                        td { @if let Some(p) = &m.private { (category_label(&p.pricing_category)) } @else { "—" } }
+                        td { (m.status_label()) }
                     }
                 }
             }
@@ -77,40 +70,21 @@ pub async fn list(State(s): State<AppState>, p: PageActor, Query(q): Query<ListQ
     )
 }
 
-fn legal_label(code: &str) -> &'static str {
-    LegalForm::parse(code)
-        .map(LegalForm::label)
-        .unwrap_or("Autre")
-}
-
-fn status_label(m: &Member) -> &'static str {
-    if m.archived_at.is_some() {
-        "archivée"
-    } else if m.active {
-        "active"
-    } else {
-        "suspendue"
-    }
-}
-
 pub async fn show(
     State(s): State<AppState>,
     p: PageActor,
-    Path(id): Path<i64>,
+    Path(id): Path<MemberId>,
     Query(q): Query<NoticeQuery>,
 ) -> Response {
     let ctx = Ctx::new(&s, &p);
-    let actor = p.actor().clone();
-    let m = match or_page(&ctx, s.db.run(move |c| members::get(c, &actor, id)).await) {
+    let m = match or_page(&ctx, members::get(&s.app, p.actor(), id).await) {
         Ok(m) => m,
         Err(r) => return r,
     };
-    let actor = p.actor();
-    let out = MemberOut::of(&m, actor);
     let body = html! {
         h1 { (m.name) }
-        p.meta { (legal_label(&m.legal_form)) " · " (status_label(&m)) }
-        @if let Some(private) = &out.private {
+        p.meta { (m.legal_form_label()) " · " (m.status_label()) }
+        @if let Some(private) = &m.private {
             dl {
                 dt { "Catégorie tarifaire" } dd { (category_label(&private.pricing_category)) }
                 dt { "SIRET" } dd { (private.siret.as_deref().unwrap_or("—")) }
@@ -122,10 +96,10 @@ pub async fn show(
         } @else {
             p { "Les informations détaillées de cette structure sont réservées à ses membres et à l'équipe du pôle." }
         }
-        @if authz::can_manage_members(actor) {
+        @if m.can_manage {
             div.actions {
                 a.button href={ "/members/" (m.id) "/edit" } { "Modifier" }
-                @if m.archived_at.is_none() {
+                @if !m.archived {
                     (action_button(&ctx, &format!("/members/{}/archive", m.id), "Archiver", "danger"))
                 } @else {
                     (action_button(&ctx, &format!("/members/{}/restore", m.id), "Restaurer", ""))
@@ -165,14 +139,14 @@ pub struct MemberForm {
 }
 
 impl MemberForm {
-    fn of(m: &Member) -> Self {
+    fn of(m: &MemberInput) -> Self {
         Self {
             name: m.name.clone(),
             legal_form: m.legal_form.clone(),
             pricing_category: m.pricing_category.clone(),
             siret: m.siret.clone().unwrap_or_default(),
             email: m.email.clone().unwrap_or_default(),
-            headcount: format!("{}", f64::from(m.headcount_hundredths) / 100.0).replace('.', ","),
+            headcount: format!("{}", m.headcount).replace('.', ","),
             turnover: format_amount(m.turnover_cents),
             surface_m2: m.surface_m2.to_string(),
             active: m.active.then(|| "on".into()),
@@ -217,18 +191,7 @@ impl MemberForm {
             surface_m2: i32::try_from(surface).unwrap_or(-1),
             active: checked(&self.active),
         };
-        if let Err(more) = input.validate() {
-            for f in more.0 {
-                if e.get(&f.field).is_none() {
-                    e.0.push(f);
-                }
-            }
-        }
-        if e.is_empty() {
-            Ok(input)
-        } else {
-            Err(e)
-        }
+        with_checks(e, input, MemberInput::validate)
     }
 }
 
@@ -294,10 +257,13 @@ pub async fn create(
     CsrfForm(form): CsrfForm<MemberForm>,
 ) -> Response {
     let ctx = Ctx::new(&s, &p);
-    let input = match form.to_input() {
-        Ok(i) => i,
-        Err(errors) => {
-            return form_view(
+    submit(
+        &ctx,
+        form.to_input(),
+        async |input| members::create(&s.app, p.actor(), input).await,
+        |m| format!("/members/{}?notice=created", m.id),
+        async |errors| {
+            form_view(
                 &ctx,
                 "/members",
                 "Nouvelle structure",
@@ -305,35 +271,18 @@ pub async fn create(
                 &errors,
                 StatusCode::UNPROCESSABLE_ENTITY,
             )
-        }
-    };
-    let actor = p.actor().clone();
-    let now = s.now();
-    match s
-        .db
-        .run(move |c| members::create(c, &actor, &input, now))
-        .await
-    {
-        Ok(m) => see_other(&format!("/members/{}?notice=created", m.id)),
-        Err(AppError::Validation(errors)) => form_view(
-            &ctx,
-            "/members",
-            "Nouvelle structure",
-            &form,
-            &errors,
-            StatusCode::UNPROCESSABLE_ENTITY,
-        ),
-        Err(e) => super::error_page(&s, Some(&p.0), e),
-    }
+        },
+    )
+    .await
 }
 
-pub async fn edit_form(State(s): State<AppState>, p: PageActor, Path(id): Path<i64>) -> Response {
+pub async fn edit_form(
+    State(s): State<AppState>,
+    p: PageActor,
+    Path(id): Path<MemberId>,
+) -> Response {
     let ctx = Ctx::new(&s, &p);
-    if !authz::can_manage_members(p.actor()) {
-        return super::error_page(&s, Some(&p.0), AppError::Forbidden);
-    }
-    let actor = p.actor().clone();
-    match or_page(&ctx, s.db.run(move |c| members::get(c, &actor, id)).await) {
+    match or_page(&ctx, members::edit_input(&s.app, p.actor(), id).await) {
         Ok(m) => form_view(
             &ctx,
             &format!("/members/{id}"),
@@ -349,15 +298,18 @@ pub async fn edit_form(State(s): State<AppState>, p: PageActor, Path(id): Path<i
 pub async fn update(
     State(s): State<AppState>,
     p: PageActor,
-    Path(id): Path<i64>,
+    Path(id): Path<MemberId>,
     CsrfForm(form): CsrfForm<MemberForm>,
 ) -> Response {
     let ctx = Ctx::new(&s, &p);
     let action = format!("/members/{id}");
-    let input = match form.to_input() {
-        Ok(i) => i,
-        Err(errors) => {
-            return form_view(
+    submit(
+        &ctx,
+        form.to_input(),
+        async |input| members::replace(&s.app, p.actor(), id, input).await,
+        |_| format!("/members/{id}?notice=saved"),
+        async |errors| {
+            form_view(
                 &ctx,
                 &action,
                 "Modifier la structure",
@@ -365,58 +317,33 @@ pub async fn update(
                 &errors,
                 StatusCode::UNPROCESSABLE_ENTITY,
             )
-        }
-    };
-    let actor = p.actor().clone();
-    let now = s.now();
-    match s
-        .db
-        .run(move |c| members::replace(c, &actor, id, &input, now))
-        .await
-    {
-        Ok(_) => see_other(&format!("/members/{id}?notice=saved")),
-        Err(AppError::Validation(errors)) => form_view(
-            &ctx,
-            &action,
-            "Modifier la structure",
-            &form,
-            &errors,
-            StatusCode::UNPROCESSABLE_ENTITY,
-        ),
-        Err(e) => super::error_page(&s, Some(&p.0), e),
-    }
-}
-
-async fn set_archived(s: AppState, p: PageActor, id: i64, archived: bool) -> Response {
-    let actor = p.actor().clone();
-    let now = s.now();
-    match s
-        .db
-        .run(move |c| members::set_archived(c, &actor, id, archived, now))
-        .await
-    {
-        Ok(_) => see_other(&format!(
-            "/members/{id}?notice={}",
-            if archived { "archived" } else { "restored" }
-        )),
-        Err(e) => super::error_page(&s, Some(&p.0), e),
-    }
+        },
+    )
+    .await
 }
 
 pub async fn archive(
     State(s): State<AppState>,
     p: PageActor,
-    Path(id): Path<i64>,
+    Path(id): Path<MemberId>,
     CsrfForm(_): CsrfForm<super::account::Empty>,
 ) -> Response {
-    set_archived(s, p, id, true).await
+    let ctx = Ctx::new(&s, &p);
+    super::set_archived(&ctx, &format!("/members/{id}"), true, async |a| {
+        members::set_archived(&s.app, p.actor(), id, a).await
+    })
+    .await
 }
 
 pub async fn restore(
     State(s): State<AppState>,
     p: PageActor,
-    Path(id): Path<i64>,
+    Path(id): Path<MemberId>,
     CsrfForm(_): CsrfForm<super::account::Empty>,
 ) -> Response {
-    set_archived(s, p, id, false).await
+    let ctx = Ctx::new(&s, &p);
+    super::set_archived(&ctx, &format!("/members/{id}"), false, async |a| {
+        members::set_archived(&s.app, p.actor(), id, a).await
+    })
+    .await
 }

@@ -17,11 +17,13 @@ use chrono_tz::Tz;
 use maud::{html, Markup, DOCTYPE};
 
 use super::extract::PageActor;
+use super::problem::{status_of, title_of};
 use super::AppState;
 use crate::app::auth::SessionActor;
 use crate::app::authz::{self, Actor};
+use crate::app::{dashboard, setup, App};
 use crate::domain::validation::FieldErrors;
-use crate::error::AppError;
+use crate::error::{AppError, AppResult};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -114,7 +116,10 @@ impl<'a> Ctx<'a> {
         self.session.map(|s| s.csrf_token.as_str()).unwrap_or("")
     }
     pub fn tz(&self) -> Tz {
-        self.state.config.timezone
+        self.state.tz()
+    }
+    pub fn app(&self) -> &'a App {
+        &self.state.app
     }
 }
 
@@ -133,7 +138,7 @@ pub enum Nav {
 }
 
 pub fn layout(ctx: &Ctx, title: &str, nav: Nav, notice: Option<&str>, body: Markup) -> Markup {
-    let pole = &ctx.state.config.pole_name;
+    let pole = &ctx.state.app.config().pole_name;
     html! {
         (DOCTYPE)
         html lang="fr" {
@@ -153,13 +158,13 @@ pub fn layout(ctx: &Ctx, title: &str, nav: Nav, notice: Option<&str>, body: Mark
                                 (nav_item("/", "Tableau de bord", nav == Nav::Home))
                                 (nav_item("/bookings", "Réservations", nav == Nav::Bookings))
                                 (nav_item("/calendar", "Planning", nav == Nav::Calendar))
-                                @if crate::app::bookings::can_decide(actor) {
+                                @if authz::can_decide(actor) {
                                     (nav_item("/approvals", "Validation", nav == Nav::Approvals))
                                 }
                                 (nav_item("/resources", "Ressources", nav == Nav::Resources))
                                 (nav_item("/members", "Structures", nav == Nav::Members))
                                 (nav_item("/closures", "Fermetures", nav == Nav::Closures))
-                                @if authz::can_list_all_users(actor) || !actor.administered_members().is_empty() {
+                                @if authz::can_see_users_page(actor) {
                                     (nav_item("/users", "Utilisateurs", nav == Nav::Users))
                                 }
                                 (nav_item("/account", "Mon compte", nav == Nav::Account))
@@ -208,32 +213,16 @@ pub fn page_with_status(
 pub fn error_page(state: &AppState, session: Option<&SessionActor>, err: AppError) -> Response {
     err.log();
     let ctx = Ctx { state, session };
-    let status = err.status();
+    let status = status_of(&err);
     let body = html! {
-        h1 { (err.title()) }
+        h1 { (title_of(&err)) }
         p { (err.detail()) }
         @if let AppError::Validation(errors) = &err {
             (error_summary(errors))
         }
         p { a href="/" { "Retour au tableau de bord" } }
     };
-    (status, layout(&ctx, err.title(), Nav::None, None, body)).into_response()
-}
-
-pub fn forbidden_csrf() -> Response {
-    (
-        StatusCode::FORBIDDEN,
-        maud::html! {
-            (DOCTYPE)
-            html lang="fr" {
-                head { meta charset="utf-8"; title { "Formulaire expiré · Mutualise" } link rel="stylesheet" href="/assets/app.css"; }
-                body { main { h1 { "Formulaire expiré" }
-                    p { "Ce formulaire n'est plus valide (jeton de sécurité absent ou périmé). Rechargez la page et recommencez." }
-                    p { a href="/" { "Retour à l'accueil" } } } }
-            }
-        },
-    )
-        .into_response()
+    (status, layout(&ctx, title_of(&err), Nav::None, None, body)).into_response()
 }
 
 /// Maps an `app` error for a page: `Err` carries the page to send.
@@ -243,6 +232,65 @@ pub fn or_page<T>(ctx: &Ctx, r: Result<T, AppError>) -> Result<T, Response> {
 
 pub fn see_other(to: &str) -> Response {
     Redirect::to(to).into_response()
+}
+
+/// The one shape of a form's submission: what was typed is parsed, the use case called; on
+/// success the browser is sent on (POST → redirect → GET), on field errors the form is shown
+/// again with the user's input and each error beside its field, and any other error is an
+/// error page.
+pub async fn submit<I, T>(
+    ctx: &Ctx<'_>,
+    parsed: Result<I, FieldErrors>,
+    call: impl AsyncFnOnce(I) -> AppResult<T>,
+    done: impl FnOnce(T) -> String,
+    again: impl AsyncFnOnce(FieldErrors) -> Response,
+) -> Response {
+    let input = match parsed {
+        Ok(i) => i,
+        Err(errors) => return again(errors).await,
+    };
+    match call(input).await {
+        Ok(value) => see_other(&done(value)),
+        Err(AppError::Validation(errors)) => again(errors).await,
+        Err(e) => error_page(ctx.state, ctx.session, e),
+    }
+}
+
+/// Archive or restore something from its page, then back to that page with a notice.
+pub async fn set_archived<T>(
+    ctx: &Ctx<'_>,
+    page: &str,
+    archived: bool,
+    call: impl AsyncFnOnce(bool) -> AppResult<T>,
+) -> Response {
+    match call(archived).await {
+        Ok(_) => see_other(&format!(
+            "{page}?notice={}",
+            if archived { "archived" } else { "restored" }
+        )),
+        Err(e) => error_page(ctx.state, ctx.session, e),
+    }
+}
+
+/// The errors of parsing a form (numbers, dates…) completed with the domain's checks of the
+/// rest, so the form reports every problem at once.
+pub fn with_checks<I, D>(
+    mut parse_errors: FieldErrors,
+    input: I,
+    check: impl FnOnce(&I) -> Result<D, FieldErrors>,
+) -> Result<I, FieldErrors> {
+    if let Err(more) = check(&input) {
+        for f in more.0 {
+            if parse_errors.get(&f.field).is_none() {
+                parse_errors.0.push(f);
+            }
+        }
+    }
+    if parse_errors.is_empty() {
+        Ok(input)
+    } else {
+        Err(parse_errors)
+    }
 }
 
 pub fn notice_text(code: Option<&str>) -> Option<&'static str> {
@@ -390,28 +438,18 @@ async fn dashboard(
     let page_actor = match page_actor {
         Ok(p) => p,
         Err(redirect) => {
-            return match s.db.run(crate::app::setup::needs_setup).await {
+            return match setup::needs_setup(&s.app).await {
                 Ok(true) => see_other("/setup"),
                 _ => redirect,
             };
         }
     };
     let ctx = Ctx::new(&s, &page_actor);
-    let actor = page_actor.actor().clone();
-    let now = s.now();
-    let data =
-        s.db.run(move |c| {
-            let members = crate::store::members::count(c)?;
-            let resources = crate::store::resources::count(c)?;
-            let closures = crate::app::closures::list(c, &actor, None, Some(now))?;
-            Ok((members, resources, closures))
-        })
-        .await;
-    let (members, resources, closures) = match or_page(&ctx, data) {
+    let actor = page_actor.actor();
+    let overview = match or_page(&ctx, dashboard::overview(&s.app, actor).await) {
         Ok(d) => d,
         Err(r) => return r,
     };
-    let actor = page_actor.actor();
     let body = html! {
         h1 { "Bonjour " (actor.name) }
         @if !actor.memberships.is_empty() {
@@ -426,16 +464,16 @@ async fn dashboard(
             p { "Vos rôles au pôle : " (actor.roles.iter().map(|r| r.label()).collect::<Vec<_>>().join(", ")) }
         }
         ul.cards {
-            li { a href="/resources" { strong { (resources) } " ressources partagées" } }
-            li { a href="/members" { strong { (members) } " structures membres" } }
+            li { a href="/resources" { strong { (overview.resources) } " ressources partagées" } }
+            li { a href="/members" { strong { (overview.members) } " structures membres" } }
         }
         h2 { "Fermetures à venir" }
-        @if closures.is_empty() {
+        @if overview.closures.is_empty() {
             p { "Aucune fermeture prévue." }
         } @else {
-            ul { @for c in closures.iter().take(5) {
-                li { (fmt_local(crate::store::from_db(c.start_at), ctx.tz())) " → " (fmt_local(crate::store::from_db(c.end_at), ctx.tz())) " : " (c.reason)
-                    @if c.resource_id.is_none() { " (tout le pôle)" } }
+            ul { @for c in overview.closures.iter().take(5) {
+                li { (fmt_local(c.start, ctx.tz())) " → " (fmt_local(c.end, ctx.tz())) " : " (c.reason)
+                    @match &c.resource_name { Some(n) => { " (" (n) ")" }, None => " (tout le pôle)" } }
             } }
         }
     };

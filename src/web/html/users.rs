@@ -7,16 +7,17 @@ use maud::html;
 use serde::Deserialize;
 
 use super::{
-    checked, csrf_field, error_summary, field, or_page, page, page_with_status, see_other, Ctx,
-    Nav, NoticeQuery,
+    checked, csrf_field, error_summary, field, or_page, page, page_with_status, submit, Ctx, Nav,
+    NoticeQuery,
 };
-use crate::app::authz::{self, Actor};
-use crate::app::users;
+use crate::app::authz;
+use crate::app::members::{self, MemberView};
+use crate::app::users::{self, UserView};
+use crate::domain::ids::{MemberId, UserId};
 use crate::domain::role::{MemberRole, PoleRole};
 use crate::domain::user::{MembershipInput, UserInput};
 use crate::domain::validation::FieldErrors;
 use crate::error::AppError;
-use crate::store::members::Member;
 use crate::web::extract::{CsrfForm, PageActor};
 use crate::web::AppState;
 
@@ -26,13 +27,11 @@ pub async fn list(
     Query(q): Query<NoticeQuery>,
 ) -> Response {
     let ctx = Ctx::new(&s, &p);
-    let actor = p.actor().clone();
-    let list = match or_page(&ctx, s.db.run(move |c| users::list(c, &actor)).await) {
+    let list = match or_page(&ctx, users::list(&s.app, p.actor()).await) {
         Ok(l) => l,
         Err(r) => return r,
     };
-    let actor = p.actor();
-    let can_create = actor.is_admin() || !actor.administered_members().is_empty();
+    let can_create = authz::can_create_users(p.actor());
     let body = html! {
         h1 { "Utilisateurs" }
         @if can_create { p { a.button href="/users/new" { "Ajouter un utilisateur" } } }
@@ -40,11 +39,11 @@ pub async fn list(
             thead { tr { th { "Nom" } th { "E-mail" } th { "Rôles au pôle" } th { "Structures" } th { "État" } } }
             tbody { @for u in &list {
                 tr {
-                    td { a href={ "/users/" (u.user.id) } { (u.user.name) } }
-                    td { (u.user.email) }
-                    td { (u.roles.iter().filter_map(|r| PoleRole::parse(r)).map(|r| r.label()).collect::<Vec<_>>().join(", ")) }
-                    td { (u.memberships.iter().map(|m| format!("{} ({})", m.member_name, MemberRole::parse(&m.role).map(|r| r.label()).unwrap_or("?"))).collect::<Vec<_>>().join(", ")) }
-                    td { @if u.user.active { "actif" } @else { "désactivé" } }
+                    td { a href={ "/users/" (u.id) } { (u.name) } }
+                    td { (u.email) }
+                    td { (u.roles.iter().map(|r| r.label()).collect::<Vec<_>>().join(", ")) }
+                    td { (u.memberships.iter().map(|m| format!("{} ({})", m.member_name, m.role.label())).collect::<Vec<_>>().join(", ")) }
+                    td { @if u.active { "actif" } @else { "désactivé" } }
                 }
             } }
         }
@@ -78,19 +77,23 @@ pub struct UserForm {
 }
 
 impl UserForm {
-    fn of(u: &crate::store::users::UserWithRoles) -> Self {
+    fn of(u: &UserView) -> Self {
         Self {
-            email: u.user.email.clone(),
-            name: u.user.name.clone(),
+            email: u.email.clone(),
+            name: u.name.clone(),
             password: String::new(),
-            roles: u.roles.clone(),
+            roles: u.roles.iter().map(|r| r.as_str().to_string()).collect(),
             membership_member: u
                 .memberships
                 .iter()
                 .map(|m| m.member_id.to_string())
                 .collect(),
-            membership_role: u.memberships.iter().map(|m| m.role.clone()).collect(),
-            active: u.user.active.then(|| "on".into()),
+            membership_role: u
+                .memberships
+                .iter()
+                .map(|m| m.role.as_str().to_string())
+                .collect(),
+            active: u.active.then(|| "on".into()),
         }
     }
 
@@ -106,7 +109,7 @@ impl UserForm {
             }
             let member_id = member
                 .trim()
-                .parse::<i64>()
+                .parse::<MemberId>()
                 .map_err(|_| FieldErrors::single("memberships", "Structure inconnue."))?;
             memberships.push(MembershipInput {
                 member_id,
@@ -124,28 +127,36 @@ impl UserForm {
     }
 }
 
+/// Which user the form is about.
+#[derive(Clone, Copy)]
+enum Editing {
+    New,
+    User(UserId),
+}
+
 async fn form_view(
     s: &AppState,
     p: &PageActor,
-    action: &str,
+    editing: Editing,
     title: &str,
     form: &UserForm,
     errors: &FieldErrors,
-    creating: bool,
     status: StatusCode,
 ) -> Response {
+    let (action, creating) = match editing {
+        Editing::New => ("/users".to_string(), true),
+        Editing::User(id) => (format!("/users/{id}"), false),
+    };
     let ctx = Ctx::new(s, p);
-    let actor = p.actor().clone();
     let all = match or_page(
         &ctx,
-        s.db.run(move |c| crate::app::members::list(c, &actor, &Default::default()))
-            .await,
+        members::list(&s.app, p.actor(), Default::default()).await,
     ) {
         Ok(m) => m,
         Err(r) => return r,
     };
     let actor = p.actor();
-    let assignable: Vec<&Member> = all
+    let assignable: Vec<&MemberView> = all
         .iter()
         .filter(|m| actor.is_admin() || actor.member_role(m.id) == Some(MemberRole::MemberAdmin))
         .collect();
@@ -207,12 +218,8 @@ async fn form_view(
     page_with_status(status, &ctx, title, Nav::Users, body)
 }
 
-fn can_create(actor: &Actor) -> bool {
-    actor.is_admin() || !actor.administered_members().is_empty()
-}
-
 pub async fn new_form(State(s): State<AppState>, p: PageActor) -> Response {
-    if !can_create(p.actor()) {
+    if !authz::can_create_users(p.actor()) {
         return super::error_page(&s, Some(&p.0), AppError::Forbidden);
     }
     let mut form = UserForm {
@@ -229,11 +236,10 @@ pub async fn new_form(State(s): State<AppState>, p: PageActor) -> Response {
     form_view(
         &s,
         &p,
-        "/users",
+        Editing::New,
         "Nouvel utilisateur",
         &form,
         &FieldErrors::new(),
-        true,
         StatusCode::OK,
     )
     .await
@@ -244,65 +250,45 @@ pub async fn create(
     p: PageActor,
     CsrfForm(form): CsrfForm<UserForm>,
 ) -> Response {
-    let input = match form.to_input() {
-        Ok(i) => i,
-        Err(e) => {
-            return form_view(
-                &s,
-                &p,
-                "/users",
-                "Nouvel utilisateur",
-                &form,
-                &e,
-                true,
-                StatusCode::UNPROCESSABLE_ENTITY,
-            )
-            .await
-        }
-    };
-    let actor = p.actor().clone();
-    let now = s.now();
-    match s
-        .db
-        .run(move |c| users::create(c, &actor, &input, now))
-        .await
-    {
-        Ok(_) => see_other("/users?notice=created"),
-        Err(AppError::Validation(e)) => {
+    let ctx = Ctx::new(&s, &p);
+    submit(
+        &ctx,
+        form.to_input(),
+        async |input| users::create(&s.app, p.actor(), input).await,
+        |_| "/users?notice=created".to_string(),
+        async |errors| {
             form_view(
                 &s,
                 &p,
-                "/users",
+                Editing::New,
                 "Nouvel utilisateur",
                 &form,
-                &e,
-                true,
+                &errors,
                 StatusCode::UNPROCESSABLE_ENTITY,
             )
             .await
-        }
-        Err(e) => super::error_page(&s, Some(&p.0), e),
-    }
+        },
+    )
+    .await
 }
 
-pub async fn edit_form(State(s): State<AppState>, p: PageActor, Path(id): Path<i64>) -> Response {
+pub async fn edit_form(
+    State(s): State<AppState>,
+    p: PageActor,
+    Path(id): Path<UserId>,
+) -> Response {
     let ctx = Ctx::new(&s, &p);
-    let actor = p.actor().clone();
-    let u = match or_page(&ctx, s.db.run(move |c| users::get(c, &actor, id)).await) {
+    let (u, _) = match or_page(&ctx, users::edit(&s.app, p.actor(), id).await) {
         Ok(u) => u,
         Err(r) => return r,
     };
-    if !authz::can_manage_user(p.actor(), &u) && p.actor().user_id != id {
-        return super::error_page(&s, Some(&p.0), AppError::Forbidden);
-    }
     form_view(
         &s,
         &p,
-        &format!("/users/{id}"),
-        &format!("Modifier {}", u.user.name),
+        Editing::User(id),
+        &format!("Modifier {}", u.name),
         &UserForm::of(&u),
         &FieldErrors::new(),
-        false,
         StatusCode::OK,
     )
     .await
@@ -311,47 +297,27 @@ pub async fn edit_form(State(s): State<AppState>, p: PageActor, Path(id): Path<i
 pub async fn update(
     State(s): State<AppState>,
     p: PageActor,
-    Path(id): Path<i64>,
+    Path(id): Path<UserId>,
     CsrfForm(form): CsrfForm<UserForm>,
 ) -> Response {
-    let action = format!("/users/{id}");
-    let input = match form.to_input() {
-        Ok(i) => i,
-        Err(e) => {
-            return form_view(
-                &s,
-                &p,
-                &action,
-                "Modifier l'utilisateur",
-                &form,
-                &e,
-                false,
-                StatusCode::UNPROCESSABLE_ENTITY,
-            )
-            .await
-        }
-    };
-    let actor = p.actor().clone();
-    let now = s.now();
-    match s
-        .db
-        .run(move |c| users::replace(c, &actor, id, &input, now))
-        .await
-    {
-        Ok(_) => see_other("/users?notice=saved"),
-        Err(AppError::Validation(e)) => {
+    let ctx = Ctx::new(&s, &p);
+    submit(
+        &ctx,
+        form.to_input(),
+        async |input| users::replace(&s.app, p.actor(), id, input).await,
+        |_| "/users?notice=saved".to_string(),
+        async |errors| {
             form_view(
                 &s,
                 &p,
-                &action,
+                Editing::User(id),
                 "Modifier l'utilisateur",
                 &form,
-                &e,
-                false,
+                &errors,
                 StatusCode::UNPROCESSABLE_ENTITY,
             )
             .await
-        }
-        Err(e) => super::error_page(&s, Some(&p.0), e),
-    }
+        },
+    )
+    .await
 }

@@ -1,0 +1,125 @@
+//! The coordination's decisions on requests for resources that need approval, and the
+//! automatic rejection of requests nobody decided on before their start.
+
+use chrono::{DateTime, Utc};
+
+use crate::app::authz::{self, Actor};
+use crate::app::App;
+use crate::domain::ids::BookingId;
+use crate::domain::status::{is_overdue, BookingStatus, AUTO_REJECTION_REASON};
+use crate::domain::validation::optional_text;
+use crate::error::{AppError, AppResult};
+use crate::store::bookings::{self as store, BookingFilter};
+use crate::store::{from_db, to_db, DbConn};
+
+use super::target;
+use super::views::{describe, BookingView};
+use super::BookingEnv;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Decision {
+    Approve,
+    Reject,
+}
+
+/// Approves or rejects a pending request. Overdue requests are rejected first (their own
+/// transaction: it must stand even if this decision is refused).
+pub async fn decide(
+    app: &App,
+    actor: &Actor,
+    id: BookingId,
+    decision: Decision,
+    reason: Option<String>,
+) -> AppResult<BookingView> {
+    authz::require(authz::can_decide(actor))?;
+    sweep_overdue(app).await?;
+    let env = BookingEnv::of(app);
+    let actor = actor.clone();
+    app.db()
+        .write(move |c| decide_tx(c, &actor, id, decision, reason.as_deref(), &env))
+        .await
+}
+
+fn decide_tx(
+    conn: &mut DbConn,
+    actor: &Actor,
+    id: BookingId,
+    decision: Decision,
+    reason: Option<&str>,
+    env: &BookingEnv,
+) -> AppResult<BookingView> {
+    let b = store::find(conn, id)?;
+    target::under_lock(conn, b.resource_id, None, env)?;
+    let b = store::find(conn, id)?;
+    // Rejected by nobody: the automatic rejection of an overdue request.
+    let auto_rejected = b.status == BookingStatus::Rejected && b.decided_by.is_none();
+    if is_overdue(b.status, from_db(b.start_at), env.now) || auto_rejected {
+        return Err(AppError::Conflict {
+            code: "not_pending",
+            detail: "Cette demande n'a pas été validée avant son début : elle est refusée automatiquement.".into(),
+        });
+    }
+    if b.status != BookingStatus::Pending {
+        return Err(AppError::Conflict {
+            code: "not_pending",
+            detail: format!(
+                "Cette réservation n'est pas en attente de validation (état : {}).",
+                b.status.label()
+            ),
+        });
+    }
+    let reason =
+        optional_text(reason.unwrap_or(""), 500).map_err(|m| AppError::validation("reason", m))?;
+    let status = match decision {
+        Decision::Approve => BookingStatus::Confirmed,
+        Decision::Reject if reason.is_none() => {
+            return Err(AppError::validation(
+                "reason",
+                "Indiquez le motif du refus : il est transmis à la structure.",
+            ))
+        }
+        Decision::Reject => BookingStatus::Rejected,
+    };
+    let row = store::decide(
+        conn,
+        id,
+        status,
+        reason.as_deref(),
+        actor.user_id,
+        to_db(env.now),
+    )?;
+    describe(conn, actor, &[row], env.now).map(|mut v| v.remove(0))
+}
+
+/// Rejects the pending requests whose start has come; returns how many. Idempotent: every
+/// instance may run it.
+pub async fn sweep_overdue(app: &App) -> AppResult<usize> {
+    let now = app.now();
+    app.db().write(move |c| sweep_tx(c, now)).await
+}
+
+pub fn sweep_tx(conn: &mut DbConn, now: DateTime<Utc>) -> AppResult<usize> {
+    store::reject_pending_started(conn, to_db(now), AUTO_REJECTION_REASON)
+}
+
+/// Pending requests, oldest first, once the overdue ones are rejected.
+pub async fn approval_queue(app: &App, actor: &Actor) -> AppResult<Vec<BookingView>> {
+    authz::require(authz::can_decide(actor))?;
+    sweep_overdue(app).await?;
+    let now = app.now();
+    let actor = actor.clone();
+    app.db()
+        .run(move |c| {
+            let rows = store::list(
+                c,
+                &BookingFilter {
+                    statuses: Some(vec![BookingStatus::Pending]),
+                    ..Default::default()
+                },
+                None,
+                i64::MAX,
+            )?;
+            describe(c, &actor, &rows, now)
+        })
+        .await
+}

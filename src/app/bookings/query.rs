@@ -1,0 +1,395 @@
+//! Reading bookings: one, a filtered page of them, the free time of a resource, and what a
+//! calendar shows.
+
+use chrono::{DateTime, Duration, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::app::authz::{self, Actor};
+use crate::app::resources::ResourceView;
+use crate::app::App;
+use crate::domain::booking::{bookable_intervals, free_intervals, lookup_range};
+use crate::domain::ids::{BookingId, MemberId, ResourceId};
+use crate::domain::resource::ResourceKind;
+use crate::domain::status::BookingStatus;
+use crate::domain::time::{parse_instant, Interval};
+use crate::domain::validation::FieldErrors;
+use crate::error::{AppError, AppResult};
+use crate::store::bookings::{self as store, After, BookingFilter};
+use crate::store::{from_db, resources as resource_store, to_db, DbConn};
+
+use super::target::{self, closures_over, existing_over};
+use super::views::{describe, BookingView};
+use super::BookingEnv;
+
+pub const MAX_AVAILABILITY_DAYS: i64 = 366;
+/// Bookings per page of a listing, unless the client asks for fewer or more.
+pub const DEFAULT_PAGE: i64 = 500;
+pub const MAX_PAGE: i64 = 5000;
+
+pub async fn get(app: &App, actor: &Actor, id: BookingId) -> AppResult<BookingView> {
+    let (actor, now) = (actor.clone(), app.now());
+    app.db()
+        .run(move |c| {
+            let row = store::find(c, id)?;
+            describe(c, &actor, &[row], now).map(|mut v| v.remove(0))
+        })
+        .await
+}
+
+/// A listing's filters as the API and the pages send them.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct BookingQuery {
+    pub resource_id: Option<ResourceId>,
+    pub member_id: Option<MemberId>,
+    /// Bookings ending after this instant (RFC 3339 or local time).
+    pub from: Option<String>,
+    /// Bookings starting before this instant.
+    pub to: Option<String>,
+    /// pending, confirmed, cancelled, rejected, comma-separated; default: pending and confirmed.
+    pub status: Option<String>,
+    /// Only the bookings of the members the caller acts for (everyone's for the pole's team).
+    #[serde(default)]
+    pub mine: bool,
+    /// Where the previous page stopped (`next_cursor` of that page, also in its `Link` header).
+    pub cursor: Option<String>,
+    /// Bookings per page: 1 to 5000, default 500.
+    pub limit: Option<i64>,
+}
+
+/// One page of a listing, in start order.
+#[derive(Debug, Clone)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    /// How many bookings match the filters, all pages together.
+    pub total: i64,
+    /// Give it back as `cursor` for the next page; `None` on the last page.
+    pub next_cursor: Option<String>,
+}
+
+/// A cursor is the start (microseconds since the epoch) and the id of the last row shown.
+fn encode_cursor(a: After) -> String {
+    format!("{}-{}", a.start_at.and_utc().timestamp_micros(), a.id)
+}
+
+fn decode_cursor(raw: &str) -> Option<After> {
+    let (micros, id) = raw.trim().rsplit_once('-')?;
+    let start = DateTime::<Utc>::from_timestamp_micros(micros.parse().ok()?)?;
+    Some(After {
+        start_at: to_db(start),
+        id: BookingId(id.parse().ok()?),
+    })
+}
+
+pub async fn list(app: &App, actor: &Actor, q: BookingQuery) -> AppResult<Page<BookingView>> {
+    let tz = app.tz();
+    let mut e = FieldErrors::new();
+    let mut instant = |field: &str, raw: &Option<String>| {
+        raw.as_deref()
+            .filter(|s| !s.trim().is_empty())
+            .and_then(|s| e.check(field, parse_instant(s, tz).map_err(|x| x.to_string())))
+    };
+    let from = instant("from", &q.from);
+    let to = instant("to", &q.to);
+    let statuses = match q.status.as_deref().map(str::trim) {
+        None | Some("") => BookingStatus::ACTIVE.to_vec(),
+        Some(s) => s
+            .split(',')
+            .filter_map(|x| {
+                let parsed = BookingStatus::parse(x);
+                if parsed.is_none() {
+                    e.add(
+                        "status",
+                        "État attendu : pending, confirmed, cancelled ou rejected.",
+                    );
+                }
+                parsed
+            })
+            .collect(),
+    };
+    let after = match q.cursor.as_deref().filter(|c| !c.is_empty()) {
+        Some(raw) => {
+            let a = decode_cursor(raw);
+            if a.is_none() {
+                e.add(
+                    "cursor",
+                    "Curseur illisible : reprenez celui de la page précédente.",
+                );
+            }
+            a
+        }
+        None => None,
+    };
+    let limit = q.limit.unwrap_or(DEFAULT_PAGE);
+    if !(1..=MAX_PAGE).contains(&limit) {
+        e.add(
+            "limit",
+            format!("Entre 1 et {MAX_PAGE} réservations par page."),
+        );
+    }
+    e.into_result().map_err(AppError::Validation)?;
+    let member_ids = match (
+        q.member_id,
+        q.mine.then(|| authz::bookable_members(actor)).flatten(),
+    ) {
+        (Some(m), Some(mine)) => Some(if mine.contains(&m) { vec![m] } else { vec![] }),
+        (Some(m), None) => Some(vec![m]),
+        (None, mine) => mine,
+    };
+    let filter = BookingFilter {
+        resource_ids: q.resource_id.map(|r| vec![r]),
+        member_ids,
+        from: from.map(to_db),
+        to: to.map(to_db),
+        statuses: Some(statuses),
+        series_id: None,
+    };
+    let (actor, now) = (actor.clone(), app.now());
+    app.db()
+        .run(move |c| {
+            // One more than asked tells whether a next page exists.
+            let mut rows = store::list(c, &filter, after, limit + 1)?;
+            let more = rows.len() as i64 > limit;
+            rows.truncate(limit as usize);
+            let next_cursor = more.then(|| rows.last()).flatten().map(|b| {
+                encode_cursor(After {
+                    start_at: b.start_at,
+                    id: b.id,
+                })
+            });
+            let total = store::count(c, &filter)?;
+            Ok(Page {
+                items: describe(c, &actor, &rows, now)?,
+                total,
+                next_cursor,
+            })
+        })
+        .await
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct FreeSlot {
+    pub start: DateTime<Utc>,
+    pub end: DateTime<Utc>,
+    pub quantity: i32,
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Availability {
+    pub resource_id: ResourceId,
+    pub free: Vec<FreeSlot>,
+}
+
+/// Free intervals of a resource with the free quantity, honouring hours, closures and buffers.
+pub async fn availability(
+    app: &App,
+    _actor: &Actor,
+    resource_id: ResourceId,
+    from: &str,
+    to: &str,
+) -> AppResult<Availability> {
+    let env = BookingEnv::of(app);
+    let mut e = FieldErrors::new();
+    let f = e.check(
+        "from",
+        parse_instant(from, env.tz).map_err(|x| x.to_string()),
+    );
+    let t = e.check("to", parse_instant(to, env.tz).map_err(|x| x.to_string()));
+    let window = match (f, t) {
+        (Some(f), Some(t)) if f < t && t - f <= Duration::days(MAX_AVAILABILITY_DAYS) => {
+            Interval { start: f, end: t }
+        }
+        (Some(_), Some(_)) => {
+            e.add(
+                "to",
+                format!(
+                    "La fenêtre doit être non vide et durer au plus {MAX_AVAILABILITY_DAYS} jours."
+                ),
+            );
+            return Err(AppError::Validation(e));
+        }
+        _ => return Err(AppError::Validation(e)),
+    };
+    app.db()
+        .run(move |c| availability_tx(c, resource_id, window, &env))
+        .await
+}
+
+/// The availability use case on a connection: benchmarks measure it without HTTP.
+pub fn availability_tx(
+    conn: &mut DbConn,
+    resource_id: ResourceId,
+    window: Interval,
+    env: &BookingEnv,
+) -> AppResult<Availability> {
+    let free = free_in(conn, resource_id, window, env)?
+        .free
+        .into_iter()
+        .map(|(iv, q)| FreeSlot {
+            start: iv.start,
+            end: iv.end,
+            quantity: q,
+        })
+        .collect();
+    Ok(Availability { resource_id, free })
+}
+
+/// A resource's time over a window, as the rules see it.
+struct FreeTime {
+    target: target::Target,
+    /// Where a new booking fits, with how many units.
+    free: Vec<(Interval, i32)>,
+    /// Open and not closed.
+    bookable: Vec<Interval>,
+}
+
+/// The target and its free time over `window`, buffers and closures included.
+fn free_in(
+    conn: &mut DbConn,
+    resource_id: ResourceId,
+    window: Interval,
+    env: &BookingEnv,
+) -> AppResult<FreeTime> {
+    let target = match target::load(conn, resource_id, env) {
+        Err(AppError::Validation(_)) => return Err(AppError::NotFound),
+        other => other?,
+    };
+    let closures = closures_over(conn, resource_id, window)?;
+    let existing = existing_over(conn, &target, lookup_range(window, &target.rules))?;
+    let free = free_intervals(window, &target.rules, &existing, &closures, env.tz);
+    let bookable = bookable_intervals(window, &target.rules, &closures, env.tz);
+    Ok(FreeTime {
+        target,
+        free,
+        bookable,
+    })
+}
+
+/// Everything a calendar shows of one resource over a window.
+#[derive(Debug, Clone)]
+pub struct CalendarView {
+    pub resource: ResourceView,
+    /// Open and not closed: where a booking may lie, capacity aside.
+    pub bookable: Vec<Interval>,
+    /// Where a new booking fits, with how many units: the domain's own free time, so the
+    /// calendar never shows free what the rules refuse (buffers included).
+    pub free: Vec<(Interval, i32)>,
+    /// Active bookings of the resource and of its whole or parts meeting the window.
+    pub bookings: Vec<BookingView>,
+    pub now: DateTime<Utc>,
+}
+
+impl CalendarView {
+    /// The units free over all of `slot` (0 when any part of it is taken, shut or closed).
+    pub fn free_over(&self, slot: Interval) -> i32 {
+        let mut covered = slot.start;
+        let mut least = i32::MAX;
+        for (iv, q) in self.free.iter().filter(|(iv, _)| iv.overlaps(&slot)) {
+            if iv.start > covered {
+                return 0;
+            }
+            least = least.min(*q);
+            covered = covered.max(iv.end);
+        }
+        if covered >= slot.end {
+            least
+        } else {
+            0
+        }
+    }
+
+    /// Whether all of `slot` is open (hours and closures).
+    pub fn is_open(&self, slot: Interval) -> bool {
+        self.bookable.iter().any(|b| b.covers(&slot))
+    }
+
+    /// The bookings meeting `slot`.
+    pub fn bookings_in(&self, slot: Interval) -> impl Iterator<Item = &BookingView> {
+        self.bookings
+            .iter()
+            .filter(move |b| b.start < slot.end && b.end > slot.start)
+    }
+}
+
+pub async fn calendar(
+    app: &App,
+    actor: &Actor,
+    resource_id: ResourceId,
+    window: Interval,
+) -> AppResult<CalendarView> {
+    let env = BookingEnv::of(app);
+    let actor = actor.clone();
+    app.db()
+        .run(move |c| calendar_tx(c, &actor, resource_id, window, &env))
+        .await
+}
+
+/// The calendars of every active resource of a kind over a window (day planning).
+pub async fn calendars_of_kind(
+    app: &App,
+    actor: &Actor,
+    kind: ResourceKind,
+    window: Interval,
+) -> AppResult<Vec<CalendarView>> {
+    let env = BookingEnv::of(app);
+    let actor = actor.clone();
+    app.db()
+        .run(move |c| {
+            resource_store::of_kind(c, kind, false)?
+                .into_iter()
+                .map(|(id, _)| calendar_tx(c, &actor, id, window, &env))
+                .collect()
+        })
+        .await
+}
+
+fn calendar_tx(
+    conn: &mut DbConn,
+    actor: &Actor,
+    resource_id: ResourceId,
+    window: Interval,
+    env: &BookingEnv,
+) -> AppResult<CalendarView> {
+    let FreeTime {
+        target,
+        free,
+        bookable,
+    } = free_in(conn, resource_id, window, env)?;
+    let mut ids = target.related.clone();
+    ids.push(resource_id);
+    let rows = store::active_blocking(
+        conn,
+        &ids,
+        to_db(window.start),
+        to_db(window.end),
+        target.longest_minutes,
+    )?;
+    let rows: Vec<_> = rows
+        .into_iter()
+        .filter(|b| from_db(b.start_at) < window.end && from_db(b.end_at) > window.start)
+        .collect();
+    Ok(CalendarView {
+        resource: ResourceView::of(&target.resource, actor),
+        bookable,
+        free,
+        bookings: describe(conn, actor, &rows, env.now)?,
+        now: env.now,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cursors_round_trip_and_refuse_garbage() {
+        let a = After {
+            start_at: "2027-01-05T09:30:00".parse().unwrap(),
+            id: BookingId(42),
+        };
+        assert_eq!(decode_cursor(&encode_cursor(a)), Some(a));
+        for bad in ["", "x", "12", "abc-1", "1-x", "99999999999999999999-1"] {
+            assert_eq!(decode_cursor(bad), None, "{bad}");
+        }
+    }
+}

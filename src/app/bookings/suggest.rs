@@ -1,0 +1,115 @@
+//! Alternatives to a refused booking: the nearest free slots of the same length on the same
+//! resource, then other resources of the same kind free at the asked time. Looked for once
+//! the write transaction is over, on a read connection: they are read-only and would otherwise
+//! hold the write lock.
+
+use crate::app::App;
+use crate::domain::booking::{
+    lookup_range, suggest_search_range, suggest_slots, suggestions_settled,
+};
+use crate::domain::refusal::{Asked, Refusal, Suggestion};
+use crate::error::{AppError, AppResult};
+use crate::store::{resources as resource_store, DbConn};
+
+use super::rules::{evaluate, member_for};
+use super::target::{self, closures_over, existing_over};
+use super::BookingEnv;
+
+pub const SUGGESTIONS: usize = 3;
+pub const SEARCH_DAYS: i64 = 14;
+
+/// Completes a refusal with its alternatives; any other error passes through. A failure to
+/// look for alternatives is logged and the refusal answered without them.
+pub(super) async fn with_alternatives(app: &App, err: AppError) -> AppError {
+    let AppError::Refused(refusal) = err else {
+        return err;
+    };
+    if !refusal.wants_alternatives() {
+        return AppError::Refused(refusal);
+    }
+    let env = BookingEnv::of(app);
+    let fallback = refusal.clone();
+    let mut r = refusal;
+    match app
+        .db()
+        .run(move |c| {
+            fill(c, &mut r, &env)?;
+            Ok(r)
+        })
+        .await
+    {
+        Ok(r) => AppError::Refused(r),
+        Err(e) => {
+            e.log();
+            AppError::Refused(fallback)
+        }
+    }
+}
+
+fn fill(conn: &mut DbConn, refusal: &mut Refusal, env: &BookingEnv) -> AppResult<()> {
+    if let Some(asked) = refusal.asked.clone() {
+        refusal.suggestions = suggestions(conn, &asked, env)?;
+    }
+    Ok(())
+}
+
+fn suggestions(conn: &mut DbConn, asked: &Asked, env: &BookingEnv) -> AppResult<Vec<Suggestion>> {
+    let target = target::load(conn, asked.resource_id, env)?;
+    let member = member_for(conn, asked.member_id)?;
+    let interval = asked.interval;
+    // One day around the request first, widened to the full span only when the nearest slots
+    // may lie further (`suggestions_settled`): a busy resource has hundreds of bookings over
+    // four weeks, and loading them was most of the cost of a refusal.
+    let mut days = 1;
+    let slots = loop {
+        let search = suggest_search_range(interval, days);
+        let closures = closures_over(conn, target.id(), search)?;
+        let mut existing = existing_over(conn, &target, lookup_range(search, &target.rules))?;
+        existing.retain(|e| !asked.moving.contains(&e.id));
+        let slots = suggest_slots(
+            interval,
+            asked.quantity,
+            &target.rules,
+            &existing,
+            &closures,
+            env.now,
+            env.tz,
+            SUGGESTIONS,
+            days,
+        );
+        if days >= SEARCH_DAYS || suggestions_settled(interval, &slots, SUGGESTIONS, days) {
+            break slots;
+        }
+        days = SEARCH_DAYS;
+    };
+    let mut out: Vec<Suggestion> = slots
+        .iter()
+        .map(|s| Suggestion {
+            resource_id: target.id(),
+            resource_name: target.name().to_string(),
+            start: s.start,
+            end: s.end,
+        })
+        .collect();
+    let mut found = 0;
+    for (other, name) in resource_store::of_kind(conn, target.kind(), false)?
+        .into_iter()
+        .filter(|(id, _)| *id != target.id() && !target.related.contains(id))
+        .take(25)
+    {
+        if found == SUGGESTIONS {
+            break;
+        }
+        let t = target::load(conn, other, env)?;
+        if evaluate(conn, &t, &member, interval, asked.quantity, &[], &[], env)?.ok() {
+            out.push(Suggestion {
+                resource_id: other,
+                resource_name: name,
+                start: interval.start,
+                end: interval.end,
+            });
+            found += 1;
+        }
+    }
+    Ok(out)
+}

@@ -1,0 +1,222 @@
+//! What the booking rules need from the database, loaded (and on PostgreSQL locked) inside the
+//! write transaction: the resource and its rules, the parts or whole it is composed with, the
+//! quotas that apply, the closures and the active bookings near a window.
+
+use crate::domain::booking::{ClosurePeriod, ExistingBooking, ResourceRules};
+use crate::domain::ids::ResourceId;
+use crate::domain::quota::{Quota, QuotaScope};
+use crate::domain::resource::ResourceKind;
+use crate::domain::time::Interval;
+use crate::error::{AppError, AppResult};
+use crate::store::bookings as store;
+use crate::store::resources::{self as resource_store, Resource};
+use crate::store::{
+    closures as closure_store, from_db, quotas as quota_store, to_db, Backend, DbConn,
+};
+
+use super::BookingEnv;
+
+/// The booked resource as the rules see it.
+#[derive(Clone)]
+pub(crate) struct Target {
+    pub resource: Resource,
+    pub rules: ResourceRules,
+    /// The whole and the parts this resource is composed with: their bookings block it fully.
+    pub related: Vec<ResourceId>,
+    pub longest_minutes: i64,
+    /// Quotas that cover this resource, each with the resources it counts over.
+    pub quotas: Vec<(Quota, Vec<ResourceId>)>,
+}
+
+impl Target {
+    pub fn id(&self) -> ResourceId {
+        self.resource.row.id
+    }
+
+    pub fn kind(&self) -> ResourceKind {
+        self.resource.row.kind
+    }
+
+    pub fn name(&self) -> &str {
+        &self.resource.row.name
+    }
+}
+
+pub(crate) fn rules_of(r: &Resource, horizon_days: i32) -> ResourceRules {
+    ResourceRules {
+        capacity: r.row.capacity,
+        min_duration_minutes: r.row.min_duration_minutes,
+        max_duration_minutes: r.row.max_duration_minutes,
+        buffer_before_minutes: r.row.buffer_before_minutes,
+        buffer_after_minutes: r.row.buffer_after_minutes,
+        opening_hours: r.opening_hours.clone(),
+        allowed_categories: r.allowed_categories(),
+        horizon_days,
+    }
+}
+
+/// Loads the target; an unknown resource is a field error of the request.
+pub(crate) fn load(
+    conn: &mut DbConn,
+    resource_id: ResourceId,
+    env: &BookingEnv,
+) -> AppResult<Target> {
+    let resource = match resource_store::find(conn, resource_id) {
+        Err(AppError::NotFound) => {
+            return Err(AppError::validation("resource_id", "Ressource inconnue."))
+        }
+        other => other?,
+    };
+    let mut related = resource_store::children(conn, resource_id)?;
+    if let Some(parent) = resource.row.parent_id {
+        related.push(parent);
+    }
+    let mut longest = i64::from(resource.row.longest_block_minutes);
+    for id in &related {
+        longest = longest.max(i64::from(resource_store::longest_block(conn, *id)?));
+    }
+    let kind = resource.row.kind;
+    let mut quotas = Vec::new();
+    for q in quota_store::list(conn)? {
+        if !q.covers(resource_id, kind) {
+            continue;
+        }
+        let scope = match q.scope {
+            QuotaScope::Resource(r) => vec![r],
+            QuotaScope::Kind(k) => resource_store::of_kind(conn, k, true)?
+                .into_iter()
+                .map(|(id, _)| id)
+                .collect(),
+            QuotaScope::Everything => resource_store::all_ids(conn)?,
+        };
+        quotas.push((q, scope));
+    }
+    Ok(Target {
+        rules: rules_of(&resource, env.horizon_days),
+        related,
+        longest_minutes: longest,
+        quotas,
+        resource,
+    })
+}
+
+/// The read-only part of a booking — the resource, its rules, parts and quotas — loaded before
+/// the write transaction so the write lock is held for less time. Reading the configuration
+/// early is harmless (a booking racing a settings change is as if it came just before it);
+/// what the capacity rule depends on is read again inside the transaction (`under_lock`).
+#[derive(Clone)]
+pub struct Prepared(pub(crate) Target);
+
+/// Locks the resource and the parts or whole it is composed with (PostgreSQL), then returns the
+/// target as the rules must see it under the lock.
+/// - SQLite: `BEGIN IMMEDIATE` already holds the whole database; of what was prepared before,
+///   only the spans can have changed in a way the checks depend on, and they are read again.
+/// - PostgreSQL: `lock_and_load` locks the rows first, then reads everything.
+pub(crate) fn under_lock(
+    conn: &mut DbConn,
+    resource_id: ResourceId,
+    prepared: Option<Prepared>,
+    env: &BookingEnv,
+) -> AppResult<Target> {
+    if conn.backend() == Backend::Sqlite {
+        return match prepared {
+            Some(Prepared(t)) if t.id() == resource_id => refresh_spans(conn, t),
+            _ => load(conn, resource_id, env),
+        };
+    }
+    lock_and_load(conn, resource_id, env)
+}
+
+/// The longest span of the resource and its parts bounds the overlap query: it changes with
+/// bookings, so it is read under the lock.
+fn refresh_spans(conn: &mut DbConn, mut target: Target) -> AppResult<Target> {
+    let mut longest = i64::from(resource_store::longest_block(conn, target.id())?);
+    for id in &target.related {
+        longest = longest.max(i64::from(resource_store::longest_block(conn, *id)?));
+    }
+    target.longest_minutes = longest;
+    Ok(target)
+}
+
+/// PostgreSQL: locks the rows of the resource, its parts and its whole (`FOR UPDATE`, in id
+/// order), then reads the target under those locks, so nothing the rules read can change
+/// before the commit. The composition can change between reading it and locking it (a part
+/// attached meanwhile): it is read again until every related row is locked. Rows locked on a
+/// later pass may break the id order; PostgreSQL then reports a deadlock and `Db::write`
+/// retries the whole transaction.
+fn lock_and_load(
+    conn: &mut DbConn,
+    resource_id: ResourceId,
+    env: &BookingEnv,
+) -> AppResult<Target> {
+    let mut locked: Vec<ResourceId> = Vec::new();
+    for _ in 0..3 {
+        let mut ids = resource_store::composition(conn, resource_id)?;
+        ids.retain(|id| !locked.contains(id));
+        store::lock_resources(conn, &ids)?;
+        locked.extend(ids);
+        let target = load(conn, resource_id, env)?;
+        if target
+            .related
+            .iter()
+            .chain([&resource_id])
+            .all(|id| locked.contains(id))
+        {
+            return Ok(target);
+        }
+    }
+    Err(AppError::Unavailable(
+        "La composition de la ressource change en ce moment : réessayez.".into(),
+    ))
+}
+
+pub(crate) fn closures_over(
+    conn: &mut DbConn,
+    resource_id: ResourceId,
+    window: Interval,
+) -> AppResult<Vec<ClosurePeriod>> {
+    Ok(
+        closure_store::overlapping(conn, resource_id, to_db(window.start), to_db(window.end))?
+            .into_iter()
+            .filter_map(|c| {
+                Some(ClosurePeriod {
+                    interval: Interval::new(from_db(c.start_at), from_db(c.end_at))?,
+                    reason: c.reason,
+                })
+            })
+            .collect(),
+    )
+}
+
+/// Active bookings that can interact with `window`, as the rules see them: a booked whole or
+/// part takes this resource entirely.
+pub(crate) fn existing_over(
+    conn: &mut DbConn,
+    target: &Target,
+    window: Interval,
+) -> AppResult<Vec<ExistingBooking>> {
+    let mut ids = target.related.clone();
+    ids.push(target.id());
+    let rows = store::active_spans(
+        conn,
+        &ids,
+        to_db(window.start),
+        to_db(window.end),
+        target.longest_minutes,
+    )?;
+    Ok(rows
+        .iter()
+        .filter_map(|b| {
+            Some(ExistingBooking {
+                id: b.id,
+                member_id: b.member_id,
+                interval: Interval::new(from_db(b.start_at), from_db(b.end_at))?,
+                quantity: if b.resource_id == target.id() {
+                    b.quantity
+                } else {
+                    target.rules.capacity
+                },
+            })
+        })
+        .collect())
+}

@@ -1,0 +1,140 @@
+//! What the screens and the API show of a booking, with what the viewer may do to it.
+
+use std::collections::{BTreeSet, HashMap};
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::app::authz::{self, Actor};
+use crate::domain::ids::{BookingId, MemberId, ResourceId, SeriesId};
+use crate::domain::resource::ResourceKind;
+use crate::domain::status::{is_overdue, BookingStatus};
+use crate::error::{AppError, AppResult};
+use crate::store::bookings::BookingRow;
+use crate::store::{from_db, members as member_store, resources as resource_store, DbConn};
+
+/// A booking as one actor sees it. Purpose, beneficiary and decision reason only for the
+/// member's own people and the pole's team; the `can_*` flags are the app's answer to "may
+/// this actor do that now", so pages never re-derive policy.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, utoipa::ToSchema)]
+pub struct BookingView {
+    pub id: BookingId,
+    pub resource_id: ResourceId,
+    pub resource_name: String,
+    pub resource_kind: ResourceKind,
+    pub member_id: MemberId,
+    pub member_name: String,
+    pub start: DateTime<Utc>,
+    pub end: DateTime<Utc>,
+    pub quantity: i32,
+    pub status: BookingStatus,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub series_id: Option<SeriesId>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub purpose: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub beneficiary: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub decision_reason: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cancelled_at: Option<DateTime<Utc>>,
+    /// The actor may move it now (active, not begun, theirs to change).
+    #[serde(default)]
+    pub can_move: bool,
+    /// The actor may cancel it now (active, not over, theirs to change).
+    #[serde(default)]
+    pub can_cancel: bool,
+    /// The actor may approve or reject it now (a request not yet begun).
+    #[serde(default)]
+    pub can_decide: bool,
+}
+
+/// The names a view shows beside a row.
+pub(super) struct Labels<'a> {
+    pub resource_name: &'a str,
+    pub resource_kind: ResourceKind,
+    pub member_name: &'a str,
+}
+
+impl BookingView {
+    pub(super) fn of(b: &BookingRow, l: Labels, actor: &Actor, now: DateTime<Utc>) -> Self {
+        let details = authz::can_see_booking_details(actor, b.member_id);
+        let (start, end) = (from_db(b.start_at), from_db(b.end_at));
+        let active = b.status.is_active();
+        let mine = authz::can_modify_booking(actor, b.member_id, l.resource_kind);
+        BookingView {
+            id: b.id,
+            resource_id: b.resource_id,
+            resource_name: l.resource_name.to_string(),
+            resource_kind: l.resource_kind,
+            member_id: b.member_id,
+            member_name: l.member_name.to_string(),
+            start,
+            end,
+            quantity: b.quantity,
+            status: b.status,
+            series_id: b.series_id,
+            purpose: details.then(|| b.purpose.clone()),
+            beneficiary: b.beneficiary.clone().filter(|_| details),
+            decision_reason: b.decision_reason.clone().filter(|_| details),
+            cancelled_at: b.cancelled_at.map(from_db),
+            can_move: active && mine && start > now,
+            can_cancel: active && mine && end > now,
+            can_decide: b.status == BookingStatus::Pending
+                && !is_overdue(b.status, start, now)
+                && authz::can_decide(actor),
+        }
+    }
+}
+
+/// Rows as the actor may see them, with resource and member names (three queries whatever
+/// the number of rows).
+pub(super) fn describe(
+    conn: &mut DbConn,
+    actor: &Actor,
+    rows: &[BookingRow],
+    now: DateTime<Utc>,
+) -> AppResult<Vec<BookingView>> {
+    let member_ids: Vec<MemberId> = rows
+        .iter()
+        .map(|b| b.member_id)
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    let members: HashMap<MemberId, String> = member_store::names(conn, &member_ids)?
+        .into_iter()
+        .collect();
+    let resource_ids: Vec<ResourceId> = rows
+        .iter()
+        .map(|b| b.resource_id)
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    let resources: HashMap<ResourceId, (String, ResourceKind)> =
+        resource_store::labels(conn, &resource_ids)?
+            .into_iter()
+            .map(|(id, name, kind)| (id, (name, kind)))
+            .collect();
+    rows.iter()
+        .map(|b| {
+            // Foreign keys guarantee both exist.
+            let (resource_name, resource_kind) =
+                resources.get(&b.resource_id).ok_or_else(|| {
+                    AppError::internal(format!("resource {} vanished", b.resource_id))
+                })?;
+            let member_name = members
+                .get(&b.member_id)
+                .ok_or_else(|| AppError::internal(format!("member {} vanished", b.member_id)))?;
+            Ok(BookingView::of(
+                b,
+                Labels {
+                    resource_name,
+                    resource_kind: *resource_kind,
+                    member_name,
+                },
+                actor,
+                now,
+            ))
+        })
+        .collect()
+}

@@ -1,0 +1,50 @@
+//! Background work while serving, in one place: every minute, requests undecided at their
+//! start are rejected, expired sessions, old login attempts and old idempotency keys are
+//! purged. Every instance may run the jobs: each step is idempotent. (The mail outbox worker
+//! joins them here.)
+
+use std::time::Duration;
+
+use chrono::Duration as Age;
+
+use super::{auth, bookings, App};
+use crate::store::{idempotency, to_db};
+
+/// How long a client may retry a request with the same idempotency key.
+const IDEMPOTENCY_DAYS: i64 = 7;
+
+/// One round of every job; returns how many rows each changed.
+pub async fn run_once(
+    app: &App,
+) -> (
+    crate::error::AppResult<usize>,
+    crate::error::AppResult<usize>,
+) {
+    let swept = bookings::sweep_overdue(app).await;
+    let now = app.now();
+    let purged = app
+        .db()
+        .run(move |c| {
+            let n = auth::purge_tx(c, now)?;
+            Ok(n + idempotency::purge(c, to_db(now - Age::days(IDEMPOTENCY_DAYS)))?)
+        })
+        .await;
+    (swept, purged)
+}
+
+/// Starts the jobs on the runtime; they run until the process ends.
+pub fn spawn(app: App) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_secs(60));
+        loop {
+            tick.tick().await;
+            match run_once(&app).await {
+                (Ok(n), Ok(m)) if n + m > 0 => {
+                    tracing::info!(rejected = n, purged = m, "maintenance")
+                }
+                (Err(e), _) | (_, Err(e)) => e.log(),
+                _ => {}
+            }
+        }
+    })
+}

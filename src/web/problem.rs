@@ -1,0 +1,85 @@
+//! Errors as HTTP: the status each error gets, and its `application/problem+json` body
+//! (RFC 9457) with the machine `code` and, for a refused booking, every reason, who holds the
+//! slot and what else is free. The only place that maps the app's errors to HTTP.
+
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde_json::{json, Value};
+
+use crate::domain::violation::RefusalKind;
+use crate::error::AppError;
+
+pub fn status_of(e: &AppError) -> StatusCode {
+    match e {
+        AppError::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
+        AppError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+        AppError::Forbidden => StatusCode::FORBIDDEN,
+        AppError::NotFound => StatusCode::NOT_FOUND,
+        AppError::Conflict { .. } => StatusCode::CONFLICT,
+        AppError::Refused(r) => match r.kind() {
+            RefusalKind::Invalid => StatusCode::UNPROCESSABLE_ENTITY,
+            RefusalKind::Conflict => StatusCode::CONFLICT,
+        },
+        AppError::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
+        AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
+        AppError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+        AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+    }
+}
+
+/// A short French title for the error (problem `title`, page heading).
+pub fn title_of(e: &AppError) -> &'static str {
+    match e {
+        AppError::Validation(_) => "Données invalides",
+        AppError::Unauthorized(_) => "Authentification requise",
+        AppError::Forbidden => "Accès refusé",
+        AppError::NotFound => "Introuvable",
+        AppError::Conflict { .. } => "Conflit",
+        AppError::Refused(r) if r.kind() == RefusalKind::Conflict => "Réservation impossible",
+        AppError::Refused(_) => "Réservation invalide",
+        AppError::TooManyRequests(_) => "Trop de tentatives",
+        AppError::BadRequest(_) => "Requête invalide",
+        AppError::Unavailable(_) => "Service indisponible",
+        AppError::Internal(_) => "Erreur interne",
+    }
+}
+
+/// The problem+json body.
+pub fn problem_body(e: &AppError) -> Value {
+    let status = status_of(e);
+    let mut body = json!({
+        "type": format!("https://mutualise.coop/problems/{}", e.code()),
+        "title": title_of(e),
+        "status": status.as_u16(),
+        "detail": e.detail(),
+        "code": e.code(),
+    });
+    if let AppError::Validation(errors) = e {
+        body["errors"] = json!(errors.0);
+    }
+    if let AppError::Refused(r) = e {
+        body["violations"] = json!(r.violations);
+        body["conflicts"] = json!(r.conflicts);
+        body["suggestions"] = json!(r.suggestions);
+        if !r.occurrences.is_empty() {
+            body["occurrences"] = json!(r.occurrences);
+        }
+    }
+    body
+}
+
+impl IntoResponse for AppError {
+    fn into_response(self) -> Response {
+        self.log();
+        let mut response = (status_of(&self), axum::Json(problem_body(&self))).into_response();
+        let headers = response.headers_mut();
+        headers.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/problem+json"),
+        );
+        if matches!(self, AppError::Unauthorized(_)) {
+            headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        }
+        response
+    }
+}
