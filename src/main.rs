@@ -20,19 +20,27 @@ use mutualise::{build_app, AppState};
     version,
     about = "Réservations et partage des coûts d'un pôle territorial de coopération économique"
 )]
+#[command(args_conflicts_with_subcommands = true)]
 struct Cli {
     #[command(subcommand)]
     command: Option<Command>,
+    /// With no subcommand, `mutualise [--bind …]` is `mutualise serve [--bind …]`: clap reads
+    /// the same arguments, `MUTUALISE_BIND` included.
+    #[command(flatten)]
+    serve: ServeArgs,
+}
+
+#[derive(clap::Args)]
+struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1:8080", env = "MUTUALISE_BIND")]
+    bind: SocketAddr,
 }
 
 #[derive(Subcommand)]
 enum Command {
     /// Start the web service (default command).
-    Serve {
-        /// Address to listen on.
-        #[arg(long, default_value = "127.0.0.1:8080", env = "MUTUALISE_BIND")]
-        bind: SocketAddr,
-    },
+    Serve(ServeArgs),
     /// Apply pending database migrations and exit.
     Migrate,
     /// Fill an empty database with a demonstration pole.
@@ -106,10 +114,8 @@ fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     let config = Config::from_env()?;
     init_tracing(&config);
-    match cli.command.unwrap_or(Command::Serve {
-        bind: "127.0.0.1:8080".parse()?,
-    }) {
-        Command::Serve { bind } => serve(config, bind),
+    match cli.command.unwrap_or(Command::Serve(cli.serve)) {
+        Command::Serve(ServeArgs { bind }) => serve(config, bind),
         Command::Bench { command } => mutualise::bench::main(command, config),
         Command::Migrate => {
             let db = Db::connect(&config.database_url)?;

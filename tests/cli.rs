@@ -227,3 +227,113 @@ fn serve_stops_cleanly_on_sigterm() {
     assert!(status.success(), "{log}");
     assert!(log.contains("arrêt propre"), "{log}");
 }
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// A server child, killed when the test ends however it ends; its output (the log is written
+/// to stdout) goes to a file.
+struct Server {
+    child: std::process::Child,
+    port: u16,
+    log: std::path::PathBuf,
+}
+
+impl Server {
+    /// Starts `mutualise args` with `MUTUALISE_BIND` on a free port and waits for `/healthz`.
+    fn start(args: &[&str], db: &std::path::Path, log: std::path::PathBuf) -> Server {
+        let port = free_port();
+        let out = std::fs::File::create(&log).unwrap();
+        let mut server = Server {
+            child: Command::new(env!("CARGO_BIN_EXE_mutualise"))
+                .args(args)
+                .env("MUTUALISE_BIND", format!("127.0.0.1:{port}"))
+                .env("DATABASE_URL", db)
+                .env("RUST_LOG", "info")
+                .stdin(Stdio::null())
+                .stdout(out.try_clone().unwrap())
+                .stderr(out)
+                .spawn()
+                .expect("run mutualise"),
+            port,
+            log,
+        };
+        server.wait_healthy();
+        server
+    }
+
+    fn log(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    fn wait_healthy(&mut self) {
+        let started = std::time::Instant::now();
+        while started.elapsed() < std::time::Duration::from_secs(30) {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                panic!("server exited ({status}): {}", self.log());
+            }
+            if healthz(self.port) == Some(200) {
+                return;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+        panic!(
+            "no 200 on 127.0.0.1:{}/healthz within 30 s: {}",
+            self.port,
+            self.log()
+        );
+    }
+
+    /// SIGTERM, then the whole log once the process has exited.
+    fn stop(mut self) -> String {
+        let killed = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(killed.success());
+        let started = std::time::Instant::now();
+        while self.child.try_wait().unwrap().is_none() {
+            assert!(
+                started.elapsed() < std::time::Duration::from_secs(10),
+                "no exit after SIGTERM"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        self.log()
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The status code of `GET /healthz`, read from a bare HTTP/1.1 exchange.
+fn healthz(port: u16) -> Option<u16> {
+    use std::io::Read;
+    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).ok()?;
+    stream
+        .set_read_timeout(Some(std::time::Duration::from_secs(5)))
+        .ok()?;
+    stream
+        .write_all(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
+        .ok()?;
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).ok()?;
+    answer.split_whitespace().nth(1)?.parse().ok()
+}
+
+#[test]
+fn no_subcommand_serves_like_serve_on_mutualise_bind() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(&[], &dir.path().join("d.db"), dir.path().join("log"));
+    let log = server.stop();
+    assert!(log.contains("arrêt propre"), "{log}");
+}
