@@ -32,6 +32,164 @@ impl DatabaseUrl {
     }
 }
 
+/// A PostgreSQL connection URI read the way the service needs it: where it points, to name the
+/// server in messages without the password, and whether it bounds the connection time.
+///
+/// libpq parses the URI itself when connecting; this reading only has to be close enough to
+/// name the server (`postgres://user:pass@host:port,host2/dbname?param=value`, query
+/// parameters overriding the URI parts, as in libpq).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PostgresUri {
+    raw: String,
+    password: Option<String>,
+    hosts: Vec<String>,
+    ports: Vec<String>,
+    dbname: Option<String>,
+    query: Vec<(String, String)>,
+}
+
+impl PostgresUri {
+    pub fn parse(raw: &str) -> Self {
+        let rest = raw.split_once("://").map_or(raw, |(_, r)| r);
+        let (rest, query) = rest.split_once('?').unwrap_or((rest, ""));
+        let (authority, path) = rest.split_once('/').unwrap_or((rest, ""));
+        // The last `@` ends the user info, so a password holding an unencoded `@` is still
+        // recognised whole (and redacted whole).
+        let (userinfo, hostlist) = authority.rsplit_once('@').unwrap_or(("", authority));
+        let password = userinfo
+            .split_once(':')
+            .map(|(_, p)| p.to_string())
+            .filter(|p| !p.is_empty());
+        let query: Vec<(String, String)> = query
+            .split('&')
+            .filter(|kv| !kv.is_empty())
+            .map(|kv| {
+                let (k, v) = kv.split_once('=').unwrap_or((kv, ""));
+                (percent_decode(k), percent_decode(v))
+            })
+            .collect();
+        let (mut hosts, mut ports) = (Vec::new(), Vec::new());
+        for item in hostlist.split(',') {
+            let (host, port) = match item.strip_prefix('[') {
+                Some(v6) => match v6.split_once(']') {
+                    Some((h, p)) => (format!("[{h}]"), p.strip_prefix(':').unwrap_or("")),
+                    None => (item.to_string(), ""),
+                },
+                None => match item.rsplit_once(':') {
+                    Some((h, p)) => (percent_decode(h), p),
+                    None => (percent_decode(item), ""),
+                },
+            };
+            hosts.push(host);
+            ports.push(port.to_string());
+        }
+        let param = |key: &str| {
+            query
+                .iter()
+                .rev()
+                .find(|(k, _)| k == key)
+                .map(|(_, v)| v.clone())
+        };
+        if let Some(h) = param("host").or_else(|| param("hostaddr")) {
+            hosts = h.split(',').map(str::to_string).collect();
+        }
+        if let Some(p) = param("port") {
+            ports = p.split(',').map(str::to_string).collect();
+        }
+        let dbname = param("dbname")
+            .or_else(|| Some(percent_decode(path)))
+            .filter(|d| !d.is_empty());
+        Self {
+            raw: raw.to_string(),
+            password,
+            hosts,
+            ports,
+            dbname,
+            query,
+        }
+    }
+
+    /// Where the URI points, for messages: `host:port (base name)`; never the credentials.
+    pub fn target(&self) -> String {
+        let servers: Vec<String> = self
+            .hosts
+            .iter()
+            .enumerate()
+            .map(|(i, host)| {
+                // libpq: one port applies to every host; none means 5432.
+                let port = match self.ports.get(i).or(self.ports.first()) {
+                    Some(p) if !p.is_empty() => p.as_str(),
+                    _ => "5432",
+                };
+                // A socket is named as libpq names it in its own messages.
+                if host.is_empty() {
+                    format!("socket local .s.PGSQL.{port}")
+                } else if host.starts_with('/') || host.starts_with('@') {
+                    format!("{}/.s.PGSQL.{port}", host.trim_end_matches('/'))
+                } else {
+                    format!("{host}:{port}")
+                }
+            })
+            .collect();
+        match &self.dbname {
+            Some(db) => format!("{} (base {db})", servers.join(", ")),
+            None => servers.join(", "),
+        }
+    }
+
+    /// `text` with the URI's password, as written or decoded, masked.
+    pub fn redact(&self, text: &str) -> String {
+        let Some(password) = &self.password else {
+            return text.to_string();
+        };
+        let decoded = percent_decode(password);
+        let mut out = text.replace(password.as_str(), "***");
+        if !decoded.is_empty() {
+            out = out.replace(decoded.as_str(), "***");
+        }
+        out
+    }
+
+    /// The URI with `connect_timeout=<seconds>` added unless it sets one. Without it libpq
+    /// waits for the system's TCP timeout (minutes) on a host that drops packets.
+    pub fn with_connect_timeout(&self, seconds: u32) -> String {
+        if self.query.iter().any(|(k, _)| k == "connect_timeout") {
+            return self.raw.clone();
+        }
+        let separator = match self.raw.split_once('?') {
+            None => "?",
+            Some((_, "")) => "",
+            Some((_, q)) if q.ends_with('&') => "",
+            Some(_) => "&",
+        };
+        format!("{}{separator}connect_timeout={seconds}", self.raw)
+    }
+}
+
+/// Decodes `%XX` escapes; anything else, malformed escapes included, is kept as written.
+fn percent_decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = bytes
+            .get(i + 1..i + 3)
+            .and_then(|h| std::str::from_utf8(h).ok())
+            .and_then(|h| u8::from_str_radix(h, 16).ok());
+        match (bytes[i], hex) {
+            (b'%', Some(b)) => {
+                out.push(b);
+                i += 3;
+            }
+            (b, _) => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
 #[derive(Debug, thiserror::Error)]
 #[error("variable {variable} invalide : {message}")]
 pub struct ConfigError {
@@ -186,6 +344,45 @@ mod tests {
             DatabaseUrl::Postgres(_)
         ));
         assert!(DatabaseUrl::parse("sqlite://").is_err());
+    }
+
+    #[test]
+    fn postgres_uri_names_the_server_without_the_password() {
+        let u = PostgresUri::parse("postgres://u:secret@127.0.0.1:1/x");
+        assert_eq!(u.target(), "127.0.0.1:1 (base x)");
+        assert_eq!(
+            u.redact("password for u:secret failed (secret)"),
+            "password for u:*** failed (***)"
+        );
+        let u = PostgresUri::parse("postgresql://db.example:6432,[::1]/mutualise?sslmode=require");
+        assert_eq!(u.target(), "db.example:6432, [::1]:5432 (base mutualise)");
+        let u = PostgresUri::parse("postgres://u:p%40ss@h/d%C3%A9mo");
+        assert_eq!(u.target(), "h:5432 (base démo)");
+        assert_eq!(u.redact("p@ss p%40ss"), "*** ***");
+        let u =
+            PostgresUri::parse("postgres:///mutualise?host=%2Fvar%2Frun%2Fpostgresql&port=5433");
+        assert_eq!(
+            u.target(),
+            "/var/run/postgresql/.s.PGSQL.5433 (base mutualise)"
+        );
+        let u = PostgresUri::parse("postgres://u@");
+        assert_eq!(u.target(), "socket local .s.PGSQL.5432");
+        assert_eq!(u.redact("u"), "u");
+    }
+
+    #[test]
+    fn connect_timeout_is_added_unless_set() {
+        let t = |raw: &str| PostgresUri::parse(raw).with_connect_timeout(5);
+        assert_eq!(t("postgres://h/d"), "postgres://h/d?connect_timeout=5");
+        assert_eq!(t("postgres://h/d?"), "postgres://h/d?connect_timeout=5");
+        assert_eq!(
+            t("postgres://h/d?sslmode=disable"),
+            "postgres://h/d?sslmode=disable&connect_timeout=5"
+        );
+        assert_eq!(
+            t("postgres://h/d?connect_timeout=30"),
+            "postgres://h/d?connect_timeout=30"
+        );
     }
 
     #[test]

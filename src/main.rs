@@ -21,19 +21,27 @@ use mutualise::store::Db;
     version,
     about = "Réservations et partage des coûts d'un pôle territorial de coopération économique"
 )]
+#[command(args_conflicts_with_subcommands = true)]
 struct Cli {
     #[command(subcommand)]
     command: Option<Command>,
+    /// With no subcommand, `mutualise [--bind …]` is `mutualise serve [--bind …]`: clap reads
+    /// the same arguments, `MUTUALISE_BIND` included.
+    #[command(flatten)]
+    serve: ServeArgs,
+}
+
+#[derive(clap::Args)]
+struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1:8080", env = "MUTUALISE_BIND")]
+    bind: SocketAddr,
 }
 
 #[derive(Subcommand)]
 enum Command {
     /// Start the web service (default command).
-    Serve {
-        /// Address to listen on.
-        #[arg(long, default_value = "127.0.0.1:8080", env = "MUTUALISE_BIND")]
-        bind: SocketAddr,
-    },
+    Serve(ServeArgs),
     /// Apply pending database migrations and exit.
     Migrate,
     /// Fill an empty database with a demonstration pole.
@@ -102,23 +110,38 @@ fn limit_malloc_arenas() {
 #[cfg(not(all(target_os = "linux", target_env = "gnu")))]
 fn limit_malloc_arenas() {}
 
-fn main() -> anyhow::Result<()> {
+/// A failure ends the process with one line on stderr: the error and its causes, no backtrace
+/// (anyhow's `Debug` output spreads them over several lines and adds a backtrace when
+/// `RUST_BACKTRACE` is set).
+fn main() -> std::process::ExitCode {
     limit_malloc_arenas();
     let cli = Cli::parse();
+    match run(cli) {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            let causes: Vec<String> = e.chain().map(|c| c.to_string()).collect();
+            eprintln!("Erreur : {}", causes.join(" : "));
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(cli: Cli) -> anyhow::Result<()> {
     let config = Config::from_env()?;
     init_tracing(&config);
-    match cli.command.unwrap_or(Command::Serve {
-        bind: "127.0.0.1:8080".parse()?,
-    }) {
-        Command::Serve { bind } => serve(config, bind),
+    match cli.command.unwrap_or(Command::Serve(cli.serve)) {
+        Command::Serve(ServeArgs { bind }) => serve(config, bind),
         Command::Bench { command } => mutualise::bench::main(command, config),
         Command::Migrate => {
-            let db = Db::connect(&config.database_url)?;
-            let pending = db.migrate()?;
+            // On a connection of its own: `Db::connect` would migrate before we could count.
+            let applied = Db::migrate_database(&config.database_url)?;
             println!(
                 "Base à jour ({} migration(s) appliquée(s) en plus).",
-                pending.len()
+                applied.len()
             );
+            for name in &applied {
+                println!("  {name}");
+            }
             Ok(())
         }
         Command::Demo => {

@@ -227,3 +227,299 @@ fn serve_stops_cleanly_on_sigterm() {
     assert!(status.success(), "{log}");
     assert!(log.contains("arrêt propre"), "{log}");
 }
+
+/// Runs `mutualise args` with `envs` and kills it past `bound`: a hang guard, never a timing
+/// assertion.
+fn mutualise_bounded(
+    args: &[&str],
+    envs: &[(&str, &str)],
+    bound: std::time::Duration,
+) -> (std::process::ExitStatus, String, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_mutualise"))
+        .args(args)
+        .envs(envs.iter().copied())
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run mutualise");
+    let read = |mut r: Box<dyn std::io::Read + Send>| {
+        std::thread::spawn(move || {
+            let mut s = String::new();
+            let _ = r.read_to_string(&mut s);
+            s
+        })
+    };
+    let stdout = read(Box::new(child.stdout.take().unwrap()));
+    let stderr = read(Box::new(child.stderr.take().unwrap()));
+    let started = std::time::Instant::now();
+    let status = loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            break s;
+        }
+        if started.elapsed() > bound {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!(
+                "mutualise {args:?} still running after {bound:?}: {}",
+                stderr.join().unwrap()
+            );
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    };
+    (status, stdout.join().unwrap(), stderr.join().unwrap())
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// A server child, killed when the test ends however it ends; its output (the log is written
+/// to stdout) goes to a file.
+struct Server {
+    child: std::process::Child,
+    port: u16,
+    log: std::path::PathBuf,
+}
+
+impl Server {
+    /// Starts `mutualise args` with `MUTUALISE_BIND` on a free port and waits for `/healthz`.
+    fn start(args: &[&str], db: &std::path::Path, log: std::path::PathBuf) -> Server {
+        let port = free_port();
+        let out = std::fs::File::create(&log).unwrap();
+        let mut server = Server {
+            child: Command::new(env!("CARGO_BIN_EXE_mutualise"))
+                .args(args)
+                .env("MUTUALISE_BIND", format!("127.0.0.1:{port}"))
+                .env("DATABASE_URL", db)
+                .env("RUST_LOG", "info")
+                .stdin(Stdio::null())
+                .stdout(out.try_clone().unwrap())
+                .stderr(out)
+                .spawn()
+                .expect("run mutualise"),
+            port,
+            log,
+        };
+        server.wait_healthy();
+        server
+    }
+
+    fn log(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    fn wait_healthy(&mut self) {
+        let started = std::time::Instant::now();
+        while started.elapsed() < std::time::Duration::from_secs(30) {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                panic!("server exited ({status}): {}", self.log());
+            }
+            if healthz(self.port) == Some(200) {
+                return;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+        panic!(
+            "no 200 on 127.0.0.1:{}/healthz within 30 s: {}",
+            self.port,
+            self.log()
+        );
+    }
+
+    /// SIGTERM, then the whole log once the process has exited.
+    fn stop(mut self) -> String {
+        let killed = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(killed.success());
+        let started = std::time::Instant::now();
+        while self.child.try_wait().unwrap().is_none() {
+            assert!(
+                started.elapsed() < std::time::Duration::from_secs(10),
+                "no exit after SIGTERM"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        self.log()
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The status code of `GET /healthz`, read from a bare HTTP/1.1 exchange.
+fn healthz(port: u16) -> Option<u16> {
+    use std::io::Read;
+    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).ok()?;
+    stream
+        .set_read_timeout(Some(std::time::Duration::from_secs(5)))
+        .ok()?;
+    stream
+        .write_all(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
+        .ok()?;
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).ok()?;
+    answer.split_whitespace().nth(1)?.parse().ok()
+}
+
+fn error_lines(log: &str) -> Vec<&str> {
+    log.lines()
+        .filter(|l| l.contains("ERROR") || l.contains("database is locked"))
+        .collect()
+}
+
+#[test]
+fn no_subcommand_serves_like_serve_on_mutualise_bind() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(&[], &dir.path().join("d.db"), dir.path().join("log"));
+    let log = server.stop();
+    assert!(log.contains("arrêt propre"), "{log}");
+}
+
+/// The names `migrate` must report on a fresh database: the migration folders, in order.
+fn migration_names(backend: &str) -> Vec<String> {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("migrations")
+        .join(backend);
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| !n.starts_with('.'))
+        .collect();
+    names.sort();
+    assert!(!names.is_empty());
+    names
+}
+
+fn migrate_reports_what_it_applied(db: &str, backend: &str) {
+    let names = migration_names(backend);
+    let o = mutualise(db, &["migrate"], None);
+    assert!(o.status.success(), "{}", text(&o));
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        out.contains(&format!("{} migration(s) appliquée(s)", names.len())),
+        "{out}"
+    );
+    let listed: Vec<&str> = out.lines().skip(1).map(str::trim).collect();
+    assert_eq!(listed, names, "{out}");
+    let o = mutualise(db, &["migrate"], None);
+    assert!(o.status.success(), "{}", text(&o));
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert_eq!(
+        out.trim(),
+        "Base à jour (0 migration(s) appliquée(s) en plus).",
+        "{out}"
+    );
+}
+
+#[test]
+fn sqlite_migrate_reports_what_it_applied() {
+    let dir = tempfile::tempdir().unwrap();
+    migrate_reports_what_it_applied(&dir.path().join("m.db").to_string_lossy(), "sqlite");
+}
+
+#[test]
+fn postgres_migrate_reports_what_it_applied() {
+    let Some(admin) = common::postgres_admin_url() else {
+        return;
+    };
+    let (url, _) = common::create_pg_database(&admin);
+    migrate_reports_what_it_applied(&url, "postgres");
+}
+
+/// Several connections used to switch a new file to WAL at once, before their busy timeout
+/// was set: "ERROR r2d2: database is locked" on most starts. Repeated to expose the race.
+#[test]
+fn fresh_sqlite_starts_log_no_error() {
+    let dir = tempfile::tempdir().unwrap();
+    for i in 0..5 {
+        let db = dir.path().join(format!("m{i}.db"));
+        let db = db.to_string_lossy();
+        let (status, stdout, stderr) = mutualise_bounded(
+            &["migrate"],
+            &[("DATABASE_URL", &db), ("RUST_LOG", "info")],
+            std::time::Duration::from_secs(30),
+        );
+        let log = format!("{stdout}{stderr}");
+        assert!(status.success(), "{log}");
+        assert!(error_lines(&log).is_empty(), "migrate #{i}: {log}");
+    }
+    for i in 0..3 {
+        let server = Server::start(
+            &["serve"],
+            &dir.path().join(format!("s{i}.db")),
+            dir.path().join(format!("s{i}.log")),
+        );
+        let log = server.stop();
+        assert!(error_lines(&log).is_empty(), "serve #{i}: {log}");
+    }
+}
+
+/// A database that cannot be reached fails at once, in one line on stderr naming the server
+/// and the cause, never the password, and nothing else on either output (the pool's retries
+/// were logged to stdout); `url` holds the password `secret`.
+fn fails_in_one_line(args: &[&str], url: &str, host: &str) {
+    let (status, stdout, stderr) = mutualise_bounded(
+        args,
+        &[("DATABASE_URL", url), ("RUST_LOG", "warn")],
+        std::time::Duration::from_secs(20),
+    );
+    let all = format!("{stdout}{stderr}");
+    assert!(!status.success(), "{args:?} {url}: {all}");
+    assert!(stdout.trim().is_empty(), "{args:?} {url}: {all}");
+    let lines: Vec<&str> = stderr.lines().filter(|l| !l.trim().is_empty()).collect();
+    assert_eq!(lines.len(), 1, "{args:?} {url}: {all}");
+    assert!(lines[0].contains("PostgreSQL"), "{all}");
+    assert!(lines[0].contains(host), "{all}");
+    assert!(!all.contains("secret"), "{all}");
+}
+
+#[test]
+fn unreachable_postgres_fails_at_once_in_one_line() {
+    for args in [&["migrate"][..], &["serve"], &["demo"]] {
+        // Nothing listens on port 1.
+        fails_in_one_line(args, "postgres://u:secret@127.0.0.1:1/x", "127.0.0.1:1");
+        fails_in_one_line(
+            args,
+            "postgres://u:secret@nohost.invalid/x",
+            "nohost.invalid",
+        );
+    }
+    // A server that accepts the connection and never answers: bounded by connect_timeout.
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = silent.local_addr().unwrap().port();
+    fails_in_one_line(
+        &["migrate"],
+        &format!("postgres://u:secret@127.0.0.1:{port}/x"),
+        &format!("127.0.0.1:{port}"),
+    );
+}
+
+#[test]
+fn postgres_wrong_password_fails_in_one_line() {
+    let Some(admin) = common::postgres_admin_url() else {
+        return;
+    };
+    let (scheme, rest) = admin.split_once("://").expect("URL with a scheme");
+    let end = rest.find(['/', '?']).unwrap_or(rest.len());
+    let (authority, _) = rest.split_at(end);
+    let (userinfo, server) = authority
+        .rsplit_once('@')
+        .unwrap_or(("postgres", authority));
+    let user = userinfo.split(':').next().unwrap_or("postgres");
+    let host = server.rsplit_once(':').map_or(server, |(h, _)| h);
+    let url = format!("{scheme}://{user}:secret-but-wrong@{server}/mutualise_wrong_password");
+    for args in [&["migrate"][..], &["serve"]] {
+        fails_in_one_line(args, &url, host);
+    }
+}

@@ -27,11 +27,12 @@ use std::time::Duration;
 
 use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::connection::{AnsiTransactionManager, SimpleConnection, TransactionManager};
+use diesel::migration::MigrationSource;
 use diesel::r2d2::{ConnectionManager, CustomizeConnection, Pool, PooledConnection};
-use diesel::{PgConnection, SqliteConnection};
+use diesel::{Connection, PgConnection, SqliteConnection};
 use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
 
-use crate::config::DatabaseUrl;
+use crate::config::{DatabaseUrl, PostgresUri};
 use crate::error::{AppError, AppResult};
 
 pub const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
@@ -60,19 +61,91 @@ pub enum Backend {
     Postgres,
 }
 
-/// Durability and integrity settings applied to every SQLite connection the pool opens.
+/// Settings of every SQLite connection. `busy_timeout` comes first so that every later
+/// statement, the switch to WAL included, waits for a lock another connection holds instead
+/// of failing at once with "database is locked". WAL lets readers proceed during a write;
+/// synchronous=FULL makes an answered write survive a power loss.
+const SQLITE_PRAGMAS: &str = "PRAGMA busy_timeout = 15000; PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;";
+
+/// `connect_timeout` (seconds) added to a PostgreSQL URL that sets none.
+const POSTGRES_CONNECT_TIMEOUT_SECS: u32 = 5;
+
+/// Applies `SQLITE_PRAGMAS` to every connection the pool opens.
 #[derive(Debug)]
 struct SqlitePragmas;
 
 impl CustomizeConnection<SqliteConnection, diesel::r2d2::Error> for SqlitePragmas {
     fn on_acquire(&self, conn: &mut SqliteConnection) -> Result<(), diesel::r2d2::Error> {
-        // WAL lets readers proceed during a write; synchronous=FULL makes an answered write
-        // survive a power loss; busy_timeout makes writers queue instead of failing.
-        conn.batch_execute(
-            "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 15000;",
-        )
-        .map_err(diesel::r2d2::Error::QueryError)
+        conn.batch_execute(SQLITE_PRAGMAS)
+            .map_err(diesel::r2d2::Error::QueryError)
     }
+}
+
+/// One SQLite connection with the service's settings. Opened alone before the pool exists, it
+/// also switches a new file to WAL (a persistent setting) without racing other connections.
+fn establish_sqlite(path: &str) -> anyhow::Result<SqliteConnection> {
+    let mut conn = SqliteConnection::establish(path)
+        .map_err(|e| anyhow::anyhow!("impossible d'ouvrir la base SQLite {path} : {e}"))?;
+    conn.batch_execute(SQLITE_PRAGMAS)
+        .map_err(|e| anyhow::anyhow!("impossible de régler la base SQLite {path} : {e}"))?;
+    Ok(conn)
+}
+
+/// One PostgreSQL connection, bounded in time, whose failure is one line naming the server and
+/// the cause (never the password): r2d2 would instead retry for its whole connection timeout
+/// and log each attempt.
+fn establish_postgres(url: &str) -> anyhow::Result<PgConnection> {
+    let uri = PostgresUri::parse(url);
+    PgConnection::establish(&uri.with_connect_timeout(POSTGRES_CONNECT_TIMEOUT_SECS)).map_err(|e| {
+        // libpq's messages span several lines (a cause, then a hint), and repeat the cause
+        // when it tried more than once (with then without TLS under sslmode=prefer).
+        let text = e.to_string();
+        let mut lines: Vec<&str> = Vec::new();
+        for line in text.lines().map(str::trim).filter(|l| !l.is_empty()) {
+            if !lines.contains(&line) {
+                lines.push(line);
+            }
+        }
+        let cause = lines.join(" ");
+        anyhow::anyhow!(
+            "connexion à PostgreSQL impossible sur {} : {}",
+            uri.target(),
+            uri.redact(&cause)
+        )
+    })
+}
+
+/// Applies the pending migrations in order; returns their names (folder names, which say
+/// more than the bare versions `run_pending_migrations` returns).
+fn run_pending<DB, C>(conn: &mut C, source: EmbeddedMigrations) -> anyhow::Result<Vec<String>>
+where
+    DB: diesel::backend::Backend,
+    C: MigrationHarness<DB>,
+    EmbeddedMigrations: MigrationSource<DB>,
+{
+    let pending = conn
+        .pending_migrations(source)
+        .map_err(|e| anyhow::anyhow!("lecture des migrations appliquées impossible : {e}"))?;
+    let mut applied = Vec::with_capacity(pending.len());
+    for migration in &pending {
+        let name = migration.name().to_string();
+        conn.run_migration(migration.as_ref())
+            .map_err(|e| anyhow::anyhow!("échec de la migration {name} : {e}"))?;
+        applied.push(name);
+    }
+    Ok(applied)
+}
+
+fn run_sqlite_migrations(conn: &mut SqliteConnection) -> anyhow::Result<Vec<String>> {
+    run_pending(conn, SQLITE_MIGRATIONS)
+}
+
+fn run_postgres_migrations(conn: &mut PgConnection) -> anyhow::Result<Vec<String>> {
+    // Several instances may start together on one database: one migrates at a time.
+    conn.batch_execute("SELECT pg_advisory_lock(7270142)")?;
+    let applied = run_pending(conn, POSTGRES_MIGRATIONS);
+    conn.batch_execute("SELECT pg_advisory_unlock(7270142)")?;
+    applied
 }
 
 /// A pool of connections to one database, and for SQLite the group-commit writer.
@@ -94,9 +167,30 @@ pub enum DbConn {
 }
 
 impl Db {
-    /// Opens the pool and applies pending migrations.
+    /// Applies pending migrations (see `migrate_database`), then opens the pool.
     pub fn connect(url: &DatabaseUrl) -> anyhow::Result<Self> {
-        let db = match url {
+        let applied = Self::migrate_database(url)?;
+        if !applied.is_empty() {
+            tracing::info!(?applied, "migrations appliquées");
+        }
+        Self::open_pool(url)
+    }
+
+    /// Prepares the database on one connection of its own, before any pool exists, and applies
+    /// pending migrations; returns the names of those applied. On SQLite it switches a new
+    /// file to WAL; on PostgreSQL a server that cannot be reached or refuses the credentials
+    /// fails here within seconds, with one message.
+    pub fn migrate_database(url: &DatabaseUrl) -> anyhow::Result<Vec<String>> {
+        match url {
+            DatabaseUrl::Sqlite(path) => run_sqlite_migrations(&mut establish_sqlite(path)?),
+            DatabaseUrl::Postgres(url) => run_postgres_migrations(&mut establish_postgres(url)?),
+        }
+    }
+
+    /// The pool, and on SQLite the group-commit writer, on a database `migrate_database` has
+    /// just prepared.
+    fn open_pool(url: &DatabaseUrl) -> anyhow::Result<Self> {
+        let pools = match url {
             DatabaseUrl::Sqlite(path) => {
                 let manager = ConnectionManager::<SqliteConnection>::new(path);
                 let pool = Pool::builder()
@@ -111,19 +205,24 @@ impl Db {
                 Pools::Sqlite(pool)
             }
             DatabaseUrl::Postgres(url) => {
-                let manager = ConnectionManager::<PgConnection>::new(url);
+                // `migrate_database` has just reached the server (or failed clearly, within
+                // seconds): the pool fills in the background instead of holding the start,
+                // and logging each failed attempt, until its 16 connections are open.
+                let uri = PostgresUri::parse(url);
+                let manager = ConnectionManager::<PgConnection>::new(
+                    uri.with_connect_timeout(POSTGRES_CONNECT_TIMEOUT_SECS),
+                );
                 let pool = Pool::builder()
                     .max_size(16)
                     .connection_timeout(Duration::from_secs(30))
-                    .build(manager)?;
+                    .build_unchecked(manager);
                 Pools::Postgres(pool)
             }
         };
         let mut db = Db {
-            pools: db,
+            pools,
             writer: None,
         };
-        db.migrate()?;
         if let Pools::Sqlite(_) = db.pools {
             let conn = db.get().map_err(|e| anyhow::anyhow!("{e}"))?;
             let checkpointer = db.get().map_err(|e| anyhow::anyhow!("{e}"))?;
@@ -149,24 +248,12 @@ impl Db {
         })
     }
 
-    /// Applies pending migrations; returns the names of those applied.
+    /// Applies pending migrations on a pooled connection; returns the names of those applied.
     pub fn migrate(&self) -> anyhow::Result<Vec<String>> {
         let mut conn = self.get().map_err(|e| anyhow::anyhow!("{e}"))?;
         match &mut conn {
-            DbConn::Sqlite(c) => c
-                .run_pending_migrations(SQLITE_MIGRATIONS)
-                .map(|v| v.iter().map(|m| m.to_string()).collect())
-                .map_err(|e| anyhow::anyhow!("migration failed: {e}")),
-            DbConn::Postgres(c) => {
-                // Several instances may start together on one database: one migrates at a time.
-                c.batch_execute("SELECT pg_advisory_lock(7270142)")?;
-                let applied: anyhow::Result<Vec<String>> = c
-                    .run_pending_migrations(POSTGRES_MIGRATIONS)
-                    .map(|v| v.iter().map(|m| m.to_string()).collect())
-                    .map_err(|e| anyhow::anyhow!("migration failed: {e}"));
-                c.batch_execute("SELECT pg_advisory_unlock(7270142)")?;
-                applied
-            }
+            DbConn::Sqlite(c) => run_sqlite_migrations(c),
+            DbConn::Postgres(c) => run_postgres_migrations(c),
         }
     }
 
