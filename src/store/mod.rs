@@ -248,15 +248,6 @@ impl Db {
         })
     }
 
-    /// Applies pending migrations on a pooled connection; returns the names of those applied.
-    pub fn migrate(&self) -> anyhow::Result<Vec<String>> {
-        let mut conn = self.get().map_err(|e| anyhow::anyhow!("{e}"))?;
-        match &mut conn {
-            DbConn::Sqlite(c) => run_sqlite_migrations(c),
-            DbConn::Postgres(c) => run_postgres_migrations(c),
-        }
-    }
-
     /// Runs reads (or a write that opens its own transaction with `DbConn::write`) off the
     /// async workers, on a pooled connection, keeping the caller's tracing span.
     pub async fn run<T, F>(&self, f: F) -> AppResult<T>
