@@ -566,3 +566,164 @@ both_backends!(booking_pages, |app: TestApp| async move {
     let (_, page, _) = rm.get("/approvals").await;
     assert!(page.contains("Aucune demande en attente"));
 });
+
+impl Browser {
+    async fn sign_in(app: &TestApp, email: &str) -> Browser {
+        let web = Browser::new(app);
+        let (_, page, _) = web.get("/login").await;
+        let csrf = csrf_of(&page);
+        let (s, _, _) = web
+            .post(
+                "/login",
+                &[
+                    ("_csrf", &csrf),
+                    ("email", email),
+                    ("password", common::PASSWORD),
+                    ("next", "/"),
+                ],
+            )
+            .await;
+        assert_eq!(s, StatusCode::SEE_OTHER, "sign-in of {email}");
+        web
+    }
+}
+
+/// The value of a hidden or text input of a page.
+fn input_value(page: &str, name: &str) -> String {
+    let marker = format!("name=\"{name}\" value=\"");
+    let start = page.find(&marker).expect(name) + marker.len();
+    page[start..start + page[start..].find('"').unwrap()].to_string()
+}
+
+both_backends!(
+    a_double_tap_on_reserver_books_once,
+    |app: TestApp| async move {
+        let admin = app.admin().await;
+        let a = app.member(&admin, "Les Jardins").await;
+        app.user("bk@a.test", &[], &[(a, "booker")]).await;
+        let desks = app
+            .resource(
+                &admin,
+                serde_json::json!({"kind": "desk", "name": "Coworking", "capacity": 12}),
+            )
+            .await;
+        let web = Browser::sign_in(&app, "bk@a.test").await;
+        let (_, page, _) = web.get(&format!("/bookings/new?resource_id={desks}")).await;
+        let (csrf, key) = (csrf_of(&page), input_value(&page, "idempotency_key"));
+        assert_eq!(key.len(), 64, "each form carries its own key");
+        let form = [
+            ("_csrf", csrf.as_str()),
+            ("idempotency_key", key.as_str()),
+            ("resource_id", &desks.to_string()),
+            ("member_id", &a.to_string()),
+            ("start", "2027-01-05T09:00"),
+            ("end", "2027-01-05T12:00"),
+            ("quantity", "2"),
+            ("repeat", "none"),
+        ];
+        let before = app.count("bookings").await;
+        // Two taps at once, then a reload of the same submission.
+        let (first, second) =
+            tokio::join!(web.post("/bookings", &form), web.post("/bookings", &form));
+        let third = web.post("/bookings", &form).await;
+        for (s, _, loc) in [&first, &second, &third] {
+            assert_eq!(*s, StatusCode::SEE_OTHER);
+            assert_eq!(loc, &first.2, "every tap leads to the same booking");
+        }
+        assert_eq!(
+            app.count("bookings").await,
+            before + 1,
+            "two units of twelve, booked once"
+        );
+        // The same form sent again with other values is not silently booked.
+        let mut changed = form;
+        changed[4] = ("start", "2027-01-06T09:00");
+        changed[5] = ("end", "2027-01-06T12:00");
+        let (s, page, _) = web.post("/bookings", &changed).await;
+        assert_eq!(s, StatusCode::CONFLICT);
+        assert!(page.contains("déjà été envoyé"), "{page}");
+        assert_ne!(input_value(&page, "idempotency_key"), key, "a fresh form");
+        assert_eq!(app.count("bookings").await, before + 1);
+    }
+);
+
+both_backends!(
+    booking_page_offers_what_the_viewer_may_do,
+    |app: TestApp| async move {
+        let admin = app.admin().await;
+        let ge = app.member(&admin, "GE Sud").await;
+        let a = app.member(&admin, "Les Jardins").await;
+        app.user("ge@pole.test", &["ge_manager"], &[]).await;
+        app.user("bk@a.test", &[], &[(a, "booker")]).await;
+        let camille = app
+            .resource(
+                &admin,
+                serde_json::json!({"kind": "staff", "name": "Camille", "employer_member_id": ge,
+                    "weekly_contract_hours": 35.0, "hourly_cost_cents": 2850}),
+            )
+            .await;
+        let room = app
+            .resource(&admin, serde_json::json!({"kind": "room", "name": "Salle Jaurès",
+                "opening_hours": (1..=5).map(|d| serde_json::json!({"weekday": d, "open": "08:00", "close": "20:00"})).collect::<Vec<_>>()}))
+            .await;
+        let (_, staff) = app
+            .post(
+                &admin,
+                "/api/v1/bookings",
+                serde_json::json!({"resource_id": camille, "member_id": a,
+                "start": "2027-01-05T09:00", "end": "2027-01-05T12:00"}),
+            )
+            .await;
+        let (_, meeting) = app
+            .post(
+                &admin,
+                "/api/v1/bookings",
+                serde_json::json!({"resource_id": room, "member_id": a,
+                "start": "2027-01-05T10:00", "end": "2027-01-05T11:00"}),
+            )
+            .await;
+        app.post(
+            &admin,
+            "/api/v1/bookings",
+            serde_json::json!({"resource_id": room, "member_id": ge,
+            "start": "2027-01-05T14:00", "end": "2027-01-05T16:00"}),
+        )
+        .await;
+
+        // The employer group's manager moves and cancels shared staff, not rooms.
+        let web = Browser::sign_in(&app, "ge@pole.test").await;
+        let (s, page, _) = web.get(&format!("/bookings/{}", staff["id"])).await;
+        assert_eq!(s, StatusCode::OK);
+        assert!(
+            page.contains("Déplacer") && page.contains("Annuler la réservation"),
+            "{page}"
+        );
+        let (_, page, _) = web.get(&format!("/bookings/{}", meeting["id"])).await;
+        assert!(!page.contains("Déplacer") && !page.contains("Annuler la réservation"));
+
+        // A refused move keeps what was typed, says why and offers the free slots nearby.
+        let web = Browser::sign_in(&app, "bk@a.test").await;
+        let (_, page, _) = web.get(&format!("/bookings/{}", meeting["id"])).await;
+        let csrf = csrf_of(&page);
+        let (s, page, _) = web
+            .post(
+                &format!("/bookings/{}/move", meeting["id"]),
+                &[
+                    ("_csrf", &csrf),
+                    ("start", "2027-01-05T15:00"),
+                    ("end", "2027-01-05T16:00"),
+                ],
+            )
+            .await;
+        assert_eq!(s, StatusCode::CONFLICT);
+        assert!(
+            page.contains("value=\"2027-01-05T15:00\""),
+            "typed input kept: {page}"
+        );
+        assert!(page.contains("GE Sud"), "who holds the slot: {page}");
+        assert!(
+            page.contains("Déplacer du 05/01/2027 16:00 au 05/01/2027 17:00"),
+            "the nearest free hour, one click away: {page}"
+        );
+    }
+);
