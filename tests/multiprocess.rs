@@ -166,3 +166,148 @@ async fn two_processes_one_postgres_one_winner() {
         );
     }
 }
+
+/// A month closed through one process while both take bookings in it: whatever committed
+/// before the close is what it froze, and nothing lands in the month afterwards. Bookings take
+/// the month's lock in shared mode, the close in exclusive mode (`store::months`).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_month_being_closed_takes_no_late_booking() {
+    let Some(admin_url) = common::postgres_admin_url() else {
+        return;
+    };
+    let (url, _) = tokio::task::spawn_blocking(move || common::create_pg_database(&admin_url))
+        .await
+        .unwrap();
+    let db = {
+        let url = url.clone();
+        tokio::task::spawn_blocking(move || Db::connect(&DatabaseUrl::Postgres(url)).unwrap())
+            .await
+            .unwrap()
+    };
+    let now = mutualise::config::Clock::new(Some(common::NOW.parse().unwrap())).now();
+    let token = db
+        .run(move |c| {
+            let user = mutualise::domain::user::UserInput {
+                email: "admin@pole.test".into(),
+                name: "Admin".into(),
+                password: Some(common::PASSWORD.into()),
+                roles: vec!["admin".into()],
+                memberships: vec![],
+                active: true,
+            }
+            .validate(true)
+            .unwrap();
+            let user =
+                mutualise::app::users::create_unchecked(c, &user, common::password_hash(), now)?;
+            Ok(mutualise::app::auth::issue_token(c, user.user.id, "close", now)?.token)
+        })
+        .await
+        .unwrap();
+    let (p1, p2) = (free_port(), free_port());
+    let _a = serve(&url, p1);
+    let _b = serve(&url, p2);
+    let client = reqwest::Client::new();
+    let bases = [
+        format!("http://127.0.0.1:{p1}"),
+        format!("http://127.0.0.1:{p2}"),
+    ];
+    for b in &bases {
+        wait_ready(&client, b).await;
+    }
+    let post = |base: &str, path: &str, body: serde_json::Value| {
+        client
+            .post(format!("{base}/api/v1{path}"))
+            .bearer_auth(&token)
+            .json(&body)
+            .send()
+    };
+    let member = post(
+        &bases[0],
+        "/members",
+        json!({"name": "Asso", "legal_form": "association"}),
+    )
+    .await
+    .unwrap()
+    .json::<serde_json::Value>()
+    .await
+    .unwrap()["id"]
+        .as_i64()
+        .unwrap();
+    let mut rooms = Vec::new();
+    for i in 0..8 {
+        let r = post(
+            &bases[i % 2],
+            "/resources",
+            json!({"kind": "room", "name": format!("Salle {i}")}),
+        )
+        .await
+        .unwrap()
+        .json::<serde_json::Value>()
+        .await
+        .unwrap();
+        rooms.push(r["id"].as_i64().unwrap());
+    }
+    for month in 2..=7 {
+        let mut tasks = Vec::new();
+        for i in 0..64usize {
+            let (client, token) = (client.clone(), token.clone());
+            let url = format!("{}/api/v1/bookings", bases[i % 2]);
+            let day = 1 + i / 8;
+            let body = json!({"resource_id": rooms[i % 8], "member_id": member,
+                "start": format!("2027-{month:02}-{day:02}T10:00"), "end": format!("2027-{month:02}-{day:02}T11:00")});
+            tasks.push(tokio::spawn(async move {
+                let res = client
+                    .post(url)
+                    .bearer_auth(token)
+                    .json(&body)
+                    .send()
+                    .await
+                    .unwrap();
+                let status = res.status();
+                let body: serde_json::Value = res.json().await.unwrap();
+                (status, body["code"].as_str().map(str::to_string))
+            }));
+            if i == 24 {
+                // Let some bookings in first, then close while the rest arrive.
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
+        }
+        let close = post(
+            &bases[1],
+            &format!("/allocations/2027-{month:02}/close"),
+            json!({}),
+        )
+        .await
+        .unwrap();
+        assert_eq!(close.status(), StatusCode::OK);
+        let closed: serde_json::Value = close.json().await.unwrap();
+        for t in tasks {
+            let (status, code) = t.await.unwrap();
+            assert!(
+                status == StatusCode::CREATED
+                    || (status == StatusCode::CONFLICT && code.as_deref() == Some("month_closed")),
+                "month {month}: {status} {code:?}"
+            );
+        }
+        let res = client
+            .get(format!(
+                "{}/api/v1/bookings?from=2027-{month:02}-01T00:00&to=2027-{:02}-01T00:00&limit=1",
+                bases[0],
+                month + 1
+            ))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap();
+        let total: i64 = res.headers()["x-total-count"]
+            .to_str()
+            .unwrap()
+            .parse()
+            .unwrap();
+        assert_eq!(
+            closed["frozen_bookings"].as_i64().unwrap(),
+            total,
+            "month {month}: a booking landed in the month after its close"
+        );
+    }
+}
