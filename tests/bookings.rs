@@ -1037,6 +1037,36 @@ both_backends!(closed_month_is_frozen, |app: TestApp| async move {
             book(room, p.member, "2027-02-05T10:00", "2027-02-05T12:00"),
         )
         .await;
+    // A request still awaiting a decision holds the close back.
+    let hall = app
+        .resource(
+            &p.admin,
+            json!({"kind": "room", "name": "Halle", "requires_approval": true}),
+        )
+        .await;
+    let (_, request) = app
+        .post(
+            &p.admin,
+            "/api/v1/bookings",
+            book(hall, p.member, "2027-02-10T10:00", "2027-02-10T12:00"),
+        )
+        .await;
+    let (s, e) = app
+        .post(&p.admin, "/api/v1/allocations/2027-02/close", json!({}))
+        .await;
+    assert_eq!(
+        (s, e["code"].clone()),
+        (StatusCode::CONFLICT, json!("pending_requests")),
+        "{e}"
+    );
+    let (s, _) = app
+        .post(
+            &p.admin,
+            &format!("/api/v1/bookings/{}/reject", request["id"]),
+            json!({"reason": "Salle réservée à l'AG"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK);
     let (s, closed) = app
         .post(&p.admin, "/api/v1/allocations/2027-02/close", json!({}))
         .await;

@@ -65,10 +65,10 @@ pub async fn list(app: &App, _actor: &Actor, q: ClosureQuery) -> AppResult<Vec<C
 /// Every closure ending after now (the dashboard, the closures page).
 pub async fn coming(app: &App, _actor: &Actor) -> AppResult<Vec<ClosureView>> {
     let now = app.now();
-    app.db().run(move |c| coming_tx(c, None, now)).await
+    app.db().run(move |c| coming_on(c, None, now)).await
 }
 
-pub(crate) fn coming_tx(
+pub(crate) fn coming_on(
     conn: &mut DbConn,
     resource_id: Option<ResourceId>,
     now: DateTime<Utc>,

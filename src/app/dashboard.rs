@@ -19,7 +19,7 @@ pub async fn overview(app: &App, _actor: &Actor) -> AppResult<Overview> {
             Ok(Overview {
                 members: member_store::count(c)?,
                 resources: resource_store::count(c)?,
-                closures: closures::coming_tx(c, None, now)?,
+                closures: closures::coming_on(c, None, now)?,
             })
         })
         .await

@@ -289,7 +289,9 @@ fn fill_tx(conn: &mut DbConn, env: &super::bookings::BookingEnv) -> AppResult<De
         }
         Ok(())
     })?;
-    let accounts: [(&str, &str, &str, Option<(usize, &str)>); 6] = [
+    // (e-mail, name, role, membership: (index of the member, role))
+    type Account<'a> = (&'a str, &'a str, &'a str, Option<(usize, &'a str)>);
+    let accounts: [Account; 6] = [
         (
             "admin@demo.mutualise.coop",
             "Alice Administratrice",

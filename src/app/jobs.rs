@@ -25,8 +25,10 @@ pub async fn run_once(
     let purged = app
         .db()
         .run(move |c| {
-            let n = auth::purge_tx(c, now)?;
-            Ok(n + idempotency::purge(c, to_db(now - Age::days(IDEMPOTENCY_DAYS)))?)
+            c.write(|c| {
+                let n = auth::purge_tx(c, now)?;
+                Ok(n + idempotency::purge(c, to_db(now - Age::days(IDEMPOTENCY_DAYS)))?)
+            })
         })
         .await;
     (swept, purged)

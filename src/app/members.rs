@@ -165,11 +165,22 @@ pub async fn replace(
         .map_err(|e| e.on_duplicate("name", NAME_TAKEN))
 }
 
-/// JSON merge patch (RFC 7396) over the member's fields: the whole is validated again.
+/// JSON merge patch (RFC 7396) over the member's fields: the whole is validated again, and
+/// read, merged and written in one transaction (two patches never undo each other).
 pub async fn patch(app: &App, actor: &Actor, id: MemberId, patch: Value) -> AppResult<MemberView> {
-    let current = edit_input(app, actor, id).await?;
-    let input = super::merge_patch(&current, patch)?;
-    replace(app, actor, id, input).await
+    authz::require(authz::can_manage_members(actor))?;
+    let (actor, now) = (actor.clone(), app.now());
+    app.db()
+        .run(move |c| {
+            c.write(|c| {
+                let input = super::merge_patch(&input_of(&store::find(c, id)?), patch)?;
+                let draft = input.validate().map_err(AppError::Validation)?;
+                store::update(c, id, &draft, to_db(now))
+            })
+        })
+        .await
+        .map(|m| MemberView::of(&m, &actor))
+        .map_err(|e| e.on_duplicate("name", NAME_TAKEN))
 }
 
 pub async fn set_archived(

@@ -7,7 +7,8 @@
 //! for writes that open their own `DbConn::write` transaction), `Db::write` for the booking
 //! writes that must be checked and applied atomically (group-committed on SQLite, retried on
 //! PostgreSQL serialisation failures). Functions ending in `_tx` run inside a transaction
-//! their caller opened; `store` functions never open one; `domain` never sees a connection.
+//! their caller opened, and those ending in `_on` read on a connection they are handed;
+//! neither opens one. `store` functions never open one; `domain` never sees a connection.
 //! Side effects that leave the process (mail) are written in that same transaction.
 //!
 //! # Adding a use case

@@ -183,7 +183,7 @@ pub async fn detail(app: &App, actor: &Actor, id: ResourceId) -> AppResult<Resou
             };
             Ok(ResourceDetail {
                 resource: ResourceView::of(&r, &actor),
-                closures: closures::coming_tx(c, Some(id), now)?,
+                closures: closures::coming_on(c, Some(id), now)?,
                 employer_name,
             })
         })

@@ -198,9 +198,14 @@ pub async fn replace(
     id: UserId,
     input: UserInput,
 ) -> AppResult<UserView> {
+    let draft = input.validate(false).map_err(AppError::Validation)?;
     let (actor, now) = (actor.clone(), app.now());
     app.db()
-        .run(move |c| replace_tx(c, &actor, id, &input, now))
+        .run(move |c| {
+            // A new password is hashed before the write transaction: argon2 takes a while.
+            let hash = draft.password.as_deref().map(hash_password).transpose()?;
+            c.write(|c| replace_tx(c, &actor, id, &draft, hash.as_deref(), now))
+        })
         .await
         .map(|u| UserView::from(&u))
 }
@@ -212,21 +217,25 @@ pub async fn patch(app: &App, actor: &Actor, id: UserId, patch: Value) -> AppRes
         .run(move |c| {
             let current = UserView::from(&visible(c, &actor, id)?);
             let input = super::merge_patch(&current.input(), patch)?;
-            replace_tx(c, &actor, id, &input, now)
+            let draft = input.validate(false).map_err(AppError::Validation)?;
+            let hash = draft.password.as_deref().map(hash_password).transpose()?;
+            c.write(|c| replace_tx(c, &actor, id, &draft, hash.as_deref(), now))
         })
         .await
         .map(|u| UserView::from(&u))
 }
 
+/// Checks and writes a user's new profile, roles and password (already hashed), inside the
+/// caller's transaction, so the checks hold for what is written.
 fn replace_tx(
     conn: &mut DbConn,
     actor: &Actor,
     id: UserId,
-    input: &UserInput,
+    draft: &UserDraft,
+    hash: Option<&str>,
     now: DateTime<Utc>,
 ) -> AppResult<UserWithRoles> {
     let target = visible(conn, actor, id)?;
-    let draft = input.validate(false).map_err(AppError::Validation)?;
     let self_edit = actor.user_id == id && !authz::can_manage_user(actor, &target);
     if actor.user_id == id && draft.password.is_some() {
         // One's own password changes only with the current one (account page): a stolen
@@ -239,14 +248,14 @@ fn replace_tx(
     if self_edit {
         // People edit their own name and e-mail, never their own roles.
         if draft.roles != target_roles(&target)
-            || !same_memberships(&draft, &target)
+            || !same_memberships(draft, &target)
             || !draft.active
         {
             return Err(AppError::Forbidden);
         }
     } else {
         authz::require(authz::can_manage_user(actor, &target))?;
-        check_assignable(conn, actor, &draft)?;
+        check_assignable(conn, actor, draft)?;
         if actor.user_id == id && actor.is_admin() && !draft.roles.contains(&PoleRole::Admin) {
             return Err(AppError::validation(
                 "roles",
@@ -254,31 +263,28 @@ fn replace_tx(
             ));
         }
     }
-    let hash = draft.password.as_deref().map(hash_password).transpose()?;
-    conn.write(|conn| {
-        store::update_profile(
-            conn,
-            id,
-            &draft.email,
-            &draft.name,
-            draft.active,
-            to_db(now),
-        )?;
-        if !self_edit {
-            save_roles(conn, id, &draft)?;
-        }
-        if let Some(h) = &hash {
-            store::set_password(conn, id, h, to_db(now))?;
-            auth_store::delete_user_sessions(conn, id, None)?;
-            auth_store::revoke_user_tokens(conn, id, to_db(now))?;
-        }
-        if !draft.active {
-            auth_store::delete_user_sessions(conn, id, None)?;
-        }
-        let fresh = store::find(conn, id)?;
-        store::with_roles(conn, fresh)
-    })
-    .map_err(|e| e.on_duplicate("email", EMAIL_TAKEN))
+    store::update_profile(
+        conn,
+        id,
+        &draft.email,
+        &draft.name,
+        draft.active,
+        to_db(now),
+    )
+    .map_err(|e| e.on_duplicate("email", EMAIL_TAKEN))?;
+    if !self_edit {
+        save_roles(conn, id, draft)?;
+    }
+    if let Some(h) = hash {
+        store::set_password(conn, id, h, to_db(now))?;
+        auth_store::delete_user_sessions(conn, id, None)?;
+        auth_store::revoke_user_tokens(conn, id, to_db(now))?;
+    }
+    if !draft.active {
+        auth_store::delete_user_sessions(conn, id, None)?;
+    }
+    let fresh = store::find(conn, id)?;
+    store::with_roles(conn, fresh)
 }
 
 fn target_roles(t: &UserWithRoles) -> Vec<PoleRole> {

@@ -777,7 +777,7 @@ fn availability_in_process(
             start: from.and_utc(),
             end: to.and_utc(),
         };
-        let out = booking_app::availability_tx(&mut conn, ResourceId(resource.id), window, env)
+        let out = booking_app::availability_on(&mut conn, ResourceId(resource.id), window, env)
             .map_err(detail)?;
         let body = serde_json::to_vec(&out)?;
         lat.push(t0.elapsed());

@@ -71,9 +71,16 @@ pub struct ResourceRules {
     /// How many days ahead a booking may start. Zero or less means no limit: a horizon of 0
     /// days would forbid every future booking, which no one configures on purpose.
     pub horizon_days: i32,
+    /// An archived resource keeps its bookings but takes no new one.
+    pub archived: bool,
 }
 
 impl ResourceRules {
+    /// The span a booking of `interval` blocks: widened by the buffers.
+    pub fn block_of(&self, interval: Interval) -> Interval {
+        interval.widen(self.buffer_before(), self.buffer_after())
+    }
+
     fn buffer_before(&self) -> Duration {
         Duration::minutes(i64::from(self.buffer_before_minutes.max(0)))
     }
@@ -247,6 +254,12 @@ pub fn check_request(
         }
     }
 
+    if rules.archived {
+        out.push(Violation::new(
+            ViolationCode::NotAllowed,
+            "Cette ressource est archivée : elle ne se réserve plus.",
+        ));
+    }
     if !rules.allowed_categories.is_empty()
         && !rules.allowed_categories.contains(&req.member_category)
     {
@@ -1064,6 +1077,7 @@ mod tests {
             buffer_after_minutes: 0,
             opening_hours: Vec::new(),
             allowed_categories: Vec::new(),
+            archived: false,
             horizon_days: 0,
         }
     }
@@ -1581,12 +1595,27 @@ mod tests {
             }],
             allowed_categories: Vec::new(),
             horizon_days: i32::MAX,
+            archived: true,
         };
         let iv = mon("10:00", "11:00");
         assert!(!check(&request(iv, 1), &odd).is_empty());
         let _ = capacity_conflicts(iv, 1, &odd, &[booking(1, iv, i32::MAX)], None);
         let _ = free_intervals(iv, &odd, &[booking(1, iv, i32::MAX)], &[], Paris);
         let _ = suggest_slots(iv, 1, &odd, &[], &[], t, Paris, usize::MAX, 14);
+    }
+
+    #[test]
+    fn an_archived_resource_takes_no_new_booking() {
+        let iv = mon("10:00", "11:00");
+        assert!(check(&request(iv, 1), &rules(1)).is_empty());
+        let archived = ResourceRules {
+            archived: true,
+            ..rules(1)
+        };
+        assert_eq!(
+            codes(&check(&request(iv, 1), &archived)),
+            [ViolationCode::NotAllowed]
+        );
     }
 
     #[test]

@@ -10,6 +10,7 @@ use chrono_tz::Tz;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use super::time::{Interval, MAX_YEAR, MIN_YEAR};
+use super::violation::{Violation, ViolationCode};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Month {
@@ -141,6 +142,17 @@ impl<'de> Deserialize<'de> for Month {
         let s = String::deserialize(d)?;
         s.parse().map_err(serde::de::Error::custom)
     }
+}
+
+/// The refusal of a change to a closed month.
+pub fn closed_violation(m: Month) -> Violation {
+    Violation::new(
+        ViolationCode::MonthClosed,
+        format!(
+            "Le mois de {} est clôturé par la trésorerie : ses réservations ne peuvent plus changer.",
+            label_fr(m)
+        ),
+    )
 }
 
 /// The French name of a month ("mars 2027"), for messages and pages.

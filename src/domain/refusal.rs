@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use super::ids::{BookingId, MemberId, ResourceId};
 use super::time::{format_span, Interval};
+use super::validation::FieldErrors;
 use super::violation::{Measure, RefusalKind, Unit, Violation, ViolationCode};
 
 /// An existing booking that stands in the way.
@@ -64,6 +65,9 @@ pub struct Refusal {
     pub summary: Option<String>,
     /// The request refused, when alternatives to it make sense.
     pub asked: Option<Asked>,
+    /// Fields of the request that could not be read (each also a `validation` violation), so
+    /// a form shows them beside the fields.
+    pub fields: FieldErrors,
 }
 
 impl Refusal {
@@ -72,6 +76,24 @@ impl Refusal {
         Refusal {
             violations,
             conflicts,
+            ..Default::default()
+        }
+    }
+
+    /// A request whose fields could not be read (dates, quantity…).
+    pub fn invalid_fields(fields: FieldErrors) -> Refusal {
+        Refusal {
+            violations: fields
+                .0
+                .iter()
+                .map(|f| {
+                    Violation::new(
+                        ViolationCode::Validation,
+                        format!("{} : {}", f.field, f.message),
+                    )
+                })
+                .collect(),
+            fields,
             ..Default::default()
         }
     }
@@ -155,6 +177,7 @@ impl Refusal {
             occurrences: refused,
             summary: Some(summary),
             asked: None,
+            fields: FieldErrors::new(),
         }
     }
 }
@@ -271,6 +294,15 @@ mod tests {
         );
         let m = v.measure.unwrap();
         assert_eq!((m.limit, m.actual, m.unit), (12, 13, Unit::Units));
+    }
+
+    #[test]
+    fn unreadable_fields_are_validation_violations_too() {
+        let r = Refusal::invalid_fields(FieldErrors::single("start", "Date illisible."));
+        assert_eq!(r.code(), "validation");
+        assert_eq!(r.kind(), RefusalKind::Invalid);
+        assert_eq!(r.violations[0].message, "start : Date illisible.");
+        assert_eq!(r.fields.get("start"), Some("Date illisible."));
     }
 
     #[test]

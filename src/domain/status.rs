@@ -56,6 +56,16 @@ impl BookingStatus {
         Self::ACTIVE.contains(&self)
     }
 
+    /// For filters: "En attente", "Confirmées"…
+    pub fn plural_label(self) -> &'static str {
+        match self {
+            BookingStatus::Pending => "En attente",
+            BookingStatus::Confirmed => "Confirmées",
+            BookingStatus::Cancelled => "Annulées",
+            BookingStatus::Rejected => "Refusées",
+        }
+    }
+
     pub fn label(self) -> &'static str {
         match self {
             BookingStatus::Pending => "en attente de validation",
@@ -73,6 +83,22 @@ pub const AUTO_REJECTION_REASON: &str = "Non validée avant son début : refusé
 /// is rejected with [`AUTO_REJECTION_REASON`].
 pub fn is_overdue(status: BookingStatus, start: DateTime<Utc>, now: DateTime<Utc>) -> bool {
     status == BookingStatus::Pending && start <= now
+}
+
+/// Rejected with nobody's decision: the automatic rejection of an overdue request.
+pub fn auto_rejected(status: BookingStatus, decided_by_someone: bool) -> bool {
+    status == BookingStatus::Rejected && !decided_by_someone
+}
+
+/// What has begun is history (it is billed as it was): an active booking moves only before
+/// its start.
+pub fn may_move(status: BookingStatus, start: DateTime<Utc>, now: DateTime<Utc>) -> bool {
+    status.is_active() && start > now
+}
+
+/// An active booking can be cancelled until its end (a vehicle brought back early).
+pub fn may_cancel(status: BookingStatus, end: DateTime<Utc>, now: DateTime<Utc>) -> bool {
+    status.is_active() && end > now
 }
 
 /// Below this lead time, a request may well start before anyone decides on it.
@@ -123,6 +149,23 @@ mod tests {
         assert!(!is_overdue(p, start, t("2027-01-05T08:59:59Z")));
         assert!(is_overdue(p, start, start));
         assert!(!is_overdue(BookingStatus::Confirmed, start, start));
+    }
+
+    #[test]
+    fn bookings_move_before_their_start_and_cancel_before_their_end() {
+        let (start, end) = (t("2027-01-05T09:00:00Z"), t("2027-01-05T11:00:00Z"));
+        let c = BookingStatus::Confirmed;
+        assert!(may_move(c, start, t("2027-01-05T08:59:59Z")));
+        assert!(!may_move(c, start, start));
+        assert!(may_cancel(c, end, start));
+        assert!(!may_cancel(c, end, end));
+        assert!(!may_move(
+            BookingStatus::Cancelled,
+            start,
+            t("2027-01-01T00:00:00Z")
+        ));
+        assert!(auto_rejected(BookingStatus::Rejected, false));
+        assert!(!auto_rejected(BookingStatus::Rejected, true));
     }
 
     #[test]

@@ -357,6 +357,24 @@ pub fn apply_move(
     )
 }
 
+/// Rejects one pending booking with `reason` and no decider (the automatic rejection).
+pub fn reject_overdue(
+    conn: &mut DbConn,
+    id: BookingId,
+    now: NaiveDateTime,
+    reason: &str,
+) -> AppResult<()> {
+    db_run!(conn => diesel::update(bookings::table.find(id).filter(bookings::status.eq(PENDING)))
+        .set((
+            bookings::status.eq(BookingStatus::Rejected),
+            bookings::decision_reason.eq(reason),
+            bookings::decided_at.eq(Some(now)),
+            bookings::updated_at.eq(now),
+        ))
+        .execute(conn))?;
+    Ok(())
+}
+
 /// Rejects, with `reason`, the pending bookings that start at or before `now`.
 pub fn reject_pending_started(
     conn: &mut DbConn,

@@ -6,8 +6,17 @@ use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde_json::{json, Value};
 
+use crate::domain::refusal::Refusal;
 use crate::domain::violation::RefusalKind;
 use crate::error::AppError;
+
+/// A refused request is invalid (422) or refused by the state of the pole (409).
+pub fn refusal_status(r: &Refusal) -> StatusCode {
+    match r.kind() {
+        RefusalKind::Invalid => StatusCode::UNPROCESSABLE_ENTITY,
+        RefusalKind::Conflict => StatusCode::CONFLICT,
+    }
+}
 
 pub fn status_of(e: &AppError) -> StatusCode {
     match e {
@@ -16,10 +25,7 @@ pub fn status_of(e: &AppError) -> StatusCode {
         AppError::Forbidden => StatusCode::FORBIDDEN,
         AppError::NotFound => StatusCode::NOT_FOUND,
         AppError::Conflict { .. } => StatusCode::CONFLICT,
-        AppError::Refused(r) => match r.kind() {
-            RefusalKind::Invalid => StatusCode::UNPROCESSABLE_ENTITY,
-            RefusalKind::Conflict => StatusCode::CONFLICT,
-        },
+        AppError::Refused(r) => refusal_status(r),
         AppError::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
         AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
         AppError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
@@ -58,6 +64,9 @@ pub fn problem_body(e: &AppError) -> Value {
         body["errors"] = json!(errors.0);
     }
     if let AppError::Refused(r) = e {
+        if !r.fields.is_empty() {
+            body["errors"] = json!(r.fields.0);
+        }
         body["violations"] = json!(r.violations);
         body["conflicts"] = json!(r.conflicts);
         body["suggestions"] = json!(r.suggestions);

@@ -1,27 +1,27 @@
 //! Booking once or a recurring series: parse, authorise, check every rule under the lock,
 //! insert — with the request's idempotency key claimed in the same transaction.
 
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
 
 use crate::app::auth::sha256_hex;
 use crate::app::authz::{self, Actor};
 use crate::app::App;
-use crate::domain::booking::{ExistingBooking, ResourceRules};
+use crate::domain::booking::ExistingBooking;
 use crate::domain::ids::{BookingId, MemberId, ResourceId, SeriesId};
 use crate::domain::recurrence::{self, ExDate};
-use crate::domain::refusal::{Asked, Refusal, RefusedOccurrence};
-use crate::domain::status::{approval_warning, BookingStatus};
+use crate::domain::refusal::{Refusal, RefusedOccurrence};
+use crate::domain::status::BookingStatus;
 use crate::domain::time::{parse_instant, Interval};
 use crate::domain::validation::{optional_text, FieldErrors};
-use crate::domain::violation::{ViolationCode, Warning};
+use crate::domain::violation::ViolationCode;
 use crate::error::{AppError, AppResult};
 use crate::store::bookings::{self as store, BookingRow, NewBooking};
 use crate::store::members::Member;
 use crate::store::{idempotency, to_db, Backend, DbConn};
 
-use super::rules::{evaluate, member_under_lock, refusal, refuse_one, refused_occurrence};
+use super::rules::{member_under_lock, refuse_one, Asking, MonthLocks};
 use super::suggest::with_alternatives;
 use super::target::{self, Prepared, Target};
 use super::views::{BookingView, Labels};
@@ -57,6 +57,10 @@ pub struct BookingInput {
     pub skip_conflicts: bool,
 }
 
+/// The field an idempotency key is reported under when it was used for another request (the
+/// API's `Idempotency-Key` header; the forms' hidden key).
+pub const IDEMPOTENCY_FIELD: &str = "Idempotency-Key";
+
 /// A client's name for one request: the same key with the same request books once and
 /// answers the same; with another request it is refused.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -79,12 +83,12 @@ impl IdempotencyKey {
 }
 
 /// What a booking request produced: one booking, or a series with the occurrences skipped.
+/// Each booking carries its own warnings.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct Booked {
     pub bookings: Vec<BookingView>,
     pub series_id: Option<SeriesId>,
     pub skipped: Vec<RefusedOccurrence>,
-    pub warnings: Vec<Warning>,
     /// The answer stored for a repeated request (same idempotency key), not a new booking.
     #[serde(skip)]
     pub replayed: bool,
@@ -111,17 +115,23 @@ pub async fn book(
         }
         Backend::Postgres => None,
     };
-    let hash = sha256_hex(&serde_json::to_string(&input).map_err(AppError::internal)?);
+    let key = match key {
+        Some(k) => {
+            let hash = sha256_hex(&serde_json::to_string(&input).map_err(AppError::internal)?);
+            Some((k, hash))
+        }
+        None => None,
+    };
     let result = app
         .db()
         .write(move |c| {
-            if let Some(k) = &key {
-                if let Some(replay) = claim(c, &actor, k, &hash, env.now)? {
+            if let Some((k, hash)) = &key {
+                if let Some(replay) = claim(c, &actor, k, hash, env.now)? {
                     return Ok(replay);
                 }
             }
             let booked = book_tx(c, &actor, &input, &env, prepared.clone())?;
-            if let Some(k) = &key {
+            if let Some((k, _)) = &key {
                 let body = serde_json::to_string(&booked).map_err(AppError::internal)?;
                 idempotency::complete(c, actor.user_id, k.as_str(), &body)?;
             }
@@ -150,13 +160,22 @@ fn claim(
         .ok_or_else(|| AppError::internal("idempotency key vanished"))?;
     if stored.request_hash != hash {
         return Err(AppError::validation(
-            "Idempotency-Key",
+            IDEMPOTENCY_FIELD,
             "Cette clé a déjà servi pour une autre requête.",
         ));
     }
-    let mut booked: Booked = serde_json::from_str(&stored.body).map_err(AppError::internal)?;
-    booked.replayed = true;
-    Ok(Some(booked))
+    match serde_json::from_str::<Booked>(&stored.body) {
+        Ok(mut booked) => {
+            booked.replayed = true;
+            Ok(Some(booked))
+        }
+        // An answer stored in another shape (by an earlier version): the request was done,
+        // it is not done again.
+        Err(_) => Err(AppError::Conflict {
+            code: "already_done",
+            detail: "Cette requête a déjà été traitée : consultez vos réservations.".into(),
+        }),
+    }
 }
 
 /// What was typed, read.
@@ -204,15 +223,9 @@ pub(super) fn parse(
             purpose,
             beneficiary,
         }),
-        _ => Err(AppError::Validation(e)),
+        // Reported as a refusal like the rules' reasons, with the fields for the forms.
+        _ => Err(AppError::refused(Refusal::invalid_fields(e))),
     }
-}
-
-pub(super) fn block_of(iv: Interval, rules: &ResourceRules) -> Interval {
-    iv.widen(
-        Duration::minutes(rules.buffer_before_minutes.max(0).into()),
-        Duration::minutes(rules.buffer_after_minutes.max(0).into()),
-    )
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -226,7 +239,7 @@ fn insert(
     interval: Interval,
     now: DateTime<Utc>,
 ) -> AppResult<BookingView> {
-    let block = block_of(interval, &target.rules);
+    let block = target.rules.block_of(interval);
     let row: BookingRow = store::insert(
         conn,
         &NewBooking {
@@ -284,27 +297,19 @@ pub fn book_tx(
     let target = target::under_lock(conn, input.resource_id, prepared, env)?;
     authz::require(authz::can_book_for(actor, input.member_id, target.kind()))?;
     let member = member_under_lock(conn, input.member_id, &target)?;
+    let asking = Asking {
+        target: &target,
+        member: &member,
+        quantity: parsed.quantity,
+        moving: &[],
+        env,
+    };
+    let mut locks = MonthLocks::for_write();
     match &input.recurrence {
         None => {
-            let verdict = evaluate(
-                conn,
-                &target,
-                &member,
-                parsed.interval,
-                parsed.quantity,
-                &[],
-                &[],
-                env,
-            )?;
+            let verdict = asking.evaluate(conn, parsed.interval, &[], &mut locks)?;
             if !verdict.ok() {
-                let asked = Asked {
-                    resource_id: target.id(),
-                    member_id: member.id,
-                    interval: parsed.interval,
-                    quantity: parsed.quantity,
-                    moving: Vec::new(),
-                };
-                return Err(refusal(conn, &target, asked, &verdict, env)?);
+                return Err(asking.refusal(conn, parsed.interval, &verdict)?);
             }
             let view = insert(
                 conn,
@@ -316,32 +321,27 @@ pub fn book_tx(
                 parsed.interval,
                 env.now,
             )?;
-            let warnings = approval_warning(view.status, view.start, env.now)
-                .into_iter()
-                .collect();
             Ok(Booked {
                 bookings: vec![view],
                 series_id: None,
                 skipped: Vec::new(),
-                warnings,
                 replayed: false,
             })
         }
-        Some(rec) => book_series(conn, actor, input, rec, &target, &member, &parsed, env),
+        Some(rec) => book_series(conn, actor, input, rec, &asking, &parsed, &mut locks),
     }
 }
 
-#[allow(clippy::too_many_arguments)]
 fn book_series(
     conn: &mut DbConn,
     actor: &Actor,
     input: &BookingInput,
     rec: &RecurrenceInput,
-    target: &Target,
-    member: &Member,
+    asking: &Asking,
     parsed: &Parsed,
-    env: &BookingEnv,
+    locks: &mut MonthLocks,
 ) -> AppResult<Booked> {
+    let (target, member, env) = (asking.target, asking.member, asking.env);
     let invalid = |e: recurrence::RecurrenceError| {
         refuse_one(ViolationCode::InvalidRecurrence, e.to_string())
     };
@@ -352,24 +352,8 @@ fn book_series(
     }
     if !parsed.interval.is_valid() {
         // The same reasons as for a single booking (interval, durations…).
-        let verdict = evaluate(
-            conn,
-            target,
-            member,
-            parsed.interval,
-            parsed.quantity,
-            &[],
-            &[],
-            env,
-        )?;
-        let asked = Asked {
-            resource_id: target.id(),
-            member_id: member.id,
-            interval: parsed.interval,
-            quantity: parsed.quantity,
-            moving: Vec::new(),
-        };
-        return Err(refusal(conn, target, asked, &verdict, env)?);
+        let verdict = asking.evaluate(conn, parsed.interval, &[], locks)?;
+        return Err(asking.refusal(conn, parsed.interval, &verdict)?);
     }
     let occurrences = recurrence::expand_from(
         &rule,
@@ -386,7 +370,7 @@ fn book_series(
         let Some(iv) = Interval::new(occ.start, occ.end) else {
             continue;
         };
-        let verdict = evaluate(conn, target, member, iv, parsed.quantity, &[], &held, env)?;
+        let verdict = asking.evaluate(conn, iv, &held, locks)?;
         if verdict.ok() {
             // Later occurrences must see the earlier ones of the same series.
             held.push(ExistingBooking {
@@ -397,14 +381,7 @@ fn book_series(
             });
             accepted.push(iv);
         } else {
-            refused.push(refused_occurrence(
-                conn,
-                target,
-                iv,
-                parsed.quantity,
-                &verdict,
-                env,
-            )?);
+            refused.push(asking.refused_occurrence(conn, iv, &verdict)?);
         }
     }
     if (!refused.is_empty() && !input.skip_conflicts) || accepted.is_empty() {
@@ -440,16 +417,10 @@ fn book_series(
             env.now,
         )?);
     }
-    let warnings = bookings
-        .first()
-        .and_then(|b| approval_warning(b.status, b.start, env.now))
-        .into_iter()
-        .collect();
     Ok(Booked {
         bookings,
         series_id: Some(series_id),
         skipped: refused,
-        warnings,
         replayed: false,
     })
 }

@@ -7,15 +7,17 @@ use crate::app::authz::{self, Actor};
 use crate::app::App;
 use crate::domain::booking::ExistingBooking;
 use crate::domain::ids::BookingId;
-use crate::domain::refusal::Asked;
+use crate::domain::refusal::Refusal;
+use crate::domain::status::{may_cancel, may_move, BookingStatus};
 use crate::domain::time::{local_to_utc, Interval};
+use crate::domain::validation::FieldErrors;
 use crate::domain::violation::ViolationCode;
 use crate::error::{AppError, AppResult};
 use crate::store::bookings::{self as store, BookingFilter, BookingRow};
 use crate::store::{from_db, to_db, DbConn};
 
-use super::book::{block_of, parse};
-use super::rules::{closed_month, evaluate, member_under_lock, refusal, refuse_one};
+use super::book::parse;
+use super::rules::{closed_month, member_under_lock, refuse_one, Asking, MonthLocks};
 use super::suggest::with_alternatives;
 use super::target::{self, Target};
 use super::views::{describe, BookingView};
@@ -39,7 +41,17 @@ pub struct BookingChanges {
     pub beneficiary: Option<String>,
     /// "one" (default) or "following": this occurrence and the later ones of its series.
     #[serde(default)]
-    pub scope: Scope,
+    pub scope: Option<Scope>,
+}
+
+impl Scope {
+    pub fn parse(raw: &str) -> Option<Scope> {
+        match raw.trim() {
+            "" | "one" => Some(Scope::One),
+            "following" => Some(Scope::Following),
+            _ => None,
+        }
+    }
 }
 
 /// Moves (or resizes) a booking, or this and the following occurrences of its series by the
@@ -110,8 +122,13 @@ fn modifiable(
 }
 
 /// A closed month freezes every booking in it.
-fn ensure_open_month(conn: &mut DbConn, iv: Interval, env: &BookingEnv) -> AppResult<()> {
-    match closed_month(conn, iv, env)? {
+pub(super) fn ensure_open_month(
+    conn: &mut DbConn,
+    iv: Interval,
+    env: &BookingEnv,
+    locks: &mut MonthLocks,
+) -> AppResult<()> {
+    match closed_month(conn, iv, env, locks)? {
         Some(v) => Err(AppError::Conflict {
             code: "month_closed",
             detail: v.message,
@@ -127,7 +144,7 @@ fn group(conn: &mut DbConn, b: &BookingRow, scope: Scope) -> AppResult<Vec<Booki
             conn,
             &BookingFilter {
                 series_id: Some(series),
-                statuses: Some(crate::domain::status::BookingStatus::ACTIVE.to_vec()),
+                statuses: Some(BookingStatus::ACTIVE.to_vec()),
                 ..Default::default()
             },
             None,
@@ -150,7 +167,7 @@ pub fn move_tx(
     let (b, target) = modifiable(conn, actor, id, env)?;
     let tz = env.tz;
     let old = interval_of(&b)?;
-    if old.start <= env.now {
+    if !may_move(b.status, old.start, env.now) {
         // What has begun is history: it is billed as it was.
         return Err(refuse_one(
             ViolationCode::InPast,
@@ -171,8 +188,16 @@ pub fn move_tx(
         tz,
     )?;
     let member = member_under_lock(conn, b.member_id, &target)?;
-    let group = group(conn, &b, changes.scope)?;
+    let group = group(conn, &b, changes.scope.unwrap_or_default())?;
     let ignore: Vec<BookingId> = group.iter().map(|g| g.id).collect();
+    let asking = Asking {
+        target: &target,
+        member: &member,
+        quantity: parsed.quantity,
+        moving: &ignore,
+        env,
+    };
+    let mut locks = MonthLocks::for_write();
     let local = |t: DateTime<Utc>| t.with_timezone(&tz).naive_local();
     let shift_start = local(parsed.interval.start) - local(old.start);
     let shift_end = local(parsed.interval.end) - local(old.end);
@@ -180,7 +205,7 @@ pub fn move_tx(
     let mut held: Vec<ExistingBooking> = Vec::new();
     for g in &group {
         let giv = interval_of(g)?;
-        ensure_open_month(conn, giv, env)?;
+        ensure_open_month(conn, giv, env, &mut locks)?;
         let iv = if g.id == b.id {
             parsed.interval
         } else {
@@ -190,32 +215,18 @@ pub fn move_tx(
             ) {
                 (Ok(start), Ok(end)) => Interval { start, end },
                 _ => {
-                    return Err(AppError::validation(
-                        "start",
-                        "Une occurrence déplacée tomberait sur un changement d'heure.",
-                    ))
+                    return Err(AppError::refused(Refusal::invalid_fields(
+                        FieldErrors::single(
+                            "start",
+                            "Une occurrence déplacée tomberait sur un changement d'heure.",
+                        ),
+                    )))
                 }
             }
         };
-        let verdict = evaluate(
-            conn,
-            &target,
-            &member,
-            iv,
-            parsed.quantity,
-            &ignore,
-            &held,
-            env,
-        )?;
+        let verdict = asking.evaluate(conn, iv, &held, &mut locks)?;
         if !verdict.ok() {
-            let asked = Asked {
-                resource_id: target.id(),
-                member_id: member.id,
-                interval: iv,
-                quantity: parsed.quantity,
-                moving: ignore.clone(),
-            };
-            return Err(refusal(conn, &target, asked, &verdict, env)?);
+            return Err(asking.refusal(conn, iv, &verdict)?);
         }
         held.push(ExistingBooking {
             id: BookingId(-(held.len() as i64) - 1),
@@ -232,7 +243,7 @@ pub fn move_tx(
     }
     let mut rows = Vec::new();
     for (gid, iv) in planned {
-        let block = block_of(iv, &target.rules);
+        let block = target.rules.block_of(iv);
         rows.push(store::apply_move(
             conn,
             gid,
@@ -261,16 +272,17 @@ pub fn cancel_tx(
     env: &BookingEnv,
 ) -> AppResult<Vec<BookingView>> {
     let (b, _target) = modifiable(conn, actor, id, env)?;
+    let mut locks = MonthLocks::for_write();
     let mut rows = Vec::new();
     for g in group(conn, &b, scope)? {
         let iv = interval_of(&g)?;
-        if iv.end <= env.now {
+        if !may_cancel(g.status, iv.end, env.now) {
             return Err(refuse_one(
                 ViolationCode::InPast,
                 "Une réservation terminée ne s'annule plus.",
             ));
         }
-        ensure_open_month(conn, iv, env)?;
+        ensure_open_month(conn, iv, env, &mut locks)?;
         rows.push(store::cancel(conn, g.id, actor.user_id, to_db(env.now))?);
     }
     describe(conn, actor, &rows, env.now)

@@ -6,12 +6,15 @@ use chrono::{DateTime, Utc};
 use crate::app::authz::{self, Actor};
 use crate::app::App;
 use crate::domain::ids::BookingId;
-use crate::domain::status::{is_overdue, BookingStatus, AUTO_REJECTION_REASON};
+use crate::domain::status::{auto_rejected, is_overdue, BookingStatus, AUTO_REJECTION_REASON};
+use crate::domain::time::Interval;
 use crate::domain::validation::optional_text;
 use crate::error::{AppError, AppResult};
 use crate::store::bookings::{self as store, BookingFilter};
 use crate::store::{from_db, to_db, DbConn};
 
+use super::change::ensure_open_month;
+use super::rules::MonthLocks;
 use super::target;
 use super::views::{describe, BookingView};
 use super::BookingEnv;
@@ -22,8 +25,15 @@ pub enum Decision {
     Reject,
 }
 
-/// Approves or rejects a pending request. Overdue requests are rejected first (their own
-/// transaction: it must stand even if this decision is refused).
+/// What became of a decision.
+enum Decided {
+    Done(Box<BookingView>),
+    /// The request was overdue: it is rejected automatically (and that sticks), the decision
+    /// is refused.
+    TooLate,
+}
+
+/// Approves or rejects a pending request.
 pub async fn decide(
     app: &App,
     actor: &Actor,
@@ -32,12 +42,19 @@ pub async fn decide(
     reason: Option<String>,
 ) -> AppResult<BookingView> {
     authz::require(authz::can_decide(actor))?;
-    sweep_overdue(app).await?;
     let env = BookingEnv::of(app);
     let actor = actor.clone();
-    app.db()
+    let decided = app
+        .db()
         .write(move |c| decide_tx(c, &actor, id, decision, reason.as_deref(), &env))
-        .await
+        .await?;
+    match decided {
+        Decided::Done(view) => Ok(*view),
+        Decided::TooLate => Err(AppError::Conflict {
+            code: "not_pending",
+            detail: "Cette demande n'a pas été validée avant son début : elle est refusée automatiquement.".into(),
+        }),
+    }
 }
 
 fn decide_tx(
@@ -47,17 +64,17 @@ fn decide_tx(
     decision: Decision,
     reason: Option<&str>,
     env: &BookingEnv,
-) -> AppResult<BookingView> {
+) -> AppResult<Decided> {
     let b = store::find(conn, id)?;
     target::under_lock(conn, b.resource_id, None, env)?;
     let b = store::find(conn, id)?;
-    // Rejected by nobody: the automatic rejection of an overdue request.
-    let auto_rejected = b.status == BookingStatus::Rejected && b.decided_by.is_none();
-    if is_overdue(b.status, from_db(b.start_at), env.now) || auto_rejected {
-        return Err(AppError::Conflict {
-            code: "not_pending",
-            detail: "Cette demande n'a pas été validée avant son début : elle est refusée automatiquement.".into(),
-        });
+    let start = from_db(b.start_at);
+    if is_overdue(b.status, start, env.now) {
+        store::reject_overdue(conn, id, to_db(env.now), AUTO_REJECTION_REASON)?;
+        return Ok(Decided::TooLate);
+    }
+    if auto_rejected(b.status, b.decided_by.is_some()) {
+        return Ok(Decided::TooLate);
     }
     if b.status != BookingStatus::Pending {
         return Err(AppError::Conflict {
@@ -67,6 +84,9 @@ fn decide_tx(
                 b.status.label()
             ),
         });
+    }
+    if let Some(iv) = Interval::new(start, from_db(b.end_at)) {
+        ensure_open_month(conn, iv, env, &mut MonthLocks::for_write())?;
     }
     let reason =
         optional_text(reason.unwrap_or(""), 500).map_err(|m| AppError::validation("reason", m))?;
@@ -88,29 +108,30 @@ fn decide_tx(
         actor.user_id,
         to_db(env.now),
     )?;
-    describe(conn, actor, &[row], env.now).map(|mut v| v.remove(0))
+    Ok(Decided::Done(Box::new(
+        describe(conn, actor, &[row], env.now)?.remove(0),
+    )))
 }
 
 /// Rejects the pending requests whose start has come; returns how many. Idempotent: every
-/// instance may run it.
+/// instance may run it (`app::jobs`, every minute).
 pub async fn sweep_overdue(app: &App) -> AppResult<usize> {
     let now = app.now();
     app.db().write(move |c| sweep_tx(c, now)).await
 }
 
-pub fn sweep_tx(conn: &mut DbConn, now: DateTime<Utc>) -> AppResult<usize> {
+fn sweep_tx(conn: &mut DbConn, now: DateTime<Utc>) -> AppResult<usize> {
     store::reject_pending_started(conn, to_db(now), AUTO_REJECTION_REASON)
 }
 
-/// Pending requests, oldest first, once the overdue ones are rejected.
+/// Requests still to decide, by start: the overdue ones are left to the automatic rejection.
 pub async fn approval_queue(app: &App, actor: &Actor) -> AppResult<Vec<BookingView>> {
     authz::require(authz::can_decide(actor))?;
-    sweep_overdue(app).await?;
     let now = app.now();
     let actor = actor.clone();
     app.db()
         .run(move |c| {
-            let rows = store::list(
+            let mut rows = store::list(
                 c,
                 &BookingFilter {
                     statuses: Some(vec![BookingStatus::Pending]),
@@ -119,6 +140,7 @@ pub async fn approval_queue(app: &App, actor: &Actor) -> AppResult<Vec<BookingVi
                 None,
                 i64::MAX,
             )?;
+            rows.retain(|b| !is_overdue(b.status, from_db(b.start_at), now));
             describe(c, &actor, &rows, now)
         })
         .await

@@ -25,11 +25,13 @@ mod views;
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 
-pub use book::{book, book_tx, Booked, BookingInput, IdempotencyKey, RecurrenceInput};
+pub use book::{
+    book, book_tx, Booked, BookingInput, IdempotencyKey, RecurrenceInput, IDEMPOTENCY_FIELD,
+};
 pub use change::{cancel, cancel_tx, move_booking, move_tx, BookingChanges, Scope};
-pub use decide::{approval_queue, decide, sweep_overdue, sweep_tx, Decision};
+pub use decide::{approval_queue, decide, sweep_overdue, Decision};
 pub use query::{
-    availability, availability_tx, calendar, calendars_of_kind, get, list, Availability,
+    availability, availability_on, calendar, calendars_of_kind, get, list, Availability,
     BookingQuery, CalendarView, FreeSlot, Page, DEFAULT_PAGE, MAX_AVAILABILITY_DAYS, MAX_PAGE,
 };
 pub use suggest::{SEARCH_DAYS, SUGGESTIONS};

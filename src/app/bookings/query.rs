@@ -23,7 +23,7 @@ use super::BookingEnv;
 
 pub const MAX_AVAILABILITY_DAYS: i64 = 366;
 /// Bookings per page of a listing, unless the client asks for fewer or more.
-pub const DEFAULT_PAGE: i64 = 500;
+pub const DEFAULT_PAGE: i64 = 5000;
 pub const MAX_PAGE: i64 = 5000;
 
 pub async fn get(app: &App, actor: &Actor, id: BookingId) -> AppResult<BookingView> {
@@ -53,7 +53,7 @@ pub struct BookingQuery {
     pub mine: bool,
     /// Where the previous page stopped (`next_cursor` of that page, also in its `Link` header).
     pub cursor: Option<String>,
-    /// Bookings per page: 1 to 5000, default 500.
+    /// Bookings per page: 1 to 5000 (the default).
     pub limit: Option<i64>,
 }
 
@@ -211,12 +211,12 @@ pub async fn availability(
         _ => return Err(AppError::Validation(e)),
     };
     app.db()
-        .run(move |c| availability_tx(c, resource_id, window, &env))
+        .run(move |c| availability_on(c, resource_id, window, &env))
         .await
 }
 
 /// The availability use case on a connection: benchmarks measure it without HTTP.
-pub fn availability_tx(
+pub fn availability_on(
     conn: &mut DbConn,
     resource_id: ResourceId,
     window: Interval,
@@ -320,7 +320,7 @@ pub async fn calendar(
     let env = BookingEnv::of(app);
     let actor = actor.clone();
     app.db()
-        .run(move |c| calendar_tx(c, &actor, resource_id, window, &env))
+        .run(move |c| calendar_on(c, &actor, resource_id, window, &env))
         .await
 }
 
@@ -337,13 +337,13 @@ pub async fn calendars_of_kind(
         .run(move |c| {
             resource_store::of_kind(c, kind, false)?
                 .into_iter()
-                .map(|(id, _)| calendar_tx(c, &actor, id, window, &env))
+                .map(|(id, _)| calendar_on(c, &actor, id, window, &env))
                 .collect()
         })
         .await
 }
 
-fn calendar_tx(
+fn calendar_on(
     conn: &mut DbConn,
     actor: &Actor,
     resource_id: ResourceId,

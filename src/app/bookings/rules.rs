@@ -7,7 +7,7 @@ use crate::domain::booking::{
     capacity_conflicts, check_request, lookup_range, BookingRequest, ExistingBooking,
 };
 use crate::domain::ids::{BookingId, MemberId};
-use crate::domain::month::Month;
+use crate::domain::month::{closed_violation, Month};
 use crate::domain::quota::{self, Holdings};
 use crate::domain::refusal::{capacity_violation, Asked, Conflict, Refusal, RefusedOccurrence};
 use crate::domain::time::Interval;
@@ -31,51 +31,28 @@ impl Verdict {
     }
 }
 
-/// Every rule for `quantity` units over `interval`, ignoring the bookings being moved and
-/// counting `extra` (the occurrences of a series accepted so far) as booked.
-#[allow(clippy::too_many_arguments)]
-pub(super) fn evaluate(
-    conn: &mut DbConn,
-    target: &Target,
-    member: &Member,
-    interval: Interval,
-    quantity: i32,
-    ignore: &[BookingId],
-    extra: &[ExistingBooking],
-    env: &BookingEnv,
-) -> AppResult<Verdict> {
-    let closures = closures_over(conn, target.id(), interval)?;
-    let req = BookingRequest {
-        interval,
-        quantity,
-        member_category: member.pricing_category.clone(),
-        member_active: member.active && member.archived_at.is_none(),
-    };
-    let mut violations = check_request(&req, &target.rules, &closures, env.now, env.tz);
-    if target.resource.row.archived_at.is_some() {
-        violations.push(Violation::new(
-            ViolationCode::NotAllowed,
-            "Cette ressource est archivée : elle ne se réserve plus.",
-        ));
+/// The months a write transaction holds in shared mode (PostgreSQL), each taken once however
+/// many intervals touch it; a read takes none.
+pub(super) struct MonthLocks {
+    held: Vec<Month>,
+    take: bool,
+}
+
+impl MonthLocks {
+    pub fn for_write() -> MonthLocks {
+        MonthLocks {
+            held: Vec::new(),
+            take: true,
+        }
     }
-    if !interval.is_valid() {
-        return Ok(Verdict {
-            violations,
-            conflicts: Vec::new(),
-        });
+
+    /// Reads (looking for alternatives) check closed months without locking them.
+    pub fn none() -> MonthLocks {
+        MonthLocks {
+            held: Vec::new(),
+            take: false,
+        }
     }
-    violations.extend(closed_month(conn, interval, env)?);
-    violations.extend(quota_violations(
-        conn, target, member.id, interval, ignore, extra, env,
-    )?);
-    let mut existing = existing_over(conn, target, lookup_range(interval, &target.rules))?;
-    existing.retain(|e| !ignore.contains(&e.id));
-    existing.extend_from_slice(extra);
-    let conflicts = capacity_conflicts(interval, quantity, &target.rules, &existing, None);
-    Ok(Verdict {
-        violations,
-        conflicts,
-    })
 }
 
 /// A closed month freezes every booking in it. The months are locked in shared mode first
@@ -84,69 +61,186 @@ pub(super) fn closed_month(
     conn: &mut DbConn,
     interval: Interval,
     env: &BookingEnv,
+    locks: &mut MonthLocks,
 ) -> AppResult<Option<Violation>> {
     let months = Month::touched_by(interval, env.tz);
-    month_store::lock_open(conn, &months)?;
-    Ok(month_store::first_closed(conn, &months)?.map(|m| {
-        Violation::new(
-            ViolationCode::MonthClosed,
-            format!(
-                "Le mois de {} est clôturé par la trésorerie : ses réservations ne peuvent plus changer.",
-                crate::domain::month::label_fr(m)
-            ),
-        )
-    }))
+    if locks.take {
+        let new: Vec<Month> = months
+            .iter()
+            .filter(|m| !locks.held.contains(m))
+            .copied()
+            .collect();
+        month_store::lock_open(conn, &new)?;
+        locks.held.extend(new);
+    }
+    Ok(month_store::first_closed(conn, &months)?.map(closed_violation))
 }
 
-/// The member's holdings in each quota's scope, and what the domain says of adding `interval`.
-fn quota_violations(
-    conn: &mut DbConn,
-    target: &Target,
-    member: MemberId,
-    interval: Interval,
-    ignore: &[BookingId],
-    extra: &[ExistingBooking],
-    env: &BookingEnv,
-) -> AppResult<Vec<Violation>> {
-    let mut out = Vec::new();
-    // Occurrences of this series accepted so far carry negative ids.
-    let pending: Vec<Interval> = extra
-        .iter()
-        .filter(|e| e.member_id == member && e.id.0 < 0)
-        .map(|e| e.interval)
-        .collect();
-    for (q, scope) in target.quotas.iter().filter(|(q, _)| q.applies_to(member)) {
-        let months = Month::touched_by(interval, env.tz);
-        let booked: Vec<Interval> = match (q.max_minutes_per_month, months.first(), months.last()) {
-            (Some(_), Some(first), Some(last)) => {
-                let (from, to) = (first.bounds(env.tz).start, last.bounds(env.tz).end);
-                store::member_spans_overlapping(conn, member, scope, to_db(from), to_db(to))?
-                    .into_iter()
-                    .filter(|(id, ..)| !ignore.contains(id))
-                    .filter_map(|(_, s, e)| Interval::new(from_db(s), from_db(e)))
-                    .collect()
-            }
-            _ => Vec::new(),
-        };
-        let future_bookings = match q.max_future_bookings {
-            Some(_) => store::count_future(conn, member, scope, to_db(env.now), ignore)?,
-            None => 0,
-        };
-        let held = Holdings {
-            booked: &booked,
-            future_bookings,
-            pending: &pending,
-        };
-        out.extend(quota::check(
-            q,
-            target.name(),
+/// One request to check, interval by interval (a series has several, a move the new ones):
+/// who books what, and which bookings are being moved (they must not count against their own
+/// new place).
+pub(super) struct Asking<'a> {
+    pub target: &'a Target,
+    pub member: &'a Member,
+    pub quantity: i32,
+    pub moving: &'a [BookingId],
+    pub env: &'a BookingEnv,
+}
+
+impl Asking<'_> {
+    /// Every rule over `interval`, counting `held` (the occurrences of a series accepted so
+    /// far) as booked.
+    pub fn evaluate(
+        &self,
+        conn: &mut DbConn,
+        interval: Interval,
+        held: &[ExistingBooking],
+        locks: &mut MonthLocks,
+    ) -> AppResult<Verdict> {
+        let (target, env) = (self.target, self.env);
+        let closures = closures_over(conn, target.id(), interval)?;
+        let req = BookingRequest {
             interval,
-            held,
-            env.now,
-            env.tz,
-        ));
+            quantity: self.quantity,
+            member_category: self.member.pricing_category.clone(),
+            member_active: self.member.active && self.member.archived_at.is_none(),
+        };
+        let mut violations = check_request(&req, &target.rules, &closures, env.now, env.tz);
+        if !interval.is_valid() {
+            return Ok(Verdict {
+                violations,
+                conflicts: Vec::new(),
+            });
+        }
+        violations.extend(closed_month(conn, interval, env, locks)?);
+        violations.extend(self.quota_violations(conn, interval, held)?);
+        let mut existing = existing_over(conn, target, lookup_range(interval, &target.rules))?;
+        existing.retain(|e| !self.moving.contains(&e.id));
+        existing.extend_from_slice(held);
+        let conflicts = capacity_conflicts(interval, self.quantity, &target.rules, &existing, None);
+        Ok(Verdict {
+            violations,
+            conflicts,
+        })
     }
-    Ok(out)
+
+    /// The member's holdings in each quota's scope, and what the domain says of adding
+    /// `interval`.
+    fn quota_violations(
+        &self,
+        conn: &mut DbConn,
+        interval: Interval,
+        held: &[ExistingBooking],
+    ) -> AppResult<Vec<Violation>> {
+        let (member, env) = (self.member.id, self.env);
+        let mut out = Vec::new();
+        // Occurrences of this series accepted so far carry negative ids.
+        let pending: Vec<Interval> = held
+            .iter()
+            .filter(|e| e.member_id == member && e.id.0 < 0)
+            .map(|e| e.interval)
+            .collect();
+        for (q, scope) in self
+            .target
+            .quotas
+            .iter()
+            .filter(|(q, _)| q.applies_to(member))
+        {
+            let months = Month::touched_by(interval, env.tz);
+            let booked: Vec<Interval> =
+                match (q.max_minutes_per_month, months.first(), months.last()) {
+                    (Some(_), Some(first), Some(last)) => {
+                        let (from, to) = (first.bounds(env.tz).start, last.bounds(env.tz).end);
+                        store::member_spans_overlapping(
+                            conn,
+                            member,
+                            scope,
+                            to_db(from),
+                            to_db(to),
+                        )?
+                        .into_iter()
+                        .filter(|(id, ..)| !self.moving.contains(id))
+                        .filter_map(|(_, s, e)| Interval::new(from_db(s), from_db(e)))
+                        .collect()
+                    }
+                    _ => Vec::new(),
+                };
+            let future_bookings = match q.max_future_bookings {
+                Some(_) => store::count_future(conn, member, scope, to_db(env.now), self.moving)?,
+                None => 0,
+            };
+            let holdings = Holdings {
+                booked: &booked,
+                future_bookings,
+                pending: &pending,
+            };
+            out.extend(quota::check(
+                q,
+                self.target.name(),
+                interval,
+                holdings,
+                env.now,
+                env.tz,
+            ));
+        }
+        Ok(out)
+    }
+
+    /// The violations of a verdict, its capacity excess in words included.
+    fn reasons(
+        &self,
+        conn: &mut DbConn,
+        interval: Interval,
+        verdict: &Verdict,
+    ) -> AppResult<(Vec<Violation>, Vec<Conflict>)> {
+        let conflicts = conflicts_of(conn, self.target, &verdict.conflicts)?;
+        let mut violations = verdict.violations.clone();
+        if !verdict.conflicts.is_empty() {
+            violations.push(capacity_violation(
+                interval,
+                self.quantity,
+                self.target.rules.capacity,
+                &conflicts,
+                self.env.tz,
+            ));
+        }
+        Ok((violations, conflicts))
+    }
+
+    /// The refusal of `interval`, with what was asked so alternatives can be looked for.
+    pub fn refusal(
+        &self,
+        conn: &mut DbConn,
+        interval: Interval,
+        verdict: &Verdict,
+    ) -> AppResult<AppError> {
+        let (violations, conflicts) = self.reasons(conn, interval, verdict)?;
+        let mut r = Refusal::new(violations, conflicts);
+        r.asked = Some(Asked {
+            resource_id: self.target.id(),
+            member_id: self.member.id,
+            interval,
+            quantity: self.quantity,
+            moving: self.moving.to_vec(),
+        });
+        Ok(AppError::refused(r))
+    }
+
+    /// One refused occurrence of a series.
+    pub fn refused_occurrence(
+        &self,
+        conn: &mut DbConn,
+        interval: Interval,
+        verdict: &Verdict,
+    ) -> AppResult<RefusedOccurrence> {
+        let (violations, conflicts) = self.reasons(conn, interval, verdict)?;
+        Ok(RefusedOccurrence {
+            start: interval.start,
+            end: interval.end,
+            violations,
+            conflicts,
+        })
+    }
 }
 
 /// The member a booking is for, its row locked when a quota of `target` applies to it: quota
@@ -171,7 +265,7 @@ pub(super) fn member_for(conn: &mut DbConn, member_id: MemberId) -> AppResult<Me
 }
 
 /// The bookings in the way, named.
-pub(super) fn conflicts_of(
+fn conflicts_of(
     conn: &mut DbConn,
     target: &Target,
     conflicts: &[ExistingBooking],
@@ -192,62 +286,6 @@ pub(super) fn conflicts_of(
             quantity: c.quantity,
         })
         .collect())
-}
-
-/// The violations of a verdict, its capacity excess in words included.
-fn reasons(
-    conn: &mut DbConn,
-    target: &Target,
-    interval: Interval,
-    quantity: i32,
-    verdict: &Verdict,
-    env: &BookingEnv,
-) -> AppResult<(Vec<Violation>, Vec<Conflict>)> {
-    let conflicts = conflicts_of(conn, target, &verdict.conflicts)?;
-    let mut violations = verdict.violations.clone();
-    if !verdict.conflicts.is_empty() {
-        violations.push(capacity_violation(
-            interval,
-            quantity,
-            target.rules.capacity,
-            &conflicts,
-            env.tz,
-        ));
-    }
-    Ok((violations, conflicts))
-}
-
-/// The refusal of one request, with what was asked so alternatives can be looked for.
-pub(super) fn refusal(
-    conn: &mut DbConn,
-    target: &Target,
-    asked: Asked,
-    verdict: &Verdict,
-    env: &BookingEnv,
-) -> AppResult<AppError> {
-    let (violations, conflicts) =
-        reasons(conn, target, asked.interval, asked.quantity, verdict, env)?;
-    let mut r = Refusal::new(violations, conflicts);
-    r.asked = Some(asked);
-    Ok(AppError::refused(r))
-}
-
-/// One refused occurrence of a series.
-pub(super) fn refused_occurrence(
-    conn: &mut DbConn,
-    target: &Target,
-    interval: Interval,
-    quantity: i32,
-    verdict: &Verdict,
-    env: &BookingEnv,
-) -> AppResult<RefusedOccurrence> {
-    let (violations, conflicts) = reasons(conn, target, interval, quantity, verdict, env)?;
-    Ok(RefusedOccurrence {
-        start: interval.start,
-        end: interval.end,
-        violations,
-        conflicts,
-    })
 }
 
 /// A single violation refusing the request as a whole (a begun booking moved, a bad rule).

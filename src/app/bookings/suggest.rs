@@ -11,7 +11,7 @@ use crate::domain::refusal::{Asked, Refusal, Suggestion};
 use crate::error::{AppError, AppResult};
 use crate::store::{resources as resource_store, DbConn};
 
-use super::rules::{evaluate, member_for};
+use super::rules::{member_for, Asking, MonthLocks};
 use super::target::{self, closures_over, existing_over};
 use super::BookingEnv;
 
@@ -101,7 +101,17 @@ fn suggestions(conn: &mut DbConn, asked: &Asked, env: &BookingEnv) -> AppResult<
             break;
         }
         let t = target::load(conn, other, env)?;
-        if evaluate(conn, &t, &member, interval, asked.quantity, &[], &[], env)?.ok() {
+        let asking = Asking {
+            target: &t,
+            member: &member,
+            quantity: asked.quantity,
+            moving: &[],
+            env,
+        };
+        if asking
+            .evaluate(conn, interval, &[], &mut MonthLocks::none())?
+            .ok()
+        {
             out.push(Suggestion {
                 resource_id: other,
                 resource_name: name,

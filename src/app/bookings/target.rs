@@ -52,6 +52,7 @@ pub(crate) fn rules_of(r: &Resource, horizon_days: i32) -> ResourceRules {
         opening_hours: r.opening_hours.clone(),
         allowed_categories: r.allowed_categories(),
         horizon_days,
+        archived: r.row.archived_at.is_some(),
     }
 }
 

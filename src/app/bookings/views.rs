@@ -8,7 +8,8 @@ use serde::{Deserialize, Serialize};
 use crate::app::authz::{self, Actor};
 use crate::domain::ids::{BookingId, MemberId, ResourceId, SeriesId};
 use crate::domain::resource::ResourceKind;
-use crate::domain::status::{is_overdue, BookingStatus};
+use crate::domain::status::{approval_warning, is_overdue, may_cancel, may_move, BookingStatus};
+use crate::domain::violation::Warning;
 use crate::error::{AppError, AppResult};
 use crate::store::bookings::BookingRow;
 use crate::store::{from_db, members as member_store, resources as resource_store, DbConn};
@@ -47,6 +48,9 @@ pub struct BookingView {
     /// The actor may approve or reject it now (a request not yet begun).
     #[serde(default)]
     pub can_decide: bool,
+    /// What is worth knowing about it now (a request to decide before its near start).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<Warning>,
 }
 
 /// The names a view shows beside a row.
@@ -60,7 +64,6 @@ impl BookingView {
     pub(super) fn of(b: &BookingRow, l: Labels, actor: &Actor, now: DateTime<Utc>) -> Self {
         let details = authz::can_see_booking_details(actor, b.member_id);
         let (start, end) = (from_db(b.start_at), from_db(b.end_at));
-        let active = b.status.is_active();
         let mine = authz::can_modify_booking(actor, b.member_id, l.resource_kind);
         BookingView {
             id: b.id,
@@ -78,11 +81,12 @@ impl BookingView {
             beneficiary: b.beneficiary.clone().filter(|_| details),
             decision_reason: b.decision_reason.clone().filter(|_| details),
             cancelled_at: b.cancelled_at.map(from_db),
-            can_move: active && mine && start > now,
-            can_cancel: active && mine && end > now,
+            can_move: mine && may_move(b.status, start, now),
+            can_cancel: mine && may_cancel(b.status, end, now),
             can_decide: b.status == BookingStatus::Pending
                 && !is_overdue(b.status, start, now)
                 && authz::can_decide(actor),
+            warnings: approval_warning(b.status, start, now).into_iter().collect(),
         }
     }
 }

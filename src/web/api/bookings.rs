@@ -5,7 +5,7 @@ use axum::http::{header, HeaderMap, HeaderName, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::{Deserialize, Serialize};
-use serde_json::{json, Value};
+use serde_json::Value;
 
 use crate::app::bookings::{
     self, Availability, Booked, BookingChanges, BookingInput, BookingQuery, BookingView, Decision,
@@ -17,7 +17,6 @@ use crate::domain::ids::{BookingId, ResourceId, SeriesId};
 use crate::domain::month::Month;
 use crate::domain::quota::QuotaInput;
 use crate::domain::refusal::RefusedOccurrence;
-use crate::domain::violation::Warning;
 use crate::error::{AppError, AppResult};
 use crate::web::extract::{ApiActor, ApiJson, ApiPath, ApiQuery};
 use crate::web::AppState;
@@ -29,33 +28,22 @@ pub struct SeriesBody {
     pub bookings: Vec<BookingView>,
     /// Occurrences left out (`skip_conflicts`), each with its reasons.
     pub skipped: Vec<RefusedOccurrence>,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub warnings: Vec<Warning>,
 }
 
-/// A booking request's answer: the booking (with its warnings), or the series.
+/// A booking request's answer: the booking, or the series.
 fn booked_body(b: Booked) -> AppResult<Value> {
     match b.series_id {
         Some(series_id) => serde_json::to_value(SeriesBody {
             series_id,
             bookings: b.bookings,
             skipped: b.skipped,
-            warnings: b.warnings,
-        })
-        .map_err(AppError::internal),
-        None => {
-            let one = b
-                .bookings
-                .into_iter()
-                .next()
-                .ok_or_else(|| AppError::internal("a booking answer without booking"))?;
-            let mut v = serde_json::to_value(one).map_err(AppError::internal)?;
-            if !b.warnings.is_empty() {
-                v["warnings"] = json!(b.warnings);
-            }
-            Ok(v)
-        }
+        }),
+        None => match b.bookings.into_iter().next() {
+            Some(one) => serde_json::to_value(one),
+            None => return Err(AppError::internal("a booking answer without booking")),
+        },
     }
+    .map_err(AppError::internal)
 }
 
 /// Book a resource once, or a series with `recurrence`. An `Idempotency-Key` header makes a
@@ -154,7 +142,7 @@ pub async fn patch_booking(
 pub struct CancelBody {
     /// "one" (default) or "following".
     #[serde(default)]
-    scope: Scope,
+    scope: Option<String>,
 }
 
 #[utoipa::path(post, path = "/api/v1/bookings/{id}/cancel", tag = "bookings", params(("id" = i64, Path)), request_body(content = CancelBody, description = "Optional"),
@@ -165,7 +153,11 @@ pub async fn cancel_booking(
     ApiPath(id): ApiPath<BookingId>,
     body: axum::body::Bytes,
 ) -> AppResult<Json<Vec<BookingView>>> {
-    let scope = optional_json::<CancelBody>(&body)?.scope;
+    let scope = match optional_json::<CancelBody>(&body)?.scope {
+        Some(raw) => Scope::parse(&raw)
+            .ok_or_else(|| AppError::validation("scope", "Portée attendue : one ou following."))?,
+        None => Scope::One,
+    };
     Ok(Json(bookings::cancel(&s.app, &a, id, scope).await?))
 }
 

@@ -16,7 +16,7 @@ use super::{
 use crate::app::auth::random_secret;
 use crate::app::bookings::{
     self as app, BookingChanges, BookingInput, BookingQuery, BookingView, CalendarView, Decision,
-    IdempotencyKey, RecurrenceInput, Scope,
+    IdempotencyKey, RecurrenceInput, Scope, IDEMPOTENCY_FIELD,
 };
 use crate::app::{authz, members, quotas, resources};
 use crate::domain::ids::{BookingId, MemberId, ResourceId};
@@ -27,7 +27,7 @@ use crate::domain::time::{format_date_fr, local_to_utc, Interval};
 use crate::domain::validation::FieldErrors;
 use crate::error::AppError;
 use crate::web::extract::{CsrfForm, PageActor};
-use crate::web::problem::status_of;
+use crate::web::problem::refusal_status;
 use crate::web::AppState;
 
 fn status_badge(status: BookingStatus) -> Markup {
@@ -326,7 +326,7 @@ pub async fn create(
     };
     match app::book(&s.app, p.actor(), input, form.key()).await {
         Ok(booked) => see_other(&after_booking(&booked)),
-        Err(AppError::Validation(errors)) if errors.get("Idempotency-Key").is_some() => {
+        Err(AppError::Validation(errors)) if errors.get(IDEMPOTENCY_FIELD).is_some() => {
             // The same form sent again with other values (back button, then edited): a new
             // form, with a word of warning, rather than a silent second booking.
             let fresh = BookingForm {
@@ -342,12 +342,20 @@ pub async fn create(
         Err(AppError::Validation(errors)) => {
             form_view(&s, &p, &form, &errors, None, unprocessable).await
         }
-        Err(e @ AppError::Refused(_)) => {
-            let status = status_of(&e);
-            let AppError::Refused(r) = e else {
-                unreachable!("matched above")
-            };
-            form_view(&s, &p, &form, &FieldErrors::new(), Some(&r), status).await
+        // Fields that could not be read: beside each field.
+        Err(AppError::Refused(r)) if !r.fields.is_empty() => {
+            form_view(&s, &p, &form, &r.fields, None, unprocessable).await
+        }
+        Err(AppError::Refused(r)) => {
+            form_view(
+                &s,
+                &p,
+                &form,
+                &FieldErrors::new(),
+                Some(&r),
+                refusal_status(&r),
+            )
+            .await
         }
         Err(e) => super::error_page(&s, Some(&p.0), e),
     }
@@ -435,6 +443,7 @@ async fn show_view(
     let body = html! {
         h1 { (b.resource_name) }
         p.meta { (status_badge(b.status)) " · " (b.member_name) }
+        @for w in &b.warnings { p.notice.warning role="status" { (w.message) } }
         dl {
             dt { "Début" } dd { (fmt_local(b.start, tz)) }
             dt { "Fin" } dd { (fmt_local(b.end, tz)) }
@@ -545,28 +554,39 @@ pub async fn move_booking(
     let changes = BookingChanges {
         start: Some(form.start.clone()),
         end: Some(form.end.clone()),
-        scope: scope_of(&form.following),
+        scope: Some(scope_of(&form.following)),
         ..Default::default()
     };
-    let result = app::move_booking(&s.app, p.actor(), id, changes).await;
-    let status = match &result {
+    let (view, status) = match app::move_booking(&s.app, p.actor(), id, changes).await {
         Ok(_) => return see_other(&format!("/bookings/{id}?notice=moved")),
-        Err(e @ (AppError::Validation(_) | AppError::Refused(_))) => status_of(e),
-        Err(_) => StatusCode::INTERNAL_SERVER_ERROR,
-    };
-    let view = match result {
-        Err(AppError::Validation(errors)) => ShowView {
-            typed: form,
-            errors,
-            ..Default::default()
-        },
-        Err(AppError::Refused(r)) => ShowView {
-            typed: form,
-            refused: Some(*r),
-            ..Default::default()
-        },
+        Err(AppError::Validation(errors)) => (
+            ShowView {
+                typed: form,
+                errors,
+                ..Default::default()
+            },
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+        Err(AppError::Refused(r)) if !r.fields.is_empty() => (
+            ShowView {
+                typed: form,
+                errors: r.fields,
+                ..Default::default()
+            },
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+        Err(AppError::Refused(r)) => {
+            let status = refusal_status(&r);
+            (
+                ShowView {
+                    typed: form,
+                    refused: Some(*r),
+                    ..Default::default()
+                },
+                status,
+            )
+        }
         Err(e) => return super::error_page(&s, Some(&p.0), e),
-        Ok(_) => unreachable!("answered above"),
     };
     show_view(&s, &p, id, &view, status).await
 }
@@ -697,16 +717,12 @@ pub async fn list(State(s): State<AppState>, p: PageActor, Query(q): Query<ListQ
         Ok(d) => d,
         Err(r) => return r,
     };
-    let statuses: Vec<(String, String)> = [
-        ("", "Actives"),
-        ("pending", "En attente"),
-        ("confirmed", "Confirmées"),
-        ("cancelled", "Annulées"),
-        ("rejected", "Refusées"),
-    ]
-    .iter()
-    .map(|(a, b)| (a.to_string(), b.to_string()))
-    .collect();
+    let mut statuses = vec![(String::new(), "Actives".to_string())];
+    statuses.extend(
+        BookingStatus::ALL
+            .iter()
+            .map(|st| (st.as_str().to_string(), st.plural_label().to_string())),
+    );
     let next = list.next_cursor.as_ref().map(|c| {
         let mut params = vec![("from", from.as_str()), ("cursor", c.as_str())];
         if let Some(st) = &status {

@@ -225,7 +225,9 @@ pub fn error_page(state: &AppState, session: Option<&SessionActor>, err: AppErro
     (status, layout(&ctx, title_of(&err), Nav::None, None, body)).into_response()
 }
 
-/// Maps an `app` error for a page: `Err` carries the page to send.
+/// Maps an `app` error for a page: `Err` carries the page to send. (A response is large, but
+/// it is returned at once by the handler: boxing it would buy nothing.)
+#[allow(clippy::result_large_err)]
 pub fn or_page<T>(ctx: &Ctx, r: Result<T, AppError>) -> Result<T, Response> {
     r.map_err(|e| error_page(ctx.state, ctx.session, e))
 }
