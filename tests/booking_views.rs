@@ -5,35 +5,9 @@
 
 mod common;
 
-use common::TestApp;
+use common::{book, pole, TestApp};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
-
-struct Pole {
-    admin: String,
-    booker: String,
-    member: i64,
-    other: i64,
-}
-
-async fn pole(app: &TestApp) -> Pole {
-    let admin = app.admin().await;
-    let member = app.member(&admin, "Les Jardins").await;
-    let other = app.member(&admin, "Coop'Atelier").await;
-    let (_, booker) = app
-        .user("booker@jardins.test", &[], &[(member, "booker")])
-        .await;
-    Pole {
-        admin,
-        booker,
-        member,
-        other,
-    }
-}
-
-fn book(resource: i64, member: i64, start: &str, end: &str) -> Value {
-    json!({"resource_id": resource, "member_id": member, "start": start, "end": end})
-}
 
 both_backends!(
     skipped_occurrences_say_why_in_words,

@@ -184,11 +184,7 @@ fn every_subcommand_has_help() {
 #[test]
 fn serve_stops_cleanly_on_sigterm() {
     let dir = tempfile::tempdir().unwrap();
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = common::free_port();
     let mut child = Command::new(env!("CARGO_BIN_EXE_mutualise"))
         .args(["serve", "--bind", &format!("127.0.0.1:{port}")])
         .env("DATABASE_URL", dir.path().join("s.db"))
@@ -270,14 +266,6 @@ fn mutualise_bounded(
     (status, stdout.join().unwrap(), stderr.join().unwrap())
 }
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 /// A server child, killed when the test ends however it ends; its output (the log is written
 /// to stdout) goes to a file.
 struct Server {
@@ -289,7 +277,7 @@ struct Server {
 impl Server {
     /// Starts `mutualise args` with `MUTUALISE_BIND` on a free port and waits for `/healthz`.
     fn start(args: &[&str], db: &std::path::Path, log: std::path::PathBuf) -> Server {
-        let port = free_port();
+        let port = common::free_port();
         let out = std::fs::File::create(&log).unwrap();
         let mut server = Server {
             child: Command::new(env!("CARGO_BIN_EXE_mutualise"))

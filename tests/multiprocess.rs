@@ -21,14 +21,6 @@ impl Drop for Server {
     }
 }
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 fn serve(url: &str, port: u16) -> Server {
     Server(
         Command::new(env!("CARGO_BIN_EXE_mutualise"))
@@ -55,11 +47,9 @@ async fn wait_ready(client: &reqwest::Client, base: &str) {
     panic!("{base} did not start");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn two_processes_one_postgres_one_winner() {
-    let Some(admin_url) = common::postgres_admin_url() else {
-        return;
-    };
+/// A new database on the test server with an administrator; its URL, the pool, a token.
+async fn database_with_admin() -> Option<(String, Db, String)> {
+    let admin_url = common::postgres_admin_url()?;
     let (url, _) = tokio::task::spawn_blocking(move || common::create_pg_database(&admin_url))
         .await
         .unwrap();
@@ -70,12 +60,9 @@ async fn two_processes_one_postgres_one_winner() {
             .unwrap()
     };
     let now = mutualise::config::Clock::new(Some(common::NOW.parse().unwrap())).now();
-    let (token, member, room) = db
+    let token = db
         .run(move |c| {
-            use mutualise::domain::{
-                member::MemberInput, resource::ResourceInput, user::UserInput,
-            };
-            let user = UserInput {
+            let user = mutualise::domain::user::UserInput {
                 email: "admin@pole.test".into(),
                 name: "Admin".into(),
                 password: Some(common::PASSWORD.into()),
@@ -87,7 +74,22 @@ async fn two_processes_one_postgres_one_winner() {
             .unwrap();
             let user =
                 mutualise::app::users::create_unchecked(c, &user, common::password_hash(), now)?;
-            let token = mutualise::app::auth::issue_token(c, user.user.id, "race", now)?.token;
+            Ok(mutualise::app::auth::issue_token(c, user.user.id, "tests", now)?.token)
+        })
+        .await
+        .unwrap();
+    Some((url, db, token))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_processes_one_postgres_one_winner() {
+    let Some((url, db, token)) = database_with_admin().await else {
+        return;
+    };
+    let now = mutualise::config::Clock::new(Some(common::NOW.parse().unwrap())).now();
+    let (member, room) = db
+        .run(move |c| {
+            use mutualise::domain::{member::MemberInput, resource::ResourceInput};
             let member: MemberInput =
                 serde_json::from_value(json!({"name": "Asso", "legal_form": "association"}))
                     .unwrap();
@@ -108,11 +110,11 @@ async fn two_processes_one_postgres_one_winner() {
             )?
             .row
             .id;
-            Ok((token, member, room))
+            Ok((member, room))
         })
         .await
         .unwrap();
-    let (p1, p2) = (free_port(), free_port());
+    let (p1, p2) = (common::free_port(), common::free_port());
     let _a = serve(&url, p1);
     let _b = serve(&url, p2);
     let client = reqwest::Client::new();
@@ -172,38 +174,10 @@ async fn two_processes_one_postgres_one_winner() {
 /// the month's lock in shared mode, the close in exclusive mode (`store::months`).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_month_being_closed_takes_no_late_booking() {
-    let Some(admin_url) = common::postgres_admin_url() else {
+    let Some((url, _db, token)) = database_with_admin().await else {
         return;
     };
-    let (url, _) = tokio::task::spawn_blocking(move || common::create_pg_database(&admin_url))
-        .await
-        .unwrap();
-    let db = {
-        let url = url.clone();
-        tokio::task::spawn_blocking(move || Db::connect(&DatabaseUrl::Postgres(url)).unwrap())
-            .await
-            .unwrap()
-    };
-    let now = mutualise::config::Clock::new(Some(common::NOW.parse().unwrap())).now();
-    let token = db
-        .run(move |c| {
-            let user = mutualise::domain::user::UserInput {
-                email: "admin@pole.test".into(),
-                name: "Admin".into(),
-                password: Some(common::PASSWORD.into()),
-                roles: vec!["admin".into()],
-                memberships: vec![],
-                active: true,
-            }
-            .validate(true)
-            .unwrap();
-            let user =
-                mutualise::app::users::create_unchecked(c, &user, common::password_hash(), now)?;
-            Ok(mutualise::app::auth::issue_token(c, user.user.id, "close", now)?.token)
-        })
-        .await
-        .unwrap();
-    let (p1, p2) = (free_port(), free_port());
+    let (p1, p2) = (common::free_port(), common::free_port());
     let _a = serve(&url, p1);
     let _b = serve(&url, p2);
     let client = reqwest::Client::new();

@@ -284,13 +284,19 @@ pub async fn patch(
     app.db()
         .run(move |c| {
             c.write(|c| {
-                let current = store::find(c, id)?;
-                authz::require(authz::can_manage_resource_kind(&actor, current.row.kind))?;
+                let current = managed(c, &actor, id)?;
                 let input = super::merge_patch(&ResourceView::of(&current, &actor).input(), patch)?;
                 replace_tx(c, &actor, id, &input, now)
             })
         })
         .await
+}
+
+/// The resource, when the actor manages resources of its kind.
+fn managed(conn: &mut DbConn, actor: &Actor, id: ResourceId) -> AppResult<Resource> {
+    let current = store::find(conn, id)?;
+    authz::require(authz::can_manage_resource_kind(actor, current.row.kind))?;
+    Ok(current)
 }
 
 fn replace_tx(
@@ -300,8 +306,7 @@ fn replace_tx(
     input: &ResourceInput,
     now: DateTime<Utc>,
 ) -> AppResult<ResourceView> {
-    let current = store::find(conn, id)?;
-    authz::require(authz::can_manage_resource_kind(actor, current.row.kind))?;
+    let current = managed(conn, actor, id)?;
     let draft = validate(conn, actor, Some(id), input)?;
     let updated = store::update(conn, id, &draft, to_db(now))?;
     let lowered = draft.buffer_before_minutes < current.row.buffer_before_minutes
@@ -342,8 +347,7 @@ pub async fn set_archived(
     app.db()
         .run(move |c| {
             c.write(|c| {
-                let current = store::find(c, id)?;
-                authz::require(authz::can_manage_resource_kind(&actor, current.row.kind))?;
+                managed(c, &actor, id)?;
                 store::set_archived(c, id, archived.then(|| to_db(now)), to_db(now))?;
                 Ok(ResourceView::of(&store::find(c, id)?, &actor))
             })

@@ -9,7 +9,7 @@ use chrono::{DateTime, Datelike, Duration, NaiveDate, TimeZone, Utc};
 use chrono_tz::Tz;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-use super::time::{Interval, MAX_YEAR, MIN_YEAR};
+use super::time::{Interval, MAX_YEAR, MIN_YEAR, MONTHS_FR};
 use super::violation::{Violation, ViolationCode};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -157,21 +157,7 @@ pub fn closed_violation(m: Month) -> Violation {
 
 /// The French name of a month ("mars 2027"), for messages and pages.
 pub fn label_fr(m: Month) -> String {
-    const NAMES: [&str; 12] = [
-        "janvier",
-        "février",
-        "mars",
-        "avril",
-        "mai",
-        "juin",
-        "juillet",
-        "août",
-        "septembre",
-        "octobre",
-        "novembre",
-        "décembre",
-    ];
-    format!("{} {}", NAMES[(m.month - 1) as usize], m.year)
+    format!("{} {}", MONTHS_FR[(m.month - 1) as usize], m.year)
 }
 
 #[cfg(test)]

@@ -304,7 +304,8 @@ pub fn format_hhmm(minute: u16) -> String {
 const WEEKDAYS_FR: [&str; 7] = [
     "lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche",
 ];
-const MONTHS_FR: [&str; 12] = [
+/// French month names, January first.
+pub const MONTHS_FR: [&str; 12] = [
     "janvier",
     "février",
     "mars",

@@ -357,6 +357,43 @@ impl Drop for TestApp {
     }
 }
 
+/// A small pole: an administrator, two members and a booker of the first.
+pub struct Pole {
+    pub admin: String,
+    pub booker: String,
+    pub member: i64,
+    pub other: i64,
+}
+
+pub async fn pole(app: &TestApp) -> Pole {
+    let admin = app.admin().await;
+    let member = app.member(&admin, "Les Jardins").await;
+    let other = app.member(&admin, "Coop'Atelier").await;
+    let (_, booker) = app
+        .user("booker@jardins.test", &[], &[(member, "booker")])
+        .await;
+    Pole {
+        admin,
+        booker,
+        member,
+        other,
+    }
+}
+
+/// A booking request's body.
+pub fn book(resource: i64, member: i64, start: &str, end: &str) -> Value {
+    json!({"resource_id": resource, "member_id": member, "start": start, "end": end})
+}
+
+/// A loopback port free at the time of asking.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .expect("bind")
+        .local_addr()
+        .expect("addr")
+        .port()
+}
+
 /// argon2id is deliberately slow: fixtures share one hash of `PASSWORD`.
 pub fn password_hash() -> &'static str {
     static HASH: OnceLock<String> = OnceLock::new();

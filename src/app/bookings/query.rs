@@ -355,11 +355,9 @@ fn calendar_on(
         free,
         bookable,
     } = free_in(conn, resource_id, window, env)?;
-    let mut ids = target.related.clone();
-    ids.push(resource_id);
     let rows = store::active_blocking(
         conn,
-        &ids,
+        &target.blocking_ids(),
         to_db(window.start),
         to_db(window.end),
         target.longest_minutes,

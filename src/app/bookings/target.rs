@@ -40,6 +40,13 @@ impl Target {
     pub fn name(&self) -> &str {
         &self.resource.row.name
     }
+
+    /// The resource and its whole or parts: the resources whose bookings block it.
+    pub fn blocking_ids(&self) -> Vec<ResourceId> {
+        let mut ids = self.related.clone();
+        ids.push(self.id());
+        ids
+    }
 }
 
 pub(crate) fn rules_of(r: &Resource, horizon_days: i32) -> ResourceRules {
@@ -196,11 +203,9 @@ pub(crate) fn existing_over(
     target: &Target,
     window: Interval,
 ) -> AppResult<Vec<ExistingBooking>> {
-    let mut ids = target.related.clone();
-    ids.push(target.id());
     let rows = store::active_spans(
         conn,
-        &ids,
+        &target.blocking_ids(),
         to_db(window.start),
         to_db(window.end),
         target.longest_minutes,
