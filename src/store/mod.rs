@@ -195,7 +195,6 @@ impl Db {
                 let manager = ConnectionManager::<SqliteConnection>::new(path);
                 let pool = Pool::builder()
                     .max_size(10)
-                    .min_idle(Some(2))
                     .connection_timeout(Duration::from_secs(30))
                     // A connection to a local file does not go stale: no `SELECT 1` before
                     // each use (PostgreSQL keeps the check, a server restart breaks sockets).
@@ -206,8 +205,10 @@ impl Db {
             }
             DatabaseUrl::Postgres(url) => {
                 // `migrate_database` has just reached the server (or failed clearly, within
-                // seconds): the pool fills in the background instead of holding the start,
-                // and logging each failed attempt, until its 16 connections are open.
+                // seconds), so the pool's first connections open at once. They are opened
+                // before `connect` returns, not in the background: a short command (`user
+                // add`) would otherwise exit while libpq still sets up connections on the
+                // pool's threads, and libpq's Kerberos layer aborts the process at exit.
                 let uri = PostgresUri::parse(url);
                 let manager = ConnectionManager::<PgConnection>::new(
                     uri.with_connect_timeout(POSTGRES_CONNECT_TIMEOUT_SECS),
@@ -215,7 +216,7 @@ impl Db {
                 let pool = Pool::builder()
                     .max_size(16)
                     .connection_timeout(Duration::from_secs(30))
-                    .build_unchecked(manager);
+                    .build(manager)?;
                 Pools::Postgres(pool)
             }
         };
