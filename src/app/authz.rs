@@ -107,6 +107,19 @@ pub fn can_manage_resource_kind(a: &Actor, kind: ResourceKind) -> bool {
         || (kind == ResourceKind::Staff && a.has(PoleRole::GeManager))
 }
 
+/// Manages this resource: by kind, and a shared employee only within one's employer groups
+/// (the pole's coordination manages every resource).
+pub fn can_manage_resource(a: &Actor, r: Bookable) -> bool {
+    match r.kind {
+        ResourceKind::Staff
+            if a.has(PoleRole::GeManager) && !a.is_admin() && !a.has(PoleRole::ResourceManager) =>
+        {
+            r.employer.is_some_and(|e| manages_employer(a, e))
+        }
+        kind => can_manage_resource_kind(a, kind),
+    }
+}
+
 /// Manages at least one kind of resource (the catalogue shows « Ajouter une ressource »).
 pub fn can_manage_any_resource(a: &Actor) -> bool {
     ResourceKind::ALL
@@ -118,20 +131,55 @@ pub fn can_manage_closures(a: &Actor) -> bool {
     a.is_admin() || a.has(PoleRole::ResourceManager)
 }
 
+// ---- shared employees ----
+
+/// Manages the employees of this employer group: administrators, and employer-group
+/// managers who belong to the group (one who belongs to no member manages every group of
+/// the pole, as in a pole with a single group).
+pub fn manages_employer(a: &Actor, employer: MemberId) -> bool {
+    a.is_admin()
+        || (a.has(PoleRole::GeManager)
+            && (a.memberships.is_empty() || a.member_role(employer).is_some()))
+}
+
+/// May create employees at all (the pages offer « Ajouter un salarié »).
+pub fn manages_some_employer(a: &Actor) -> bool {
+    a.is_admin() || a.has(PoleRole::GeManager)
+}
+
+/// Sees what an employee costs (loaded cost, the group's fee) and their date of birth: those
+/// who manage them, and the treasurer who bills them.
+pub fn sees_employee_private(a: &Actor, employer: Option<MemberId>) -> bool {
+    a.has(PoleRole::Treasurer) || employer.is_some_and(|e| manages_employer(a, e)) || a.is_admin()
+}
+
+/// Records training time and absences of an employee: those who manage them.
+pub fn records_staff_time(a: &Actor, employer: Option<MemberId>) -> bool {
+    employer.is_some_and(|e| manages_employer(a, e)) || a.is_admin()
+}
+
 // ---- bookings ----
 
+/// What authorisation needs to know of a booked resource: its kind, and for a shared employee
+/// the employer group.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Bookable {
+    pub kind: ResourceKind,
+    pub employer: Option<MemberId>,
+}
+
 /// Bookers and member admins book for their own members; the pole's managers for any member
-/// (employer-group managers for shared staff only).
-pub fn can_book_for(a: &Actor, member_id: MemberId, kind: ResourceKind) -> bool {
+/// (employer-group managers: the employees of their groups, for any member).
+pub fn can_book_for(a: &Actor, member_id: MemberId, r: Bookable) -> bool {
     a.is_admin()
         || a.has(PoleRole::ResourceManager)
-        || (kind == ResourceKind::Staff && a.has(PoleRole::GeManager))
+        || (r.kind == ResourceKind::Staff && r.employer.is_some_and(|e| manages_employer(a, e)))
         || a.member_role(member_id).is_some()
 }
 
 /// Moving or cancelling a booking takes the same right as making it.
-pub fn can_modify_booking(a: &Actor, member_id: MemberId, kind: ResourceKind) -> bool {
-    can_book_for(a, member_id, kind)
+pub fn can_modify_booking(a: &Actor, member_id: MemberId, r: Bookable) -> bool {
+    can_book_for(a, member_id, r)
 }
 
 /// Approve or reject requests; close the approvals queue.
@@ -259,18 +307,53 @@ mod tests {
         assert!(can_manage_resource_kind(&a, ResourceKind::Staff));
         assert!(!can_manage_resource_kind(&a, ResourceKind::Room));
         assert!(!can_manage_closures(&a));
-        // Shared staff of any member, and nothing else.
-        assert!(can_book_for(&a, MemberId(5), ResourceKind::Staff));
-        assert!(can_modify_booking(&a, MemberId(5), ResourceKind::Staff));
-        assert!(!can_book_for(&a, MemberId(5), ResourceKind::Room));
+        // Shared staff of its groups, for any member, and nothing else.
+        let staff = Bookable {
+            kind: ResourceKind::Staff,
+            employer: Some(MemberId(9)),
+        };
+        let room = Bookable {
+            kind: ResourceKind::Room,
+            employer: None,
+        };
+        assert!(can_book_for(&a, MemberId(5), staff));
+        assert!(can_modify_booking(&a, MemberId(5), staff));
+        assert!(!can_book_for(&a, MemberId(5), room));
+        let of_eight = actor(&[PoleRole::GeManager], &[(8, MemberRole::MemberAdmin)]);
+        assert!(
+            !can_book_for(&of_eight, MemberId(5), staff),
+            "another group's employee"
+        );
         assert!(!can_decide(&a));
+    }
+
+    #[test]
+    fn employer_group_managers_manage_their_groups() {
+        let lone = actor(&[PoleRole::GeManager], &[]);
+        assert!(manages_employer(&lone, MemberId(7)), "a single-group pole");
+        let of_seven = actor(&[PoleRole::GeManager], &[(7, MemberRole::MemberAdmin)]);
+        assert!(manages_employer(&of_seven, MemberId(7)));
+        assert!(!manages_employer(&of_seven, MemberId(8)));
+        assert!(sees_employee_private(&of_seven, Some(MemberId(7))));
+        assert!(!sees_employee_private(&of_seven, Some(MemberId(8))));
+        let booker = actor(&[], &[(7, MemberRole::Booker)]);
+        assert!(!manages_employer(&booker, MemberId(7)));
+        assert!(!sees_employee_private(&booker, Some(MemberId(7))));
+        assert!(sees_employee_private(
+            &actor(&[PoleRole::Treasurer], &[]),
+            Some(MemberId(8))
+        ));
     }
 
     #[test]
     fn bookers_book_for_their_members_only() {
         let a = actor(&[], &[(1, MemberRole::Booker)]);
-        assert!(can_book_for(&a, MemberId(1), ResourceKind::Room));
-        assert!(!can_book_for(&a, MemberId(2), ResourceKind::Room));
+        let room = Bookable {
+            kind: ResourceKind::Room,
+            employer: None,
+        };
+        assert!(can_book_for(&a, MemberId(1), room));
+        assert!(!can_book_for(&a, MemberId(2), room));
         assert_eq!(bookable_members(&a), Some(vec![MemberId(1)]));
         assert!(can_see_booking_details(&a, MemberId(1)));
         assert!(!can_see_booking_details(&a, MemberId(2)));

@@ -29,7 +29,7 @@ fn views(conn: &mut DbConn, list: Vec<Closure>) -> AppResult<Vec<ClosureView>> {
     let ids: Vec<ResourceId> = list.iter().filter_map(|c| c.resource_id).collect();
     let names: HashMap<ResourceId, String> = resource_store::labels(conn, &ids)?
         .into_iter()
-        .map(|(id, name, _)| (id, name))
+        .map(|l| (l.id, l.name))
         .collect();
     Ok(list
         .into_iter()

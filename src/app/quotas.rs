@@ -35,7 +35,7 @@ fn views(conn: &mut DbConn, quotas: Vec<Quota>) -> AppResult<Vec<QuotaView>> {
         .collect();
     let resources: HashMap<ResourceId, String> = resource_store::labels(conn, &resource_ids)?
         .into_iter()
-        .map(|(id, name, _)| (id, name))
+        .map(|l| (l.id, l.name))
         .collect();
     let member_ids: Vec<MemberId> = quotas.iter().filter_map(|q| q.member_id).collect();
     let members: HashMap<MemberId, String> = member_store::names(conn, &member_ids)?

@@ -87,7 +87,7 @@ impl ResourceView {
             hourly_cost_cents: row.hourly_cost_cents.filter(|_| actor.is_pole_team()),
             parent_id: row.parent_id,
             archived: row.archived_at.is_some(),
-            can_manage: authz::can_manage_resource_kind(actor, row.kind),
+            can_manage: authz::can_manage_resource(actor, bookable(r)),
             slots: r.opening_hours.clone(),
         }
     }
@@ -206,6 +206,13 @@ fn validate(
         None => authz::require(authz::can_manage_any_resource(actor))?,
     }
     let draft = input.validate().map_err(AppError::Validation)?;
+    authz::require(authz::can_manage_resource(
+        actor,
+        authz::Bookable {
+            kind: draft.kind,
+            employer: draft.employer_member_id,
+        },
+    ))?;
     if let Some(employer) = draft.employer_member_id {
         if member_store::names(conn, &[employer])?.is_empty() {
             return Err(AppError::validation(
@@ -292,10 +299,17 @@ pub async fn patch(
         .await
 }
 
-/// The resource, when the actor manages resources of its kind.
+fn bookable(r: &Resource) -> authz::Bookable {
+    authz::Bookable {
+        kind: r.row.kind,
+        employer: r.row.employer_member_id,
+    }
+}
+
+/// The resource, when the actor manages it.
 fn managed(conn: &mut DbConn, actor: &Actor, id: ResourceId) -> AppResult<Resource> {
     let current = store::find(conn, id)?;
-    authz::require(authz::can_manage_resource_kind(actor, current.row.kind))?;
+    authz::require(authz::can_manage_resource(actor, bookable(&current)))?;
     Ok(current)
 }
 

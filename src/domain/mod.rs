@@ -2,6 +2,7 @@
 
 pub mod booking;
 pub mod closure;
+pub mod employee;
 pub mod ids;
 pub mod member;
 pub mod money;

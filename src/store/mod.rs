@@ -13,6 +13,7 @@
 pub mod auth;
 pub mod bookings;
 pub mod closures;
+pub mod employees;
 pub mod idempotency;
 pub mod members;
 pub mod months;

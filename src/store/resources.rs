@@ -287,14 +287,21 @@ pub fn children(conn: &mut DbConn, id: ResourceId) -> AppResult<Vec<ResourceId>>
     )
 }
 
-/// Name and kind of these resources, for lists that show them beside other things.
-pub fn labels(
-    conn: &mut DbConn,
-    ids: &[ResourceId],
-) -> AppResult<Vec<(ResourceId, String, ResourceKind)>> {
+/// What lists show of a resource beside other things, and what authorisation needs of it.
+#[derive(Debug, Clone, Queryable, Selectable, PartialEq)]
+#[diesel(table_name = resources)]
+pub struct ResourceLabel {
+    pub id: ResourceId,
+    pub name: String,
+    pub kind: ResourceKind,
+    pub employer_member_id: Option<MemberId>,
+}
+
+/// Labels of these resources.
+pub fn labels(conn: &mut DbConn, ids: &[ResourceId]) -> AppResult<Vec<ResourceLabel>> {
     Ok(db_run!(conn => resources::table
         .filter(resources::id.eq_any(ids))
-        .select((resources::id, resources::name, resources::kind))
+        .select(ResourceLabel::as_select())
         .load(conn))?)
 }
 

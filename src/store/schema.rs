@@ -167,6 +167,26 @@ diesel::table! {
         updated_at -> Timestamp,
         cancelled_at -> Nullable<Timestamp>,
         cancelled_by -> Nullable<BigInt>,
+        activity -> Text,
+    }
+}
+
+diesel::table! {
+    employees (resource_id) {
+        resource_id -> BigInt,
+        contract_type -> Text,
+        contract_end -> Nullable<Date>,
+        birth_date -> Nullable<Date>,
+        fee_permille -> Nullable<Integer>,
+        fee_monthly_cents -> Nullable<BigInt>,
+        skills -> Text,
+    }
+}
+
+diesel::table! {
+    employee_members (resource_id, member_id) {
+        resource_id -> BigInt,
+        member_id -> BigInt,
     }
 }
 
@@ -210,6 +230,8 @@ diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(api_tokens -> users (user_id));
 diesel::joinable!(opening_hours -> resources (resource_id));
 diesel::joinable!(closures -> resources (resource_id));
+diesel::joinable!(employees -> resources (resource_id));
+diesel::joinable!(employee_members -> members (member_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     members,
@@ -227,4 +249,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     quotas,
     month_closings,
     idempotency_keys,
+    employees,
+    employee_members,
 );

@@ -269,7 +269,7 @@ fn insert(
         &row,
         Labels {
             resource_name: target.name(),
-            resource_kind: target.kind(),
+            resource: target.bookable(),
             member_name: &member.name,
         },
         actor,
@@ -295,7 +295,11 @@ pub fn book_tx(
         env.tz,
     )?;
     let target = target::under_lock(conn, input.resource_id, prepared, env)?;
-    authz::require(authz::can_book_for(actor, input.member_id, target.kind()))?;
+    authz::require(authz::can_book_for(
+        actor,
+        input.member_id,
+        target.bookable(),
+    ))?;
     let member = member_under_lock(conn, input.member_id, &target)?;
     let asking = Asking {
         target: &target,

@@ -104,7 +104,7 @@ fn modifiable(
 ) -> AppResult<(BookingRow, Target)> {
     let b = store::find(conn, id)?;
     let target = target::under_lock(conn, b.resource_id, None, env)?;
-    if !authz::can_modify_booking(actor, b.member_id, target.kind()) {
+    if !authz::can_modify_booking(actor, b.member_id, target.bookable()) {
         return Err(if authz::can_see_booking_details(actor, b.member_id) {
             AppError::Forbidden
         } else {

@@ -2,6 +2,7 @@
 //! write transaction: the resource and its rules, the parts or whole it is composed with, the
 //! quotas that apply, the closures and the active bookings near a window.
 
+use crate::app::authz;
 use crate::domain::booking::{ClosurePeriod, ExistingBooking, ResourceRules};
 use crate::domain::ids::ResourceId;
 use crate::domain::quota::{Quota, QuotaScope};
@@ -35,6 +36,14 @@ impl Target {
 
     pub fn kind(&self) -> ResourceKind {
         self.resource.row.kind
+    }
+
+    /// What authorisation needs to know of it.
+    pub fn bookable(&self) -> authz::Bookable {
+        authz::Bookable {
+            kind: self.resource.row.kind,
+            employer: self.resource.row.employer_member_id,
+        }
     }
 
     pub fn name(&self) -> &str {

@@ -12,7 +12,8 @@ use crate::domain::status::{approval_warning, is_overdue, may_cancel, may_move, 
 use crate::domain::violation::Warning;
 use crate::error::{AppError, AppResult};
 use crate::store::bookings::BookingRow;
-use crate::store::{from_db, members as member_store, resources as resource_store, DbConn};
+use crate::store::resources::{self as resource_store, ResourceLabel};
+use crate::store::{from_db, members as member_store, DbConn};
 
 /// A booking as one actor sees it. Purpose, beneficiary and decision reason only for the
 /// member's own people and the pole's team; the `can_*` flags are the app's answer to "may
@@ -56,7 +57,7 @@ pub struct BookingView {
 /// The names a view shows beside a row.
 pub(super) struct Labels<'a> {
     pub resource_name: &'a str,
-    pub resource_kind: ResourceKind,
+    pub resource: authz::Bookable,
     pub member_name: &'a str,
 }
 
@@ -64,12 +65,12 @@ impl BookingView {
     pub(super) fn of(b: &BookingRow, l: Labels, actor: &Actor, now: DateTime<Utc>) -> Self {
         let details = authz::can_see_booking_details(actor, b.member_id);
         let (start, end) = (from_db(b.start_at), from_db(b.end_at));
-        let mine = authz::can_modify_booking(actor, b.member_id, l.resource_kind);
+        let mine = authz::can_modify_booking(actor, b.member_id, l.resource);
         BookingView {
             id: b.id,
             resource_id: b.resource_id,
             resource_name: l.resource_name.to_string(),
-            resource_kind: l.resource_kind,
+            resource_kind: l.resource.kind,
             member_id: b.member_id,
             member_name: l.member_name.to_string(),
             start,
@@ -114,26 +115,28 @@ pub(super) fn describe(
         .collect::<BTreeSet<_>>()
         .into_iter()
         .collect();
-    let resources: HashMap<ResourceId, (String, ResourceKind)> =
+    let resources: HashMap<ResourceId, ResourceLabel> =
         resource_store::labels(conn, &resource_ids)?
             .into_iter()
-            .map(|(id, name, kind)| (id, (name, kind)))
+            .map(|l| (l.id, l))
             .collect();
     rows.iter()
         .map(|b| {
             // Foreign keys guarantee both exist.
-            let (resource_name, resource_kind) =
-                resources.get(&b.resource_id).ok_or_else(|| {
-                    AppError::internal(format!("resource {} vanished", b.resource_id))
-                })?;
+            let resource = resources.get(&b.resource_id).ok_or_else(|| {
+                AppError::internal(format!("resource {} vanished", b.resource_id))
+            })?;
             let member_name = members
                 .get(&b.member_id)
                 .ok_or_else(|| AppError::internal(format!("member {} vanished", b.member_id)))?;
             Ok(BookingView::of(
                 b,
                 Labels {
-                    resource_name,
-                    resource_kind: *resource_kind,
+                    resource_name: &resource.name,
+                    resource: authz::Bookable {
+                        kind: resource.kind,
+                        employer: resource.employer_member_id,
+                    },
                     member_name,
                 },
                 actor,

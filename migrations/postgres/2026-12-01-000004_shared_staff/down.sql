@@ -1,0 +1,3 @@
+ALTER TABLE bookings DROP COLUMN activity;
+DROP TABLE employee_members;
+DROP TABLE employees;
