@@ -24,6 +24,7 @@ pub mod bookings;
 pub mod closures;
 pub mod dashboard;
 pub mod demo;
+pub mod employees;
 pub mod jobs;
 pub mod members;
 pub mod months;

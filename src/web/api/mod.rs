@@ -5,6 +5,7 @@ mod auth;
 mod bookings;
 mod catalogue;
 mod directory;
+mod staff;
 
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -74,6 +75,16 @@ pub fn router() -> Router<AppState> {
         )
         .route("/quotas/{id}", delete(bookings::delete_quota))
         .route("/allocations/{month}/close", post(bookings::close_month))
+        .route(
+            "/employees",
+            get(staff::list_employees).post(staff::create_employee),
+        )
+        .route(
+            "/employees/{id}",
+            get(staff::get_employee).patch(staff::patch_employee),
+        )
+        .route("/employees/{id}/archive", post(staff::archive_employee))
+        .route("/employees/{id}/restore", post(staff::restore_employee))
         .fallback(not_found)
 }
 
@@ -129,6 +140,8 @@ impl Modify for BearerAuth {
         bookings::cancel_booking, bookings::approve_booking, bookings::reject_booking, bookings::availability,
         bookings::list_quotas, bookings::create_quota, bookings::delete_quota,
         bookings::close_month,
+        staff::list_employees, staff::create_employee, staff::get_employee, staff::patch_employee,
+        staff::archive_employee, staff::restore_employee,
     ),
     components(schemas(Problem, bookings::SeriesBody)),
     modifiers(&BearerAuth),

@@ -5,6 +5,7 @@ mod account;
 mod bookings;
 mod catalogue;
 mod directory;
+mod staff;
 mod users;
 
 use axum::extract::State;
@@ -65,6 +66,12 @@ pub fn router() -> Router<AppState> {
             get(catalogue::closures_page).post(catalogue::create_closure),
         )
         .route("/closures/{id}/delete", post(catalogue::delete_closure))
+        .route("/staff", get(staff::list).post(staff::create))
+        .route("/staff/new", get(staff::new_form))
+        .route("/staff/{id}", get(staff::show).post(staff::update))
+        .route("/staff/{id}/edit", get(staff::edit_form))
+        .route("/staff/{id}/archive", post(staff::archive))
+        .route("/staff/{id}/restore", post(staff::restore))
         .route("/users", get(users::list).post(users::create))
         .route("/users/new", get(users::new_form))
         .route("/users/{id}", get(users::edit_form).post(users::update))
@@ -134,6 +141,7 @@ pub enum Nav {
     Bookings,
     Calendar,
     Approvals,
+    Staff,
     None,
 }
 
@@ -162,6 +170,7 @@ pub fn layout(ctx: &Ctx, title: &str, nav: Nav, notice: Option<&str>, body: Mark
                                     (nav_item("/approvals", "Validation", nav == Nav::Approvals))
                                 }
                                 (nav_item("/resources", "Ressources", nav == Nav::Resources))
+                                (nav_item("/staff", "Salariés partagés", nav == Nav::Staff))
                                 (nav_item("/members", "Structures", nav == Nav::Members))
                                 (nav_item("/closures", "Fermetures", nav == Nav::Closures))
                                 @if authz::can_see_users_page(actor) {
