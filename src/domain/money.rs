@@ -71,9 +71,68 @@ pub fn format_amount(cents: i64) -> String {
     format!("{sign}{grouped},{:02}", abs % 100)
 }
 
+/// Splits `total` cents between parts in proportion to their weights, exactly: each part gets
+/// the floor of its share, then the cents left go one by one to the largest remainders, ties
+/// to the earlier part (callers order parts by member id). The parts always sum to `total`.
+/// Weights of 0 get nothing; with no positive weight, `None`. Negative totals split the same
+/// way (a refund).
+pub fn split_largest_remainder(total: i64, weights: &[i64]) -> Option<Vec<i64>> {
+    let sum: i128 = weights.iter().map(|w| i128::from((*w).max(0))).sum();
+    if sum == 0 {
+        return None;
+    }
+    let sign: i128 = if total < 0 { -1 } else { 1 };
+    let t = i128::from(total).abs();
+    let mut parts: Vec<i128> = Vec::with_capacity(weights.len());
+    let mut remainders: Vec<(i128, usize)> = Vec::with_capacity(weights.len());
+    for (i, w) in weights.iter().enumerate() {
+        let w = i128::from((*w).max(0));
+        let exact = t * w;
+        parts.push(exact / sum);
+        remainders.push((exact % sum, i));
+    }
+    let mut left = t - parts.iter().sum::<i128>();
+    // Largest remainder first; among equal remainders, the earlier part.
+    remainders.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+    for (r, i) in remainders {
+        if left == 0 {
+            break;
+        }
+        if r > 0 {
+            parts[i] += 1;
+            left -= 1;
+        }
+    }
+    Some(
+        parts
+            .into_iter()
+            .map(|p| i64::try_from(sign * p).unwrap_or(i64::MAX))
+            .collect(),
+    )
+}
+
+/// `numerator / denominator` rounded half away from zero (a line of a bill is rounded once).
+pub fn div_round(numerator: i128, denominator: i128) -> i64 {
+    if denominator == 0 {
+        return 0;
+    }
+    let (n, d) = if denominator < 0 {
+        (-numerator, -denominator)
+    } else {
+        (numerator, denominator)
+    };
+    let q = if n >= 0 {
+        (2 * n + d) / (2 * d)
+    } else {
+        -((2 * -n + d) / (2 * d))
+    };
+    i64::try_from(q).unwrap_or(if q < 0 { i64::MIN } else { i64::MAX })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
 
     #[test]
     fn parses_french_amounts() {
@@ -97,11 +156,66 @@ mod tests {
         assert_eq!(format_amount(100), "1,00");
     }
 
-    proptest::proptest! {
+    proptest! {
         #[test]
         fn format_then_parse_round_trips(cents in -99_999_999_999i64..99_999_999_999) {
             let text = format_amount(cents);
-            proptest::prop_assert_eq!(parse_euros(&text, true).unwrap(), Some(cents));
+            prop_assert_eq!(parse_euros(&text, true).unwrap(), Some(cents));
+        }
+    }
+
+    #[test]
+    fn largest_remainder_examples_of_the_design() {
+        // 1 000.00 € of rent by usage hours 10 / 20 / 30.
+        assert_eq!(
+            split_largest_remainder(100_000, &[10, 20, 30]),
+            Some(vec![16_667, 33_333, 50_000])
+        );
+        // 100.00 € in three equal parts: the first (lowest member id) takes the extra cent.
+        assert_eq!(
+            split_largest_remainder(10_000, &[1, 1, 1]),
+            Some(vec![3_334, 3_333, 3_333])
+        );
+        assert_eq!(split_largest_remainder(10_000, &[0, 0]), None);
+        assert_eq!(
+            split_largest_remainder(5, &[0, 3, 0, 1]),
+            Some(vec![0, 4, 0, 1])
+        );
+        assert_eq!(
+            split_largest_remainder(-10_000, &[1, 1, 1]),
+            Some(vec![-3_334, -3_333, -3_333])
+        );
+    }
+
+    #[test]
+    fn rounding_half_away_from_zero() {
+        assert_eq!(div_round(5, 10), 1);
+        assert_eq!(div_round(4, 10), 0);
+        assert_eq!(div_round(-5, 10), -1);
+        assert_eq!(div_round(15, 10), 2);
+        assert_eq!(div_round(25, 10), 3);
+        assert_eq!(div_round(7, 0), 0);
+    }
+
+    proptest! {
+        #[test]
+        fn parts_always_sum_to_the_total_and_follow_the_weights(
+            total in -10_000_000i64..10_000_000,
+            weights in proptest::collection::vec(0i64..10_000, 1..12),
+        ) {
+            match split_largest_remainder(total, &weights) {
+                None => prop_assert!(weights.iter().all(|w| *w == 0)),
+                Some(parts) => {
+                    prop_assert_eq!(parts.iter().sum::<i64>(), total);
+                    let sum: i128 = weights.iter().map(|w| i128::from(*w)).sum();
+                    for (p, w) in parts.iter().zip(&weights) {
+                        // Each part is within one cent of its exact share; no weight, no share.
+                        let exact = i128::from(total) * i128::from(*w);
+                        prop_assert!((i128::from(*p) * sum - exact).abs() < sum, "{p} for {w}");
+                        if *w == 0 { prop_assert_eq!(*p, 0); }
+                    }
+                }
+            }
         }
     }
 }
