@@ -3,7 +3,9 @@
 pub mod booking;
 pub mod closure;
 pub mod employee;
+pub mod holidays;
 pub mod ids;
+pub mod labour;
 pub mod member;
 pub mod money;
 pub mod month;

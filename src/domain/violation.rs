@@ -28,6 +28,30 @@ pub enum ViolationCode {
     InvalidRecurrence,
     QuotaExceeded,
     Validation,
+    /// More than 10 h of work in a civil day (8 h for a minor): L3121-18, L3162-1.
+    DailyHours,
+    /// More than 6 h of work without a 20-minute break (4 h 30 and 30 minutes for a minor):
+    /// L3121-16, L3162-3.
+    WorkWithoutBreak,
+    /// More than 48 h of work in a week (35 h for a minor): L3121-20, L3162-1.
+    WeeklyHours,
+    /// More than 44 h a week on average over 12 consecutive weeks: L3121-22.
+    AverageWeeklyHours,
+    /// Less than 11 consecutive hours of rest between two working days (12 h for a minor,
+    /// 14 h under 16): L3131-1, L3164-1.
+    DailyRest,
+    /// More than 6 working days in a week: L3132-1.
+    WorkingDays,
+    /// No weekly rest of 35 consecutive hours (two consecutive days for a minor): L3132-2,
+    /// L3164-2.
+    WeeklyRest,
+    /// A minor working at night (22:00–06:00, 20:00–06:00 under 16): L3163-2.
+    NightWork,
+    /// A minor working on a public holiday: L3164-6.
+    PublicHoliday,
+    /// A part-time employee's complementary hours beyond a tenth of the contract, or reaching
+    /// 35 h: L3123-9, L3123-20.
+    ComplementaryHours,
 }
 
 /// Whether a refusal is about the request (it can never succeed as written) or about the
@@ -55,24 +79,57 @@ impl ViolationCode {
             ViolationCode::InvalidRecurrence => "invalid_recurrence",
             ViolationCode::QuotaExceeded => "quota_exceeded",
             ViolationCode::Validation => "validation",
+            ViolationCode::DailyHours => "daily_hours",
+            ViolationCode::WorkWithoutBreak => "work_without_break",
+            ViolationCode::WeeklyHours => "weekly_hours",
+            ViolationCode::AverageWeeklyHours => "average_weekly_hours",
+            ViolationCode::DailyRest => "daily_rest",
+            ViolationCode::WorkingDays => "working_days",
+            ViolationCode::WeeklyRest => "weekly_rest",
+            ViolationCode::NightWork => "night_work",
+            ViolationCode::PublicHoliday => "public_holiday",
+            ViolationCode::ComplementaryHours => "complementary_hours",
         }
     }
 
+    /// Labour limits are conflicts: the same assignment may pass another week, or once
+    /// another member's assignment of the employee moves.
     pub fn kind(self) -> RefusalKind {
         match self {
             ViolationCode::MonthClosed
             | ViolationCode::QuotaExceeded
             | ViolationCode::CapacityExceeded => RefusalKind::Conflict,
+            code if code.is_labour_limit() => RefusalKind::Conflict,
             _ => RefusalKind::Invalid,
         }
     }
 
+    /// Whether this is a rule of working-time law (issue 8), checked per employee across all
+    /// members.
+    pub fn is_labour_limit(self) -> bool {
+        matches!(
+            self,
+            ViolationCode::DailyHours
+                | ViolationCode::WorkWithoutBreak
+                | ViolationCode::WeeklyHours
+                | ViolationCode::AverageWeeklyHours
+                | ViolationCode::DailyRest
+                | ViolationCode::WorkingDays
+                | ViolationCode::WeeklyRest
+                | ViolationCode::NightWork
+                | ViolationCode::PublicHoliday
+                | ViolationCode::ComplementaryHours
+        )
+    }
+
     /// The code a whole refusal carries when this violation leads it (DESIGN.md §6): a
-    /// capacity excess is a `conflict`, an inactive member is `not_allowed`.
+    /// capacity excess is a `conflict`, an inactive member is `not_allowed`, any broken
+    /// working-time limit is `labour_limit` (issue 8).
     pub fn refusal_code(self) -> &'static str {
         match self {
             ViolationCode::CapacityExceeded => "conflict",
             ViolationCode::MemberInactive => "not_allowed",
+            code if code.is_labour_limit() => "labour_limit",
             other => other.as_str(),
         }
     }
@@ -184,6 +241,14 @@ impl From<LocalTimeError> for Violation {
 pub enum WarningCode {
     /// A request awaiting approval starts soon: undecided at its start, it is rejected.
     ApprovalDeadlineNear,
+    /// Hours beyond 35 in a week: overtime, +25 % up to 43 h and +50 % beyond (L3121-36).
+    Overtime,
+    /// A part-time employee working beyond the contract, within a tenth of it (L3123-20).
+    ComplementaryHours,
+    /// Work on a Sunday, the usual day of weekly rest (L3132-3).
+    SundayWork,
+    /// Work on 1 May, a public holiday off work and paid double when worked (L3133-4, L3133-6).
+    MayDay,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
@@ -198,7 +263,7 @@ pub struct Warning {
 mod tests {
     use super::*;
 
-    const ALL: [ViolationCode; 13] = [
+    const ALL: [ViolationCode; 23] = [
         ViolationCode::InvalidInterval,
         ViolationCode::DurationOutOfBounds,
         ViolationCode::OutsideOpeningHours,
@@ -212,6 +277,16 @@ mod tests {
         ViolationCode::InvalidRecurrence,
         ViolationCode::QuotaExceeded,
         ViolationCode::Validation,
+        ViolationCode::DailyHours,
+        ViolationCode::WorkWithoutBreak,
+        ViolationCode::WeeklyHours,
+        ViolationCode::AverageWeeklyHours,
+        ViolationCode::DailyRest,
+        ViolationCode::WorkingDays,
+        ViolationCode::WeeklyRest,
+        ViolationCode::NightWork,
+        ViolationCode::PublicHoliday,
+        ViolationCode::ComplementaryHours,
     ];
 
     /// `as_str` must never drift from what serde puts in the JSON body.
@@ -351,6 +426,32 @@ mod tests {
         assert_eq!(ViolationCode::MemberInactive.refusal_code(), "not_allowed");
         assert_eq!(ViolationCode::Closed.kind(), RefusalKind::Invalid);
         assert_eq!(ViolationCode::MonthClosed.kind(), RefusalKind::Conflict);
+        let labour = ALL.iter().filter(|c| c.is_labour_limit()).count();
+        assert_eq!(labour, 10);
+        for code in ALL.into_iter().filter(|c| c.is_labour_limit()) {
+            assert_eq!(code.kind(), RefusalKind::Conflict, "{code}");
+            assert_eq!(code.refusal_code(), "labour_limit", "{code}");
+        }
+        assert_eq!(
+            ViolationCode::QuotaExceeded.refusal_code(),
+            "quota_exceeded"
+        );
+    }
+
+    #[test]
+    fn warning_codes_in_snake_case() {
+        for (code, text) in [
+            (
+                WarningCode::ApprovalDeadlineNear,
+                "\"approval_deadline_near\"",
+            ),
+            (WarningCode::Overtime, "\"overtime\""),
+            (WarningCode::ComplementaryHours, "\"complementary_hours\""),
+            (WarningCode::SundayWork, "\"sunday_work\""),
+            (WarningCode::MayDay, "\"may_day\""),
+        ] {
+            assert_eq!(serde_json::to_string(&code).unwrap(), text);
+        }
     }
 
     #[test]
