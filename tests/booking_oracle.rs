@@ -133,6 +133,7 @@ fn run(capacity: i32, before: i64, after: i64, ops: Vec<Op>) -> Result<(), TestC
                     beneficiary: None,
                     recurrence: None,
                     skip_conflicts: false,
+                    activity: None,
                 };
                 let expected = qty <= capacity && model.fits(start, start + len, qty, None);
                 let got = conn.write(|c| bookings::book_tx(c, &actor, &input, &env, None));

@@ -497,6 +497,7 @@ fn demo_bookings(
             beneficiary: None,
             recurrence: None,
             skip_conflicts: false,
+            activity: None,
         };
         conn.write(|c| super::bookings::book_tx(c, &actor, &input, env, None))?;
         booked += 1;
@@ -515,6 +516,7 @@ fn demo_bookings(
                 exdates: vec![],
             }),
             skip_conflicts: true,
+            activity: None,
         };
         let series = conn.write(|c| super::bookings::book_tx(c, &actor, &input, env, None))?;
         booked += series.bookings.len();

@@ -7,6 +7,7 @@ use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
 
 use super::ids::{BookingId, MemberId, ResourceId};
+use super::labour::Activity;
 use super::time::{format_span, Interval};
 use super::validation::FieldErrors;
 use super::violation::{Measure, RefusalKind, Unit, Violation, ViolationCode};
@@ -51,6 +52,8 @@ pub struct Asked {
     pub quantity: i32,
     /// Bookings being moved: they must not count against their own new place.
     pub moving: Vec<BookingId>,
+    /// What the booking is for (a shared employee's work, training or absence).
+    pub activity: Activity,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

@@ -28,6 +28,8 @@ pub enum ViolationCode {
     InvalidRecurrence,
     QuotaExceeded,
     Validation,
+    /// A shared employee put at the disposal of a member that no agreement names.
+    NoAgreement,
     /// More than 10 h of work in a civil day (8 h for a minor): L3121-18, L3162-1.
     DailyHours,
     /// More than 6 h of work without a 20-minute break (4 h 30 and 30 minutes for a minor):
@@ -79,6 +81,7 @@ impl ViolationCode {
             ViolationCode::InvalidRecurrence => "invalid_recurrence",
             ViolationCode::QuotaExceeded => "quota_exceeded",
             ViolationCode::Validation => "validation",
+            ViolationCode::NoAgreement => "no_agreement",
             ViolationCode::DailyHours => "daily_hours",
             ViolationCode::WorkWithoutBreak => "work_without_break",
             ViolationCode::WeeklyHours => "weekly_hours",
@@ -263,7 +266,7 @@ pub struct Warning {
 mod tests {
     use super::*;
 
-    const ALL: [ViolationCode; 23] = [
+    const ALL: [ViolationCode; 24] = [
         ViolationCode::InvalidInterval,
         ViolationCode::DurationOutOfBounds,
         ViolationCode::OutsideOpeningHours,
@@ -277,6 +280,7 @@ mod tests {
         ViolationCode::InvalidRecurrence,
         ViolationCode::QuotaExceeded,
         ViolationCode::Validation,
+        ViolationCode::NoAgreement,
         ViolationCode::DailyHours,
         ViolationCode::WorkWithoutBreak,
         ViolationCode::WeeklyHours,

@@ -7,6 +7,7 @@ use super::schema::{bookings, resources, series};
 use super::DbConn;
 use crate::db_run;
 use crate::domain::ids::{BookingId, MemberId, ResourceId, SeriesId, UserId};
+use crate::domain::labour::Activity;
 use crate::domain::status::BookingStatus;
 use crate::error::AppResult;
 
@@ -38,6 +39,7 @@ pub struct BookingRow {
     pub updated_at: NaiveDateTime,
     pub cancelled_at: Option<NaiveDateTime>,
     pub cancelled_by: Option<UserId>,
+    pub activity: Activity,
 }
 
 #[derive(Debug, Insertable)]
@@ -58,6 +60,7 @@ pub struct NewBooking<'a> {
     pub beneficiary: Option<&'a str>,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    pub activity: Activity,
 }
 
 pub fn insert(conn: &mut DbConn, b: &NewBooking) -> AppResult<BookingRow> {
@@ -166,6 +169,36 @@ pub fn note_span(conn: &mut DbConn, resource_id: ResourceId, minutes: i64) -> Ap
         .set(resources::longest_block_minutes.eq(minutes))
         .execute(conn))?;
     Ok(())
+}
+
+/// What the working-time rules need of an employee's booking.
+#[derive(Debug, Clone, Queryable, Selectable, PartialEq)]
+#[diesel(table_name = bookings)]
+pub struct StoredShift {
+    pub id: BookingId,
+    pub start_at: NaiveDateTime,
+    pub end_at: NaiveDateTime,
+    pub activity: Activity,
+}
+
+/// The active bookings of one employee (a staff resource) meeting `[from, to)`, at every
+/// member.
+pub fn shifts(
+    conn: &mut DbConn,
+    resource_id: ResourceId,
+    from: NaiveDateTime,
+    to: NaiveDateTime,
+) -> AppResult<Vec<StoredShift>> {
+    // No booking lasts more than 366 days: bounds the index scan on block_start_at.
+    let lower = from - chrono::Duration::days(367);
+    Ok(
+        db_run!(conn => active_meeting!(resource_id, lower, from, to)
+        .filter(bookings::start_at.lt(to))
+        .filter(bookings::end_at.gt(from))
+        .select(StoredShift::as_select())
+        .order(bookings::start_at.asc())
+        .load(conn))?,
+    )
 }
 
 /// A booking's times and the span it blocks.

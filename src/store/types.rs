@@ -8,6 +8,7 @@ use diesel::serialize::{self, Output, ToSql};
 use diesel::sql_types::{BigInt, Text};
 
 use crate::domain::ids::{BookingId, MemberId, ResourceId, SeriesId, UserId};
+use crate::domain::labour::Activity;
 use crate::domain::month::Month;
 use crate::domain::resource::ResourceKind;
 use crate::domain::status::BookingStatus;
@@ -93,6 +94,9 @@ text_enum!(
     ResourceKind::parse,
     |k| k.as_str()
 );
+
+text_enum!(Activity, ActivityProxy, "activité", Activity::parse, |a| a
+    .as_str());
 
 #[derive(diesel::AsExpression, diesel::FromSqlRow)]
 #[diesel(foreign_derive)]

@@ -321,6 +321,7 @@ impl TestApp {
                     beneficiary: None,
                     created_at: created,
                     updated_at: created,
+                    activity: mutualise::domain::labour::Activity::Work,
                 },
             )?
             .id

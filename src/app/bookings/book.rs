@@ -10,15 +10,15 @@ use crate::app::authz::{self, Actor};
 use crate::app::App;
 use crate::domain::booking::ExistingBooking;
 use crate::domain::ids::{BookingId, MemberId, ResourceId, SeriesId};
+use crate::domain::labour::Activity;
 use crate::domain::recurrence::{self, ExDate};
 use crate::domain::refusal::{Refusal, RefusedOccurrence};
 use crate::domain::status::BookingStatus;
 use crate::domain::time::{parse_instant, Interval};
 use crate::domain::validation::{optional_text, FieldErrors};
-use crate::domain::violation::ViolationCode;
+use crate::domain::violation::{ViolationCode, Warning};
 use crate::error::{AppError, AppResult};
 use crate::store::bookings::{self as store, BookingRow, NewBooking};
-use crate::store::members::Member;
 use crate::store::{idempotency, to_db, Backend, DbConn};
 
 use super::rules::{member_under_lock, refuse_one, Asking, MonthLocks};
@@ -55,6 +55,10 @@ pub struct BookingInput {
     /// For a series: book the occurrences that fit and report the others.
     #[serde(default)]
     pub skip_conflicts: bool,
+    /// Shared employees: `work` at the member (default), or `training` and `absence`, recorded
+    /// at the employer group by those who manage the employee.
+    #[serde(default)]
+    pub activity: Option<Activity>,
 }
 
 /// The field an idempotency key is reported under when it was used for another request (the
@@ -231,14 +235,19 @@ pub(super) fn parse(
 #[allow(clippy::too_many_arguments)]
 fn insert(
     conn: &mut DbConn,
-    target: &Target,
-    member: &Member,
+    asking: &Asking,
     actor: &Actor,
     series_id: Option<SeriesId>,
     p: &Parsed,
     interval: Interval,
-    now: DateTime<Utc>,
+    warnings: Vec<Warning>,
 ) -> AppResult<BookingView> {
+    let (target, member, now, activity) = (
+        asking.target,
+        asking.member,
+        asking.env.now,
+        asking.activity,
+    );
     let block = target.rules.block_of(interval);
     let row: BookingRow = store::insert(
         conn,
@@ -262,10 +271,11 @@ fn insert(
             beneficiary: p.beneficiary.as_deref(),
             created_at: to_db(now),
             updated_at: to_db(now),
+            activity,
         },
     )?;
     store::note_span(conn, target.id(), block.duration().num_minutes() + 1)?;
-    Ok(BookingView::of(
+    let mut view = BookingView::of(
         &row,
         Labels {
             resource_name: target.name(),
@@ -274,7 +284,32 @@ fn insert(
         },
         actor,
         now,
-    ))
+    );
+    view.warnings.extend(warnings);
+    Ok(view)
+}
+
+/// Training and absences are shared employees' only, recorded at the employer group by
+/// those who manage the employee.
+fn check_activity(actor: &Actor, input: &BookingInput, target: &Target) -> AppResult<Activity> {
+    let activity = input.activity.unwrap_or(Activity::Work);
+    if activity == Activity::Work {
+        return Ok(activity);
+    }
+    let Some(staff) = &target.staff else {
+        return Err(AppError::validation(
+            "activity",
+            "Formation et absence ne concernent que les salariés partagés.",
+        ));
+    };
+    authz::require(authz::records_staff_time(actor, staff.employer))?;
+    if Some(input.member_id) != staff.employer {
+        return Err(AppError::validation(
+            "member_id",
+            "Une formation ou une absence se rattache au groupement employeur du salarié.",
+        ));
+    }
+    Ok(activity)
 }
 
 /// Books inside the caller's write transaction, with what `prepared` loaded when it is about
@@ -300,12 +335,14 @@ pub fn book_tx(
         input.member_id,
         target.bookable(),
     ))?;
+    let activity = check_activity(actor, input, &target)?;
     let member = member_under_lock(conn, input.member_id, &target)?;
     let asking = Asking {
         target: &target,
         member: &member,
         quantity: parsed.quantity,
         moving: &[],
+        activity,
         env,
     };
     let mut locks = MonthLocks::for_write();
@@ -317,13 +354,12 @@ pub fn book_tx(
             }
             let view = insert(
                 conn,
-                &target,
-                &member,
+                &asking,
                 actor,
                 None,
                 &parsed,
                 parsed.interval,
-                env.now,
+                verdict.warnings,
             )?;
             Ok(Booked {
                 bookings: vec![view],
@@ -367,7 +403,7 @@ fn book_series(
         &exdates,
     )
     .map_err(invalid)?;
-    let mut accepted: Vec<Interval> = Vec::new();
+    let mut accepted: Vec<(Interval, Vec<Warning>)> = Vec::new();
     let mut held: Vec<ExistingBooking> = Vec::new();
     let mut refused: Vec<RefusedOccurrence> = Vec::new();
     for occ in &occurrences {
@@ -383,7 +419,7 @@ fn book_series(
                 interval: iv,
                 quantity: parsed.quantity,
             });
-            accepted.push(iv);
+            accepted.push((iv, verdict.warnings));
         } else {
             refused.push(asking.refused_occurrence(conn, iv, &verdict)?);
         }
@@ -409,16 +445,15 @@ fn book_series(
         to_db(env.now),
     )?;
     let mut bookings = Vec::new();
-    for iv in accepted {
+    for (iv, warnings) in accepted {
         bookings.push(insert(
             conn,
-            target,
-            member,
+            asking,
             actor,
             Some(series_id),
             parsed,
             iv,
-            env.now,
+            warnings,
         )?);
     }
     Ok(Booked {

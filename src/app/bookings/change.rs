@@ -195,6 +195,7 @@ pub fn move_tx(
         member: &member,
         quantity: parsed.quantity,
         moving: &ignore,
+        activity: b.activity,
         env,
     };
     let mut locks = MonthLocks::for_write();

@@ -6,23 +6,27 @@ use std::collections::HashMap;
 use crate::domain::booking::{
     capacity_conflicts, check_request, lookup_range, BookingRequest, ExistingBooking,
 };
+use crate::domain::employee::may_work_for;
 use crate::domain::ids::{BookingId, MemberId};
+use crate::domain::labour::{self, Activity, Shift};
 use crate::domain::month::{closed_violation, Month};
 use crate::domain::quota::{self, Holdings};
 use crate::domain::refusal::{capacity_violation, Asked, Conflict, Refusal, RefusedOccurrence};
 use crate::domain::time::Interval;
-use crate::domain::violation::{Violation, ViolationCode};
+use crate::domain::violation::{Violation, ViolationCode, Warning};
 use crate::error::{AppError, AppResult};
 use crate::store::bookings as store;
 use crate::store::members::{self as member_store, Member};
 use crate::store::{from_db, months as month_store, to_db, DbConn};
 
-use super::target::{closures_over, existing_over, Target};
+use super::target::{closures_over, existing_over, StaffRules, Target};
 use super::BookingEnv;
 
 pub(super) struct Verdict {
     pub violations: Vec<Violation>,
     pub conflicts: Vec<ExistingBooking>,
+    /// What goes through but deserves a word (working time: overtime, Sunday…).
+    pub warnings: Vec<Warning>,
 }
 
 impl Verdict {
@@ -84,6 +88,8 @@ pub(super) struct Asking<'a> {
     pub member: &'a Member,
     pub quantity: i32,
     pub moving: &'a [BookingId],
+    /// Work at the member, or (shared employees) training or an absence.
+    pub activity: Activity,
     pub env: &'a BookingEnv,
 }
 
@@ -110,10 +116,18 @@ impl Asking<'_> {
             return Ok(Verdict {
                 violations,
                 conflicts: Vec::new(),
+                warnings: Vec::new(),
             });
         }
         violations.extend(closed_month(conn, interval, env, locks)?);
         violations.extend(self.quota_violations(conn, interval, held)?);
+        let mut warnings = Vec::new();
+        if let Some(staff) = &target.staff {
+            violations.extend(self.agreement_violation(staff));
+            let labour = self.working_time(conn, staff, interval, held)?;
+            violations.extend(labour.violations);
+            warnings = labour.warnings;
+        }
         let mut existing = existing_over(conn, target, lookup_range(interval, &target.rules))?;
         existing.retain(|e| !self.moving.contains(&e.id));
         existing.extend_from_slice(held);
@@ -121,7 +135,67 @@ impl Asking<'_> {
         Ok(Verdict {
             violations,
             conflicts,
+            warnings,
         })
+    }
+
+    /// A shared employee works only at the members named in the agreements (training and
+    /// absences are recorded at the employer group).
+    fn agreement_violation(&self, staff: &StaffRules) -> Option<Violation> {
+        (self.activity == Activity::Work
+            && !may_work_for(&staff.agreements, staff.employer, self.member.id))
+        .then(|| {
+            Violation::new(
+                ViolationCode::NoAgreement,
+                format!(
+                    "Aucune convention de mise à disposition ne lie {} à {}.",
+                    self.target.name(),
+                    self.member.name
+                ),
+            )
+        })
+    }
+
+    /// Working-time law for the employee across every member: the stored shifts the rules
+    /// need (only the weeks around the interval), the occurrences of this series accepted so
+    /// far, and the interval proposed.
+    fn working_time(
+        &self,
+        conn: &mut DbConn,
+        staff: &StaffRules,
+        interval: Interval,
+        held: &[ExistingBooking],
+    ) -> AppResult<labour::LabourVerdict> {
+        let range = labour::lookup_range(&[interval], self.env.tz);
+        let mut existing: Vec<Shift> =
+            store::shifts(conn, self.target.id(), to_db(range.start), to_db(range.end))?
+                .into_iter()
+                .filter(|s| !self.moving.contains(&s.id))
+                .filter_map(|s| {
+                    Some(Shift {
+                        id: s.id.0,
+                        interval: Interval::new(from_db(s.start_at), from_db(s.end_at))?,
+                        activity: s.activity,
+                    })
+                })
+                .collect();
+        existing.extend(held.iter().map(|h| Shift {
+            id: h.id.0,
+            interval: h.interval,
+            activity: self.activity,
+        }));
+        let proposed = Shift {
+            // Below every occurrence id a series can use.
+            id: i64::MIN,
+            interval,
+            activity: self.activity,
+        };
+        Ok(labour::check(
+            &staff.employee,
+            &existing,
+            &[proposed],
+            self.env.tz,
+        ))
     }
 
     /// The member's holdings in each quota's scope, and what the domain says of adding
@@ -222,6 +296,7 @@ impl Asking<'_> {
             interval,
             quantity: self.quantity,
             moving: self.moving.to_vec(),
+            activity: self.activity,
         });
         Ok(AppError::refused(r))
     }

@@ -106,6 +106,7 @@ fn suggestions(conn: &mut DbConn, asked: &Asked, env: &BookingEnv) -> AppResult<
             member: &member,
             quantity: asked.quantity,
             moving: &[],
+            activity: asked.activity,
             env,
         };
         if asking

@@ -4,7 +4,8 @@
 
 use crate::app::authz;
 use crate::domain::booking::{ClosurePeriod, ExistingBooking, ResourceRules};
-use crate::domain::ids::ResourceId;
+use crate::domain::ids::{MemberId, ResourceId};
+use crate::domain::labour;
 use crate::domain::quota::{Quota, QuotaScope};
 use crate::domain::resource::ResourceKind;
 use crate::domain::time::Interval;
@@ -12,10 +13,20 @@ use crate::error::{AppError, AppResult};
 use crate::store::bookings as store;
 use crate::store::resources::{self as resource_store, Resource};
 use crate::store::{
-    closures as closure_store, from_db, quotas as quota_store, to_db, Backend, DbConn,
+    closures as closure_store, employees as employee_store, from_db, quotas as quota_store, to_db,
+    Backend, DbConn,
 };
 
 use super::BookingEnv;
+
+/// What the working-time rules need of a shared employee.
+#[derive(Clone, Debug)]
+pub(crate) struct StaffRules {
+    pub employee: labour::Employee,
+    pub employer: Option<MemberId>,
+    /// Members named in the mise-à-disposition agreements (empty: every member).
+    pub agreements: Vec<MemberId>,
+}
 
 /// The booked resource as the rules see it.
 #[derive(Clone)]
@@ -27,6 +38,8 @@ pub(crate) struct Target {
     pub longest_minutes: i64,
     /// Quotas that cover this resource, each with the resources it counts over.
     pub quotas: Vec<(Quota, Vec<ResourceId>)>,
+    /// A shared employee: what working-time law needs.
+    pub staff: Option<StaffRules>,
 }
 
 impl Target {
@@ -108,11 +121,26 @@ pub(crate) fn load(
         };
         quotas.push((q, scope));
     }
+    let staff = match kind {
+        ResourceKind::Staff => {
+            let facts = employee_store::find(conn, resource_id)?;
+            Some(StaffRules {
+                employee: labour::Employee {
+                    birth_date: facts.birth_date,
+                    weekly_contract_minutes: resource.row.weekly_contract_minutes.unwrap_or(0),
+                },
+                employer: resource.row.employer_member_id,
+                agreements: facts.agreement_member_ids,
+            })
+        }
+        _ => None,
+    };
     Ok(Target {
         rules: rules_of(&resource, env.horizon_days),
         related,
         longest_minutes: longest,
         quotas,
+        staff,
         resource,
     })
 }

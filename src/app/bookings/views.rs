@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::app::authz::{self, Actor};
 use crate::domain::ids::{BookingId, MemberId, ResourceId, SeriesId};
+use crate::domain::labour::Activity;
 use crate::domain::resource::ResourceKind;
 use crate::domain::status::{approval_warning, is_overdue, may_cancel, may_move, BookingStatus};
 use crate::domain::violation::Warning;
@@ -30,6 +31,9 @@ pub struct BookingView {
     pub end: DateTime<Utc>,
     pub quantity: i32,
     pub status: BookingStatus,
+    /// Work at the member; for shared employees also training or an absence.
+    #[serde(default = "work")]
+    pub activity: Activity,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub series_id: Option<SeriesId>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -52,6 +56,10 @@ pub struct BookingView {
     /// What is worth knowing about it now (a request to decide before its near start).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub warnings: Vec<Warning>,
+}
+
+fn work() -> Activity {
+    Activity::Work
 }
 
 /// The names a view shows beside a row.
@@ -77,6 +85,7 @@ impl BookingView {
             end,
             quantity: b.quantity,
             status: b.status,
+            activity: b.activity,
             series_id: b.series_id,
             purpose: details.then(|| b.purpose.clone()),
             beneficiary: b.beneficiary.clone().filter(|_| details),

@@ -20,6 +20,7 @@ use crate::app::bookings::{
 };
 use crate::app::{authz, members, quotas, resources};
 use crate::domain::ids::{BookingId, MemberId, ResourceId};
+use crate::domain::labour::Activity;
 use crate::domain::refusal::Refusal;
 use crate::domain::resource::ResourceKind;
 use crate::domain::status::BookingStatus;
@@ -73,6 +74,9 @@ pub struct BookingForm {
     #[serde(default)]
     count: String,
     skip_conflicts: Option<String>,
+    /// Shared employees: work (default), training, absence.
+    #[serde(default)]
+    activity: String,
     /// One per form shown: submitting the same form twice (a double tap, a reload) books once.
     #[serde(default)]
     idempotency_key: String,
@@ -129,6 +133,16 @@ impl BookingForm {
             },
             None => None,
         };
+        let activity = match self.activity.trim() {
+            "" => None,
+            raw => {
+                let a = Activity::parse(raw);
+                if a.is_none() {
+                    e.add("activity", "Activité inconnue.");
+                }
+                a
+            }
+        };
         match (resource_id, member_id) {
             (Some(resource_id), Some(member_id)) if e.is_empty() => Ok(BookingInput {
                 resource_id,
@@ -140,6 +154,7 @@ impl BookingForm {
                 beneficiary: Some(self.beneficiary.clone()),
                 recurrence,
                 skip_conflicts: super::checked(&self.skip_conflicts),
+                activity,
             }),
             _ => Err(e),
         }
@@ -220,6 +235,10 @@ async fn form_view(
         .iter()
         .map(|r| (r.id.to_string(), format!("{} — {}", r.name, r.kind.label())))
         .collect();
+    let activities: Vec<(String, String)> = Activity::ALL
+        .iter()
+        .map(|a| (a.as_str().to_string(), a.label().to_string()))
+        .collect();
     let repeats: Vec<(String, String)> = REPEATS
         .iter()
         .map(|(a, b)| (a.to_string(), b.to_string()))
@@ -261,6 +280,7 @@ async fn form_view(
             (field("Quantité", "quantity", &form.quantity, "number", errors, Some("Par exemple 3 des 12 postes de coworking.")))
             (field("Objet", "purpose", &form.purpose, "text", errors, None))
             (field("Bénéficiaire accompagné (facultatif)", "beneficiary", &form.beneficiary, "text", errors, Some("Pour un véhicule prêté à une personne accompagnée.")))
+            (select("Pour un salarié partagé", "activity", &activities, if form.activity.is_empty() { "work" } else { &form.activity }, errors))
             fieldset {
                 legend { "Répétition" }
                 (select("Répéter", "repeat", &repeats, if form.repeat.is_empty() { "none" } else { &form.repeat }, errors))
