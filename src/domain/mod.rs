@@ -6,6 +6,7 @@ pub mod employee;
 pub mod holidays;
 pub mod ids;
 pub mod labour;
+pub mod ledger;
 pub mod member;
 pub mod money;
 pub mod month;
