@@ -1,6 +1,6 @@
 //! The layers of DESIGN.md §3 stay honest: `domain` names no I/O crate, `app` speaks no HTTP
-//! and builds no wire JSON, `web` never reaches into `store`, and the two front doors of
-//! `web` do not lean on each other. Read from the source, so a shortcut fails the build's
+//! and builds no wire JSON, `web` never reaches into `store`, `export` only renders views,
+//! and the two front doors of `web` do not lean on each other. Read from the source, so a shortcut fails the build's
 //! tests rather than a review.
 
 use std::fs;
@@ -117,6 +117,19 @@ fn store_decides_no_policy() {
         &["authz::", "axum::", "Actor", "crate::app", "crate::web"],
     );
     assert!(hits.is_empty(), "store only stores:\n{}", hits.join("\n"));
+}
+
+#[test]
+fn exports_render_views_and_read_nothing() {
+    let hits = offending(
+        "src/export",
+        &["crate::store", "crate::web", "diesel::", "axum::", "db_run!"],
+    );
+    assert!(
+        hits.is_empty(),
+        "exports turn app views into files:\n{}",
+        hits.join("\n")
+    );
 }
 
 /// The checker itself: it finds what it must and skips comments.

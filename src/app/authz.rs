@@ -158,6 +158,33 @@ pub fn records_staff_time(a: &Actor, employer: Option<MemberId>) -> bool {
     employer.is_some_and(|e| manages_employer(a, e)) || a.is_admin()
 }
 
+/// Sees an employee's whole week at every member (the planning, the free search): those who
+/// manage the employee, and the pole's coordination. A member sees only its own hours.
+pub fn plans_staff(a: &Actor, employer: Option<MemberId>) -> bool {
+    a.has(PoleRole::ResourceManager) || employer.is_some_and(|e| manages_employer(a, e))
+}
+
+/// Opens the planning pages at all.
+pub fn plans_some_staff(a: &Actor) -> bool {
+    a.has(PoleRole::ResourceManager) || manages_some_employer(a)
+}
+
+/// Sees the hours ledger of an employee with its amounts: whoever sees what the employee
+/// costs (those who manage them, the treasurer).
+pub fn sees_staff_ledger(a: &Actor, employer: Option<MemberId>) -> bool {
+    sees_employee_private(a, employer)
+}
+
+/// Opens the hours ledger at all.
+pub fn sees_some_staff_ledger(a: &Actor) -> bool {
+    a.has(PoleRole::Treasurer) || manages_some_employer(a)
+}
+
+/// Sees the shared-staff hours a member received: its people and the pole's team.
+pub fn sees_member_staff_hours(a: &Actor, member_id: MemberId) -> bool {
+    a.is_pole_team() || a.member_role(member_id).is_some()
+}
+
 // ---- bookings ----
 
 /// What authorisation needs to know of a booked resource: its kind, and for a shared employee

@@ -13,12 +13,13 @@ use crate::domain::employee::{
     age_on, has_skill, ContractType, EmployeeDraft, EmployeeInput, ManagementFee,
 };
 use crate::domain::ids::{MemberId, ResourceId};
+use crate::domain::labour;
 use crate::domain::member::LegalForm;
 use crate::domain::resource::ResourceKind;
 use crate::error::{AppError, AppResult};
 use crate::store::employees::{self as store, EmployeeFacts};
 use crate::store::members as member_store;
-use crate::store::resources::{self as resource_store, Resource, ResourceFilter};
+use crate::store::resources::{self as resource_store, Resource, ResourceFilter, ResourceRow};
 use crate::store::{to_db, DbConn};
 
 /// A member, named.
@@ -157,6 +158,36 @@ pub(crate) fn views_on(
     resources: &[Resource],
     today: NaiveDate,
 ) -> AppResult<Vec<EmployeeView>> {
+    Ok(staff_on(conn, actor, resources, today)?
+        .into_iter()
+        .map(|s| s.view)
+        .collect())
+}
+
+/// An employee as the actor sees it, with what the rules need whatever the actor may see.
+pub(crate) struct Staff {
+    pub view: EmployeeView,
+    pub facts: EmployeeFacts,
+    pub row: ResourceRow,
+}
+
+impl Staff {
+    /// The employee as the working-time rules see them.
+    pub fn labour(&self) -> labour::Employee {
+        labour::Employee {
+            birth_date: self.facts.birth_date,
+            weekly_contract_minutes: self.row.weekly_contract_minutes.unwrap_or(0),
+        }
+    }
+}
+
+/// The employees among `resources` the actor may see, with their facts (three queries).
+pub(crate) fn staff_on(
+    conn: &mut DbConn,
+    actor: &Actor,
+    resources: &[Resource],
+    today: NaiveDate,
+) -> AppResult<Vec<Staff>> {
     let ids: Vec<ResourceId> = resources.iter().map(|r| r.row.id).collect();
     let facts = store::find_many(conn, &ids)?;
     let mut member_ids: Vec<MemberId> = resources
@@ -175,10 +206,31 @@ pub(crate) fn views_on(
         .collect();
     Ok(resources
         .iter()
-        .zip(&facts)
+        .zip(facts)
         .filter(|(r, f)| listed_for(actor, r.row.employer_member_id, f))
-        .map(|(r, f)| EmployeeView::of(r, f, &names, actor, today))
+        .map(|(r, f)| Staff {
+            view: EmployeeView::of(r, &f, &names, actor, today),
+            facts: f,
+            row: r.row.clone(),
+        })
         .collect())
+}
+
+/// Every employee (archived ones too: they worked in past months) the actor may see.
+pub(crate) fn all_staff_on(
+    conn: &mut DbConn,
+    actor: &Actor,
+    today: NaiveDate,
+) -> AppResult<Vec<Staff>> {
+    let resources = resource_store::list(
+        conn,
+        &ResourceFilter {
+            kind: Some(ResourceKind::Staff),
+            include_archived: true,
+            search: None,
+        },
+    )?;
+    staff_on(conn, actor, &resources, today)
 }
 
 pub async fn list(app: &App, actor: &Actor, q: EmployeeQuery) -> AppResult<Vec<EmployeeView>> {

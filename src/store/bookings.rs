@@ -182,15 +182,16 @@ pub struct StoredShift {
 }
 
 /// The active bookings of one employee (a staff resource) meeting `[from, to)`, at every
-/// member.
+/// member. `longest_minutes` (the longest span ever booked on it) bounds the index scan, so
+/// only the weeks asked for are read, never the employee's whole history.
 pub fn shifts(
     conn: &mut DbConn,
     resource_id: ResourceId,
     from: NaiveDateTime,
     to: NaiveDateTime,
+    longest_minutes: i64,
 ) -> AppResult<Vec<StoredShift>> {
-    // No booking lasts more than 366 days: bounds the index scan on block_start_at.
-    let lower = from - chrono::Duration::days(367);
+    let lower = from - chrono::Duration::minutes(longest_minutes.max(0));
     Ok(
         db_run!(conn => active_meeting!(resource_id, lower, from, to)
         .filter(bookings::start_at.lt(to))
@@ -199,6 +200,51 @@ pub fn shifts(
         .order(bookings::start_at.asc())
         .load(conn))?,
     )
+}
+
+/// An employee's booking as the planning and the hours ledger read it.
+#[derive(Debug, Clone, Queryable, Selectable, PartialEq)]
+#[diesel(table_name = bookings)]
+pub struct StaffShift {
+    pub id: BookingId,
+    pub resource_id: ResourceId,
+    pub member_id: MemberId,
+    pub series_id: Option<SeriesId>,
+    pub start_at: NaiveDateTime,
+    pub end_at: NaiveDateTime,
+    pub status: BookingStatus,
+    pub activity: Activity,
+    pub purpose: String,
+}
+
+/// The active bookings of these employees meeting `[from, to)`, at every member, in time
+/// order. The longest span ever booked on them bounds the index scan.
+pub fn staff_shifts(
+    conn: &mut DbConn,
+    resource_ids: &[ResourceId],
+    from: NaiveDateTime,
+    to: NaiveDateTime,
+) -> AppResult<Vec<StaffShift>> {
+    let mut out = Vec::new();
+    for ids in resource_ids.chunks(500) {
+        let longest: Option<i32> = db_run!(conn => resources::table
+            .filter(resources::id.eq_any(ids))
+            .select(diesel::dsl::max(resources::longest_block_minutes))
+            .get_result(conn))?;
+        let lower = from - chrono::Duration::minutes(i64::from(longest.unwrap_or(0).max(0)));
+        let rows: Vec<StaffShift> = db_run!(conn => bookings::table
+            .filter(bookings::resource_id.eq_any(ids))
+            .filter(bookings::block_start_at.ge(lower))
+            .filter(bookings::block_start_at.lt(to))
+            .filter(bookings::start_at.lt(to))
+            .filter(bookings::end_at.gt(from))
+            .filter(bookings::status.eq_any(ACTIVE))
+            .select(StaffShift::as_select())
+            .load(conn))?;
+        out.extend(rows);
+    }
+    out.sort_by_key(|s| (s.start_at, s.id));
+    Ok(out)
 }
 
 /// A booking's times and the span it blocks.
@@ -464,6 +510,30 @@ pub fn member_spans_overlapping(
         .filter(bookings::start_at.lt(to))
         .filter(bookings::end_at.gt(from))
         .select((bookings::id, bookings::start_at, bookings::end_at))
+        .load(conn))?)
+}
+
+/// The employees (staff resources) that worked for a member in `[from, to)`: its confirmed
+/// assignments there, in id order.
+pub fn staff_worked_for(
+    conn: &mut DbConn,
+    member_id: MemberId,
+    from: NaiveDateTime,
+    to: NaiveDateTime,
+) -> AppResult<Vec<ResourceId>> {
+    // No booking lasts more than 366 days: bounds the index scan on start_at.
+    let lower = from - chrono::Duration::days(367);
+    Ok(db_run!(conn => bookings::table
+        .inner_join(resources::table)
+        .filter(bookings::member_id.eq(member_id))
+        .filter(resources::kind.eq(crate::domain::resource::ResourceKind::Staff))
+        .filter(bookings::status.eq(CONFIRMED))
+        .filter(bookings::start_at.ge(lower))
+        .filter(bookings::start_at.lt(to))
+        .filter(bookings::end_at.gt(from))
+        .select(bookings::resource_id)
+        .distinct()
+        .order(bookings::resource_id.asc())
         .load(conn))?)
 }
 

@@ -168,7 +168,13 @@ impl Asking<'_> {
     ) -> AppResult<labour::LabourVerdict> {
         let range = labour::lookup_range(&[interval], self.env.tz);
         let mut existing: Vec<Shift> =
-            store::shifts(conn, self.target.id(), to_db(range.start), to_db(range.end))?
+            store::shifts(
+                conn,
+                self.target.id(),
+                to_db(range.start),
+                to_db(range.end),
+                self.target.longest_minutes,
+            )?
                 .into_iter()
                 .filter(|s| !self.moving.contains(&s.id))
                 .filter_map(|s| {
