@@ -123,7 +123,13 @@ fn store_decides_no_policy() {
 fn exports_render_views_and_read_nothing() {
     let hits = offending(
         "src/export",
-        &["crate::store", "crate::web", "diesel::", "axum::", "db_run!"],
+        &[
+            "crate::store",
+            "crate::web",
+            "diesel::",
+            "axum::",
+            "db_run!",
+        ],
     );
     assert!(
         hits.is_empty(),

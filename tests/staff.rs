@@ -425,3 +425,301 @@ both_backends!(the_rules_for_minors, |app: TestApp| async move {
         "{e}"
     );
 });
+
+/// Camille, 35 h, works the week of 11 January 2027 at two members, with training at the
+/// group on Friday afternoon (38 h: 1 h of overtime caused by Les Jardins, 2 h by the
+/// training) and is absent all Monday 18.
+async fn planned_week(app: &TestApp, g: &Group) -> i64 {
+    let mut e = camille(g);
+    e["weekly_contract_hours"] = json!(35.0);
+    e["agreement_member_ids"] = json!([g.member, g.other]);
+    let (_, camille) = app.post(&g.manager, "/api/v1/employees", e).await;
+    let id = camille["id"].as_i64().unwrap();
+    for (day, member) in [
+        ("11", g.member),
+        ("12", g.other),
+        ("13", g.member),
+        ("14", g.other),
+    ] {
+        for (from, to) in [("08:00", "12:00"), ("12:30", "16:30")] {
+            let (s, b) = app
+                .post(
+                    &g.manager,
+                    "/api/v1/bookings",
+                    assign(
+                        id,
+                        member,
+                        &format!("2027-01-{day}T{from}"),
+                        &format!("2027-01-{day}T{to}"),
+                    ),
+                )
+                .await;
+            assert_eq!(s, StatusCode::CREATED, "{b}");
+        }
+    }
+    let (s, b) = app
+        .post(
+            &g.booker,
+            "/api/v1/bookings",
+            assign(id, g.member, "2027-01-15T08:00", "2027-01-15T12:00"),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{b}");
+    assert_eq!(b["warnings"][0]["code"], "overtime", "{b}");
+    for (activity, start, end) in [
+        ("training", "2027-01-15T13:00", "2027-01-15T15:00"),
+        ("absence", "2027-01-18T00:00", "2027-01-19T00:00"),
+    ] {
+        let (s, b) = app
+            .post(
+                &g.manager,
+                "/api/v1/bookings",
+                json!({"resource_id": id, "member_id": g.ge, "start": start, "end": end,
+                       "activity": activity}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::CREATED, "{b}");
+    }
+    id
+}
+
+both_backends!(the_week_grid_and_the_month, |app: TestApp| async move {
+    let g = group(&app).await;
+    let id = planned_week(&app, &g).await;
+    let (s, w) = app
+        .get(&g.manager, "/api/v1/staff/week?date=2027-01-13")
+        .await;
+    assert_eq!(s, StatusCode::OK, "{w}");
+    assert_eq!(w["monday"], "2027-01-11");
+    let legend: Vec<(&str, &str)> = w["legend"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| {
+            (
+                l["member"]["name"].as_str().unwrap(),
+                l["code"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        legend,
+        vec![("Coop'Atelier", "A"), ("GE Sud", "B"), ("Les Jardins", "C")]
+    );
+    let row = &w["employees"][0];
+    assert_eq!(row["employee"]["id"], id);
+    assert_eq!(row["worked_minutes"], 38 * 60);
+    assert_eq!(row["training_minutes"], 120);
+    assert_eq!(row["contract_minutes"], 35 * 60);
+    assert_eq!(row["overtime_25_minutes"], 3 * 60);
+    assert_eq!(row["violations"], json!([]));
+    assert_eq!(row["warnings"][0]["code"], "overtime", "{row}");
+    let monday = &row["days"][0];
+    assert_eq!(monday["worked_minutes"], 8 * 60);
+    assert_eq!(monday["blocks"][0]["code"], "C");
+    assert_eq!(
+        (
+            monday["blocks"][0]["from"].as_str(),
+            monday["blocks"][0]["to"].as_str()
+        ),
+        (Some("08:00"), Some("12:00"))
+    );
+    assert_eq!(row["days"][4]["blocks"][1]["activity"], "training");
+    // Members do not see the whole week.
+    let (s, _) = app.get(&g.booker, "/api/v1/staff/week").await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    // The month: five weeks touch January 2027, and the hours per member.
+    let (s, m) = app
+        .get(&g.manager, &format!("/api/v1/employees/{id}/month/2027-01"))
+        .await;
+    assert_eq!(s, StatusCode::OK, "{m}");
+    assert_eq!(m["weeks"].as_array().unwrap().len(), 5);
+    assert_eq!(m["weeks"][3]["absence_minutes"], 24 * 60);
+    assert_eq!(m["total"]["worked_minutes"], 36 * 60);
+    assert_eq!(m["total"]["training_minutes"], 120);
+    let (s, _) = app
+        .get(&g.booker, &format!("/api/v1/employees/{id}/month/2027-01"))
+        .await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    let (s, _) = app
+        .get(&g.manager, &format!("/api/v1/employees/{id}/month/2027-13"))
+        .await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+});
+
+both_backends!(the_hours_ledger, |app: TestApp| async move {
+    let g = group(&app).await;
+    let id = planned_week(&app, &g).await;
+    let (_, treasurer) = app.user("tresorier@pole.test", &["treasurer"], &[]).await;
+    let (s, l) = app.get(&treasurer, "/api/v1/staff/ledger/2027-01").await;
+    assert_eq!(s, StatusCode::OK, "{l}");
+    let e = &l["employees"][0];
+    assert_eq!(e["employee_id"], id);
+    let line = |name: &str| {
+        e["lines"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|l| l["member"]["name"] == name)
+            .cloned()
+            .unwrap_or_else(|| panic!("no line for {name}: {e}"))
+    };
+    // 20 h at 28,50 € = 570 €; 1 h of overtime at +25 % = 7,125 → 7,13 €; fee ×1.15.
+    let jardins = line("Les Jardins");
+    assert_eq!(
+        (
+            jardins["worked_minutes"].as_i64(),
+            jardins["overtime_25_minutes"].as_i64(),
+            jardins["cost_cents"].as_i64(),
+            jardins["overtime_premium_cents"].as_i64(),
+            jardins["fee_cents"].as_i64(),
+            jardins["total_cents"].as_i64(),
+        ),
+        (
+            Some(1200),
+            Some(60),
+            Some(57_000),
+            Some(713),
+            Some(8_657),
+            Some(66_370)
+        )
+    );
+    let atelier = line("Coop'Atelier");
+    assert_eq!(atelier["total_cents"], 45_600 + 6_840);
+    // The group's own line: training and absence, with the overtime the training caused,
+    // shown and never charged.
+    let ge = line("GE Sud");
+    assert_eq!(
+        (
+            ge["training_minutes"].as_i64(),
+            ge["absence_minutes"].as_i64(),
+            ge["overtime_25_minutes"].as_i64(),
+            ge["billed"].as_bool(),
+            ge["total_cents"].as_i64(),
+        ),
+        (Some(120), Some(24 * 60), Some(120), Some(false), Some(0))
+    );
+    assert_eq!(l["total"]["total_cents"], 66_370 + 52_440);
+    // CSV, for a French spreadsheet: BOM, semicolons, decimal commas.
+    let (s, csv) = app
+        .get(
+            &treasurer,
+            "/api/v1/staff/ledger/2027-01.csv?format=semicolon",
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    let csv = csv.as_str().unwrap();
+    assert!(csv.starts_with("\u{feff}Mois;N° salarié;Salarié;"), "{csv}");
+    assert!(
+        csv.contains(&format!(
+            "2027-01;{id};Camille Martin;GE Sud;{};Les Jardins;oui;20,00;0,00;0,00;1,00;0,00;28,50;570,00;7,13;86,57;663,70\r\n",
+            g.member
+        )),
+        "{csv}"
+    );
+    let (_, csv) = app
+        .get(&treasurer, "/api/v1/staff/ledger/2027-01.csv")
+        .await;
+    let mut reader = csv::Reader::from_reader(csv.as_str().unwrap().as_bytes());
+    assert_eq!(
+        reader.headers().unwrap().get(7),
+        Some("worked_hours"),
+        "machine headers"
+    );
+    assert_eq!(reader.records().count(), 3);
+    // The group's manager sees its group's ledger; a member's booker does not.
+    let (s, _) = app.get(&g.manager, "/api/v1/staff/ledger/2027-01").await;
+    assert_eq!(s, StatusCode::OK);
+    let (s, _) = app.get(&g.booker, "/api/v1/staff/ledger/2027-01").await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    let (s, _) = app
+        .get(&treasurer, "/api/v1/staff/ledger/2027-01.csv?format=tab")
+        .await;
+    assert_eq!(s, StatusCode::BAD_REQUEST);
+    // A member sees its own hours of the month, no amount and no other member.
+    let (s, h) = app
+        .get(
+            &g.booker,
+            &format!("/api/v1/members/{}/staff-hours/2027-01", g.member),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{h}");
+    assert_eq!(h["employees"][0]["employee_name"], "Camille Martin");
+    assert_eq!(h["total"]["worked_minutes"], 1200);
+    assert_eq!(h["total"]["overtime_25_minutes"], 60);
+    assert!(h["employees"][0].get("total_cents").is_none(), "{h}");
+    let (s, _) = app
+        .get(
+            &g.booker,
+            &format!("/api/v1/members/{}/staff-hours/2027-01", g.other),
+        )
+        .await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+});
+
+both_backends!(who_is_free_with_a_skill, |app: TestApp| async move {
+    let g = group(&app).await;
+    let id = planned_week(&app, &g).await;
+    let mut other = camille(&g);
+    other["name"] = json!("Dominique Petit");
+    other["skills"] = json!(["Soudure"]);
+    let (s, _) = app.post(&g.manager, "/api/v1/employees", other).await;
+    assert_eq!(s, StatusCode::CREATED);
+    let (s, c) = app
+        .get(
+            &g.manager,
+            "/api/v1/staff/free?start=2027-01-19T14:00&end=2027-01-19T18:00&skill=chariot",
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{c}");
+    let c = c.as_array().unwrap();
+    assert_eq!(c.len(), 1, "only the forklift driver: {c:?}");
+    assert_eq!(
+        (c[0]["employee"]["id"].as_i64(), c[0]["available"].as_bool()),
+        (Some(id), Some(true))
+    );
+    // Monday 18: absent.
+    let (_, c) = app
+        .get(
+            &g.manager,
+            "/api/v1/staff/free?start=2027-01-18T14:00&end=2027-01-18T18:00&skill=chariot",
+        )
+        .await;
+    assert_eq!(
+        (c[0]["free"].as_bool(), c[0]["available"].as_bool()),
+        (Some(false), Some(false))
+    );
+    // Friday 15 evening: free, but 4 h 30 more make 10 h 30 that day (6 h already worked).
+    let (_, c) = app
+        .get(
+            &g.manager,
+            "/api/v1/staff/free?start=2027-01-15T15:30&end=2027-01-15T20:00&skill=chariot",
+        )
+        .await;
+    assert_eq!(
+        (
+            c[0]["free"].as_bool(),
+            c[0]["available"].as_bool(),
+            c[0]["violations"][0]["code"].as_str()
+        ),
+        (Some(true), Some(false), Some("daily_hours")),
+        "{c:?}"
+    );
+    let (s, e) = app
+        .get(
+            &g.manager,
+            "/api/v1/staff/free?start=2027-01-19T18:00&end=2027-01-19T14:00",
+        )
+        .await;
+    assert_eq!(
+        (s, e["errors"][0]["field"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("end"))
+    );
+    let (s, _) = app
+        .get(
+            &g.booker,
+            "/api/v1/staff/free?start=2027-01-19T14:00&end=2027-01-19T18:00",
+        )
+        .await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+});

@@ -21,7 +21,8 @@ use crate::domain::labour::{self, Activity, Shift};
 use crate::domain::ledger::{self, Assignment, Hours};
 use crate::domain::month::Month;
 use crate::domain::status::BookingStatus;
-use crate::domain::time::{format_hhmm, Interval};
+use crate::domain::time::{format_hhmm, parse_instant, Interval};
+use crate::domain::validation::FieldErrors;
 use crate::domain::violation::{Violation, Warning};
 use crate::error::{AppError, AppResult};
 use crate::store::bookings::{self as booking_store, StaffShift};
@@ -298,7 +299,10 @@ pub async fn week(app: &App, actor: &Actor, q: WeekQuery) -> AppResult<WeekPlan>
                 .into_iter()
                 .filter(|s| !s.view.archived)
                 .filter(|s| authz::plans_staff(&actor, s.row.employer_member_id))
-                .filter(|s| q.employer_id.is_none_or(|e| s.row.employer_member_id == Some(e)))
+                .filter(|s| {
+                    q.employer_id
+                        .is_none_or(|e| s.row.employer_member_id == Some(e))
+                })
                 .filter(|s| {
                     q.skill
                         .as_deref()
@@ -364,11 +368,7 @@ pub struct MemberHours {
 }
 
 /// Hours per member of one employee in a month, from their confirmed assignments around it.
-pub(crate) fn month_lines(
-    shifts: &[&StaffShift],
-    month: Month,
-    tz: Tz,
-) -> Vec<ledger::HoursLine> {
+pub(crate) fn month_lines(shifts: &[&StaffShift], month: Month, tz: Tz) -> Vec<ledger::HoursLine> {
     let assignments: Vec<Assignment> = shifts
         .iter()
         .filter(|s| s.status == BookingStatus::Confirmed)
@@ -450,19 +450,43 @@ pub struct Candidate {
 }
 
 /// « Qui est libre jeudi après-midi et sait conduire un chariot ? »
-#[derive(Debug, Clone)]
-pub struct FreeSearch {
-    pub interval: Interval,
+#[derive(Debug, Clone, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct FreeQuery {
+    /// Start of the slot: RFC 3339, or local "YYYY-MM-DDTHH:MM".
+    pub start: String,
+    /// End of the slot (24 h after the start at most).
+    pub end: String,
+    /// A skill, or part of one (case and accents ignored).
     pub skill: Option<String>,
-    /// The member the employee would work for (its agreements then count).
+    /// The member the employee would work for: its agreements then count.
     pub member_id: Option<MemberId>,
+}
+
+/// The slot of a free search, or every field's error.
+fn slot(q: &FreeQuery, tz: Tz) -> AppResult<Interval> {
+    let mut e = FieldErrors::new();
+    let start = e.check(
+        "start",
+        parse_instant(&q.start, tz).map_err(|x| x.to_string()),
+    );
+    let end = e.check("end", parse_instant(&q.end, tz).map_err(|x| x.to_string()));
+    if let (Some(start), Some(end)) = (start, end) {
+        match Interval::new(start, end) {
+            Some(iv) if iv.duration() <= Duration::hours(24) => return Ok(iv),
+            Some(_) => e.add("end", "Un créneau de 24 h au plus."),
+            None => e.add("end", "La fin doit suivre le début."),
+        }
+    }
+    Err(AppError::Validation(e))
 }
 
 /// The employees the actor plans who could work `interval`: the available ones first (the
 /// least busy week first), then those free but held back by a rule, then the busy ones.
-pub async fn free(app: &App, actor: &Actor, search: FreeSearch) -> AppResult<Vec<Candidate>> {
+pub async fn free(app: &App, actor: &Actor, search: FreeQuery) -> AppResult<Vec<Candidate>> {
     authz::require(authz::plans_some_staff(actor))?;
     let (actor, tz, today) = (actor.clone(), app.tz(), today(app));
+    let interval = slot(&search, tz)?;
     app.db()
         .run(move |c| {
             let staff: Vec<Staff> = all_staff_on(c, &actor, today)?
@@ -478,9 +502,9 @@ pub async fn free(app: &App, actor: &Actor, search: FreeSearch) -> AppResult<Vec
                 })
                 .collect();
             let ids: Vec<ResourceId> = staff.iter().map(|s| s.row.id).collect();
-            let range = labour::lookup_range(&[search.interval], tz);
+            let range = labour::lookup_range(&[interval], tz);
             let (shifts, by) = shifts_by_employee(c, &ids, range)?;
-            let week_of = labour::week_start(search.interval.start.with_timezone(&tz).date_naive());
+            let week_of = labour::week_start(interval.start.with_timezone(&tz).date_naive());
             let mut out: Vec<Candidate> = staff
                 .into_iter()
                 .map(|s| {
@@ -488,13 +512,13 @@ pub async fn free(app: &App, actor: &Actor, search: FreeSearch) -> AppResult<Vec
                         .get(&s.row.id)
                         .map(|v| v.iter().filter_map(|i| to_shift(&shifts[*i])).collect())
                         .unwrap_or_default();
-                    let free = !mine.iter().any(|m| m.interval.overlaps(&search.interval));
+                    let free = !mine.iter().any(|m| m.interval.overlaps(&interval));
                     let outside_agreements = search.member_id.is_some_and(|m| {
                         !may_work_for(&s.facts.agreement_member_ids, s.row.employer_member_id, m)
                     });
                     let proposed = Shift {
                         id: i64::MIN,
-                        interval: search.interval,
+                        interval: interval,
                         activity: Activity::Work,
                     };
                     let verdict = if free {
@@ -563,8 +587,12 @@ pub async fn member_hours(
         .run(move |c| {
             let member = member_store::find(c, member_id)?;
             let bounds = month.bounds(tz);
-            let ids =
-                booking_store::staff_worked_for(c, member_id, to_db(bounds.start), to_db(bounds.end))?;
+            let ids = booking_store::staff_worked_for(
+                c,
+                member_id,
+                to_db(bounds.start),
+                to_db(bounds.end),
+            )?;
             let names: BTreeMap<ResourceId, String> = crate::store::resources::labels(c, &ids)?
                 .into_iter()
                 .map(|l| (l.id, l.name))

@@ -279,8 +279,8 @@ mod tests {
     const GE: MemberId = MemberId(1);
 
     fn at(d: &str, hm: &str) -> DateTime<Utc> {
-        let naive = chrono::NaiveDateTime::parse_from_str(&format!("{d} {hm}"), "%Y-%m-%d %H:%M")
-            .unwrap();
+        let naive =
+            chrono::NaiveDateTime::parse_from_str(&format!("{d} {hm}"), "%Y-%m-%d %H:%M").unwrap();
         Paris
             .from_local_datetime(&naive)
             .earliest()
@@ -288,12 +288,20 @@ mod tests {
             .with_timezone(&Utc)
     }
 
-    fn shift(id: i64, member: MemberId, activity: Activity, d: &str, from: &str, to: &str) -> Assignment {
+    fn shift(
+        id: i64,
+        member: MemberId,
+        activity: Activity,
+        d: &str,
+        from: &str,
+        to: &str,
+    ) -> Assignment {
         let start = at(d, from);
         let mut end = at(d, to);
         if end <= start {
             end = at(
-                &(NaiveDate::parse_from_str(d, "%Y-%m-%d").unwrap() + Duration::days(1)).to_string(),
+                &(NaiveDate::parse_from_str(d, "%Y-%m-%d").unwrap() + Duration::days(1))
+                    .to_string(),
                 to,
             );
         }
@@ -349,7 +357,10 @@ mod tests {
         let mut v: Vec<Assignment> = (11..=15)
             .map(|d| work(d, A, &format!("2027-01-{d}"), "09:00", "16:00"))
             .collect();
-        assert_eq!(line(&month_hours(&v, month(2027, 1), Paris), A).overtime_25_minutes, 0);
+        assert_eq!(
+            line(&month_hours(&v, month(2027, 1), Paris), A).overtime_25_minutes,
+            0
+        );
         v.push(work(20, B, "2027-01-16", "09:00", "09:01"));
         let lines = month_hours(&v, month(2027, 1), Paris);
         assert_eq!(line(&lines, B).overtime_25_minutes, 1);
@@ -408,13 +419,30 @@ mod tests {
         let mut v: Vec<Assignment> = (11..=15)
             .map(|d| work(d, A, &format!("2027-01-{d}"), "09:00", "16:00"))
             .collect();
-        v.push(shift(20, GE, Activity::Absence, "2027-01-16", "00:00", "00:00"));
-        v.push(shift(21, GE, Activity::Training, "2027-01-17", "09:00", "11:00"));
+        v.push(shift(
+            20,
+            GE,
+            Activity::Absence,
+            "2027-01-16",
+            "00:00",
+            "00:00",
+        ));
+        v.push(shift(
+            21,
+            GE,
+            Activity::Training,
+            "2027-01-17",
+            "09:00",
+            "11:00",
+        ));
         let lines = month_hours(&v, month(2027, 1), Paris);
         let ge = line(&lines, GE);
         assert_eq!(ge.absence_minutes, 24 * 60);
         assert_eq!(ge.training_minutes, 120);
-        assert_eq!(ge.overtime_25_minutes, 120, "training passes 35 h, not the absence");
+        assert_eq!(
+            ge.overtime_25_minutes, 120,
+            "training passes 35 h, not the absence"
+        );
     }
 
     #[test]
@@ -471,8 +499,14 @@ mod tests {
             &rates(Some(ManagementFee::MonthlyCents(10_000))),
         );
         assert!(!c[0].billed);
-        assert_eq!((c[0].cost_cents, c[0].fee_cents, c[0].total_cents), (0, 0, 0));
-        assert_eq!(c[1].fee_cents, 10_000, "the whole flat fee on the one member charged");
+        assert_eq!(
+            (c[0].cost_cents, c[0].fee_cents, c[0].total_cents),
+            (0, 0, 0)
+        );
+        assert_eq!(
+            c[1].fee_cents, 10_000,
+            "the whole flat fee on the one member charged"
+        );
     }
 
     #[test]
@@ -487,7 +521,10 @@ mod tests {
         );
         let fees: Vec<i64> = c.iter().map(|c| c.fee_cents).collect();
         assert_eq!(fees, vec![3_334, 3_333, 3_333]);
-        let none = charges(&[hours_line(GE, 100, 0, 0)], &rates(Some(ManagementFee::MonthlyCents(10_000))));
+        let none = charges(
+            &[hours_line(GE, 100, 0, 0)],
+            &rates(Some(ManagementFee::MonthlyCents(10_000))),
+        );
         assert_eq!(none[0].fee_cents, 0, "no member charged, no fee");
     }
 

@@ -3,6 +3,7 @@
 //! v1). Handlers parse, call one `app` function, and render; they never touch the database.
 
 pub mod api;
+pub mod download;
 pub mod extract;
 pub mod html;
 pub mod problem;

@@ -167,24 +167,23 @@ impl Asking<'_> {
         held: &[ExistingBooking],
     ) -> AppResult<labour::LabourVerdict> {
         let range = labour::lookup_range(&[interval], self.env.tz);
-        let mut existing: Vec<Shift> =
-            store::shifts(
-                conn,
-                self.target.id(),
-                to_db(range.start),
-                to_db(range.end),
-                self.target.longest_minutes,
-            )?
-                .into_iter()
-                .filter(|s| !self.moving.contains(&s.id))
-                .filter_map(|s| {
-                    Some(Shift {
-                        id: s.id.0,
-                        interval: Interval::new(from_db(s.start_at), from_db(s.end_at))?,
-                        activity: s.activity,
-                    })
-                })
-                .collect();
+        let mut existing: Vec<Shift> = store::shifts(
+            conn,
+            self.target.id(),
+            to_db(range.start),
+            to_db(range.end),
+            self.target.longest_minutes,
+        )?
+        .into_iter()
+        .filter(|s| !self.moving.contains(&s.id))
+        .filter_map(|s| {
+            Some(Shift {
+                id: s.id.0,
+                interval: Interval::new(from_db(s.start_at), from_db(s.end_at))?,
+                activity: s.activity,
+            })
+        })
+        .collect();
         existing.extend(held.iter().map(|h| Shift {
             id: h.id.0,
             interval: h.interval,

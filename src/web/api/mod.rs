@@ -85,6 +85,14 @@ pub fn router() -> Router<AppState> {
         )
         .route("/employees/{id}/archive", post(staff::archive_employee))
         .route("/employees/{id}/restore", post(staff::restore_employee))
+        .route("/employees/{id}/month/{month}", get(staff::employee_month))
+        .route("/staff/week", get(staff::week))
+        .route("/staff/free", get(staff::free))
+        .route("/staff/ledger/{month}", get(staff::ledger))
+        .route(
+            "/members/{id}/staff-hours/{month}",
+            get(staff::member_hours),
+        )
         .fallback(not_found)
 }
 
@@ -142,6 +150,7 @@ impl Modify for BearerAuth {
         bookings::close_month,
         staff::list_employees, staff::create_employee, staff::get_employee, staff::patch_employee,
         staff::archive_employee, staff::restore_employee,
+        staff::week, staff::employee_month, staff::free, staff::ledger, staff::member_hours,
     ),
     components(schemas(Problem, bookings::SeriesBody)),
     modifiers(&BearerAuth),

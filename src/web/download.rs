@@ -1,0 +1,21 @@
+//! Files served for download (CSV exports), for the pages and the API alike.
+
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+
+use crate::export::{Dialect, Table};
+
+/// A table as a CSV attachment named `stem.csv`.
+pub fn csv(table: &Table, dialect: Dialect, stem: &str) -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{stem}.csv\""),
+            ),
+        ],
+        table.to_csv(dialect),
+    )
+        .into_response()
+}
