@@ -2,68 +2,8 @@
 
 mod common;
 
-use common::TestApp;
+use common::{csrf_of, Browser, TestApp};
 use reqwest::StatusCode;
-
-fn csrf_of(page: &str) -> String {
-    let marker = "name=\"_csrf\" value=\"";
-    let start = page.find(marker).expect("csrf field") + marker.len();
-    page[start..start + 64].to_string()
-}
-
-struct Browser {
-    client: reqwest::Client,
-    base: String,
-}
-
-impl Browser {
-    fn new(app: &TestApp) -> Self {
-        let client = reqwest::Client::builder()
-            .cookie_store(true)
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .unwrap();
-        Self {
-            client,
-            base: app.base.clone(),
-        }
-    }
-
-    async fn get(&self, path: &str) -> (StatusCode, String, Option<String>) {
-        let res = self
-            .client
-            .get(format!("{}{path}", self.base))
-            .send()
-            .await
-            .unwrap();
-        let loc = res
-            .headers()
-            .get("location")
-            .map(|l| l.to_str().unwrap().to_string());
-        let status = res.status();
-        (status, res.text().await.unwrap(), loc)
-    }
-
-    async fn post(
-        &self,
-        path: &str,
-        form: &[(&str, &str)],
-    ) -> (StatusCode, String, Option<String>) {
-        let res = self
-            .client
-            .post(format!("{}{path}", self.base))
-            .form(form)
-            .send()
-            .await
-            .unwrap();
-        let loc = res
-            .headers()
-            .get("location")
-            .map(|l| l.to_str().unwrap().to_string());
-        let status = res.status();
-        (status, res.text().await.unwrap(), loc)
-    }
-}
 
 both_backends!(first_start_sign_in_and_forms, |app: TestApp| async move {
     let web = Browser::new(&app);
@@ -566,27 +506,6 @@ both_backends!(booking_pages, |app: TestApp| async move {
     let (_, page, _) = rm.get("/approvals").await;
     assert!(page.contains("Aucune demande en attente"));
 });
-
-impl Browser {
-    async fn sign_in(app: &TestApp, email: &str) -> Browser {
-        let web = Browser::new(app);
-        let (_, page, _) = web.get("/login").await;
-        let csrf = csrf_of(&page);
-        let (s, _, _) = web
-            .post(
-                "/login",
-                &[
-                    ("_csrf", &csrf),
-                    ("email", email),
-                    ("password", common::PASSWORD),
-                    ("next", "/"),
-                ],
-            )
-            .await;
-        assert_eq!(s, StatusCode::SEE_OTHER, "sign-in of {email}");
-        web
-    }
-}
 
 /// The value of a hidden or text input of a page.
 fn input_value(page: &str, name: &str) -> String {

@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::TestApp;
+use common::{Browser, TestApp};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
@@ -504,7 +504,8 @@ both_backends!(the_week_grid_and_the_month, |app: TestApp| async move {
         .collect();
     assert_eq!(
         legend,
-        vec![("Coop'Atelier", "A"), ("GE Sud", "B"), ("Les Jardins", "C")]
+        vec![("Coop'Atelier", "A"), ("Les Jardins", "B")],
+        "members whose work is shown; training and absences have their own marks"
     );
     let row = &w["employees"][0];
     assert_eq!(row["employee"]["id"], id);
@@ -516,7 +517,7 @@ both_backends!(the_week_grid_and_the_month, |app: TestApp| async move {
     assert_eq!(row["warnings"][0]["code"], "overtime", "{row}");
     let monday = &row["days"][0];
     assert_eq!(monday["worked_minutes"], 8 * 60);
-    assert_eq!(monday["blocks"][0]["code"], "C");
+    assert_eq!(monday["blocks"][0]["code"], "B");
     assert_eq!(
         (
             monday["blocks"][0]["from"].as_str(),
@@ -722,4 +723,75 @@ both_backends!(who_is_free_with_a_skill, |app: TestApp| async move {
         )
         .await;
     assert_eq!(s, StatusCode::FORBIDDEN);
+});
+
+both_backends!(planning_pages, |app: TestApp| async move {
+    let g = group(&app).await;
+    let id = planned_week(&app, &g).await;
+    let web = Browser::sign_in(&app, "ge@sud.test").await;
+    let (s, page, _) = web.get("/staff/week?date=2027-01-13").await;
+    assert_eq!(s, StatusCode::OK, "{page}");
+    std::fs::write(std::env::temp_dir().join("mutualise-week.html"), &page).ok();
+    assert!(page.contains("Semaine du lundi 11 janvier 2027"), "{page}");
+    // The legend names every member beside its letter; each block carries the letter.
+    assert!(page.contains("B</span> Les Jardins"), "{page}");
+    assert!(page.contains("<span class=\"code\">B</span>"));
+    assert!(page.contains("38 h</strong> / 35 h"), "{page}");
+    assert!(page.contains("dont 3 h suppl."));
+    assert!(page.contains("Alerte : "), "the overtime warning is spelled out");
+    assert!(page.contains(&format!("href=\"/staff/{id}/month?month=2027-01\"")));
+    let (s, page, _) = web.get("/staff/week?date=demain").await;
+    assert_eq!(s, StatusCode::OK, "{page}");
+    assert!(page.contains("Date attendue"), "inline error on a bad date");
+    let (s, page, _) = web
+        .get(&format!("/staff/{id}/month?month=2027-01"))
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(page.contains("Heures du mois par structure"));
+    assert!(page.contains("Coop'Atelier") || page.contains("Coop&#39;Atelier"));
+    let (s, page, _) = web
+        .get("/staff/free?date=2027-01-19&from=14:00&to=18:00&skill=chariot")
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(page.contains("Disponible"), "{page}");
+    assert!(page.contains(&format!(
+        "/bookings/new?resource_id={id}&amp;start=2027-01-19T14:00&amp;end=2027-01-19T18:00"
+    )));
+    let (s, page, _) = web
+        .get("/staff/free?date=2027-01-19&from=18:00&to=14:00")
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(page.contains("La fin doit suivre le début."), "{page}");
+    let (s, page, _) = web.get("/staff/ledger?month=2027-01").await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(page.contains("Relevé des heures — janvier 2027"), "{page}");
+    assert!(page.contains("663,70 €"), "{page}");
+    assert!(page.contains("non facturé"));
+    let res = web
+        .client
+        .get(format!("{}/staff/ledger.csv?month=2027-01&format=semicolon", web.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(
+        res.headers()["content-type"].to_str().unwrap(),
+        "text/csv; charset=utf-8"
+    );
+    assert!(res.headers()["content-disposition"]
+        .to_str()
+        .unwrap()
+        .contains("heures-salaries-partages-2027-01.csv"));
+    assert!(res.bytes().await.unwrap().starts_with(&[0xEF, 0xBB, 0xBF]));
+    // A member's booker: its own hours, never the whole week nor the ledger.
+    let web = Browser::sign_in(&app, "booker@jardins.test").await;
+    let (s, page, _) = web.get("/staff/hours?month=2027-01").await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(page.contains("Camille Martin") && page.contains("20 h"), "{page}");
+    for path in ["/staff/week", "/staff/ledger", "/staff/free?date=2027-01-19&from=14:00&to=18:00"] {
+        let (s, _, _) = web.get(path).await;
+        assert_eq!(s, StatusCode::FORBIDDEN, "{path}");
+    }
+    let (_, page, _) = web.get("/staff").await;
+    assert!(!page.contains("href=\"/staff/week\""), "{page}");
 });

@@ -135,20 +135,30 @@ pub(crate) fn to_shift(s: &StaffShift) -> Option<Shift> {
     })
 }
 
-/// Members' names and legend codes.
+/// Members' names, and the legend codes of those whose work is shown.
 struct Legend {
     entries: Vec<LegendEntry>,
+    names: HashMap<MemberId, String>,
 }
 
 impl Legend {
+    /// Codes go to the members of the work shown, in name order (training and absences are
+    /// the employer group's and have their own marks).
     fn new(conn: &mut DbConn, shifts: &[StaffShift]) -> AppResult<Legend> {
         let mut ids: Vec<MemberId> = shifts.iter().map(|s| s.member_id).collect();
         ids.sort();
         ids.dedup();
-        let mut named = member_store::names(conn, &ids)?;
-        named.sort_by(|a, b| a.1.cmp(&b.1).then(a.0.cmp(&b.0)));
+        let names: HashMap<MemberId, String> =
+            member_store::names(conn, &ids)?.into_iter().collect();
+        let mut working: Vec<(MemberId, String)> = shifts
+            .iter()
+            .filter(|s| s.activity == Activity::Work)
+            .map(|s| (s.member_id, names.get(&s.member_id).cloned().unwrap_or_default()))
+            .collect();
+        working.sort_by(|a, b| a.1.cmp(&b.1).then(a.0.cmp(&b.0)));
+        working.dedup();
         Ok(Legend {
-            entries: named
+            entries: working
                 .into_iter()
                 .enumerate()
                 .map(|(i, (id, name))| LegendEntry {
@@ -157,20 +167,21 @@ impl Legend {
                     colour: (i % 8) as u8,
                 })
                 .collect(),
+            names,
         })
+    }
+
+    fn member(&self, id: MemberId) -> MemberRef {
+        MemberRef {
+            id,
+            name: self.names.get(&id).cloned().unwrap_or_default(),
+        }
     }
 
     fn of(&self, id: MemberId) -> (MemberRef, String, u8) {
         match self.entries.iter().find(|e| e.member.id == id) {
             Some(e) => (e.member.clone(), e.code.clone(), e.colour),
-            None => (
-                MemberRef {
-                    id,
-                    name: String::new(),
-                },
-                "?".into(),
-                0,
-            ),
+            None => (self.member(id), String::new(), 0),
         }
     }
 }
@@ -414,7 +425,7 @@ pub async fn employee_month(
                 .map(|l| {
                     total.add(&l.hours);
                     MemberHours {
-                        member: legend.of(l.member).0,
+                        member: legend.member(l.member),
                         hours: l.hours,
                     }
                 })

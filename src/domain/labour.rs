@@ -535,15 +535,8 @@ fn capitalised(s: &str) -> String {
     }
 }
 
-/// `"10 h 15"`, `"10 h"`, `"45 min"`: the way hours are written on French schedules.
 fn hours(minutes: i64) -> String {
-    if minutes.abs() < 60 {
-        format!("{minutes} min")
-    } else if minutes % 60 == 0 {
-        format!("{} h", minutes / 60)
-    } else {
-        format!("{} h {:02}", minutes / 60, (minutes % 60).abs())
-    }
+    super::time::format_minutes(minutes)
 }
 
 fn minutes_ceil(d: Duration) -> i64 {

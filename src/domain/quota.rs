@@ -74,13 +74,8 @@ impl Quota {
     }
 }
 
-/// "20 h", "1 h 30".
 fn hours(minutes: i64) -> String {
-    if minutes % 60 == 0 {
-        format!("{} h", minutes / 60)
-    } else {
-        format!("{} h {:02}", minutes / 60, minutes % 60)
-    }
+    super::time::format_minutes(minutes)
 }
 
 /// What the member already holds in the quota's scope.

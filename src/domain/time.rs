@@ -372,6 +372,19 @@ pub fn format_span(iv: Interval, tz: Tz) -> String {
     format!("du {} au {}", format_local(s, tz), format_local(e, tz))
 }
 
+/// `"10 h 15"`, `"10 h"`, `"45 min"`: minutes the way French schedules write them.
+pub fn format_minutes(minutes: i64) -> String {
+    let sign = if minutes < 0 { "-" } else { "" };
+    let m = minutes.unsigned_abs();
+    if m < 60 {
+        format!("{sign}{m} min")
+    } else if m % 60 == 0 {
+        format!("{sign}{} h", m / 60)
+    } else {
+        format!("{sign}{} h {:02}", m / 60, m % 60)
+    }
+}
+
 /// `"15 min"`, `"2 h"`, `"1 h 30 min"`; seconds only when a duration has some.
 pub fn format_duration(d: Duration) -> String {
     let total = d.num_seconds();
@@ -636,6 +649,10 @@ mod tests {
                 .to_string()
         );
         assert_eq!(format_duration(Duration::minutes(15)), "15 min");
+        assert_eq!(format_minutes(615), "10 h 15");
+        assert_eq!(format_minutes(600), "10 h");
+        assert_eq!(format_minutes(45), "45 min");
+        assert_eq!(format_minutes(-90), "-1 h 30");
         assert_eq!(format_duration(Duration::minutes(120)), "2 h");
         assert_eq!(format_duration(Duration::minutes(90)), "1 h 30 min");
         assert_eq!(

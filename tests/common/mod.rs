@@ -400,3 +400,85 @@ pub fn password_hash() -> &'static str {
     static HASH: OnceLock<String> = OnceLock::new();
     HASH.get_or_init(|| auth::hash_password(PASSWORD).expect("hash"))
 }
+
+/// The CSRF token of a page's first form.
+pub fn csrf_of(page: &str) -> String {
+    let marker = "name=\"_csrf\" value=\"";
+    let start = page.find(marker).expect("csrf field") + marker.len();
+    page[start..start + 64].to_string()
+}
+
+/// A browser without JavaScript: cookies kept, redirects not followed.
+pub struct Browser {
+    pub client: reqwest::Client,
+    pub base: String,
+}
+
+impl Browser {
+    pub fn new(app: &TestApp) -> Self {
+        let client = reqwest::Client::builder()
+            .cookie_store(true)
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap();
+        Self {
+            client,
+            base: app.base.clone(),
+        }
+    }
+
+    pub async fn get(&self, path: &str) -> (StatusCode, String, Option<String>) {
+        let res = self
+            .client
+            .get(format!("{}{path}", self.base))
+            .send()
+            .await
+            .unwrap();
+        let loc = res
+            .headers()
+            .get("location")
+            .map(|l| l.to_str().unwrap().to_string());
+        let status = res.status();
+        (status, res.text().await.unwrap(), loc)
+    }
+
+    pub async fn post(
+        &self,
+        path: &str,
+        form: &[(&str, &str)],
+    ) -> (StatusCode, String, Option<String>) {
+        let res = self
+            .client
+            .post(format!("{}{path}", self.base))
+            .form(form)
+            .send()
+            .await
+            .unwrap();
+        let loc = res
+            .headers()
+            .get("location")
+            .map(|l| l.to_str().unwrap().to_string());
+        let status = res.status();
+        (status, res.text().await.unwrap(), loc)
+    }
+
+    /// A browser signed in through the login form (every fixture user has `PASSWORD`).
+    pub async fn sign_in(app: &TestApp, email: &str) -> Browser {
+        let web = Browser::new(app);
+        let (_, page, _) = web.get("/login").await;
+        let csrf = csrf_of(&page);
+        let (s, _, _) = web
+            .post(
+                "/login",
+                &[
+                    ("_csrf", &csrf),
+                    ("email", email),
+                    ("password", PASSWORD),
+                    ("next", "/"),
+                ],
+            )
+            .await;
+        assert_eq!(s, StatusCode::SEE_OTHER, "sign-in of {email}");
+        web
+    }
+}

@@ -5,6 +5,7 @@ mod account;
 mod bookings;
 mod catalogue;
 mod directory;
+mod planning;
 mod staff;
 mod users;
 
@@ -68,6 +69,12 @@ pub fn router() -> Router<AppState> {
         .route("/closures/{id}/delete", post(catalogue::delete_closure))
         .route("/staff", get(staff::list).post(staff::create))
         .route("/staff/new", get(staff::new_form))
+        .route("/staff/week", get(planning::week))
+        .route("/staff/free", get(planning::free))
+        .route("/staff/ledger", get(planning::ledger_page))
+        .route("/staff/ledger.csv", get(planning::ledger_csv))
+        .route("/staff/hours", get(planning::member_hours))
+        .route("/staff/{id}/month", get(planning::month))
         .route("/staff/{id}", get(staff::show).post(staff::update))
         .route("/staff/{id}/edit", get(staff::edit_form))
         .route("/staff/{id}/archive", post(staff::archive))

@@ -52,10 +52,14 @@ pub async fn list(State(s): State<AppState>, p: PageActor, Query(q): Query<ListQ
     };
     let body = html! {
         h1 { "Salariés partagés" }
-        p {
-            @if authz::manages_some_employer(p.actor()) { a.button href="/staff/new" { "Ajouter un salarié" } " " }
-            a href="/staff/week" { "Planning de la semaine" } " · "
-            a href="/staff/ledger" { "Relevé des heures" }
+        nav.actions aria-label="Salariés partagés" {
+            @if authz::manages_some_employer(p.actor()) { a.button href="/staff/new" { "Ajouter un salarié" } }
+            @if authz::plans_some_staff(p.actor()) {
+                a href="/staff/week" { "Planning de la semaine" }
+                a href="/staff/free" { "Qui est libre ?" }
+            }
+            @if authz::sees_some_staff_ledger(p.actor()) { a href="/staff/ledger" { "Relevé des heures" } }
+            @if !p.actor().memberships.is_empty() { a href="/staff/hours" { "Heures reçues par ma structure" } }
         }
         form.filters method="get" action="/staff" {
             label for="skill" { "Compétence" }
@@ -104,7 +108,9 @@ pub async fn show(
         p.meta { (e.contract_type.label()) @if let Some(m) = &e.employer { " · " (m.name) } @if e.archived { " · archivé" } }
         div.actions {
             @if !e.archived { a.button href={ "/bookings/new?resource_id=" (e.id) } { "Mettre à disposition" } }
-            a href={ "/staff/" (e.id) "/month" } { "Planning du mois" }
+            @if authz::plans_staff(p.actor(), e.employer.as_ref().map(|m| m.id)) {
+                a href={ "/staff/" (e.id) "/month" } { "Planning du mois" }
+            }
         }
         dl {
             dt { "Durée hebdomadaire du contrat" } dd { (hours_text(e.weekly_contract_hours)) }
