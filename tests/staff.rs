@@ -738,14 +738,15 @@ both_backends!(planning_pages, |app: TestApp| async move {
     assert!(page.contains("<span class=\"code\">B</span>"));
     assert!(page.contains("38 h</strong> / 35 h"), "{page}");
     assert!(page.contains("dont 3 h suppl."));
-    assert!(page.contains("Alerte : "), "the overtime warning is spelled out");
+    assert!(
+        page.contains("Alerte : "),
+        "the overtime warning is spelled out"
+    );
     assert!(page.contains(&format!("href=\"/staff/{id}/month?month=2027-01\"")));
     let (s, page, _) = web.get("/staff/week?date=demain").await;
     assert_eq!(s, StatusCode::OK, "{page}");
     assert!(page.contains("Date attendue"), "inline error on a bad date");
-    let (s, page, _) = web
-        .get(&format!("/staff/{id}/month?month=2027-01"))
-        .await;
+    let (s, page, _) = web.get(&format!("/staff/{id}/month?month=2027-01")).await;
     assert_eq!(s, StatusCode::OK);
     assert!(page.contains("Heures du mois par structure"));
     assert!(page.contains("Coop'Atelier") || page.contains("Coop&#39;Atelier"));
@@ -769,7 +770,10 @@ both_backends!(planning_pages, |app: TestApp| async move {
     assert!(page.contains("non facturé"));
     let res = web
         .client
-        .get(format!("{}/staff/ledger.csv?month=2027-01&format=semicolon", web.base))
+        .get(format!(
+            "{}/staff/ledger.csv?month=2027-01&format=semicolon",
+            web.base
+        ))
         .send()
         .await
         .unwrap();
@@ -787,11 +791,112 @@ both_backends!(planning_pages, |app: TestApp| async move {
     let web = Browser::sign_in(&app, "booker@jardins.test").await;
     let (s, page, _) = web.get("/staff/hours?month=2027-01").await;
     assert_eq!(s, StatusCode::OK);
-    assert!(page.contains("Camille Martin") && page.contains("20 h"), "{page}");
-    for path in ["/staff/week", "/staff/ledger", "/staff/free?date=2027-01-19&from=14:00&to=18:00"] {
+    assert!(
+        page.contains("Camille Martin") && page.contains("20 h"),
+        "{page}"
+    );
+    for path in [
+        "/staff/week",
+        "/staff/ledger",
+        "/staff/free?date=2027-01-19&from=14:00&to=18:00",
+    ] {
         let (s, _, _) = web.get(path).await;
         assert_eq!(s, StatusCode::FORBIDDEN, "{path}");
     }
     let (_, page, _) = web.get("/staff").await;
     assert!(!page.contains("href=\"/staff/week\""), "{page}");
+});
+
+both_backends!(recurring_assignments, |app: TestApp| async move {
+    let g = group(&app).await;
+    let mut e = camille(&g);
+    e["weekly_contract_hours"] = json!(35.0);
+    e["agreement_member_ids"] = json!([g.member, g.other]);
+    let (_, camille) = app.post(&g.manager, "/api/v1/employees", e).await;
+    let id = camille["id"].as_i64().unwrap();
+    // Every Tuesday and Thursday 08:30–12:30 at Les Jardins for six months.
+    let (s, series) = app
+        .post(
+            &g.booker,
+            "/api/v1/bookings",
+            json!({"resource_id": id, "member_id": g.member, "start": "2027-01-12T08:30",
+                   "end": "2027-01-12T12:30",
+                   "recurrence": {"rrule": "FREQ=WEEKLY;BYDAY=TU,TH;COUNT=52"}}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{series}");
+    let occurrences = series["bookings"].as_array().unwrap();
+    assert_eq!(occurrences.len(), 52);
+    // Thursday 14 January: the afternoon at Coop'Atelier makes a 10 h day.
+    let (s, b) = app
+        .post(
+            &g.admin,
+            "/api/v1/bookings",
+            assign(id, g.other, "2027-01-14T13:00", "2027-01-14T19:00"),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{b}");
+    // A weekly evening at Les Jardins from that Thursday: all or nothing refuses the series
+    // and names the occurrence and the limit.
+    let evenings = |skip: bool| {
+        json!({"resource_id": id, "member_id": g.member, "start": "2027-01-14T19:30",
+               "end": "2027-01-14T21:00", "recurrence": {"rrule": "FREQ=WEEKLY;COUNT=3"},
+               "skip_conflicts": skip})
+    };
+    let before = app.count("bookings").await;
+    let (s, e) = app
+        .post(&g.booker, "/api/v1/bookings", evenings(false))
+        .await;
+    assert_eq!(s, StatusCode::CONFLICT, "{e}");
+    assert_eq!(e["code"], "labour_limit", "{e}");
+    let refused = e["occurrences"].as_array().unwrap();
+    assert_eq!(refused.len(), 1, "{e}");
+    assert_eq!(refused[0]["start"], "2027-01-14T18:30:00Z");
+    assert_eq!(refused[0]["violations"][0]["code"], "daily_hours");
+    assert_eq!(app.count("bookings").await, before);
+    // Skipping books the two others.
+    let (s, out) = app
+        .post(&g.booker, "/api/v1/bookings", evenings(true))
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{out}");
+    assert_eq!(
+        (
+            out["bookings"].as_array().unwrap().len(),
+            out["skipped"].as_array().unwrap().len()
+        ),
+        (2, 1)
+    );
+    // Moving one occurrence is checked again: Thursday's morning from 07:00 makes 11 h 30.
+    let thursday = occurrences[1]["id"].as_i64().unwrap();
+    let (s, e) = app
+        .patch(
+            &g.booker,
+            &format!("/api/v1/bookings/{thursday}"),
+            json!({"start": "2027-01-14T07:00", "end": "2027-01-14T12:30"}),
+        )
+        .await;
+    assert_eq!(
+        (s, e["code"].as_str()),
+        (StatusCode::CONFLICT, Some("labour_limit")),
+        "{e}"
+    );
+    // Moving the following occurrences an hour later is accepted; cancelling them too.
+    let tenth = occurrences[9]["id"].as_i64().unwrap();
+    let (s, moved) = app
+        .patch(
+            &g.booker,
+            &format!("/api/v1/bookings/{tenth}"),
+            json!({"start": "2027-02-11T09:30", "end": "2027-02-11T13:30", "scope": "following"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{moved}");
+    assert_eq!(moved.as_array().unwrap().len(), 43);
+    let (s, c) = app
+        .post(
+            &g.booker,
+            &format!("/api/v1/bookings/{tenth}/cancel"),
+            json!({"scope": "following"}),
+        )
+        .await;
+    assert_eq!((s, c.as_array().unwrap().len()), (StatusCode::OK, 43));
 });

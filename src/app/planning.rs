@@ -153,7 +153,12 @@ impl Legend {
         let mut working: Vec<(MemberId, String)> = shifts
             .iter()
             .filter(|s| s.activity == Activity::Work)
-            .map(|s| (s.member_id, names.get(&s.member_id).cloned().unwrap_or_default()))
+            .map(|s| {
+                (
+                    s.member_id,
+                    names.get(&s.member_id).cloned().unwrap_or_default(),
+                )
+            })
             .collect();
         working.sort_by(|a, b| a.1.cmp(&b.1).then(a.0.cmp(&b.0)));
         working.dedup();

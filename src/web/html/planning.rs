@@ -49,7 +49,8 @@ fn filter_date(errors: &mut FieldErrors, field: &str, raw: &Option<String>) -> O
     let raw = raw.as_deref().map(str::trim).filter(|v| !v.is_empty())?;
     errors.check(
         field,
-        NaiveDate::parse_from_str(raw, "%Y-%m-%d").map_err(|_| "Date attendue (AAAA-MM-JJ).".into()),
+        NaiveDate::parse_from_str(raw, "%Y-%m-%d")
+            .map_err(|_| "Date attendue (AAAA-MM-JJ).".into()),
     )
 }
 
@@ -167,7 +168,11 @@ pub struct WeekPageQuery {
 }
 
 /// The week grid: employees × days, every member at once.
-pub async fn week(State(s): State<AppState>, p: PageActor, Query(q): Query<WeekPageQuery>) -> Response {
+pub async fn week(
+    State(s): State<AppState>,
+    p: PageActor,
+    Query(q): Query<WeekPageQuery>,
+) -> Response {
     let ctx = Ctx::new(&s, &p);
     let mut errors = FieldErrors::new();
     let date = filter_date(&mut errors, "date", &q.date);
@@ -282,7 +287,10 @@ pub async fn month(
     let ctx = Ctx::new(&s, &p);
     let mut errors = FieldErrors::new();
     let month = filter_month(&mut errors, &q.month, &s);
-    let m = match or_page(&ctx, planning::employee_month(&s.app, p.actor(), id, month).await) {
+    let m = match or_page(
+        &ctx,
+        planning::employee_month(&s.app, p.actor(), id, month).await,
+    ) {
         Ok(m) => m,
         Err(r) => return r,
     };
@@ -341,7 +349,13 @@ pub async fn month(
 }
 
 fn hours_cells(h: &Hours) -> Markup {
-    let cell = |m: i64| if m == 0 { "—".to_string() } else { format_minutes(m) };
+    let cell = |m: i64| {
+        if m == 0 {
+            "—".to_string()
+        } else {
+            format_minutes(m)
+        }
+    };
     html! {
         td { (cell(h.worked_minutes)) }
         td { (cell(h.training_minutes)) }
@@ -377,12 +391,19 @@ fn candidate_status(c: &Candidate) -> Markup {
 }
 
 /// « Qui est libre jeudi après-midi et sait conduire un chariot ? »
-pub async fn free(State(s): State<AppState>, p: PageActor, Query(q): Query<FreePageQuery>) -> Response {
+pub async fn free(
+    State(s): State<AppState>,
+    p: PageActor,
+    Query(q): Query<FreePageQuery>,
+) -> Response {
     let ctx = Ctx::new(&s, &p);
     if !authz::plans_some_staff(p.actor()) {
         return super::error_page(&s, Some(&p.0), AppError::Forbidden);
     }
-    let all_members = match or_page(&ctx, members::list(&s.app, p.actor(), Default::default()).await) {
+    let all_members = match or_page(
+        &ctx,
+        members::list(&s.app, p.actor(), Default::default()).await,
+    ) {
         Ok(m) => m,
         Err(r) => return r,
     };
@@ -410,7 +431,11 @@ pub async fn free(State(s): State<AppState>, p: PageActor, Query(q): Query<FreeP
         }
     }
     let mut member_options = vec![(String::new(), "Peu importe".to_string())];
-    member_options.extend(all_members.iter().map(|m| (m.id.to_string(), m.name.clone())));
+    member_options.extend(
+        all_members
+            .iter()
+            .map(|m| (m.id.to_string(), m.name.clone())),
+    );
     let default_date = today(&s).to_string();
     let body = html! {
         h1 { "Qui est libre ?" }
@@ -525,21 +550,38 @@ fn ledger_view(l: &Ledger, employer: Option<MemberId>, errors: &FieldErrors) -> 
 }
 
 /// The month's hours ledger (treasurer, employer-group managers).
-pub async fn ledger_page(State(s): State<AppState>, p: PageActor, Query(q): Query<LedgerPageQuery>) -> Response {
+pub async fn ledger_page(
+    State(s): State<AppState>,
+    p: PageActor,
+    Query(q): Query<LedgerPageQuery>,
+) -> Response {
     let ctx = Ctx::new(&s, &p);
     let mut errors = FieldErrors::new();
     let month = filter_month(&mut errors, &q.month, &s);
     let employer = opt_id::<MemberId>(&q.employer_id);
-    let l = match or_page(&ctx, ledger::ledger(&s.app, p.actor(), month, employer).await) {
+    let l = match or_page(
+        &ctx,
+        ledger::ledger(&s.app, p.actor(), month, employer).await,
+    ) {
         Ok(l) => l,
         Err(r) => return r,
     };
     let title = format!("Relevé des heures — {}", month::label_fr(month));
-    page(&ctx, &title, Nav::Staff, None, ledger_view(&l, employer, &errors))
+    page(
+        &ctx,
+        &title,
+        Nav::Staff,
+        None,
+        ledger_view(&l, employer, &errors),
+    )
 }
 
 /// The ledger as a CSV file.
-pub async fn ledger_csv(State(s): State<AppState>, p: PageActor, Query(q): Query<LedgerPageQuery>) -> Response {
+pub async fn ledger_csv(
+    State(s): State<AppState>,
+    p: PageActor,
+    Query(q): Query<LedgerPageQuery>,
+) -> Response {
     let ctx = Ctx::new(&s, &p);
     let mut errors = FieldErrors::new();
     let month = filter_month(&mut errors, &q.month, &s);
@@ -548,7 +590,10 @@ pub async fn ledger_csv(State(s): State<AppState>, p: PageActor, Query(q): Query
         Ok(_) => return super::error_page(&s, Some(&p.0), AppError::Validation(errors)),
         Err(e) => return super::error_page(&s, Some(&p.0), AppError::BadRequest(e)),
     };
-    match or_page(&ctx, ledger::ledger(&s.app, p.actor(), month, opt_id(&q.employer_id)).await) {
+    match or_page(
+        &ctx,
+        ledger::ledger(&s.app, p.actor(), month, opt_id(&q.employer_id)).await,
+    ) {
         Ok(l) => download::csv(
             &export::ledger::table(&l),
             dialect,
@@ -565,7 +610,11 @@ pub struct HoursPageQuery {
 }
 
 /// The shared-staff hours a member received in a month.
-pub async fn member_hours(State(s): State<AppState>, p: PageActor, Query(q): Query<HoursPageQuery>) -> Response {
+pub async fn member_hours(
+    State(s): State<AppState>,
+    p: PageActor,
+    Query(q): Query<HoursPageQuery>,
+) -> Response {
     let ctx = Ctx::new(&s, &p);
     let mut errors = FieldErrors::new();
     let month = filter_month(&mut errors, &q.month, &s);
@@ -574,7 +623,10 @@ pub async fn member_hours(State(s): State<AppState>, p: PageActor, Query(q): Que
     let Some(member) = member else {
         return super::error_page(&s, Some(&p.0), AppError::NotFound);
     };
-    let h = match or_page(&ctx, planning::member_hours(&s.app, actor, member, month).await) {
+    let h = match or_page(
+        &ctx,
+        planning::member_hours(&s.app, actor, member, month).await,
+    ) {
         Ok(h) => h,
         Err(r) => return r,
     };
@@ -583,7 +635,11 @@ pub async fn member_hours(State(s): State<AppState>, p: PageActor, Query(q): Que
         .iter()
         .map(|m| (m.member_id.to_string(), m.member_name.clone()))
         .collect();
-    let title = format!("Heures de salariés partagés — {} — {}", h.member.name, month::label_fr(month));
+    let title = format!(
+        "Heures de salariés partagés — {} — {}",
+        h.member.name,
+        month::label_fr(month)
+    );
     let link = |m: Month| format!("/staff/hours?member_id={member}&month={m}");
     let body = html! {
         h1 { "Heures de salariés partagés" }
