@@ -466,6 +466,11 @@ async fn planned_week(app: &TestApp, g: &Group) -> i64 {
         .await;
     assert_eq!(s, StatusCode::CREATED, "{b}");
     assert_eq!(b["warnings"][0]["code"], "overtime", "{b}");
+    // The assignment's page says it again, as things stand.
+    let (_, again) = app
+        .get(&g.booker, &format!("/api/v1/bookings/{}", b["id"]))
+        .await;
+    assert_eq!(again["warnings"][0]["code"], "overtime", "{again}");
     for (activity, start, end) in [
         ("training", "2027-01-15T13:00", "2027-01-15T15:00"),
         ("absence", "2027-01-18T00:00", "2027-01-19T00:00"),

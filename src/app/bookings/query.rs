@@ -26,12 +26,20 @@ pub const MAX_AVAILABILITY_DAYS: i64 = 366;
 pub const DEFAULT_PAGE: i64 = 5000;
 pub const MAX_PAGE: i64 = 5000;
 
+/// One booking; an assignment of a shared employee carries what the working-time rules say
+/// of it today (overtime, Sunday work…).
 pub async fn get(app: &App, actor: &Actor, id: BookingId) -> AppResult<BookingView> {
-    let (actor, now) = (actor.clone(), app.now());
+    let (actor, env) = (actor.clone(), BookingEnv::of(app));
     app.db()
         .run(move |c| {
             let row = store::find(c, id)?;
-            describe(c, &actor, &[row], now).map(|mut v| v.remove(0))
+            let labour = super::rules::labour_warnings_on(c, &row, &env)?;
+            let mut view = describe(c, &actor, &[row], env.now)?
+                .into_iter()
+                .next()
+                .ok_or(AppError::NotFound)?;
+            view.warnings.extend(labour);
+            Ok(view)
         })
         .await
 }

@@ -7,7 +7,7 @@ use crate::domain::booking::{
     capacity_conflicts, check_request, lookup_range, BookingRequest, ExistingBooking,
 };
 use crate::domain::employee::may_work_for;
-use crate::domain::ids::{BookingId, MemberId};
+use crate::domain::ids::{BookingId, MemberId, ResourceId};
 use crate::domain::labour::{self, Activity, Shift};
 use crate::domain::month::{closed_violation, Month};
 use crate::domain::quota::{self, Holdings};
@@ -167,23 +167,13 @@ impl Asking<'_> {
         held: &[ExistingBooking],
     ) -> AppResult<labour::LabourVerdict> {
         let range = labour::lookup_range(&[interval], self.env.tz);
-        let mut existing: Vec<Shift> = store::shifts(
+        let mut existing = stored_shifts(
             conn,
             self.target.id(),
-            to_db(range.start),
-            to_db(range.end),
+            range,
             self.target.longest_minutes,
-        )?
-        .into_iter()
-        .filter(|s| !self.moving.contains(&s.id))
-        .filter_map(|s| {
-            Some(Shift {
-                id: s.id.0,
-                interval: Interval::new(from_db(s.start_at), from_db(s.end_at))?,
-                activity: s.activity,
-            })
-        })
-        .collect();
+            self.moving,
+        )?;
         existing.extend(held.iter().map(|h| Shift {
             id: h.id.0,
             interval: h.interval,
@@ -374,4 +364,67 @@ pub(super) fn refuse_one(code: ViolationCode, message: impl Into<String>) -> App
         vec![Violation::new(code, message)],
         Vec::new(),
     ))
+}
+
+/// The employee's stored shifts meeting `range` (at every member), those in `except` left
+/// out, as the working-time rules read them.
+pub(crate) fn stored_shifts(
+    conn: &mut DbConn,
+    employee: ResourceId,
+    range: Interval,
+    longest_minutes: i64,
+    except: &[BookingId],
+) -> AppResult<Vec<Shift>> {
+    Ok(store::shifts(
+        conn,
+        employee,
+        to_db(range.start),
+        to_db(range.end),
+        longest_minutes,
+    )?
+    .into_iter()
+    .filter(|s| !except.contains(&s.id))
+    .filter_map(|s| {
+        Some(Shift {
+            id: s.id.0,
+            interval: Interval::new(from_db(s.start_at), from_db(s.end_at))?,
+            activity: s.activity,
+        })
+    })
+    .collect())
+}
+
+/// What the working-time rules say today of a stored assignment, against the employee's
+/// other shifts: the warnings it carries (overtime, Sunday…), for its page. Nothing for other
+/// bookings or inactive ones.
+pub(crate) fn labour_warnings_on(
+    conn: &mut DbConn,
+    row: &store::BookingRow,
+    env: &BookingEnv,
+) -> AppResult<Vec<Warning>> {
+    if !row.status.is_active() {
+        return Ok(Vec::new());
+    }
+    let tz = env.tz;
+    let target = super::target::load(conn, row.resource_id, env)?;
+    let (Some(staff), Some(interval)) = (
+        &target.staff,
+        Interval::new(from_db(row.start_at), from_db(row.end_at)),
+    ) else {
+        return Ok(Vec::new());
+    };
+    let range = labour::lookup_range(&[interval], tz);
+    let existing = stored_shifts(
+        conn,
+        row.resource_id,
+        range,
+        target.longest_minutes,
+        &[row.id],
+    )?;
+    let mine = Shift {
+        id: row.id.0,
+        interval,
+        activity: row.activity,
+    };
+    Ok(labour::check(&staff.employee, &existing, &[mine], tz).warnings)
 }

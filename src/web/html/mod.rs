@@ -24,6 +24,7 @@ use super::AppState;
 use crate::app::auth::SessionActor;
 use crate::app::authz::{self, Actor};
 use crate::app::{dashboard, setup, App};
+use crate::domain::time::format_minutes;
 use crate::domain::validation::FieldErrors;
 use crate::error::{AppError, AppResult};
 
@@ -484,6 +485,15 @@ async fn dashboard(
         ul.cards {
             li { a href="/resources" { strong { (overview.resources) } " ressources partagées" } }
             li { a href="/members" { strong { (overview.members) } " structures membres" } }
+            @for h in &overview.staff_hours {
+                li { a href={ "/staff/hours?member_id=" (h.member.id) } {
+                    strong { (format_minutes(h.total.worked_minutes)) }
+                    " de salariés partagés pour " (h.member.name) " ce mois-ci"
+                } }
+            }
+            @if authz::plans_some_staff(actor) {
+                li { a href="/staff/week" { strong { "Planning" } " des salariés partagés" } }
+            }
         }
         h2 { "Fermetures à venir" }
         @if overview.closures.is_empty() {
