@@ -1,6 +1,7 @@
-//! Two `mutualise serve` processes share one PostgreSQL database; 50 clients race for one
-//! slot through both: exactly one wins. The guarantee rests on the database (row locks and
-//! the exclusion constraint), not on anything inside one process.
+//! Two `mutualise serve` processes share one database; clients race through both: 50 for one
+//! slot (exactly one wins), two members for one shared employee's weekly limit (exactly one
+//! wins, on PostgreSQL and on one SQLite file). The guarantees rest on the database (row locks,
+//! the exclusion constraint, SQLite's write lock), not on anything inside one process.
 
 mod common;
 
@@ -59,26 +60,36 @@ async fn database_with_admin() -> Option<(String, Db, String)> {
             .await
             .unwrap()
     };
-    let now = mutualise::config::Clock::new(Some(common::NOW.parse().unwrap())).now();
-    let token = db
-        .run(move |c| {
-            let user = mutualise::domain::user::UserInput {
-                email: "admin@pole.test".into(),
-                name: "Admin".into(),
-                password: Some(common::PASSWORD.into()),
-                roles: vec!["admin".into()],
-                memberships: vec![],
-                active: true,
-            }
-            .validate(true)
-            .unwrap();
-            let user =
-                mutualise::app::users::create_unchecked(c, &user, common::password_hash(), now)?;
-            Ok(mutualise::app::auth::issue_token(c, user.user.id, "tests", now)?.token)
-        })
-        .await
-        .unwrap();
+    let token = token_for(&db, "admin@pole.test", &["admin"], &[]).await;
     Some((url, db, token))
+}
+
+/// A user with these pole roles and memberships, written straight into the database; their
+/// bearer token.
+async fn token_for(db: &Db, email: &str, roles: &[&str], memberships: &[(i64, &str)]) -> String {
+    let now = mutualise::config::Clock::new(Some(common::NOW.parse().unwrap())).now();
+    let user = mutualise::domain::user::UserInput {
+        email: email.into(),
+        name: email.split('@').next().unwrap_or("x").into(),
+        password: Some(common::PASSWORD.into()),
+        roles: roles.iter().map(|r| r.to_string()).collect(),
+        memberships: memberships
+            .iter()
+            .map(|(m, r)| mutualise::domain::user::MembershipInput {
+                member_id: mutualise::domain::ids::MemberId(*m),
+                role: r.to_string(),
+            })
+            .collect(),
+        active: true,
+    }
+    .validate(true)
+    .unwrap();
+    db.run(move |c| {
+        let user = mutualise::app::users::create_unchecked(c, &user, common::password_hash(), now)?;
+        Ok(mutualise::app::auth::issue_token(c, user.user.id, "tests", now)?.token)
+    })
+    .await
+    .unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -284,4 +295,228 @@ async fn a_month_being_closed_takes_no_late_booking() {
             "month {month}: a booking landed in the month after its close"
         );
     }
+}
+
+/// The pole of the weekly-limit race: an employer group, two members each with a booker.
+struct Race {
+    admin: String,
+    ge: i64,
+    members: [i64; 2],
+    bookers: [String; 2],
+}
+
+async fn race_pole(db: &Db, client: &reqwest::Client, base: &str, admin: String) -> Race {
+    let member = |name: &str, form: &str| {
+        let body = json!({"name": name, "legal_form": form});
+        let req = client
+            .post(format!("{base}/api/v1/members"))
+            .bearer_auth(&admin)
+            .json(&body);
+        async move {
+            let res = req.send().await.unwrap();
+            assert_eq!(res.status(), StatusCode::CREATED);
+            res.json::<serde_json::Value>().await.unwrap()["id"]
+                .as_i64()
+                .unwrap()
+        }
+    };
+    let ge = member("GE Val Partage", "ge_geiq").await;
+    let members = [
+        member("Les Jardins", "association").await,
+        member("Coop'Atelier", "scop").await,
+    ];
+    let bookers = [
+        token_for(db, "booker@jardins.test", &[], &[(members[0], "booker")]).await,
+        token_for(db, "booker@coop.test", &[], &[(members[1], "booker")]).await,
+    ];
+    Race {
+        admin,
+        ge,
+        members,
+        bookers,
+    }
+}
+
+/// Two members assign one shared employee at the same moment, on two different days of a week
+/// that already holds 40 h: either assignment alone is legal (46 h), both together are not
+/// (52 h > 48 h, L3121-20). Exactly one is accepted, the other refused with `labour_limit` and
+/// `weekly_hours`, and the week ends with 46 h — ten times, each on a fresh employee and week.
+///
+/// The two requests ask for different days of a capacity-1 resource: no capacity conflict, no
+/// overlap for PostgreSQL's exclusion constraint. Only the serialisation of the labour check
+/// with the write keeps the limit: on PostgreSQL the engine locks the employee's resource row
+/// (`store::bookings::lock_resources`, `FOR UPDATE`, in `target::under_lock`) before it reads
+/// the week's shifts, so the second transaction reads them only after the first committed; on
+/// SQLite `BEGIN IMMEDIATE` holds the whole database across processes. Without that lock both
+/// transactions (READ COMMITTED, or each process's own SQLite transaction) would read the
+/// same 40 h, both judge 46 h legal and both commit: two 201 and a 52-hour week. The barrier
+/// releases both requests together on warm connections, so their transactions overlap: a
+/// round where one request is done before the other starts would pass even without the lock,
+/// ten of them in a row would not (with `lock_resources` made a no-op, the first round
+/// already answered two 201).
+async fn weekly_limit_race(db: &Db, client: &reqwest::Client, bases: &[String; 2], pole: &Race) {
+    use chrono::{Duration as Days, NaiveDate};
+    let first_monday = NaiveDate::from_ymd_opt(2027, 1, 11).unwrap();
+    for round in 0..10i64 {
+        let monday = first_monday + Days::weeks(round);
+        let day = |n: i64| monday + Days::days(n);
+        // A fresh employee: full time, both members in the agreements.
+        let res = client
+            .post(format!("{}/api/v1/employees", bases[(round % 2) as usize]))
+            .bearer_auth(&pole.admin)
+            .json(&json!({"name": format!("Camille Martin {round}"),
+                "employer_member_id": pole.ge, "contract_type": "cdi",
+                "weekly_contract_hours": 35.0, "hourly_cost_cents": 2850,
+                "fee_coefficient": 1.15, "agreement_member_ids": pole.members}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::CREATED, "round {round}");
+        let employee = res.json::<serde_json::Value>().await.unwrap()["id"]
+            .as_i64()
+            .unwrap();
+        // 40 h from Monday to Thursday: each day 10 h (the daily maximum) in two blocks of 5 h
+        // with 30 minutes of break, 13 h 30 of rest between days.
+        for (i, (n, start, end)) in (0..4)
+            .flat_map(|n| [(n, "07:00", "12:00"), (n, "12:30", "17:30")])
+            .enumerate()
+        {
+            let res = client
+                .post(format!("{}/api/v1/bookings", bases[i % 2]))
+                .bearer_auth(&pole.admin)
+                .json(&common::book(
+                    employee,
+                    pole.members[i % 2],
+                    &format!("{}T{start}", day(n)),
+                    &format!("{}T{end}", day(n)),
+                ))
+                .send()
+                .await
+                .unwrap();
+            let status = res.status();
+            let body = res.text().await.unwrap();
+            assert_eq!(status, StatusCode::CREATED, "round {round}: {body}");
+        }
+        // The race: each member's booker, each through its own process, asks for 6 h (no
+        // longer than a stretch without break may be) on Friday or on Saturday.
+        let barrier = std::sync::Arc::new(tokio::sync::Barrier::new(2));
+        let mut tasks = Vec::new();
+        for (side, base) in bases.iter().enumerate() {
+            let n = 4 + (side as i64 + round) % 2;
+            let request = client
+                .post(format!("{base}/api/v1/bookings"))
+                .bearer_auth(&pole.bookers[side])
+                .json(&common::book(
+                    employee,
+                    pole.members[side],
+                    &format!("{}T08:00", day(n)),
+                    &format!("{}T14:00", day(n)),
+                ));
+            let barrier = barrier.clone();
+            tasks.push(tokio::spawn(async move {
+                barrier.wait().await;
+                let res = request.send().await.unwrap();
+                let status = res.status();
+                (status, res.json::<serde_json::Value>().await.unwrap())
+            }));
+        }
+        let mut answers = Vec::new();
+        for t in tasks {
+            answers.push(t.await.unwrap());
+        }
+        let created = answers
+            .iter()
+            .filter(|(s, _)| *s == StatusCode::CREATED)
+            .count();
+        assert_eq!(created, 1, "round {round}: {answers:?}");
+        let (status, refusal) = answers
+            .iter()
+            .find(|(s, _)| *s != StatusCode::CREATED)
+            .unwrap();
+        assert_eq!(*status, StatusCode::CONFLICT, "round {round}: {refusal}");
+        assert_eq!(refusal["code"], "labour_limit", "round {round}: {refusal}");
+        let violations = refusal["violations"].as_array().unwrap();
+        let weekly = violations
+            .iter()
+            .find(|v| v["code"] == "weekly_hours")
+            .unwrap_or_else(|| panic!("round {round}: no weekly_hours in {refusal}"));
+        assert_eq!(
+            (weekly["limit"].as_i64(), weekly["actual"].as_i64()),
+            (Some(48 * 60), Some(52 * 60)),
+            "round {round}: {weekly}"
+        );
+        assert_eq!(violations.len(), 1, "round {round}: {refusal}");
+        // What the database holds: the 40 h and one of the two assignments.
+        let (from, to) = (
+            (monday - Days::days(1)).and_hms_opt(0, 0, 0).unwrap(),
+            (monday + Days::days(8)).and_hms_opt(0, 0, 0).unwrap(),
+        );
+        let minutes: i64 = db
+            .run(move |c| {
+                let rows = mutualise::store::bookings::active_blocking(
+                    c,
+                    &[mutualise::domain::ids::ResourceId(employee)],
+                    from,
+                    to,
+                    24 * 60,
+                )?;
+                Ok(rows
+                    .iter()
+                    .map(|r| (r.end_at - r.start_at).num_minutes())
+                    .sum())
+            })
+            .await
+            .unwrap();
+        assert!(minutes <= 48 * 60, "round {round}: {minutes} min stored");
+        assert_eq!(minutes, 46 * 60, "round {round}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_processes_one_postgres_one_weekly_limit() {
+    let Some((url, db, admin)) = database_with_admin().await else {
+        return;
+    };
+    let (p1, p2) = (common::free_port(), common::free_port());
+    let _a = serve(&url, p1);
+    let _b = serve(&url, p2);
+    let client = reqwest::Client::new();
+    let bases = [
+        format!("http://127.0.0.1:{p1}"),
+        format!("http://127.0.0.1:{p2}"),
+    ];
+    for b in &bases {
+        wait_ready(&client, b).await;
+    }
+    let pole = race_pole(&db, &client, &bases[0], admin).await;
+    weekly_limit_race(&db, &client, &bases, &pole).await;
+}
+
+/// The same race on one SQLite file shared by two processes: SQLite has no row locks, its
+/// `BEGIN IMMEDIATE` takes the database's write lock before the engine reads the shifts.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_processes_one_sqlite_file_one_weekly_limit() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("race.db").to_string_lossy().into_owned();
+    // Migrated here, before either process starts, so they never race on the migrations.
+    let db = {
+        let path = path.clone();
+        tokio::task::spawn_blocking(move || Db::connect(&DatabaseUrl::Sqlite(path)).unwrap())
+            .await
+            .unwrap()
+    };
+    let admin = token_for(&db, "admin@pole.test", &["admin"], &[]).await;
+    let client = reqwest::Client::new();
+    let (p1, p2) = (common::free_port(), common::free_port());
+    let bases = [
+        format!("http://127.0.0.1:{p1}"),
+        format!("http://127.0.0.1:{p2}"),
+    ];
+    // One after the other all the same: each checks the migrations at start.
+    let _a = serve(&path, p1);
+    wait_ready(&client, &bases[0]).await;
+    let _b = serve(&path, p2);
+    wait_ready(&client, &bases[1]).await;
+    let pole = race_pole(&db, &client, &bases[0], admin).await;
+    weekly_limit_race(&db, &client, &bases, &pole).await;
 }

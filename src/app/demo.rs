@@ -1,10 +1,19 @@
 //! `mutualise demo`: fills an empty database with a believable pole to explore the product.
 
+use chrono::{Datelike, Duration, NaiveDate};
+
 use super::auth::hash_password;
+use super::authz::Actor;
+use super::bookings::{book_tx, BookingEnv, BookingInput};
 use super::App;
+use crate::domain::employee::EmployeeInput;
+use crate::domain::holidays::is_public_holiday;
 use crate::domain::ids::{MemberId, ResourceId};
+use crate::domain::labour::Activity;
 use crate::domain::member::MemberInput;
 use crate::domain::resource::{OpeningSlotInput, ResourceInput, ResourceKind, TariffInput};
+use crate::domain::role::PoleRole;
+use crate::domain::time::local_to_utc;
 use crate::domain::user::UserInput;
 use crate::error::{AppError, AppResult};
 use crate::store::{
@@ -12,6 +21,12 @@ use crate::store::{
 };
 
 pub const DEMO_PASSWORD: &str = "mutualise-demo";
+
+/// The manager of the demo's employer group, « GE Val Partage ».
+pub const GE_MANAGER_EMAIL: &str = "ge@demo.mutualise.coop";
+
+/// Index in [`MEMBERS`] of the employer group (legal form GE / GEIQ).
+const GE: usize = 6;
 
 pub struct DemoAccount {
     pub email: String,
@@ -121,8 +136,10 @@ fn tariff(hourly_cents: i64, daily_cap: Option<i64>, per_km: Option<i64>) -> Tar
     }
 }
 
-fn resources(ge_member: MemberId) -> Vec<ResourceInput> {
-    use ResourceKind::{Desk, Equipment, Room, Staff, Vehicle};
+/// The shared premises, vehicles and equipment; the employer group's staff come from
+/// [`employees`].
+fn resources() -> Vec<ResourceInput> {
+    use ResourceKind::{Desk, Equipment, Room, Vehicle};
     let week = |open: &str, close: &str| -> Vec<OpeningSlotInput> {
         (1..=5)
             .map(|weekday| OpeningSlotInput {
@@ -143,13 +160,6 @@ fn resources(ge_member: MemberId) -> Vec<ResourceInput> {
         energy: Some(energy.into()),
         odometer_km: Some(km),
         ..ResourceInput::new(Vehicle, name)
-    };
-    let staff = |name: &str, hours: f64, cost: i64, price: i64| ResourceInput {
-        employer_member_id: Some(ge_member),
-        weekly_contract_hours: Some(hours),
-        hourly_cost_cents: Some(cost),
-        tariff: tariff(price, None, None),
-        ..ResourceInput::new(Staff, name)
     };
     vec![
         ResourceInput {
@@ -239,18 +249,21 @@ fn resources(ge_member: MemberId) -> Vec<ResourceInput> {
             tariff: tariff(400, None, None),
             ..ResourceInput::new(Equipment, "Scie à panneaux")
         },
-        staff("Camille Martin — comptable", 35.0, 2850, 3100),
-        staff("Yanis Benali — agent d'entretien", 24.0, 1980, 2150),
     ]
 }
 
 /// Fills an empty database with the demonstration pole.
 pub async fn fill(app: &App) -> AppResult<DemoSummary> {
-    let env = super::bookings::BookingEnv::of(app);
-    app.db().run(move |conn| fill_tx(conn, &env)).await
+    let env = BookingEnv::of(app);
+    let (mut summary, members) = app.db().run(move |conn| fill_tx(conn, &env)).await?;
+    let (employees, assignments) = employer_group(app, &members).await?;
+    summary.resources += employees;
+    summary.bookings += assignments;
+    Ok(summary)
 }
 
-fn fill_tx(conn: &mut DbConn, env: &super::bookings::BookingEnv) -> AppResult<DemoSummary> {
+/// Members, resources, accounts and bookings; the ids of the members, in [`MEMBERS`] order.
+fn fill_tx(conn: &mut DbConn, env: &BookingEnv) -> AppResult<(DemoSummary, Vec<MemberId>)> {
     let now = env.now;
     if member_store::count(conn)? > 0 || user_store::count(conn)? > 0 {
         return Err(AppError::Conflict {
@@ -281,15 +294,16 @@ fn fill_tx(conn: &mut DbConn, env: &super::bookings::BookingEnv) -> AppResult<De
             let draft = input.validate().map_err(AppError::Validation)?;
             member_ids.push(member_store::insert(conn, &draft, to_db(now))?.id);
         }
-        let ge_member = member_ids[6];
-        for input in resources(ge_member) {
+        for input in resources() {
             let draft = input.validate().map_err(AppError::Validation)?;
             resource_store::insert(conn, &draft, to_db(now))?;
             resource_count += 1;
         }
         Ok(())
     })?;
-    // (e-mail, name, role, membership: (index of the member, role))
+    // (e-mail, name, role (pole-wide, or the membership's), membership: (index of the member,
+    // role)). The employer group's manager is both: pole role ge_manager, and member_admin of
+    // the group, which limits the employees she manages to the group's.
     type Account<'a> = (&'a str, &'a str, &'a str, Option<(usize, &'a str)>);
     let accounts: [Account; 6] = [
         (
@@ -305,10 +319,10 @@ fn fill_tx(conn: &mut DbConn, env: &super::bookings::BookingEnv) -> AppResult<De
             None,
         ),
         (
-            "ge@demo.mutualise.coop",
+            GE_MANAGER_EMAIL,
             "Gabrielle du GE",
             "ge_manager",
-            None,
+            Some((GE, "member_admin")),
         ),
         (
             "tresorerie@demo.mutualise.coop",
@@ -335,11 +349,9 @@ fn fill_tx(conn: &mut DbConn, env: &super::bookings::BookingEnv) -> AppResult<De
             email: email.into(),
             name: name.into(),
             password: Some(DEMO_PASSWORD.into()),
-            roles: if membership.is_none() {
-                vec![role.into()]
-            } else {
-                vec![]
-            },
+            roles: PoleRole::parse(role)
+                .map(|r| vec![r.as_str().to_string()])
+                .unwrap_or_default(),
             memberships: membership
                 .map(|(i, r)| {
                     vec![crate::domain::user::MembershipInput {
@@ -354,26 +366,25 @@ fn fill_tx(conn: &mut DbConn, env: &super::bookings::BookingEnv) -> AppResult<De
         super::users::create_unchecked(conn, &draft, &hash, now)?;
         out.push(DemoAccount {
             email: email.into(),
-            role: role.into(),
+            role: match membership {
+                Some((i, _)) => format!("{role} — {}", MEMBERS[i].0),
+                None => role.into(),
+            },
         });
     }
     let bookings = demo_bookings(conn, &member_ids, env)?;
-    Ok(DemoSummary {
+    let summary = DemoSummary {
         members: member_ids.len(),
         resources: resource_count,
         bookings,
         accounts: out,
-    })
+    };
+    Ok((summary, member_ids))
 }
 
 /// A believable fortnight starting next Monday: meetings, coworking, vehicles, one request
 /// waiting for approval, a weekly team meeting.
-fn demo_bookings(
-    conn: &mut DbConn,
-    members: &[MemberId],
-    env: &super::bookings::BookingEnv,
-) -> AppResult<usize> {
-    use chrono::{Datelike, Duration};
+fn demo_bookings(conn: &mut DbConn, members: &[MemberId], env: &BookingEnv) -> AppResult<usize> {
     let today = env.now.with_timezone(&env.tz).date_naive();
     let monday = today + Duration::days(7 - i64::from(today.weekday().num_days_from_monday()));
     let admin = crate::store::users::find_by_email(conn, "admin@demo.mutualise.coop")?
@@ -522,6 +533,295 @@ fn demo_bookings(
         booked += series.bookings.len();
     }
     Ok(booked)
+}
+
+/// The employer group's four shared employees, by index in the planning: 0 a full-time
+/// accountant, 1 a part-time caretaker (24 h), 2 an apprentice market gardener aged 16, 3 a
+/// forklift driver on a fixed-term contract. Dates of birth and contract ends follow `today`,
+/// so the apprentice stays a minor and the contracts run whenever the demo is made.
+fn employees(members: &[MemberId], today: NaiveDate) -> Vec<EmployeeInput> {
+    let employer_member_id = members[GE];
+    let date = |y, m, d| NaiveDate::from_ymd_opt(y, m, d);
+    let employee = |name: &str, contract: &str, hours: f64, cost: i64| EmployeeInput {
+        name: name.into(),
+        employer_member_id,
+        contract_type: contract.into(),
+        contract_end: None,
+        weekly_contract_hours: hours,
+        birth_date: None,
+        hourly_cost_cents: cost,
+        fee_coefficient: None,
+        fee_monthly_cents: None,
+        agreement_member_ids: vec![],
+        skills: vec![],
+        location: "Bureaux du GE, bâtiment B".into(),
+        description: String::new(),
+    };
+    let skills = |s: &[&str]| s.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+    let at = |indexes: &[usize]| indexes.iter().map(|i| members[*i]).collect::<Vec<_>>();
+    vec![
+        EmployeeInput {
+            birth_date: date(1988, 3, 14),
+            fee_coefficient: Some(1.12),
+            agreement_member_ids: at(&[1, 2, 8]),
+            skills: skills(&["comptabilité", "paie", "gestion administrative"]),
+            description: "Comptable partagée entre trois structures : saisie, paie, clôtures."
+                .into(),
+            ..employee("Camille Martin", "cdi", 35.0, 3150)
+        },
+        EmployeeInput {
+            birth_date: date(1979, 11, 2),
+            fee_monthly_cents: Some(18_000),
+            // No agreement named: every member may have him.
+            skills: skills(&["entretien des locaux", "accueil"]),
+            description: "Agent d'entretien et d'accueil à temps partiel (24 h par semaine)."
+                .into(),
+            ..employee("Yanis Benali", "cdi", 24.0, 2450)
+        },
+        EmployeeInput {
+            // 16 years and about 200 days old: a minor for more than a year to come.
+            birth_date: Some(today - Duration::days(16 * 365 + 200)),
+            contract_end: date(today.year() + 2, 8, 31),
+            fee_coefficient: Some(1.12),
+            agreement_member_ids: at(&[0, 3]),
+            skills: skills(&["maraîchage", "vente directe"]),
+            description: "Apprentie en CAP agricole (maraîchage), cours au CFA ; mineure : \
+                          8 h par jour au plus, jamais le soir, le dimanche ni un jour férié."
+                .into(),
+            ..employee("Léa Roux", "apprenticeship", 35.0, 980)
+        },
+        EmployeeInput {
+            birth_date: date(1996, 6, 21),
+            contract_end: Some(today + Duration::days(182)),
+            fee_coefficient: Some(1.15),
+            agreement_member_ids: at(&[3, 10, 11]),
+            skills: skills(&["cariste", "logistique", "préparation de commandes"]),
+            description: "Cariste-magasinier (CACES R489) en CDD de six mois.".into(),
+            ..employee("Mehdi Garnier", "cdd", 35.0, 2700)
+        },
+    ]
+}
+
+/// One line of the employer group's planning.
+struct Shift {
+    /// Index in [`employees`].
+    employee: usize,
+    /// Index in [`MEMBERS`]: the member the employee works for, or [`GE`] for training and
+    /// absences.
+    member: usize,
+    date: NaiveDate,
+    start: &'static str,
+    end: &'static str,
+    activity: Activity,
+    purpose: &'static str,
+}
+
+/// The planning of the current week (from `monday`) and the next, Monday to Friday: every
+/// employee at two or three members, in blocks of at most 6 h (4 h 30 for the apprentice)
+/// separated by a break, days of at most 8 h and rests of at least 12 h, so that the only
+/// remark of the law is the one the demo shows on purpose: the part-time caretaker works 26 h
+/// the second week, two complementary hours beyond his 24 h (within the tenth allowed).
+/// Also one training half-day at the CFA for the apprentice and a day of paid leave for the
+/// forklift driver, recorded at the group. Public holidays are ordinary days for adults
+/// (1 May only carries a warning), never for the apprentice, a minor: she has none, and her
+/// training moves to the last weekday of the week that is not one.
+fn planning(monday: NaiveDate) -> Vec<Shift> {
+    use Activity::{Absence, Training, Work};
+    let mut plan = Vec::new();
+    let mut add = |employee, member, date, start, end, activity, purpose| {
+        plan.push(Shift {
+            employee,
+            member,
+            date,
+            start,
+            end,
+            activity,
+            purpose,
+        })
+    };
+    for week in 0..2 {
+        let day = |n: i64| monday + Duration::days(7 * week + n);
+        // Camille: 34 h, at Coop'Atelier, La Fabrique Numérique, Énergies Citoyennes.
+        for (n, member, purpose) in [
+            (0, 1, "Saisie comptable"),
+            (1, 1, "Paie et déclarations sociales"),
+            (2, 8, "Saisie comptable"),
+            (3, 8, "Suivi de trésorerie"),
+        ] {
+            add(0, member, day(n), "08:30", "12:30", Work, purpose);
+            add(0, member, day(n), "13:30", "17:00", Work, purpose);
+        }
+        add(0, 2, day(4), "08:30", "12:30", Work, "Clôture mensuelle");
+        // Yanis: 22 h from Monday to Thursday at Tremplin Emploi, Les Jardins du Lien, Le
+        // Fournil; on Friday 2 h (24 h, his contract) then 4 h (26 h: complementary hours).
+        add(1, 5, day(0), "08:00", "12:00", Work, "Entretien des locaux");
+        add(1, 5, day(0), "13:00", "15:00", Work, "Accueil du public");
+        add(1, 0, day(1), "08:00", "12:00", Work, "Entretien des serres");
+        add(
+            1,
+            0,
+            day(1),
+            "13:00",
+            "15:00",
+            Work,
+            "Accueil des bénévoles",
+        );
+        add(1, 3, day(2), "07:00", "12:00", Work, "Entretien du fournil");
+        add(1, 5, day(3), "08:00", "12:00", Work, "Entretien des locaux");
+        add(1, 5, day(3), "13:00", "14:00", Work, "Accueil du public");
+        let friday_end = if week == 0 { "10:00" } else { "12:00" };
+        add(1, 0, day(4), "08:00", friday_end, Work, "Accueil du marché");
+        // Léa: 7 h a day at Les Jardins du Lien in blocks of 3 h 30; on Friday the CFA, then
+        // a morning selling baskets at Le Fournil.
+        let training = (0..5)
+            .rev()
+            .map(day)
+            .find(|d| !is_public_holiday(*d))
+            .filter(|_| week == 0);
+        for n in 0..4 {
+            let d = day(n);
+            if is_public_holiday(d) || Some(d) == training {
+                continue;
+            }
+            add(
+                2,
+                0,
+                d,
+                "08:30",
+                "12:00",
+                Work,
+                "Récolte et préparation des paniers",
+            );
+            add(2, 0, d, "13:00", "16:30", Work, "Travaux de maraîchage");
+        }
+        match training {
+            Some(d) => add(
+                2,
+                GE,
+                d,
+                "08:30",
+                "12:30",
+                Training,
+                "CFA : cours de maraîchage",
+            ),
+            None if !is_public_holiday(day(4)) => add(
+                2,
+                3,
+                day(4),
+                "07:00",
+                "11:00",
+                Work,
+                "Vente des paniers de légumes",
+            ),
+            None => {}
+        }
+        // Mehdi: 34 h at Vélo-Services, the Garage Solidaire and Le Fournil; on leave the
+        // second Wednesday.
+        for (n, member, purpose) in [
+            (0, 10, "Réception et stockage des vélos"),
+            (1, 10, "Préparation des commandes"),
+            (2, 11, "Magasin de pièces détachées"),
+            (3, 11, "Inventaire du magasin"),
+        ] {
+            if week == 1 && n == 2 {
+                add(3, GE, day(n), "00:00", "24:00", Absence, "Congé payé");
+                continue;
+            }
+            add(3, member, day(n), "08:00", "12:00", Work, purpose);
+            add(3, member, day(n), "13:00", "16:00", Work, purpose);
+        }
+        add(
+            3,
+            3,
+            day(4),
+            "06:00",
+            "10:00",
+            Work,
+            "Réception des farines",
+        );
+        add(
+            3,
+            3,
+            day(4),
+            "10:30",
+            "12:30",
+            Work,
+            "Chargement des livraisons",
+        );
+    }
+    plan
+}
+
+/// « GE Val Partage » shares four employees: they are created as its manager creates them
+/// (`employees::create`), and their fortnight goes through the booking engine like any
+/// assignment (`book_tx`, as the manager), so the demo's planning keeps the working-time law
+/// by construction; a refusal stops the demo, for it means the demo's data is wrong. The
+/// planning was drawn up on the Friday before the current week, so its days already gone
+/// (the current week is shown whole) are not refused as past. Returns the numbers of
+/// employees and of assignments.
+async fn employer_group(app: &App, members: &[MemberId]) -> AppResult<(usize, usize)> {
+    let manager = app
+        .db()
+        .run(|c| {
+            let user = user_store::find_by_email(c, GE_MANAGER_EMAIL)?.ok_or(AppError::NotFound)?;
+            Ok(Actor::from_user(&user_store::with_roles(c, user)?))
+        })
+        .await?;
+    let tz = app.tz();
+    let today = app.now().with_timezone(&tz).date_naive();
+    let monday = today - Duration::days(i64::from(today.weekday().num_days_from_monday()));
+    let mut ids = Vec::new();
+    for input in employees(members, today) {
+        ids.push(super::employees::create(app, &manager, input).await?.id);
+    }
+    let friday_before = (monday - Duration::days(3))
+        .and_hms_opt(17, 0, 0)
+        .ok_or_else(|| AppError::internal("demo planning date"))?;
+    let env = BookingEnv {
+        now: local_to_utc(friday_before, tz).map_err(AppError::internal)?,
+        ..BookingEnv::of(app)
+    };
+    let plan = planning(monday);
+    let counts = (ids.len(), plan.len());
+    let members = members.to_vec();
+    app.db()
+        .run(move |conn| {
+            for s in &plan {
+                let end = match s.end {
+                    "24:00" => format!("{}T00:00", s.date + Duration::days(1)),
+                    end => format!("{}T{end}", s.date),
+                };
+                let input = BookingInput {
+                    resource_id: ids[s.employee],
+                    member_id: members[s.member],
+                    start: format!("{}T{}", s.date, s.start),
+                    end,
+                    quantity: None,
+                    purpose: Some(s.purpose.into()),
+                    beneficiary: None,
+                    recurrence: None,
+                    skip_conflicts: false,
+                    activity: Some(s.activity),
+                };
+                conn.write(|c| book_tx(c, &manager, &input, &env, None))
+                    .map_err(|e| match e {
+                        AppError::Refused(r) => AppError::Conflict {
+                            code: "demo_planning_refused",
+                            detail: format!(
+                                "Planning de démonstration refusé ({}, {} → {}) : {}",
+                                s.purpose,
+                                input.start,
+                                input.end,
+                                r.detail()
+                            ),
+                        },
+                        other => other,
+                    })?;
+            }
+            Ok(())
+        })
+        .await?;
+    Ok(counts)
 }
 
 fn slug(name: &str) -> String {
