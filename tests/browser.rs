@@ -118,3 +118,84 @@ both_backends!(book_and_take_a_suggestion, |app: TestApp| async move {
         "the nearest suggestion taken: 12:00–13:00 local"
     );
 });
+
+both_backends!(
+    plan_a_shared_employee_from_the_week_grid,
+    |app: TestApp| async move {
+        if !browser_available() {
+            return;
+        }
+        let admin = app.admin().await;
+        let (_, ge) = app
+            .post(
+                &admin,
+                "/api/v1/members",
+                serde_json::json!({"name": "GE Sud", "legal_form": "ge_geiq"}),
+            )
+            .await;
+        let ge = ge["id"].as_i64().unwrap();
+        let jardins = app.member(&admin, "Les Jardins").await;
+        let atelier = app.member(&admin, "Coop'Atelier").await;
+        app.user("ge@sud.test", &["ge_manager"], &[(ge, "member_admin")])
+            .await;
+        let (s, camille) = app
+            .post(
+                &admin,
+                "/api/v1/employees",
+                serde_json::json!({"name": "Camille Martin",
+            "employer_member_id": ge, "contract_type": "cdi", "weekly_contract_hours": 35.0,
+            "hourly_cost_cents": 2850, "agreement_member_ids": [jardins, atelier]}),
+            )
+            .await;
+        assert_eq!(s, reqwest::StatusCode::CREATED, "{camille}");
+        let id = camille["id"].as_i64().unwrap();
+        // Monday to Thursday: 8 h a day, alternately at each member (32 h).
+        for (day, member) in [(11, jardins), (12, atelier), (13, jardins), (14, atelier)] {
+            for (from, to) in [("08:00", "12:00"), ("12:30", "16:30")] {
+                let (s, b) = app
+                    .post(
+                        &admin,
+                        "/api/v1/bookings",
+                        serde_json::json!({"resource_id": id,
+                    "member_id": member, "start": format!("2027-01-{day}T{from}"),
+                    "end": format!("2027-01-{day}T{to}")}),
+                    )
+                    .await;
+                assert_eq!(s, reqwest::StatusCode::CREATED, "{b}");
+            }
+        }
+        let shots = std::env::temp_dir().join(format!("mutualise-e2e-staff-{:?}", app.backend));
+        let base = app.base.clone();
+        let output = tokio::task::spawn_blocking(move || {
+            Command::new("node")
+                .arg("tests/e2e/staff_week_grid.mjs")
+                .env("BASE_URL", base)
+                .env("E2E_EMAIL", "ge@sud.test")
+                .env("E2E_PASSWORD", common::PASSWORD)
+                .env("E2E_SHOTS", &shots)
+                .output()
+                .expect("run node")
+        })
+        .await
+        .unwrap();
+        let log = format!(
+            "{}{}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        );
+        assert!(
+            output.status.success() && log.contains("e2e ok"),
+            "browser scenario failed:\n{log}"
+        );
+        // The refused move changed nothing: Friday morning at Les Jardins, as added.
+        let (_, friday) = app
+        .get(
+            &admin,
+            &format!("/api/v1/bookings?resource_id={id}&member_id={jardins}&from=2027-01-15T00:00&to=2027-01-16T00:00"),
+        )
+        .await;
+        let friday = friday.as_array().unwrap();
+        assert_eq!(friday.len(), 1, "{friday:?}");
+        assert_eq!(friday[0]["start"], "2027-01-15T07:00:00Z");
+    }
+);

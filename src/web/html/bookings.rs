@@ -474,7 +474,12 @@ async fn show_view(
             @if let Some(at) = b.cancelled_at { dt { "Annulée le" } dd { (fmt_local(at, tz)) } }
             @if b.series_id.is_some() { dt { "Série" } dd { "Réservation récurrente" } }
         }
-        p { a href={ "/resources/" (b.resource_id) "/week?date=" (b.start.with_timezone(&tz).format("%Y-%m-%d")) } { "Voir la semaine de la ressource" } }
+        p {
+            a href={ "/resources/" (b.resource_id) "/week?date=" (b.start.with_timezone(&tz).format("%Y-%m-%d")) } { "Voir la semaine de la ressource" }
+            @if b.resource_kind == ResourceKind::Staff && crate::app::authz::plans_some_staff(p.actor()) {
+                " · " a href={ "/staff/week?date=" (b.start.with_timezone(&tz).format("%Y-%m-%d")) } { "Voir le planning des salariés partagés" }
+            }
+        }
         @if b.can_move {
             section {
                 h2 { "Déplacer" }
