@@ -9,16 +9,15 @@ use serde::Serialize;
 
 use super::authz::{self, Actor};
 use super::employees::{all_staff_on, MemberRef, Staff};
-use super::planning::month_lines;
+use super::planning::{month_lines, Shifts};
 use super::App;
 use crate::domain::employee::ManagementFee;
 use crate::domain::ids::{MemberId, ResourceId};
 use crate::domain::ledger::{self, Charge, Hours, Rates};
 use crate::domain::month::Month;
 use crate::error::AppResult;
-use crate::store::bookings::{self as booking_store, StaffShift};
 use crate::store::members as member_store;
-use crate::store::{to_db, DbConn};
+use crate::store::DbConn;
 
 /// The month's ledger of every employee the actor may see the costs of.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -87,13 +86,8 @@ pub(crate) fn ledger_on(
     tz: chrono_tz::Tz,
 ) -> AppResult<Ledger> {
     let ids: Vec<ResourceId> = staff.iter().map(|s| s.row.id).collect();
-    let range = ledger::load_range(month, tz);
-    let shifts = booking_store::staff_shifts(conn, &ids, to_db(range.start), to_db(range.end))?;
-    let mut by: HashMap<ResourceId, Vec<&StaffShift>> = HashMap::new();
-    for s in &shifts {
-        by.entry(s.resource_id).or_default().push(s);
-    }
-    let mut member_ids: Vec<MemberId> = shifts.iter().map(|s| s.member_id).collect();
+    let shifts = Shifts::load(conn, &ids, ledger::load_range(month, tz))?;
+    let mut member_ids: Vec<MemberId> = shifts.all().iter().map(|s| s.member_id).collect();
     member_ids.extend(staff.iter().filter_map(|s| s.row.employer_member_id));
     member_ids.sort();
     member_ids.dedup();
@@ -108,10 +102,7 @@ pub(crate) fn ledger_on(
     let mut members: BTreeMap<MemberId, Totals> = BTreeMap::new();
     let mut total = Totals::default();
     for s in staff {
-        let Some(mine) = by.get(&s.row.id) else {
-            continue;
-        };
-        let lines = month_lines(mine, month, tz);
+        let lines = month_lines(&shifts.of(s.row.id), month, tz);
         if lines.is_empty() {
             continue;
         }

@@ -279,19 +279,34 @@ fn employee_week(
     }
 }
 
-/// The shifts of these employees from `from` to `to` (local dates, the end excluded), grouped
-/// by employee.
-fn shifts_by_employee(
-    conn: &mut DbConn,
-    ids: &[ResourceId],
-    span: Interval,
-) -> AppResult<(Vec<StaffShift>, HashMap<ResourceId, Vec<usize>>)> {
-    let shifts = booking_store::staff_shifts(conn, ids, to_db(span.start), to_db(span.end))?;
-    let mut by: HashMap<ResourceId, Vec<usize>> = HashMap::new();
-    for (i, s) in shifts.iter().enumerate() {
-        by.entry(s.resource_id).or_default().push(i);
+/// The active shifts of some employees over a span, at every member, grouped by employee.
+pub(crate) struct Shifts {
+    all: Vec<StaffShift>,
+    by_employee: HashMap<ResourceId, Vec<usize>>,
+}
+
+impl Shifts {
+    /// One query whatever the number of employees.
+    pub fn load(conn: &mut DbConn, ids: &[ResourceId], span: Interval) -> AppResult<Shifts> {
+        let all = booking_store::staff_shifts(conn, ids, to_db(span.start), to_db(span.end))?;
+        let mut by_employee: HashMap<ResourceId, Vec<usize>> = HashMap::new();
+        for (i, s) in all.iter().enumerate() {
+            by_employee.entry(s.resource_id).or_default().push(i);
+        }
+        Ok(Shifts { all, by_employee })
     }
-    Ok((shifts, by))
+
+    pub fn all(&self) -> &[StaffShift] {
+        &self.all
+    }
+
+    /// One employee's, in time order.
+    pub fn of(&self, id: ResourceId) -> Vec<&StaffShift> {
+        self.by_employee
+            .get(&id)
+            .map(|v| v.iter().map(|i| &self.all[*i]).collect())
+            .unwrap_or_default()
+    }
 }
 
 /// The span read around a week: two days on each side, for the rests between days.
@@ -327,9 +342,10 @@ pub async fn week(app: &App, actor: &Actor, q: WeekQuery) -> AppResult<WeekPlan>
                 })
                 .collect();
             let ids: Vec<ResourceId> = staff.iter().map(|s| s.row.id).collect();
-            let (shifts, by) = shifts_by_employee(c, &ids, around_week(monday, tz))?;
+            let shifts = Shifts::load(c, &ids, around_week(monday, tz))?;
             let bounds = labour::week_bounds(monday, tz);
             let in_week: Vec<StaffShift> = shifts
+                .all()
                 .iter()
                 .filter(|s| from_db(s.start_at) < bounds.end && from_db(s.end_at) > bounds.start)
                 .cloned()
@@ -337,13 +353,7 @@ pub async fn week(app: &App, actor: &Actor, q: WeekQuery) -> AppResult<WeekPlan>
             let legend = Legend::new(c, &in_week)?;
             let employees = staff
                 .iter()
-                .map(|s| {
-                    let mine: Vec<&StaffShift> = by
-                        .get(&s.row.id)
-                        .map(|v| v.iter().map(|i| &shifts[*i]).collect())
-                        .unwrap_or_default();
-                    employee_week(s, &mine, monday, &legend, tz)
-                })
+                .map(|s| employee_week(s, &shifts.of(s.row.id), monday, &legend, tz))
                 .collect();
             Ok(WeekPlan {
                 monday,
@@ -414,9 +424,9 @@ pub async fn employee_month(
             authz::require(authz::plans_staff(&actor, staff.row.employer_member_id))?;
             let range = ledger::load_range(month, tz);
             let span = range.widen(Duration::days(2), Duration::days(2));
-            let (shifts, _) = shifts_by_employee(c, &[id], span)?;
-            let legend = Legend::new(c, &shifts)?;
-            let all: Vec<&StaffShift> = shifts.iter().collect();
+            let shifts = Shifts::load(c, &[id], span)?;
+            let legend = Legend::new(c, shifts.all())?;
+            let all = shifts.of(id);
             let mut weeks = Vec::new();
             let mut monday = labour::week_start(month.first_day());
             while labour::week_bounds(monday, tz).start < range.end {
@@ -519,22 +529,23 @@ pub async fn free(app: &App, actor: &Actor, search: FreeQuery) -> AppResult<Vec<
                 .collect();
             let ids: Vec<ResourceId> = staff.iter().map(|s| s.row.id).collect();
             let range = labour::lookup_range(&[interval], tz);
-            let (shifts, by) = shifts_by_employee(c, &ids, range)?;
+            let shifts = Shifts::load(c, &ids, range)?;
             let week_of = labour::week_start(interval.start.with_timezone(&tz).date_naive());
             let mut out: Vec<Candidate> = staff
                 .into_iter()
                 .map(|s| {
-                    let mine: Vec<Shift> = by
-                        .get(&s.row.id)
-                        .map(|v| v.iter().filter_map(|i| to_shift(&shifts[*i])).collect())
-                        .unwrap_or_default();
+                    let mine: Vec<Shift> = shifts
+                        .of(s.row.id)
+                        .into_iter()
+                        .filter_map(to_shift)
+                        .collect();
                     let free = !mine.iter().any(|m| m.interval.overlaps(&interval));
                     let outside_agreements = search.member_id.is_some_and(|m| {
                         !may_work_for(&s.facts.agreement_member_ids, s.row.employer_member_id, m)
                     });
                     let proposed = Shift {
                         id: i64::MIN,
-                        interval: interval,
+                        interval,
                         activity: Activity::Work,
                     };
                     let verdict = if free {
@@ -613,15 +624,11 @@ pub async fn member_hours(
                 .into_iter()
                 .map(|l| (l.id, l.name))
                 .collect();
-            let (shifts, by) = shifts_by_employee(c, &ids, ledger::load_range(month, tz))?;
+            let shifts = Shifts::load(c, &ids, ledger::load_range(month, tz))?;
             let mut total = Hours::default();
             let mut employees = Vec::new();
             for id in ids {
-                let mine: Vec<&StaffShift> = by
-                    .get(&id)
-                    .map(|v| v.iter().map(|i| &shifts[*i]).collect())
-                    .unwrap_or_default();
-                if let Some(line) = month_lines(&mine, month, tz)
+                if let Some(line) = month_lines(&shifts.of(id), month, tz)
                     .into_iter()
                     .find(|l| l.member == member_id)
                 {

@@ -146,7 +146,7 @@ mod tests {
             rows: vec![
                 vec![
                     Cell::Text("=HYPERLINK(\"x\")".into()),
-                    Cell::Cents(-1_234_56),
+                    Cell::Cents(-123_456),
                     Cell::Hours(430),
                 ],
                 vec![
