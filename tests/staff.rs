@@ -342,7 +342,7 @@ both_backends!(the_rules_for_minors, |app: TestApp| async move {
     let mut e = camille(&g);
     e["name"] = json!("Léa, apprentie");
     e["contract_type"] = json!("apprenticeship");
-    e["contract_end"] = json!("2028-08-31");
+    e["contract_end"] = json!("2027-06-30");
     e["birth_date"] = json!("2010-06-01");
     e["weekly_contract_hours"] = json!(35.0);
     let (s, lea) = app.post(&g.manager, "/api/v1/employees", e).await;
@@ -422,6 +422,19 @@ both_backends!(the_rules_for_minors, |app: TestApp| async move {
     assert_eq!(
         (s, e["violations"][0]["code"].as_str()),
         (StatusCode::CONFLICT, Some("public_holiday")),
+        "{e}"
+    );
+    // Nothing past the end of the apprenticeship (30 June 2027).
+    let (s, e) = app
+        .post(
+            &g.booker,
+            "/api/v1/bookings",
+            assign(id, g.member, "2027-07-06T09:00", "2027-07-06T12:00"),
+        )
+        .await;
+    assert_eq!(
+        (s, e["code"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("outside_contract")),
         "{e}"
     );
 });

@@ -4,12 +4,15 @@
 //! resource: the resource part is validated by `ResourceInput::validate`, once.
 
 use chrono::{Datelike, NaiveDate};
+use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
 
 use super::ids::{MemberId, ResourceId};
 use super::resource::{ResourceDraft, ResourceInput, ResourceKind, TariffInput};
 use super::text::fold;
+use super::time::{format_date_fr, Interval};
 use super::validation::{self, FieldErrors};
+use super::violation::{Violation, ViolationCode};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
@@ -241,6 +244,27 @@ pub fn may_work_for(agreements: &[MemberId], employer: Option<MemberId>, member:
     agreements.is_empty() || agreements.contains(&member) || employer == Some(member)
 }
 
+/// An assignment must end by the end of the employee's contract (its last day included, in
+/// the pole's time zone): one reaching past it is refused with `outside_contract`.
+pub fn contract_violation(
+    name: &str,
+    contract_end: Option<NaiveDate>,
+    interval: Interval,
+    tz: Tz,
+) -> Option<Violation> {
+    let end = contract_end?;
+    let last_instant = interval.end - chrono::Duration::nanoseconds(1);
+    (last_instant.with_timezone(&tz).date_naive() > end).then(|| {
+        Violation::new(
+            ViolationCode::OutsideContract,
+            format!(
+                "Le contrat de {name} prend fin le {} : pas de mise à disposition au-delà.",
+                format_date_fr(end)
+            ),
+        )
+    })
+}
+
 /// Whether an employee's skills answer a search (« chariot » finds « Cariste (chariot) »).
 pub fn has_skill(skills: &[String], wanted: &str) -> bool {
     match super::text::Search::new(wanted) {
@@ -352,5 +376,30 @@ mod tests {
         assert!(has_skill(&skills, "chariot"));
         assert!(has_skill(&skills, "ELEVATEUR"));
         assert!(!has_skill(&skills, "comptabilité"));
+    }
+
+    #[test]
+    fn assignments_end_with_the_contract() {
+        use chrono::TimeZone;
+        let tz = chrono_tz::Europe::Paris;
+        let end = NaiveDate::from_ymd_opt(2028, 8, 31);
+        let at = |d: u32, m: u32, h: u32| {
+            tz.with_ymd_and_hms(2028, m, d, h, 0, 0)
+                .unwrap()
+                .with_timezone(&chrono::Utc)
+        };
+        let iv = |a, b| Interval { start: a, end: b };
+        // The last day, to midnight: fine; one minute into September: refused.
+        assert!(contract_violation("Léa", end, iv(at(31, 8, 20), at(1, 9, 0)), tz).is_none());
+        let v = contract_violation(
+            "Léa",
+            end,
+            iv(at(31, 8, 20), at(1, 9, 0) + chrono::Duration::minutes(1)),
+            tz,
+        )
+        .unwrap();
+        assert_eq!(v.code, ViolationCode::OutsideContract);
+        assert!(v.message.contains("31 août 2028"), "{}", v.message);
+        assert!(contract_violation("Léa", None, iv(at(1, 9, 8), at(1, 9, 12)), tz).is_none());
     }
 }

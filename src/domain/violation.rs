@@ -30,6 +30,8 @@ pub enum ViolationCode {
     Validation,
     /// A shared employee put at the disposal of a member that no agreement names.
     NoAgreement,
+    /// An assignment reaching past the end of the employee's contract.
+    OutsideContract,
     /// More than 10 h of work in a civil day (8 h for a minor): L3121-18, L3162-1.
     DailyHours,
     /// More than 6 h of work without a 20-minute break (4 h 30 and 30 minutes for a minor):
@@ -82,6 +84,7 @@ impl ViolationCode {
             ViolationCode::QuotaExceeded => "quota_exceeded",
             ViolationCode::Validation => "validation",
             ViolationCode::NoAgreement => "no_agreement",
+            ViolationCode::OutsideContract => "outside_contract",
             ViolationCode::DailyHours => "daily_hours",
             ViolationCode::WorkWithoutBreak => "work_without_break",
             ViolationCode::WeeklyHours => "weekly_hours",
@@ -266,7 +269,7 @@ pub struct Warning {
 mod tests {
     use super::*;
 
-    const ALL: [ViolationCode; 24] = [
+    const ALL: [ViolationCode; 25] = [
         ViolationCode::InvalidInterval,
         ViolationCode::DurationOutOfBounds,
         ViolationCode::OutsideOpeningHours,
@@ -281,6 +284,7 @@ mod tests {
         ViolationCode::QuotaExceeded,
         ViolationCode::Validation,
         ViolationCode::NoAgreement,
+        ViolationCode::OutsideContract,
         ViolationCode::DailyHours,
         ViolationCode::WorkWithoutBreak,
         ViolationCode::WeeklyHours,

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use crate::domain::booking::{
     capacity_conflicts, check_request, lookup_range, BookingRequest, ExistingBooking,
 };
-use crate::domain::employee::may_work_for;
+use crate::domain::employee::{contract_violation, may_work_for};
 use crate::domain::ids::{BookingId, MemberId, ResourceId};
 use crate::domain::labour::{self, Activity, Shift};
 use crate::domain::month::{closed_violation, Month};
@@ -124,6 +124,12 @@ impl Asking<'_> {
         let mut warnings = Vec::new();
         if let Some(staff) = &target.staff {
             violations.extend(self.agreement_violation(staff));
+            violations.extend(contract_violation(
+                self.target.name(),
+                staff.contract_end,
+                interval,
+                self.env.tz,
+            ));
             let labour = self.working_time(conn, staff, interval, held)?;
             violations.extend(labour.violations);
             warnings = labour.warnings;

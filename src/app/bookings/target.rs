@@ -26,6 +26,8 @@ pub(crate) struct StaffRules {
     pub employer: Option<MemberId>,
     /// Members named in the mise-à-disposition agreements (empty: every member).
     pub agreements: Vec<MemberId>,
+    /// The last day of a fixed-term contract.
+    pub contract_end: Option<chrono::NaiveDate>,
 }
 
 /// The booked resource as the rules see it.
@@ -131,6 +133,7 @@ pub(crate) fn load(
                 },
                 employer: resource.row.employer_member_id,
                 agreements: facts.agreement_member_ids,
+                contract_end: facts.contract_end,
             })
         }
         _ => None,
