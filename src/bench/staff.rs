@@ -24,8 +24,8 @@
 //!
 //! # What is left free
 //! [`free_slots`] reads the stored shifts and, week by week, proposes blocks on the employee's
-//! free days (08:00–12:00, 13:00–16:30, and for full-time contracts Saturday 08:00–12:00)
-//! while the week stays legal: up to 41 h 30 on a full-time contract (under the 44 h average
+//! free days (08:00–10:00, 10:00–12:00, 13:00–14:45, 14:45–16:30, and for full-time contracts
+//! Saturday 08:00–10:00 and 10:00–12:00) while the week stays legal: up to 41 h 30 on a full-time contract (under the 44 h average
 //! and 48 h, a sixth day at most, still 44 h of rest from Saturday noon to Monday), up to the
 //! complementary hours of a part-time one (a tenth of the contract, under 35 h). Weeks with an
 //! absence are left alone. Fewer hours never break a limit, so any subset of the proposals is
@@ -111,6 +111,9 @@ const MORNING: (u32, u32) = (8 * 60, 12 * 60);
 const AFTERNOON: (u32, u32) = (13 * 60, 16 * 60 + 30);
 const AFTERNOON_1: (u32, u32) = (13 * 60, 14 * 60 + 45);
 const AFTERNOON_2: (u32, u32) = (14 * 60 + 45, 16 * 60 + 30);
+/// The proposals cut the morning in two: a free day offers four assignments.
+const MORNING_1: (u32, u32) = (8 * 60, 10 * 60);
+const MORNING_2: (u32, u32) = (10 * 60, 12 * 60);
 /// A full-time week may reach 41 h 30 with the proposals: 5 days of 7 h 30 and a Saturday
 /// morning, under the 44 h average of any 12 weeks.
 const FULL_TIME_WEEK_CAP: i64 = 41 * 60 + 30;
@@ -677,12 +680,12 @@ pub fn free_slots(
                 }
                 let blocks: &[(u32, u32)] = if date.weekday() == Weekday::Sat {
                     if full_time {
-                        &[MORNING]
+                        &[MORNING_1, MORNING_2]
                     } else {
                         &[]
                     }
                 } else {
-                    &[MORNING, AFTERNOON]
+                    &[MORNING_1, MORNING_2, AFTERNOON_1, AFTERNOON_2]
                 };
                 for (from, to) in blocks {
                     let minutes = i64::from(to - from);
