@@ -1,13 +1,22 @@
 //! `bench seed` builds its dataset without asking the booking rules, so this checks by brute
 //! force that what it writes obeys them: the capacity rule, zero buffers, the bounds that
-//! keep overlap queries correct. SQLite always; PostgreSQL too when TEST_POSTGRES_URL is set.
+//! keep overlap queries correct, and for the employer group of `--staff` working-time law and
+//! the agreements. SQLite always; PostgreSQL too when TEST_POSTGRES_URL is set.
 
 mod common;
 
 use chrono::{NaiveDate, Timelike};
 use mutualise::bench::seed::{seed, SeedOptions};
+use mutualise::bench::staff::StaffOptions;
 use mutualise::config::DatabaseUrl;
+use mutualise::domain::employee::may_work_for;
+use mutualise::domain::ids::ResourceId;
+use mutualise::domain::labour::{self, Activity, Employee, Shift};
+use mutualise::domain::resource::ResourceKind;
+use mutualise::domain::status::BookingStatus;
+use mutualise::domain::time::Interval;
 use mutualise::store::bookings::{self, BookingFilter};
+use mutualise::store::employees;
 use mutualise::store::resources::{self, ResourceFilter};
 use mutualise::store::Db;
 
@@ -19,6 +28,7 @@ fn options(resources: usize) -> SeedOptions {
         months: 1,
         start: NaiveDate::from_ymd_opt(2027, 1, 4).unwrap(),
         rng_seed: 3,
+        staff: None,
     }
 }
 
@@ -27,7 +37,7 @@ fn options(resources: usize) -> SeedOptions {
 fn seed_and_check(url: DatabaseUrl, resources: usize) {
     let db = Db::connect(&url).expect("open database");
     let opts = options(resources);
-    let report = seed(&db, &opts, &mut |_, _| {}).expect("seed");
+    let report = seed(&db, &opts, &mut |_, _, _| {}).expect("seed");
     assert_eq!(report.bookings, 2_000);
     assert!(report.cancelled > 0, "some bookings are cancelled");
 
@@ -108,7 +118,7 @@ fn seed_and_check(url: DatabaseUrl, resources: usize) {
         );
     }
     drop(conn);
-    let again = seed(&db, &opts, &mut |_, _| {}).unwrap_err();
+    let again = seed(&db, &opts, &mut |_, _, _| {}).unwrap_err();
     assert!(
         again.to_string().contains("already holds 2000 bookings"),
         "{again}"
@@ -159,7 +169,7 @@ fn too_many_bookings_for_the_catalogue_is_refused_before_writing() {
         resources: 1,
         ..options(1)
     };
-    let e = seed(&db, &opts, &mut |_, _| {}).unwrap_err().to_string();
+    let e = seed(&db, &opts, &mut |_, _, _| {}).unwrap_err().to_string();
     assert!(e.contains("cannot fit"), "{e}");
     let mut conn = db.get().unwrap();
     assert_eq!(mutualise::store::members::count(&mut conn).unwrap(), 0);
@@ -191,4 +201,208 @@ fn bench_commands_have_help_and_need_an_explicit_database() {
     let o = run(&["bench", "seed", "--bookings", "10"]);
     assert!(!o.status.success());
     assert!(String::from_utf8_lossy(&o.stderr).contains("DATABASE_URL"));
+}
+
+/// A small employer group: 12 employees, 8 members (6 seeded, 2 more created), 20 weeks.
+fn staff_options() -> SeedOptions {
+    SeedOptions {
+        bookings: 200,
+        members: 6,
+        staff: Some(StaffOptions {
+            employees: 12,
+            members: 8,
+            weeks: 20,
+            tz: chrono_tz::Europe::Paris,
+        }),
+        ..options(2)
+    }
+}
+
+fn seed_staff_and_check(url: DatabaseUrl) {
+    let db = Db::connect(&url).expect("open database");
+    let opts = staff_options();
+    let report = seed(&db, &opts, &mut |_, _, _| {}).expect("seed");
+    let st = report.staff.expect("staff report");
+    assert_eq!((st.employees, st.members, st.members_created), (12, 8, 2));
+    assert_eq!(st.with_shared_skill, 6);
+    assert!(
+        st.work > 500 && st.training > 0 && st.absences > 0,
+        "{st:?}"
+    );
+
+    let mut conn = db.get().unwrap();
+    let staff = resources::list(
+        &mut conn,
+        &ResourceFilter {
+            kind: Some(ResourceKind::Staff),
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    assert_eq!(staff.len(), 12);
+    let ids: Vec<ResourceId> = staff.iter().map(|r| r.row.id).collect();
+    let facts = employees::find_many(&mut conn, &ids).unwrap();
+    let rows = bookings::list(
+        &mut conn,
+        &BookingFilter {
+            resource_ids: Some(ids.clone()),
+            ..Default::default()
+        },
+        None,
+        100_000,
+    )
+    .unwrap();
+    assert_eq!(rows.len() as u64, st.rows());
+    for (r, f) in staff.iter().zip(&facts) {
+        let row = &r.row;
+        assert_eq!(row.employer_member_id, Some(st.group));
+        assert_eq!(row.capacity, 1);
+        let mine: Vec<_> = rows.iter().filter(|b| b.resource_id == row.id).collect();
+        assert!(!mine.is_empty(), "{} has assignments", row.name);
+        let longest = mine
+            .iter()
+            .map(|b| (b.block_end_at - b.block_start_at).num_minutes())
+            .max()
+            .unwrap();
+        assert!(
+            i64::from(row.longest_block_minutes) > longest,
+            "{}: longest_block_minutes {} for a block of {longest}",
+            row.name,
+            row.longest_block_minutes
+        );
+        let mut shifts = Vec::new();
+        for b in &mine {
+            assert_eq!((b.block_start_at, b.block_end_at), (b.start_at, b.end_at));
+            assert!(b.exclusive && b.quantity == 1 && b.status == BookingStatus::Confirmed);
+            match b.activity {
+                Activity::Work => assert!(
+                    may_work_for(&f.agreement_member_ids, row.employer_member_id, b.member_id)
+                        && b.member_id != st.group,
+                    "{}: work for member {:?} outside the agreements",
+                    row.name,
+                    b.member_id
+                ),
+                _ => assert_eq!(b.member_id, st.group, "training and absences at the group"),
+            }
+            shifts.push(Shift {
+                id: b.id.0,
+                interval: Interval::new(b.start_at.and_utc(), b.end_at.and_utc()).unwrap(),
+                activity: b.activity,
+            });
+        }
+        // Working-time law, brute force: the whole year proposed at once breaks nothing.
+        let employee = Employee {
+            birth_date: f.birth_date,
+            weekly_contract_minutes: row.weekly_contract_minutes.unwrap(),
+        };
+        let verdict = labour::check(&employee, &[], &shifts, chrono_tz::Europe::Paris);
+        assert!(
+            verdict.is_accepted(),
+            "{}: {:?}",
+            row.name,
+            verdict.violations
+        );
+    }
+    // The general dataset is untouched by the group.
+    let general = bookings::count(&mut conn, &BookingFilter::default()).unwrap();
+    assert_eq!(general as u64, 200 + st.rows());
+}
+
+#[test]
+fn seeded_staff_obey_working_time_law_on_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("bench.db");
+    seed_staff_and_check(DatabaseUrl::Sqlite(path.to_string_lossy().into_owned()));
+}
+
+#[test]
+fn seeded_staff_obey_working_time_law_on_postgres() {
+    let Some(admin) = common::postgres_admin_url() else {
+        return;
+    };
+    let (url, name) = common::create_pg_database(&admin);
+    let result = std::panic::catch_unwind(|| seed_staff_and_check(DatabaseUrl::Postgres(url)));
+    drop_pg_database(&admin, &name);
+    if let Err(panic) = result {
+        std::panic::resume_unwind(panic);
+    }
+}
+
+/// `bench seed --staff` then `bench run --scenarios staff` end to end on a tiny group, through
+/// the binary (the run starts `mutualise serve` as a child). Nothing is timed: the figures are
+/// printed, only the shape of the report and the clean-up are checked.
+#[test]
+fn bench_run_measures_the_staff_scenarios() {
+    use std::process::Command;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("bench.db");
+    let run = |args: &[&str]| {
+        let o = Command::new(env!("CARGO_BIN_EXE_mutualise"))
+            .args(args)
+            .env("DATABASE_URL", &path)
+            .env("RUST_LOG", "warn")
+            .env_remove("MUTUALISE_NOW")
+            .output()
+            .expect("run mutualise");
+        let out = String::from_utf8_lossy(&o.stdout).into_owned();
+        assert!(
+            o.status.success(),
+            "{args:?}: {out}\n{}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        out
+    };
+    let seeded = run(&[
+        "bench",
+        "seed",
+        "--bookings",
+        "0",
+        "--resources",
+        "1",
+        "--members",
+        "4",
+        "--staff",
+        "--employees",
+        "6",
+        "--staff-members",
+        "5",
+        "--staff-weeks",
+        "20",
+    ]);
+    assert!(seeded.contains("6 employees (3 with the skill"), "{seeded}");
+    let out = run(&[
+        "bench",
+        "run",
+        "--scenarios",
+        "staff",
+        "--clients",
+        "2",
+        "--seconds",
+        "1",
+        "--read-requests",
+        "3",
+        "--raw-seconds",
+        "1",
+    ]);
+    for expected in [
+        "staff create, 2 clients",
+        "201 created",
+        "staff week grid, 3 employees",
+        "staff ledger, 1 month",
+        "raw insert",
+    ] {
+        assert!(out.contains(expected), "missing « {expected} » in:\n{out}");
+    }
+    assert!(!out.contains("unexpected answer"), "{out}");
+    let db = Db::connect(&DatabaseUrl::Sqlite(path.to_string_lossy().into_owned())).unwrap();
+    let mut conn = db.get().unwrap();
+    let left = bookings::count(&mut conn, &BookingFilter::default()).unwrap();
+    let staff_rows: u64 = seeded
+        .lines()
+        .find(|l| l.starts_with("Employer group"))
+        .and_then(|l| l.split(" assignments (").next())
+        .and_then(|s| s.rsplit(' ').next())
+        .and_then(|n| n.parse().ok())
+        .expect("assignment count printed");
+    assert_eq!(left as u64, staff_rows, "the run deleted what it created");
 }

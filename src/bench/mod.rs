@@ -9,6 +9,8 @@ pub mod queries;
 pub mod raw;
 pub mod run;
 pub mod seed;
+pub mod staff;
+mod staff_run;
 pub mod stats;
 
 use clap::Subcommand;
@@ -26,6 +28,13 @@ pub fn booker_email(member_index: usize) -> String {
 /// Marks the resources `seed` created, so `run` never books anything else.
 pub const BENCH_RESOURCE_DESCRIPTION: &str =
     "Jeu de données de performance (mutualise bench seed).";
+/// Marks the shared employees `seed --staff` created: `run` finds the employer group's dataset
+/// by it, and the general scenarios leave those resources alone.
+pub const BENCH_STAFF_DESCRIPTION: &str =
+    "Salarié partagé du jeu de données de performance (mutualise bench seed --staff).";
+/// The employer group's manager that `seed --staff` creates (role ge_manager, member_admin of
+/// the group): `run` assigns the employees and reads the planning and the ledger as them.
+pub const BENCH_GE_MANAGER_EMAIL: &str = "bench-ge-manager@bench.mutualise.test";
 /// Marks the bookings `run` creates: they are deleted before and after each run, so runs on
 /// one dataset are comparable.
 pub const BENCH_RUN_PURPOSE: &str = "mutualise bench run";
@@ -33,11 +42,13 @@ pub const BENCH_RUN_PURPOSE: &str = "mutualise bench run";
 #[derive(Debug, Subcommand)]
 pub enum BenchCommand {
     /// Fill the database of DATABASE_URL (it must hold no booking) with a dense, valid dataset:
-    /// members, users, resources of every kind and bookings spread over several months.
+    /// members, users, resources of every kind and bookings spread over several months; with
+    /// --staff, also an employer group's shared employees and a year of their assignments.
     Seed(seed::SeedArgs),
     /// Start `mutualise serve` as a child process on a free loopback port against the same
     /// DATABASE_URL and measure booking creation, availability, the week page, raw insert
-    /// speed and the server's memory; prints one table.
+    /// speed and the server's memory, and for a --staff dataset the creation of assignments,
+    /// the staff week grid and the monthly hours ledger; prints one table.
     Run(run::RunArgs),
 }
 

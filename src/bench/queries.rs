@@ -6,8 +6,10 @@ use chrono::NaiveDateTime;
 use diesel::dsl::{max, min};
 use diesel::prelude::*;
 
-use super::{BENCH_RESOURCE_DESCRIPTION, BENCH_RUN_PURPOSE};
+use super::{BENCH_RESOURCE_DESCRIPTION, BENCH_RUN_PURPOSE, BENCH_STAFF_DESCRIPTION};
 use crate::db_run;
+use crate::domain::ids::{MemberId, ResourceId};
+use crate::domain::resource::ResourceKind;
 use crate::error::AppResult;
 use crate::store::schema::{bookings, resources};
 use crate::store::DbConn;
@@ -30,18 +32,78 @@ pub fn bench_resources(conn: &mut DbConn) -> AppResult<Vec<BenchResource>> {
         .load(conn))?)
 }
 
-/// First start and last end of the seeded bookings (not those `bench run` made).
+/// First start and last end of the seeded bookings of the general dataset (not those
+/// `bench run` made, nor the employer group's assignments).
 pub fn dataset_span(
     conn: &mut DbConn,
 ) -> AppResult<(Option<NaiveDateTime>, Option<NaiveDateTime>)> {
     Ok(db_run!(conn => bookings::table
+        .inner_join(resources::table)
+        .filter(resources::description.eq(BENCH_RESOURCE_DESCRIPTION))
         .filter(bookings::purpose.ne(BENCH_RUN_PURPOSE))
         .select((min(bookings::start_at), max(bookings::end_at)))
         .first(conn))?)
 }
 
+/// Bookings of the general dataset's resources.
 pub fn booking_count(conn: &mut DbConn) -> AppResult<i64> {
-    Ok(db_run!(conn => bookings::table.count().get_result(conn))?)
+    Ok(db_run!(conn => bookings::table
+        .inner_join(resources::table)
+        .filter(resources::description.eq(BENCH_RESOURCE_DESCRIPTION))
+        .count()
+        .get_result(conn))?)
+}
+
+/// A shared employee made by `bench seed --staff`.
+#[derive(Debug, Clone, Queryable)]
+pub struct BenchEmployee {
+    pub id: ResourceId,
+    pub name: String,
+    pub weekly_contract_minutes: Option<i32>,
+    pub employer_member_id: Option<MemberId>,
+    pub longest_block_minutes: i32,
+}
+
+/// The employees `bench seed --staff` created, in id order.
+pub fn bench_staff(conn: &mut DbConn) -> AppResult<Vec<BenchEmployee>> {
+    Ok(db_run!(conn => resources::table
+        .filter(resources::description.eq(BENCH_STAFF_DESCRIPTION))
+        .filter(resources::kind.eq(ResourceKind::Staff))
+        .filter(resources::archived_at.is_null())
+        .order(resources::id.asc())
+        .select((
+            resources::id,
+            resources::name,
+            resources::weekly_contract_minutes,
+            resources::employer_member_id,
+            resources::longest_block_minutes,
+        ))
+        .load(conn))?)
+}
+
+/// First start, last end and number of the seeded assignments of these employees.
+pub fn staff_span(
+    conn: &mut DbConn,
+    ids: &[ResourceId],
+) -> AppResult<(Option<NaiveDateTime>, Option<NaiveDateTime>, i64)> {
+    let mut out: (Option<NaiveDateTime>, Option<NaiveDateTime>, i64) = (None, None, 0);
+    for chunk in ids.chunks(500) {
+        let (first, last, n): (Option<NaiveDateTime>, Option<NaiveDateTime>, i64) = db_run!(conn => bookings::table
+                .filter(bookings::resource_id.eq_any(chunk))
+                .filter(bookings::purpose.ne(BENCH_RUN_PURPOSE))
+                .select((min(bookings::start_at), max(bookings::end_at), diesel::dsl::count_star()))
+                .first(conn))?;
+        out.0 = match (out.0, first) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        out.1 = match (out.1, last) {
+            (Some(a), Some(b)) => Some(a.max(b)),
+            (a, b) => a.or(b),
+        };
+        out.2 += n;
+    }
+    Ok(out)
 }
 
 pub fn id_range(conn: &mut DbConn) -> AppResult<(Option<i64>, Option<i64>)> {

@@ -7,6 +7,7 @@
 //! Everything is bounded in time and count, and the child is killed when the run ends,
 //! whether it succeeded or not.
 
+use std::collections::BTreeMap;
 use std::fs::File;
 use std::net::{Ipv4Addr, SocketAddr, TcpListener};
 use std::path::PathBuf;
@@ -23,6 +24,7 @@ use serde_json::json;
 
 use super::queries::{self, BenchResource};
 use super::raw::{self, RawResult};
+use super::staff_run::{self, StaffData, StaffResult};
 use super::stats::{mb, ms, rate, table, Summary};
 use super::{booker_email, BENCH_ADMIN_EMAIL, BENCH_PASSWORD, BENCH_RUN_PURPOSE};
 use crate::app::bookings::{self as booking_app, BookingEnv};
@@ -60,6 +62,22 @@ pub struct RunArgs {
     /// File for the server's log (default: mutualise-bench-server-PID.log in the temp dir).
     #[arg(long)]
     pub server_log: Option<PathBuf>,
+    /// Scenarios to run: `general` (bookings of rooms, vehicles…), `staff` (the employer
+    /// group of `bench seed --staff`: assignments, week grid, hours ledger), or `all` (general,
+    /// and staff when the database holds the group).
+    #[arg(long, value_enum, default_value_t = Scenarios::All)]
+    pub scenarios: Scenarios,
+    /// Skill of the staff week grid's filter (`?skill=`): half of the seeded employees have
+    /// « Cariste ».
+    #[arg(long, default_value = "cariste")]
+    pub skill: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Scenarios {
+    All,
+    General,
+    Staff,
 }
 
 impl RunArgs {
@@ -110,31 +128,68 @@ pub fn main(args: RunArgs, config: Config) -> anyhow::Result<()> {
     if leftovers > 0 {
         println!("Removed {leftovers} bookings left by an earlier bench run.");
     }
-    let data = load_dataset(&mut conn, &config)?;
-    let read_resource = match args.resource {
-        Some(id) => data
-            .resources
-            .iter()
-            .find(|r| r.id == id)
-            .cloned()
-            .with_context(|| format!("--resource {id} is not a resource made by bench seed"))?,
-        None => data
-            .resources
-            .iter()
-            .find(|r| r.kind == "room" && r.capacity == 1)
-            .or(data.resources.first())
-            .cloned()
-            .context("no bench resource")?,
+    let data = match args.scenarios {
+        Scenarios::Staff => None,
+        Scenarios::All | Scenarios::General => Some(load_dataset(&mut conn, &config)?),
     };
-    let now = data.first_day.and_utc();
-    println!(
-        "bench run: {:?}, {} bookings on {} resources from {}; server clock fixed at {} (MUTUALISE_NOW)",
-        db.backend(),
-        data.bookings,
-        data.resources.len(),
-        data.first_day.date(),
-        now.to_rfc3339()
-    );
+    let read_resource = match &data {
+        None => None,
+        Some(data) => Some(match args.resource {
+            Some(id) => data
+                .resources
+                .iter()
+                .find(|r| r.id == id)
+                .cloned()
+                .with_context(|| format!("--resource {id} is not a resource made by bench seed"))?,
+            None => data
+                .resources
+                .iter()
+                .find(|r| r.kind == "room" && r.capacity == 1)
+                .or(data.resources.first())
+                .cloned()
+                .context("no bench resource")?,
+        }),
+    };
+    let general_now = data.as_ref().map(|d| d.first_day.and_utc());
+    let staff = match args.scenarios {
+        Scenarios::General => None,
+        Scenarios::All | Scenarios::Staff => staff_run::load(&mut conn, &config, general_now)?,
+    };
+    if args.scenarios == Scenarios::Staff && staff.is_none() {
+        bail!("no employer group made by `mutualise bench seed --staff` in this database: seed it with --staff first");
+    }
+    let now = match (general_now, &staff) {
+        (Some(now), _) => now,
+        (None, Some(s)) => s.now,
+        (None, None) => bail!("nothing to measure"),
+    };
+    if let Some(data) = &data {
+        println!(
+            "bench run: {:?}, {} bookings on {} resources from {}; server clock fixed at {} (MUTUALISE_NOW)",
+            db.backend(),
+            data.bookings,
+            data.resources.len(),
+            data.first_day.date(),
+            now.to_rfc3339()
+        );
+    } else {
+        println!(
+            "bench run: {:?}, staff scenarios only; server clock fixed at {} (MUTUALISE_NOW)",
+            db.backend(),
+            now.to_rfc3339()
+        );
+    }
+    if let Some(s) = &staff {
+        println!(
+            "  employer group: {} employees, {} assignments over {} weeks from {}; {} legal assignments to propose ({} in the seeded weeks)",
+            s.employees.len(),
+            s.assignments,
+            s.weeks,
+            s.first_monday,
+            s.proposals.len(),
+            s.seeded_proposals
+        );
+    }
 
     let log_path = args.server_log.clone().unwrap_or_else(|| {
         std::env::temp_dir().join(format!("mutualise-bench-server-{}.log", std::process::id()))
@@ -148,12 +203,13 @@ pub fn main(args: RunArgs, config: Config) -> anyhow::Result<()> {
     );
     let sampler = RssSampler::start(server.pid());
 
+    let general = data.as_ref().zip(read_resource.as_ref());
     let outcome = measure(
         &args,
         &config,
         &db,
-        &data,
-        &read_resource,
+        general,
+        staff.as_ref(),
         now,
         &mut server,
         &sampler,
@@ -168,7 +224,7 @@ pub fn main(args: RunArgs, config: Config) -> anyhow::Result<()> {
     report.created_rows = created?;
     report.rss_peak = peak_sampled;
     report.rss_hwm = hwm;
-    print_report(&args, &config, &data, &read_resource, &report);
+    print_report(&args, &config, general, staff.as_ref(), &report);
     if args.server_log.is_none() {
         // Kept when the run fails (the error points at it); a successful run leaves nothing.
         let _ = std::fs::remove_file(&log_path);
@@ -176,14 +232,14 @@ pub fn main(args: RunArgs, config: Config) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn detail(e: crate::error::AppError) -> anyhow::Error {
+pub(super) fn detail(e: crate::error::AppError) -> anyhow::Error {
     anyhow::anyhow!("{}", e.detail())
 }
 
 fn load_dataset(conn: &mut DbConn, config: &Config) -> anyhow::Result<Dataset> {
     let bookings = queries::booking_count(conn).map_err(detail)?;
     let (Some(first), Some(last)) = queries::dataset_span(conn).map_err(detail)? else {
-        bail!("the database holds no booking: run `mutualise bench seed` first");
+        bail!("the database holds no booking of `mutualise bench seed`: seed it first (or, for a dataset seeded with --bookings 0 --staff, run with --scenarios staff)");
     };
     let resources = queries::bench_resources(conn).map_err(detail)?;
     if resources.is_empty() {
@@ -253,17 +309,17 @@ fn load_dataset(conn: &mut DbConn, config: &Config) -> anyhow::Result<Dataset> {
 
 // ---- the server child ----
 
-fn free_port() -> anyhow::Result<u16> {
+pub(super) fn free_port() -> anyhow::Result<u16> {
     // Bind to port 0, read the port the kernel chose, release it for the child. Another
     // process could take it in between; the readiness check would then fail clearly.
     let l = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).context("finding a free loopback port")?;
     Ok(l.local_addr()?.port())
 }
 
-struct Server {
+pub(super) struct Server {
     child: Option<Child>,
     pid: u32,
-    base: String,
+    pub(super) base: String,
     log: PathBuf,
 }
 
@@ -294,12 +350,12 @@ impl Server {
         })
     }
 
-    fn pid(&self) -> u32 {
+    pub(super) fn pid(&self) -> u32 {
         self.pid
     }
 
     /// Fails if the child has exited, with the end of its log.
-    fn check_alive(&mut self) -> anyhow::Result<()> {
+    pub(super) fn check_alive(&mut self) -> anyhow::Result<()> {
         if let Some(child) = self.child.as_mut() {
             if let Some(status) = child.try_wait()? {
                 let log = std::fs::read_to_string(&self.log).unwrap_or_default();
@@ -345,7 +401,7 @@ fn read_status_kb(pid: u32, field: &str) -> Option<u64> {
 
 /// Samples the child's VmRSS every 50 ms: the peak of the whole run and the peak of the
 /// current phase (taken and reset between phases, to tell which scenario costs memory).
-struct RssSampler {
+pub(super) struct RssSampler {
     stop: Arc<AtomicBool>,
     overall: Arc<AtomicU64>,
     phase: Arc<AtomicU64>,
@@ -376,7 +432,7 @@ impl RssSampler {
     }
 
     /// The phase's peak so far, and a new phase starting from the current value.
-    fn take_phase(&self, pid: u32) -> Option<u64> {
+    pub(super) fn take_phase(&self, pid: u32) -> Option<u64> {
         let current = read_status_kb(pid, "VmRSS:").map(|kb| kb * 1024);
         let peak = self
             .phase
@@ -400,15 +456,20 @@ impl RssSampler {
 
 // ---- the measures ----
 
+/// A creation phase: every answer, and the accepted and refused ones apart.
 #[derive(Default)]
-struct CreateResult {
-    latencies: Summary,
-    elapsed: Duration,
-    created: u64,
-    conflicts: u64,
-    other: u64,
-    samples_other: Vec<String>,
-    exhausted: bool,
+pub(super) struct CreateResult {
+    pub latencies: Summary,
+    pub accepted: Summary,
+    pub refused: Summary,
+    pub elapsed: Duration,
+    pub created: u64,
+    /// 409 answers, all codes together, and by their machine `code`.
+    pub conflicts: u64,
+    pub refusals: BTreeMap<String, u64>,
+    pub other: u64,
+    pub samples_other: Vec<String>,
+    pub exhausted: bool,
 }
 
 enum WeekResult {
@@ -416,11 +477,17 @@ enum WeekResult {
     NotAvailable(u16),
 }
 
-struct Report {
+/// The general scenarios.
+struct GeneralReport {
     create: CreateResult,
     availability: (Summary, Duration, usize),
     availability_in_process: Summary,
     week: WeekResult,
+}
+
+struct Report {
+    general: Option<GeneralReport>,
+    staff: Option<StaffResult>,
     raw: RawResult,
     /// Peak resident memory of each phase, in order.
     rss_phases: Vec<(&'static str, Option<u64>)>,
@@ -434,8 +501,8 @@ fn measure(
     args: &RunArgs,
     config: &Config,
     db: &Db,
-    data: &Dataset,
-    read_resource: &BenchResource,
+    general: Option<(&Dataset, &BenchResource)>,
+    staff: Option<&StaffData>,
     now: DateTime<Utc>,
     server: &mut Server,
     rss: &RssSampler,
@@ -447,46 +514,93 @@ fn measure(
     runtime.block_on(wait_ready(&base, server))?;
     let pid = server.pid();
     let mut phases = vec![("start", rss.take_phase(pid))];
-
-    println!(
-        "[1/4] create: {} clients for {} s …",
-        args.clients, args.seconds
-    );
-    let clients = runtime.block_on(sign_in_clients(args, &base, data))?;
-    phases.push(("sign-in", rss.take_phase(pid)));
-    let create = runtime.block_on(create_phase(args, &base, data, clients))?;
-    server.check_alive()?;
-    phases.push(("create", rss.take_phase(pid)));
-
-    println!(
-        "[2/4] availability: resource {} « {} », one-month windows …",
-        read_resource.id, read_resource.name
-    );
-    let availability = runtime.block_on(availability_phase(args, &base, data, read_resource))?;
-    let env = BookingEnv {
-        tz: config.timezone,
-        now,
-        horizon_days: config.booking_horizon_days,
+    let steps = 1 + if general.is_some() { 3 } else { 0 } + if staff.is_some() { 3 } else { 0 };
+    let mut step = 0;
+    let mut next_step = || {
+        step += 1;
+        format!("[{step}/{steps}]")
     };
-    let availability_in_process = availability_in_process(args, db, data, read_resource, &env)?;
-    server.check_alive()?;
-    phases.push(("availability", rss.take_phase(pid)));
 
-    println!("[3/4] week page: resource {} …", read_resource.id);
-    let week = runtime.block_on(week_phase(args, &base, data, read_resource))?;
-    server.check_alive()?;
-    phases.push(("week", rss.take_phase(pid)));
+    let general = match general {
+        None => None,
+        Some((data, read_resource)) => {
+            println!(
+                "{} create: {} clients for {} s …",
+                next_step(),
+                args.clients,
+                args.seconds
+            );
+            let emails: Vec<String> = data.bookers.iter().map(|(e, _)| e.clone()).collect();
+            let clients = runtime.block_on(sign_in_clients(args.clients, &base, &emails))?;
+            phases.push(("sign-in", rss.take_phase(pid)));
+            let members: Vec<i64> = (0..args.clients)
+                .map(|c| data.bookers[c % data.bookers.len()].1)
+                .collect();
+            let create = runtime.block_on(create_phase(
+                args,
+                &base,
+                clients,
+                general_bodies(args, data, members),
+            ))?;
+            server.check_alive()?;
+            phases.push(("create", rss.take_phase(pid)));
+
+            println!(
+                "{} availability: resource {} « {} », one-month windows …",
+                next_step(),
+                read_resource.id,
+                read_resource.name
+            );
+            let availability =
+                runtime.block_on(availability_phase(args, &base, data, read_resource))?;
+            let env = BookingEnv {
+                tz: config.timezone,
+                now,
+                horizon_days: config.booking_horizon_days,
+            };
+            let availability_in_process =
+                availability_in_process(args, db, data, read_resource, &env)?;
+            server.check_alive()?;
+            phases.push(("availability", rss.take_phase(pid)));
+
+            println!("{} week page: resource {} …", next_step(), read_resource.id);
+            let week = runtime.block_on(week_phase(args, &base, data, read_resource))?;
+            server.check_alive()?;
+            phases.push(("week", rss.take_phase(pid)));
+            Some(GeneralReport {
+                create,
+                availability,
+                availability_in_process,
+                week,
+            })
+        }
+    };
+
+    let staff = match staff {
+        None => None,
+        Some(s) => Some(staff_run::measure(
+            args,
+            config,
+            db,
+            s,
+            now,
+            &runtime,
+            server,
+            rss,
+            &mut phases,
+            &mut next_step,
+        )?),
+    };
 
     println!(
-        "[4/4] raw inserts: single-row transactions for {} s …",
+        "{} raw inserts: single-row transactions for {} s …",
+        next_step(),
         args.raw_seconds
     );
     let raw = raw::measure(&config.database_url, args.raw_seconds as f64, 10_000_000)?;
     Ok(Report {
-        create,
-        availability,
-        availability_in_process,
-        week,
+        general,
+        staff,
         raw,
         rss_phases: phases,
         created_rows: 0,
@@ -495,7 +609,7 @@ fn measure(
     })
 }
 
-fn http_client(cookies: bool) -> anyhow::Result<reqwest::Client> {
+pub(super) fn http_client(cookies: bool) -> anyhow::Result<reqwest::Client> {
     Ok(reqwest::Client::builder()
         .timeout(REQUEST_TIMEOUT)
         // Loopback only: never route through a proxy from the environment.
@@ -522,7 +636,11 @@ async fn wait_ready(base: &str, server: &mut Server) -> anyhow::Result<()> {
     }
 }
 
-async fn api_token(client: &reqwest::Client, base: &str, email: &str) -> anyhow::Result<String> {
+pub(super) async fn api_token(
+    client: &reqwest::Client,
+    base: &str,
+    email: &str,
+) -> anyhow::Result<String> {
     let r = client
         .post(format!("{base}/api/v1/auth/token"))
         .json(&json!({"email": email, "password": BENCH_PASSWORD}))
@@ -536,71 +654,80 @@ async fn api_token(client: &reqwest::Client, base: &str, email: &str) -> anyhow:
     }
 }
 
-fn rfc3339(t: NaiveDateTime) -> String {
+pub(super) fn rfc3339(t: NaiveDateTime) -> String {
     t.format("%Y-%m-%dT%H:%M:%SZ").to_string()
 }
 
-/// One connection, bearer token and member per client. Signing in costs an argon2 check on
-/// the server each, so it happens before, and outside, the measured window.
-async fn sign_in_clients(
-    args: &RunArgs,
+/// One connection and bearer token per client, signed in as `emails` in turn. Signing in
+/// costs an argon2 check on the server each, so it happens before, and outside, the measured
+/// window.
+pub(super) async fn sign_in_clients(
+    clients: usize,
     base: &str,
-    data: &Dataset,
-) -> anyhow::Result<Vec<(reqwest::Client, String, i64)>> {
-    let mut clients = Vec::with_capacity(args.clients);
-    for c in 0..args.clients {
-        let (email, member) = &data.bookers[c % data.bookers.len()];
+    emails: &[String],
+) -> anyhow::Result<Vec<(reqwest::Client, String)>> {
+    let mut out = Vec::with_capacity(clients);
+    for c in 0..clients {
         let client = http_client(false)?;
-        let token = api_token(&client, base, email).await?;
-        clients.push((client, token, *member));
+        let token = api_token(&client, base, &emails[c % emails.len()]).await?;
+        out.push((client, token));
     }
-    Ok(clients)
+    Ok(out)
 }
 
-async fn create_phase(
+/// The body of a client's next creation request (`client`, its random generator), or `None`
+/// once no fresh slot is left.
+pub(super) type NextBody =
+    Arc<dyn Fn(usize, &mut StdRng) -> Option<serde_json::Value> + Send + Sync>;
+
+/// The general scenario's requests: fresh one-hour night slots, and `--conflict-percent` of
+/// them aimed at a taken slot; each client books for its own member.
+fn general_bodies(args: &RunArgs, data: &Dataset, members: Vec<i64>) -> NextBody {
+    let next = AtomicU64::new(0);
+    let taken = data.taken.clone();
+    let conflict_percent = args.conflict_percent;
+    let view = SlotView::of(data);
+    Arc::new(move |c, rng| {
+        let (resource_id, start, end) =
+            if !taken.is_empty() && rng.gen_range(0..100u8) < conflict_percent {
+                taken[rng.gen_range(0..taken.len())]
+            } else {
+                view.fresh(next.fetch_add(1, Ordering::Relaxed))?
+            };
+        Some(json!({
+            "resource_id": resource_id, "member_id": members[c],
+            "start": rfc3339(start), "end": rfc3339(end),
+            "purpose": BENCH_RUN_PURPOSE,
+        }))
+    })
+}
+
+/// `clients` loop `POST /api/v1/bookings` with the bodies `next` gives for `--seconds` (or
+/// `--max-requests`), each on its own connection; every answer is timed.
+pub(super) async fn create_phase(
     args: &RunArgs,
     base: &str,
-    data: &Dataset,
-    clients: Vec<(reqwest::Client, String, i64)>,
+    clients: Vec<(reqwest::Client, String)>,
+    next: NextBody,
 ) -> anyhow::Result<CreateResult> {
-    let next = Arc::new(AtomicU64::new(0));
     let issued = Arc::new(AtomicU64::new(0));
     let exhausted = Arc::new(AtomicBool::new(false));
-    let taken = Arc::new(data.taken.clone());
     let started = Instant::now();
     let deadline = started + Duration::from_secs(args.seconds);
     let mut tasks = Vec::with_capacity(clients.len());
-    for (c, (client, token, member)) in clients.into_iter().enumerate() {
+    for (c, (client, token)) in clients.into_iter().enumerate() {
         let url = format!("{base}/api/v1/bookings");
-        let (next, issued, exhausted, taken) = (
-            next.clone(),
-            issued.clone(),
-            exhausted.clone(),
-            taken.clone(),
-        );
+        let (issued, exhausted, next) = (issued.clone(), exhausted.clone(), next.clone());
         let max = args.max_requests;
-        let conflict_percent = args.conflict_percent;
-        let view = SlotView::of(data);
         tasks.push(tokio::spawn(async move {
             let mut rng = StdRng::seed_from_u64(1_000 + c as u64);
-            let mut lat = Vec::new();
-            let (mut created, mut conflicts, mut other) = (0u64, 0u64, 0u64);
-            let mut samples = Vec::new();
+            let mut r = CreateResult::default();
+            let (mut all, mut accepted, mut refused) = (Vec::new(), Vec::new(), Vec::new());
             while Instant::now() < deadline && issued.fetch_add(1, Ordering::Relaxed) < max {
-                let slot = if !taken.is_empty() && rng.gen_range(0..100u8) < conflict_percent {
-                    Some(taken[rng.gen_range(0..taken.len())])
-                } else {
-                    view.fresh(next.fetch_add(1, Ordering::Relaxed))
-                };
-                let Some((resource_id, start, end)) = slot else {
+                let Some(body) = next(c, &mut rng) else {
                     exhausted.store(true, Ordering::Relaxed);
                     break;
                 };
-                let body = json!({
-                    "resource_id": resource_id, "member_id": member,
-                    "start": rfc3339(start), "end": rfc3339(end),
-                    "purpose": BENCH_RUN_PURPOSE,
-                });
                 let t0 = Instant::now();
                 let answer = client
                     .post(&url)
@@ -616,39 +743,54 @@ async fn create_phase(
                     }
                     Err(e) => Err(e.to_string()),
                 };
-                lat.push(t0.elapsed());
+                let took = t0.elapsed();
+                all.push(took);
                 match outcome {
-                    Ok((201, _)) => created += 1,
-                    Ok((409, _)) => conflicts += 1,
+                    Ok((201, _)) => {
+                        r.created += 1;
+                        accepted.push(took);
+                    }
+                    Ok((409, text)) => {
+                        r.conflicts += 1;
+                        refused.push(took);
+                        let v: serde_json::Value = serde_json::from_str(&text).unwrap_or_default();
+                        let code = v["code"].as_str().unwrap_or("?").to_string();
+                        *r.refusals.entry(code).or_default() += 1;
+                    }
                     Ok((status, text)) => {
-                        other += 1;
-                        if samples.len() < 3 {
-                            samples.push(format!(
+                        r.other += 1;
+                        if r.samples_other.len() < 3 {
+                            r.samples_other.push(format!(
                                 "{status}: {}",
                                 text.chars().take(300).collect::<String>()
                             ));
                         }
                     }
                     Err(e) => {
-                        other += 1;
-                        if samples.len() < 3 {
-                            samples.push(e);
+                        r.other += 1;
+                        if r.samples_other.len() < 3 {
+                            r.samples_other.push(e);
                         }
                     }
                 }
             }
-            (lat, created, conflicts, other, samples)
+            (r, all, accepted, refused)
         }));
     }
     let mut result = CreateResult::default();
-    let mut all = Vec::new();
+    let (mut all, mut accepted, mut refused) = (Vec::new(), Vec::new(), Vec::new());
     for t in tasks {
-        let (lat, created, conflicts, other, samples) = t.await?;
-        all.extend(lat);
-        result.created += created;
-        result.conflicts += conflicts;
-        result.other += other;
-        for s in samples {
+        let (r, a, ok, no) = t.await?;
+        all.extend(a);
+        accepted.extend(ok);
+        refused.extend(no);
+        result.created += r.created;
+        result.conflicts += r.conflicts;
+        result.other += r.other;
+        for (code, n) in r.refusals {
+            *result.refusals.entry(code).or_default() += n;
+        }
+        for s in r.samples_other {
             if result.samples_other.len() < 3 {
                 result.samples_other.push(s);
             }
@@ -656,6 +798,8 @@ async fn create_phase(
     }
     result.elapsed = started.elapsed();
     result.latencies = Summary::of(all);
+    result.accepted = Summary::of(accepted);
+    result.refused = Summary::of(refused);
     result.exhausted = exhausted.load(Ordering::Relaxed);
     Ok(result)
 }
@@ -882,7 +1026,7 @@ fn opt_mb(bytes: Option<u64>) -> String {
     bytes.map(mb).unwrap_or_else(|| "n/a".into())
 }
 
-fn verdict(ok: bool) -> String {
+pub(super) fn verdict(ok: bool) -> String {
     if ok {
         "ok".into()
     } else {
@@ -891,7 +1035,7 @@ fn verdict(ok: bool) -> String {
 }
 
 /// One table row: name, request count, rate, latencies (or blanks), target, verdict.
-fn row(
+pub(super) fn row(
     name: String,
     count: String,
     rate: String,
@@ -905,7 +1049,7 @@ fn row(
         count,
         rate,
         l(|s| s.p50),
-        l(|s| s.p90),
+        l(|s| s.p95),
         l(|s| s.p99),
         l(|s| s.max),
         target.to_string(),
@@ -913,24 +1057,25 @@ fn row(
     ]
 }
 
-fn print_report(
-    args: &RunArgs,
-    config: &Config,
-    data: &Dataset,
-    resource: &BenchResource,
-    r: &Report,
-) {
-    let backend = match &config.database_url {
-        DatabaseUrl::Sqlite(p) => format!("SQLite {p}"),
-        DatabaseUrl::Postgres(_) => "PostgreSQL".to_string(),
-    };
-    let header = [
-        "scenario", "requests", "rate", "p50", "p90", "p99", "max", "target", "",
-    ];
-    let mut rows = vec![header.iter().map(|h| h.to_string()).collect::<Vec<_>>()];
-    let mut notes = Vec::new();
+/// How the 409 answers of a creation phase split by code: "conflict 12, labour_limit 30".
+pub(super) fn refusal_codes(c: &CreateResult) -> String {
+    if c.refusals.is_empty() {
+        return "none".into();
+    }
+    c.refusals
+        .iter()
+        .map(|(code, n)| format!("{code} {n}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
 
-    let c = &r.create;
+fn general_rows(
+    args: &RunArgs,
+    g: &GeneralReport,
+    rows: &mut Vec<Vec<String>>,
+    notes: &mut Vec<String>,
+) -> f64 {
+    let c = &g.create;
     let secs = c.elapsed.as_secs_f64().max(1e-9);
     let created_per_s = c.created as f64 / secs;
     rows.push(row(
@@ -954,7 +1099,7 @@ fn print_report(
         notes.push(format!("create: unexpected answer {s}"));
     }
 
-    let (a, a_elapsed, intervals) = &r.availability;
+    let (a, a_elapsed, intervals) = &g.availability;
     rows.push(row(
         "availability, 1 month".into(),
         a.count.to_string(),
@@ -965,9 +1110,9 @@ fn print_report(
     ));
     rows.push(row(
         "  same, in-process".into(),
-        r.availability_in_process.count.to_string(),
+        g.availability_in_process.count.to_string(),
         String::new(),
-        Some(&r.availability_in_process),
+        Some(&g.availability_in_process),
         "",
         String::new(),
     ));
@@ -975,7 +1120,7 @@ fn print_report(
         "availability: client-side on loopback, 1 client ({intervals} free intervals in the first month); \"in-process\" calls the same use case without HTTP (queries, computation, JSON), an estimate of the server-side time"
     ));
 
-    match &r.week {
+    match &g.week {
         WeekResult::Measured(w, elapsed) => {
             rows.push(row(
                 "week page (HTML)".into(),
@@ -1001,6 +1146,33 @@ fn print_report(
             ));
         }
     }
+    created_per_s
+}
+
+fn print_report(
+    args: &RunArgs,
+    config: &Config,
+    general: Option<(&Dataset, &BenchResource)>,
+    staff: Option<&StaffData>,
+    r: &Report,
+) {
+    let backend = match &config.database_url {
+        DatabaseUrl::Sqlite(p) => format!("SQLite {p}"),
+        DatabaseUrl::Postgres(_) => "PostgreSQL".to_string(),
+    };
+    let header = [
+        "scenario", "requests", "rate", "p50", "p95", "p99", "max", "target", "",
+    ];
+    let mut rows = vec![header.iter().map(|h| h.to_string()).collect::<Vec<_>>()];
+    let mut notes = Vec::new();
+
+    let mut created_per_s = None;
+    if let Some(g) = &r.general {
+        created_per_s = Some(general_rows(args, g, &mut rows, &mut notes));
+    }
+    if let (Some(data), Some(result)) = (staff, &r.staff) {
+        staff_run::rows(args, data, result, &mut rows, &mut notes);
+    }
 
     let raw_rate = r.raw.per_second();
     rows.push(row(
@@ -1011,14 +1183,16 @@ fn print_report(
         "reference",
         String::new(),
     ));
-    rows.push(row(
-        "creates ÷ raw inserts".into(),
-        String::new(),
-        format!("{:.2}", created_per_s / raw_rate.max(1e-9)),
-        None,
-        "",
-        String::new(),
-    ));
+    if let Some(created_per_s) = created_per_s {
+        rows.push(row(
+            "creates ÷ raw inserts".into(),
+            String::new(),
+            format!("{:.2}", created_per_s / raw_rate.max(1e-9)),
+            None,
+            "",
+            String::new(),
+        ));
+    }
     notes.push(format!(
         "raw insert: single-row INSERT transactions one after the other, {}; the ratio is created/s over raw inserts/s",
         r.raw.setting
@@ -1047,14 +1221,27 @@ fn print_report(
     ));
 
     println!();
-    println!(
-        "Mutualise bench — {backend}: {} bookings, {} resources, {} days; read scenarios on « {} » (id {}).",
-        data.bookings,
-        data.resources.len(),
-        data.days,
-        resource.name,
-        resource.id
-    );
+    match general {
+        Some((data, resource)) => println!(
+            "Mutualise bench — {backend}: {} bookings, {} resources, {} days; read scenarios on « {} » (id {}).",
+            data.bookings,
+            data.resources.len(),
+            data.days,
+            resource.name,
+            resource.id
+        ),
+        None => println!("Mutualise bench — {backend}: staff scenarios."),
+    }
+    if let Some(s) = staff {
+        println!(
+            "Employer group: {} employees ({} with the skill of the week grid), {} assignments over {} weeks from {}.",
+            s.employees.len(),
+            r.staff.as_ref().map_or(0, |x| x.grid_employees),
+            s.assignments,
+            s.weeks,
+            s.first_monday
+        );
+    }
     println!("{}", table(&rows));
     for n in notes {
         println!("  - {n}");

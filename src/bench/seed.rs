@@ -14,12 +14,17 @@ use std::time::{Duration as StdDuration, Instant};
 
 use anyhow::{bail, Context};
 use chrono::{Months, NaiveDate, NaiveDateTime, NaiveTime};
+use chrono_tz::Tz;
 use diesel::prelude::*;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use serde_json::json;
 
-use super::{booker_email, BENCH_ADMIN_EMAIL, BENCH_PASSWORD, BENCH_RESOURCE_DESCRIPTION};
+use super::staff::{self, StaffOptions, StaffReport, SHARED_SKILL};
+use super::{
+    booker_email, BENCH_ADMIN_EMAIL, BENCH_GE_MANAGER_EMAIL, BENCH_PASSWORD,
+    BENCH_RESOURCE_DESCRIPTION,
+};
 use crate::app::{auth, users};
 use crate::config::Config;
 use crate::db_run;
@@ -67,6 +72,20 @@ pub struct SeedArgs {
     /// Random seed: the same seed gives the same dataset.
     #[arg(long, default_value_t = 42)]
     pub seed: u64,
+    /// Also seed an employer group (GE / GEIQ): its shared employees, the members they work
+    /// for, and a year of their assignments, all legal under working-time law.
+    #[arg(long)]
+    pub staff: bool,
+    /// With --staff: shared employees of the group (half of them with the skill « Cariste »).
+    #[arg(long, default_value_t = 200)]
+    pub employees: usize,
+    /// With --staff: members the employees are put at the disposal of (the seeded members
+    /// first; more are created when --members is lower).
+    #[arg(long, default_value_t = 60)]
+    pub staff_members: usize,
+    /// With --staff: weeks of assignments, 13 of them before the week of --start.
+    #[arg(long, default_value_t = 52)]
+    pub staff_weeks: u32,
 }
 
 #[derive(Debug, Clone)]
@@ -77,10 +96,13 @@ pub struct SeedOptions {
     pub months: u32,
     pub start: NaiveDate,
     pub rng_seed: u64,
+    /// The employer group's dataset, if asked for.
+    pub staff: Option<StaffOptions>,
 }
 
-impl From<&SeedArgs> for SeedOptions {
-    fn from(a: &SeedArgs) -> Self {
+impl SeedOptions {
+    /// The options of the command line, in the pole's time zone `tz`.
+    pub fn of(a: &SeedArgs, tz: Tz) -> Self {
         Self {
             bookings: a.bookings,
             resources: a.resources,
@@ -88,6 +110,12 @@ impl From<&SeedArgs> for SeedOptions {
             months: a.months,
             start: a.start,
             rng_seed: a.seed,
+            staff: a.staff.then_some(StaffOptions {
+                employees: a.employees,
+                members: a.staff_members,
+                weeks: a.staff_weeks,
+                tz,
+            }),
         }
     }
 }
@@ -103,6 +131,7 @@ pub struct SeedReport {
     pub first_day: NaiveDate,
     /// Time spent inserting bookings (members, users and resources excluded).
     pub insert_time: StdDuration,
+    pub staff: Option<StaffReport>,
 }
 
 /// A resource as the seeder plans it.
@@ -343,7 +372,7 @@ fn count_bookings(conn: &mut DbConn) -> anyhow::Result<i64> {
 }
 
 pub fn main(args: SeedArgs, config: Config) -> anyhow::Result<()> {
-    let opts = SeedOptions::from(&args);
+    let opts = SeedOptions::of(&args, config.timezone);
     let db = Db::connect(&config.database_url).context("ouverture de la base")?;
     println!(
         "bench seed: {} bookings, {} resources, {} members, {} months from {} ({:?})",
@@ -354,14 +383,29 @@ pub fn main(args: SeedArgs, config: Config) -> anyhow::Result<()> {
         opts.start,
         db.backend()
     );
+    if let Some(s) = &opts.staff {
+        println!(
+            "  and an employer group: {} employees working for {} members, {} weeks of assignments ({} before {})",
+            s.employees, s.members, s.weeks, staff::WEEKS_BEFORE, opts.start
+        );
+    }
     let mut last_print = Instant::now();
     let started = Instant::now();
-    let report = seed(&db, &opts, &mut |done, total| {
+    let mut phase_started = Instant::now();
+    let mut phase = String::new();
+    let report = seed(&db, &opts, &mut |what, done, total| {
+        if what != phase {
+            phase = what.to_string();
+            phase_started = Instant::now();
+        }
+        if done == 0 {
+            return;
+        }
         if last_print.elapsed() >= StdDuration::from_secs(5) || done == total {
             last_print = Instant::now();
-            let secs = started.elapsed().as_secs_f64().max(1e-9);
+            let secs = phase_started.elapsed().as_secs_f64().max(1e-9);
             println!(
-                "  {done:>10} / {total} bookings  ({:.0} rows/s)",
+                "  {done:>10} / {total} {what}  ({:.0} rows/s)",
                 done as f64 / secs
             );
         }
@@ -381,15 +425,52 @@ pub fn main(args: SeedArgs, config: Config) -> anyhow::Result<()> {
         "Accounts: {BENCH_ADMIN_EMAIL} (admin) and {} … (one booker per member), password « {BENCH_PASSWORD} ».",
         booker_email(0)
     );
+    if let Some(st) = &report.staff {
+        let secs = st.insert_time.as_secs_f64().max(1e-9);
+        println!(
+            "Employer group « {} » (member {}): {} employees ({} with the skill « {SHARED_SKILL} »), working for {} members ({} of them created for it); {} assignments ({} work, {} training, {} absences) over {} weeks from {}, inserted in {:.1} s: {:.0} rows/s.",
+            staff::GROUP_NAME, st.group.0, st.employees, st.with_shared_skill, st.members, st.members_created,
+            st.rows(), st.work, st.training, st.absences, st.weeks, st.first_monday,
+            secs, st.rows() as f64 / secs
+        );
+        println!("Its manager: {BENCH_GE_MANAGER_EMAIL} (ge_manager), same password.");
+    }
     println!("Next: mutualise bench run --clients 32 --seconds 20");
     Ok(())
 }
 
-/// Seeds the database; `progress(done, total)` is called after each transaction.
+/// The `i`-th member structure (0-based) of a bench dataset: « Structure 001 (banc d'essai) »…
+pub(super) fn member_input(i: usize) -> MemberInput {
+    const FORMS: [&str; 8] = [
+        "association",
+        "scop",
+        "scic",
+        "sarl_sas",
+        "collectivite",
+        "siae",
+        "ge_geiq",
+        "other",
+    ];
+    const CATEGORIES: [&str; 3] = ["standard", "solidaire", "insertion"];
+    MemberInput {
+        name: format!("Structure {:03} (banc d'essai)", i + 1),
+        legal_form: FORMS[i % FORMS.len()].into(),
+        pricing_category: CATEGORIES[i % CATEGORIES.len()].into(),
+        siret: None,
+        email: Some(format!("contact-{:03}@bench.mutualise.test", i + 1)),
+        headcount: 1.0 + (i % 20) as f64,
+        turnover_cents: 1_000_000 * (1 + (i as i64 % 50)),
+        surface_m2: 10 * (i as i32 % 30),
+        active: true,
+    }
+}
+
+/// Seeds the database; `progress(what, done, total)` is called with `done` = 0 when a kind of
+/// rows starts ("bookings", "assignments") and after each of its transactions.
 pub fn seed(
     db: &Db,
     opts: &SeedOptions,
-    progress: &mut dyn FnMut(u64, u64),
+    progress: &mut dyn FnMut(&str, u64, u64),
 ) -> anyhow::Result<SeedReport> {
     if opts.resources == 0 || opts.members == 0 || opts.months == 0 {
         bail!("--resources, --members and --months must each be at least 1");
@@ -441,31 +522,9 @@ pub fn seed(
     // Members, resources and accounts: a few dozen rows through the normal store functions.
     let mut member_ids = Vec::with_capacity(opts.members);
     let mut resource_ids = Vec::with_capacity(plans.len());
-    const FORMS: [&str; 8] = [
-        "association",
-        "scop",
-        "scic",
-        "sarl_sas",
-        "collectivite",
-        "siae",
-        "ge_geiq",
-        "other",
-    ];
-    const CATEGORIES: [&str; 3] = ["standard", "solidaire", "insertion"];
     conn.write(|conn| {
         for i in 0..opts.members {
-            let input = MemberInput {
-                name: format!("Structure {:03} (banc d'essai)", i + 1),
-                legal_form: FORMS[i % FORMS.len()].into(),
-                pricing_category: CATEGORIES[i % CATEGORIES.len()].into(),
-                siret: None,
-                email: Some(format!("contact-{:03}@bench.mutualise.test", i + 1)),
-                headcount: 1.0 + (i % 20) as f64,
-                turnover_cents: 1_000_000 * (1 + (i as i64 % 50)),
-                surface_m2: 10 * (i as i32 % 30),
-                active: true,
-            };
-            let draft = input.validate().map_err(AppError::Validation)?;
+            let draft = member_input(i).validate().map_err(AppError::Validation)?;
             member_ids.push(member_store::insert(conn, &draft, store::to_db(now))?.id);
         }
         for p in &plans {
@@ -531,6 +590,7 @@ pub fn seed(
     let mut longest_minutes = vec![0i64; plans.len()];
     let mut pending: Vec<SeedBooking> = Vec::with_capacity(ROWS_PER_TRANSACTION + 4_096);
     let (mut done, mut cancelled) = (0u64, 0u64);
+    progress("bookings", 0, opts.bookings);
     let started = Instant::now();
     let flush = |conn: &mut DbConn, rows: &mut Vec<SeedBooking>| -> anyhow::Result<()> {
         conn.write(|c| insert_rows(c, rows))
@@ -588,13 +648,13 @@ pub fn seed(
         if pending.len() >= ROWS_PER_TRANSACTION {
             done += pending.len() as u64;
             flush(&mut conn, &mut pending)?;
-            progress(done, opts.bookings);
+            progress("bookings", done, opts.bookings);
         }
     }
     if !pending.is_empty() {
         done += pending.len() as u64;
         flush(&mut conn, &mut pending)?;
-        progress(done, opts.bookings);
+        progress("bookings", done, opts.bookings);
     }
     let insert_time = started.elapsed();
 
@@ -611,13 +671,28 @@ pub fn seed(
         Ok(())
     })
     .map_err(setup)?;
+    let staff = match &opts.staff {
+        Some(s) => Some(staff::seed_staff(
+            &mut conn,
+            s,
+            opts.start,
+            &member_ids,
+            &hash,
+            now,
+            opts.rng_seed,
+            progress,
+        )?),
+        None => None,
+    };
     if conn.backend() == Backend::Postgres {
         // Autovacuum would analyse the fresh table within minutes anyway; do it now so the
         // first run is not measured with an empty statistics table. (SQLite is left as the
         // service leaves it in production: without ANALYZE.)
         if let DbConn::Postgres(c) = &mut conn {
             use diesel::connection::SimpleConnection;
-            c.batch_execute("ANALYZE bookings; ANALYZE resources;")?;
+            c.batch_execute(
+                "ANALYZE bookings; ANALYZE resources; ANALYZE employees; ANALYZE employee_members;",
+            )?;
         }
     }
     Ok(SeedReport {
@@ -629,6 +704,7 @@ pub fn seed(
         days,
         first_day: opts.start,
         insert_time,
+        staff,
     })
 }
 

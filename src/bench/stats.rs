@@ -7,6 +7,7 @@ pub struct Summary {
     pub count: usize,
     pub p50: Duration,
     pub p90: Duration,
+    pub p95: Duration,
     pub p99: Duration,
     pub max: Duration,
 }
@@ -26,6 +27,7 @@ impl Summary {
             count: samples.len(),
             p50: rank(50.0),
             p90: rank(90.0),
+            p95: rank(95.0),
             p99: rank(99.0),
             max: samples[samples.len() - 1],
         }
@@ -103,6 +105,7 @@ mod tests {
         assert_eq!(s.count, 100);
         assert_eq!(s.p50, Duration::from_millis(50));
         assert_eq!(s.p90, Duration::from_millis(90));
+        assert_eq!(s.p95, Duration::from_millis(95));
         assert_eq!(s.p99, Duration::from_millis(99));
         assert_eq!(s.max, Duration::from_millis(100));
         assert_eq!(Summary::of(vec![]).count, 0);
