@@ -918,3 +918,102 @@ both_backends!(recurring_assignments, |app: TestApp| async move {
         .await;
     assert_eq!((s, c.as_array().unwrap().len()), (StatusCode::OK, 43));
 });
+
+both_backends!(
+    alternatives_to_a_refused_assignment_are_lawful,
+    |app: TestApp| async move {
+        let g = group(&app).await;
+        let mut c = camille(&g);
+        c["weekly_contract_hours"] = json!(35.0);
+        let (_, c) = app.post(&g.manager, "/api/v1/employees", c).await;
+        let camille = c["id"].as_i64().unwrap();
+        // Another employee free that day, at the disposal of the member; a third one only of
+        // the other member.
+        let mut n = camille_like(&g, "Nadia Benali", json!([g.member]));
+        n["birth_date"] = json!("1985-02-03");
+        let (s, n) = app.post(&g.manager, "/api/v1/employees", n).await;
+        assert_eq!(s, StatusCode::CREATED, "{n}");
+        let nadia = n["id"].as_i64().unwrap();
+        let (_, y) = app
+            .post(
+                &g.manager,
+                "/api/v1/employees",
+                camille_like(&g, "Yanis Roussel", json!([g.other])),
+            )
+            .await;
+        let yanis = y["id"].as_i64().unwrap();
+        // Tuesday 12 January 2027: 08:00–12:00 and 12:30–18:30, ten hours.
+        for (start, end) in [("08:00", "12:00"), ("12:30", "18:30")] {
+            let (s, a) = app
+                .post(
+                    &g.manager,
+                    "/api/v1/bookings",
+                    assign(
+                        camille,
+                        g.member,
+                        &format!("2027-01-12T{start}"),
+                        &format!("2027-01-12T{end}"),
+                    ),
+                )
+                .await;
+            assert_eq!(s, StatusCode::CREATED, "{a}");
+        }
+        // An hour over her lunch break: taken. Any hour of hers that day would make an 11-hour
+        // day: she is not offered; Nadia is, Yanis (no agreement with this member) is not.
+        let (s, e) = app
+            .post(
+                &g.booker,
+                "/api/v1/bookings",
+                assign(camille, g.member, "2027-01-12T12:00", "2027-01-12T13:00"),
+            )
+            .await;
+        assert_eq!(
+            (s, e["code"].as_str()),
+            (StatusCode::CONFLICT, Some("conflict")),
+            "{e}"
+        );
+        let suggestions = e["suggestions"].as_array().unwrap();
+        assert!(!suggestions.is_empty(), "{e}");
+        let on_tuesday = |s: &Value| s["start"].as_str().unwrap().starts_with("2027-01-12");
+        assert!(
+            !suggestions
+                .iter()
+                .any(|s| s["resource_id"] == camille && on_tuesday(s)),
+            "an 11-hour day offered: {e}"
+        );
+        assert!(suggestions.iter().any(|s| s["resource_id"] == nadia), "{e}");
+        assert!(
+            !suggestions.iter().any(|s| s["resource_id"] == yanis),
+            "{e}"
+        );
+        // Every alternative offered is accepted as it stands.
+        for s in suggestions {
+            let (status, b) = app
+                .post(
+                    &g.booker,
+                    "/api/v1/bookings",
+                    json!({"resource_id": s["resource_id"], "member_id": g.member,
+                           "start": s["start"], "end": s["end"]}),
+                )
+                .await;
+            assert_eq!(status, StatusCode::CREATED, "{s} → {b}");
+            let id = b["id"].as_i64().unwrap();
+            let (status, _) = app
+                .post(
+                    &g.booker,
+                    &format!("/api/v1/bookings/{id}/cancel"),
+                    json!({}),
+                )
+                .await;
+            assert!(status.is_success(), "{status}");
+        }
+    }
+);
+
+fn camille_like(g: &Group, name: &str, agreements: Value) -> Value {
+    let mut e = camille(g);
+    e["name"] = json!(name);
+    e["weekly_contract_hours"] = json!(35.0);
+    e["agreement_member_ids"] = agreements;
+    e
+}

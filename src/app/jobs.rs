@@ -1,7 +1,7 @@
 //! Background work while serving, in one place: every minute, requests undecided at their
 //! start are rejected, expired sessions, old login attempts and old idempotency keys are
-//! purged. Every instance may run the jobs: each step is idempotent. (The mail outbox worker
-//! joins them here.)
+//! purged; every hour the query planner's statistics are refreshed. Every instance may run the
+//! jobs: each step is idempotent. (The mail outbox worker joins them here.)
 
 use std::time::Duration;
 
@@ -38,8 +38,15 @@ pub async fn run_once(
 pub fn spawn(app: App) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(Duration::from_secs(60));
+        let mut rounds: u64 = 0;
         loop {
             tick.tick().await;
+            rounds += 1;
+            if rounds % 60 == 0 {
+                if let Err(e) = app.db().run(|c| c.refresh_statistics()).await {
+                    e.log();
+                }
+            }
             match run_once(&app).await {
                 (Ok(n), Ok(m)) if n + m > 0 => {
                     tracing::info!(rejected = n, purged = m, "maintenance")

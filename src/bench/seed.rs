@@ -686,8 +686,8 @@ pub fn seed(
     };
     if conn.backend() == Backend::Postgres {
         // Autovacuum would analyse the fresh table within minutes anyway; do it now so the
-        // first run is not measured with an empty statistics table. (SQLite is left as the
-        // service leaves it in production: without ANALYZE.)
+        // first run is not measured with an empty statistics table. (On SQLite the service
+        // gathers them itself when it opens the database: `DbConn::refresh_statistics`.)
         if let DbConn::Postgres(c) = &mut conn {
             use diesel::connection::SimpleConnection;
             c.batch_execute(

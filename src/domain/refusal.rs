@@ -141,18 +141,20 @@ impl Refusal {
         }
     }
 
-    /// Alternatives help when the slot is taken or shut, not when the request is wrong in
-    /// itself (past, too long, not allowed) nor for a whole series.
+    /// Alternatives help when the slot is taken or shut, or when an employee may not work it
+    /// under working-time law (another slot, another employee may), not when the request is
+    /// wrong in itself (past, too long, not allowed) nor for a whole series.
     pub fn wants_alternatives(&self) -> bool {
         self.occurrences.is_empty()
             && self.asked.as_ref().is_some_and(|a| a.interval.is_valid())
             && self.violations.iter().all(|v| {
-                matches!(
-                    v.code,
-                    ViolationCode::CapacityExceeded
-                        | ViolationCode::Closed
-                        | ViolationCode::OutsideOpeningHours
-                )
+                v.code.is_labour_limit()
+                    || matches!(
+                        v.code,
+                        ViolationCode::CapacityExceeded
+                            | ViolationCode::Closed
+                            | ViolationCode::OutsideOpeningHours
+                    )
             })
     }
 
@@ -328,5 +330,28 @@ mod tests {
             "no alternative slot for a whole series"
         );
         assert_eq!(r.occurrences.len(), 1);
+    }
+
+    #[test]
+    fn alternatives_for_a_taken_slot_or_a_labour_limit_only() {
+        let asked = |violations: Vec<Violation>| {
+            let mut r = Refusal::new(violations, vec![]);
+            r.asked = Some(Asked {
+                resource_id: ResourceId(1),
+                member_id: MemberId(2),
+                interval: req(),
+                quantity: 1,
+                moving: vec![],
+                activity: Activity::Work,
+            });
+            r
+        };
+        let cap = capacity_violation(req(), 1, 1, &[conflict("A", 1)], PARIS);
+        let daily = Violation::new(ViolationCode::DailyHours, "10 h 30");
+        let quota = Violation::new(ViolationCode::QuotaExceeded, "quota");
+        assert!(asked(vec![cap.clone()]).wants_alternatives());
+        assert!(asked(vec![daily.clone()]).wants_alternatives());
+        assert!(asked(vec![cap, daily.clone()]).wants_alternatives());
+        assert!(!asked(vec![daily, quota]).wants_alternatives());
     }
 }

@@ -4,6 +4,7 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use super::schema::{bookings, resources, series};
+use super::types::StoredInstant;
 use super::DbConn;
 use crate::db_run;
 use crate::domain::ids::{BookingId, MemberId, ResourceId, SeriesId, UserId};
@@ -136,7 +137,9 @@ pub struct BookingSpan {
     pub id: BookingId,
     pub resource_id: ResourceId,
     pub member_id: MemberId,
+    #[diesel(deserialize_as = StoredInstant)]
     pub start_at: NaiveDateTime,
+    #[diesel(deserialize_as = StoredInstant)]
     pub end_at: NaiveDateTime,
     pub quantity: i32,
 }
@@ -176,7 +179,9 @@ pub fn note_span(conn: &mut DbConn, resource_id: ResourceId, minutes: i64) -> Ap
 #[diesel(table_name = bookings)]
 pub struct StoredShift {
     pub id: BookingId,
+    #[diesel(deserialize_as = StoredInstant)]
     pub start_at: NaiveDateTime,
+    #[diesel(deserialize_as = StoredInstant)]
     pub end_at: NaiveDateTime,
     pub activity: Activity,
 }
@@ -210,7 +215,9 @@ pub struct StaffShift {
     pub resource_id: ResourceId,
     pub member_id: MemberId,
     pub series_id: Option<SeriesId>,
+    #[diesel(deserialize_as = StoredInstant)]
     pub start_at: NaiveDateTime,
+    #[diesel(deserialize_as = StoredInstant)]
     pub end_at: NaiveDateTime,
     pub status: BookingStatus,
     pub activity: Activity,

@@ -103,6 +103,29 @@ impl Asking<'_> {
         held: &[ExistingBooking],
         locks: &mut MonthLocks,
     ) -> AppResult<Verdict> {
+        self.judge(conn, interval, held, locks, true)
+    }
+
+    /// Whether `interval` alone would be accepted, for the alternatives to a refusal: the
+    /// working-time rules, which read 23 weeks of the employee's shifts, run only when every
+    /// other rule lets it through (most alternatives fall on a taken slot or a member outside
+    /// the agreements).
+    pub fn allows(&self, conn: &mut DbConn, interval: Interval) -> AppResult<bool> {
+        Ok(self
+            .judge(conn, interval, &[], &mut MonthLocks::none(), false)?
+            .ok())
+    }
+
+    /// Every rule over `interval`; with `every_reason` false, the working-time rules are
+    /// skipped once another rule has refused it.
+    fn judge(
+        &self,
+        conn: &mut DbConn,
+        interval: Interval,
+        held: &[ExistingBooking],
+        locks: &mut MonthLocks,
+        every_reason: bool,
+    ) -> AppResult<Verdict> {
         let (target, env) = (self.target, self.env);
         let closures = closures_over(conn, target.id(), interval)?;
         let req = BookingRequest {
@@ -121,7 +144,6 @@ impl Asking<'_> {
         }
         violations.extend(closed_month(conn, interval, env, locks)?);
         violations.extend(self.quota_violations(conn, interval, held)?);
-        let mut warnings = Vec::new();
         if let Some(staff) = &target.staff {
             violations.extend(self.agreement_violation(staff));
             violations.extend(contract_violation(
@@ -130,14 +152,19 @@ impl Asking<'_> {
                 interval,
                 self.env.tz,
             ));
-            let labour = self.working_time(conn, staff, interval, held)?;
-            violations.extend(labour.violations);
-            warnings = labour.warnings;
         }
         let mut existing = existing_over(conn, target, lookup_range(interval, &target.rules))?;
         existing.retain(|e| !self.moving.contains(&e.id));
         existing.extend_from_slice(held);
         let conflicts = capacity_conflicts(interval, self.quantity, &target.rules, &existing, None);
+        let mut warnings = Vec::new();
+        if let Some(staff) = &target.staff {
+            if every_reason || (violations.is_empty() && conflicts.is_empty()) {
+                let labour = self.working_time(conn, staff, interval, held)?;
+                violations.extend(labour.violations);
+                warnings = labour.warnings;
+            }
+        }
         Ok(Verdict {
             violations,
             conflicts,

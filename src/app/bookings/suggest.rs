@@ -11,7 +11,7 @@ use crate::domain::refusal::{Asked, Refusal, Suggestion};
 use crate::error::{AppError, AppResult};
 use crate::store::{resources as resource_store, DbConn};
 
-use super::rules::{member_for, Asking, MonthLocks};
+use super::rules::{member_for, Asking};
 use super::target::{self, closures_over, existing_over};
 use super::BookingEnv;
 
@@ -82,15 +82,30 @@ fn suggestions(conn: &mut DbConn, asked: &Asked, env: &BookingEnv) -> AppResult<
         }
         days = SEARCH_DAYS;
     };
-    let mut out: Vec<Suggestion> = slots
-        .iter()
-        .map(|s| Suggestion {
+    let mut out: Vec<Suggestion> = Vec::new();
+    for s in slots {
+        // The free slots of an employee are found by capacity alone: keep those the
+        // working-time rules (and the agreements) accept too.
+        if target.staff.is_some() {
+            let asking = Asking {
+                target: &target,
+                member: &member,
+                quantity: asked.quantity,
+                moving: &asked.moving,
+                activity: asked.activity,
+                env,
+            };
+            if !asking.allows(conn, s)? {
+                continue;
+            }
+        }
+        out.push(Suggestion {
             resource_id: target.id(),
             resource_name: target.name().to_string(),
             start: s.start,
             end: s.end,
-        })
-        .collect();
+        });
+    }
     let mut found = 0;
     for (other, name) in resource_store::of_kind(conn, target.kind(), false)?
         .into_iter()
@@ -109,10 +124,7 @@ fn suggestions(conn: &mut DbConn, asked: &Asked, env: &BookingEnv) -> AppResult<
             activity: asked.activity,
             env,
         };
-        if asking
-            .evaluate(conn, interval, &[], &mut MonthLocks::none())?
-            .ok()
-        {
+        if asking.allows(conn, interval)? {
             out.push(Suggestion {
                 resource_id: other,
                 resource_name: name,
