@@ -185,7 +185,7 @@ pub fn parse_stored_timestamp(text: &str) -> Option<NaiveDateTime> {
     let date = NaiveDate::from_ymd_opt(i32::try_from(num(0, 4)?).ok()?, num(5, 7)?, num(8, 10)?)?;
     let nanos = match b.len() {
         19 => 0,
-        n if n >= 21 && n <= 29 && b[19] == b'.' => num(20, n)? * 10u32.pow(29 - n as u32),
+        n if (21..=29).contains(&n) && b[19] == b'.' => num(20, n)? * 10u32.pow(29 - n as u32),
         _ => return None,
     };
     let time = NaiveTime::from_hms_nano_opt(num(11, 13)?, num(14, 16)?, num(17, 19)?, nanos)?;
