@@ -1,5 +1,6 @@
 //! Pure domain rules: no I/O, no database, no HTTP. Everything hard lives here and is tested here.
 
+pub mod allocation;
 pub mod booking;
 pub mod closure;
 pub mod employee;
