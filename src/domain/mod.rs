@@ -11,6 +11,7 @@ pub mod ledger;
 pub mod member;
 pub mod money;
 pub mod month;
+pub mod pricing;
 pub mod quota;
 pub mod recurrence;
 pub mod refusal;
