@@ -12,12 +12,13 @@ use common::TestApp;
 
 fn browser_available() -> bool {
     let chromium = std::env::var("CHROMIUM_PATH").unwrap_or_else(|_| "/usr/bin/chromium".into());
-    let ready = Path::new(&chromium).exists() && Path::new("node_modules/playwright-core").exists();
+    let ready = Path::new(&chromium).exists()
+        && Path::new("tests/e2e/node_modules/playwright-core").exists();
     if !ready {
         if std::env::var("CI").is_ok() || std::env::var("MUTUALISE_REQUIRE_BROWSER").is_ok() {
-            panic!("Chromium ({chromium}) or node_modules/playwright-core missing: run `apt-get install -y chromium && npm ci`");
+            panic!("Chromium ({chromium}) or tests/e2e/node_modules/playwright-core missing: run `apt-get install -y chromium && npm ci --prefix tests/e2e`");
         }
-        eprintln!("browser test skipped: install chromium and run `npm ci` to enable it");
+        eprintln!("browser test skipped: install chromium and run `npm ci --prefix tests/e2e` to enable it");
     }
     ready
 }
