@@ -18,6 +18,7 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 
 use super::ids::MemberId;
+use super::money::split_blended;
 
 /// Basis points in a whole (100 %).
 pub const WHOLE_BP: i64 = 10_000;
@@ -93,6 +94,8 @@ pub enum SplitError {
         key: &'static str,
         sum_bp: i64,
     },
+    /// An exact amount of the other sign than the amount split.
+    OppositeSign,
     /// Exact amounts that do not sum to the amount split.
     ExactMismatch {
         sum: i64,
@@ -127,6 +130,10 @@ impl fmt::Display for SplitError {
                 "Les montants exacts font {} €, le coût à répartir {} € : ils doivent être égaux.",
                 super::money::format_amount(*sum),
                 super::money::format_amount(*total)
+            ),
+            SplitError::OppositeSign => f.write_str(
+                "Chaque montant exact doit être du signe du coût à répartir (un avoir se répartit \
+                 en avoirs).",
             ),
             SplitError::UnknownMember(m) => {
                 write!(f, "Le membre {m} n'est pas concerné par ce coût.")
@@ -176,11 +183,18 @@ pub fn split(total: i64, key: &Key, members: &[MemberBasis]) -> Result<Vec<Share
                 if *bp < 0 {
                     return Err(SplitError::Negative { key: key.label() });
                 }
+                if *bp > WHOLE_BP {
+                    return Err(SplitError::NotWhole {
+                        key: key.label(),
+                        sum_bp: *bp,
+                    });
+                }
                 // A key given 0 % does not count, even when nobody weighs anything under it.
                 if *bp > 0 {
                     terms.push((*bp, weights(k, &members, &ids)?));
                 }
             }
+            // Each share is within 0..=100 %: the sum cannot overflow.
             let sum_bp: i64 = parts.iter().map(|(bp, _)| *bp).sum();
             if sum_bp != WHOLE_BP {
                 return Err(SplitError::NotWhole {
@@ -188,13 +202,10 @@ pub fn split(total: i64, key: &Key, members: &[MemberBasis]) -> Result<Vec<Share
                     sum_bp,
                 });
             }
-            exact_split(total, &terms, ids.len())?
+            split_blended(total, &terms).ok_or(SplitError::TooLarge)?
         }
-        simple => exact_split(
-            total,
-            &[(WHOLE_BP, weights(simple, &members, &ids)?)],
-            ids.len(),
-        )?,
+        simple => split_blended(total, &[(WHOLE_BP, weights(simple, &members, &ids)?)])
+            .ok_or(SplitError::TooLarge)?,
     };
     Ok(ids
         .into_iter()
@@ -218,8 +229,18 @@ fn weights(key: &Key, members: &[&MemberBasis], ids: &[MemberId]) -> Result<Vec<
         Key::Surface => members.iter().map(|m| m.surface_m2).collect(),
         Key::Percentages { parts } => {
             let w = by_member(parts, ids)?;
+            if w.iter().any(|x| *x < 0) {
+                return Err(SplitError::Negative { key: label });
+            }
+            // Refused above 100 % one by one, so the sum cannot overflow.
+            if let Some(x) = w.iter().find(|x| **x > WHOLE_BP) {
+                return Err(SplitError::NotWhole {
+                    key: label,
+                    sum_bp: *x,
+                });
+            }
             let sum: i64 = w.iter().sum();
-            if w.iter().all(|x| *x >= 0) && sum != WHOLE_BP {
+            if sum != WHOLE_BP {
                 return Err(SplitError::NotWhole {
                     key: label,
                     sum_bp: sum,
@@ -250,7 +271,7 @@ fn by_member(parts: &[(MemberId, i64)], ids: &[MemberId]) -> Result<Vec<i64>, Sp
             return Err(SplitError::DuplicateMember(*member));
         }
         seen[i] = true;
-        out[i] = out[i].checked_add(*value).ok_or(SplitError::TooLarge)?;
+        out[i] = *value;
     }
     Ok(out)
 }
@@ -261,11 +282,13 @@ fn exact_amounts(
     ids: &[MemberId],
 ) -> Result<Vec<i64>, SplitError> {
     let amounts = by_member(parts, ids)?;
-    // Same sign as the amount split: a credit is split into credits.
-    if amounts.iter().any(|a| a.signum() * total.signum() < 0) {
-        return Err(SplitError::Negative {
-            key: Key::Exact { parts: vec![] }.label(),
-        });
+    // Same sign as the amount split: a cost into charges, a credit into credits, nothing
+    // into nothing (never a charge balanced by a credit).
+    if amounts
+        .iter()
+        .any(|a| *a != 0 && a.signum() != total.signum())
+    {
+        return Err(SplitError::OppositeSign);
     }
     let sum = amounts
         .iter()
@@ -275,72 +298,6 @@ fn exact_amounts(
         return Err(SplitError::ExactMismatch { sum, total });
     }
     Ok(amounts)
-}
-
-/// The largest-remainder split of `total` over blended shares: `terms` are `(basis points,
-/// weights per member)` with positive basis points summing to 100 % and each weight list
-/// having a positive sum.
-fn exact_split(total: i64, terms: &[(i64, Vec<i64>)], n: usize) -> Result<Vec<i64>, SplitError> {
-    let t = u128::from(total.unsigned_abs());
-    // Each term's denominator: 10 000 · W[k]; the common one, their product.
-    let mut denominators: Vec<u128> = Vec::with_capacity(terms.len());
-    for (_, w) in terms {
-        let sum: u128 = w.iter().map(|x| x.unsigned_abs() as u128).sum();
-        denominators.push(
-            sum.checked_mul(WHOLE_BP as u128)
-                .ok_or(SplitError::TooLarge)?,
-        );
-    }
-    let common = denominators
-        .iter()
-        .try_fold(1u128, |acc, d| acc.checked_mul(*d))
-        .ok_or(SplitError::TooLarge)?;
-    let mut floors: Vec<u128> = vec![0; n];
-    let mut remainders: Vec<u128> = vec![0; n];
-    for (k, (bp, w)) in terms.iter().enumerate() {
-        let d = denominators[k];
-        // The other terms' denominators, to bring this remainder over the common one.
-        let scale = common / d;
-        for m in 0..n {
-            let num = t
-                .checked_mul(*bp as u128)
-                .and_then(|x| x.checked_mul(w[m].unsigned_abs() as u128))
-                .ok_or(SplitError::TooLarge)?;
-            floors[m] += num / d;
-            remainders[m] = (num % d)
-                .checked_mul(scale)
-                .and_then(|r| remainders[m].checked_add(r))
-                .ok_or(SplitError::TooLarge)?;
-        }
-    }
-    // Remainders that add up past one whole cent carry it into the floor.
-    for m in 0..n {
-        floors[m] += remainders[m] / common;
-        remainders[m] %= common;
-    }
-    let given: u128 = floors.iter().sum();
-    let mut left = t.checked_sub(given).ok_or(SplitError::TooLarge)?;
-    let mut order: Vec<usize> = (0..n).collect();
-    // Largest remainder first; among equal ones, the lowest member id (the earlier index).
-    order.sort_by(|a, b| remainders[*b].cmp(&remainders[*a]).then(a.cmp(b)));
-    for m in order {
-        if left == 0 {
-            break;
-        }
-        if remainders[m] > 0 {
-            floors[m] += 1;
-            left -= 1;
-        }
-    }
-    let sign: i64 = if total < 0 { -1 } else { 1 };
-    floors
-        .into_iter()
-        .map(|f| {
-            i64::try_from(f)
-                .map(|c| sign * c)
-                .map_err(|_| SplitError::TooLarge)
-        })
-        .collect()
 }
 
 #[cfg(test)]
@@ -626,7 +583,105 @@ mod tests {
         parts
     }
 
+    #[test]
+    fn hostile_figures_are_refused_without_overflow() {
+        let m = with(|_, _| {}, &[0, 0, 0]);
+        let wraps = Key::Percentages {
+            parts: vec![
+                (MemberId(1), i64::MAX),
+                (MemberId(2), i64::MAX),
+                (MemberId(3), 10_002),
+            ],
+        };
+        assert!(matches!(
+            split(100, &wraps, &m).unwrap_err(),
+            SplitError::NotWhole { .. }
+        ));
+        let blend = Key::Blend {
+            parts: vec![
+                (i64::MAX, Key::Surface),
+                (i64::MAX, Key::Usage),
+                (2, Key::Surface),
+            ],
+        };
+        assert!(matches!(
+            split(100, &blend, &m).unwrap_err(),
+            SplitError::NotWhole { .. }
+        ));
+        // Nothing split into a charge and a credit; a credit split into credits only.
+        let key = |a, b| Key::Exact {
+            parts: vec![(MemberId(1), a), (MemberId(2), b)],
+        };
+        assert_eq!(
+            split(0, &key(500, -500), &m).unwrap_err(),
+            SplitError::OppositeSign
+        );
+        assert_eq!(
+            split(-100, &key(-150, 50), &m).unwrap_err(),
+            SplitError::OppositeSign
+        );
+        assert_eq!(
+            cents(&split(-100, &key(-60, -40), &m).unwrap()),
+            [-60, -40, 0]
+        );
+        // The most negative amount fits.
+        let one = vec![basis(1)];
+        assert_eq!(
+            cents(&split(i64::MIN, &Key::EqualActive, &one).unwrap()),
+            [i64::MIN]
+        );
+    }
+
     proptest! {
+        #[test]
+        fn credits_split_as_the_mirror_of_costs(
+            total in 0i64..1_000_000,
+            w in proptest::collection::vec(0i64..1_000, 1..8),
+        ) {
+            prop_assume!(w.iter().any(|x| *x > 0));
+            let m = with(|b, t| b.turnover_cents = t, &w);
+            let cost = cents(&split(total, &Key::Turnover, &m).unwrap());
+            let credit = cents(&split(-total, &Key::Turnover, &m).unwrap());
+            prop_assert_eq!(credit, cost.iter().map(|c| -c).collect::<Vec<_>>());
+        }
+
+        #[test]
+        fn three_key_blends_stay_within_a_cent_of_the_exact_share(
+            total in 0i64..10_000_000,
+            a in 0i64..=10_000,
+            b in 0i64..=10_000,
+            rows in proptest::collection::vec((0i64..50, 0i64..5_000, 1i64..1_000), 1..7),
+        ) {
+            prop_assume!(a + b <= 10_000);
+            prop_assume!(rows.iter().any(|r| r.0 > 0));
+            let m: Vec<MemberBasis> = rows
+                .iter()
+                .enumerate()
+                .map(|(i, (s, u, h))| MemberBasis {
+                    surface_m2: *s,
+                    used_minutes: *u,
+                    headcount_hundredths: *h,
+                    ..basis(i as i64 + 1)
+                })
+                .collect();
+            prop_assume!(a == 0 || rows.iter().any(|r| r.1 > 0));
+            let key = Key::Blend {
+                parts: vec![(a, Key::Usage), (b, Key::Headcount), (10_000 - a - b, Key::Surface)],
+            };
+            let got = cents(&split(total, &key, &m).unwrap());
+            prop_assert_eq!(got.iter().sum::<i64>(), total);
+            let sum = |f: fn(&(i64, i64, i64)) -> i64| rows.iter().map(f).sum::<i64>() as f64;
+            let (su, sh, ss) = (sum(|r| r.1), sum(|r| r.2), sum(|r| r.0));
+            for (part, r) in got.iter().zip(&rows) {
+                let mut share = 0.0;
+                if a > 0 { share += a as f64 * r.1 as f64 / su; }
+                if b > 0 { share += b as f64 * r.2 as f64 / sh; }
+                if a + b < 10_000 { share += (10_000 - a - b) as f64 * r.0 as f64 / ss; }
+                let exact = total as f64 * share / 10_000.0;
+                prop_assert!((*part as f64 - exact).abs() < 1.0 + 1e-6, "{} vs {}", part, exact);
+            }
+        }
+
         #[test]
         fn single_keys_match_the_oracle(
             total in 0i64..20_000,

@@ -74,41 +74,85 @@ pub fn format_amount(cents: i64) -> String {
 /// Splits `total` cents between parts in proportion to their weights, exactly: each part gets
 /// the floor of its share, then the cents left go one by one to the largest remainders, ties
 /// to the earlier part (callers order parts by member id). The parts always sum to `total`.
-/// Weights of 0 get nothing; with no positive weight, `None`. Negative totals split the same
-/// way (a refund).
+/// Weights of 0 (or below) get nothing; with no positive weight, `None`. Negative totals split
+/// the same way (a refund).
 pub fn split_largest_remainder(total: i64, weights: &[i64]) -> Option<Vec<i64>> {
-    let sum: i128 = weights.iter().map(|w| i128::from((*w).max(0))).sum();
-    if sum == 0 {
+    let weights: Vec<i64> = weights.iter().map(|w| (*w).max(0)).collect();
+    if weights.iter().all(|w| *w == 0) {
         return None;
     }
-    let sign: i128 = if total < 0 { -1 } else { 1 };
-    let t = i128::from(total).abs();
-    let mut parts: Vec<i128> = Vec::with_capacity(weights.len());
-    let mut remainders: Vec<(i128, usize)> = Vec::with_capacity(weights.len());
-    for (i, w) in weights.iter().enumerate() {
-        let w = i128::from((*w).max(0));
-        let exact = t * w;
-        parts.push(exact / sum);
-        remainders.push((exact % sum, i));
+    split_blended(total, &[(10_000, weights)])
+}
+
+/// The largest-remainder split of `total` over blended shares, exactly: `terms` are `(basis
+/// points, weights per part)` with positive basis points summing to 100 % (10 000) and each
+/// weight list non-negative with a positive sum, all of one length. A part's exact share is
+/// `Σ_k total · bp[k] · w[k][m] / (10 000 · W[k])`: each term is divided by its own
+/// denominator, the remainders compared over their common one, in checked 128-bit integers;
+/// `None` when the figures are too large to split exactly or the terms are not as described.
+/// Ties go to the earlier part.
+pub fn split_blended(total: i64, terms: &[(i64, Vec<i64>)]) -> Option<Vec<i64>> {
+    let n = terms.first().map_or(0, |(_, w)| w.len());
+    let whole = terms.iter().all(|(bp, w)| {
+        *bp >= 0 && w.len() == n && w.iter().all(|x| *x >= 0) && w.iter().any(|x| *x > 0)
+    }) && terms.iter().map(|(bp, _)| i128::from(*bp)).sum::<i128>() == 10_000;
+    if !whole {
+        return None;
     }
-    let mut left = t - parts.iter().sum::<i128>();
-    // Largest remainder first; among equal remainders, the earlier part.
-    remainders.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
-    for (r, i) in remainders {
+    let t = u128::from(total.unsigned_abs());
+    // Each term's denominator: 10 000 · W[k]; the common one, their product.
+    let mut denominators: Vec<u128> = Vec::with_capacity(terms.len());
+    for (_, w) in terms {
+        let sum: u128 = w.iter().map(|x| x.unsigned_abs() as u128).sum();
+        denominators.push(sum.checked_mul(10_000)?);
+    }
+    let common = denominators
+        .iter()
+        .try_fold(1u128, |acc, d| acc.checked_mul(*d))?;
+    let mut floors: Vec<u128> = vec![0; n];
+    let mut remainders: Vec<u128> = vec![0; n];
+    for (k, (bp, w)) in terms.iter().enumerate() {
+        let d = denominators[k];
+        // The other terms' denominators, to bring this remainder over the common one.
+        let scale = common / d;
+        for m in 0..n {
+            let num = t
+                .checked_mul(*bp as u128)
+                .and_then(|x| x.checked_mul(w[m].unsigned_abs() as u128))?;
+            floors[m] += num / d;
+            remainders[m] = (num % d)
+                .checked_mul(scale)
+                .and_then(|r| remainders[m].checked_add(r))?;
+        }
+    }
+    // Remainders that add up past one whole cent carry it into the floor.
+    for m in 0..n {
+        floors[m] += remainders[m] / common;
+        remainders[m] %= common;
+    }
+    let given: u128 = floors.iter().sum();
+    let mut left = t.checked_sub(given)?;
+    let mut order: Vec<usize> = (0..n).collect();
+    // Largest remainder first; among equal ones, the lowest member id (the earlier index).
+    order.sort_by(|a, b| remainders[*b].cmp(&remainders[*a]).then(a.cmp(b)));
+    for m in order {
         if left == 0 {
             break;
         }
-        if r > 0 {
-            parts[i] += 1;
+        if remainders[m] > 0 {
+            floors[m] += 1;
             left -= 1;
         }
     }
-    Some(
-        parts
-            .into_iter()
-            .map(|p| i64::try_from(sign * p).unwrap_or(i64::MAX))
-            .collect(),
-    )
+    let sign: i128 = if total < 0 { -1 } else { 1 };
+    floors
+        .into_iter()
+        .map(|f| {
+            i128::try_from(f)
+                .ok()
+                .and_then(|c| i64::try_from(sign * c).ok())
+        })
+        .collect()
 }
 
 /// `numerator / denominator` rounded half away from zero (a line of a bill is rounded once).
