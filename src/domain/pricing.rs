@@ -5,8 +5,12 @@
 //!
 //! Each booking is one line, rounded once, half away from zero: the line's exact amount is a
 //! rational (cents × minutes ÷ 60 × permille ÷ 1 000) computed in 128-bit integers and divided
-//! at the very end, so a coefficient of ×0.5 on 1 h 30 at 15,01 € gives 11,26 €, not the
-//! 11,25 € of a rounding per step.
+//! at the very end, so a coefficient of ×0.3 on 1 h 30 at 15,01 € (22,515 €) gives 6,75 €,
+//! not the 6,76 € of a rounding per step (22,52 € × 0.3).
+//!
+//! Negative tariffs, coefficients or shares are read as 0 (the forms refuse them); the free
+//! allowance covers only minutes the member would pay for: on a day already at its cap, the
+//! minutes beyond what the cap bills consume nothing.
 
 use chrono::{DateTime, Duration, Utc};
 use chrono_tz::Tz;
@@ -84,7 +88,9 @@ pub fn price_month(uses: &[Use], free_minutes: i64, tz: Tz) -> Vec<Priced> {
         let late = match u.cancelled_at {
             None => None,
             Some(at) => match u.late {
-                Some(rule) if at > u.interval.start - rule.notice => Some(rule),
+                Some(rule) if u.interval.start.signed_duration_since(at) < rule.notice => {
+                    Some(rule)
+                }
                 _ => continue,
             },
         };
@@ -93,28 +99,37 @@ pub fn price_month(uses: &[Use], free_minutes: i64, tz: Tz) -> Vec<Priced> {
             .map(|(_, part)| billed(part.duration(), u.tariff.billing_unit_minutes))
             .collect();
         let billed_minutes: i64 = days.iter().sum();
+        let hourly = i128::from(u.tariff.hourly_cents.max(0));
+        let cap = u.tariff.daily_cap_cents.map(|c| i128::from(c.max(0)) * 60);
         let mut free_here = 0;
         // Sixtieths of a cent: hourly × minutes, per day, capped.
         let mut sixtieths: i128 = 0;
         for minutes in days {
+            let due = hourly * i128::from(minutes);
+            let day = cap.map_or(due, |c| due.min(c));
+            // The minutes the member pays for that day: all of them, or those the cap bills.
+            let paid = match cap {
+                Some(c) if hourly > 0 && due > c => i64::try_from((c + hourly - 1) / hourly)
+                    .unwrap_or(minutes)
+                    .min(minutes),
+                _ if hourly == 0 => 0,
+                _ => minutes,
+            };
             let covered = if late.is_none() {
-                minutes.min(free_left)
+                paid.min(free_left)
             } else {
                 0
             };
             free_left -= covered;
             free_here += covered;
-            let due = i128::from(u.tariff.hourly_cents) * i128::from(minutes - covered);
-            sixtieths += match u.tariff.daily_cap_cents {
-                Some(cap) => due.min(i128::from(cap) * 60),
-                None => due,
-            };
+            sixtieths += (day - hourly * i128::from(covered)).max(0);
         }
         let km = u.km.unwrap_or(0).max(0);
-        sixtieths += i128::from(u.tariff.per_km_cents.unwrap_or(0)) * i128::from(km) * 60;
-        let charged = late.map_or(WHOLE_PERMILLE, |l| l.charged_permille);
+        let per_km = i128::from(u.tariff.per_km_cents.unwrap_or(0).max(0));
+        sixtieths += per_km * i128::from(km) * 60;
+        let charged = late.map_or(WHOLE_PERMILLE, |l| l.charged_permille.max(0));
         let amount_cents = div_round(
-            sixtieths * i128::from(u.coefficient_permille) * i128::from(charged),
+            sixtieths * i128::from(u.coefficient_permille.max(0)) * i128::from(charged),
             60 * i128::from(WHOLE_PERMILLE) * i128::from(WHOLE_PERMILLE),
         );
         out.push(Priced {
@@ -134,8 +149,9 @@ pub fn price_month(uses: &[Use], free_minutes: i64, tz: Tz) -> Vec<Priced> {
 /// one minute).
 fn billed(d: Duration, unit: i32) -> i64 {
     let unit = i64::from(unit.max(1));
-    let seconds = d.num_seconds().max(0);
-    let units = (seconds + unit * 60 - 1) / (unit * 60);
+    // Milliseconds: a started second is a started minute too.
+    let ms = d.num_milliseconds().max(0);
+    let units = (ms + unit * 60_000 - 1) / (unit * 60_000);
     units * unit
 }
 
@@ -156,7 +172,7 @@ fn basis(u: &Use, billed: i64, free: i64, km: i64, late: Option<LateCancellation
         "{} facturées par tranches de {} à {}/h",
         format_minutes(billed),
         format_minutes(i64::from(t.billing_unit_minutes.max(1))),
-        format_euros(t.hourly_cents)
+        format_euros(t.hourly_cents.max(0))
     )];
     if free > 0 {
         parts.push(format!(
@@ -165,21 +181,21 @@ fn basis(u: &Use, billed: i64, free: i64, km: i64, late: Option<LateCancellation
         ));
     }
     if let Some(cap) = t.daily_cap_cents {
-        parts.push(format!("plafond de {} par jour", format_euros(cap)));
+        parts.push(format!("plafond de {} par jour", format_euros(cap.max(0))));
     }
-    if km > 0 {
-        parts.push(format!(
-            "{km} km à {}",
-            format_euros(t.per_km_cents.unwrap_or(0))
-        ));
+    if let (true, Some(rate)) = (km > 0, t.per_km_cents) {
+        parts.push(format!("{km} km à {}/km", format_euros(rate.max(0))));
     }
     if u.coefficient_permille != WHOLE_PERMILLE {
-        parts.push(format!("coefficient ×{}", permille(u.coefficient_permille)));
+        parts.push(format!(
+            "coefficient ×{}",
+            permille(u.coefficient_permille.max(0))
+        ));
     }
     if let Some(l) = late {
         parts.push(format!(
             "annulation tardive : {} % du prix",
-            percent(l.charged_permille)
+            percent(l.charged_permille.max(0))
         ));
     }
     parts.join(", ")
@@ -275,11 +291,71 @@ mod tests {
     fn the_coefficient_is_rounded_once_half_away_from_zero() {
         let mut b = booking(1, "2027-01-05T09:00:00Z", "2027-01-05T10:30:00Z");
         b.tariff.hourly_cents = 1_501;
+        b.coefficient_permille = 300;
+        // 1.5 h × 15.01 € × 0.3 = 6.7545 € → 6.75 € (rounding the 22.515 € first: 6.76 €).
+        let p = price_month(std::slice::from_ref(&b), 0, PARIS);
+        assert_eq!(amounts(&p), [675]);
+        assert!(p[0].basis.ends_with("coefficient ×0,3"), "{}", p[0].basis);
+        // A tie: 1 h × 15.01 € × 0.5 = 7.505 € → 7.51 €.
+        b.interval = Interval::new(t("2027-01-05T09:00:00Z"), t("2027-01-05T10:00:00Z")).unwrap();
         b.coefficient_permille = 500;
-        // 1.5 h × 15.01 € × 0.5 = 11.2575 € → 11.26 €.
+        assert_eq!(amounts(&price_month(&[b], 0, PARIS)), [751]);
+    }
+
+    #[test]
+    fn the_allowance_covers_only_what_the_cap_bills() {
+        // A 12 h day capped at 80 € bills 5 h 20 (320 min at 15 €/h): 4 h free leave 1 h 20
+        // to pay (20 €); the next day's hour finds nothing left.
+        let p = price_month(
+            &[
+                booking(1, "2027-01-05T06:00:00Z", "2027-01-05T18:00:00Z"),
+                booking(2, "2027-01-06T09:00:00Z", "2027-01-06T10:00:00Z"),
+            ],
+            240,
+            PARIS,
+        );
+        assert_eq!(
+            p.iter()
+                .map(|l| (l.free_minutes, l.amount_cents))
+                .collect::<Vec<_>>(),
+            [(240, 2_000), (0, 1_500)]
+        );
+        // 6 h free: the capped day takes 320 minutes of them, the next hour the 40 left.
+        let p = price_month(
+            &[
+                booking(1, "2027-01-05T06:00:00Z", "2027-01-05T18:00:00Z"),
+                booking(2, "2027-01-06T09:00:00Z", "2027-01-06T10:00:00Z"),
+            ],
+            360,
+            PARIS,
+        );
+        assert_eq!(
+            p.iter()
+                .map(|l| (l.free_minutes, l.amount_cents))
+                .collect::<Vec<_>>(),
+            [(320, 0), (40, 500)]
+        );
+    }
+
+    #[test]
+    fn hostile_terms_do_not_make_credits_nor_panic() {
+        let mut b = booking(1, "2027-01-05T09:00:00Z", "2027-01-05T10:00:00Z");
+        b.tariff.daily_cap_cents = Some(-5_000);
+        b.tariff.hourly_cents = -1_500;
+        b.coefficient_permille = -500;
+        b.cancelled_at = Some(t("2027-01-05T08:00:00Z"));
+        b.late = Some(LateCancellation {
+            notice: Duration::MAX,
+            charged_permille: -1,
+        });
         let p = price_month(&[b], 0, PARIS);
-        assert_eq!(amounts(&p), [1_126]);
-        assert!(p[0].basis.ends_with("coefficient ×0,5"), "{}", p[0].basis);
+        assert_eq!(amounts(&p), [0]);
+        assert!(!p[0].basis.contains('-'), "{}", p[0].basis);
+        // Half a second past a unit starts the next one.
+        let mut c = booking(2, "2027-01-05T09:00:00Z", "2027-01-05T09:30:00Z");
+        c.interval.end += Duration::milliseconds(500);
+        c.tariff.daily_cap_cents = None;
+        assert_eq!(price_month(&[c], 0, PARIS)[0].billed_minutes, 60);
     }
 
     #[test]
@@ -383,10 +459,13 @@ mod tests {
             while units * i64::from(unit) < minutes { units += 1; }
             let billed = units * i64::from(unit);
             prop_assert_eq!(p[0].billed_minutes, billed);
-            let mut exact = hourly as f64 * billed as f64 / 60.0;
-            if let Some(c) = cap { exact = exact.min(c as f64); }
-            let exact = exact * coef as f64 / 1000.0;
-            prop_assert!((p[0].amount_cents as f64 - exact).abs() <= 0.5 + 1e-6, "{} vs {}", p[0].amount_cents, exact);
+            // The exact price in 60 000ths of a cent, then half away from zero by hand.
+            let mut exact: i128 = i128::from(hourly) * i128::from(billed);
+            if let Some(c) = cap { exact = exact.min(i128::from(c) * 60); }
+            let exact = exact * i128::from(coef);
+            let (q, r) = (exact / 60_000, exact % 60_000);
+            let rounded = if 2 * r >= 60_000 { q + 1 } else { q };
+            prop_assert_eq!(i128::from(p[0].amount_cents), rounded);
         }
     }
 }
