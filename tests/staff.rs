@@ -959,7 +959,8 @@ both_backends!(
             assert_eq!(s, StatusCode::CREATED, "{a}");
         }
         // An hour over her lunch break: taken. Any hour of hers that day would make an 11-hour
-        // day: she is not offered; Nadia is, Yanis (no agreement with this member) is not.
+        // day: she is offered other days; Nadia is offered that hour, Yanis (no agreement with
+        // this member) is not.
         let (s, e) = app
             .post(
                 &g.booker,
@@ -982,6 +983,20 @@ both_backends!(
             "an 11-hour day offered: {e}"
         );
         assert!(suggestions.iter().any(|s| s["resource_id"] == nadia), "{e}");
+        // Her alternatives: the same hour on the days around, the next day first.
+        assert_eq!(
+            suggestions
+                .iter()
+                .filter(|s| s["resource_id"] == camille)
+                .map(|s| s["start"].as_str().unwrap())
+                .collect::<Vec<_>>(),
+            [
+                "2027-01-13T11:00:00Z",
+                "2027-01-11T11:00:00Z",
+                "2027-01-14T11:00:00Z"
+            ],
+            "{e}"
+        );
         assert!(
             !suggestions.iter().any(|s| s["resource_id"] == yanis),
             "{e}"

@@ -143,6 +143,35 @@ pub fn lookup_range(interval: Interval, rules: &ResourceRules) -> Interval {
     interval.widen(reach, reach)
 }
 
+/// The same local times on the other days around the request, nearest day first, the day
+/// after before the day before (`±1, ±2, … ±search_days`): the alternatives a planner looks
+/// for when an employee may not work the asked slot. Times that do not exist on a day (the
+/// spring DST change) take the next valid instant; a day whose slot would not be a valid
+/// interval is left out.
+pub fn same_times_other_days(req: Interval, tz: Tz, search_days: i64) -> Vec<Interval> {
+    let (start, end) = (
+        req.start.with_timezone(&tz).naive_local(),
+        req.end.with_timezone(&tz).naive_local(),
+    );
+    let at = |naive: chrono::NaiveDateTime| -> Option<DateTime<Utc>> {
+        match tz.from_local_datetime(&naive) {
+            chrono::LocalResult::Single(t) => Some(t.with_timezone(&Utc)),
+            chrono::LocalResult::Ambiguous(t, _) => Some(t.with_timezone(&Utc)),
+            chrono::LocalResult::None => tz
+                .from_local_datetime(&(naive + Duration::hours(1)))
+                .earliest()
+                .map(|t| t.with_timezone(&Utc)),
+        }
+    };
+    (1..=search_days.max(0))
+        .flat_map(|d| [d, -d])
+        .filter_map(|d| {
+            let shift = Duration::days(d);
+            Interval::new(at(start + shift)?, at(end + shift)?)
+        })
+        .collect()
+}
+
 /// The span [`suggest_slots`] searches; load bookings over
 /// `lookup_range(suggest_search_range(..), rules)` and closures over this span.
 pub fn suggest_search_range(req_interval: Interval, search_days: i64) -> Interval {
@@ -2289,5 +2318,28 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn same_times_on_the_days_around_across_dst() {
+        let paris = chrono_tz::Europe::Paris;
+        let at = |s: &str| DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc);
+        // Friday 26 March 2027 09:00–12:00 local (UTC+1); the clocks go forward on Sunday 28.
+        let req = Interval::new(at("2027-03-26T08:00:00Z"), at("2027-03-26T11:00:00Z")).unwrap();
+        let days = same_times_other_days(req, paris, 3);
+        let starts: Vec<String> = days.iter().map(|d| d.start.to_rfc3339()).collect();
+        assert_eq!(
+            starts,
+            [
+                "2027-03-27T08:00:00+00:00",
+                "2027-03-25T08:00:00+00:00",
+                "2027-03-28T07:00:00+00:00",
+                "2027-03-24T08:00:00+00:00",
+                "2027-03-29T07:00:00+00:00",
+                "2027-03-23T08:00:00+00:00",
+            ]
+        );
+        assert!(days.iter().all(|d| d.duration() == Duration::hours(3)));
+        assert!(same_times_other_days(req, paris, 0).is_empty());
     }
 }

@@ -1,12 +1,15 @@
 //! Alternatives to a refused booking: the nearest free slots of the same length on the same
-//! resource, then other resources of the same kind free at the asked time. Looked for once
+//! resource (for an employee, the same hours on the days around that the working-time law
+//! accepts), then other resources of the same kind free at the asked time (other employees
+//! only for work, never for training or an absence). Looked for once
 //! the write transaction is over, on a read connection: they are read-only and would otherwise
 //! hold the write lock.
 
 use crate::app::App;
 use crate::domain::booking::{
-    lookup_range, suggest_search_range, suggest_slots, suggestions_settled,
+    lookup_range, same_times_other_days, suggest_search_range, suggest_slots, suggestions_settled,
 };
+use crate::domain::labour::Activity;
 use crate::domain::refusal::{Asked, Refusal, Suggestion};
 use crate::error::{AppError, AppResult};
 use crate::store::{resources as resource_store, DbConn};
@@ -57,54 +60,49 @@ fn suggestions(conn: &mut DbConn, asked: &Asked, env: &BookingEnv) -> AppResult<
     let target = target::load(conn, asked.resource_id, env)?;
     let member = member_for(conn, asked.member_id)?;
     let interval = asked.interval;
-    // One day around the request first, widened to the full span only when the nearest slots
-    // may lie further (`suggestions_settled`): a busy resource has hundreds of bookings over
-    // four weeks, and loading them was most of the cost of a refusal.
-    let mut days = 1;
-    let slots = loop {
-        let search = suggest_search_range(interval, days);
-        let closures = closures_over(conn, target.id(), search)?;
-        let mut existing = existing_over(conn, &target, lookup_range(search, &target.rules))?;
-        existing.retain(|e| !asked.moving.contains(&e.id));
-        let slots = suggest_slots(
-            interval,
-            asked.quantity,
-            &target.rules,
-            &existing,
-            &closures,
-            env.now,
-            env.tz,
-            SUGGESTIONS,
-            days,
-        );
-        if days >= SEARCH_DAYS || suggestions_settled(interval, &slots, SUGGESTIONS, days) {
-            break slots;
-        }
-        days = SEARCH_DAYS;
+    let staff = target.staff.is_some();
+    if staff && asked.moving.len() > 1 {
+        // Occurrences moved together: one alone says nothing of the working time the others
+        // bring at their new places.
+        return Ok(Vec::new());
+    }
+    let asking = Asking {
+        target: &target,
+        member: &member,
+        quantity: asked.quantity,
+        moving: &asked.moving,
+        activity: asked.activity,
+        env,
     };
-    let mut out: Vec<Suggestion> = Vec::new();
-    for s in slots {
-        // The free slots of an employee are found by capacity alone: keep those the
-        // working-time rules (and the agreements) accept too.
-        if target.staff.is_some() {
-            let asking = Asking {
-                target: &target,
-                member: &member,
-                quantity: asked.quantity,
-                moving: &asked.moving,
-                activity: asked.activity,
-                env,
-            };
-            if !asking.allows(conn, s)? {
-                continue;
+    let slots = if staff {
+        // An employee's free slots near a refusal for working time mostly break the same
+        // limit: the same hours on the days around, nearest first, that every rule (the law
+        // and the agreements included) accepts.
+        let mut lawful = Vec::new();
+        for iv in same_times_other_days(interval, env.tz, SEARCH_DAYS) {
+            if lawful.len() == SUGGESTIONS {
+                break;
+            }
+            if asking.allows(conn, iv)? {
+                lawful.push(iv);
             }
         }
-        out.push(Suggestion {
+        lawful
+    } else {
+        nearest_free(conn, &target, asked, env)?
+    };
+    let mut out: Vec<Suggestion> = slots
+        .into_iter()
+        .map(|s| Suggestion {
             resource_id: target.id(),
             resource_name: target.name().to_string(),
             start: s.start,
             end: s.end,
-        });
+        })
+        .collect();
+    if asked.activity != Activity::Work {
+        // Training and absences are an employee's own: another employee is no alternative.
+        return Ok(out);
     }
     let mut found = 0;
     for (other, name) in resource_store::of_kind(conn, target.kind(), false)?
@@ -135,4 +133,39 @@ fn suggestions(conn: &mut DbConn, asked: &Asked, env: &BookingEnv) -> AppResult<
         }
     }
     Ok(out)
+}
+
+/// The nearest free slots of the asked length on the same resource, by capacity, closures
+/// and opening hours: one day around the request first, widened to the full span only when
+/// the nearest slots may lie further (`suggestions_settled`): a busy resource has hundreds of
+/// bookings over four weeks, and loading them was most of the cost of a refusal.
+fn nearest_free(
+    conn: &mut DbConn,
+    target: &target::Target,
+    asked: &Asked,
+    env: &BookingEnv,
+) -> AppResult<Vec<crate::domain::time::Interval>> {
+    let interval = asked.interval;
+    let mut days = 1;
+    loop {
+        let search = suggest_search_range(interval, days);
+        let closures = closures_over(conn, target.id(), search)?;
+        let mut existing = existing_over(conn, target, lookup_range(search, &target.rules))?;
+        existing.retain(|e| !asked.moving.contains(&e.id));
+        let slots = suggest_slots(
+            interval,
+            asked.quantity,
+            &target.rules,
+            &existing,
+            &closures,
+            env.now,
+            env.tz,
+            SUGGESTIONS,
+            days,
+        );
+        if days >= SEARCH_DAYS || suggestions_settled(interval, &slots, SUGGESTIONS, days) {
+            return Ok(slots);
+        }
+        days = SEARCH_DAYS;
+    }
 }
