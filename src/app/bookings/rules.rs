@@ -22,6 +22,16 @@ use crate::store::{from_db, months as month_store, to_db, DbConn};
 use super::target::{closures_over, existing_over, StaffRules, Target};
 use super::BookingEnv;
 
+/// How much of the rules [`Asking`] runs.
+#[derive(Clone, Copy)]
+enum Scope<'s> {
+    /// Every rule, for a write: a refusal gives every reason.
+    Every,
+    /// Until one refuses, the working-time rules last, with the employee's shifts read once
+    /// for several candidates when given: for the alternatives to a refusal.
+    UntilRefused(Option<&'s [Shift]>),
+}
+
 pub(super) struct Verdict {
     pub violations: Vec<Violation>,
     pub conflicts: Vec<ExistingBooking>,
@@ -103,7 +113,7 @@ impl Asking<'_> {
         held: &[ExistingBooking],
         locks: &mut MonthLocks,
     ) -> AppResult<Verdict> {
-        self.judge(conn, interval, held, locks, true)
+        self.judge(conn, interval, held, locks, Scope::Every)
     }
 
     /// Whether `interval` alone would be accepted, for the alternatives to a refusal: the
@@ -112,19 +122,59 @@ impl Asking<'_> {
     /// the agreements).
     pub fn allows(&self, conn: &mut DbConn, interval: Interval) -> AppResult<bool> {
         Ok(self
-            .judge(conn, interval, &[], &mut MonthLocks::none(), false)?
+            .judge(
+                conn,
+                interval,
+                &[],
+                &mut MonthLocks::none(),
+                Scope::UntilRefused(None),
+            )?
             .ok())
     }
 
-    /// Every rule over `interval`; with `every_reason` false, the working-time rules are
-    /// skipped once another rule has refused it.
+    /// [`Asking::allows`] for one of several candidate intervals of an employee, with the
+    /// shifts [`Asking::shifts_around`] read once for all of them.
+    pub fn allows_among(
+        &self,
+        conn: &mut DbConn,
+        interval: Interval,
+        shifts: &[Shift],
+    ) -> AppResult<bool> {
+        Ok(self
+            .judge(
+                conn,
+                interval,
+                &[],
+                &mut MonthLocks::none(),
+                Scope::UntilRefused(Some(shifts)),
+            )?
+            .ok())
+    }
+
+    /// The employee's stored shifts the working-time rules need for all of `intervals` (those
+    /// being moved left out).
+    pub fn shifts_around(
+        &self,
+        conn: &mut DbConn,
+        intervals: &[Interval],
+    ) -> AppResult<Vec<Shift>> {
+        stored_shifts(
+            conn,
+            self.target.id(),
+            labour::lookup_range(intervals, self.env.tz),
+            self.target.longest_minutes,
+            self.moving,
+        )
+    }
+
+    /// The rules over `interval` that `scope` asks for.
     fn judge(
         &self,
         conn: &mut DbConn,
         interval: Interval,
         held: &[ExistingBooking],
         locks: &mut MonthLocks,
-        every_reason: bool,
+        scope: Scope<'_>,
     ) -> AppResult<Verdict> {
         let (target, env) = (self.target, self.env);
         let closures = closures_over(conn, target.id(), interval)?;
@@ -159,8 +209,14 @@ impl Asking<'_> {
         let conflicts = capacity_conflicts(interval, self.quantity, &target.rules, &existing, None);
         let mut warnings = Vec::new();
         if let Some(staff) = &target.staff {
-            if every_reason || (violations.is_empty() && conflicts.is_empty()) {
-                let labour = self.working_time(conn, staff, interval, held)?;
+            let preloaded = match scope {
+                Scope::Every => Some(None),
+                Scope::UntilRefused(shifts) => {
+                    (violations.is_empty() && conflicts.is_empty()).then_some(shifts)
+                }
+            };
+            if let Some(preloaded) = preloaded {
+                let labour = self.working_time(conn, staff, interval, held, preloaded)?;
                 violations.extend(labour.violations);
                 warnings = labour.warnings;
             }
@@ -198,15 +254,14 @@ impl Asking<'_> {
         staff: &StaffRules,
         interval: Interval,
         held: &[ExistingBooking],
+        preloaded: Option<&[Shift]>,
     ) -> AppResult<labour::LabourVerdict> {
-        let range = labour::lookup_range(&[interval], self.env.tz);
-        let mut existing = stored_shifts(
-            conn,
-            self.target.id(),
-            range,
-            self.target.longest_minutes,
-            self.moving,
-        )?;
+        // `labour::check` ignores shifts outside the interval's lookup range: preloaded ones
+        // read for a wider span judge the same.
+        let mut existing = match preloaded {
+            Some(shifts) => shifts.to_vec(),
+            None => self.shifts_around(conn, &[interval])?,
+        };
         existing.extend(held.iter().map(|h| Shift {
             id: h.id.0,
             interval: h.interval,

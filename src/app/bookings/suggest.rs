@@ -78,12 +78,14 @@ fn suggestions(conn: &mut DbConn, asked: &Asked, env: &BookingEnv) -> AppResult<
         // An employee's free slots near a refusal for working time mostly break the same
         // limit: the same hours on the days around, nearest first, that every rule (the law
         // and the agreements included) accepts.
+        let candidates = same_times_other_days(interval, env.tz, SEARCH_DAYS);
+        let shifts = asking.shifts_around(conn, &candidates)?;
         let mut lawful = Vec::new();
-        for iv in same_times_other_days(interval, env.tz, SEARCH_DAYS) {
+        for iv in candidates {
             if lawful.len() == SUGGESTIONS {
                 break;
             }
-            if asking.allows(conn, iv)? {
+            if asking.allows_among(conn, iv, &shifts)? {
                 lawful.push(iv);
             }
         }
