@@ -19,9 +19,7 @@ use serde::{Deserialize, Serialize};
 
 use super::ids::MemberId;
 use super::money::split_blended;
-
-/// Basis points in a whole (100 %).
-pub const WHOLE_BP: i64 = 10_000;
+pub use super::money::WHOLE_BP;
 
 /// What the keys read of one member for one month. The caller passes the members the cost
 /// concerns (those active in the month), in any order.

@@ -68,10 +68,9 @@ impl ManagementFee {
     /// "×1,15" or "250,00 € par mois".
     pub fn describe(self) -> String {
         match self {
-            ManagementFee::CoefficientPermille(p) => format!("×{},{:03}", p / 1000, p % 1000)
-                .trim_end_matches('0')
-                .trim_end_matches(',')
-                .to_string(),
+            ManagementFee::CoefficientPermille(p) => {
+                format!("×{}", super::money::format_permille(i64::from(p)))
+            }
             ManagementFee::MonthlyCents(c) => {
                 format!("{} par mois", super::money::format_euros(c))
             }

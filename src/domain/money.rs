@@ -81,7 +81,7 @@ pub fn split_largest_remainder(total: i64, weights: &[i64]) -> Option<Vec<i64>> 
     if weights.iter().all(|w| *w == 0) {
         return None;
     }
-    split_blended(total, &[(10_000, weights)])
+    split_blended(total, &[(WHOLE_BP, weights)])
 }
 
 /// The largest-remainder split of `total` over blended shares, exactly: `terms` are `(basis
@@ -95,7 +95,8 @@ pub fn split_blended(total: i64, terms: &[(i64, Vec<i64>)]) -> Option<Vec<i64>> 
     let n = terms.first().map_or(0, |(_, w)| w.len());
     let whole = terms.iter().all(|(bp, w)| {
         *bp >= 0 && w.len() == n && w.iter().all(|x| *x >= 0) && w.iter().any(|x| *x > 0)
-    }) && terms.iter().map(|(bp, _)| i128::from(*bp)).sum::<i128>() == 10_000;
+    }) && terms.iter().map(|(bp, _)| i128::from(*bp)).sum::<i128>()
+        == i128::from(WHOLE_BP);
     if !whole {
         return None;
     }
@@ -104,7 +105,7 @@ pub fn split_blended(total: i64, terms: &[(i64, Vec<i64>)]) -> Option<Vec<i64>> 
     let mut denominators: Vec<u128> = Vec::with_capacity(terms.len());
     for (_, w) in terms {
         let sum: u128 = w.iter().map(|x| x.unsigned_abs() as u128).sum();
-        denominators.push(sum.checked_mul(10_000)?);
+        denominators.push(sum.checked_mul(WHOLE_BP as u128)?);
     }
     let common = denominators
         .iter()
@@ -153,6 +154,18 @@ pub fn split_blended(total: i64, terms: &[(i64, Vec<i64>)]) -> Option<Vec<i64>> 
                 .and_then(|c| i64::try_from(sign * c).ok())
         })
         .collect()
+}
+
+/// Basis points in a whole (100 %): the blend shares of [`split_blended`].
+pub const WHOLE_BP: i64 = 10_000;
+
+/// A coefficient or rate in thousandths, written the French way without trailing zeros:
+/// 1150 → "1,15", 500 → "0,5", 1000 → "1"; below zero, "-0,5".
+pub fn format_permille(p: i64) -> String {
+    let sign = if p < 0 { "-" } else { "" };
+    let a = p.unsigned_abs();
+    let s = format!("{sign}{},{:03}", a / 1000, a % 1000);
+    s.trim_end_matches('0').trim_end_matches(',').to_string()
 }
 
 /// `numerator / denominator` rounded half away from zero (a line of a bill is rounded once).
@@ -229,6 +242,21 @@ mod tests {
             split_largest_remainder(-10_000, &[1, 1, 1]),
             Some(vec![-3_334, -3_333, -3_333])
         );
+    }
+
+    #[test]
+    fn permille_without_trailing_zeros() {
+        for (p, text) in [
+            (1150, "1,15"),
+            (500, "0,5"),
+            (1000, "1"),
+            (0, "0"),
+            (1005, "1,005"),
+            (-500, "-0,5"),
+            (12_500, "12,5"),
+        ] {
+            assert_eq!(format_permille(p), text);
+        }
     }
 
     #[test]

@@ -18,7 +18,7 @@ use serde::Serialize;
 
 use super::ids::BookingId;
 use super::labour::split_by_day;
-use super::money::{div_round, format_euros};
+use super::money::{div_round, format_euros, format_permille};
 use super::time::{format_minutes, Interval};
 
 /// Permille in a whole (×1).
@@ -155,17 +155,6 @@ fn billed(d: Duration, unit: i32) -> i64 {
     units * unit
 }
 
-fn permille(p: i64) -> String {
-    let s = format!("{},{:03}", p / 1000, p % 1000);
-    s.trim_end_matches('0').trim_end_matches(',').to_string()
-}
-
-/// Permille as a percentage: 500 → "50", 125 → "12,5".
-fn percent(p: i64) -> String {
-    let s = format!("{},{}", p / 10, p % 10);
-    s.trim_end_matches(",0").to_string()
-}
-
 fn basis(u: &Use, billed: i64, free: i64, km: i64, late: Option<LateCancellation>) -> String {
     let t = u.tariff;
     let mut parts = vec![format!(
@@ -189,13 +178,13 @@ fn basis(u: &Use, billed: i64, free: i64, km: i64, late: Option<LateCancellation
     if u.coefficient_permille != WHOLE_PERMILLE {
         parts.push(format!(
             "coefficient ×{}",
-            permille(u.coefficient_permille.max(0))
+            format_permille(u.coefficient_permille.max(0))
         ));
     }
     if let Some(l) = late {
         parts.push(format!(
             "annulation tardive : {} % du prix",
-            percent(l.charged_permille.max(0))
+            format_permille(l.charged_permille.max(0) * 100)
         ));
     }
     parts.join(", ")
