@@ -244,6 +244,22 @@ pub fn can_close_months(a: &Actor) -> bool {
     a.is_admin() || a.has(PoleRole::Treasurer)
 }
 
+/// Reopen a closed month: the administrator only (it is recorded).
+pub fn can_reopen_months(a: &Actor) -> bool {
+    a.is_admin()
+}
+
+/// Sets tariffs, pricing coefficients, pricing rules, cost entries and adjustments, and sees
+/// every member's statement: the treasurer and the administrator.
+pub fn can_manage_allocation(a: &Actor) -> bool {
+    a.is_admin() || a.has(PoleRole::Treasurer)
+}
+
+/// Sees a member's statement: the treasurer and the administrator, and the member's own users.
+pub fn can_see_statement(a: &Actor, member: MemberId) -> bool {
+    can_manage_allocation(a) || a.member_role(member).is_some()
+}
+
 /// Sees the whole user directory.
 pub fn can_list_all_users(a: &Actor) -> bool {
     a.is_admin()

@@ -18,6 +18,7 @@
 //!    authorise, validate, open the transaction, call the `_tx` step, return a view.
 //! 4. In `web`: a page handler and an API handler that parse, call it, and render.
 
+pub mod allocation;
 pub mod auth;
 pub mod authz;
 pub mod bookings;
@@ -30,6 +31,7 @@ pub mod ledger;
 pub mod members;
 pub mod months;
 pub mod planning;
+pub mod pricing;
 pub mod quotas;
 pub mod resources;
 pub mod setup;
@@ -77,6 +79,11 @@ impl App {
 
     pub fn now(&self) -> DateTime<Utc> {
         self.clock.now()
+    }
+
+    /// Today's date in the pole's time zone.
+    pub fn today(&self) -> chrono::NaiveDate {
+        self.now().with_timezone(&self.tz()).date_naive()
     }
 
     pub fn tz(&self) -> Tz {

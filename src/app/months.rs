@@ -9,7 +9,10 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use super::authz::{self, Actor};
+use super::allocation;
 use super::App;
+use crate::domain::statement::chain_hash;
+use crate::store::allocation as alloc_store;
 use crate::domain::ids::UserId;
 use crate::domain::month::{label_fr, Month};
 use crate::domain::status::BookingStatus;
@@ -25,6 +28,11 @@ pub struct MonthClosing {
     pub closed_by: Option<UserId>,
     /// Confirmed bookings of the month (overlapping it) when it was closed: they are frozen.
     pub frozen_bookings: i64,
+    /// The statement stored: its total, and its hash chained to the previous closed month's.
+    pub total_cents: i64,
+    pub members: usize,
+    pub previous_hash: String,
+    pub hash: String,
 }
 
 /// Closes a month for good. Requests still awaiting a decision must be decided first: a
@@ -32,7 +40,8 @@ pub struct MonthClosing {
 /// the automatic rejection of a request undecided at its start).
 pub async fn close(app: &App, actor: &Actor, month: Month) -> AppResult<MonthClosing> {
     authz::require(authz::can_close_months(actor))?;
-    let (by, now, bounds) = (actor.user_id, app.now(), month.bounds(app.tz()));
+    let (by, now, tz) = (actor.user_id, app.now(), app.tz());
+    let (bounds, today) = (month.bounds(tz), app.today());
     app.db()
         .write(move |c| {
             store::lock_for_close(c, month)?;
@@ -42,6 +51,18 @@ pub async fn close(app: &App, actor: &Actor, month: Month) -> AppResult<MonthClo
                     detail: format!("Le mois de {} est déjà clôturé.", label_fr(month)),
                 });
             }
+            // The chain runs in month order: a month closes after the ones before it.
+            let closed = alloc_store::closed_months(c)?;
+            if let Some(later) = closed.iter().find(|m| m.month > month) {
+                return Err(AppError::Conflict {
+                    code: "month_order",
+                    detail: format!(
+                        "{} est déjà clôturé : les mois se clôturent dans l'ordre. Rouvrez d'abord les mois suivants.",
+                        label_fr(later.month)
+                    ),
+                });
+            }
+            let previous_hash = closed.last().map(|m| m.hash.clone()).unwrap_or_default();
             let in_month = |status| BookingFilter {
                 from: Some(to_db(bounds.start)),
                 to: Some(to_db(bounds.end)),
@@ -59,13 +80,144 @@ pub async fn close(app: &App, actor: &Actor, month: Month) -> AppResult<MonthClo
                 });
             }
             let frozen_bookings = booking_store::count(c, &in_month(BookingStatus::Confirmed))?;
+            allocation::generate_recurring_on(c, month, now)?;
+            let statement = allocation::compute_on(c, month, tz, today)?;
+            if let Some(p) = statement.problems.first() {
+                return Err(AppError::Conflict {
+                    code: "unsplittable_cost",
+                    detail: format!(
+                        "La dépense « {} » ne peut être répartie : {} Corrigez-la avant de clôturer.",
+                        p.label, p.message
+                    ),
+                });
+            }
+            let hash = chain_hash(&previous_hash, month, &statement.members);
             let closing = store::close(c, month, by, to_db(now))?;
+            alloc_store::store_statement(
+                c,
+                month,
+                statement.total_cents,
+                &previous_hash,
+                &hash,
+                &allocation::to_stored(month, &statement.members),
+            )?;
             Ok(MonthClosing {
                 month: closing.month,
                 closed_at: from_db(closing.closed_at),
                 closed_by: closing.closed_by,
                 frozen_bookings,
+                total_cents: statement.total_cents,
+                members: statement.members.len(),
+                previous_hash,
+                hash,
             })
+        })
+        .await
+}
+
+/// Reopens the last closed month (administrators only, with a reason, recorded with the hash
+/// of the statement set aside). Its statement is computed again until it is closed anew.
+pub async fn reopen(app: &App, actor: &Actor, month: Month, reason: &str) -> AppResult<()> {
+    authz::require(authz::can_reopen_months(actor))?;
+    let reason = crate::domain::validation::required_text(reason, 500)
+        .map_err(|m| AppError::validation("reason", m))?;
+    let (by, now) = (actor.user_id, app.now());
+    app.db()
+        .write(move |c| {
+            store::lock_for_close(c, month)?;
+            let closed = alloc_store::closed_months(c)?;
+            let Some(this) = closed.iter().find(|m| m.month == month) else {
+                return Err(AppError::Conflict {
+                    code: "month_open",
+                    detail: format!("Le mois de {} n'est pas clôturé.", label_fr(month)),
+                });
+            };
+            if let Some(later) = closed.iter().find(|m| m.month > month) {
+                return Err(AppError::Conflict {
+                    code: "month_order",
+                    detail: format!(
+                        "{} est clôturé après lui : rouvrez d'abord le dernier mois clôturé.",
+                        label_fr(later.month)
+                    ),
+                });
+            }
+            alloc_store::reopen(c, month, by, to_db(now), &reason, &this.hash)
+        })
+        .await
+}
+
+/// What `verify-statements` found for one closed month.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct ChainCheck {
+    #[schema(value_type = String)]
+    pub month: Month,
+    pub ok: bool,
+    pub hash: String,
+    /// Why the month fails, in French.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub problem: Option<String>,
+}
+
+/// Recomputes every closed month's hash from its stored lines and the previous month's hash.
+pub(crate) fn verify_on(conn: &mut crate::store::DbConn) -> AppResult<Vec<ChainCheck>> {
+    let mut previous = String::new();
+    let mut out = Vec::new();
+    for m in alloc_store::closed_months(conn)? {
+        let stored = allocation::stored_on(conn, m.month, None)?;
+        // Members in statement order, as hashed at the close.
+        let members = stored.map(|a| a.members).unwrap_or_default();
+        let recomputed = chain_hash(&previous, m.month, &members);
+        let total: i64 = members.iter().map(|s| s.total_cents).sum();
+        let problem = if m.previous_hash != previous {
+            Some("le maillon précédent ne correspond pas au mois clôturé avant lui".to_string())
+        } else if recomputed != m.hash {
+            Some("les lignes enregistrées ne correspondent plus à l'empreinte de la clôture".into())
+        } else if total != m.total_cents {
+            Some("le total enregistré ne correspond pas aux lignes".into())
+        } else {
+            None
+        };
+        out.push(ChainCheck {
+            month: m.month,
+            ok: problem.is_none(),
+            hash: m.hash.clone(),
+            problem,
+        });
+        previous = m.hash;
+    }
+    Ok(out)
+}
+
+pub async fn verify(app: &App, actor: &Actor) -> AppResult<Vec<ChainCheck>> {
+    authz::require(authz::can_manage_allocation(actor))?;
+    app.db().run(verify_on).await
+}
+
+/// Every recorded reopening, latest first.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct ReopeningView {
+    #[schema(value_type = String)]
+    pub month: Month,
+    pub reopened_by: Option<UserId>,
+    pub reopened_at: DateTime<Utc>,
+    pub reason: String,
+    pub statement_hash: String,
+}
+
+pub async fn reopenings(app: &App, actor: &Actor) -> AppResult<Vec<ReopeningView>> {
+    authz::require(authz::can_manage_allocation(actor))?;
+    app.db()
+        .run(|c| {
+            Ok(alloc_store::reopenings(c, None)?
+                .into_iter()
+                .map(|r| ReopeningView {
+                    month: r.month,
+                    reopened_by: r.reopened_by,
+                    reopened_at: from_db(r.reopened_at),
+                    reason: r.reason,
+                    statement_hash: r.statement_hash,
+                })
+                .collect())
         })
         .await
 }

@@ -1,7 +1,10 @@
 //! Resource catalogue use cases: list, show, create, edit, archive — and keeping the stored
 //! bookings in line when a resource's buffers change.
 
-use chrono::{DateTime, Duration, Utc};
+use std::collections::HashMap;
+
+use chrono::{DateTime, Duration, NaiveDate, Utc};
+use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -10,11 +13,13 @@ use super::closures::{self, ClosureView};
 use super::App;
 use crate::domain::booking::{block_after_buffer_change, OpeningSlot};
 use crate::domain::ids::{MemberId, ResourceId};
+use crate::domain::pricing::{in_force, Tariff};
 use crate::domain::resource::{
     OpeningSlotInput, ResourceDraft, ResourceInput, ResourceKind, TariffInput,
 };
 use crate::domain::time::Interval;
 use crate::error::{AppError, AppResult};
+use crate::store::pricing as pricing_store;
 use crate::store::resources::{self as store, Resource, ResourceFilter};
 use crate::store::{bookings as booking_store, from_db, members as member_store, to_db, DbConn};
 
@@ -35,7 +40,10 @@ pub struct ResourceView {
     pub buffer_after_minutes: i32,
     pub requires_approval: bool,
     pub allowed_categories: Vec<String>,
+    /// The tariff in force today (`GET /resources/{id}/tariffs` lists every version).
     pub tariff: TariffInput,
+    /// The named pool of resources whose costs are split together.
+    pub pool: Option<String>,
     pub seats: Option<i32>,
     pub plate: Option<String>,
     pub energy: Option<String>,
@@ -56,7 +64,7 @@ pub struct ResourceView {
 }
 
 impl ResourceView {
-    pub fn of(r: &Resource, actor: &Actor) -> Self {
+    pub fn of(r: &Resource, tariff: Tariff, actor: &Actor) -> Self {
         let row = &r.row;
         ResourceView {
             id: row.id,
@@ -72,12 +80,8 @@ impl ResourceView {
             buffer_after_minutes: row.buffer_after_minutes,
             requires_approval: row.requires_approval,
             allowed_categories: r.allowed_categories(),
-            tariff: TariffInput {
-                hourly_cents: row.hourly_cents,
-                daily_cap_cents: row.daily_cap_cents,
-                per_km_cents: row.per_km_cents,
-                billing_unit_minutes: row.billing_unit_minutes,
-            },
+            tariff: tariff.into(),
+            pool: row.pool.clone(),
             seats: row.seats,
             plate: row.plate.clone(),
             energy: row.energy.clone(),
@@ -108,6 +112,8 @@ impl ResourceView {
             requires_approval: self.requires_approval,
             allowed_categories: self.allowed_categories.clone(),
             tariff: self.tariff.clone(),
+            tariff_from: None,
+            pool: self.pool.clone(),
             seats: self.seats,
             plate: self.plate.clone(),
             energy: self.energy.clone(),
@@ -147,21 +153,73 @@ pub async fn list(app: &App, actor: &Actor, q: ResourceQuery) -> AppResult<Vec<R
         include_archived: q.include_archived,
         search: q.q.filter(|s| !s.trim().is_empty()),
     };
-    let actor = actor.clone();
+    let (actor, today) = (actor.clone(), app.today());
     app.db()
         .run(move |c| {
-            Ok(store::list(c, &filter)?
+            let resources = store::list(c, &filter)?;
+            let ids: Vec<ResourceId> = resources.iter().map(|r| r.row.id).collect();
+            let tariffs = tariffs_on(c, &ids, today)?;
+            Ok(resources
                 .iter()
-                .map(|r| ResourceView::of(r, &actor))
+                .map(|r| ResourceView::of(r, tariff_of(&tariffs, r.row.id), &actor))
                 .collect())
         })
         .await
 }
 
+/// The tariffs of these resources in force on a date.
+pub(crate) fn tariffs_on(
+    conn: &mut DbConn,
+    ids: &[ResourceId],
+    date: NaiveDate,
+) -> AppResult<HashMap<ResourceId, Tariff>> {
+    let rows = pricing_store::tariffs(conn, Some(ids))?;
+    let mut versions: HashMap<ResourceId, Vec<(NaiveDate, Tariff)>> = HashMap::new();
+    for r in rows {
+        versions
+            .entry(r.resource_id)
+            .or_default()
+            .push((r.effective_from, r.tariff()));
+    }
+    Ok(versions
+        .into_iter()
+        .filter_map(|(id, v)| Some((id, in_force(&v, date)?)))
+        .collect())
+}
+
+fn tariff_of(tariffs: &HashMap<ResourceId, Tariff>, id: ResourceId) -> Tariff {
+    tariffs
+        .get(&id)
+        .copied()
+        .unwrap_or(FREE)
+}
+
+/// What a resource without any tariff version costs: nothing.
+const FREE: Tariff = Tariff {
+    hourly_cents: 0,
+    daily_cap_cents: None,
+    per_km_cents: None,
+    billing_unit_minutes: 60,
+};
+
+/// The resource as the actor sees it, with today's tariff.
+pub(crate) fn view_on(
+    conn: &mut DbConn,
+    r: &Resource,
+    actor: &Actor,
+    today: NaiveDate,
+) -> AppResult<ResourceView> {
+    let tariffs = tariffs_on(conn, &[r.row.id], today)?;
+    Ok(ResourceView::of(r, tariff_of(&tariffs, r.row.id), actor))
+}
+
 pub async fn get(app: &App, actor: &Actor, id: ResourceId) -> AppResult<ResourceView> {
-    let actor = actor.clone();
+    let (actor, today) = (actor.clone(), app.today());
     app.db()
-        .run(move |c| Ok(ResourceView::of(&store::find(c, id)?, &actor)))
+        .run(move |c| {
+            let r = store::find(c, id)?;
+            view_on(c, &r, &actor, today)
+        })
         .await
 }
 
@@ -173,7 +231,7 @@ pub struct ResourceDetail {
 }
 
 pub async fn detail(app: &App, actor: &Actor, id: ResourceId) -> AppResult<ResourceDetail> {
-    let (actor, now) = (actor.clone(), app.now());
+    let (actor, now, today) = (actor.clone(), app.now(), app.today());
     app.db()
         .run(move |c| {
             let r = store::find(c, id)?;
@@ -182,7 +240,7 @@ pub async fn detail(app: &App, actor: &Actor, id: ResourceId) -> AppResult<Resou
                 None => None,
             };
             Ok(ResourceDetail {
-                resource: ResourceView::of(&r, &actor),
+                resource: view_on(c, &r, &actor, today)?,
                 closures: closures::coming_on(c, Some(id), now)?,
                 employer_name,
             })
@@ -256,13 +314,13 @@ fn validate(
 }
 
 pub async fn create(app: &App, actor: &Actor, input: ResourceInput) -> AppResult<ResourceView> {
-    let (actor, now) = (actor.clone(), app.now());
+    let (actor, now, today) = (actor.clone(), app.now(), app.today());
     app.db()
         .run(move |c| {
             c.write(|c| {
                 let draft = validate(c, &actor, None, &input)?;
                 let r = store::insert(c, &draft, to_db(now))?;
-                Ok(ResourceView::of(&r, &actor))
+                view_on(c, &r, &actor, today)
             })
         })
         .await
@@ -274,9 +332,9 @@ pub async fn replace(
     id: ResourceId,
     input: ResourceInput,
 ) -> AppResult<ResourceView> {
-    let (actor, now) = (actor.clone(), app.now());
+    let (actor, now, tz) = (actor.clone(), app.now(), app.tz());
     app.db()
-        .run(move |c| c.write(|c| replace_tx(c, &actor, id, &input, now)))
+        .run(move |c| c.write(|c| replace_tx(c, &actor, id, &input, now, tz)))
         .await
 }
 
@@ -287,13 +345,14 @@ pub async fn patch(
     id: ResourceId,
     patch: Value,
 ) -> AppResult<ResourceView> {
-    let (actor, now) = (actor.clone(), app.now());
+    let (actor, now, tz) = (actor.clone(), app.now(), app.tz());
+    let today = now.with_timezone(&tz).date_naive();
     app.db()
         .run(move |c| {
             c.write(|c| {
                 let current = managed(c, &actor, id)?;
-                let input = super::merge_patch(&ResourceView::of(&current, &actor).input(), patch)?;
-                replace_tx(c, &actor, id, &input, now)
+                let input = super::merge_patch(&view_on(c, &current, &actor, today)?.input(), patch)?;
+                replace_tx(c, &actor, id, &input, now, tz)
             })
         })
         .await
@@ -319,16 +378,25 @@ fn replace_tx(
     id: ResourceId,
     input: &ResourceInput,
     now: DateTime<Utc>,
+    tz: Tz,
 ) -> AppResult<ResourceView> {
     let current = managed(conn, actor, id)?;
     let draft = validate(conn, actor, Some(id), input)?;
+    let today = now.with_timezone(&tz).date_naive();
+    // A changed tariff is a new version from its date (today unless said): bookings that
+    // start before it keep the tariff they had.
+    let from = draft.tariff_from.unwrap_or(today);
+    if tariffs_on(conn, &[id], from)?.get(&id) != Some(&draft.tariff) {
+        super::pricing::check_open_from(conn, from)?;
+        pricing_store::set_tariff(conn, id, from, &draft.tariff, Some(actor.user_id), to_db(now))?;
+    }
     let updated = store::update(conn, id, &draft, to_db(now))?;
     let lowered = draft.buffer_before_minutes < current.row.buffer_before_minutes
         || draft.buffer_after_minutes < current.row.buffer_after_minutes;
     if lowered {
         narrow_blocks(conn, &updated, now)?;
     }
-    Ok(ResourceView::of(&updated, actor))
+    view_on(conn, &updated, actor, today)
 }
 
 /// Brings the blocked spans of the resource's active bookings in line with lowered buffers
@@ -357,13 +425,14 @@ pub async fn set_archived(
     id: ResourceId,
     archived: bool,
 ) -> AppResult<ResourceView> {
-    let (actor, now) = (actor.clone(), app.now());
+    let (actor, now, today) = (actor.clone(), app.now(), app.today());
     app.db()
         .run(move |c| {
             c.write(|c| {
                 managed(c, &actor, id)?;
                 store::set_archived(c, id, archived.then(|| to_db(now)), to_db(now))?;
-                Ok(ResourceView::of(&store::find(c, id)?, &actor))
+                let r = store::find(c, id)?;
+                view_on(c, &r, &actor, today)
             })
         })
         .await

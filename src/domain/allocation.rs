@@ -13,6 +13,7 @@
 //! denominator, and the remainders compared over their common one, in 128-bit integers with
 //! checked arithmetic: amounts too large to split exactly are refused, never rounded.
 
+use std::collections::BTreeMap;
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
@@ -72,6 +73,210 @@ impl Key {
             Key::Percentages { .. } => "pourcentages fixes",
             Key::Exact { .. } => "montants exacts",
             Key::Blend { .. } => "clé composée",
+        }
+    }
+}
+
+/// How a client writes a key (API JSON, stored with the cost entry; DESIGN.md §6):
+/// `{method: usage_hours|equal|headcount|turnover|surface|percentages|amounts|blend,
+/// among?: active|users, weights?: {member_id: n}, parts?: [{weight_percent, key}]}`.
+/// Percentages are given in percent (12.5), amounts in cents.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct KeySpec {
+    pub method: Method,
+    /// Equal parts: among the active members (default) or the members that used the
+    /// entry's resources in the month.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub among: Option<Among>,
+    /// Percentages (in percent) or amounts (in cents) per member id.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    #[schema(value_type = BTreeMap<String, f64>)]
+    pub weights: BTreeMap<MemberId, f64>,
+    /// A blend: each key over a share of the amount, in percent, summing to 100.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schema(no_recursion)]
+    pub parts: Vec<BlendPart>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Method {
+    UsageHours,
+    Equal,
+    Headcount,
+    Turnover,
+    Surface,
+    Percentages,
+    Amounts,
+    Blend,
+}
+
+impl Method {
+    pub const ALL: [Method; 8] = [
+        Method::UsageHours,
+        Method::Equal,
+        Method::Headcount,
+        Method::Turnover,
+        Method::Surface,
+        Method::Percentages,
+        Method::Amounts,
+        Method::Blend,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Method::UsageHours => "usage_hours",
+            Method::Equal => "equal",
+            Method::Headcount => "headcount",
+            Method::Turnover => "turnover",
+            Method::Surface => "surface",
+            Method::Percentages => "percentages",
+            Method::Amounts => "amounts",
+            Method::Blend => "blend",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Method> {
+        Method::ALL.into_iter().find(|m| m.as_str() == s.trim())
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Method::UsageHours => "Heures d'utilisation",
+            Method::Equal => "Parts égales",
+            Method::Headcount => "Effectif (ETP)",
+            Method::Turnover => "Chiffre d'affaires",
+            Method::Surface => "Surface (m²)",
+            Method::Percentages => "Pourcentages fixes",
+            Method::Amounts => "Montants exacts",
+            Method::Blend => "Clé composée",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Among {
+    Active,
+    Users,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct BlendPart {
+    pub weight_percent: f64,
+    #[schema(no_recursion)]
+    pub key: KeySpec,
+}
+
+impl KeySpec {
+    pub fn simple(method: Method) -> KeySpec {
+        KeySpec {
+            method,
+            among: None,
+            weights: BTreeMap::new(),
+            parts: Vec::new(),
+        }
+    }
+
+    /// The key it describes, or why it describes none (in French). Percentages are read to
+    /// the basis point (12,345 % is refused), amounts to the cent.
+    pub fn to_key(&self) -> Result<Key, String> {
+        let whole = |v: f64, what: &str| -> Result<i64, String> {
+            if !v.is_finite() || v.abs() > 1e15 || v.fract() != 0.0 {
+                return Err(format!("{what} : un nombre entier est attendu."));
+            }
+            Ok(v as i64)
+        };
+        let bp = |v: f64| -> Result<i64, String> {
+            let scaled = v * 100.0;
+            let r = scaled.round();
+            if !v.is_finite() || (scaled - r).abs() > 1e-6 || r.abs() > 1e9 {
+                return Err(format!(
+                    "Pourcentage « {v} » invalide : au plus deux décimales."
+                ));
+            }
+            Ok(r as i64)
+        };
+        let no_weights = |k: Key| -> Result<Key, String> {
+            if self.weights.is_empty() && self.parts.is_empty() {
+                Ok(k)
+            } else {
+                Err(format!(
+                    "La clé « {} » se calcule sur les données des membres : ni poids ni parts.",
+                    self.method.label()
+                ))
+            }
+        };
+        match self.method {
+            Method::UsageHours => no_weights(Key::Usage),
+            Method::Equal => no_weights(match self.among.unwrap_or(Among::Active) {
+                Among::Active => Key::EqualActive,
+                Among::Users => Key::EqualUsers,
+            }),
+            Method::Headcount => no_weights(Key::Headcount),
+            Method::Turnover => no_weights(Key::Turnover),
+            Method::Surface => no_weights(Key::Surface),
+            Method::Percentages => {
+                if self.weights.is_empty() {
+                    return Err("Pourcentages fixes : indiquez la part de chaque membre.".into());
+                }
+                let parts = self
+                    .weights
+                    .iter()
+                    .map(|(m, v)| Ok((*m, bp(*v)?)))
+                    .collect::<Result<Vec<_>, String>>()?;
+                Ok(Key::Percentages { parts })
+            }
+            Method::Amounts => {
+                if self.weights.is_empty() {
+                    return Err("Montants exacts : indiquez le montant de chaque membre.".into());
+                }
+                let parts = self
+                    .weights
+                    .iter()
+                    .map(|(m, v)| Ok((*m, whole(*v, "Montant en centimes")?)))
+                    .collect::<Result<Vec<_>, String>>()?;
+                Ok(Key::Exact { parts })
+            }
+            Method::Blend => {
+                if self.parts.len() < 2 {
+                    return Err("Une clé composée associe au moins deux clés.".into());
+                }
+                let parts = self
+                    .parts
+                    .iter()
+                    .map(|p| {
+                        if p.key.method == Method::Blend {
+                            return Err(SplitError::BadBlend.to_string());
+                        }
+                        Ok((bp(p.weight_percent)?, p.key.to_key()?))
+                    })
+                    .collect::<Result<Vec<_>, String>>()?;
+                Ok(Key::Blend { parts })
+            }
+        }
+    }
+
+    /// In French, for statements: « surface », « 50 % surface + 50 % heures d'utilisation ».
+    pub fn describe(&self) -> String {
+        match self.method {
+            Method::Blend => self
+                .parts
+                .iter()
+                .map(|p| {
+                    format!(
+                        "{} % {}",
+                        super::money::format_permille((p.weight_percent * 1000.0).round() as i64),
+                        p.key.describe()
+                    )
+                })
+                .collect::<Vec<_>>()
+                .join(" + "),
+            Method::Equal if self.among == Some(Among::Users) => {
+                "parts égales entre les membres utilisateurs".into()
+            }
+            Method::Equal => "parts égales entre les membres actifs".into(),
+            m => m.label().to_lowercase(),
         }
     }
 }

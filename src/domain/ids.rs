@@ -59,6 +59,15 @@ id_type!(
     SeriesId
 );
 
+id_type!(
+    /// A cost entry of a month (rent, insurance…), split between members.
+    CostId
+);
+id_type!(
+    /// A correction of a member's statement.
+    AdjustmentId
+);
+
 #[cfg(test)]
 mod tests {
     use super::*;

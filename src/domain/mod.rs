@@ -17,6 +17,7 @@ pub mod recurrence;
 pub mod refusal;
 pub mod resource;
 pub mod role;
+pub mod statement;
 pub mod status;
 pub mod text;
 pub mod time;

@@ -38,6 +38,11 @@ impl Month {
         self.month
     }
 
+    /// The month of a local date (`None` outside the supported years).
+    pub fn of_date(d: NaiveDate) -> Option<Month> {
+        Month::new(d.year(), d.month())
+    }
+
     /// The month containing `instant`, in local time.
     pub fn containing(instant: DateTime<Utc>, tz: Tz) -> Month {
         let d = instant.with_timezone(&tz).date_naive();
@@ -62,6 +67,20 @@ impl Month {
             Month {
                 year: self.year,
                 month: self.month + 1,
+            }
+        }
+    }
+
+    pub fn previous(self) -> Month {
+        if self.month == 1 {
+            Month {
+                year: self.year - 1,
+                month: 12,
+            }
+        } else {
+            Month {
+                year: self.year,
+                month: self.month - 1,
             }
         }
     }

@@ -12,7 +12,7 @@
 //! allowance covers only minutes the member would pay for: on a day already at its cap, the
 //! minutes beyond what the cap bills consume nothing.
 
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Duration, NaiveDate, Utc};
 use chrono_tz::Tz;
 use serde::Serialize;
 
@@ -35,6 +35,13 @@ pub struct Tariff {
     pub billing_unit_minutes: i32,
 }
 
+/// The version in force on `date` among versions sorted by effective date: the last one that
+/// starts on or before it (`None` before the first).
+pub fn in_force<T: Copy>(versions: &[(NaiveDate, T)], date: NaiveDate) -> Option<T> {
+    let i = versions.partition_point(|(from, _)| *from <= date);
+    i.checked_sub(1).map(|i| versions[i].1)
+}
+
 /// Cancelling less than `notice` before the start costs `charged_permille` of the price
 /// (500: half).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -48,6 +55,8 @@ pub struct LateCancellation {
 pub struct Use {
     pub booking: BookingId,
     pub interval: Interval,
+    /// Units booked at once (3 desks): each is billed.
+    pub quantity: i64,
     /// Kilometres driven (vehicles, from the hand-over), when recorded.
     pub km: Option<i64>,
     /// When a cancelled booking was cancelled; `None` for a booking that took place.
@@ -65,7 +74,9 @@ pub struct Priced {
     pub booking: BookingId,
     /// Minutes billed: the duration rounded up to the billing unit within each day.
     pub billed_minutes: i64,
-    /// Of those, the minutes the free allowance covered.
+    /// Units booked: each billed minute is billed this many times.
+    pub quantity: i64,
+    /// Of the unit-minutes billed, those the free allowance covered.
     pub free_minutes: i64,
     pub km: i64,
     pub late_cancellation: bool,
@@ -99,6 +110,7 @@ pub fn price_month(uses: &[Use], free_minutes: i64, tz: Tz) -> Vec<Priced> {
             .map(|(_, part)| billed(part.duration(), u.tariff.billing_unit_minutes))
             .collect();
         let billed_minutes: i64 = days.iter().sum();
+        let units = i128::from(u.quantity.max(1));
         let hourly = i128::from(u.tariff.hourly_cents.max(0));
         let cap = u.tariff.daily_cap_cents.map(|c| i128::from(c.max(0)) * 60);
         let mut free_here = 0;
@@ -115,17 +127,20 @@ pub fn price_month(uses: &[Use], free_minutes: i64, tz: Tz) -> Vec<Priced> {
                 _ if hourly == 0 => 0,
                 _ => minutes,
             };
+            // Unit-minutes: 2 desks for an hour consume 2 h of the allowance.
+            let paid_units = paid.saturating_mul(u.quantity.max(1));
             let covered = if late.is_none() {
-                paid.min(free_left)
+                paid_units.min(free_left)
             } else {
                 0
             };
             free_left -= covered;
             free_here += covered;
-            sixtieths += (day - hourly * i128::from(covered)).max(0);
+            sixtieths += (day * units - hourly * i128::from(covered)).max(0);
         }
         let km = u.km.unwrap_or(0).max(0);
         let per_km = i128::from(u.tariff.per_km_cents.unwrap_or(0).max(0));
+        // Kilometres are the vehicle's, whatever the quantity.
         sixtieths += per_km * i128::from(km) * 60;
         let charged = late.map_or(WHOLE_PERMILLE, |l| l.charged_permille.max(0));
         let amount_cents = div_round(
@@ -135,6 +150,7 @@ pub fn price_month(uses: &[Use], free_minutes: i64, tz: Tz) -> Vec<Priced> {
         out.push(Priced {
             booking: u.booking,
             billed_minutes,
+            quantity: u.quantity.max(1),
             free_minutes: free_here,
             km,
             late_cancellation: late.is_some(),
@@ -163,6 +179,9 @@ fn basis(u: &Use, billed: i64, free: i64, km: i64, late: Option<LateCancellation
         format_minutes(i64::from(t.billing_unit_minutes.max(1))),
         format_euros(t.hourly_cents.max(0))
     )];
+    if u.quantity > 1 {
+        parts.push(format!("× {} unités", u.quantity));
+    }
     if free > 0 {
         parts.push(format!(
             "dont {} offertes par le forfait du mois",
@@ -191,6 +210,24 @@ fn basis(u: &Use, billed: i64, free: i64, km: i64, late: Option<LateCancellation
 }
 
 #[cfg(test)]
+mod version_tests {
+    use super::*;
+
+    #[test]
+    fn the_version_in_force_is_the_last_started() {
+        let d = |m, day| NaiveDate::from_ymd_opt(2027, m, day).unwrap();
+        let v = [(d(1, 1), 10), (d(3, 1), 20), (d(3, 15), 30)];
+        assert_eq!(in_force(&v, d(1, 1)), Some(10));
+        assert_eq!(in_force(&v, d(2, 28)), Some(10));
+        assert_eq!(in_force(&v, d(3, 1)), Some(20));
+        assert_eq!(in_force(&v, d(3, 14)), Some(20));
+        assert_eq!(in_force(&v, d(12, 31)), Some(30));
+        assert_eq!(in_force(&v, NaiveDate::from_ymd_opt(2026, 12, 31).unwrap()), None);
+        assert_eq!(in_force::<i32>(&[], d(1, 1)), None);
+    }
+}
+
+#[cfg(test)]
 mod tests {
     use super::*;
     use proptest::prelude::*;
@@ -214,6 +251,7 @@ mod tests {
         Use {
             booking: BookingId(id),
             interval: Interval::new(t(start), t(end)).unwrap(),
+            quantity: 1,
             km: None,
             cancelled_at: None,
             tariff: room(),
@@ -422,6 +460,18 @@ mod tests {
         assert_eq!(amounts(&p), [23 * 1_500]);
     }
 
+    #[test]
+    fn each_unit_is_billed_and_consumes_the_allowance() {
+        // Two desks for an hour at 15 €/h with 1 h 30 free: 2 h billed, 1 h 30 offered.
+        let mut b = booking(1, "2027-01-05T09:00:00Z", "2027-01-05T10:00:00Z");
+        b.quantity = 2;
+        let p = price_month(&[b.clone()], 90, PARIS);
+        assert_eq!(p[0].free_minutes, 90);
+        assert_eq!(amounts(&p), [750]);
+        assert!(p[0].basis.contains("× 2 unités"), "{}", p[0].basis);
+        assert_eq!(amounts(&price_month(&[b], 0, PARIS)), [3_000]);
+    }
+
     proptest! {
         /// Against a minute-by-minute oracle on single-day bookings: the amount is the exact
         /// price rounded once, and never above the cap times the coefficient.
@@ -437,6 +487,7 @@ mod tests {
             let u = Use {
                 booking: BookingId(1),
                 interval: Interval::new(start, start + Duration::minutes(minutes)).unwrap(),
+                quantity: 1,
                 km: None,
                 cancelled_at: None,
                 tariff: Tariff { hourly_cents: hourly, daily_cap_cents: cap, per_km_cents: None, billing_unit_minutes: unit },

@@ -3,9 +3,10 @@
 use serde::{Deserialize, Serialize};
 
 use super::ids::{MemberId, ResourceId};
+use super::pricing::Tariff;
 use super::validation::{self, FieldErrors};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ResourceKind {
     Room,
@@ -190,6 +191,51 @@ pub struct TariffInput {
     pub billing_unit_minutes: i32,
 }
 
+impl From<Tariff> for TariffInput {
+    fn from(t: Tariff) -> Self {
+        TariffInput {
+            hourly_cents: t.hourly_cents,
+            daily_cap_cents: t.daily_cap_cents,
+            per_km_cents: t.per_km_cents,
+            billing_unit_minutes: t.billing_unit_minutes,
+        }
+    }
+}
+
+impl TariffInput {
+    /// The tariff, or each field's error (keys `tariff.hourly_cents`…).
+    pub fn validate(&self) -> Result<Tariff, FieldErrors> {
+        let mut e = FieldErrors::new();
+        let t = self.checked(&mut e);
+        e.into_result().map(|()| t)
+    }
+
+    fn checked(&self, e: &mut FieldErrors) -> Tariff {
+        let hourly = e.check(
+            "tariff.hourly_cents",
+            validation::int_in_range(self.hourly_cents, 0, MAX_CENTS),
+        );
+        let cap = e.check(
+            "tariff.daily_cap_cents",
+            opt_range(self.daily_cap_cents, 0, MAX_CENTS),
+        );
+        let per_km = e.check(
+            "tariff.per_km_cents",
+            opt_range(self.per_km_cents, 0, MAX_CENTS),
+        );
+        let unit = e.check(
+            "tariff.billing_unit_minutes",
+            validation::int_in_range(self.billing_unit_minutes.into(), 1, 1440),
+        );
+        Tariff {
+            hourly_cents: hourly.unwrap_or(0),
+            daily_cap_cents: cap.flatten(),
+            per_km_cents: per_km.flatten(),
+            billing_unit_minutes: unit.unwrap_or(60) as i32,
+        }
+    }
+}
+
 fn default_billing_unit() -> i32 {
     60
 }
@@ -236,6 +282,13 @@ pub struct ResourceInput {
     pub allowed_categories: Vec<String>,
     #[serde(default)]
     pub tariff: TariffInput,
+    /// On an update, the date the tariff given takes effect (default: today). Bookings that
+    /// start before it keep the tariff they had.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tariff_from: Option<chrono::NaiveDate>,
+    /// The named pool of resources (« bâtiment », « flotte ») whose costs are split together.
+    #[serde(default)]
+    pub pool: Option<String>,
     /// Rooms: seats.
     #[serde(default)]
     pub seats: Option<i32>,
@@ -281,6 +334,8 @@ impl ResourceInput {
             requires_approval: false,
             allowed_categories: Vec::new(),
             tariff: TariffInput::default(),
+            tariff_from: None,
+            pool: None,
             seats: None,
             plate: None,
             energy: None,
@@ -308,10 +363,9 @@ pub struct ResourceDraft {
     pub buffer_after_minutes: i32,
     pub requires_approval: bool,
     pub allowed_categories: Vec<String>,
-    pub hourly_cents: i64,
-    pub daily_cap_cents: Option<i64>,
-    pub per_km_cents: Option<i64>,
-    pub billing_unit_minutes: i32,
+    pub tariff: Tariff,
+    pub tariff_from: Option<chrono::NaiveDate>,
+    pub pool: Option<String>,
     pub seats: Option<i32>,
     pub plate: Option<String>,
     pub energy: Option<String>,
@@ -375,23 +429,14 @@ impl ResourceInput {
                 }
             }
         }
-        let t = &self.tariff;
-        let hourly = e.check(
-            "tariff.hourly_cents",
-            validation::int_in_range(t.hourly_cents, 0, MAX_CENTS),
-        );
-        let cap = e.check(
-            "tariff.daily_cap_cents",
-            opt_range(t.daily_cap_cents, 0, MAX_CENTS),
-        );
-        let per_km = e.check(
-            "tariff.per_km_cents",
-            opt_range(t.per_km_cents, 0, MAX_CENTS),
-        );
-        let unit = e.check(
-            "tariff.billing_unit_minutes",
-            validation::int_in_range(t.billing_unit_minutes.into(), 1, 1440),
-        );
+        let tariff = self.tariff.checked(&mut e);
+
+        let pool = e
+            .check(
+                "pool",
+                validation::optional_text(self.pool.as_deref().unwrap_or(""), 60),
+            )
+            .flatten();
 
         let kind_ok = kind.unwrap_or(ResourceKind::Equipment);
         let only_for = |e: &mut FieldErrors,
@@ -547,10 +592,9 @@ impl ResourceInput {
             buffer_after_minutes: after.unwrap_or(0) as i32,
             requires_approval: self.requires_approval,
             allowed_categories: categories,
-            hourly_cents: hourly.unwrap_or(0),
-            daily_cap_cents: cap.flatten(),
-            per_km_cents: per_km.flatten(),
-            billing_unit_minutes: unit.unwrap_or(60) as i32,
+            tariff,
+            tariff_from: self.tariff_from,
+            pool,
             seats,
             plate,
             energy,
@@ -596,7 +640,8 @@ mod tests {
         let d = room().validate().unwrap();
         assert_eq!(d.opening_hours.len(), 2);
         assert_eq!(d.opening_hours[1].close_minute, 1440);
-        assert_eq!(d.billing_unit_minutes, 60);
+        assert_eq!(d.tariff.billing_unit_minutes, 60);
+        assert_eq!(d.tariff.daily_cap_cents, Some(9000));
         assert_eq!(d.seats, Some(20));
     }
 

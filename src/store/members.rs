@@ -149,3 +149,12 @@ pub fn names(conn: &mut DbConn, ids: &[MemberId]) -> AppResult<Vec<(MemberId, St
         .select((members::id, members::name))
         .load(conn))?)
 }
+
+/// The pricing categories members use, in order.
+pub fn pricing_categories(conn: &mut DbConn) -> AppResult<Vec<String>> {
+    Ok(db_run!(conn => members::table
+        .select(members::pricing_category)
+        .distinct()
+        .order(members::pricing_category.asc())
+        .load(conn))?)
+}

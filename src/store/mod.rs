@@ -10,6 +10,7 @@
 //! re-prepared whenever that parameter is bound again, i.e. on every execution. Re-parsing
 //! those statements cost a third of the server's CPU under booking load.
 
+pub mod allocation;
 pub mod auth;
 pub mod bookings;
 pub mod closures;
@@ -17,6 +18,7 @@ pub mod employees;
 pub mod idempotency;
 pub mod members;
 pub mod months;
+pub mod pricing;
 pub mod quotas;
 pub mod resources;
 pub mod schema;

@@ -26,10 +26,6 @@ pub struct ResourceRow {
     pub buffer_after_minutes: i32,
     pub requires_approval: bool,
     pub allowed_categories: String,
-    pub hourly_cents: i64,
-    pub daily_cap_cents: Option<i64>,
-    pub per_km_cents: Option<i64>,
-    pub billing_unit_minutes: i32,
     pub seats: Option<i32>,
     pub plate: Option<String>,
     pub energy: Option<String>,
@@ -42,6 +38,7 @@ pub struct ResourceRow {
     pub updated_at: NaiveDateTime,
     pub parent_id: Option<ResourceId>,
     pub longest_block_minutes: i32,
+    pub pool: Option<String>,
 }
 
 /// A resource with its opening hours.
@@ -76,10 +73,7 @@ struct ResourceFields<'a> {
     buffer_after_minutes: i32,
     requires_approval: bool,
     allowed_categories: String,
-    hourly_cents: i64,
-    daily_cap_cents: Option<i64>,
-    per_km_cents: Option<i64>,
-    billing_unit_minutes: i32,
+    pool: Option<&'a str>,
     seats: Option<i32>,
     plate: Option<&'a str>,
     energy: Option<&'a str>,
@@ -105,10 +99,7 @@ impl<'a> ResourceFields<'a> {
             buffer_after_minutes: d.buffer_after_minutes,
             requires_approval: d.requires_approval,
             allowed_categories: d.allowed_categories.join(","),
-            hourly_cents: d.hourly_cents,
-            daily_cap_cents: d.daily_cap_cents,
-            per_km_cents: d.per_km_cents,
-            billing_unit_minutes: d.billing_unit_minutes,
+            pool: d.pool.as_deref(),
             seats: d.seats,
             plate: d.plate.as_deref(),
             energy: d.energy.as_deref(),
@@ -158,6 +149,8 @@ pub fn insert(conn: &mut DbConn, d: &ResourceDraft, now: NaiveDateTime) -> AppRe
         .returning(ResourceRow::as_returning())
         .get_result(conn))?;
     replace_hours(conn, row.id, &d.opening_hours)?;
+    // The tariff given at creation is in force since always: its first version.
+    super::pricing::set_tariff(conn, row.id, super::pricing::SINCE_ALWAYS, &d.tariff, None, now)?;
     Ok(Resource {
         row,
         opening_hours: d.opening_hours.clone(),

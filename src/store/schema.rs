@@ -92,10 +92,6 @@ diesel::table! {
         buffer_after_minutes -> Integer,
         requires_approval -> Bool,
         allowed_categories -> Text,
-        hourly_cents -> BigInt,
-        daily_cap_cents -> Nullable<BigInt>,
-        per_km_cents -> Nullable<BigInt>,
-        billing_unit_minutes -> Integer,
         seats -> Nullable<Integer>,
         plate -> Nullable<Text>,
         energy -> Nullable<Text>,
@@ -108,6 +104,7 @@ diesel::table! {
         updated_at -> Timestamp,
         parent_id -> Nullable<BigInt>,
         longest_block_minutes -> Integer,
+        pool -> Nullable<Text>,
     }
 }
 
@@ -207,6 +204,108 @@ diesel::table! {
         month -> Text,
         closed_at -> Timestamp,
         closed_by -> Nullable<BigInt>,
+        total_cents -> BigInt,
+        previous_hash -> Text,
+        hash -> Text,
+    }
+}
+
+diesel::table! {
+    tariffs (resource_id, effective_from) {
+        resource_id -> BigInt,
+        effective_from -> Date,
+        hourly_cents -> BigInt,
+        daily_cap_cents -> Nullable<BigInt>,
+        per_km_cents -> Nullable<BigInt>,
+        billing_unit_minutes -> Integer,
+        created_by -> Nullable<BigInt>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    pricing_coefficients (category, effective_from) {
+        category -> Text,
+        effective_from -> Date,
+        coefficient_permille -> Integer,
+        created_by -> Nullable<BigInt>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    kind_pricing (kind) {
+        kind -> Text,
+        late_notice_minutes -> Nullable<Integer>,
+        late_charged_permille -> Integer,
+        free_minutes_per_month -> Integer,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    costs (id) {
+        id -> BigInt,
+        month -> Text,
+        label -> Text,
+        amount_cents -> BigInt,
+        resource_id -> Nullable<BigInt>,
+        pool -> Nullable<Text>,
+        split_key -> Text,
+        recurring -> Bool,
+        until_month -> Nullable<Text>,
+        generated_from -> Nullable<BigInt>,
+        created_by -> Nullable<BigInt>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    adjustments (id) {
+        id -> BigInt,
+        month -> Text,
+        member_id -> BigInt,
+        label -> Text,
+        amount_cents -> BigInt,
+        created_by -> Nullable<BigInt>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    settings (name) {
+        name -> Text,
+        value -> Text,
+    }
+}
+
+diesel::table! {
+    statement_lines (month, member_id, position) {
+        month -> Text,
+        member_id -> BigInt,
+        position -> Integer,
+        member_name -> Text,
+        source -> Text,
+        resource_id -> Nullable<BigInt>,
+        label -> Text,
+        basis -> Text,
+        quantity_milli -> BigInt,
+        unit -> Text,
+        unit_price_cents -> BigInt,
+        amount_cents -> BigInt,
+        refs -> Text,
+    }
+}
+
+diesel::table! {
+    month_reopenings (id) {
+        id -> BigInt,
+        month -> Text,
+        reopened_by -> Nullable<BigInt>,
+        reopened_at -> Timestamp,
+        reason -> Text,
+        statement_hash -> Text,
     }
 }
 
@@ -251,4 +350,12 @@ diesel::allow_tables_to_appear_in_same_query!(
     idempotency_keys,
     employees,
     employee_members,
+    tariffs,
+    pricing_coefficients,
+    kind_pricing,
+    costs,
+    adjustments,
+    settings,
+    statement_lines,
+    month_reopenings,
 );

@@ -8,7 +8,7 @@ use diesel::deserialize::{self, FromSql};
 use diesel::serialize::{self, Output, ToSql};
 use diesel::sql_types::{BigInt, Text, Timestamp};
 
-use crate::domain::ids::{BookingId, MemberId, ResourceId, SeriesId, UserId};
+use crate::domain::ids::{AdjustmentId, BookingId, CostId, MemberId, ResourceId, SeriesId, UserId};
 use crate::domain::labour::Activity;
 use crate::domain::month::Month;
 use crate::domain::resource::ResourceKind;
@@ -47,6 +47,8 @@ bigint_id!(ResourceId, ResourceIdProxy);
 bigint_id!(BookingId, BookingIdProxy);
 bigint_id!(UserId, UserIdProxy);
 bigint_id!(SeriesId, SeriesIdProxy);
+bigint_id!(CostId, CostIdProxy);
+bigint_id!(AdjustmentId, AdjustmentIdProxy);
 
 /// Text columns holding a closed set of values: an unknown value in the database is an error,
 /// never a silent default.

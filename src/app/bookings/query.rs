@@ -375,7 +375,12 @@ fn calendar_on(
         .filter(|b| from_db(b.start_at) < window.end && from_db(b.end_at) > window.start)
         .collect();
     Ok(CalendarView {
-        resource: ResourceView::of(&target.resource, actor),
+        resource: crate::app::resources::view_on(
+            conn,
+            &target.resource,
+            actor,
+            env.now.with_timezone(&env.tz).date_naive(),
+        )?,
         bookable,
         free,
         bookings: describe(conn, actor, &rows, env.now)?,

@@ -237,6 +237,10 @@ pub struct ResourceForm {
     #[serde(default)]
     billing_unit_minutes: String,
     #[serde(default)]
+    tariff_from: String,
+    #[serde(default)]
+    pool: String,
+    #[serde(default)]
     seats: String,
     #[serde(default)]
     plate: String,
@@ -295,6 +299,8 @@ impl ResourceForm {
             daily_cap: money(i.tariff.daily_cap_cents),
             per_km: money(i.tariff.per_km_cents),
             billing_unit_minutes: i.tariff.billing_unit_minutes.to_string(),
+            tariff_from: String::new(),
+            pool: i.pool.unwrap_or_default(),
             seats: opt(i.seats),
             plate: i.plate.unwrap_or_default(),
             energy: i.energy.unwrap_or_default(),
@@ -429,6 +435,15 @@ impl ResourceForm {
                 per_km_cents: per_km,
                 billing_unit_minutes: unit,
             },
+            tariff_from: match self.tariff_from.trim() {
+                "" => None,
+                d => e.check(
+                    "tariff_from",
+                    chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d")
+                        .map_err(|_| "Date attendue (AAAA-MM-JJ).".to_string()),
+                ),
+            },
+            pool: Some(self.pool.clone()).filter(|p| !p.trim().is_empty()),
             seats,
             plate: vehicle
                 .then(|| self.plate.clone())
@@ -536,6 +551,10 @@ async fn form_view(
                 (field_for("Plafond journalier (€)", "daily_cap", "tariff.daily_cap_cents", &form.daily_cap, "text", errors, None))
                 (field_for("Prix au kilomètre (€)", "per_km", "tariff.per_km_cents", &form.per_km, "text", errors, Some("Véhicules.")))
                 (field_for("Unité de facturation (minutes)", "billing_unit_minutes", "tariff.billing_unit_minutes", &form.billing_unit_minutes, "number", errors, None))
+                @if action != "/resources" {
+                    (field("En vigueur à partir du", "tariff_from", &form.tariff_from, "date", errors, Some("Un tarif modifié s'applique aux réservations qui commencent ce jour-là ou après (aujourd'hui si vide) ; les précédentes gardent leur tarif.")))
+                }
+                (field("Groupe de ressources", "pool", &form.pool, "text", errors, Some("Ex. « bâtiment », « flotte » : les coûts d'un groupe se répartissent ensemble.")))
             }
             fieldset {
                 legend { "Salles" }

@@ -1,0 +1,1164 @@
+//! The monthly allocation (DESIGN.md §5): every member's statement for a month, from the
+//! three sources and the treasurer's adjustments, and per resource and pool what it cost,
+//! what use recovered and how busy it was. Cost entries and adjustments are managed here;
+//! closing, reopening and the hash chain live in `app::months`.
+//!
+//! One path computes a month (`compute_on`): the API, the pages, the CSV and FEC exports, the
+//! CLI and the close all call it, so they cannot disagree. A closed month is read back from
+//! the statement stored at its close instead, and never changes.
+
+use std::collections::{BTreeMap, HashMap};
+
+use chrono::{DateTime, NaiveDate, Utc};
+use chrono_tz::Tz;
+use serde::{Deserialize, Serialize};
+
+use super::authz::{self, Actor};
+use super::employees::all_staff_on;
+use super::ledger::ledger_on;
+use super::pricing::{terms_on, Terms};
+use super::App;
+use crate::domain::allocation::{split, Key, KeySpec, MemberBasis, Share};
+use crate::domain::ids::{AdjustmentId, CostId, MemberId, ResourceId};
+use crate::domain::labour::Activity;
+use crate::domain::month::{label_fr, Month};
+use crate::domain::pricing::{in_force, price_month, Tariff, Use};
+use crate::domain::resource::ResourceKind;
+use crate::domain::statement::{
+    self as st, adjustment_line, cost_share_line, staff_line, tariff_line, Line, MemberStatement,
+    Refs, Source,
+};
+use crate::domain::status::BookingStatus;
+use crate::domain::time::{format_date_fr, format_minutes, Interval};
+use crate::domain::validation::{self, FieldErrors};
+use crate::error::{AppError, AppResult};
+use crate::store::allocation::{self as store, CostFields, CostRow};
+use crate::store::members::{self as member_store, Member, MemberFilter};
+use crate::store::pricing as pricing_store;
+use crate::store::resources::{self as resource_store, Resource, ResourceFilter};
+use crate::store::{from_db, months as month_store, to_db, DbConn};
+
+/// A month's allocation.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Allocation {
+    #[schema(value_type = String, example = "2027-01")]
+    pub month: Month,
+    pub status: MonthStatus,
+    pub total_cents: i64,
+    /// Members with at least one line, by name.
+    pub members: Vec<MemberStatement>,
+    /// Per resource and pool: costs, recovered, occupancy (the treasurer's view).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub resources: Vec<ResourceSummary>,
+    /// Cost entries that cannot be split this month, and why: the month cannot be closed
+    /// until they are fixed.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub problems: Vec<CostProblem>,
+    /// The stored statement's hash chain, for a closed month.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub closing: Option<ClosingInfo>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum MonthStatus {
+    Open,
+    Closed,
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct ClosingInfo {
+    pub closed_at: DateTime<Utc>,
+    pub previous_hash: String,
+    pub hash: String,
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct CostProblem {
+    pub cost_id: CostId,
+    pub label: String,
+    pub message: String,
+}
+
+/// What one resource, or one pool, cost and recovered over the month.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct ResourceSummary {
+    /// `None` for a pool, or for the pole's general costs.
+    pub resource_id: Option<ResourceId>,
+    pub pool: Option<String>,
+    pub name: String,
+    /// Cost entries on it.
+    pub costs_cents: i64,
+    /// What its use brought in (tariff lines).
+    pub recovered_cents: i64,
+    /// Costs not covered by use: the price of idle capacity, shared by the keys.
+    pub unrecovered_cents: i64,
+    /// Unit-minutes booked and open in the month.
+    pub used_minutes: i64,
+    pub open_minutes: i64,
+    /// Booked share of the open capacity, in thousandths.
+    pub occupancy_permille: i64,
+}
+
+impl Allocation {
+    pub fn member(&self, id: MemberId) -> Option<&MemberStatement> {
+        self.members.iter().find(|m| m.member_id == id)
+    }
+}
+
+/// The pole itself, for computations that must see every record; never a request's actor.
+fn pole() -> Actor {
+    Actor {
+        user_id: crate::domain::ids::UserId(0),
+        name: String::new(),
+        email: String::new(),
+        roles: vec![crate::domain::role::PoleRole::Admin],
+        memberships: Vec::new(),
+    }
+}
+
+/// The whole month's allocation, computed from today's records.
+pub(crate) fn compute_on(
+    conn: &mut DbConn,
+    month: Month,
+    tz: Tz,
+    today: NaiveDate,
+) -> AppResult<Allocation> {
+    let costs = store::costs_of(conn, month)?;
+    let adjustments = store::adjustments_of(conn, month)?;
+    compute_with(conn, month, tz, today, &costs, &adjustments)
+}
+
+struct Month_<'a> {
+    month: Month,
+    tz: Tz,
+    members: &'a [Member],
+    resources: &'a HashMap<ResourceId, Resource>,
+    /// Unit-minutes used per (member, resource), assignments included.
+    usage: &'a HashMap<(MemberId, ResourceId), i64>,
+}
+
+impl Month_<'_> {
+    /// The resources a cost entry concerns.
+    fn scope(&self, c: &CostRow) -> Vec<ResourceId> {
+        match (&c.resource_id, &c.pool) {
+            (Some(r), _) => vec![*r],
+            (None, Some(pool)) => self
+                .resources
+                .values()
+                .filter(|r| r.row.pool.as_deref() == Some(pool.as_str()))
+                .map(|r| r.row.id)
+                .collect(),
+            (None, None) => self.resources.keys().copied().collect(),
+        }
+    }
+
+    /// The members a cost concerns with what the keys read of them: the active members, and
+    /// any other member that used the scope.
+    fn bases(&self, scope: &[ResourceId]) -> Vec<MemberBasis> {
+        self.members
+            .iter()
+            .map(|m| MemberBasis {
+                member: m.id,
+                used_minutes: scope
+                    .iter()
+                    .map(|r| self.usage.get(&(m.id, *r)).copied().unwrap_or(0))
+                    .sum(),
+                headcount_hundredths: i64::from(m.headcount_hundredths),
+                turnover_cents: m.turnover_cents,
+                surface_m2: i64::from(m.surface_m2),
+            })
+            .filter(|b| {
+                b.used_minutes > 0
+                    || self
+                        .members
+                        .iter()
+                        .any(|m| m.id == b.member && m.active && m.archived_at.is_none())
+            })
+            .collect()
+    }
+
+    /// « surface : 40 m² sur 80 m² » — the member's weight under a key, for its line.
+    fn describe(&self, spec: &KeySpec, key: &Key, b: &MemberBasis, all: &[MemberBasis]) -> String {
+        let sum = |f: fn(&MemberBasis) -> i64| all.iter().map(f).sum::<i64>();
+        let pct = |bp: i64| format!("{} %", crate::domain::money::format_permille(bp * 10));
+        match key {
+            Key::Usage => format!(
+                "heures d'utilisation : {} sur {}",
+                format_minutes(b.used_minutes),
+                format_minutes(sum(|m| m.used_minutes))
+            ),
+            Key::EqualActive | Key::EqualUsers => spec.describe(),
+            Key::Headcount => format!(
+                "effectif : {} ETP sur {} ETP",
+                crate::domain::money::format_amount(b.headcount_hundredths),
+                crate::domain::money::format_amount(sum(|m| m.headcount_hundredths))
+            ),
+            Key::Turnover => format!(
+                "chiffre d'affaires : {} sur {}",
+                crate::domain::money::format_euros(b.turnover_cents),
+                crate::domain::money::format_euros(sum(|m| m.turnover_cents))
+            ),
+            Key::Surface => format!(
+                "surface : {} m² sur {} m²",
+                b.surface_m2,
+                sum(|m| m.surface_m2)
+            ),
+            Key::Percentages { parts } => format!(
+                "pourcentage fixe : {}",
+                pct(parts
+                    .iter()
+                    .find(|(m, _)| *m == b.member)
+                    .map(|p| p.1)
+                    .unwrap_or(0))
+            ),
+            Key::Exact { .. } => "montant fixé".into(),
+            Key::Blend { .. } => format!("clé composée : {}", spec.describe()),
+        }
+    }
+}
+
+fn compute_with(
+    conn: &mut DbConn,
+    month: Month,
+    tz: Tz,
+    today: NaiveDate,
+    costs: &[CostRow],
+    adjustments: &[store::AdjustmentRow],
+) -> AppResult<Allocation> {
+    let bounds = month.bounds(tz);
+    let members = member_store::list(
+        conn,
+        &MemberFilter {
+            include_archived: true,
+            ..Default::default()
+        },
+    )?;
+    let member_by_id: HashMap<MemberId, &Member> = members.iter().map(|m| (m.id, m)).collect();
+    let resources: HashMap<ResourceId, Resource> = resource_store::list(
+        conn,
+        &ResourceFilter {
+            include_archived: true,
+            ..Default::default()
+        },
+    )?
+    .into_iter()
+    .map(|r| (r.row.id, r))
+    .collect();
+    let mut tariffs: HashMap<ResourceId, Vec<(NaiveDate, Tariff)>> = HashMap::new();
+    for t in pricing_store::tariffs(conn, None)? {
+        tariffs
+            .entry(t.resource_id)
+            .or_default()
+            .push((t.effective_from, t.tariff()));
+    }
+    let terms: Terms = terms_on(conn)?;
+    let bookings = store::month_bookings(conn, to_db(bounds.start), to_db(bounds.end))?;
+
+    let mut lines: BTreeMap<MemberId, Vec<Line>> = BTreeMap::new();
+    let mut usage: HashMap<(MemberId, ResourceId), i64> = HashMap::new();
+    let mut recovered: HashMap<ResourceId, i64> = HashMap::new();
+
+    // 1. Tariffs: per member and resource kind (one free allowance), in booking order.
+    let mut uses: BTreeMap<(MemberId, ResourceKind), Vec<(Use, ResourceId)>> = BTreeMap::new();
+    for b in &bookings {
+        let (Some(r), Some(iv)) = (
+            resources.get(&b.resource_id),
+            Interval::new(from_db(b.start_at), from_db(b.end_at)),
+        ) else {
+            continue;
+        };
+        if b.status == BookingStatus::Confirmed
+            && (r.row.kind != ResourceKind::Staff || b.activity == Activity::Work)
+        {
+            *usage.entry((b.member_id, b.resource_id)).or_default() +=
+                iv.duration().num_minutes() * i64::from(b.quantity.max(1));
+        }
+        if r.row.kind == ResourceKind::Staff {
+            continue; // billed from the hours ledger below
+        }
+        let start_day = iv.start.with_timezone(&tz).date_naive();
+        let Some(tariff) = tariffs.get(&b.resource_id).and_then(|v| in_force(v, start_day))
+        else {
+            continue;
+        };
+        let category = member_by_id
+            .get(&b.member_id)
+            .map(|m| m.pricing_category.as_str())
+            .unwrap_or("");
+        let kind = terms.kind(r.row.kind);
+        uses.entry((b.member_id, r.row.kind)).or_default().push((
+            Use {
+                booking: b.id,
+                interval: iv,
+                quantity: i64::from(b.quantity.max(1)),
+                km: None,
+                cancelled_at: (b.status == BookingStatus::Cancelled)
+                    .then(|| b.cancelled_at.map(from_db))
+                    .flatten()
+                    .or((b.status == BookingStatus::Cancelled).then_some(iv.start)),
+                tariff,
+                coefficient_permille: terms.coefficient(category, start_day),
+                late: kind.late(),
+            },
+            b.resource_id,
+        ));
+    }
+    for ((member, kind), group) in &uses {
+        let free = i64::from(terms.kind(*kind).free_minutes_per_month);
+        let only: Vec<Use> = group.iter().map(|(u, _)| u.clone()).collect();
+        let resource_of: HashMap<_, _> = group.iter().map(|(u, r)| (u.booking, (*r, u))).collect();
+        for p in price_month(&only, free, tz) {
+            let Some((rid, u)) = resource_of.get(&p.booking) else {
+                continue;
+            };
+            let name = resources.get(rid).map(|r| r.row.name.as_str()).unwrap_or("");
+            let when = crate::domain::time::format_span(u.interval, tz);
+            *recovered.entry(*rid).or_default() += p.amount_cents;
+            lines
+                .entry(*member)
+                .or_default()
+                .push(tariff_line(&p, *rid, name, &u.tariff, &when));
+        }
+    }
+
+    // 2. Shared staff: the hours ledger's charges, billed members only.
+    let staff = all_staff_on(conn, &pole(), today)?;
+    let ledger = ledger_on(conn, &staff, month, tz)?;
+    for e in &ledger.employees {
+        let fee = e.fee.map(|f| f.describe());
+        for l in e.lines.iter().filter(|l| l.charge.billed && l.charge.total_cents != 0) {
+            let c = &l.charge;
+            lines.entry(c.member_id).or_default().push(staff_line(
+                e.employee_id,
+                &e.employee_name,
+                c.hours.worked_minutes,
+                e.hourly_cost_cents,
+                c.cost_cents,
+                c.overtime_premium_cents,
+                c.fee_cents,
+                fee.as_deref(),
+            ));
+        }
+    }
+
+    // 3. Cost shares.
+    let ctx = Month_ {
+        month,
+        tz,
+        members: &members,
+        resources: &resources,
+        usage: &usage,
+    };
+    let mut problems = Vec::new();
+    let mut costs_on: HashMap<(Option<ResourceId>, Option<String>), i64> = HashMap::new();
+    for c in costs {
+        *costs_on
+            .entry((c.resource_id, c.pool.clone()))
+            .or_default() += c.amount_cents;
+        match split_cost(&ctx, c) {
+            Ok(parts) => {
+                for (share, basis) in parts {
+                    if share.cents != 0 {
+                        lines.entry(share.member).or_default().push(cost_share_line(
+                            c.id,
+                            c.resource_id,
+                            &c.label,
+                            c.amount_cents,
+                            &share,
+                            &basis,
+                        ));
+                    }
+                }
+            }
+            Err(message) => problems.push(CostProblem {
+                cost_id: c.id,
+                label: c.label.clone(),
+                message,
+            }),
+        }
+    }
+
+    // 4. Adjustments.
+    for a in adjustments {
+        lines
+            .entry(a.member_id)
+            .or_default()
+            .push(adjustment_line(a.id, &a.label, a.amount_cents));
+    }
+
+    let mut statements: Vec<MemberStatement> = lines
+        .into_iter()
+        .map(|(id, l)| {
+            let name = member_by_id.get(&id).map(|m| m.name.clone()).unwrap_or_default();
+            MemberStatement::new(id, name, l)
+        })
+        .collect();
+    sort_members(&mut statements);
+    let summaries = summaries(&ctx, &costs_on, &recovered);
+    Ok(Allocation {
+        month,
+        status: MonthStatus::Open,
+        total_cents: statements.iter().map(|m| m.total_cents).sum(),
+        members: statements,
+        resources: summaries,
+        problems,
+        closing: None,
+    })
+}
+
+fn sort_members(m: &mut [MemberStatement]) {
+    m.sort_by(|a, b| {
+        crate::domain::text::fold(&a.member_name)
+            .cmp(&crate::domain::text::fold(&b.member_name))
+            .then(a.member_id.cmp(&b.member_id))
+    });
+}
+
+/// A cost's shares with each member's basis described, or why it cannot be split.
+fn split_cost(ctx: &Month_, c: &CostRow) -> Result<Vec<(Share, String)>, String> {
+    let spec: KeySpec = serde_json::from_str(&c.split_key)
+        .map_err(|_| "Clé de répartition illisible : enregistrez-la à nouveau.".to_string())?;
+    let key = spec.to_key()?;
+    let scope = ctx.scope(c);
+    let bases = ctx.bases(&scope);
+    let shares = split(c.amount_cents, &key, &bases).map_err(|e| e.to_string())?;
+    Ok(shares
+        .into_iter()
+        .map(|s| {
+            let b = bases.iter().find(|b| b.member == s.member);
+            let text = b
+                .map(|b| ctx.describe(&spec, &key, b, &bases))
+                .unwrap_or_default();
+            (s, text)
+        })
+        .collect())
+}
+
+fn summaries(
+    ctx: &Month_,
+    costs_on: &HashMap<(Option<ResourceId>, Option<String>), i64>,
+    recovered: &HashMap<ResourceId, i64>,
+) -> Vec<ResourceSummary> {
+    let used_on = |r: ResourceId| -> i64 {
+        ctx.usage
+            .iter()
+            .filter(|((_, rid), _)| *rid == r)
+            .map(|(_, m)| *m)
+            .sum()
+    };
+    let mut out = Vec::new();
+    let mut ids: Vec<&Resource> = ctx.resources.values().collect();
+    ids.sort_by(|a, b| (a.row.kind, &a.row.name).cmp(&(b.row.kind, &b.row.name)));
+    let mut pools: BTreeMap<String, (i64, i64, i64, i64)> = BTreeMap::new();
+    for r in ids {
+        let used = used_on(r.row.id);
+        let open = st::open_minutes(ctx.month, ctx.tz, &r.opening_hours)
+            * i64::from(r.row.capacity.max(1));
+        let costs = costs_on.get(&(Some(r.row.id), None)).copied().unwrap_or(0)
+            + costs_on
+                .iter()
+                .filter(|((rid, _), _)| *rid == Some(r.row.id))
+                .filter(|((_, p), _)| p.is_some())
+                .map(|(_, v)| *v)
+                .sum::<i64>();
+        let rec = recovered.get(&r.row.id).copied().unwrap_or(0);
+        if let Some(pool) = &r.row.pool {
+            let e = pools.entry(pool.clone()).or_default();
+            e.0 += costs;
+            e.1 += rec;
+            e.2 += used;
+            e.3 += open;
+        }
+        if r.row.archived_at.is_some() && used == 0 && costs == 0 && rec == 0 {
+            continue;
+        }
+        out.push(ResourceSummary {
+            resource_id: Some(r.row.id),
+            pool: r.row.pool.clone(),
+            name: r.row.name.clone(),
+            costs_cents: costs,
+            recovered_cents: rec,
+            unrecovered_cents: (costs - rec).max(0),
+            used_minutes: used,
+            open_minutes: open,
+            occupancy_permille: st::occupancy_permille(used, open, 1),
+        });
+    }
+    for (pool, (costs, rec, used, open)) in pools {
+        let costs = costs
+            + costs_on
+                .get(&(None, Some(pool.clone())))
+                .copied()
+                .unwrap_or(0);
+        out.push(ResourceSummary {
+            resource_id: None,
+            pool: Some(pool.clone()),
+            name: format!("Groupe « {pool} »"),
+            costs_cents: costs,
+            recovered_cents: rec,
+            unrecovered_cents: (costs - rec).max(0),
+            used_minutes: used,
+            open_minutes: open,
+            occupancy_permille: st::occupancy_permille(used, open, 1),
+        });
+    }
+    let general = costs_on.get(&(None, None)).copied().unwrap_or(0);
+    if general != 0 {
+        out.push(ResourceSummary {
+            resource_id: None,
+            pool: None,
+            name: "Frais généraux du pôle".into(),
+            costs_cents: general,
+            recovered_cents: 0,
+            unrecovered_cents: general.max(0),
+            used_minutes: 0,
+            open_minutes: 0,
+            occupancy_permille: 0,
+        });
+    }
+    out
+}
+
+/// A closed month's statement as stored at its close.
+pub(crate) fn stored_on(
+    conn: &mut DbConn,
+    month: Month,
+    member: Option<MemberId>,
+) -> AppResult<Option<Allocation>> {
+    let Some(closing) = store::closed_months(conn)?
+        .into_iter()
+        .find(|c| c.month == month)
+    else {
+        return Ok(None);
+    };
+    let rows = store::statement_lines(conn, month, member)?;
+    let mut statements: Vec<MemberStatement> = Vec::new();
+    for r in rows {
+        let line = Line {
+            source: Source::parse(&r.source).unwrap_or(Source::Adjustment),
+            resource_id: r.resource_id,
+            label: r.label,
+            basis: r.basis,
+            quantity_milli: r.quantity_milli,
+            unit: r.unit,
+            unit_price_cents: r.unit_price_cents,
+            amount_cents: r.amount_cents,
+            refs: serde_json::from_str::<Refs>(&r.refs).unwrap_or_default(),
+        };
+        match statements.last_mut() {
+            Some(m) if m.member_id == r.member_id => {
+                m.total_cents += line.amount_cents;
+                m.lines.push(line);
+            }
+            _ => statements.push(MemberStatement {
+                member_id: r.member_id,
+                member_name: r.member_name,
+                total_cents: line.amount_cents,
+                lines: vec![line],
+            }),
+        }
+    }
+    sort_members(&mut statements);
+    Ok(Some(Allocation {
+        month,
+        status: MonthStatus::Closed,
+        total_cents: if member.is_some() {
+            statements.iter().map(|m| m.total_cents).sum()
+        } else {
+            closing.total_cents
+        },
+        members: statements,
+        resources: Vec::new(),
+        problems: Vec::new(),
+        closing: Some(ClosingInfo {
+            closed_at: from_db(closing.closed_at),
+            previous_hash: closing.previous_hash,
+            hash: closing.hash,
+        }),
+    }))
+}
+
+/// The stored lines of a statement, in statement order.
+pub(crate) fn to_stored(month: Month, members: &[MemberStatement]) -> Vec<store::StoredLine> {
+    members
+        .iter()
+        .flat_map(|m| {
+            m.lines.iter().enumerate().map(move |(i, l)| store::StoredLine {
+                month,
+                member_id: m.member_id,
+                position: i as i32,
+                member_name: m.member_name.clone(),
+                source: l.source.as_str().to_string(),
+                resource_id: l.resource_id,
+                label: l.label.clone(),
+                basis: l.basis.clone(),
+                quantity_milli: l.quantity_milli,
+                unit: l.unit.clone(),
+                unit_price_cents: l.unit_price_cents,
+                amount_cents: l.amount_cents,
+                refs: serde_json::to_string(&l.refs).unwrap_or_default(),
+            })
+        })
+        .collect()
+}
+
+/// Generates the month's entries of running recurring costs, once each.
+pub(crate) fn generate_recurring_on(
+    conn: &mut DbConn,
+    month: Month,
+    now: DateTime<Utc>,
+) -> AppResult<usize> {
+    let due = store::recurring_due(conn, month)?;
+    for t in &due {
+        store::insert_cost(
+            conn,
+            &CostFields {
+                month,
+                label: t.label.clone(),
+                amount_cents: t.amount_cents,
+                resource_id: t.resource_id,
+                pool: t.pool.clone(),
+                split_key: t.split_key.clone(),
+                recurring: false,
+                until_month: None,
+                updated_at: to_db(now),
+            },
+            Some(t.id),
+            t.created_by,
+            to_db(now),
+        )?;
+    }
+    Ok(due.len())
+}
+
+/// Generates recurring entries of an open month up to the current one (never ahead: a
+/// running entry stopped before then would leave them behind).
+async fn ensure_recurring(app: &App, month: Month) -> AppResult<()> {
+    let (now, tz) = (app.now(), app.tz());
+    if month > Month::containing(now, tz) {
+        return Ok(());
+    }
+    let due = app
+        .db()
+        .run(move |c| {
+            Ok(month_store::find(c, month)?.is_none() && !store::recurring_due(c, month)?.is_empty())
+        })
+        .await?;
+    if due {
+        app.db()
+            .write(move |c| {
+                if month_store::find(c, month)?.is_none() {
+                    generate_recurring_on(c, month, now)?;
+                }
+                Ok(())
+            })
+            .await?;
+    }
+    Ok(())
+}
+
+/// The month's allocation as the actor may see it: every member for the treasurer and the
+/// administrator, its own members' statements for anyone else (nothing about others: no
+/// pole total, no resource summary).
+pub async fn allocation(app: &App, actor: &Actor, month: Month) -> AppResult<Allocation> {
+    let all = authz::can_manage_allocation(actor);
+    if !all && actor.memberships.is_empty() {
+        return Err(AppError::Forbidden);
+    }
+    ensure_recurring(app, month).await?;
+    let (tz, today, actor) = (app.tz(), app.today(), actor.clone());
+    app.db()
+        .run(move |c| {
+            let mut a = match stored_on(c, month, None)? {
+                Some(a) => a,
+                None => compute_on(c, month, tz, today)?,
+            };
+            if !all {
+                a.members.retain(|m| authz::can_see_statement(&actor, m.member_id));
+                a.total_cents = a.members.iter().map(|m| m.total_cents).sum();
+                a.resources.clear();
+                a.problems.clear();
+            }
+            Ok(a)
+        })
+        .await
+}
+
+/// One member's statement of a month (empty lines when it owes nothing).
+pub async fn statement(
+    app: &App,
+    actor: &Actor,
+    month: Month,
+    member: MemberId,
+) -> AppResult<(Allocation, MemberStatement)> {
+    authz::require(authz::can_see_statement(actor, member))?;
+    let a = allocation(app, actor, month).await?;
+    let s = match a.member(member) {
+        Some(s) => s.clone(),
+        None => {
+            let name = app
+                .db()
+                .run(move |c| Ok(member_store::find(c, member)?.name))
+                .await?;
+            MemberStatement::new(member, name, Vec::new())
+        }
+    };
+    Ok((a, s))
+}
+
+/// Every member's monthly totals over the twelve months ending with `month` (closed months
+/// as stored, open ones as computed today), for the trend.
+pub async fn trend(app: &App, actor: &Actor, month: Month) -> AppResult<Trend> {
+    authz::require(authz::can_manage_allocation(actor))?;
+    let (tz, today) = (app.tz(), app.today());
+    app.db()
+        .run(move |c| {
+            let mut months = vec![month];
+            for _ in 0..11 {
+                let prev = months[0].previous();
+                months.insert(0, prev);
+            }
+            let closed: Vec<Month> = store::closed_months(c)?.into_iter().map(|m| m.month).collect();
+            let mut totals: BTreeMap<MemberId, Vec<i64>> = BTreeMap::new();
+            let mut names: BTreeMap<MemberId, String> = BTreeMap::new();
+            for (i, m) in months.iter().enumerate() {
+                let a = if closed.contains(m) {
+                    stored_on(c, *m, None)?
+                } else if Some(*m) <= Month::of_date(today) {
+                    Some(compute_on(c, *m, tz, today)?)
+                } else {
+                    None
+                };
+                for s in a.iter().flat_map(|a| a.members.iter()) {
+                    totals.entry(s.member_id).or_insert_with(|| vec![0; 12])[i] = s.total_cents;
+                    names.insert(s.member_id, s.member_name.clone());
+                }
+            }
+            let mut members: Vec<TrendRow> = totals
+                .into_iter()
+                .map(|(id, cents)| TrendRow {
+                    member_id: id,
+                    member_name: names.remove(&id).unwrap_or_default(),
+                    cents,
+                })
+                .collect();
+            members.sort_by(|a, b| a.member_name.cmp(&b.member_name));
+            Ok(Trend { months, members })
+        })
+        .await
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Trend {
+    #[schema(value_type = Vec<String>)]
+    pub months: Vec<Month>,
+    pub members: Vec<TrendRow>,
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct TrendRow {
+    pub member_id: MemberId,
+    pub member_name: String,
+    /// One total per month of `months`.
+    pub cents: Vec<i64>,
+}
+
+// ---------------------------------------------------------------------------------------
+// Cost entries
+
+/// A cost entry as the API and the form send it (DESIGN.md §6 `POST /costs`).
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct CostInput {
+    #[schema(value_type = String, example = "2027-01")]
+    pub month: Month,
+    pub label: String,
+    pub amount_cents: i64,
+    #[serde(default)]
+    pub resource_id: Option<ResourceId>,
+    #[serde(default)]
+    pub pool: Option<String>,
+    /// Generate the same entry every later month, until `until` (included) if given.
+    #[serde(default)]
+    pub recurring: bool,
+    #[serde(default)]
+    #[schema(value_type = Option<String>, example = "2027-12")]
+    pub until: Option<Month>,
+    pub key: KeySpec,
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct CostView {
+    pub id: CostId,
+    #[schema(value_type = String)]
+    pub month: Month,
+    pub label: String,
+    pub amount_cents: i64,
+    pub resource_id: Option<ResourceId>,
+    pub pool: Option<String>,
+    pub recurring: bool,
+    #[schema(value_type = Option<String>)]
+    pub until: Option<Month>,
+    /// The recurring entry it was generated from.
+    pub generated_from: Option<CostId>,
+    pub key: KeySpec,
+    /// The key in French.
+    pub key_text: String,
+}
+
+impl CostView {
+    fn of(r: CostRow) -> CostView {
+        let key: KeySpec = serde_json::from_str(&r.split_key)
+            .unwrap_or_else(|_| KeySpec::simple(crate::domain::allocation::Method::Equal));
+        CostView {
+            id: r.id,
+            month: r.month,
+            label: r.label,
+            amount_cents: r.amount_cents,
+            resource_id: r.resource_id,
+            pool: r.pool,
+            recurring: r.recurring,
+            until: r.until_month,
+            generated_from: r.generated_from,
+            key_text: key.describe(),
+            key,
+        }
+    }
+}
+
+/// Checks a cost entry against the month's members: the key must split it now (all-zero
+/// weights, percentages not making 100 %, amounts not summing to the total are refused).
+fn validate_cost(
+    conn: &mut DbConn,
+    input: &CostInput,
+    tz: Tz,
+    today: NaiveDate,
+) -> AppResult<CostFields> {
+    let mut e = FieldErrors::new();
+    let label = e.check("label", validation::required_text(&input.label, 200));
+    e.check(
+        "amount_cents",
+        validation::int_in_range(input.amount_cents, -10_000_000_000, 10_000_000_000),
+    );
+    let pool = match input.pool.as_deref().map(str::trim).filter(|p| !p.is_empty()) {
+        Some(p) => e.check("pool", validation::required_text(p, 60)),
+        None => None,
+    };
+    if input.resource_id.is_some() && pool.is_some() {
+        e.add("pool", "Une ressource ou un groupe, pas les deux.");
+    }
+    if let Some(until) = input.until {
+        if !input.recurring {
+            e.add("until", "Seule une dépense récurrente a une fin.");
+        } else if until < input.month {
+            e.add("until", "La fin doit suivre le premier mois.");
+        }
+    }
+    let key = e.check("key", input.key.to_key());
+    e.into_result().map_err(AppError::Validation)?;
+    if let Some(r) = input.resource_id {
+        if matches!(resource_store::find(conn, r), Err(AppError::NotFound)) {
+            return Err(AppError::validation("resource_id", "Ressource inconnue."));
+        }
+    }
+    let fields = CostFields {
+        month: input.month,
+        label: label.unwrap_or_default(),
+        amount_cents: input.amount_cents,
+        resource_id: input.resource_id,
+        pool,
+        split_key: serde_json::to_string(&input.key).map_err(AppError::internal)?,
+        recurring: input.recurring,
+        until_month: input.until,
+        updated_at: to_db(Utc::now()),
+    };
+    if let (Some(p), None) = (&fields.pool, input.resource_id) {
+        let any = resource_store::list(conn, &ResourceFilter { include_archived: true, ..Default::default() })?
+            .iter()
+            .any(|r| r.row.pool.as_deref() == Some(p.as_str()));
+        if !any {
+            return Err(AppError::validation(
+                "pool",
+                format!("Aucune ressource n'appartient au groupe « {p} »."),
+            ));
+        }
+    }
+    // Split it now, as the month stands, so a key that cannot split is refused at once.
+    if key.is_some() {
+        let probe = CostRow {
+            id: CostId(0),
+            month: fields.month,
+            label: fields.label.clone(),
+            amount_cents: fields.amount_cents,
+            resource_id: fields.resource_id,
+            pool: fields.pool.clone(),
+            split_key: fields.split_key.clone(),
+            recurring: false,
+            until_month: None,
+            generated_from: None,
+            created_by: None,
+            created_at: fields.updated_at,
+            updated_at: fields.updated_at,
+        };
+        let a = compute_with(conn, input.month, tz, today, std::slice::from_ref(&probe), &[])?;
+        // Usage keys of a month still to come have nobody to split on yet: allowed.
+        if let Some(p) = a.problems.first() {
+            let usage_based = matches!(
+                input.key.method,
+                crate::domain::allocation::Method::UsageHours
+            ) || input.key.among == Some(crate::domain::allocation::Among::Users);
+            if !(usage_based && input.month >= Month::of_date(today).unwrap_or(input.month)) {
+                return Err(AppError::validation("key", p.message.clone()));
+            }
+        }
+    }
+    Ok(fields)
+}
+
+fn require_open(conn: &mut DbConn, month: Month) -> AppResult<()> {
+    if month_store::find(conn, month)?.is_some() {
+        return Err(AppError::Conflict {
+            code: "month_closed",
+            detail: format!(
+                "Le mois de {} est clôturé : saisissez une régularisation dans un mois ouvert.",
+                label_fr(month)
+            ),
+        });
+    }
+    Ok(())
+}
+
+pub async fn costs(app: &App, actor: &Actor, month: Month) -> AppResult<Vec<CostView>> {
+    authz::require(authz::can_manage_allocation(actor))?;
+    ensure_recurring(app, month).await?;
+    app.db()
+        .run(move |c| Ok(store::costs_of(c, month)?.into_iter().map(CostView::of).collect()))
+        .await
+}
+
+pub async fn cost(app: &App, actor: &Actor, id: CostId) -> AppResult<CostView> {
+    authz::require(authz::can_manage_allocation(actor))?;
+    app.db()
+        .run(move |c| store::find_cost(c, id)?.map(CostView::of).ok_or(AppError::NotFound))
+        .await
+}
+
+pub async fn create_cost(app: &App, actor: &Actor, input: CostInput) -> AppResult<CostView> {
+    authz::require(authz::can_manage_allocation(actor))?;
+    let (tz, today, now, by) = (app.tz(), app.today(), app.now(), actor.user_id);
+    app.db()
+        .write(move |c| {
+            require_open(c, input.month)?;
+            let mut f = validate_cost(c, &input, tz, today)?;
+            f.updated_at = to_db(now);
+            Ok(CostView::of(store::insert_cost(c, &f, None, Some(by), to_db(now))?))
+        })
+        .await
+}
+
+pub async fn update_cost(
+    app: &App,
+    actor: &Actor,
+    id: CostId,
+    input: CostInput,
+) -> AppResult<CostView> {
+    authz::require(authz::can_manage_allocation(actor))?;
+    let (tz, today, now) = (app.tz(), app.today(), app.now());
+    app.db()
+        .write(move |c| {
+            let current = store::find_cost(c, id)?.ok_or(AppError::NotFound)?;
+            require_open(c, current.month)?;
+            require_open(c, input.month)?;
+            let mut f = validate_cost(c, &input, tz, today)?;
+            f.updated_at = to_db(now);
+            Ok(CostView::of(store::update_cost(c, id, &f)?))
+        })
+        .await
+}
+
+pub async fn delete_cost(app: &App, actor: &Actor, id: CostId) -> AppResult<()> {
+    authz::require(authz::can_manage_allocation(actor))?;
+    app.db()
+        .write(move |c| {
+            let current = store::find_cost(c, id)?.ok_or(AppError::NotFound)?;
+            require_open(c, current.month)?;
+            store::delete_cost(c, id)
+        })
+        .await
+}
+
+/// Each member's share of a cost entry not yet saved, under two keys side by side.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct WhatIf {
+    pub keys: [String; 2],
+    pub rows: Vec<WhatIfRow>,
+    /// Why a key cannot split the entry, per key.
+    pub errors: [Option<String>; 2],
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct WhatIfRow {
+    pub member_id: MemberId,
+    pub member_name: String,
+    pub cents: [i64; 2],
+}
+
+pub async fn what_if(
+    app: &App,
+    actor: &Actor,
+    input: CostInput,
+    other: KeySpec,
+) -> AppResult<WhatIf> {
+    authz::require(authz::can_manage_allocation(actor))?;
+    let (tz, today) = (app.tz(), app.today());
+    app.db()
+        .run(move |c| {
+            let mut rows: BTreeMap<MemberId, WhatIfRow> = BTreeMap::new();
+            let mut errors = [None, None];
+            let specs = [input.key.clone(), other.clone()];
+            for (i, spec) in specs.iter().enumerate() {
+                let probe = CostRow {
+                    id: CostId(0),
+                    month: input.month,
+                    label: input.label.clone(),
+                    amount_cents: input.amount_cents,
+                    resource_id: input.resource_id,
+                    pool: input.pool.clone().filter(|p| !p.trim().is_empty()),
+                    split_key: serde_json::to_string(spec).map_err(AppError::internal)?,
+                    recurring: false,
+                    until_month: None,
+                    generated_from: None,
+                    created_by: None,
+                    created_at: to_db(Utc::now()),
+                    updated_at: to_db(Utc::now()),
+                };
+                let a = compute_with(c, input.month, tz, today, std::slice::from_ref(&probe), &[])?;
+                if let Some(p) = a.problems.first() {
+                    errors[i] = Some(p.message.clone());
+                }
+                for m in &a.members {
+                    let share = m.total_of(Source::CostShare);
+                    rows.entry(m.member_id)
+                        .or_insert_with(|| WhatIfRow {
+                            member_id: m.member_id,
+                            member_name: m.member_name.clone(),
+                            cents: [0, 0],
+                        })
+                        .cents[i] = share;
+                }
+            }
+            let mut rows: Vec<WhatIfRow> = rows
+                .into_values()
+                .filter(|r| r.cents != [0, 0])
+                .collect();
+            rows.sort_by(|a, b| a.member_name.cmp(&b.member_name));
+            Ok(WhatIf {
+                keys: [specs[0].describe(), specs[1].describe()],
+                rows,
+                errors,
+            })
+        })
+        .await
+}
+
+// ---------------------------------------------------------------------------------------
+// Adjustments
+
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct AdjustmentInput {
+    #[schema(value_type = String, example = "2027-02")]
+    pub month: Month,
+    pub member_id: MemberId,
+    /// The reason, printed on the statement.
+    pub label: String,
+    /// Positive: the member owes more; negative: a credit.
+    pub amount_cents: i64,
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct AdjustmentView {
+    pub id: AdjustmentId,
+    #[schema(value_type = String)]
+    pub month: Month,
+    pub member_id: MemberId,
+    pub label: String,
+    pub amount_cents: i64,
+}
+
+pub async fn adjustments(app: &App, actor: &Actor, month: Month) -> AppResult<Vec<AdjustmentView>> {
+    authz::require(authz::can_manage_allocation(actor))?;
+    app.db()
+        .run(move |c| {
+            Ok(store::adjustments_of(c, month)?
+                .into_iter()
+                .map(|a| AdjustmentView {
+                    id: a.id,
+                    month: a.month,
+                    member_id: a.member_id,
+                    label: a.label,
+                    amount_cents: a.amount_cents,
+                })
+                .collect())
+        })
+        .await
+}
+
+pub async fn create_adjustment(
+    app: &App,
+    actor: &Actor,
+    input: AdjustmentInput,
+) -> AppResult<AdjustmentView> {
+    authz::require(authz::can_manage_allocation(actor))?;
+    let mut e = FieldErrors::new();
+    let label = e.check("label", validation::required_text(&input.label, 300));
+    e.check(
+        "amount_cents",
+        validation::int_in_range(input.amount_cents, -10_000_000_000, 10_000_000_000),
+    );
+    if input.amount_cents == 0 {
+        e.add("amount_cents", "Une régularisation de 0 € ne change rien.");
+    }
+    e.into_result().map_err(AppError::Validation)?;
+    let (now, by) = (app.now(), actor.user_id);
+    let label = label.unwrap_or_default();
+    app.db()
+        .write(move |c| {
+            require_open(c, input.month)?;
+            if matches!(member_store::find(c, input.member_id), Err(AppError::NotFound)) {
+                return Err(AppError::validation("member_id", "Membre inconnu."));
+            }
+            let a = store::insert_adjustment(
+                c,
+                input.month,
+                input.member_id,
+                &label,
+                input.amount_cents,
+                by,
+                to_db(now),
+            )?;
+            Ok(AdjustmentView {
+                id: a.id,
+                month: a.month,
+                member_id: a.member_id,
+                label: a.label,
+                amount_cents: a.amount_cents,
+            })
+        })
+        .await
+}
+
+pub async fn delete_adjustment(app: &App, actor: &Actor, id: AdjustmentId) -> AppResult<()> {
+    authz::require(authz::can_manage_allocation(actor))?;
+    app.db()
+        .write(move |c| {
+            let a = store::find_adjustment(c, id)?.ok_or(AppError::NotFound)?;
+            require_open(c, a.month)?;
+            store::delete_adjustment(c, id)
+        })
+        .await
+}
+
+/// The local date, in French, of a month's first day (« 1er janvier 2027 »), for pages.
+pub fn month_start_fr(month: Month) -> String {
+    format_date_fr(month.first_day())
+}
