@@ -1,13 +1,14 @@
 //! The `mutualise` command: serve, migrate, demo, user add, bench.
 
-use std::io::Read;
+use std::io::{Read, Write};
 use std::net::SocketAddr;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 use tracing_subscriber::EnvFilter;
 
-use mutualise::app::{auth, demo, jobs, users, App};
+use mutualise::app::authz::Actor;
+use mutualise::app::{allocation, auth, demo, jobs, months, users, App};
 use mutualise::build_app;
 use mutualise::config::Config;
 use mutualise::domain::ids::MemberId;
@@ -51,6 +52,21 @@ enum Command {
         #[command(subcommand)]
         command: UserCommand,
     },
+    /// Print a month's allocation: every member's statement (the numbers of
+    /// `GET /api/v1/allocations/{month}`).
+    Allocate {
+        /// The month, YYYY-MM.
+        #[arg(long)]
+        month: String,
+        /// json (default) or csv.
+        #[arg(long, default_value = "json")]
+        format: String,
+        /// CSV only: comma (default) or semicolon (French spreadsheets).
+        #[arg(long, default_value = "comma")]
+        dialect: String,
+    },
+    /// Check the hash chain of the closed months' statements; fails if any was altered.
+    VerifyStatements,
     /// Benchmarks: seed a large dataset, then measure the running service against it.
     Bench {
         #[command(subcommand)]
@@ -126,6 +142,12 @@ fn main() -> std::process::ExitCode {
     }
 }
 
+fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    Ok(tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?)
+}
+
 fn run(cli: Cli) -> anyhow::Result<()> {
     let config = Config::from_env()?;
     init_tracing(&config);
@@ -142,6 +164,53 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             for name in &applied {
                 println!("  {name}");
             }
+            Ok(())
+        }
+        Command::Allocate {
+            month,
+            format,
+            dialect,
+        } => {
+            let month: mutualise::domain::month::Month =
+                month.parse().map_err(|e| anyhow::anyhow!("{e}"))?;
+            let dialect: mutualise::export::Dialect =
+                dialect.parse().map_err(|e: String| anyhow::anyhow!("{e}"))?;
+            let app = App::open(config)?;
+            let alloc = runtime()?
+                .block_on(allocation::allocation(&app, &Actor::operator(), month))
+                .map_err(|e| anyhow::anyhow!("{}", e.detail()))?;
+            let mut out = std::io::stdout().lock();
+            match format.as_str() {
+                "json" => {
+                    serde_json::to_writer_pretty(&mut out, &alloc)?;
+                    writeln!(out)?;
+                }
+                "csv" => out.write_all(
+                    &mutualise::export::allocation::table(&alloc).to_csv(dialect),
+                )?,
+                other => anyhow::bail!("format inconnu : {other} (json ou csv)"),
+            }
+            Ok(())
+        }
+        Command::VerifyStatements => {
+            let app = App::open(config)?;
+            let checks = runtime()?
+                .block_on(months::verify(&app, &Actor::operator()))
+                .map_err(|e| anyhow::anyhow!("{}", e.detail()))?;
+            let mut broken = 0;
+            for c in &checks {
+                match &c.problem {
+                    None => println!("{}  ok      {}", c.month, c.hash),
+                    Some(p) => {
+                        broken += 1;
+                        println!("{}  ALTÉRÉ  {p}", c.month);
+                    }
+                }
+            }
+            if broken > 0 {
+                anyhow::bail!("{broken} relevé(s) clôturé(s) ne correspondent plus à leur empreinte");
+            }
+            println!("{} mois clôturé(s), chaîne intacte.", checks.len());
             Ok(())
         }
         Command::Demo => {

@@ -149,6 +149,60 @@ fn demo(db: &str) {
         assert!(out.contains(role), "{role} account missing: {out}");
     }
     assert!(out.contains(mutualise::app::demo::DEMO_PASSWORD));
+    // The demo closed the two months before this one: their chain verifies, and the last
+    // one's statements hold every source but staff.
+    let o = mutualise(db, &["verify-statements"], None);
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(text(&o).contains("2 mois clôturé(s), chaîne intacte"), "{}", text(&o));
+    let last = mutualise::domain::month::Month::containing(chrono::Utc::now(), chrono_tz::Europe::Paris).previous();
+    let o = mutualise(db, &["allocate", "--month", &last.to_string()], None);
+    assert!(o.status.success(), "{}", text(&o));
+    let alloc: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(alloc["status"], "closed");
+    let sources: Vec<&str> = alloc["members"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|m| m["lines"].as_array().unwrap().iter())
+        .filter_map(|l| l["source"].as_str())
+        .collect();
+    for s in ["tariff", "cost_share", "adjustment"] {
+        assert!(sources.contains(&s), "no {s} line: {alloc}");
+    }
+    let o = mutualise(db, &["allocate", "--month", &last.to_string(), "--format", "csv", "--dialect", "semicolon"], None);
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(String::from_utf8_lossy(&o.stdout).starts_with("\u{feff}Mois;"));
+}
+
+/// The statements of one full demo month, as `mutualise allocate` prints them, against a
+/// reviewed snapshot (`UPDATE_SNAPSHOTS=1` rewrites it): the demo runs at a fixed instant,
+/// so the month is the same whatever the day the tests run.
+#[test]
+fn golden_demo_month() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("golden.db").to_string_lossy().to_string();
+    let run = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_mutualise"))
+            .args(args)
+            .env("DATABASE_URL", &db)
+            .env("MUTUALISE_NOW", "2027-03-10T09:00:00Z")
+            .env("RUST_LOG", "warn")
+            .output()
+            .unwrap()
+    };
+    let o = run(&["demo"]);
+    assert!(o.status.success(), "{}", text(&o));
+    let o = run(&["allocate", "--month", "2027-02"]);
+    assert!(o.status.success(), "{}", text(&o));
+    // The clock is fixed: the close's instant and its hash are part of the snapshot too.
+    let got: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let got = serde_json::to_string_pretty(&got).unwrap() + "\n";
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/snapshots/demo-2027-02.json");
+    if std::env::var_os("UPDATE_SNAPSHOTS").is_some() {
+        std::fs::write(path, &got).unwrap();
+    }
+    let want = std::fs::read_to_string(path).expect("snapshot (UPDATE_SNAPSHOTS=1 writes it)");
+    assert!(got == want, "the demo month's statements changed: review, then UPDATE_SNAPSHOTS=1\n{got}");
 }
 
 #[test]

@@ -106,17 +106,6 @@ impl Allocation {
     }
 }
 
-/// The pole itself, for computations that must see every record; never a request's actor.
-fn pole() -> Actor {
-    Actor {
-        user_id: crate::domain::ids::UserId(0),
-        name: String::new(),
-        email: String::new(),
-        roles: vec![crate::domain::role::PoleRole::Admin],
-        memberships: Vec::new(),
-    }
-}
-
 /// The whole month's allocation, computed from today's records.
 pub(crate) fn compute_on(
     conn: &mut DbConn,
@@ -323,7 +312,7 @@ fn compute_with(
     }
 
     // 2. Shared staff: the hours ledger's charges, billed members only.
-    let staff = all_staff_on(conn, &pole(), today)?;
+    let staff = all_staff_on(conn, &Actor::operator(), today)?;
     let ledger = ledger_on(conn, &staff, month, tz)?;
     for e in &ledger.employees {
         let fee = e.fee.map(|f| f.describe());

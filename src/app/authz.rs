@@ -48,6 +48,19 @@ impl Actor {
         }
     }
 
+    /// Whoever runs a command on the server (`mutualise allocate`…) or the computations that
+    /// must see every record (the allocation reads every employee's hours): they already hold
+    /// the whole database, so they act as an administrator. Never a request's actor.
+    pub fn operator() -> Actor {
+        Actor {
+            user_id: UserId(0),
+            name: "opérateur".into(),
+            email: String::new(),
+            roles: vec![PoleRole::Admin],
+            memberships: Vec::new(),
+        }
+    }
+
     pub fn has(&self, role: PoleRole) -> bool {
         self.roles.contains(&role)
     }

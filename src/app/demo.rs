@@ -127,6 +127,10 @@ const MEMBERS: [(&str, &str, &str, f64, i64, i32); 12] = [
     ),
 ];
 
+/// The demo's pools of resources, whose costs are split together.
+pub(crate) const BUILDING: &str = "bâtiment";
+pub(crate) const FLEET: &str = "flotte";
+
 fn tariff(hourly_cents: i64, daily_cap: Option<i64>, per_km: Option<i64>) -> TariffInput {
     TariffInput {
         hourly_cents,
@@ -159,6 +163,7 @@ fn resources() -> Vec<ResourceInput> {
         plate: Some(plate.into()),
         energy: Some(energy.into()),
         odometer_km: Some(km),
+        pool: Some(FLEET.into()),
         ..ResourceInput::new(Vehicle, name)
     };
     vec![
@@ -174,6 +179,7 @@ fn resources() -> Vec<ResourceInput> {
                 billing_unit_minutes: 30,
                 ..tariff(1500, Some(9000), None)
             },
+            pool: Some(BUILDING.into()),
             ..ResourceInput::new(Room, "Salle Jaurès")
         },
         ResourceInput {
@@ -185,6 +191,7 @@ fn resources() -> Vec<ResourceInput> {
                 billing_unit_minutes: 30,
                 ..tariff(800, Some(5000), None)
             },
+            pool: Some(BUILDING.into()),
             ..ResourceInput::new(Room, "Salle Louise-Michel")
         },
         ResourceInput {
@@ -195,6 +202,7 @@ fn resources() -> Vec<ResourceInput> {
             buffer_before_minutes: 30,
             buffer_after_minutes: 60,
             tariff: tariff(4000, Some(25000), None),
+            pool: Some(BUILDING.into()),
             ..ResourceInput::new(Room, "Salle polyvalente")
         },
         ResourceInput {
@@ -202,6 +210,7 @@ fn resources() -> Vec<ResourceInput> {
             capacity: 12,
             opening_hours: week("08:00", "19:00"),
             tariff: tariff(200, Some(1200), None),
+            pool: Some(BUILDING.into()),
             ..ResourceInput::new(Desk, "Espace de coworking")
         },
         ResourceInput {
@@ -259,6 +268,7 @@ pub async fn fill(app: &App) -> AppResult<DemoSummary> {
     let (employees, assignments) = employer_group(app, &members).await?;
     summary.resources += employees;
     summary.bookings += assignments;
+    summary.bookings += super::demo_allocation::fill(app, &members).await?;
     Ok(summary)
 }
 

@@ -25,6 +25,7 @@ pub mod bookings;
 pub mod closures;
 pub mod dashboard;
 pub mod demo;
+pub mod demo_allocation;
 pub mod employees;
 pub mod jobs;
 pub mod ledger;

@@ -193,7 +193,7 @@ pub struct StatementSettings {
     pub journal_code: String,
     pub journal_label: String,
     /// FEC: the members' receivable account; each member gets an auxiliary account
-    /// `<prefix><member id>` (« 411 » → « 4110007 »).
+    /// `<prefix><member id on 5 digits>` (« 411 » → « 41100007 »).
     pub customer_account: String,
     /// FEC: revenue accounts of the four sources.
     pub tariff_account: String,
@@ -439,5 +439,13 @@ pub async fn set_statement_settings(
             }
             Ok(())
         })
+        .await
+}
+
+/// The statement settings, for printing a statement (anyone who may see one) and the
+/// accounting export.
+pub async fn statement_settings(app: &App, _actor: &Actor) -> AppResult<StatementSettings> {
+    app.db()
+        .run(|c| Ok(StatementSettings::from_pairs(store::settings(c)?)))
         .await
 }

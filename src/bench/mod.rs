@@ -5,6 +5,7 @@
 //! going through HTTP would take hours for a million rows and measure nothing useful; `run`
 //! then talks to a `mutualise serve` child process over loopback HTTP only, like a client.
 
+pub mod allocation;
 pub mod queries;
 pub mod raw;
 pub mod run;
@@ -50,6 +51,10 @@ pub enum BenchCommand {
     /// speed and the server's memory, and for a --staff dataset the creation of assignments,
     /// the staff week grid and the monthly hours ledger; prints one table.
     Run(run::RunArgs),
+    /// Time a month's allocation on fresh databases of the DATABASE_URL's backend (one per
+    /// size given with --bookings): the whole month, a member's statement open and closed,
+    /// the close.
+    Allocation(allocation::AllocationArgs),
 }
 
 pub fn main(command: BenchCommand, config: Config) -> anyhow::Result<()> {
@@ -63,5 +68,6 @@ pub fn main(command: BenchCommand, config: Config) -> anyhow::Result<()> {
     match command {
         BenchCommand::Seed(args) => seed::main(args, config),
         BenchCommand::Run(args) => run::main(args, config),
+        BenchCommand::Allocation(args) => allocation::main(args, config),
     }
 }

@@ -11,6 +11,7 @@
 //! In both, a text cell starting with `=`, `+`, `-`, `@`, a tab or a carriage return is
 //! prefixed with `'`, so no formula ever runs from data a user typed (CSV injection).
 
+pub mod allocation;
 pub mod ledger;
 
 use std::str::FromStr;
@@ -50,6 +51,9 @@ pub enum Cell {
     /// A duration in minutes, written in hours with two decimals (rounded half away from
     /// zero: 7 h 10 is 7.17).
     Hours(i64),
+    /// A quantity in thousandths, written with three decimals, trailing zeros kept (12 500 is
+    /// 12.500).
+    Thousandths(i64),
 }
 
 /// A column: its machine name and its French heading.
@@ -73,13 +77,20 @@ fn neutralise(text: &str) -> String {
 
 /// `value / 100` with two decimals, the dialect's decimal mark.
 fn decimal(hundredths: i64, dialect: Dialect) -> String {
-    let sign = if hundredths < 0 { "-" } else { "" };
-    let abs = hundredths.unsigned_abs();
+    fixed(hundredths, 2, dialect)
+}
+
+/// `value / 10^places` with `places` decimals, the dialect's decimal mark.
+fn fixed(value: i64, places: u32, dialect: Dialect) -> String {
+    let sign = if value < 0 { "-" } else { "" };
+    let abs = value.unsigned_abs();
+    let scale = 10u64.pow(places);
     let mark = match dialect {
         Dialect::Comma => '.',
         Dialect::Semicolon => ',',
     };
-    format!("{sign}{}{mark}{:02}", abs / 100, abs % 100)
+    let width = places as usize;
+    format!("{sign}{}{mark}{:0width$}", abs / scale, abs % scale)
 }
 
 fn render(cell: &Cell, dialect: Dialect) -> String {
@@ -88,6 +99,7 @@ fn render(cell: &Cell, dialect: Dialect) -> String {
         Cell::Int(i) => i.to_string(),
         Cell::Cents(c) => decimal(*c, dialect),
         Cell::Hours(minutes) => decimal(div_round(i128::from(*minutes) * 100, 60), dialect),
+        Cell::Thousandths(t) => fixed(*t, 3, dialect),
     }
 }
 
@@ -189,6 +201,20 @@ mod tests {
         let rows: Vec<csv::StringRecord> = r.records().map(Result::unwrap).collect();
         assert_eq!(&rows[1][0], "Coop; « l'Atelier »");
         assert_eq!(&rows[0][1], "-1234,56");
+    }
+
+    #[test]
+    fn thousandths_keep_three_decimals_in_the_dialect() {
+        let cases = [
+            (12_500, "12.500", "12,500"),
+            (1_000, "1.000", "1,000"),
+            (-1, "-0.001", "-0,001"),
+            (0, "0.000", "0,000"),
+        ];
+        for (t, comma, semicolon) in cases {
+            assert_eq!(render(&Cell::Thousandths(t), Dialect::Comma), comma);
+            assert_eq!(render(&Cell::Thousandths(t), Dialect::Semicolon), semicolon);
+        }
     }
 
     #[test]

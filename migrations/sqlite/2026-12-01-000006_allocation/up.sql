@@ -18,7 +18,7 @@ CREATE TABLE tariffs (
 -- The tariff each resource carried becomes its first version, in force since always.
 INSERT INTO tariffs (resource_id, effective_from, hourly_cents, daily_cap_cents, per_km_cents,
                      billing_unit_minutes, created_at)
-SELECT id, DATE '1970-01-01', hourly_cents, daily_cap_cents, per_km_cents, billing_unit_minutes,
+SELECT id, '1970-01-01', hourly_cents, daily_cap_cents, per_km_cents, billing_unit_minutes,
        created_at
 FROM resources;
 ALTER TABLE resources DROP COLUMN hourly_cents;

@@ -11,10 +11,8 @@ use crate::app::bookings::{
     self, Availability, Booked, BookingChanges, BookingInput, BookingQuery, BookingView, Decision,
     IdempotencyKey, Scope,
 };
-use crate::app::months::{self, MonthClosing};
 use crate::app::quotas::{self, QuotaView};
 use crate::domain::ids::{BookingId, ResourceId, SeriesId};
-use crate::domain::month::Month;
 use crate::domain::quota::QuotaInput;
 use crate::domain::refusal::RefusedOccurrence;
 use crate::error::{AppError, AppResult};
@@ -247,18 +245,6 @@ pub async fn delete_quota(
 ) -> AppResult<StatusCode> {
     quotas::delete(&s.app, &a, id).await?;
     Ok(StatusCode::NO_CONTENT)
-}
-
-/// Close a month: its bookings are frozen for good (treasurer).
-#[utoipa::path(post, path = "/api/v1/allocations/{month}/close", tag = "allocations", params(("month" = String, Path, description = "YYYY-MM")),
-    responses((status = 200, body = MonthClosing), (status = 403, body = super::Problem), (status = 404, body = super::Problem), (status = 409, description = "month_closed: already closed", body = super::Problem)))]
-pub async fn close_month(
-    State(s): State<AppState>,
-    ApiActor(a): ApiActor,
-    ApiPath(month): ApiPath<String>,
-) -> AppResult<Json<MonthClosing>> {
-    let month: Month = month.parse().map_err(|_| AppError::NotFound)?;
-    Ok(Json(months::close(&s.app, &a, month).await?))
 }
 
 /// An optional JSON body: empty means defaults.

@@ -1,6 +1,7 @@
 //! JSON API v1: bearer-token authentication, problem+json errors, and the OpenAPI document
 //! generated from the handlers' annotations (`/api/v1/openapi.json`).
 
+mod allocation;
 mod auth;
 mod bookings;
 mod catalogue;
@@ -74,7 +75,50 @@ pub fn router() -> Router<AppState> {
             get(bookings::list_quotas).post(bookings::create_quota),
         )
         .route("/quotas/{id}", delete(bookings::delete_quota))
-        .route("/allocations/{month}/close", post(bookings::close_month))
+        .route("/allocations/verify", get(allocation::verify))
+        .route("/allocations/{month}", get(allocation::get_allocation))
+        .route(
+            "/allocations/{month}/members/{member_id}",
+            get(allocation::get_statement),
+        )
+        .route("/allocations/{month}/fec", get(allocation::get_fec))
+        .route("/allocations/{month}/close", post(allocation::close_month))
+        .route("/allocations/{month}/reopen", post(allocation::reopen_month))
+        .route(
+            "/costs",
+            get(allocation::list_costs).post(allocation::create_cost),
+        )
+        .route("/costs/what-if", post(allocation::what_if))
+        .route(
+            "/costs/{id}",
+            get(allocation::get_cost)
+                .put(allocation::update_cost)
+                .delete(allocation::delete_cost),
+        )
+        .route(
+            "/adjustments",
+            get(allocation::list_adjustments).post(allocation::create_adjustment),
+        )
+        .route("/adjustments/{id}", delete(allocation::delete_adjustment))
+        .route(
+            "/resources/{id}/tariffs",
+            get(allocation::list_tariffs).post(allocation::set_tariff),
+        )
+        .route(
+            "/resources/{id}/tariffs/{effective_from}",
+            delete(allocation::delete_tariff),
+        )
+        .route("/pricing", get(allocation::get_pricing))
+        .route("/pricing/coefficients", post(allocation::set_coefficient))
+        .route(
+            "/pricing/coefficients/{category}/{effective_from}",
+            delete(allocation::delete_coefficient),
+        )
+        .route("/pricing/kinds/{kind}", axum::routing::put(allocation::set_kind_rule))
+        .route(
+            "/pricing/statements",
+            axum::routing::put(allocation::set_statement_settings),
+        )
         .route(
             "/employees",
             get(staff::list_employees).post(staff::create_employee),
@@ -147,7 +191,14 @@ impl Modify for BearerAuth {
         bookings::create_booking, bookings::list_bookings, bookings::get_booking, bookings::patch_booking,
         bookings::cancel_booking, bookings::approve_booking, bookings::reject_booking, bookings::availability,
         bookings::list_quotas, bookings::create_quota, bookings::delete_quota,
-        bookings::close_month,
+        allocation::get_allocation, allocation::get_statement, allocation::get_fec,
+        allocation::close_month, allocation::reopen_month, allocation::verify,
+        allocation::list_costs, allocation::create_cost, allocation::get_cost, allocation::update_cost,
+        allocation::delete_cost, allocation::what_if,
+        allocation::list_adjustments, allocation::create_adjustment, allocation::delete_adjustment,
+        allocation::list_tariffs, allocation::set_tariff, allocation::delete_tariff,
+        allocation::get_pricing, allocation::set_coefficient, allocation::delete_coefficient,
+        allocation::set_kind_rule, allocation::set_statement_settings,
         staff::list_employees, staff::create_employee, staff::get_employee, staff::patch_employee,
         staff::archive_employee, staff::restore_employee,
         staff::week, staff::employee_month, staff::free, staff::ledger, staff::member_hours,
