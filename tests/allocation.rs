@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{book, TestApp};
+use common::{book, csrf_of, Browser, TestApp};
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
@@ -515,6 +515,106 @@ both_backends!(
         let (_, checks) = app.get(&p.treasurer, "/api/v1/allocations/verify").await;
         assert_eq!(checks[0]["ok"], false, "{checks}");
         assert!(checks[0]["problem"].as_str().unwrap().contains("empreinte"));
+    }
+);
+
+both_backends!(
+    the_treasurer_pages_and_the_printed_statement,
+    |app: TestApp| async move {
+        let p = pole(&app).await;
+        setup_month(&app, &p).await;
+        let web = Browser::sign_in(&app, "tresorier@pole.test").await;
+        let (s, page, _) = web.get("/allocations?month=2027-01").await;
+        assert_eq!(s, StatusCode::OK, "{page}");
+        for text in ["Atelier Alpha", "1\u{202f}320,34", "role=\"img\"", "Salle Jaurès", "Clôturer"] {
+            assert!(page.contains(text), "{text} missing");
+        }
+        // What-if: the form compares two keys without saving.
+        let (_, form, _) = web.get("/allocations/2027-01/costs").await;
+        let csrf = csrf_of(&form);
+        let before = app.count("costs").await;
+        let (s, cmp, _) = web
+            .post(
+                "/allocations/2027-01/costs",
+                &[
+                    ("_csrf", &csrf),
+                    ("month", "2027-01"),
+                    ("label", "Chauffage"),
+                    ("amount", "800,00"),
+                    ("target", "pole"),
+                    ("key", "surface"),
+                    ("other", "equal"),
+                    ("action", "compare"),
+                ],
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{cmp}");
+        // 800 € by surface: Alpha 400,00; in equal parts: 266,67.
+        assert!(cmp.contains("400,00") && cmp.contains("266,67"), "{cmp}");
+        assert_eq!(app.count("costs").await, before);
+        // A bad amount is shown inline with what was typed, and saves nothing.
+        let (s, bad, _) = web
+            .post(
+                "/allocations/2027-01/costs",
+                &[
+                    ("_csrf", &csrf),
+                    ("month", "2027-01"),
+                    ("label", "Chauffage"),
+                    ("amount", "huit cents"),
+                    ("target", "pole"),
+                    ("key", "surface"),
+                    ("action", "save"),
+                ],
+            )
+            .await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(bad.contains("huit cents"), "input kept");
+        assert_eq!(app.count("costs").await, before);
+
+        // A member's user prints its own statement, and not another's.
+        let member = Browser::sign_in(&app, "booker@alpha.test").await;
+        let (s, printed, _) = member
+            .get(&format!("/allocations/2027-01/members/{}", p.a))
+            .await;
+        assert_eq!(s, StatusCode::OK, "{printed}");
+        assert!(printed.contains("Loyer") && printed.contains("1\u{202f}172,84"), "{printed}");
+        assert!(printed.contains("/bookings/"), "tariff lines open onto their bookings");
+        let (s, _, _) = member
+            .get(&format!("/allocations/2027-01/members/{}", p.b))
+            .await;
+        assert_eq!(s, StatusCode::FORBIDDEN);
+        let (s, _, _) = member.get("/allocations/settings").await;
+        assert_eq!(s, StatusCode::FORBIDDEN);
+
+        // The art. 261 B mention appears once the pole says so.
+        assert!(!printed.contains("261 B"));
+        let (s, _) = app
+            .call(
+                Method::PUT,
+                &p.treasurer,
+                "/api/v1/pricing/statements",
+                Some(json!({"cgi_261b": true, "pole_details": "Pôle du Val, 1 rue Haute",
+                    "journal_code": "VT", "journal_label": "Ventes", "customer_account": "411",
+                    "tariff_account": "706000", "cost_share_account": "708000",
+                    "staff_account": "708400", "adjustment_account": "708800"})),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK);
+        let (_, printed, _) = member
+            .get(&format!("/allocations/2027-01/members/{}", p.a))
+            .await;
+        assert!(printed.contains("article 261 B du CGI") && printed.contains("Pôle du Val"));
+
+        // Closing from the page.
+        let (s, _, _) = web
+            .post("/allocations/2027-01/close", &[("_csrf", &csrf)])
+            .await;
+        assert!(s == StatusCode::SEE_OTHER || s == StatusCode::OK, "{s}");
+        let (_, page, _) = web.get("/allocations?month=2027-01").await;
+        assert!(page.contains("clôturé"), "{page}");
+        let (s, verify, _) = web.get("/allocations/verify").await;
+        assert_eq!(s, StatusCode::OK);
+        assert!(verify.contains("2027"), "{verify}");
     }
 );
 

@@ -2,6 +2,7 @@
 //! was typed and show each error beside its field. Pages work without JavaScript.
 
 mod account;
+mod allocation;
 mod bookings;
 mod catalogue;
 mod directory;
@@ -93,6 +94,53 @@ pub fn router() -> Router<AppState> {
         .route("/approvals", get(bookings::approvals))
         .route("/calendar", get(bookings::day))
         .route("/resources/{id}/week", get(bookings::week))
+        .route("/allocations", get(allocation::month_page))
+        .route("/allocations/verify", get(allocation::verify_page))
+        .route(
+            "/allocations/settings",
+            get(allocation::settings_page).post(allocation::save_statement_settings),
+        )
+        .route(
+            "/allocations/settings/coefficients",
+            post(allocation::add_coefficient),
+        )
+        .route(
+            "/allocations/settings/coefficients/delete",
+            post(allocation::delete_coefficient),
+        )
+        .route(
+            "/allocations/settings/kinds/{kind}",
+            post(allocation::save_kind_rule),
+        )
+        .route(
+            "/allocations/costs/{id}",
+            get(allocation::cost_page).post(allocation::update_cost),
+        )
+        .route(
+            "/allocations/costs/{id}/delete",
+            post(allocation::delete_cost),
+        )
+        // `{month}.csv` (matchit has no suffixes: the handler strips it).
+        .route("/allocations/{month}", get(allocation::month_file))
+        .route("/allocations/{month}/fec.txt", get(allocation::fec))
+        .route(
+            "/allocations/{month}/members/{member_id}",
+            get(allocation::statement_page),
+        )
+        .route(
+            "/allocations/{month}/costs",
+            get(allocation::costs_page).post(allocation::create_cost),
+        )
+        .route(
+            "/allocations/{month}/adjustments",
+            post(allocation::create_adjustment),
+        )
+        .route(
+            "/allocations/{month}/adjustments/{id}/delete",
+            post(allocation::delete_adjustment),
+        )
+        .route("/allocations/{month}/close", post(allocation::close))
+        .route("/allocations/{month}/reopen", post(allocation::reopen))
         .fallback(not_found)
 }
 
@@ -150,11 +198,19 @@ pub enum Nav {
     Calendar,
     Approvals,
     Staff,
+    Allocation,
     None,
 }
 
 pub fn layout(ctx: &Ctx, title: &str, nav: Nav, notice: Option<&str>, body: Markup) -> Markup {
     let pole = &ctx.state.app.config().pole_name;
+    // A member's users reach their own statement of the current month (the first member's,
+    // which links to the others).
+    let statement_link = ctx.actor().and_then(|a| {
+        let m = a.memberships.first()?;
+        let month = crate::domain::month::Month::containing(ctx.state.app.now(), ctx.tz());
+        Some(format!("/allocations/{month}/members/{}", m.member_id))
+    });
     html! {
         (DOCTYPE)
         html lang="fr" {
@@ -181,6 +237,11 @@ pub fn layout(ctx: &Ctx, title: &str, nav: Nav, notice: Option<&str>, body: Mark
                                 (nav_item("/staff", "Salariés partagés", nav == Nav::Staff))
                                 (nav_item("/members", "Structures", nav == Nav::Members))
                                 (nav_item("/closures", "Fermetures", nav == Nav::Closures))
+                                @if authz::can_manage_allocation(actor) {
+                                    (nav_item("/allocations", "Répartition", nav == Nav::Allocation))
+                                } @else if let Some(href) = &statement_link {
+                                    (nav_item(href, "Mon relevé", nav == Nav::Allocation))
+                                }
                                 @if authz::can_see_users_page(actor) {
                                     (nav_item("/users", "Utilisateurs", nav == Nav::Users))
                                 }
