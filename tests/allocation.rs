@@ -618,4 +618,83 @@ both_backends!(
     }
 );
 
+both_backends!(
+    recurring_costs_run_until_stopped_and_early_returns_bill_the_time_used,
+    |app: TestApp| async move {
+        let p = pole(&app).await;
+        let van = app
+            .resource(
+                &p.admin,
+                json!({"kind": "vehicle", "name": "Utilitaire", "pool": "flotte",
+                       "tariff": {"hourly_cents": 1000, "billing_unit_minutes": 60}}),
+            )
+            .await;
+        // Booked 07:00–10:00 UTC, brought back at 08:00 (now): one hour used, billed.
+        let id = app
+            .insert_booking(van, p.a, "2027-01-04 07:00", "2027-01-04 10:00", mutualise::domain::status::BookingStatus::Confirmed)
+            .await;
+        let (s, b) = app
+            .post(&p.admin, &format!("/api/v1/bookings/{id}/cancel"), json!({}))
+            .await;
+        assert_eq!(s, StatusCode::OK, "{b}");
+        // Rent from January, every month until further notice.
+        let (s, rent) = app
+            .post(
+                &p.treasurer,
+                "/api/v1/costs",
+                json!({"month": "2027-01", "label": "Loyer", "amount_cents": 80_000,
+                       "recurring": true, "key": {"method": "surface"}}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::CREATED, "{rent}");
+        let rent_id = rent["id"].as_i64().unwrap();
+        let (_, jan) = app.get(&p.treasurer, "/api/v1/allocations/2027-01").await;
+        assert_eq!(lines_of(&jan, p.a, "tariff"), [1_000]);
+        // Months close in order, without a gap.
+        let (s, e) = app
+            .post(&p.treasurer, "/api/v1/allocations/2027-02/close", json!({}))
+            .await;
+        assert_eq!(s, StatusCode::OK, "{e}");
+        let (s, e) = app
+            .post(&p.treasurer, "/api/v1/allocations/2027-04/close", json!({}))
+            .await;
+        assert_eq!((s, e["code"].as_str()), (StatusCode::CONFLICT, Some("month_order")), "{e}");
+        let (s, e) = app
+            .post(&p.treasurer, "/api/v1/allocations/2027-01/close", json!({}))
+            .await;
+        assert_eq!((s, e["code"].as_str()), (StatusCode::CONFLICT, Some("month_order")), "{e}");
+        // February was generated at its close: 800 € by surface 40/25/15.
+        let (_, feb) = app.get(&p.treasurer, "/api/v1/allocations/2027-02").await;
+        assert_eq!(feb["status"], "closed");
+        assert_eq!(lines_of(&feb, p.a, "cost_share"), [40_000]);
+        // The entry has produced a later month: only its end may change, even though its
+        // own month is closed; it cannot be deleted.
+        let put = |body: Value| {
+            let (app, token) = (&app, p.treasurer.clone());
+            async move {
+                app.call(Method::PUT, &token, &format!("/api/v1/costs/{rent_id}"), Some(body)).await
+            }
+        };
+        let (s, e) = put(json!({"month": "2027-01", "label": "Loyer", "amount_cents": 90_000,
+                "recurring": true, "key": {"method": "surface"}}))
+            .await;
+        assert_eq!((s, e["code"].as_str()), (StatusCode::CONFLICT, Some("recurring_started")), "{e}");
+        let (s, e) = put(json!({"month": "2027-01", "label": "Loyer", "amount_cents": 80_000,
+                "recurring": true, "until": "2027-02", "key": {"method": "surface"}}))
+            .await;
+        assert_eq!(s, StatusCode::OK, "{e}");
+        assert_eq!(e["until"], "2027-02");
+        let (s, _) = app
+            .call(Method::DELETE, &p.treasurer, &format!("/api/v1/costs/{rent_id}"), None)
+            .await;
+        assert_eq!(s, StatusCode::CONFLICT);
+        // Stopped after February: March has no rent.
+        let (s, mar) = app
+            .post(&p.treasurer, "/api/v1/allocations/2027-03/close", json!({}))
+            .await;
+        assert_eq!(s, StatusCode::OK, "{mar}");
+        assert_eq!(mar["total_cents"], 0);
+    }
+);
+
 use diesel::RunQueryDsl;

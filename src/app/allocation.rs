@@ -142,8 +142,17 @@ impl Month_<'_> {
         }
     }
 
-    /// The members a cost concerns with what the keys read of them: the active members, and
-    /// any other member that used the scope.
+    /// Whether a member took part in the month: joined before its end, not archived before
+    /// its start, and not set inactive.
+    fn took_part(&self, m: &Member) -> bool {
+        let b = self.month.bounds(self.tz);
+        from_db(m.created_at) < b.end
+            && m.archived_at.is_none_or(|a| from_db(a) >= b.start)
+            && (m.active || m.archived_at.is_some())
+    }
+
+    /// The members a cost concerns with what the keys read of them: those that took part in
+    /// the month, and any other member that used the scope.
     fn bases(&self, scope: &[ResourceId]) -> Vec<MemberBasis> {
         self.members
             .iter()
@@ -162,7 +171,7 @@ impl Month_<'_> {
                     || self
                         .members
                         .iter()
-                        .any(|m| m.id == b.member && m.active && m.archived_at.is_none())
+                        .any(|m| m.id == b.member && self.took_part(m))
             })
             .collect()
     }
@@ -178,15 +187,16 @@ impl Month_<'_> {
                 format_minutes(sum(|m| m.used_minutes))
             ),
             Key::EqualActive | Key::EqualUsers => spec.describe(),
+            // Headcount and turnover are the member's own business: its share only, not the
+            // pole's total (which, with two members, would give away the other's figure).
             Key::Headcount => format!(
-                "effectif : {} ETP sur {} ETP",
+                "effectif : {} ETP, soit {} de l'effectif pris en compte",
                 crate::domain::money::format_amount(b.headcount_hundredths),
-                crate::domain::money::format_amount(sum(|m| m.headcount_hundredths))
+                share_of(b.headcount_hundredths, sum(|m| m.headcount_hundredths))
             ),
             Key::Turnover => format!(
-                "chiffre d'affaires : {} sur {}",
-                crate::domain::money::format_euros(b.turnover_cents),
-                crate::domain::money::format_euros(sum(|m| m.turnover_cents))
+                "chiffre d'affaires : {} du total pris en compte",
+                share_of(b.turnover_cents, sum(|m| m.turnover_cents))
             ),
             Key::Surface => format!(
                 "surface : {} m² sur {} m²",
@@ -205,6 +215,11 @@ impl Month_<'_> {
             Key::Blend { .. } => format!("clé composée : {}", spec.describe()),
         }
     }
+}
+
+/// « 28,6 % »: `part` of `whole`, to the tenth of a percent.
+fn share_of(part: i64, whole: i64) -> String {
+    st::format_rate(st::occupancy_permille(part, whole, 1))
 }
 
 fn compute_with(
@@ -251,13 +266,28 @@ fn compute_with(
     // 1. Tariffs: per member and resource kind (one free allowance), in booking order.
     let mut uses: BTreeMap<(MemberId, ResourceKind), Vec<(Use, ResourceId)>> = BTreeMap::new();
     for b in &bookings {
-        let (Some(r), Some(iv)) = (
+        let (Some(r), Some(booked)) = (
             resources.get(&b.resource_id),
             Interval::new(from_db(b.start_at), from_db(b.end_at)),
         ) else {
             continue;
         };
-        if b.status == BookingStatus::Confirmed
+        let cancelled_at = (b.status == BookingStatus::Cancelled)
+            .then(|| b.cancelled_at.map(from_db).unwrap_or(booked.start));
+        // A booking cancelled once begun (a vehicle brought back early) took place until then;
+        // one cancelled before its start is a cancellation, charged only if late.
+        let (iv, cancelled_at) = match cancelled_at {
+            Some(at) if at > booked.start => match Interval::new(booked.start, at.min(booked.end)) {
+                Some(used) => (used, None),
+                None => continue,
+            },
+            other => (booked, other),
+        };
+        // A request cancelled before anyone approved it was never granted: no charge.
+        if cancelled_at.is_some() && r.row.requires_approval && b.decided_at.is_none() {
+            continue;
+        }
+        if cancelled_at.is_none()
             && (r.row.kind != ResourceKind::Staff || b.activity == Activity::Work)
         {
             *usage.entry((b.member_id, b.resource_id)).or_default() +=
@@ -282,10 +312,7 @@ fn compute_with(
                 interval: iv,
                 quantity: i64::from(b.quantity.max(1)),
                 km: None,
-                cancelled_at: (b.status == BookingStatus::Cancelled)
-                    .then(|| b.cancelled_at.map(from_db))
-                    .flatten()
-                    .or((b.status == BookingStatus::Cancelled).then_some(iv.start)),
+                cancelled_at,
                 tariff,
                 coefficient_permille: terms.coefficient(category, start_day),
                 late: kind.late(),
@@ -509,23 +536,24 @@ fn summaries(
     out
 }
 
-/// A closed month's statement as stored at its close.
-pub(crate) fn stored_on(
+/// The statements stored at a month's close, in the order they were hashed (member id, then
+/// line position), or why a stored row cannot be read back as it was written.
+pub(crate) fn stored_members(
     conn: &mut DbConn,
     month: Month,
     member: Option<MemberId>,
-) -> AppResult<Option<Allocation>> {
-    let Some(closing) = store::closed_months(conn)?
-        .into_iter()
-        .find(|c| c.month == month)
-    else {
-        return Ok(None);
-    };
-    let rows = store::statement_lines(conn, month, member)?;
+) -> AppResult<Result<Vec<MemberStatement>, String>> {
     let mut statements: Vec<MemberStatement> = Vec::new();
-    for r in rows {
+    for r in store::statement_lines(conn, month, member)? {
+        let Some(source) = Source::parse(&r.source) else {
+            return Ok(Err(format!("source « {} » inconnue", r.source)));
+        };
+        let refs = match serde_json::from_str::<Refs>(&r.refs) {
+            Ok(refs) if serde_json::to_string(&refs).ok().as_deref() == Some(r.refs.as_str()) => refs,
+            _ => return Ok(Err("références de ligne réécrites".into())),
+        };
         let line = Line {
-            source: Source::parse(&r.source).unwrap_or(Source::Adjustment),
+            source,
             resource_id: r.resource_id,
             label: r.label,
             basis: r.basis,
@@ -533,11 +561,14 @@ pub(crate) fn stored_on(
             unit: r.unit,
             unit_price_cents: r.unit_price_cents,
             amount_cents: r.amount_cents,
-            refs: serde_json::from_str::<Refs>(&r.refs).unwrap_or_default(),
+            refs,
         };
         match statements.last_mut() {
             Some(m) if m.member_id == r.member_id => {
-                m.total_cents += line.amount_cents;
+                if m.member_name != r.member_name {
+                    return Ok(Err("nom de membre différent d'une ligne à l'autre".into()));
+                }
+                m.total_cents = m.total_cents.saturating_add(line.amount_cents);
                 m.lines.push(line);
             }
             _ => statements.push(MemberStatement {
@@ -548,6 +579,25 @@ pub(crate) fn stored_on(
             }),
         }
     }
+    Ok(Ok(statements))
+}
+
+/// A closed month's statement as stored at its close; `None` for an open month and for a
+/// month closed before statements were stored (it is computed).
+pub(crate) fn stored_on(
+    conn: &mut DbConn,
+    month: Month,
+    member: Option<MemberId>,
+) -> AppResult<Option<Allocation>> {
+    let Some(closing) = store::closed_months(conn)?
+        .into_iter()
+        .find(|c| c.month == month && !c.hash.is_empty())
+    else {
+        return Ok(None);
+    };
+    let mut statements = stored_members(conn, month, member)?.map_err(|why| {
+        AppError::internal(format!("relevé clôturé de {month} illisible : {why}"))
+    })?;
     sort_members(&mut statements);
     Ok(Some(Allocation {
         month,
@@ -566,6 +616,24 @@ pub(crate) fn stored_on(
             hash: closing.hash,
         }),
     }))
+}
+
+/// The month's allocation: as stored if closed, computed otherwise (a month closed before
+/// statements were stored is computed and marked closed).
+pub(crate) fn month_on(conn: &mut DbConn, month: Month, tz: Tz, today: NaiveDate) -> AppResult<Allocation> {
+    if let Some(a) = stored_on(conn, month, None)? {
+        return Ok(a);
+    }
+    let mut a = compute_on(conn, month, tz, today)?;
+    if let Some(closing) = month_store::find(conn, month)? {
+        a.status = MonthStatus::Closed;
+        a.closing = Some(ClosingInfo {
+            closed_at: from_db(closing.closed_at),
+            previous_hash: String::new(),
+            hash: String::new(),
+        });
+    }
+    Ok(a)
 }
 
 /// The stored lines of a statement, in statement order.
@@ -598,9 +666,10 @@ pub(crate) fn generate_recurring_on(
     month: Month,
     now: DateTime<Utc>,
 ) -> AppResult<usize> {
+    month_store::lock_open(conn, &[month])?;
     let due = store::recurring_due(conn, month)?;
     for t in &due {
-        store::insert_cost(
+        store::insert_generated(
             conn,
             &CostFields {
                 month,
@@ -613,7 +682,7 @@ pub(crate) fn generate_recurring_on(
                 until_month: None,
                 updated_at: to_db(now),
             },
-            Some(t.id),
+            t.id,
             t.created_by,
             to_db(now),
         )?;
@@ -659,10 +728,7 @@ pub async fn allocation(app: &App, actor: &Actor, month: Month) -> AppResult<All
     let (tz, today, actor) = (app.tz(), app.today(), actor.clone());
     app.db()
         .run(move |c| {
-            let mut a = match stored_on(c, month, None)? {
-                Some(a) => a,
-                None => compute_on(c, month, tz, today)?,
-            };
+            let mut a = month_on(c, month, tz, today)?;
             if !all {
                 a.members.retain(|m| authz::can_see_statement(&actor, m.member_id));
                 a.total_cents = a.members.iter().map(|m| m.total_cents).sum();
@@ -708,22 +774,30 @@ pub async fn trend(app: &App, actor: &Actor, month: Month) -> AppResult<Trend> {
                 let prev = months[0].previous();
                 months.insert(0, prev);
             }
-            let closed: Vec<Month> = store::closed_months(c)?.into_iter().map(|m| m.month).collect();
+            // Closed months from their stored lines (months closed before statements were stored
+            // are computed, like open ones up to the current month).
+            let stored: Vec<Month> = store::closed_months(c)?
+                .into_iter()
+                .filter(|m| !m.hash.is_empty())
+                .map(|m| m.month)
+                .collect();
             let mut totals: BTreeMap<MemberId, Vec<i64>> = BTreeMap::new();
-            let mut names: BTreeMap<MemberId, String> = BTreeMap::new();
-            for (i, m) in months.iter().enumerate() {
-                let a = if closed.contains(m) {
-                    stored_on(c, *m, None)?
-                } else if Some(*m) <= Month::of_date(today) {
-                    Some(compute_on(c, *m, tz, today)?)
-                } else {
-                    None
-                };
-                for s in a.iter().flat_map(|a| a.members.iter()) {
-                    totals.entry(s.member_id).or_insert_with(|| vec![0; 12])[i] = s.total_cents;
-                    names.insert(s.member_id, s.member_name.clone());
+            for (m, id, cents) in store::closed_totals(c, months[0], months[11])? {
+                if let (true, Some(i)) = (stored.contains(&m), months.iter().position(|x| *x == m)) {
+                    totals.entry(id).or_insert_with(|| vec![0; 12])[i] = cents;
                 }
             }
+            for (i, m) in months.iter().enumerate() {
+                if stored.contains(m) || Some(*m) > Month::of_date(today) {
+                    continue;
+                }
+                for s in compute_on(c, *m, tz, today)?.members {
+                    totals.entry(s.member_id).or_insert_with(|| vec![0; 12])[i] = s.total_cents;
+                }
+            }
+            let ids: Vec<MemberId> = totals.keys().copied().collect();
+            let mut names: BTreeMap<MemberId, String> =
+                member_store::names(c, &ids)?.into_iter().collect();
             let mut members: Vec<TrendRow> = totals
                 .into_iter()
                 .map(|(id, cents)| TrendRow {
@@ -815,19 +889,14 @@ impl CostView {
     }
 }
 
-/// Checks a cost entry against the month's members: the key must split it now (all-zero
-/// weights, percentages not making 100 %, amounts not summing to the total are refused).
-fn validate_cost(
-    conn: &mut DbConn,
-    input: &CostInput,
-    tz: Tz,
-    today: NaiveDate,
-) -> AppResult<CostFields> {
+/// The entry's fields, checked: label, amount, target (an existing resource not archived
+/// before the month, or a pool with such resources) and, with `key`, the key itself.
+fn cost_fields(conn: &mut DbConn, input: &CostInput, key: bool, tz: Tz) -> AppResult<CostFields> {
     let mut e = FieldErrors::new();
     let label = e.check("label", validation::required_text(&input.label, 200));
     e.check(
         "amount_cents",
-        validation::int_in_range(input.amount_cents, -10_000_000_000, 10_000_000_000),
+        validation::int_in_range(input.amount_cents, -MAX_COST_CENTS, MAX_COST_CENTS),
     );
     let pool = match input.pool.as_deref().map(str::trim).filter(|p| !p.is_empty()) {
         Some(p) => e.check("pool", validation::required_text(p, 60)),
@@ -843,14 +912,44 @@ fn validate_cost(
             e.add("until", "La fin doit suivre le premier mois.");
         }
     }
-    let key = e.check("key", input.key.to_key());
+    if key {
+        e.check("key", input.key.to_key());
+    }
     e.into_result().map_err(AppError::Validation)?;
+    let start = to_db(input.month.bounds(tz).start);
+    let live = |r: &Resource| r.row.archived_at.is_none_or(|a| a >= start);
     if let Some(r) = input.resource_id {
-        if matches!(resource_store::find(conn, r), Err(AppError::NotFound)) {
-            return Err(AppError::validation("resource_id", "Ressource inconnue."));
+        match resource_store::find(conn, r) {
+            Err(AppError::NotFound) => {
+                return Err(AppError::validation("resource_id", "Ressource inconnue."))
+            }
+            Ok(r) if !live(&r) => {
+                return Err(AppError::validation(
+                    "resource_id",
+                    "Cette ressource était archivée avant ce mois.",
+                ))
+            }
+            other => {
+                other?;
+            }
         }
     }
-    let fields = CostFields {
+    if let (Some(p), None) = (&pool, input.resource_id) {
+        let all = resource_store::list(
+            conn,
+            &ResourceFilter {
+                include_archived: true,
+                ..Default::default()
+            },
+        )?;
+        if !all.iter().any(|r| r.row.pool.as_deref() == Some(p.as_str()) && live(r)) {
+            return Err(AppError::validation(
+                "pool",
+                format!("Aucune ressource en service n'appartient au groupe « {p} »."),
+            ));
+        }
+    }
+    Ok(CostFields {
         month: input.month,
         label: label.unwrap_or_default(),
         amount_cents: input.amount_cents,
@@ -860,51 +959,58 @@ fn validate_cost(
         recurring: input.recurring,
         until_month: input.until,
         updated_at: to_db(Utc::now()),
-    };
-    if let (Some(p), None) = (&fields.pool, input.resource_id) {
-        let any = resource_store::list(conn, &ResourceFilter { include_archived: true, ..Default::default() })?
-            .iter()
-            .any(|r| r.row.pool.as_deref() == Some(p.as_str()));
-        if !any {
-            return Err(AppError::validation(
-                "pool",
-                format!("Aucune ressource n'appartient au groupe « {p} »."),
-            ));
-        }
+    })
+}
+
+/// An amount no pole's month comes near (100 M€), so no sum of lines can overflow.
+const MAX_COST_CENTS: i64 = 10_000_000_000;
+
+/// A cost entry not saved, as the allocation would read it.
+fn probe(f: &CostFields) -> CostRow {
+    CostRow {
+        id: CostId(0),
+        month: f.month,
+        label: f.label.clone(),
+        amount_cents: f.amount_cents,
+        resource_id: f.resource_id,
+        pool: f.pool.clone(),
+        split_key: f.split_key.clone(),
+        recurring: false,
+        until_month: None,
+        generated_from: None,
+        deleted_at: None,
+        created_by: None,
+        created_at: f.updated_at,
+        updated_at: f.updated_at,
     }
-    // Split it now, as the month stands, so a key that cannot split is refused at once.
-    if key.is_some() {
-        let probe = CostRow {
-            id: CostId(0),
-            month: fields.month,
-            label: fields.label.clone(),
-            amount_cents: fields.amount_cents,
-            resource_id: fields.resource_id,
-            pool: fields.pool.clone(),
-            split_key: fields.split_key.clone(),
-            recurring: false,
-            until_month: None,
-            generated_from: None,
-            created_by: None,
-            created_at: fields.updated_at,
-            updated_at: fields.updated_at,
-        };
-        let a = compute_with(conn, input.month, tz, today, std::slice::from_ref(&probe), &[])?;
-        // Usage keys of a month still to come have nobody to split on yet: allowed.
-        if let Some(p) = a.problems.first() {
-            let usage_based = matches!(
-                input.key.method,
-                crate::domain::allocation::Method::UsageHours
-            ) || input.key.among == Some(crate::domain::allocation::Among::Users);
-            if !(usage_based && input.month >= Month::of_date(today).unwrap_or(input.month)) {
-                return Err(AppError::validation("key", p.message.clone()));
-            }
+}
+
+/// Checks a cost entry against the month's members: the key must split it now (all-zero
+/// weights, percentages not making 100 %, amounts not summing to the total are refused). A
+/// key on use (usage hours, equal parts among users) of a month not over may have nobody to
+/// split on yet: allowed; the close refuses what still cannot be split then.
+fn validate_cost(
+    conn: &mut DbConn,
+    input: &CostInput,
+    tz: Tz,
+    today: NaiveDate,
+) -> AppResult<CostFields> {
+    let fields = cost_fields(conn, input, true, tz)?;
+    let a = compute_with(conn, input.month, tz, today, std::slice::from_ref(&probe(&fields)), &[])?;
+    if let Some(p) = a.problems.first() {
+        let usage_based = input.key.method == crate::domain::allocation::Method::UsageHours
+            || input.key.among == Some(crate::domain::allocation::Among::Users);
+        if !(usage_based && Some(input.month) >= Month::of_date(today)) {
+            return Err(AppError::validation("key", p.message.clone()));
         }
     }
     Ok(fields)
 }
 
+/// Refuses a write in a closed month (`409 month_closed`). On PostgreSQL it first takes the
+/// month's shared lock, so a close cannot commit between this check and the write.
 fn require_open(conn: &mut DbConn, month: Month) -> AppResult<()> {
+    month_store::lock_open(conn, &[month])?;
     if month_store::find(conn, month)?.is_some() {
         return Err(AppError::Conflict {
             code: "month_closed",
@@ -934,13 +1040,17 @@ pub async fn cost(app: &App, actor: &Actor, id: CostId) -> AppResult<CostView> {
 
 pub async fn create_cost(app: &App, actor: &Actor, input: CostInput) -> AppResult<CostView> {
     authz::require(authz::can_manage_allocation(actor))?;
-    let (tz, today, now, by) = (app.tz(), app.today(), app.now(), actor.user_id);
+    let (tz, today, now, by) = (app.tz(), app.today(), app.now(), actor.recorded_id());
+    // Checked on a read connection: the split is computed outside the writer.
+    let mut f = app
+        .db()
+        .run(move |c| validate_cost(c, &input, tz, today))
+        .await?;
+    f.updated_at = to_db(now);
     app.db()
         .write(move |c| {
-            require_open(c, input.month)?;
-            let mut f = validate_cost(c, &input, tz, today)?;
-            f.updated_at = to_db(now);
-            Ok(CostView::of(store::insert_cost(c, &f, None, Some(by), to_db(now))?))
+            require_open(c, f.month)?;
+            Ok(CostView::of(store::insert_cost(c, &f, None, by, to_db(now))?))
         })
         .await
 }
@@ -953,13 +1063,44 @@ pub async fn update_cost(
 ) -> AppResult<CostView> {
     authz::require(authz::can_manage_allocation(actor))?;
     let (tz, today, now) = (app.tz(), app.today(), app.now());
+    let mut f = app
+        .db()
+        .run(move |c| validate_cost(c, &input, tz, today))
+        .await?;
+    f.updated_at = to_db(now);
     app.db()
         .write(move |c| {
             let current = store::find_cost(c, id)?.ok_or(AppError::NotFound)?;
+            if current.recurring && store::generated_count(c, id)? > 0 {
+                // It has generated later months: only its end may change, even once its own
+                // month is closed (« until further notice » stops here).
+                let unchanged = (
+                    f.month,
+                    &f.label,
+                    f.amount_cents,
+                    f.resource_id,
+                    &f.pool,
+                    &f.split_key,
+                    f.recurring,
+                ) == (
+                    current.month,
+                    &current.label,
+                    current.amount_cents,
+                    current.resource_id,
+                    &current.pool,
+                    &current.split_key,
+                    true,
+                );
+                if !unchanged {
+                    return Err(AppError::Conflict {
+                        code: "recurring_started",
+                        detail: "Cette dépense récurrente a déjà produit les mois suivants : seule sa date de fin peut changer. Modifiez le mois concerné, ou arrêtez-la et créez-en une nouvelle.".into(),
+                    });
+                }
+                return Ok(CostView::of(store::set_until(c, id, f.until_month, to_db(now))?));
+            }
             require_open(c, current.month)?;
-            require_open(c, input.month)?;
-            let mut f = validate_cost(c, &input, tz, today)?;
-            f.updated_at = to_db(now);
+            require_open(c, f.month)?;
             Ok(CostView::of(store::update_cost(c, id, &f)?))
         })
         .await
@@ -967,11 +1108,18 @@ pub async fn update_cost(
 
 pub async fn delete_cost(app: &App, actor: &Actor, id: CostId) -> AppResult<()> {
     authz::require(authz::can_manage_allocation(actor))?;
+    let now = to_db(app.now());
     app.db()
         .write(move |c| {
             let current = store::find_cost(c, id)?.ok_or(AppError::NotFound)?;
             require_open(c, current.month)?;
-            store::delete_cost(c, id)
+            if current.recurring && store::generated_count(c, id)? > 0 {
+                return Err(AppError::Conflict {
+                    code: "recurring_started",
+                    detail: "Cette dépense récurrente a déjà produit les mois suivants : donnez-lui une date de fin plutôt que de la supprimer.".into(),
+                });
+            }
+            store::delete_cost(c, &current, now)
         })
         .await
 }
@@ -1002,24 +1150,15 @@ pub async fn what_if(
     let (tz, today) = (app.tz(), app.today());
     app.db()
         .run(move |c| {
+            // The entry's own fields must hold; the keys may not split it (that is the answer).
+            let fields = cost_fields(c, &input, false, tz)?;
             let mut rows: BTreeMap<MemberId, WhatIfRow> = BTreeMap::new();
             let mut errors = [None, None];
             let specs = [input.key.clone(), other.clone()];
             for (i, spec) in specs.iter().enumerate() {
                 let probe = CostRow {
-                    id: CostId(0),
-                    month: input.month,
-                    label: input.label.clone(),
-                    amount_cents: input.amount_cents,
-                    resource_id: input.resource_id,
-                    pool: input.pool.clone().filter(|p| !p.trim().is_empty()),
                     split_key: serde_json::to_string(spec).map_err(AppError::internal)?,
-                    recurring: false,
-                    until_month: None,
-                    generated_from: None,
-                    created_by: None,
-                    created_at: to_db(Utc::now()),
-                    updated_at: to_db(Utc::now()),
+                    ..probe(&fields)
                 };
                 let a = compute_with(c, input.month, tz, today, std::slice::from_ref(&probe), &[])?;
                 if let Some(p) = a.problems.first() {
@@ -1108,7 +1247,7 @@ pub async fn create_adjustment(
         e.add("amount_cents", "Une régularisation de 0 € ne change rien.");
     }
     e.into_result().map_err(AppError::Validation)?;
-    let (now, by) = (app.now(), actor.user_id);
+    let (now, by) = (app.now(), actor.recorded_id());
     let label = label.unwrap_or_default();
     app.db()
         .write(move |c| {

@@ -61,6 +61,11 @@ impl Actor {
         }
     }
 
+    /// The user to record as author of a change: none for the operator.
+    pub fn recorded_id(&self) -> Option<UserId> {
+        (self.user_id != UserId(0)).then_some(self.user_id)
+    }
+
     pub fn has(&self, role: PoleRole) -> bool {
         self.roles.contains(&role)
     }

@@ -302,7 +302,9 @@ fn fill_tx(conn: &mut DbConn, env: &BookingEnv) -> AppResult<(DemoSummary, Vec<M
                 active: true,
             };
             let draft = input.validate().map_err(AppError::Validation)?;
-            member_ids.push(member_store::insert(conn, &draft, to_db(now))?.id);
+            // Members of long standing: they took part in the months the demo closes.
+            let joined = to_db(now - Duration::days(400));
+            member_ids.push(member_store::insert(conn, &draft, joined)?.id);
         }
         for input in resources() {
             let draft = input.validate().map_err(AppError::Validation)?;

@@ -40,10 +40,11 @@ pub struct MonthClosing {
 /// the automatic rejection of a request undecided at its start).
 pub async fn close(app: &App, actor: &Actor, month: Month) -> AppResult<MonthClosing> {
     authz::require(authz::can_close_months(actor))?;
-    let (by, now, tz) = (actor.user_id, app.now(), app.tz());
+    let (by, now, tz) = (actor.recorded_id(), app.now(), app.tz());
     let (bounds, today) = (month.bounds(tz), app.today());
     app.db()
         .write(move |c| {
+            store::lock_chain(c)?;
             store::lock_for_close(c, month)?;
             if store::find(c, month)?.is_some() {
                 return Err(AppError::Conflict {
@@ -51,16 +52,28 @@ pub async fn close(app: &App, actor: &Actor, month: Month) -> AppResult<MonthClo
                     detail: format!("Le mois de {} est déjà clôturé.", label_fr(month)),
                 });
             }
-            // The chain runs in month order: a month closes after the ones before it.
+            // The chain runs in month order with no gap: once a month is closed, the next one
+            // to close is the month after the last closed one.
             let closed = alloc_store::closed_months(c)?;
-            if let Some(later) = closed.iter().find(|m| m.month > month) {
-                return Err(AppError::Conflict {
-                    code: "month_order",
-                    detail: format!(
-                        "{} est déjà clôturé : les mois se clôturent dans l'ordre. Rouvrez d'abord les mois suivants.",
-                        label_fr(later.month)
-                    ),
-                });
+            if let Some(last) = closed.last() {
+                if last.month > month {
+                    return Err(AppError::Conflict {
+                        code: "month_order",
+                        detail: format!(
+                            "{} est déjà clôturé : les mois se clôturent dans l'ordre. Rouvrez d'abord les mois suivants.",
+                            label_fr(last.month)
+                        ),
+                    });
+                }
+                if last.month.next() != month {
+                    return Err(AppError::Conflict {
+                        code: "month_order",
+                        detail: format!(
+                            "Clôturez d'abord {} : les mois se clôturent dans l'ordre, sans trou.",
+                            label_fr(last.month.next())
+                        ),
+                    });
+                }
             }
             let previous_hash = closed.last().map(|m| m.hash.clone()).unwrap_or_default();
             let in_month = |status| BookingFilter {
@@ -91,7 +104,10 @@ pub async fn close(app: &App, actor: &Actor, month: Month) -> AppResult<MonthClo
                     ),
                 });
             }
-            let hash = chain_hash(&previous_hash, month, &statement.members);
+            // Hashed and stored in member id order, whatever order the pages show.
+            let mut members = statement.members;
+            members.sort_by_key(|m| m.member_id);
+            let hash = chain_hash(&previous_hash, month, &members);
             let closing = store::close(c, month, by, to_db(now))?;
             alloc_store::store_statement(
                 c,
@@ -99,7 +115,7 @@ pub async fn close(app: &App, actor: &Actor, month: Month) -> AppResult<MonthClo
                 statement.total_cents,
                 &previous_hash,
                 &hash,
-                &allocation::to_stored(month, &statement.members),
+                &allocation::to_stored(month, &members),
             )?;
             Ok(MonthClosing {
                 month: closing.month,
@@ -107,7 +123,7 @@ pub async fn close(app: &App, actor: &Actor, month: Month) -> AppResult<MonthClo
                 closed_by: closing.closed_by,
                 frozen_bookings,
                 total_cents: statement.total_cents,
-                members: statement.members.len(),
+                members: members.len(),
                 previous_hash,
                 hash,
             })
@@ -121,9 +137,10 @@ pub async fn reopen(app: &App, actor: &Actor, month: Month, reason: &str) -> App
     authz::require(authz::can_reopen_months(actor))?;
     let reason = crate::domain::validation::required_text(reason, 500)
         .map_err(|m| AppError::validation("reason", m))?;
-    let (by, now) = (actor.user_id, app.now());
+    let (by, now) = (actor.recorded_id(), app.now());
     app.db()
         .write(move |c| {
+            store::lock_chain(c)?;
             store::lock_for_close(c, month)?;
             let closed = alloc_store::closed_months(c)?;
             let Some(this) = closed.iter().find(|m| m.month == month) else {
@@ -152,6 +169,8 @@ pub struct ChainCheck {
     #[schema(value_type = String)]
     pub month: Month,
     pub ok: bool,
+    /// Closed before statements were stored: nothing to verify.
+    pub legacy: bool,
     pub hash: String,
     /// Why the month fails, in French.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -159,27 +178,37 @@ pub struct ChainCheck {
 }
 
 /// Recomputes every closed month's hash from its stored lines and the previous month's hash.
+/// Months closed before statements were stored (empty hash) may only precede the others.
 pub(crate) fn verify_on(conn: &mut crate::store::DbConn) -> AppResult<Vec<ChainCheck>> {
     let mut previous = String::new();
     let mut out = Vec::new();
     for m in alloc_store::closed_months(conn)? {
-        let stored = allocation::stored_on(conn, m.month, None)?;
-        // Members in statement order, as hashed at the close.
-        let members = stored.map(|a| a.members).unwrap_or_default();
-        let recomputed = chain_hash(&previous, m.month, &members);
-        let total: i64 = members.iter().map(|s| s.total_cents).sum();
-        let problem = if m.previous_hash != previous {
-            Some("le maillon précédent ne correspond pas au mois clôturé avant lui".to_string())
-        } else if recomputed != m.hash {
-            Some("les lignes enregistrées ne correspondent plus à l'empreinte de la clôture".into())
-        } else if total != m.total_cents {
-            Some("le total enregistré ne correspond pas aux lignes".into())
+        let problem = if m.hash.is_empty() {
+            (!previous.is_empty()).then(|| {
+                "empreinte effacée : un mois clôturé après la mise en place des relevés n'en a plus"
+                    .to_string()
+            })
         } else {
-            None
+            match allocation::stored_members(conn, m.month, None)? {
+                Err(why) => Some(format!("ligne enregistrée altérée ({why})")),
+                Ok(members) => {
+                    let total: i64 = members.iter().map(|s| s.total_cents).sum();
+                    if m.previous_hash != previous {
+                        Some("le maillon précédent ne correspond pas au mois clôturé avant lui".into())
+                    } else if chain_hash(&previous, m.month, &members) != m.hash {
+                        Some("les lignes enregistrées ne correspondent plus à l'empreinte de la clôture".into())
+                    } else if total != m.total_cents {
+                        Some("le total enregistré ne correspond pas aux lignes".into())
+                    } else {
+                        None
+                    }
+                }
+            }
         };
         out.push(ChainCheck {
             month: m.month,
             ok: problem.is_none(),
+            legacy: m.hash.is_empty(),
             hash: m.hash.clone(),
             problem,
         });

@@ -23,9 +23,11 @@ pub(crate) fn check_open_from(
     conn: &mut DbConn,
     from: NaiveDate,
 ) -> AppResult<()> {
+    // Before 2000: the first version, in force « since always »; no month that old closes.
     let Some(month) = Month::of_date(from) else {
-        return Err(AppError::validation("effective_from", "Date hors des années prises en charge."));
+        return Ok(());
     };
+    month_store::lock_open(conn, &[month])?;
     if month_store::first_closed(conn, &[month])?.is_some() {
         return Err(AppError::Conflict {
             code: "month_closed",
@@ -73,7 +75,7 @@ pub async fn set_tariff(
     version: TariffVersion,
 ) -> AppResult<Vec<TariffVersion>> {
     let tariff = version.tariff.validate().map_err(AppError::Validation)?;
-    let (by, now) = (actor.user_id, to_db(app.now()));
+    let (by, now) = (actor.recorded_id(), to_db(app.now()));
     let who = actor.clone();
     app.db()
         .write(move |c| {
@@ -89,7 +91,7 @@ pub async fn set_tariff(
                     ),
             )?;
             check_open_from(c, version.effective_from)?;
-            store::set_tariff(c, resource, version.effective_from, &tariff, Some(by), now)
+            store::set_tariff(c, resource, version.effective_from, &tariff, by, now)
         })
         .await?;
     tariffs(app, actor, resource).await
@@ -372,7 +374,7 @@ pub async fn set_coefficient(app: &App, actor: &Actor, v: CoefficientVersion) ->
     );
     e.into_result().map_err(AppError::Validation)?;
     let category = category.unwrap_or_default();
-    let (by, now) = (actor.user_id, to_db(app.now()));
+    let (by, now) = (actor.recorded_id(), to_db(app.now()));
     app.db()
         .write(move |c| {
             check_open_from(c, v.effective_from)?;

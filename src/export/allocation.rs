@@ -178,8 +178,12 @@ pub fn fec(a: &Allocation, s: &StatementSettings) -> Vec<u8> {
     let journal_code = fec_text(&s.journal_code);
     let journal_label = fec_text(&s.journal_label);
 
-    let mut members: Vec<&MemberStatement> =
-        a.members.iter().filter(|m| m.total_cents != 0).collect();
+    // A member whose lines cancel out still gets its entry (its revenue lines balance).
+    let mut members: Vec<&MemberStatement> = a
+        .members
+        .iter()
+        .filter(|m| m.lines.iter().any(|l| l.amount_cents != 0))
+        .collect();
     members.sort_by_key(|m| m.member_id);
 
     for m in members {
@@ -214,12 +218,14 @@ pub fn fec(a: &Allocation, s: &StatementSettings) -> Vec<u8> {
         };
 
         let aux = fec_text(&format!("{}{id:05}", s.customer_account));
-        line(
-            &s.customer_account,
-            CUSTOMER_LABEL,
-            (&aux, &name),
-            sides(m.total_cents, true),
-        );
+        if m.total_cents != 0 {
+            line(
+                &s.customer_account,
+                CUSTOMER_LABEL,
+                (&aux, &name),
+                sides(m.total_cents, true),
+            );
+        }
         for source in Source::ALL {
             let cents = m.total_of(source);
             if cents != 0 {
@@ -416,9 +422,10 @@ mod tests {
             assert_eq!(row.len(), 18, "{row:?}");
         }
         // Member 7: customer, tariff, cost share, adjustment; member 12: customer, staff,
-        // adjustment; member 3 (total 0): nothing.
-        assert_eq!(rows.len(), 1 + 4 + 3);
-        assert!(rows.iter().all(|r| !r[2].ends_with("-3")));
+        // adjustment; member 3 (total 0): its use and the gesture that cancels it, no
+        // customer line.
+        assert_eq!(rows.len(), 1 + 4 + 3 + 2);
+        assert_eq!(rows.iter().filter(|r| r[2].ends_with("-3")).count(), 2);
     }
 
     #[test]
@@ -427,7 +434,7 @@ mod tests {
         let body = &rows[1..];
         let mut entries: Vec<&str> = body.iter().map(|r| r[2].as_str()).collect();
         entries.dedup();
-        assert_eq!(entries, ["202701-7", "202701-12"]);
+        assert_eq!(entries, ["202701-3", "202701-7", "202701-12"]);
         for entry in entries {
             let lines: Vec<&Vec<String>> = body.iter().filter(|r| r[2] == entry).collect();
             let debit: i64 = lines.iter().map(|r| cents(&r[11])).sum();
@@ -435,6 +442,8 @@ mod tests {
             assert_eq!(debit, credit, "entry {entry} balances");
             assert!(debit > 0);
         }
+        // The other members' entries, in order, for the line-by-line checks below.
+        let body: Vec<&Vec<String>> = body.iter().filter(|r| !r[2].ends_with("-3")).collect();
 
         let customer = &body[0];
         assert_eq!(

@@ -30,6 +30,8 @@ pub struct BilledBooking {
     pub quantity: i32,
     pub status: BookingStatus,
     pub cancelled_at: Option<NaiveDateTime>,
+    /// When a request was approved (or rejected); `None` for bookings confirmed at once.
+    pub decided_at: Option<NaiveDateTime>,
     pub activity: Activity,
 }
 
@@ -63,6 +65,7 @@ pub struct CostRow {
     pub recurring: bool,
     pub until_month: Option<Month>,
     pub generated_from: Option<CostId>,
+    pub deleted_at: Option<NaiveDateTime>,
     pub created_by: Option<UserId>,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
@@ -86,13 +89,44 @@ pub struct CostFields {
 pub fn costs_of(conn: &mut DbConn, month: Month) -> AppResult<Vec<CostRow>> {
     Ok(db_run!(conn => costs::table
         .filter(costs::month.eq(month))
+        .filter(costs::deleted_at.is_null())
         .select(CostRow::as_select())
         .order(costs::id.asc())
         .load(conn))?)
 }
 
 pub fn find_cost(conn: &mut DbConn, id: CostId) -> AppResult<Option<CostRow>> {
-    Ok(db_run!(conn => costs::table.find(id).select(CostRow::as_select()).get_result(conn).optional())?)
+    Ok(db_run!(conn => costs::table
+        .find(id)
+        .filter(costs::deleted_at.is_null())
+        .select(CostRow::as_select())
+        .get_result(conn)
+        .optional())?)
+}
+
+/// Entries generated from a recurring one (tombstones included).
+pub fn generated_count(conn: &mut DbConn, template: CostId) -> AppResult<i64> {
+    Ok(db_run!(conn => costs::table
+        .filter(costs::generated_from.eq(template))
+        .count()
+        .get_result(conn))?)
+}
+
+/// Inserts the month's entry generated from a recurring one, unless another transaction
+/// (another server process) did it first.
+pub fn insert_generated(
+    conn: &mut DbConn,
+    f: &CostFields,
+    template: CostId,
+    by: Option<UserId>,
+    now: NaiveDateTime,
+) -> AppResult<()> {
+    db_run!(conn => diesel::insert_into(costs::table)
+        .values((f, costs::generated_from.eq(template), costs::created_by.eq(by), costs::created_at.eq(now)))
+        .on_conflict((costs::generated_from, costs::month))
+        .do_nothing()
+        .execute(conn))?;
+    Ok(())
 }
 
 pub fn insert_cost(
@@ -115,8 +149,29 @@ pub fn update_cost(conn: &mut DbConn, id: CostId, f: &CostFields) -> AppResult<C
         .get_result(conn))?)
 }
 
-pub fn delete_cost(conn: &mut DbConn, id: CostId) -> AppResult<()> {
-    db_run!(conn => diesel::delete(costs::table.find(id)).execute(conn))?;
+/// Deletes an entry; one generated from a recurring entry stays as a tombstone, so that
+/// month's entry is not generated again.
+/// Ends a recurring entry after `until` (or never, with `None`).
+pub fn set_until(
+    conn: &mut DbConn,
+    id: CostId,
+    until: Option<Month>,
+    now: NaiveDateTime,
+) -> AppResult<CostRow> {
+    Ok(db_run!(conn => diesel::update(costs::table.find(id))
+        .set((costs::until_month.eq(until), costs::updated_at.eq(now)))
+        .returning(CostRow::as_returning())
+        .get_result(conn))?)
+}
+
+pub fn delete_cost(conn: &mut DbConn, row: &CostRow, now: NaiveDateTime) -> AppResult<()> {
+    if row.generated_from.is_some() {
+        db_run!(conn => diesel::update(costs::table.find(row.id))
+            .set(costs::deleted_at.eq(Some(now)))
+            .execute(conn))?;
+    } else {
+        db_run!(conn => diesel::delete(costs::table.find(row.id)).execute(conn))?;
+    }
     Ok(())
 }
 
@@ -125,6 +180,7 @@ pub fn delete_cost(conn: &mut DbConn, id: CostId) -> AppResult<()> {
 pub fn recurring_due(conn: &mut DbConn, month: Month) -> AppResult<Vec<CostRow>> {
     let templates: Vec<CostRow> = db_run!(conn => costs::table
         .filter(costs::recurring.eq(true))
+        .filter(costs::deleted_at.is_null())
         .filter(costs::month.lt(month))
         .filter(costs::until_month.is_null().or(costs::until_month.ge(month)))
         .select(CostRow::as_select())
@@ -133,6 +189,7 @@ pub fn recurring_due(conn: &mut DbConn, month: Month) -> AppResult<Vec<CostRow>>
     if templates.is_empty() {
         return Ok(templates);
     }
+    // Tombstones count: a deleted entry was generated.
     let done: Vec<Option<CostId>> = db_run!(conn => costs::table
         .filter(costs::month.eq(month))
         .filter(costs::generated_from.is_not_null())
@@ -174,7 +231,7 @@ pub fn insert_adjustment(
     member: MemberId,
     label: &str,
     amount_cents: i64,
-    by: UserId,
+    by: Option<UserId>,
     now: NaiveDateTime,
 ) -> AppResult<AdjustmentRow> {
     Ok(db_run!(conn => diesel::insert_into(adjustments::table)
@@ -301,7 +358,7 @@ pub fn closed_totals(
 pub fn reopen(
     conn: &mut DbConn,
     month: Month,
-    by: UserId,
+    by: Option<UserId>,
     now: NaiveDateTime,
     reason: &str,
     statement_hash: &str,

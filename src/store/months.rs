@@ -34,6 +34,18 @@ pub fn lock_open(conn: &mut DbConn, months: &[Month]) -> AppResult<()> {
     Ok(())
 }
 
+/// Exclusive lock on the chain of closed months, taken by every close and reopening before
+/// reading which months are closed: two of them never chain to the same month.
+pub fn lock_chain(conn: &mut DbConn) -> AppResult<()> {
+    if let DbConn::Postgres(c) = conn {
+        let c: &mut diesel::PgConnection = &mut *c;
+        diesel::sql_query("SELECT pg_advisory_xact_lock($1, 0)")
+            .bind::<Integer, _>(MONTH_LOCK_SPACE)
+            .execute(c)?;
+    }
+    Ok(())
+}
+
 /// Exclusive lock on a month, taken by the close.
 pub fn lock_for_close(conn: &mut DbConn, month: Month) -> AppResult<()> {
     if let DbConn::Postgres(c) = conn {
@@ -80,7 +92,7 @@ pub fn find(conn: &mut DbConn, month: Month) -> AppResult<Option<Closing>> {
 pub fn close(
     conn: &mut DbConn,
     month: Month,
-    by: UserId,
+    by: Option<UserId>,
     now: NaiveDateTime,
 ) -> AppResult<Closing> {
     Ok(db_run!(conn => diesel::insert_into(month_closings::table)

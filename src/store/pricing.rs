@@ -112,7 +112,7 @@ pub fn set_coefficient(
     category: &str,
     from: NaiveDate,
     permille: i32,
-    by: UserId,
+    by: Option<UserId>,
     now: NaiveDateTime,
 ) -> AppResult<()> {
     delete_coefficient(conn, category, from)?;

@@ -255,6 +255,7 @@ diesel::table! {
         recurring -> Bool,
         until_month -> Nullable<Text>,
         generated_from -> Nullable<BigInt>,
+        deleted_at -> Nullable<Timestamp>,
         created_by -> Nullable<BigInt>,
         created_at -> Timestamp,
         updated_at -> Timestamp,

@@ -51,7 +51,8 @@ CREATE TABLE kind_pricing (
 
 -- A cost of one month, on a resource, on a pool, or on the whole pole (neither), split by
 -- `split_key` (JSON). A recurring entry generates each later month's entry once (until
--- `until_month` if set); a generated entry points at it.
+-- `until_month` if set); a generated entry points at it. A generated entry the treasurer
+-- deletes stays as a tombstone (`deleted_at`), so it is not generated again.
 CREATE TABLE costs (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     month TEXT NOT NULL,
@@ -63,6 +64,7 @@ CREATE TABLE costs (
     recurring BOOLEAN NOT NULL DEFAULT FALSE,
     until_month TEXT,
     generated_from BIGINT REFERENCES costs (id) ON DELETE SET NULL,
+    deleted_at TIMESTAMP,
     created_by BIGINT REFERENCES users (id) ON DELETE SET NULL,
     created_at TIMESTAMP NOT NULL,
     updated_at TIMESTAMP NOT NULL,
@@ -89,7 +91,8 @@ CREATE TABLE settings (
 );
 
 -- The statement frozen at the close: its total and the hash chained to the previous closed
--- month's, over the canonical text of every line.
+-- month's, over the canonical text of every line. Months closed before statements were
+-- stored keep an empty hash: they are read as computed, and verified as such.
 ALTER TABLE month_closings ADD COLUMN total_cents BIGINT NOT NULL DEFAULT 0;
 ALTER TABLE month_closings ADD COLUMN previous_hash TEXT NOT NULL DEFAULT '';
 ALTER TABLE month_closings ADD COLUMN hash TEXT NOT NULL DEFAULT '';
