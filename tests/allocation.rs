@@ -65,7 +65,7 @@ async fn pole(app: &TestApp) -> Pole {
     }
 }
 
-fn statement<'a>(alloc: &'a Value, member: i64) -> &'a Value {
+fn statement(alloc: &Value, member: i64) -> &Value {
     alloc["members"]
         .as_array()
         .unwrap()

@@ -190,6 +190,7 @@ fn bench_commands_have_help_and_need_an_explicit_database() {
         &["bench", "--help"][..],
         &["bench", "seed", "--help"],
         &["bench", "run", "--help"],
+        &["bench", "allocation", "--help"],
     ] {
         let o = run(args);
         assert!(o.status.success(), "{args:?}");
@@ -405,4 +406,22 @@ fn bench_run_measures_the_staff_scenarios() {
         .and_then(|n| n.parse().ok())
         .expect("assignment count printed");
     assert_eq!(left as u64, staff_rows, "the run deleted what it created");
+}
+
+/// `bench allocation` on small sizes: it seeds, allocates, closes and cleans up after itself.
+#[test]
+fn bench_allocation_measures_small_months() {
+    let dir = tempfile::tempdir().unwrap();
+    let base = dir.path().join("alloc.db").to_string_lossy().to_string();
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_mutualise"))
+        .args(["bench", "allocation", "--bookings", "300,600", "--members", "12", "--resources", "8", "--runs", "1"])
+        .env("DATABASE_URL", &base)
+        .env("RUST_LOG", "warn")
+        .output()
+        .expect("run mutualise");
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(o.status.success(), "{out}{}", String::from_utf8_lossy(&o.stderr));
+    assert!(out.contains("300") && out.contains("600") && out.contains(" ms"), "{out}");
+    // Each size's database is removed once measured.
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
 }

@@ -115,7 +115,21 @@ pub(crate) fn compute_on(
 ) -> AppResult<Allocation> {
     let costs = store::costs_of(conn, month)?;
     let adjustments = store::adjustments_of(conn, month)?;
-    compute_with(conn, month, tz, today, &costs, &adjustments)
+    compute_with(conn, month, tz, today, &costs, &adjustments, None)
+}
+
+/// One member's statement computed from today's records: every booking is still read (the
+/// keys weigh everyone's use) but only the member's lines are priced and written.
+pub(crate) fn compute_for(
+    conn: &mut DbConn,
+    month: Month,
+    tz: Tz,
+    today: NaiveDate,
+    member: MemberId,
+) -> AppResult<Allocation> {
+    let costs = store::costs_of(conn, month)?;
+    let adjustments = store::adjustments_of(conn, month)?;
+    compute_with(conn, month, tz, today, &costs, &adjustments, Some(member))
 }
 
 struct Month_<'a> {
@@ -222,6 +236,8 @@ fn share_of(part: i64, whole: i64) -> String {
     st::format_rate(st::occupancy_permille(part, whole, 1))
 }
 
+/// The month's allocation; with `only`, that member's statement alone (no resource
+/// summaries).
 fn compute_with(
     conn: &mut DbConn,
     month: Month,
@@ -229,7 +245,9 @@ fn compute_with(
     today: NaiveDate,
     costs: &[CostRow],
     adjustments: &[store::AdjustmentRow],
+    only: Option<MemberId>,
 ) -> AppResult<Allocation> {
+    let wanted = |m: MemberId| only.is_none_or(|o| o == m);
     let bounds = month.bounds(tz);
     let members = member_store::list(
         conn,
@@ -293,8 +311,8 @@ fn compute_with(
             *usage.entry((b.member_id, b.resource_id)).or_default() +=
                 iv.duration().num_minutes() * i64::from(b.quantity.max(1));
         }
-        if r.row.kind == ResourceKind::Staff {
-            continue; // billed from the hours ledger below
+        if r.row.kind == ResourceKind::Staff || !wanted(b.member_id) {
+            continue; // staff: billed from the hours ledger below
         }
         let start_day = iv.start.with_timezone(&tz).date_naive();
         let Some(tariff) = tariffs.get(&b.resource_id).and_then(|v| in_force(v, start_day))
@@ -343,7 +361,11 @@ fn compute_with(
     let ledger = ledger_on(conn, &staff, month, tz)?;
     for e in &ledger.employees {
         let fee = e.fee.map(|f| f.describe());
-        for l in e.lines.iter().filter(|l| l.charge.billed && l.charge.total_cents != 0) {
+        for l in e
+            .lines
+            .iter()
+            .filter(|l| l.charge.billed && l.charge.total_cents != 0 && wanted(l.charge.member_id))
+        {
             let c = &l.charge;
             lines.entry(c.member_id).or_default().push(staff_line(
                 e.employee_id,
@@ -375,7 +397,7 @@ fn compute_with(
         match split_cost(&ctx, c) {
             Ok(parts) => {
                 for (share, basis) in parts {
-                    if share.cents != 0 {
+                    if share.cents != 0 && wanted(share.member) {
                         lines.entry(share.member).or_default().push(cost_share_line(
                             c.id,
                             c.resource_id,
@@ -396,7 +418,7 @@ fn compute_with(
     }
 
     // 4. Adjustments.
-    for a in adjustments {
+    for a in adjustments.iter().filter(|a| wanted(a.member_id)) {
         lines
             .entry(a.member_id)
             .or_default()
@@ -411,7 +433,11 @@ fn compute_with(
         })
         .collect();
     sort_members(&mut statements);
-    let summaries = summaries(&ctx, &costs_on, &recovered);
+    let summaries = if only.is_none() {
+        summaries(&ctx, &costs_on, &recovered)
+    } else {
+        Vec::new()
+    };
     Ok(Allocation {
         month,
         status: MonthStatus::Open,
@@ -620,11 +646,20 @@ pub(crate) fn stored_on(
 
 /// The month's allocation: as stored if closed, computed otherwise (a month closed before
 /// statements were stored is computed and marked closed).
-pub(crate) fn month_on(conn: &mut DbConn, month: Month, tz: Tz, today: NaiveDate) -> AppResult<Allocation> {
-    if let Some(a) = stored_on(conn, month, None)? {
+pub(crate) fn month_on(
+    conn: &mut DbConn,
+    month: Month,
+    tz: Tz,
+    today: NaiveDate,
+    only: Option<MemberId>,
+) -> AppResult<Allocation> {
+    if let Some(a) = stored_on(conn, month, only)? {
         return Ok(a);
     }
-    let mut a = compute_on(conn, month, tz, today)?;
+    let mut a = match only {
+        None => compute_on(conn, month, tz, today)?,
+        Some(m) => compute_for(conn, month, tz, today, m)?,
+    };
     if let Some(closing) = month_store::find(conn, month)? {
         a.status = MonthStatus::Closed;
         a.closing = Some(ClosingInfo {
@@ -728,7 +763,7 @@ pub async fn allocation(app: &App, actor: &Actor, month: Month) -> AppResult<All
     let (tz, today, actor) = (app.tz(), app.today(), actor.clone());
     app.db()
         .run(move |c| {
-            let mut a = month_on(c, month, tz, today)?;
+            let mut a = month_on(c, month, tz, today, None)?;
             if !all {
                 a.members.retain(|m| authz::can_see_statement(&actor, m.member_id));
                 a.total_cents = a.members.iter().map(|m| m.total_cents).sum();
@@ -748,7 +783,12 @@ pub async fn statement(
     member: MemberId,
 ) -> AppResult<(Allocation, MemberStatement)> {
     authz::require(authz::can_see_statement(actor, member))?;
-    let a = allocation(app, actor, month).await?;
+    ensure_recurring(app, month).await?;
+    let (tz, today) = (app.tz(), app.today());
+    let a = app
+        .db()
+        .run(move |c| month_on(c, month, tz, today, Some(member)))
+        .await?;
     let s = match a.member(member) {
         Some(s) => s.clone(),
         None => {
@@ -996,7 +1036,7 @@ fn validate_cost(
     today: NaiveDate,
 ) -> AppResult<CostFields> {
     let fields = cost_fields(conn, input, true, tz)?;
-    let a = compute_with(conn, input.month, tz, today, std::slice::from_ref(&probe(&fields)), &[])?;
+    let a = compute_with(conn, input.month, tz, today, std::slice::from_ref(&probe(&fields)), &[], None)?;
     if let Some(p) = a.problems.first() {
         let usage_based = input.key.method == crate::domain::allocation::Method::UsageHours
             || input.key.among == Some(crate::domain::allocation::Among::Users);
@@ -1160,7 +1200,7 @@ pub async fn what_if(
                     split_key: serde_json::to_string(spec).map_err(AppError::internal)?,
                     ..probe(&fields)
                 };
-                let a = compute_with(c, input.month, tz, today, std::slice::from_ref(&probe), &[])?;
+                let a = compute_with(c, input.month, tz, today, std::slice::from_ref(&probe), &[], None)?;
                 if let Some(p) = a.problems.first() {
                     errors[i] = Some(p.message.clone());
                 }

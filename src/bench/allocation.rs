@@ -58,7 +58,7 @@ pub fn main(args: AllocationArgs, config: Config) -> anyhow::Result<()> {
     for (i, n) in args.bookings.iter().copied().enumerate() {
         let url = fresh_database(&config.database_url, i)?;
         let config = Config {
-            database_url: url,
+            database_url: url.clone(),
             now: Some(Utc.with_ymd_and_hms(2027, 2, 15, 8, 0, 0).unwrap()),
             ..config.clone()
         };
@@ -101,8 +101,39 @@ pub fn main(args: AllocationArgs, config: Config) -> anyhow::Result<()> {
             ms(close),
             ms(closed)
         );
+        drop(app);
+        drop_database(&url);
     }
     Ok(())
+}
+
+/// `postgres://host/db?query` as (`postgres://host`, `db`, `?query`).
+fn pg_parts(url: &str) -> (&str, &str, &str) {
+    let (base, query) = match url.find('?') {
+        Some(i) => url.split_at(i),
+        None => (url, ""),
+    };
+    let (head, name) = base.rsplit_once('/').unwrap_or((base, ""));
+    (head, name, query)
+}
+
+/// Removes a size's database once measured (best effort).
+fn drop_database(url: &DatabaseUrl) {
+    match url {
+        DatabaseUrl::Sqlite(path) => {
+            for suffix in ["", "-wal", "-shm"] {
+                let _ = std::fs::remove_file(format!("{path}{suffix}"));
+            }
+        }
+        DatabaseUrl::Postgres(u) => {
+            use diesel::{Connection, RunQueryDsl};
+            let (head, name, query) = pg_parts(u);
+            if let Ok(mut c) = diesel::PgConnection::establish(&format!("{head}/postgres{query}")) {
+                let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                    .execute(&mut c);
+            }
+        }
+    }
 }
 
 /// A new empty database for size number `i`, on the backend of `base`.
@@ -120,8 +151,8 @@ fn fresh_database(base: &DatabaseUrl, i: usize) -> anyhow::Result<DatabaseUrl> {
             let mut c = diesel::PgConnection::establish(url)?;
             diesel::sql_query(format!("DROP DATABASE IF EXISTS {name}")).execute(&mut c)?;
             diesel::sql_query(format!("CREATE DATABASE {name}")).execute(&mut c)?;
-            let (head, _) = url.rsplit_once('/').unwrap_or((url, ""));
-            DatabaseUrl::Postgres(format!("{head}/{name}"))
+            let (head, _, query) = pg_parts(url);
+            DatabaseUrl::Postgres(format!("{head}/{name}{query}"))
         }
     })
 }

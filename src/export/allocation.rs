@@ -468,11 +468,11 @@ mod tests {
         // Account, its label, auxiliary account, debit, credit.
         let pick = |r: &[String]| [4, 5, 6, 11, 12].map(|i| r[i].clone());
         assert_eq!(
-            pick(&body[1]),
+            pick(body[1]),
             ["706000", "Prestations d'utilisation", "", "0,00", "850,00"]
         );
         assert_eq!(
-            pick(&body[2]),
+            pick(body[2]),
             [
                 "708000",
                 "Quotes-parts de frais communs",
@@ -483,7 +483,7 @@ mod tests {
         );
         // The negative adjustment is a debit on the revenue account.
         assert_eq!(
-            pick(&body[3]),
+            pick(body[3]),
             ["708800", "Régularisations", "", "50,00", "0,00"]
         );
 
@@ -500,7 +500,7 @@ mod tests {
             ["411", CUSTOMER_LABEL, "41100012", "0,00", "150,00"]
         );
         assert_eq!(
-            pick(&body[5]),
+            pick(body[5]),
             [
                 "708400",
                 "Mise à disposition de personnel",
@@ -510,7 +510,7 @@ mod tests {
             ]
         );
         assert_eq!(
-            pick(&body[6]),
+            pick(body[6]),
             ["708800", "Régularisations", "", "250,00", "0,00"]
         );
     }
