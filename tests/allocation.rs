@@ -185,6 +185,26 @@ both_backends!(
             .find(|r| r["resource_id"] == p.room)
             .unwrap();
         assert_eq!(room["recovered_cents"], 3_750);
+        // 100,00 € by the room's usage: 75 and 120 minutes.
+        let (s, body) = app
+            .post(
+                &p.treasurer,
+                "/api/v1/costs",
+                json!({"month": "2027-01", "label": "Ménage salle", "amount_cents": 10_000,
+                       "resource_id": p.room, "key": {"method": "usage_hours"}}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::CREATED, "{body}");
+        let (_, alloc) = app.get(&p.treasurer, "/api/v1/allocations/2027-01").await;
+        let cleaning = |m| {
+            statement(&alloc, m)["lines"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|l| l["label"] == "Ménage salle")
+                .map(|l| l["amount_cents"].as_i64().unwrap())
+        };
+        assert_eq!((cleaning(p.a), cleaning(p.b), cleaning(p.c)), (Some(3_846), Some(6_154), None));
         assert!(room["occupancy_permille"].as_i64().unwrap() > 0);
 
         // A member's user sees its own statement only; no pole-wide figures.
@@ -207,7 +227,7 @@ both_backends!(
             )
             .await;
         assert_eq!(s, StatusCode::OK);
-        assert_eq!(mine["total_cents"], 2_250 + 12_500 + 117_284);
+        assert_eq!(mine["total_cents"], 2_250 + 12_500 + 117_284 + 3_846);
         // Members cannot see the cost entries nor enter any.
         let (s, _) = app.get(&p.booker, "/api/v1/costs?month=2027-01").await;
         assert_eq!(s, StatusCode::FORBIDDEN);
@@ -648,8 +668,20 @@ both_backends!(
             .await;
         assert_eq!(s, StatusCode::CREATED, "{rent}");
         let rent_id = rent["id"].as_i64().unwrap();
+        // The hour used weighs in the fleet's usage key; a member who used nothing pays none.
+        let (s, body) = app
+            .post(
+                &p.treasurer,
+                "/api/v1/costs",
+                json!({"month": "2027-01", "label": "Assurance flotte", "amount_cents": 5_000,
+                       "pool": "flotte", "key": {"method": "usage_hours"}}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::CREATED, "{body}");
         let (_, jan) = app.get(&p.treasurer, "/api/v1/allocations/2027-01").await;
         assert_eq!(lines_of(&jan, p.a, "tariff"), [1_000]);
+        assert_eq!(lines_of(&jan, p.a, "cost_share"), [5_000, 40_000]);
+        assert_eq!(lines_of(&jan, p.b, "cost_share"), [25_000]);
         // Months close in order, without a gap.
         let (s, e) = app
             .post(&p.treasurer, "/api/v1/allocations/2027-02/close", json!({}))

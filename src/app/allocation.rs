@@ -20,7 +20,6 @@ use super::pricing::{terms_on, Terms};
 use super::App;
 use crate::domain::allocation::{split, Key, KeySpec, MemberBasis, Share};
 use crate::domain::ids::{AdjustmentId, CostId, MemberId, ResourceId};
-use crate::domain::labour::Activity;
 use crate::domain::month::{label_fr, Month};
 use crate::domain::pricing::{in_force, price_month, Tariff, Use};
 use crate::domain::resource::ResourceKind;
@@ -275,10 +274,19 @@ fn compute_with(
             .push((t.effective_from, t.tariff()));
     }
     let terms: Terms = terms_on(conn)?;
-    let bookings = store::month_bookings(conn, to_db(bounds.start), to_db(bounds.end))?;
+    let (from, to) = (to_db(bounds.start), to_db(bounds.end));
+    // Everyone's use weighs in the keys (summed by the database); only the statements
+    // computed need their bookings priced.
+    let bookings = match only {
+        None => store::month_bookings(conn, from, to)?,
+        Some(m) => store::member_bookings(conn, m, from, to)?,
+    };
+    let usage: HashMap<(MemberId, ResourceId), i64> = store::usage(conn, from, to)?
+        .into_iter()
+        .map(|(m, r, minutes)| ((m, r), minutes))
+        .collect();
 
     let mut lines: BTreeMap<MemberId, Vec<Line>> = BTreeMap::new();
-    let mut usage: HashMap<(MemberId, ResourceId), i64> = HashMap::new();
     let mut recovered: HashMap<ResourceId, i64> = HashMap::new();
 
     // 1. Tariffs: per member and resource kind (one free allowance), in booking order.
@@ -290,8 +298,13 @@ fn compute_with(
         ) else {
             continue;
         };
-        let cancelled_at = (b.status == BookingStatus::Cancelled)
-            .then(|| b.cancelled_at.map(from_db).unwrap_or(booked.start));
+        let cancelled = b.status == BookingStatus::Cancelled;
+        // A request cancelled before anyone approved it was never granted: no charge. (The
+        // rules here and in `store::allocation::usage` are the same.)
+        if cancelled && r.row.requires_approval && b.decided_at.is_none() {
+            continue;
+        }
+        let cancelled_at = cancelled.then(|| b.cancelled_at.map(from_db).unwrap_or(booked.start));
         // A booking cancelled once begun (a vehicle brought back early) took place until then;
         // one cancelled before its start is a cancellation, charged only if late.
         let (iv, cancelled_at) = match cancelled_at {
@@ -301,16 +314,6 @@ fn compute_with(
             },
             other => (booked, other),
         };
-        // A request cancelled before anyone approved it was never granted: no charge.
-        if cancelled_at.is_some() && r.row.requires_approval && b.decided_at.is_none() {
-            continue;
-        }
-        if cancelled_at.is_none()
-            && (r.row.kind != ResourceKind::Staff || b.activity == Activity::Work)
-        {
-            *usage.entry((b.member_id, b.resource_id)).or_default() +=
-                iv.duration().num_minutes() * i64::from(b.quantity.max(1));
-        }
         if r.row.kind == ResourceKind::Staff || !wanted(b.member_id) {
             continue; // staff: billed from the hours ledger below
         }

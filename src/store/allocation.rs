@@ -10,7 +10,6 @@ use super::types::StoredInstant;
 use super::DbConn;
 use crate::db_run;
 use crate::domain::ids::{AdjustmentId, BookingId, CostId, MemberId, ResourceId, UserId};
-use crate::domain::labour::Activity;
 use crate::domain::month::Month;
 use crate::domain::status::BookingStatus;
 use crate::error::AppResult;
@@ -32,7 +31,6 @@ pub struct BilledBooking {
     pub cancelled_at: Option<NaiveDateTime>,
     /// When a request was approved (or rejected); `None` for bookings confirmed at once.
     pub decided_at: Option<NaiveDateTime>,
-    pub activity: Activity,
 }
 
 /// Confirmed and cancelled bookings starting in `[from, to)`: a booking belongs to the month
@@ -49,6 +47,72 @@ pub fn month_bookings(
         .filter(bookings::start_at.lt(to))
         .select(BilledBooking::as_select())
         .load(conn))?)
+}
+
+/// The month's bookings of one member (the pricing of its statement).
+pub fn member_bookings(
+    conn: &mut DbConn,
+    member: MemberId,
+    from: NaiveDateTime,
+    to: NaiveDateTime,
+) -> AppResult<Vec<BilledBooking>> {
+    let statuses = [BookingStatus::Confirmed, BookingStatus::Cancelled];
+    Ok(db_run!(conn => bookings::table
+        .filter(bookings::member_id.eq(member))
+        .filter(bookings::start_at.ge(from))
+        .filter(bookings::start_at.lt(to))
+        .filter(bookings::status.eq_any(statuses))
+        .select(BilledBooking::as_select())
+        .load(conn))?)
+}
+
+/// Unit-minutes each member used each resource in the bookings starting in `[from, to)`, as
+/// the keys weigh them: confirmed bookings, and the part used of those cancelled once begun
+/// (not requests cancelled before anyone approved them); for shared employees, work only.
+/// Minutes are whole, counted down (a booking of 59 s uses 0 min), as `Duration::num_minutes`.
+pub fn usage(
+    conn: &mut DbConn,
+    from: NaiveDateTime,
+    to: NaiveDateTime,
+) -> AppResult<Vec<(MemberId, ResourceId, i64)>> {
+    #[derive(QueryableByName)]
+    struct Row {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        member_id: i64,
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        resource_id: i64,
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        minutes: i64,
+    }
+    // Milliseconds first (exact in both backends), then whole minutes by integer division.
+    const SQLITE: &str = "CAST(ROUND((julianday(CASE WHEN b.status = 'cancelled' THEN MIN(b.cancelled_at, b.end_at) ELSE b.end_at END) - julianday(b.start_at)) * 86400000) AS BIGINT) / 60000 * MAX(b.quantity, 1)";
+    const POSTGRES: &str = "CAST(FLOOR(EXTRACT(EPOCH FROM (CASE WHEN b.status = 'cancelled' THEN LEAST(b.cancelled_at, b.end_at) ELSE b.end_at END) - b.start_at) * 1000) AS BIGINT) / 60000 * GREATEST(b.quantity, 1)";
+    let query = |minutes: &str| {
+        format!(
+            "SELECT b.member_id, b.resource_id, CAST(SUM({minutes}) AS BIGINT) AS minutes \
+             FROM bookings b JOIN resources r ON r.id = b.resource_id \
+             WHERE b.start_at >= $1 AND b.start_at < $2 \
+               AND (b.status = 'confirmed' \
+                    OR (b.status = 'cancelled' AND b.cancelled_at > b.start_at \
+                        AND NOT (r.requires_approval AND b.decided_at IS NULL))) \
+               AND (r.kind <> 'staff' OR b.activity = 'work') \
+             GROUP BY b.member_id, b.resource_id"
+        )
+    };
+    let rows: Vec<Row> = match conn {
+        DbConn::Sqlite(c) => diesel::sql_query(query(SQLITE).replace("$1", "?").replace("$2", "?"))
+            .bind::<diesel::sql_types::Timestamp, _>(from)
+            .bind::<diesel::sql_types::Timestamp, _>(to)
+            .load(&mut **c)?,
+        DbConn::Postgres(c) => diesel::sql_query(query(POSTGRES))
+            .bind::<diesel::sql_types::Timestamp, _>(from)
+            .bind::<diesel::sql_types::Timestamp, _>(to)
+            .load(&mut **c)?,
+    };
+    Ok(rows
+        .into_iter()
+        .map(|r| (MemberId(r.member_id), ResourceId(r.resource_id), r.minutes))
+        .collect())
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, PartialEq)]
