@@ -87,24 +87,31 @@ pub fn usage(
     // Milliseconds first (exact in both backends), then whole minutes by integer division.
     const SQLITE: &str = "CAST(ROUND((julianday(CASE WHEN b.status = 'cancelled' THEN MIN(b.cancelled_at, b.end_at) ELSE b.end_at END) - julianday(b.start_at)) * 86400000) AS BIGINT) / 60000 * MAX(b.quantity, 1)";
     const POSTGRES: &str = "CAST(FLOOR(EXTRACT(EPOCH FROM (CASE WHEN b.status = 'cancelled' THEN LEAST(b.cancelled_at, b.end_at) ELSE b.end_at END) - b.start_at) * 1000) AS BIGINT) / 60000 * GREATEST(b.quantity, 1)";
-    let query = |minutes: &str| {
+    // SQLite's planner prefers a skip-scan of the member index here, twice as slow as the
+    // month's range of the (status, start_at) one: it is named.
+    let query = |minutes: &str, hint: &str| {
         format!(
             "SELECT b.member_id, b.resource_id, CAST(SUM({minutes}) AS BIGINT) AS minutes \
-             FROM bookings b JOIN resources r ON r.id = b.resource_id \
-             WHERE b.start_at >= $1 AND b.start_at < $2 \
+             FROM bookings b {hint} JOIN resources r ON r.id = b.resource_id \
+             WHERE b.status IN ('confirmed', 'cancelled') \
+               AND b.start_at >= $1 AND b.start_at < $2 \
                AND (b.status = 'confirmed' \
-                    OR (b.status = 'cancelled' AND b.cancelled_at > b.start_at \
+                    OR (b.cancelled_at > b.start_at \
                         AND NOT (r.requires_approval AND b.decided_at IS NULL))) \
                AND (r.kind <> 'staff' OR b.activity = 'work') \
              GROUP BY b.member_id, b.resource_id"
         )
     };
     let rows: Vec<Row> = match conn {
-        DbConn::Sqlite(c) => diesel::sql_query(query(SQLITE).replace("$1", "?").replace("$2", "?"))
+        DbConn::Sqlite(c) => diesel::sql_query(
+            query(SQLITE, "INDEXED BY bookings_status_idx")
+                .replace("$1", "?")
+                .replace("$2", "?"),
+        )
             .bind::<diesel::sql_types::Timestamp, _>(from)
             .bind::<diesel::sql_types::Timestamp, _>(to)
             .load(&mut **c)?,
-        DbConn::Postgres(c) => diesel::sql_query(query(POSTGRES))
+        DbConn::Postgres(c) => diesel::sql_query(query(POSTGRES, ""))
             .bind::<diesel::sql_types::Timestamp, _>(from)
             .bind::<diesel::sql_types::Timestamp, _>(to)
             .load(&mut **c)?,
