@@ -173,8 +173,9 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         } => {
             let month: mutualise::domain::month::Month =
                 month.parse().map_err(|e| anyhow::anyhow!("{e}"))?;
-            let dialect: mutualise::export::Dialect =
-                dialect.parse().map_err(|e: String| anyhow::anyhow!("{e}"))?;
+            let dialect: mutualise::export::Dialect = dialect
+                .parse()
+                .map_err(|e: String| anyhow::anyhow!("{e}"))?;
             let app = App::open(config)?;
             let alloc = runtime()?
                 .block_on(allocation::allocation(&app, &Actor::operator(), month))
@@ -185,9 +186,9 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                     serde_json::to_writer_pretty(&mut out, &alloc)?;
                     writeln!(out)?;
                 }
-                "csv" => out.write_all(
-                    &mutualise::export::allocation::table(&alloc).to_csv(dialect),
-                )?,
+                "csv" => {
+                    out.write_all(&mutualise::export::allocation::table(&alloc).to_csv(dialect))?
+                }
                 other => anyhow::bail!("format inconnu : {other} (json ou csv)"),
             }
             Ok(())
@@ -208,7 +209,9 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 }
             }
             if broken > 0 {
-                anyhow::bail!("{broken} relevé(s) clôturé(s) ne correspondent plus à leur empreinte");
+                anyhow::bail!(
+                    "{broken} relevé(s) clôturé(s) ne correspondent plus à leur empreinte"
+                );
             }
             println!("{} mois clôturé(s), chaîne intacte.", checks.len());
             Ok(())

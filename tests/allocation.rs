@@ -165,7 +165,10 @@ both_backends!(
         // Every line says how it was reached and points at what is behind it.
         let line = &statement(&alloc, p.b)["lines"][0];
         assert_eq!(line["source"], "tariff");
-        assert!(line["basis"].as_str().unwrap().contains("coefficient ×0,5"), "{line}");
+        assert!(
+            line["basis"].as_str().unwrap().contains("coefficient ×0,5"),
+            "{line}"
+        );
         assert_eq!(line["quantity"], 2);
         assert_eq!(line["unit"], "h");
         assert_eq!(line["refs"]["bookings"].as_array().unwrap().len(), 1);
@@ -176,7 +179,13 @@ both_backends!(
             .find(|l| l["label"] == "Loyer")
             .unwrap()
             .clone();
-        assert!(rent_line["basis"].as_str().unwrap().contains("40 m² sur 80 m²"), "{rent_line}");
+        assert!(
+            rent_line["basis"]
+                .as_str()
+                .unwrap()
+                .contains("40 m² sur 80 m²"),
+            "{rent_line}"
+        );
         // The per-resource view: what use recovered of the room.
         let room = alloc["resources"]
             .as_array()
@@ -204,7 +213,10 @@ both_backends!(
                 .find(|l| l["label"] == "Ménage salle")
                 .map(|l| l["amount_cents"].as_i64().unwrap())
         };
-        assert_eq!((cleaning(p.a), cleaning(p.b), cleaning(p.c)), (Some(3_846), Some(6_154), None));
+        assert_eq!(
+            (cleaning(p.a), cleaning(p.b), cleaning(p.c)),
+            (Some(3_846), Some(6_154), None)
+        );
         assert!(room["occupancy_permille"].as_i64().unwrap() > 0);
 
         // A member's user sees its own statement only; no pole-wide figures.
@@ -267,7 +279,10 @@ both_backends!(
             .unwrap();
         assert_eq!(res.status(), StatusCode::OK);
         let fec = res.text().await.unwrap();
-        assert!(fec.starts_with("JournalCode|JournalLib|EcritureNum"), "{fec}");
+        assert!(
+            fec.starts_with("JournalCode|JournalLib|EcritureNum"),
+            "{fec}"
+        );
         assert_eq!(fec.lines().next().unwrap().split('|').count(), 18);
     }
 );
@@ -434,7 +449,10 @@ both_backends!(
                 book(p.room, p.a, "2027-01-20T09:00", "2027-01-20T10:00"),
             )
             .await;
-        assert_eq!((s, e["code"].as_str()), (StatusCode::CONFLICT, Some("month_closed")));
+        assert_eq!(
+            (s, e["code"].as_str()),
+            (StatusCode::CONFLICT, Some("month_closed"))
+        );
         let (s, e) = app
             .post(
                 &p.treasurer,
@@ -443,7 +461,10 @@ both_backends!(
                        "key": {"method": "equal"}}),
             )
             .await;
-        assert_eq!((s, e["code"].as_str()), (StatusCode::CONFLICT, Some("month_closed")));
+        assert_eq!(
+            (s, e["code"].as_str()),
+            (StatusCode::CONFLICT, Some("month_closed"))
+        );
         let (s, e) = app
             .post(
                 &p.treasurer,
@@ -451,7 +472,10 @@ both_backends!(
                 json!({"month": "2027-01", "member_id": p.a, "label": "Oubli", "amount_cents": 100}),
             )
             .await;
-        assert_eq!((s, e["code"].as_str()), (StatusCode::CONFLICT, Some("month_closed")));
+        assert_eq!(
+            (s, e["code"].as_str()),
+            (StatusCode::CONFLICT, Some("month_closed"))
+        );
         let (s, e) = app
             .post(
                 &p.treasurer,
@@ -459,7 +483,10 @@ both_backends!(
                 json!({"effective_from": "2027-01-15", "hourly_cents": 1}),
             )
             .await;
-        assert_eq!((s, e["code"].as_str()), (StatusCode::CONFLICT, Some("month_closed")));
+        assert_eq!(
+            (s, e["code"].as_str()),
+            (StatusCode::CONFLICT, Some("month_closed"))
+        );
         // Later changes never touch the stored statement: a new coefficient from February,
         // a member renamed.
         let (s, _) = app
@@ -501,23 +528,45 @@ both_backends!(
         assert_eq!(feb_close["previous_hash"], closing["hash"]);
         let (s, checks) = app.get(&p.treasurer, "/api/v1/allocations/verify").await;
         assert_eq!(s, StatusCode::OK);
-        assert!(checks.as_array().unwrap().iter().all(|c| c["ok"] == true), "{checks}");
+        assert!(
+            checks.as_array().unwrap().iter().all(|c| c["ok"] == true),
+            "{checks}"
+        );
 
         // Reopening: administrators only, the last closed month only, with a reason.
         let (s, _) = app
-            .post(&p.treasurer, "/api/v1/allocations/2027-02/reopen", json!({"reason": "x"}))
+            .post(
+                &p.treasurer,
+                "/api/v1/allocations/2027-02/reopen",
+                json!({"reason": "x"}),
+            )
             .await;
         assert_eq!(s, StatusCode::FORBIDDEN);
         let (s, e) = app
-            .post(&p.admin, "/api/v1/allocations/2027-01/reopen", json!({"reason": "Erreur"}))
+            .post(
+                &p.admin,
+                "/api/v1/allocations/2027-01/reopen",
+                json!({"reason": "Erreur"}),
+            )
             .await;
-        assert_eq!((s, e["code"].as_str()), (StatusCode::CONFLICT, Some("month_order")));
+        assert_eq!(
+            (s, e["code"].as_str()),
+            (StatusCode::CONFLICT, Some("month_order"))
+        );
         let (s, e) = app
-            .post(&p.admin, "/api/v1/allocations/2027-02/reopen", json!({"reason": "  "}))
+            .post(
+                &p.admin,
+                "/api/v1/allocations/2027-02/reopen",
+                json!({"reason": "  "}),
+            )
             .await;
         assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
         let (s, _) = app
-            .post(&p.admin, "/api/v1/allocations/2027-02/reopen", json!({"reason": "Avoir oublié"}))
+            .post(
+                &p.admin,
+                "/api/v1/allocations/2027-02/reopen",
+                json!({"reason": "Avoir oublié"}),
+            )
             .await;
         assert_eq!(s, StatusCode::NO_CONTENT);
         assert_eq!(app.count("month_reopenings").await, 1);
@@ -546,7 +595,13 @@ both_backends!(
         let web = Browser::sign_in(&app, "tresorier@pole.test").await;
         let (s, page, _) = web.get("/allocations?month=2027-01").await;
         assert_eq!(s, StatusCode::OK, "{page}");
-        for text in ["Atelier Alpha", "1\u{202f}320,34", "role=\"img\"", "Salle Jaurès", "Clôturer"] {
+        for text in [
+            "Atelier Alpha",
+            "1\u{202f}320,34",
+            "role=\"img\"",
+            "Salle Jaurès",
+            "Clôturer",
+        ] {
             assert!(page.contains(text), "{text} missing");
         }
         // What-if: the form compares two keys without saving.
@@ -597,8 +652,14 @@ both_backends!(
             .get(&format!("/allocations/2027-01/members/{}", p.a))
             .await;
         assert_eq!(s, StatusCode::OK, "{printed}");
-        assert!(printed.contains("Loyer") && printed.contains("1\u{202f}172,84"), "{printed}");
-        assert!(printed.contains("/bookings/"), "tariff lines open onto their bookings");
+        assert!(
+            printed.contains("Loyer") && printed.contains("1\u{202f}172,84"),
+            "{printed}"
+        );
+        assert!(
+            printed.contains("/bookings/"),
+            "tariff lines open onto their bookings"
+        );
         let (s, _, _) = member
             .get(&format!("/allocations/2027-01/members/{}", p.b))
             .await;
@@ -613,10 +674,12 @@ both_backends!(
                 Method::PUT,
                 &p.treasurer,
                 "/api/v1/pricing/statements",
-                Some(json!({"cgi_261b": true, "pole_details": "Pôle du Val, 1 rue Haute",
+                Some(
+                    json!({"cgi_261b": true, "pole_details": "Pôle du Val, 1 rue Haute",
                     "journal_code": "VT", "journal_label": "Ventes", "customer_account": "411",
                     "tariff_account": "706000", "cost_share_account": "708000",
-                    "staff_account": "708400", "adjustment_account": "708800"})),
+                    "staff_account": "708400", "adjustment_account": "708800"}),
+                ),
             )
             .await;
         assert_eq!(s, StatusCode::OK);
@@ -651,10 +714,20 @@ both_backends!(
             .await;
         // Booked 07:00–10:00 UTC, brought back at 08:00 (now): one hour used, billed.
         let id = app
-            .insert_booking(van, p.a, "2027-01-04 07:00", "2027-01-04 10:00", mutualise::domain::status::BookingStatus::Confirmed)
+            .insert_booking(
+                van,
+                p.a,
+                "2027-01-04 07:00",
+                "2027-01-04 10:00",
+                mutualise::domain::status::BookingStatus::Confirmed,
+            )
             .await;
         let (s, b) = app
-            .post(&p.admin, &format!("/api/v1/bookings/{id}/cancel"), json!({}))
+            .post(
+                &p.admin,
+                &format!("/api/v1/bookings/{id}/cancel"),
+                json!({}),
+            )
             .await;
         assert_eq!(s, StatusCode::OK, "{b}");
         // Rent from January, every month until further notice.
@@ -690,11 +763,19 @@ both_backends!(
         let (s, e) = app
             .post(&p.treasurer, "/api/v1/allocations/2027-04/close", json!({}))
             .await;
-        assert_eq!((s, e["code"].as_str()), (StatusCode::CONFLICT, Some("month_order")), "{e}");
+        assert_eq!(
+            (s, e["code"].as_str()),
+            (StatusCode::CONFLICT, Some("month_order")),
+            "{e}"
+        );
         let (s, e) = app
             .post(&p.treasurer, "/api/v1/allocations/2027-01/close", json!({}))
             .await;
-        assert_eq!((s, e["code"].as_str()), (StatusCode::CONFLICT, Some("month_order")), "{e}");
+        assert_eq!(
+            (s, e["code"].as_str()),
+            (StatusCode::CONFLICT, Some("month_order")),
+            "{e}"
+        );
         // February was generated at its close: 800 € by surface 40/25/15.
         let (_, feb) = app.get(&p.treasurer, "/api/v1/allocations/2027-02").await;
         assert_eq!(feb["status"], "closed");
@@ -704,20 +785,39 @@ both_backends!(
         let put = |body: Value| {
             let (app, token) = (&app, p.treasurer.clone());
             async move {
-                app.call(Method::PUT, &token, &format!("/api/v1/costs/{rent_id}"), Some(body)).await
+                app.call(
+                    Method::PUT,
+                    &token,
+                    &format!("/api/v1/costs/{rent_id}"),
+                    Some(body),
+                )
+                .await
             }
         };
-        let (s, e) = put(json!({"month": "2027-01", "label": "Loyer", "amount_cents": 90_000,
-                "recurring": true, "key": {"method": "surface"}}))
-            .await;
-        assert_eq!((s, e["code"].as_str()), (StatusCode::CONFLICT, Some("recurring_started")), "{e}");
-        let (s, e) = put(json!({"month": "2027-01", "label": "Loyer", "amount_cents": 80_000,
-                "recurring": true, "until": "2027-02", "key": {"method": "surface"}}))
-            .await;
+        let (s, e) = put(
+            json!({"month": "2027-01", "label": "Loyer", "amount_cents": 90_000,
+                "recurring": true, "key": {"method": "surface"}}),
+        )
+        .await;
+        assert_eq!(
+            (s, e["code"].as_str()),
+            (StatusCode::CONFLICT, Some("recurring_started")),
+            "{e}"
+        );
+        let (s, e) = put(
+            json!({"month": "2027-01", "label": "Loyer", "amount_cents": 80_000,
+                "recurring": true, "until": "2027-02", "key": {"method": "surface"}}),
+        )
+        .await;
         assert_eq!(s, StatusCode::OK, "{e}");
         assert_eq!(e["until"], "2027-02");
         let (s, _) = app
-            .call(Method::DELETE, &p.treasurer, &format!("/api/v1/costs/{rent_id}"), None)
+            .call(
+                Method::DELETE,
+                &p.treasurer,
+                &format!("/api/v1/costs/{rent_id}"),
+                None,
+            )
             .await;
         assert_eq!(s, StatusCode::CONFLICT);
         // Stopped after February: March has no rent.

@@ -414,14 +414,32 @@ fn bench_allocation_measures_small_months() {
     let dir = tempfile::tempdir().unwrap();
     let base = dir.path().join("alloc.db").to_string_lossy().to_string();
     let o = std::process::Command::new(env!("CARGO_BIN_EXE_mutualise"))
-        .args(["bench", "allocation", "--bookings", "300,600", "--members", "12", "--resources", "8", "--runs", "1"])
+        .args([
+            "bench",
+            "allocation",
+            "--bookings",
+            "300,600",
+            "--members",
+            "12",
+            "--resources",
+            "8",
+            "--runs",
+            "1",
+        ])
         .env("DATABASE_URL", &base)
         .env("RUST_LOG", "warn")
         .output()
         .expect("run mutualise");
     let out = String::from_utf8_lossy(&o.stdout);
-    assert!(o.status.success(), "{out}{}", String::from_utf8_lossy(&o.stderr));
-    assert!(out.contains("300") && out.contains("600") && out.contains(" ms"), "{out}");
+    assert!(
+        o.status.success(),
+        "{out}{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert!(
+        out.contains("300") && out.contains("600") && out.contains(" ms"),
+        "{out}"
+    );
     // Each size's database is removed once measured.
     assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
 }

@@ -153,8 +153,14 @@ fn demo(db: &str) {
     // one's statements hold every source but staff.
     let o = mutualise(db, &["verify-statements"], None);
     assert!(o.status.success(), "{}", text(&o));
-    assert!(text(&o).contains("2 mois clôturé(s), chaîne intacte"), "{}", text(&o));
-    let last = mutualise::domain::month::Month::containing(chrono::Utc::now(), chrono_tz::Europe::Paris).previous();
+    assert!(
+        text(&o).contains("2 mois clôturé(s), chaîne intacte"),
+        "{}",
+        text(&o)
+    );
+    let last =
+        mutualise::domain::month::Month::containing(chrono::Utc::now(), chrono_tz::Europe::Paris)
+            .previous();
     let o = mutualise(db, &["allocate", "--month", &last.to_string()], None);
     assert!(o.status.success(), "{}", text(&o));
     let alloc: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
@@ -169,7 +175,19 @@ fn demo(db: &str) {
     for s in ["tariff", "cost_share", "adjustment"] {
         assert!(sources.contains(&s), "no {s} line: {alloc}");
     }
-    let o = mutualise(db, &["allocate", "--month", &last.to_string(), "--format", "csv", "--dialect", "semicolon"], None);
+    let o = mutualise(
+        db,
+        &[
+            "allocate",
+            "--month",
+            &last.to_string(),
+            "--format",
+            "csv",
+            "--dialect",
+            "semicolon",
+        ],
+        None,
+    );
     assert!(o.status.success(), "{}", text(&o));
     assert!(String::from_utf8_lossy(&o.stdout).starts_with("\u{feff}Mois;"));
 }
@@ -197,12 +215,18 @@ fn golden_demo_month() {
     // The clock is fixed: the close's instant and its hash are part of the snapshot too.
     let got: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     let got = serde_json::to_string_pretty(&got).unwrap() + "\n";
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/snapshots/demo-2027-02.json");
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/snapshots/demo-2027-02.json"
+    );
     if std::env::var_os("UPDATE_SNAPSHOTS").is_some() {
         std::fs::write(path, &got).unwrap();
     }
     let want = std::fs::read_to_string(path).expect("snapshot (UPDATE_SNAPSHOTS=1 writes it)");
-    assert!(got == want, "the demo month's statements changed: review, then UPDATE_SNAPSHOTS=1\n{got}");
+    assert!(
+        got == want,
+        "the demo month's statements changed: review, then UPDATE_SNAPSHOTS=1\n{got}"
+    );
 }
 
 #[test]

@@ -308,17 +308,21 @@ fn compute_with(
         // A booking cancelled once begun (a vehicle brought back early) took place until then;
         // one cancelled before its start is a cancellation, charged only if late.
         let (iv, cancelled_at) = match cancelled_at {
-            Some(at) if at > booked.start => match Interval::new(booked.start, at.min(booked.end)) {
-                Some(used) => (used, None),
-                None => continue,
-            },
+            Some(at) if at > booked.start => {
+                match Interval::new(booked.start, at.min(booked.end)) {
+                    Some(used) => (used, None),
+                    None => continue,
+                }
+            }
             other => (booked, other),
         };
         if r.row.kind == ResourceKind::Staff || !wanted(b.member_id) {
             continue; // staff: billed from the hours ledger below
         }
         let start_day = iv.start.with_timezone(&tz).date_naive();
-        let Some(tariff) = tariffs.get(&b.resource_id).and_then(|v| in_force(v, start_day))
+        let Some(tariff) = tariffs
+            .get(&b.resource_id)
+            .and_then(|v| in_force(v, start_day))
         else {
             continue;
         };
@@ -349,7 +353,10 @@ fn compute_with(
             let Some((rid, u)) = resource_of.get(&p.booking) else {
                 continue;
             };
-            let name = resources.get(rid).map(|r| r.row.name.as_str()).unwrap_or("");
+            let name = resources
+                .get(rid)
+                .map(|r| r.row.name.as_str())
+                .unwrap_or("");
             let when = crate::domain::time::format_span(u.interval, tz);
             *recovered.entry(*rid).or_default() += p.amount_cents;
             lines
@@ -394,9 +401,7 @@ fn compute_with(
     let mut problems = Vec::new();
     let mut costs_on: HashMap<(Option<ResourceId>, Option<String>), i64> = HashMap::new();
     for c in costs {
-        *costs_on
-            .entry((c.resource_id, c.pool.clone()))
-            .or_default() += c.amount_cents;
+        *costs_on.entry((c.resource_id, c.pool.clone())).or_default() += c.amount_cents;
         match split_cost(&ctx, c) {
             Ok(parts) => {
                 for (share, basis) in parts {
@@ -431,7 +436,10 @@ fn compute_with(
     let mut statements: Vec<MemberStatement> = lines
         .into_iter()
         .map(|(id, l)| {
-            let name = member_by_id.get(&id).map(|m| m.name.clone()).unwrap_or_default();
+            let name = member_by_id
+                .get(&id)
+                .map(|m| m.name.clone())
+                .unwrap_or_default();
             MemberStatement::new(id, name, l)
         })
         .collect();
@@ -578,7 +586,9 @@ pub(crate) fn stored_members(
             return Ok(Err(format!("source « {} » inconnue", r.source)));
         };
         let refs = match serde_json::from_str::<Refs>(&r.refs) {
-            Ok(refs) if serde_json::to_string(&refs).ok().as_deref() == Some(r.refs.as_str()) => refs,
+            Ok(refs) if serde_json::to_string(&refs).ok().as_deref() == Some(r.refs.as_str()) => {
+                refs
+            }
             _ => return Ok(Err("références de ligne réécrites".into())),
         };
         let line = Line {
@@ -679,21 +689,24 @@ pub(crate) fn to_stored(month: Month, members: &[MemberStatement]) -> Vec<store:
     members
         .iter()
         .flat_map(|m| {
-            m.lines.iter().enumerate().map(move |(i, l)| store::StoredLine {
-                month,
-                member_id: m.member_id,
-                position: i as i32,
-                member_name: m.member_name.clone(),
-                source: l.source.as_str().to_string(),
-                resource_id: l.resource_id,
-                label: l.label.clone(),
-                basis: l.basis.clone(),
-                quantity_milli: l.quantity_milli,
-                unit: l.unit.clone(),
-                unit_price_cents: l.unit_price_cents,
-                amount_cents: l.amount_cents,
-                refs: serde_json::to_string(&l.refs).unwrap_or_default(),
-            })
+            m.lines
+                .iter()
+                .enumerate()
+                .map(move |(i, l)| store::StoredLine {
+                    month,
+                    member_id: m.member_id,
+                    position: i as i32,
+                    member_name: m.member_name.clone(),
+                    source: l.source.as_str().to_string(),
+                    resource_id: l.resource_id,
+                    label: l.label.clone(),
+                    basis: l.basis.clone(),
+                    quantity_milli: l.quantity_milli,
+                    unit: l.unit.clone(),
+                    unit_price_cents: l.unit_price_cents,
+                    amount_cents: l.amount_cents,
+                    refs: serde_json::to_string(&l.refs).unwrap_or_default(),
+                })
         })
         .collect()
 }
@@ -738,7 +751,8 @@ async fn ensure_recurring(app: &App, month: Month) -> AppResult<()> {
     let due = app
         .db()
         .run(move |c| {
-            Ok(month_store::find(c, month)?.is_none() && !store::recurring_due(c, month)?.is_empty())
+            Ok(month_store::find(c, month)?.is_none()
+                && !store::recurring_due(c, month)?.is_empty())
         })
         .await?;
     if due {
@@ -768,7 +782,8 @@ pub async fn allocation(app: &App, actor: &Actor, month: Month) -> AppResult<All
         .run(move |c| {
             let mut a = month_on(c, month, tz, today, None)?;
             if !all {
-                a.members.retain(|m| authz::can_see_statement(&actor, m.member_id));
+                a.members
+                    .retain(|m| authz::can_see_statement(&actor, m.member_id));
                 a.total_cents = a.members.iter().map(|m| m.total_cents).sum();
                 a.resources.clear();
                 a.problems.clear();
@@ -826,7 +841,8 @@ pub async fn trend(app: &App, actor: &Actor, month: Month) -> AppResult<Trend> {
                 .collect();
             let mut totals: BTreeMap<MemberId, Vec<i64>> = BTreeMap::new();
             for (m, id, cents) in store::closed_totals(c, months[0], months[11])? {
-                if let (true, Some(i)) = (stored.contains(&m), months.iter().position(|x| *x == m)) {
+                if let (true, Some(i)) = (stored.contains(&m), months.iter().position(|x| *x == m))
+                {
                     totals.entry(id).or_insert_with(|| vec![0; 12])[i] = cents;
                 }
             }
@@ -941,7 +957,12 @@ fn cost_fields(conn: &mut DbConn, input: &CostInput, key: bool, tz: Tz) -> AppRe
         "amount_cents",
         validation::int_in_range(input.amount_cents, -MAX_COST_CENTS, MAX_COST_CENTS),
     );
-    let pool = match input.pool.as_deref().map(str::trim).filter(|p| !p.is_empty()) {
+    let pool = match input
+        .pool
+        .as_deref()
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+    {
         Some(p) => e.check("pool", validation::required_text(p, 60)),
         None => None,
     };
@@ -985,7 +1006,10 @@ fn cost_fields(conn: &mut DbConn, input: &CostInput, key: bool, tz: Tz) -> AppRe
                 ..Default::default()
             },
         )?;
-        if !all.iter().any(|r| r.row.pool.as_deref() == Some(p.as_str()) && live(r)) {
+        if !all
+            .iter()
+            .any(|r| r.row.pool.as_deref() == Some(p.as_str()) && live(r))
+        {
             return Err(AppError::validation(
                 "pool",
                 format!("Aucune ressource en service n'appartient au groupe « {p} »."),
@@ -1039,7 +1063,15 @@ fn validate_cost(
     today: NaiveDate,
 ) -> AppResult<CostFields> {
     let fields = cost_fields(conn, input, true, tz)?;
-    let a = compute_with(conn, input.month, tz, today, std::slice::from_ref(&probe(&fields)), &[], None)?;
+    let a = compute_with(
+        conn,
+        input.month,
+        tz,
+        today,
+        std::slice::from_ref(&probe(&fields)),
+        &[],
+        None,
+    )?;
     if let Some(p) = a.problems.first() {
         let usage_based = input.key.method == crate::domain::allocation::Method::UsageHours
             || input.key.among == Some(crate::domain::allocation::Among::Users);
@@ -1070,14 +1102,23 @@ pub async fn costs(app: &App, actor: &Actor, month: Month) -> AppResult<Vec<Cost
     authz::require(authz::can_manage_allocation(actor))?;
     ensure_recurring(app, month).await?;
     app.db()
-        .run(move |c| Ok(store::costs_of(c, month)?.into_iter().map(CostView::of).collect()))
+        .run(move |c| {
+            Ok(store::costs_of(c, month)?
+                .into_iter()
+                .map(CostView::of)
+                .collect())
+        })
         .await
 }
 
 pub async fn cost(app: &App, actor: &Actor, id: CostId) -> AppResult<CostView> {
     authz::require(authz::can_manage_allocation(actor))?;
     app.db()
-        .run(move |c| store::find_cost(c, id)?.map(CostView::of).ok_or(AppError::NotFound))
+        .run(move |c| {
+            store::find_cost(c, id)?
+                .map(CostView::of)
+                .ok_or(AppError::NotFound)
+        })
         .await
 }
 
@@ -1093,7 +1134,13 @@ pub async fn create_cost(app: &App, actor: &Actor, input: CostInput) -> AppResul
     app.db()
         .write(move |c| {
             require_open(c, f.month)?;
-            Ok(CostView::of(store::insert_cost(c, &f, None, by, to_db(now))?))
+            Ok(CostView::of(store::insert_cost(
+                c,
+                &f,
+                None,
+                by,
+                to_db(now),
+            )?))
         })
         .await
 }
@@ -1203,7 +1250,15 @@ pub async fn what_if(
                     split_key: serde_json::to_string(spec).map_err(AppError::internal)?,
                     ..probe(&fields)
                 };
-                let a = compute_with(c, input.month, tz, today, std::slice::from_ref(&probe), &[], None)?;
+                let a = compute_with(
+                    c,
+                    input.month,
+                    tz,
+                    today,
+                    std::slice::from_ref(&probe),
+                    &[],
+                    None,
+                )?;
                 if let Some(p) = a.problems.first() {
                     errors[i] = Some(p.message.clone());
                 }
@@ -1218,10 +1273,8 @@ pub async fn what_if(
                         .cents[i] = share;
                 }
             }
-            let mut rows: Vec<WhatIfRow> = rows
-                .into_values()
-                .filter(|r| r.cents != [0, 0])
-                .collect();
+            let mut rows: Vec<WhatIfRow> =
+                rows.into_values().filter(|r| r.cents != [0, 0]).collect();
             rows.sort_by(|a, b| a.member_name.cmp(&b.member_name));
             Ok(WhatIf {
                 keys: [specs[0].describe(), specs[1].describe()],
@@ -1295,7 +1348,10 @@ pub async fn create_adjustment(
     app.db()
         .write(move |c| {
             require_open(c, input.month)?;
-            if matches!(member_store::find(c, input.member_id), Err(AppError::NotFound)) {
+            if matches!(
+                member_store::find(c, input.member_id),
+                Err(AppError::NotFound)
+            ) {
                 return Err(AppError::validation("member_id", "Membre inconnu."));
             }
             let a = store::insert_adjustment(

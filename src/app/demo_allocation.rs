@@ -99,7 +99,9 @@ pub async fn fill(app: &App, members: &[MemberId]) -> AppResult<usize> {
         &treasurer,
         StatementSettings {
             cgi_261b: true,
-            pole_details: "Pôle Val Coopératif — 12 rue de la Halle, 35000 Rennes — SIRET 812 345 600 00011".into(),
+            pole_details:
+                "Pôle Val Coopératif — 12 rue de la Halle, 35000 Rennes — SIRET 812 345 600 00011"
+                    .into(),
             ..StatementSettings::default()
         },
     )
@@ -211,7 +213,11 @@ async fn book_month(
             }
             if late {
                 let made = conn.write(|c| book_tx(c, &admin, &cancelled, &env, None))?;
-                let id = made.bookings.first().map(|b| b.id).ok_or(AppError::NotFound)?;
+                let id = made
+                    .bookings
+                    .first()
+                    .map(|b| b.id)
+                    .ok_or(AppError::NotFound)?;
                 let start = made.bookings[0].start;
                 let at_noon = BookingEnv {
                     now: start - Duration::hours(3),

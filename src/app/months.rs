@@ -8,15 +8,15 @@
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use super::authz::{self, Actor};
 use super::allocation;
+use super::authz::{self, Actor};
 use super::App;
-use crate::domain::statement::chain_hash;
-use crate::store::allocation as alloc_store;
 use crate::domain::ids::UserId;
 use crate::domain::month::{label_fr, Month};
+use crate::domain::statement::chain_hash;
 use crate::domain::status::BookingStatus;
 use crate::error::{AppError, AppResult};
+use crate::store::allocation as alloc_store;
 use crate::store::bookings::{self as booking_store, BookingFilter};
 use crate::store::{from_db, months as store, to_db};
 
@@ -194,7 +194,10 @@ pub(crate) fn verify_on(conn: &mut crate::store::DbConn) -> AppResult<Vec<ChainC
                 Ok(members) => {
                     let total: i64 = members.iter().map(|s| s.total_cents).sum();
                     if m.previous_hash != previous {
-                        Some("le maillon précédent ne correspond pas au mois clôturé avant lui".into())
+                        Some(
+                            "le maillon précédent ne correspond pas au mois clôturé avant lui"
+                                .into(),
+                        )
                     } else if chain_hash(&previous, m.month, &members) != m.hash {
                         Some("les lignes enregistrées ne correspondent plus à l'empreinte de la clôture".into())
                     } else if total != m.total_cents {

@@ -16,13 +16,12 @@ use crate::domain::pricing::{LateCancellation, WHOLE_PERMILLE};
 use crate::domain::resource::{ResourceKind, TariffInput};
 use crate::domain::validation::{self, FieldErrors};
 use crate::error::{AppError, AppResult};
-use crate::store::{months as month_store, pricing as store, resources as resource_store, to_db, DbConn};
+use crate::store::{
+    months as month_store, pricing as store, resources as resource_store, to_db, DbConn,
+};
 
 /// Refuses a version taking effect in a closed month (`409 month_closed`).
-pub(crate) fn check_open_from(
-    conn: &mut DbConn,
-    from: NaiveDate,
-) -> AppResult<()> {
+pub(crate) fn check_open_from(conn: &mut DbConn, from: NaiveDate) -> AppResult<()> {
     // Before 2000: the first version, in force « since always »; no month that old closes.
     let Some(month) = Month::of_date(from) else {
         return Ok(());
@@ -51,7 +50,11 @@ pub struct TariffVersion {
 
 /// Every version of a resource's tariff, oldest first (the first prices everything before
 /// the second; it shows as 1970-01-01).
-pub async fn tariffs(app: &App, actor: &Actor, resource: ResourceId) -> AppResult<Vec<TariffVersion>> {
+pub async fn tariffs(
+    app: &App,
+    actor: &Actor,
+    resource: ResourceId,
+) -> AppResult<Vec<TariffVersion>> {
     authz::require(authz::can_manage_allocation(actor) || actor.is_pole_team())?;
     app.db()
         .run(move |c| {
@@ -260,8 +263,14 @@ impl StatementSettings {
             "pole_details",
             validation::optional_text(&self.pole_details.replace('\n', " "), 600),
         );
-        e.check("journal_code", validation::required_text(&self.journal_code, 10));
-        e.check("journal_label", validation::required_text(&self.journal_label, 60));
+        e.check(
+            "journal_code",
+            validation::required_text(&self.journal_code, 10),
+        );
+        e.check(
+            "journal_label",
+            validation::required_text(&self.journal_label, 60),
+        );
         for (field, v) in [
             ("customer_account", &self.customer_account),
             ("tariff_account", &self.tariff_account),
@@ -305,7 +314,10 @@ impl Terms {
     }
 
     pub fn kind(&self, kind: ResourceKind) -> KindRule {
-        self.kinds.get(&kind).cloned().unwrap_or(KindRule::none(kind))
+        self.kinds
+            .get(&kind)
+            .cloned()
+            .unwrap_or(KindRule::none(kind))
     }
 }
 
@@ -356,7 +368,10 @@ pub async fn settings(app: &App, actor: &Actor) -> AppResult<PricingSettings> {
                         })
                     })
                     .collect(),
-                kinds: ResourceKind::ALL.into_iter().map(|k| terms.kind(k)).collect(),
+                kinds: ResourceKind::ALL
+                    .into_iter()
+                    .map(|k| terms.kind(k))
+                    .collect(),
                 statements: terms.statements,
                 categories,
             })
@@ -378,7 +393,14 @@ pub async fn set_coefficient(app: &App, actor: &Actor, v: CoefficientVersion) ->
     app.db()
         .write(move |c| {
             check_open_from(c, v.effective_from)?;
-            store::set_coefficient(c, &category, v.effective_from, v.coefficient_permille, by, now)
+            store::set_coefficient(
+                c,
+                &category,
+                v.effective_from,
+                v.coefficient_permille,
+                by,
+                now,
+            )
         })
         .await
 }

@@ -188,10 +188,7 @@ pub(crate) fn tariffs_on(
 }
 
 fn tariff_of(tariffs: &HashMap<ResourceId, Tariff>, id: ResourceId) -> Tariff {
-    tariffs
-        .get(&id)
-        .copied()
-        .unwrap_or(FREE)
+    tariffs.get(&id).copied().unwrap_or(FREE)
 }
 
 /// What a resource without any tariff version costs: nothing.
@@ -351,7 +348,8 @@ pub async fn patch(
         .run(move |c| {
             c.write(|c| {
                 let current = managed(c, &actor, id)?;
-                let input = super::merge_patch(&view_on(c, &current, &actor, today)?.input(), patch)?;
+                let input =
+                    super::merge_patch(&view_on(c, &current, &actor, today)?.input(), patch)?;
                 replace_tx(c, &actor, id, &input, now, tz)
             })
         })
@@ -388,7 +386,14 @@ fn replace_tx(
     let from = draft.tariff_from.unwrap_or(today);
     if tariffs_on(conn, &[id], from)?.get(&id) != Some(&draft.tariff) {
         super::pricing::check_open_from(conn, from)?;
-        pricing_store::set_tariff(conn, id, from, &draft.tariff, Some(actor.user_id), to_db(now))?;
+        pricing_store::set_tariff(
+            conn,
+            id,
+            from,
+            &draft.tariff,
+            Some(actor.user_id),
+            to_db(now),
+        )?;
     }
     let updated = store::update(conn, id, &draft, to_db(now))?;
     let lowered = draft.buffer_before_minutes < current.row.buffer_before_minutes

@@ -73,10 +73,15 @@ pub fn main(args: AllocationArgs, config: Config) -> anyhow::Result<()> {
         let mut times = Vec::new();
         for _ in 0..args.runs.max(1) {
             let t = Instant::now();
-            let a = rt.block_on(allocation::allocation(&app, &op, month))
+            let a = rt
+                .block_on(allocation::allocation(&app, &op, month))
                 .map_err(|e| anyhow::anyhow!("{}", e.detail()))?;
             times.push(t.elapsed());
-            anyhow::ensure!(a.problems.is_empty(), "cost entries not split: {:?}", a.problems);
+            anyhow::ensure!(
+                a.problems.is_empty(),
+                "cost entries not split: {:?}",
+                a.problems
+            );
         }
         times.sort();
         let statement = |app: &App| -> anyhow::Result<Duration> {
@@ -187,7 +192,14 @@ async fn seed(app: &App, args: &AllocationArgs, bookings: usize) -> anyhow::Resu
         let kind = kinds[i % kinds.len()];
         resource_inputs.push(ResourceInput {
             capacity: if kind == ResourceKind::Desk { 12 } else { 1 },
-            pool: Some(if kind == ResourceKind::Vehicle { "flotte" } else { "bâtiment" }.into()),
+            pool: Some(
+                if kind == ResourceKind::Vehicle {
+                    "flotte"
+                } else {
+                    "bâtiment"
+                }
+                .into(),
+            ),
             tariff: TariffInput {
                 hourly_cents: rng.gen_range(100..3_000),
                 daily_cap_cents: Some(rng.gen_range(3_000..20_000)),
@@ -202,12 +214,16 @@ async fn seed(app: &App, args: &AllocationArgs, bookings: usize) -> anyhow::Resu
         .write(move |c| {
             let mut m = Vec::new();
             for input in &member_inputs {
-                let d = input.validate().map_err(crate::error::AppError::Validation)?;
+                let d = input
+                    .validate()
+                    .map_err(crate::error::AppError::Validation)?;
                 m.push(member_store::insert(c, &d, now)?.id);
             }
             let mut r = Vec::new();
             for input in &resource_inputs {
-                let d = input.validate().map_err(crate::error::AppError::Validation)?;
+                let d = input
+                    .validate()
+                    .map_err(crate::error::AppError::Validation)?;
                 r.push(resource_store::insert(c, &d, now)?.row.id);
             }
             Ok((m, r))
@@ -216,7 +232,10 @@ async fn seed(app: &App, args: &AllocationArgs, bookings: usize) -> anyhow::Resu
         .map_err(|e| anyhow::anyhow!("{}", e.detail()))?;
     // Bookings of 30 min to 8 h starting in March (local time is UTC+1 until the 28th):
     // rules are not checked, only what the allocation reads matters.
-    let day0 = NaiveDate::from_ymd_opt(2027, 3, 1).unwrap().and_hms_opt(7, 0, 0).unwrap();
+    let day0 = NaiveDate::from_ymd_opt(2027, 3, 1)
+        .unwrap()
+        .and_hms_opt(7, 0, 0)
+        .unwrap();
     let rows: Vec<(ResourceId, MemberId, i64, i64, i32, BookingStatus, u8)> = (0..bookings)
         .map(|_| {
             let r = resource_ids[rng.gen_range(0..resource_ids.len())];
@@ -228,7 +247,15 @@ async fn seed(app: &App, args: &AllocationArgs, bookings: usize) -> anyhow::Resu
             } else {
                 BookingStatus::Confirmed
             };
-            (r, m, start, len, rng.gen_range(1..3), status, rng.gen_range(0..3))
+            (
+                r,
+                m,
+                start,
+                len,
+                rng.gen_range(1..3),
+                status,
+                rng.gen_range(0..3),
+            )
         })
         .collect();
     for chunk in rows.chunks(20_000) {
@@ -261,7 +288,11 @@ async fn seed(app: &App, args: &AllocationArgs, bookings: usize) -> anyhow::Resu
                     )?;
                     if *status == BookingStatus::Cancelled {
                         // A third of the cancellations came less than a day before the start.
-                        let at = if *late == 0 { s - chrono::Duration::hours(3) } else { s - chrono::Duration::days(3) };
+                        let at = if *late == 0 {
+                            s - chrono::Duration::hours(3)
+                        } else {
+                            s - chrono::Duration::days(3)
+                        };
                         use crate::store::schema::bookings::dsl as b;
                         use diesel::{ExpressionMethods, QueryDsl, RunQueryDsl};
                         crate::db_run!(c => diesel::update(b::bookings.find(row.id))
@@ -288,7 +319,12 @@ async fn seed(app: &App, args: &AllocationArgs, bookings: usize) -> anyhow::Resu
     };
     let mut costs = vec![
         simple("Loyer", 1_250_000, Some("bâtiment"), Method::Surface),
-        simple("Assurance flotte", 180_000, Some("flotte"), Method::UsageHours),
+        simple(
+            "Assurance flotte",
+            180_000,
+            Some("flotte"),
+            Method::UsageHours,
+        ),
         simple("Internet", 12_000, None, Method::Equal),
         simple("Comptabilité", 90_000, None, Method::Turnover),
         simple("Médecine du travail", 40_000, None, Method::Headcount),
@@ -297,8 +333,14 @@ async fn seed(app: &App, args: &AllocationArgs, bookings: usize) -> anyhow::Resu
         key: KeySpec {
             method: Method::Blend,
             parts: vec![
-                BlendPart { weight_percent: 50.0, key: KeySpec::simple(Method::Surface) },
-                BlendPart { weight_percent: 50.0, key: KeySpec::simple(Method::UsageHours) },
+                BlendPart {
+                    weight_percent: 50.0,
+                    key: KeySpec::simple(Method::Surface),
+                },
+                BlendPart {
+                    weight_percent: 50.0,
+                    key: KeySpec::simple(Method::UsageHours),
+                },
             ],
             ..KeySpec::simple(Method::Blend)
         },
@@ -308,7 +350,12 @@ async fn seed(app: &App, args: &AllocationArgs, bookings: usize) -> anyhow::Resu
         costs.push(CostInput {
             resource_id: Some(*r),
             pool: None,
-            ..simple(&format!("Entretien ressource {i}"), 5_000 + i as i64 * 137, None, Method::UsageHours)
+            ..simple(
+                &format!("Entretien ressource {i}"),
+                5_000 + i as i64 * 137,
+                None,
+                Method::UsageHours,
+            )
         });
     }
     for c in costs {

@@ -222,7 +222,10 @@ mod version_tests {
         assert_eq!(in_force(&v, d(3, 1)), Some(20));
         assert_eq!(in_force(&v, d(3, 14)), Some(20));
         assert_eq!(in_force(&v, d(12, 31)), Some(30));
-        assert_eq!(in_force(&v, NaiveDate::from_ymd_opt(2026, 12, 31).unwrap()), None);
+        assert_eq!(
+            in_force(&v, NaiveDate::from_ymd_opt(2026, 12, 31).unwrap()),
+            None
+        );
         assert_eq!(in_force::<i32>(&[], d(1, 1)), None);
     }
 }

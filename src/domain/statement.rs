@@ -146,22 +146,21 @@ pub fn tariff_line(
     tariff: &Tariff,
     when: &str,
 ) -> Line {
-    let (label, quantity_milli, unit, unit_price) =
-        if priced.billed_minutes == 0 && priced.km > 0 {
-            (
-                format!("{resource_name} — {when}"),
-                priced.km * 1000,
-                "km",
-                tariff.per_km_cents.unwrap_or(0),
-            )
-        } else {
-            (
-                format!("{resource_name} — {when}"),
-                minutes_as_milli_hours(priced.billed_minutes * priced.quantity - priced.free_minutes),
-                "h",
-                tariff.hourly_cents,
-            )
-        };
+    let (label, quantity_milli, unit, unit_price) = if priced.billed_minutes == 0 && priced.km > 0 {
+        (
+            format!("{resource_name} — {when}"),
+            priced.km * 1000,
+            "km",
+            tariff.per_km_cents.unwrap_or(0),
+        )
+    } else {
+        (
+            format!("{resource_name} — {when}"),
+            minutes_as_milli_hours(priced.billed_minutes * priced.quantity - priced.free_minutes),
+            "h",
+            tariff.hourly_cents,
+        )
+    };
     Line {
         source: Source::Tariff,
         resource_id: Some(resource),

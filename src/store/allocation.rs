@@ -5,7 +5,9 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use super::schema::{adjustments, bookings, costs, month_closings, month_reopenings, statement_lines};
+use super::schema::{
+    adjustments, bookings, costs, month_closings, month_reopenings, statement_lines,
+};
 use super::types::StoredInstant;
 use super::DbConn;
 use crate::db_run;
@@ -108,9 +110,9 @@ pub fn usage(
                 .replace("$1", "?")
                 .replace("$2", "?"),
         )
-            .bind::<diesel::sql_types::Timestamp, _>(from)
-            .bind::<diesel::sql_types::Timestamp, _>(to)
-            .load(&mut **c)?,
+        .bind::<diesel::sql_types::Timestamp, _>(from)
+        .bind::<diesel::sql_types::Timestamp, _>(to)
+        .load(&mut **c)?,
         DbConn::Postgres(c) => diesel::sql_query(query(POSTGRES, ""))
             .bind::<diesel::sql_types::Timestamp, _>(from)
             .bind::<diesel::sql_types::Timestamp, _>(to)
@@ -293,7 +295,9 @@ pub fn adjustments_of(conn: &mut DbConn, month: Month) -> AppResult<Vec<Adjustme
 }
 
 pub fn find_adjustment(conn: &mut DbConn, id: AdjustmentId) -> AppResult<Option<AdjustmentRow>> {
-    Ok(db_run!(conn => adjustments::table.find(id).select(AdjustmentRow::as_select()).get_result(conn).optional())?)
+    Ok(
+        db_run!(conn => adjustments::table.find(id).select(AdjustmentRow::as_select()).get_result(conn).optional())?,
+    )
 }
 
 pub fn insert_adjustment(

@@ -150,7 +150,14 @@ pub fn insert(conn: &mut DbConn, d: &ResourceDraft, now: NaiveDateTime) -> AppRe
         .get_result(conn))?;
     replace_hours(conn, row.id, &d.opening_hours)?;
     // The tariff given at creation is in force since always: its first version.
-    super::pricing::set_tariff(conn, row.id, super::pricing::SINCE_ALWAYS, &d.tariff, None, now)?;
+    super::pricing::set_tariff(
+        conn,
+        row.id,
+        super::pricing::SINCE_ALWAYS,
+        &d.tariff,
+        None,
+        now,
+    )?;
     Ok(Resource {
         row,
         opening_hours: d.opening_hours.clone(),

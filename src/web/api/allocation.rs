@@ -81,7 +81,9 @@ pub async fn get_statement(
     ApiPath((month, member)): ApiPath<(String, MemberId)>,
 ) -> AppResult<Json<MemberStatement>> {
     let month = month_of(&month)?;
-    Ok(Json(allocation::statement(&s.app, &a, month, member).await?.1))
+    Ok(Json(
+        allocation::statement(&s.app, &a, month, member).await?.1,
+    ))
 }
 
 /// The month in the French FEC layout (18 columns, `|`-separated), one balanced entry per
@@ -105,7 +107,10 @@ pub async fn get_fec(
 pub fn fec_response(alloc: &Allocation, settings: &StatementSettings, month: Month) -> Response {
     (
         [
-            (header::CONTENT_TYPE, "text/plain; charset=utf-8".to_string()),
+            (
+                header::CONTENT_TYPE,
+                "text/plain; charset=utf-8".to_string(),
+            ),
             (
                 header::CONTENT_DISPOSITION,
                 format!("attachment; filename=\"FEC-repartition-{month}.txt\""),
@@ -176,7 +181,9 @@ pub async fn list_costs(
     let month: Month = q
         .month
         .parse()
-        .map_err(|e: crate::domain::month::MonthError| AppError::validation("month", e.to_string()))?;
+        .map_err(|e: crate::domain::month::MonthError| {
+            AppError::validation("month", e.to_string())
+        })?;
     Ok(Json(allocation::costs(&s.app, &a, month).await?))
 }
 
@@ -256,7 +263,9 @@ pub async fn list_adjustments(
     let month: Month = q
         .month
         .parse()
-        .map_err(|e: crate::domain::month::MonthError| AppError::validation("month", e.to_string()))?;
+        .map_err(|e: crate::domain::month::MonthError| {
+            AppError::validation("month", e.to_string())
+        })?;
     Ok(Json(allocation::adjustments(&s.app, &a, month).await?))
 }
 

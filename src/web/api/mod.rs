@@ -83,7 +83,10 @@ pub fn router() -> Router<AppState> {
         )
         .route("/allocations/{month}/fec", get(allocation::get_fec))
         .route("/allocations/{month}/close", post(allocation::close_month))
-        .route("/allocations/{month}/reopen", post(allocation::reopen_month))
+        .route(
+            "/allocations/{month}/reopen",
+            post(allocation::reopen_month),
+        )
         .route(
             "/costs",
             get(allocation::list_costs).post(allocation::create_cost),
@@ -114,7 +117,10 @@ pub fn router() -> Router<AppState> {
             "/pricing/coefficients/{category}/{effective_from}",
             delete(allocation::delete_coefficient),
         )
-        .route("/pricing/kinds/{kind}", axum::routing::put(allocation::set_kind_rule))
+        .route(
+            "/pricing/kinds/{kind}",
+            axum::routing::put(allocation::set_kind_rule),
+        )
         .route(
             "/pricing/statements",
             axum::routing::put(allocation::set_statement_settings),
