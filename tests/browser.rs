@@ -200,3 +200,57 @@ both_backends!(
         assert_eq!(friday[0]["start"], "2027-01-15T07:00:00Z");
     }
 );
+
+both_backends!(
+    the_treasurer_closes_a_month_and_a_member_prints_its_statement,
+    |app: TestApp| async move {
+        if !browser_available() {
+            return;
+        }
+        let admin = app.admin().await;
+        let mut ids = Vec::new();
+        for (name, surface) in [("Atelier Alpha", 40), ("Bravo", 25), ("Charlie", 15)] {
+            let (s, m) = app
+                .post(
+                    &admin,
+                    "/api/v1/members",
+                    serde_json::json!({"name": name, "legal_form": "association", "surface_m2": surface}),
+                )
+                .await;
+            assert_eq!(s, reqwest::StatusCode::CREATED, "{m}");
+            ids.push(m["id"].as_i64().unwrap());
+        }
+        app.user("tresorier@pole.test", &["treasurer"], &[]).await;
+        app.user("alpha@pole.test", &[], &[(ids[0], "member_admin")])
+            .await;
+        let shots = std::env::temp_dir().join(format!("mutualise-e2e-treasurer-{:?}", app.backend));
+        let base = app.base.clone();
+        let member = ids[0].to_string();
+        let output = tokio::task::spawn_blocking(move || {
+            Command::new("node")
+                .arg("tests/e2e/treasurer_month.mjs")
+                .env("BASE_URL", base)
+                .env("E2E_TREASURER", "tresorier@pole.test")
+                .env("E2E_MEMBER_EMAIL", "alpha@pole.test")
+                .env("E2E_MEMBER", member)
+                .env("E2E_PASSWORD", common::PASSWORD)
+                .env("E2E_SHOTS", &shots)
+                .output()
+                .expect("run node")
+        })
+        .await
+        .unwrap();
+        let log = format!(
+            "{}{}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        );
+        assert!(
+            output.status.success() && log.contains("e2e ok"),
+            "browser scenario failed:\n{log}"
+        );
+        let (_, alloc) = app.get(&admin, "/api/v1/allocations/2027-01").await;
+        assert_eq!(alloc["status"], "closed");
+        assert_eq!(alloc["total_cents"], 80_000);
+    }
+);
