@@ -780,14 +780,25 @@ pub async fn allocation(app: &App, actor: &Actor, month: Month) -> AppResult<All
     let (tz, today, actor) = (app.tz(), app.today(), actor.clone());
     app.db()
         .run(move |c| {
-            let mut a = month_on(c, month, tz, today, None)?;
-            if !all {
-                a.members
-                    .retain(|m| authz::can_see_statement(&actor, m.member_id));
-                a.total_cents = a.members.iter().map(|m| m.total_cents).sum();
-                a.resources.clear();
-                a.problems.clear();
+            if all {
+                return month_on(c, month, tz, today, None);
             }
+            // A member's users: the statements of their own members only, each computed
+            // alone; nothing pole-wide (no total, no resource summary, no problems).
+            let mut mine: Option<Allocation> = None;
+            for id in actor.member_ids() {
+                let one = month_on(c, month, tz, today, Some(id))?;
+                match &mut mine {
+                    None => mine = Some(one),
+                    Some(a) => a.members.extend(one.members),
+                }
+            }
+            let mut a = mine.ok_or(AppError::Forbidden)?;
+            a.members.retain(|m| authz::can_see_statement(&actor, m.member_id));
+            sort_members(&mut a.members);
+            a.total_cents = a.members.iter().map(|m| m.total_cents).sum();
+            a.resources.clear();
+            a.problems.clear();
             Ok(a)
         })
         .await
