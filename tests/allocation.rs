@@ -205,19 +205,64 @@ both_backends!(
             .await;
         assert_eq!(s, StatusCode::CREATED, "{body}");
         let (_, alloc) = app.get(&p.treasurer, "/api/v1/allocations/2027-01").await;
-        let cleaning = |m| {
-            statement(&alloc, m)["lines"]
+        let cleaning_in = |alloc: &Value, m| {
+            statement(alloc, m)["lines"]
                 .as_array()
                 .unwrap()
                 .iter()
                 .find(|l| l["label"] == "Ménage salle")
                 .map(|l| l["amount_cents"].as_i64().unwrap())
         };
+        let cleaning = |m| cleaning_in(&alloc, m);
         assert_eq!(
             (cleaning(p.a), cleaning(p.b), cleaning(p.c)),
             (Some(3_846), Some(6_154), None)
         );
         assert!(room["occupancy_permille"].as_i64().unwrap() > 0);
+        // A new booking changes the use the key weighs, in the whole month and in a member's
+        // own statement alike: 75, 120 and 60 minutes.
+        let (s, b) = app
+            .post(
+                &p.admin,
+                "/api/v1/bookings",
+                book(p.room, p.c, "2027-01-07T09:00", "2027-01-07T10:00"),
+            )
+            .await;
+        assert_eq!(s, StatusCode::CREATED, "{b}");
+        let (_, own) = app
+            .get(
+                &p.booker,
+                &format!("/api/v1/allocations/2027-01/members/{}", p.a),
+            )
+            .await;
+        let own_cleaning = own["lines"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|l| l["label"] == "Ménage salle")
+            .map(|l| l["amount_cents"].as_i64().unwrap());
+        assert_eq!(own_cleaning, Some(2_941));
+        let (_, after) = app.get(&p.treasurer, "/api/v1/allocations/2027-01").await;
+        let cleaning = |m| cleaning_in(&after, m);
+        assert_eq!(
+            (cleaning(p.a), cleaning(p.b), cleaning(p.c)),
+            (Some(2_941), Some(4_706), Some(2_353))
+        );
+        // Cancelling it (before its start) gives the month back as it was.
+        let (s, _) = app
+            .post(
+                &p.admin,
+                &format!("/api/v1/bookings/{}/cancel", b["id"]),
+                json!({}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK);
+        let (_, again) = app.get(&p.treasurer, "/api/v1/allocations/2027-01").await;
+        let cleaning = |m| cleaning_in(&again, m);
+        assert_eq!(
+            (cleaning(p.a), cleaning(p.b), cleaning(p.c)),
+            (Some(3_846), Some(6_154), None)
+        );
 
         // A member's user sees its own statement only; no pole-wide figures.
         let (s, own) = app.get(&p.booker, "/api/v1/allocations/2027-01").await;

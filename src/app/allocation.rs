@@ -281,7 +281,11 @@ fn compute_with(
         None => store::month_bookings(conn, from, to)?,
         Some(m) => store::member_bookings(conn, m, from, to)?,
     };
-    let usage: HashMap<(MemberId, ResourceId), i64> = store::usage(conn, from, to)?
+    let usage_rows = match store::kept_usage(conn, month)? {
+        Some(rows) => rows,
+        None => store::usage(conn, from, to)?,
+    };
+    let usage: HashMap<(MemberId, ResourceId), i64> = usage_rows
         .into_iter()
         .map(|(m, r, minutes)| ((m, r), minutes))
         .collect();
@@ -741,6 +745,33 @@ pub(crate) fn generate_recurring_on(
     Ok(due.len())
 }
 
+/// Sums and keeps the month's use per member and resource unless it is current, so that a
+/// member's statement need not read every booking of the month. The month's exclusive lock
+/// (PostgreSQL) waits for the booking writes of the month in flight, and holds off new ones
+/// while the sum is made; each booking write forgets the months it may touch
+/// (`store::allocation::forget_usage`). SQLite serialises writers anyway.
+async fn keep_usage_current(app: &App, month: Month) -> AppResult<()> {
+    let done = app
+        .db()
+        .run(move |c| Ok(store::usage_is_kept(c, month)? || month_store::find(c, month)?.is_some()))
+        .await?;
+    if done {
+        return Ok(());
+    }
+    let (tz, now) = (app.tz(), app.now());
+    app.db()
+        .write(move |c| {
+            month_store::lock_for_close(c, month)?;
+            if store::usage_is_kept(c, month)? {
+                return Ok(());
+            }
+            let b = month.bounds(tz);
+            let rows = store::usage(c, to_db(b.start), to_db(b.end))?;
+            store::keep_usage(c, month, &rows, to_db(now))
+        })
+        .await
+}
+
 /// Generates recurring entries of an open month up to the current one (never ahead: a
 /// running entry stopped before then would leave them behind).
 async fn ensure_recurring(app: &App, month: Month) -> AppResult<()> {
@@ -777,6 +808,7 @@ pub async fn allocation(app: &App, actor: &Actor, month: Month) -> AppResult<All
         return Err(AppError::Forbidden);
     }
     ensure_recurring(app, month).await?;
+    keep_usage_current(app, month).await?;
     let (tz, today, actor) = (app.tz(), app.today(), actor.clone());
     app.db()
         .run(move |c| {
@@ -794,7 +826,8 @@ pub async fn allocation(app: &App, actor: &Actor, month: Month) -> AppResult<All
                 }
             }
             let mut a = mine.ok_or(AppError::Forbidden)?;
-            a.members.retain(|m| authz::can_see_statement(&actor, m.member_id));
+            a.members
+                .retain(|m| authz::can_see_statement(&actor, m.member_id));
             sort_members(&mut a.members);
             a.total_cents = a.members.iter().map(|m| m.total_cents).sum();
             a.resources.clear();
@@ -813,6 +846,7 @@ pub async fn statement(
 ) -> AppResult<(Allocation, MemberStatement)> {
     authz::require(authz::can_see_statement(actor, member))?;
     ensure_recurring(app, month).await?;
+    keep_usage_current(app, month).await?;
     let (tz, today) = (app.tz(), app.today());
     let a = app
         .db()

@@ -305,6 +305,11 @@ async fn seed(app: &App, args: &AllocationArgs, bookings: usize) -> anyhow::Resu
             .await
             .map_err(|e| anyhow::anyhow!("{}", e.detail()))?;
     }
+    // Cancellation instants were written past the store.
+    app.db()
+        .write(|c| crate::store::allocation::forget_all_usage(c))
+        .await
+        .map_err(|e| anyhow::anyhow!("{}", e.detail()))?;
     let month: Month = MONTH.parse().map_err(|e| anyhow::anyhow!("{e}"))?;
     let op = Actor::operator();
     let simple = |label: &str, cents: i64, pool: Option<&str>, method: Method| CostInput {

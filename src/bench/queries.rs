@@ -114,10 +114,10 @@ pub fn id_range(conn: &mut DbConn) -> AppResult<(Option<i64>, Option<i64>)> {
 
 /// Removes what earlier runs booked, so every run starts from the seeded dataset.
 pub fn delete_run_bookings(conn: &mut DbConn) -> AppResult<usize> {
-    Ok(
-        db_run!(conn => diesel::delete(bookings::table.filter(bookings::purpose.eq(BENCH_RUN_PURPOSE)))
-        .execute(conn))?,
-    )
+    let n = db_run!(conn => diesel::delete(bookings::table.filter(bookings::purpose.eq(BENCH_RUN_PURPOSE)))
+        .execute(conn))?;
+    crate::store::allocation::forget_all_usage(conn)?;
+    Ok(n)
 }
 
 /// Confirmed bookings among `ids` on `resource_ids` starting in `[from, to)`: slots known to

@@ -364,7 +364,8 @@ fn insert_rows(conn: &mut DbConn, rows: &[SeedBooking]) -> Result<(), AppError> 
     for chunk in rows.chunks(ROWS_PER_STATEMENT) {
         db_run!(conn => diesel::insert_into(bookings::table).values(chunk).execute(conn))?;
     }
-    Ok(())
+    // Written past the store: the allocation's kept use is no longer current.
+    crate::store::allocation::forget_all_usage(conn)
 }
 
 fn count_bookings(conn: &mut DbConn) -> anyhow::Result<i64> {

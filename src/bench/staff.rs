@@ -550,7 +550,7 @@ pub fn seed_staff(
             for chunk in batch.chunks(ROWS_PER_STATEMENT) {
                 db_run!(c => diesel::insert_into(bookings::table).values(chunk).execute(c))?;
             }
-            Ok(())
+            crate::store::allocation::forget_all_usage(c)
         })
         .map_err(|e| anyhow::anyhow!("inserting assignments: {}", e.detail()))?;
         done += batch.len() as u64;

@@ -6,7 +6,8 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use super::schema::{
-    adjustments, bookings, costs, month_closings, month_reopenings, statement_lines,
+    adjustments, bookings, costs, month_closings, month_reopenings, month_usage, month_usage_state,
+    statement_lines,
 };
 use super::types::StoredInstant;
 use super::DbConn;
@@ -122,6 +123,92 @@ pub fn usage(
         .into_iter()
         .map(|r| (MemberId(r.member_id), ResourceId(r.resource_id), r.minutes))
         .collect())
+}
+
+/// Forgets the kept use of the months a booking starting at these instants may belong to,
+/// whatever the pole's time zone (within a day of UTC): every booking write calls it.
+pub fn forget_usage(conn: &mut DbConn, starts: &[NaiveDateTime]) -> AppResult<()> {
+    let mut months: Vec<Month> = starts
+        .iter()
+        .flat_map(|s| {
+            [
+                *s - chrono::Duration::days(1),
+                *s + chrono::Duration::days(1),
+            ]
+        })
+        .filter_map(|t| Month::new(chrono::Datelike::year(&t), chrono::Datelike::month(&t)))
+        .collect();
+    months.sort();
+    months.dedup();
+    if !months.is_empty() {
+        db_run!(conn => diesel::delete(month_usage_state::table.filter(month_usage_state::month.eq_any(&months))).execute(conn))?;
+    }
+    Ok(())
+}
+
+/// Forgets the kept use of every month (a resource's settings changed what counts).
+pub fn forget_all_usage(conn: &mut DbConn) -> AppResult<()> {
+    db_run!(conn => diesel::delete(month_usage_state::table).execute(conn))?;
+    Ok(())
+}
+
+/// Whether a month's kept use is current.
+pub fn usage_is_kept(conn: &mut DbConn, month: Month) -> AppResult<bool> {
+    let n: i64 = db_run!(conn => month_usage_state::table
+        .filter(month_usage_state::month.eq(month))
+        .count()
+        .get_result(conn))?;
+    Ok(n > 0)
+}
+
+/// The kept use of a month, if current.
+pub fn kept_usage(
+    conn: &mut DbConn,
+    month: Month,
+) -> AppResult<Option<Vec<(MemberId, ResourceId, i64)>>> {
+    let current: Option<Month> = db_run!(conn => month_usage_state::table
+        .find(month)
+        .select(month_usage_state::month)
+        .get_result(conn)
+        .optional())?;
+    if current.is_none() {
+        return Ok(None);
+    }
+    Ok(Some(db_run!(conn => month_usage::table
+        .filter(month_usage::month.eq(month))
+        .select((month_usage::member_id, month_usage::resource_id, month_usage::minutes))
+        .load(conn))?))
+}
+
+/// Keeps a month's use, summed now, as current.
+pub fn keep_usage(
+    conn: &mut DbConn,
+    month: Month,
+    rows: &[(MemberId, ResourceId, i64)],
+    now: NaiveDateTime,
+) -> AppResult<()> {
+    let values: Vec<_> = rows
+        .iter()
+        .map(|(m, r, minutes)| {
+            (
+                month_usage::month.eq(month),
+                month_usage::member_id.eq(*m),
+                month_usage::resource_id.eq(*r),
+                month_usage::minutes.eq(*minutes),
+            )
+        })
+        .collect();
+    db_run!(conn => {
+        diesel::delete(month_usage::table.filter(month_usage::month.eq(month))).execute(conn)?;
+        diesel::delete(month_usage_state::table.find(month)).execute(conn)?;
+        for chunk in values.chunks(5_000) {
+            diesel::insert_into(month_usage::table).values(chunk).execute(conn)?;
+        }
+        diesel::insert_into(month_usage_state::table)
+            .values((month_usage_state::month.eq(month), month_usage_state::computed_at.eq(now)))
+            .execute(conn)
+    })?;
+    Ok(())
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, PartialEq)]

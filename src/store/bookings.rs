@@ -65,6 +65,7 @@ pub struct NewBooking<'a> {
 }
 
 pub fn insert(conn: &mut DbConn, b: &NewBooking) -> AppResult<BookingRow> {
+    super::allocation::forget_usage(conn, &[b.start_at])?;
     Ok(db_run!(conn => diesel::insert_into(bookings::table)
         .values(b)
         .returning(BookingRow::as_returning())
@@ -375,8 +376,7 @@ pub fn decide(
     decided_by: UserId,
     now: NaiveDateTime,
 ) -> AppResult<BookingRow> {
-    Ok(
-        db_run!(conn => diesel::update(bookings::table.find(id).filter(bookings::status.eq(PENDING)))
+    let row: BookingRow = db_run!(conn => diesel::update(bookings::table.find(id).filter(bookings::status.eq(PENDING)))
         .set((
             bookings::status.eq(status),
             bookings::decision_reason.eq(reason),
@@ -385,8 +385,9 @@ pub fn decide(
             bookings::updated_at.eq(now),
         ))
         .returning(BookingRow::as_returning())
-        .get_result(conn))?,
-    )
+        .get_result(conn))?;
+    super::allocation::forget_usage(conn, &[row.start_at])?;
+    Ok(row)
 }
 
 /// Cancels an active booking, keeping any approval decision as it was; `NotFound` when it is
@@ -397,8 +398,7 @@ pub fn cancel(
     by: UserId,
     now: NaiveDateTime,
 ) -> AppResult<BookingRow> {
-    Ok(
-        db_run!(conn => diesel::update(bookings::table.find(id).filter(bookings::status.eq_any(ACTIVE)))
+    let row: BookingRow = db_run!(conn => diesel::update(bookings::table.find(id).filter(bookings::status.eq_any(ACTIVE)))
         .set((
             bookings::status.eq(BookingStatus::Cancelled),
             bookings::cancelled_by.eq(Some(by)),
@@ -406,8 +406,9 @@ pub fn cancel(
             bookings::updated_at.eq(now),
         ))
         .returning(BookingRow::as_returning())
-        .get_result(conn))?,
-    )
+        .get_result(conn))?;
+    super::allocation::forget_usage(conn, &[row.start_at])?;
+    Ok(row)
 }
 
 pub struct Move<'a> {
@@ -426,6 +427,9 @@ pub fn apply_move(
     m: &Move,
     now: NaiveDateTime,
 ) -> AppResult<BookingRow> {
+    let before: NaiveDateTime =
+        db_run!(conn => bookings::table.find(id).select(bookings::start_at).get_result(conn))?;
+    super::allocation::forget_usage(conn, &[before, m.start_at])?;
     Ok(
         db_run!(conn => diesel::update(bookings::table.find(id).filter(bookings::status.eq_any(ACTIVE)))
         .set((

@@ -171,6 +171,8 @@ pub fn update(
     now: NaiveDateTime,
 ) -> AppResult<Resource> {
     let fields = ResourceFields::from_draft(d, now);
+    // Its kind or approval rule may change what its bookings count for in the cost keys.
+    super::allocation::forget_all_usage(conn)?;
     let row: ResourceRow = db_run!(conn => diesel::update(resources::table.find(id))
         .set(&fields)
         .returning(ResourceRow::as_returning())

@@ -300,6 +300,22 @@ diesel::table! {
 }
 
 diesel::table! {
+    month_usage (month, member_id, resource_id) {
+        month -> Text,
+        member_id -> BigInt,
+        resource_id -> BigInt,
+        minutes -> BigInt,
+    }
+}
+
+diesel::table! {
+    month_usage_state (month) {
+        month -> Text,
+        computed_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     month_reopenings (id) {
         id -> BigInt,
         month -> Text,
@@ -359,4 +375,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     settings,
     statement_lines,
     month_reopenings,
+    month_usage,
+    month_usage_state,
 );

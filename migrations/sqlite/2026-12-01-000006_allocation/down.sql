@@ -1,3 +1,5 @@
+DROP TABLE month_usage_state;
+DROP TABLE month_usage;
 DROP TABLE month_reopenings;
 DROP TABLE statement_lines;
 ALTER TABLE month_closings DROP COLUMN hash;

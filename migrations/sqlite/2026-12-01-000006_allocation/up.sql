@@ -123,3 +123,18 @@ CREATE TABLE month_reopenings (
     reason TEXT NOT NULL,
     statement_hash TEXT NOT NULL
 );
+
+-- Each month's use per member and resource as the cost keys weigh it, summed once and kept
+-- until a booking around that month changes: `month_usage_state` lists the months whose sums
+-- are current (every booking write deletes the months it may touch).
+CREATE TABLE month_usage (
+    month TEXT NOT NULL,
+    member_id BIGINT NOT NULL,
+    resource_id BIGINT NOT NULL,
+    minutes BIGINT NOT NULL,
+    PRIMARY KEY (month, member_id, resource_id)
+);
+CREATE TABLE month_usage_state (
+    month TEXT PRIMARY KEY,
+    computed_at TIMESTAMP NOT NULL
+);
