@@ -171,6 +171,16 @@ pub struct MonthQuery {
     pub month: String,
 }
 
+impl MonthQuery {
+    fn month(&self) -> AppResult<Month> {
+        self.month
+            .parse()
+            .map_err(|e: crate::domain::month::MonthError| {
+                AppError::validation("month", e.to_string())
+            })
+    }
+}
+
 #[utoipa::path(get, path = "/api/v1/costs", tag = "allocations", params(MonthQuery),
     responses((status = 200, body = Vec<CostView>), (status = 403, body = super::Problem)))]
 pub async fn list_costs(
@@ -178,12 +188,7 @@ pub async fn list_costs(
     ApiActor(a): ApiActor,
     ApiQuery(q): ApiQuery<MonthQuery>,
 ) -> AppResult<Json<Vec<CostView>>> {
-    let month: Month = q
-        .month
-        .parse()
-        .map_err(|e: crate::domain::month::MonthError| {
-            AppError::validation("month", e.to_string())
-        })?;
+    let month = q.month()?;
     Ok(Json(allocation::costs(&s.app, &a, month).await?))
 }
 
@@ -260,12 +265,7 @@ pub async fn list_adjustments(
     ApiActor(a): ApiActor,
     ApiQuery(q): ApiQuery<MonthQuery>,
 ) -> AppResult<Json<Vec<AdjustmentView>>> {
-    let month: Month = q
-        .month
-        .parse()
-        .map_err(|e: crate::domain::month::MonthError| {
-            AppError::validation("month", e.to_string())
-        })?;
+    let month = q.month()?;
     Ok(Json(allocation::adjustments(&s.app, &a, month).await?))
 }
 
