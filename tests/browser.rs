@@ -23,6 +23,33 @@ fn browser_available() -> bool {
     ready
 }
 
+/// Runs `tests/e2e/<script>.mjs` in headless Chromium against the app (`BASE_URL`,
+/// `E2E_PASSWORD` and `E2E_SHOTS`, a screenshot prefix, are set here; `vars` adds the
+/// scenario's own) and checks that it ends with « e2e ok ».
+async fn scenario(app: &TestApp, script: &str, vars: &[(&str, String)]) {
+    let shots = std::env::temp_dir().join(format!("mutualise-e2e-{script}-{:?}", app.backend));
+    let mut cmd = Command::new("node");
+    cmd.arg(format!("tests/e2e/{script}.mjs"))
+        .env("BASE_URL", &app.base)
+        .env("E2E_PASSWORD", common::PASSWORD)
+        .env("E2E_SHOTS", &shots);
+    for (k, v) in vars {
+        cmd.env(k, v);
+    }
+    let output = tokio::task::spawn_blocking(move || cmd.output().expect("run node"))
+        .await
+        .unwrap();
+    let log = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(
+        output.status.success() && log.contains("e2e ok"),
+        "browser scenario {script} failed:\n{log}"
+    );
+}
+
 both_backends!(sign_in_and_create_a_resource, |app: TestApp| async move {
     if !browser_available() {
         return;
@@ -30,26 +57,15 @@ both_backends!(sign_in_and_create_a_resource, |app: TestApp| async move {
     app.user("coordination@pole.test", &["resource_manager"], &[])
         .await;
     let shot = std::env::temp_dir().join(format!("mutualise-e2e-{:?}.png", app.backend));
-    let base = app.base.clone();
-    let output = tokio::task::spawn_blocking(move || {
-        Command::new("node")
-            .arg("tests/e2e/signin_and_create_resource.mjs")
-            .env("BASE_URL", base)
-            .env("E2E_EMAIL", "coordination@pole.test")
-            .env("E2E_PASSWORD", common::PASSWORD)
-            .env("E2E_SCREENSHOT", &shot)
-            .output()
-            .expect("run node")
-    })
-    .await
-    .unwrap();
-    let log = format!(
-        "{}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
-    assert!(output.status.success(), "browser scenario failed:\n{log}");
-    assert!(log.contains("e2e ok"));
+    scenario(
+        &app,
+        "signin_and_create_resource",
+        &[
+            ("E2E_EMAIL", "coordination@pole.test".into()),
+            ("E2E_SCREENSHOT", shot.to_string_lossy().into()),
+        ],
+    )
+    .await;
     let names: Vec<(String, Option<String>)> = app
         .with_conn(|c| {
             Ok(mutualise::store::resources::list(c, &Default::default())?
@@ -84,30 +100,15 @@ both_backends!(book_and_take_a_suggestion, |app: TestApp| async move {
         .post(&admin, "/api/v1/bookings", serde_json::json!({"resource_id": room, "member_id": b, "start": "2027-01-05T10:00", "end": "2027-01-05T12:00"}))
         .await;
     assert_eq!(s, reqwest::StatusCode::CREATED);
-    let shots = std::env::temp_dir().join(format!("mutualise-e2e-book-{:?}", app.backend));
-    let base = app.base.clone();
-    let output = tokio::task::spawn_blocking(move || {
-        Command::new("node")
-            .arg("tests/e2e/book_with_suggestion.mjs")
-            .env("BASE_URL", base)
-            .env("E2E_EMAIL", "benevole@jardins.test")
-            .env("E2E_PASSWORD", common::PASSWORD)
-            .env("E2E_ROOM", room.to_string())
-            .env("E2E_SHOTS", &shots)
-            .output()
-            .expect("run node")
-    })
-    .await
-    .unwrap();
-    let log = format!(
-        "{}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
-    assert!(
-        output.status.success() && log.contains("e2e ok"),
-        "browser scenario failed:\n{log}"
-    );
+    scenario(
+        &app,
+        "book_with_suggestion",
+        &[
+            ("E2E_EMAIL", "benevole@jardins.test".into()),
+            ("E2E_ROOM", room.to_string()),
+        ],
+    )
+    .await;
     let (_, mine) = app
         .get(
             &admin,
@@ -165,29 +166,12 @@ both_backends!(
                 assert_eq!(s, reqwest::StatusCode::CREATED, "{b}");
             }
         }
-        let shots = std::env::temp_dir().join(format!("mutualise-e2e-staff-{:?}", app.backend));
-        let base = app.base.clone();
-        let output = tokio::task::spawn_blocking(move || {
-            Command::new("node")
-                .arg("tests/e2e/staff_week_grid.mjs")
-                .env("BASE_URL", base)
-                .env("E2E_EMAIL", "ge@sud.test")
-                .env("E2E_PASSWORD", common::PASSWORD)
-                .env("E2E_SHOTS", &shots)
-                .output()
-                .expect("run node")
-        })
-        .await
-        .unwrap();
-        let log = format!(
-            "{}{}",
-            String::from_utf8_lossy(&output.stdout),
-            String::from_utf8_lossy(&output.stderr)
-        );
-        assert!(
-            output.status.success() && log.contains("e2e ok"),
-            "browser scenario failed:\n{log}"
-        );
+        scenario(
+            &app,
+            "staff_week_grid",
+            &[("E2E_EMAIL", "ge@sud.test".into())],
+        )
+        .await;
         // The refused move changed nothing: Friday morning at Les Jardins, as added.
         let (_, friday) = app
         .get(
@@ -223,32 +207,16 @@ both_backends!(
         app.user("tresorier@pole.test", &["treasurer"], &[]).await;
         app.user("alpha@pole.test", &[], &[(ids[0], "member_admin")])
             .await;
-        let shots = std::env::temp_dir().join(format!("mutualise-e2e-treasurer-{:?}", app.backend));
-        let base = app.base.clone();
-        let member = ids[0].to_string();
-        let output = tokio::task::spawn_blocking(move || {
-            Command::new("node")
-                .arg("tests/e2e/treasurer_month.mjs")
-                .env("BASE_URL", base)
-                .env("E2E_TREASURER", "tresorier@pole.test")
-                .env("E2E_MEMBER_EMAIL", "alpha@pole.test")
-                .env("E2E_MEMBER", member)
-                .env("E2E_PASSWORD", common::PASSWORD)
-                .env("E2E_SHOTS", &shots)
-                .output()
-                .expect("run node")
-        })
-        .await
-        .unwrap();
-        let log = format!(
-            "{}{}",
-            String::from_utf8_lossy(&output.stdout),
-            String::from_utf8_lossy(&output.stderr)
-        );
-        assert!(
-            output.status.success() && log.contains("e2e ok"),
-            "browser scenario failed:\n{log}"
-        );
+        scenario(
+            &app,
+            "treasurer_month",
+            &[
+                ("E2E_TREASURER", "tresorier@pole.test".into()),
+                ("E2E_MEMBER_EMAIL", "alpha@pole.test".into()),
+                ("E2E_MEMBER", ids[0].to_string()),
+            ],
+        )
+        .await;
         let (_, alloc) = app.get(&admin, "/api/v1/allocations/2027-01").await;
         assert_eq!(alloc["status"], "closed");
         assert_eq!(alloc["total_cents"], 80_000);

@@ -277,10 +277,7 @@ fn compute_with(
     let (from, to) = (to_db(bounds.start), to_db(bounds.end));
     // Everyone's use weighs in the keys (summed by the database); only the statements
     // computed need their bookings priced.
-    let bookings = match only {
-        None => store::month_bookings(conn, from, to)?,
-        Some(m) => store::member_bookings(conn, m, from, to)?,
-    };
+    let bookings = store::billed_bookings(conn, only, from, to)?;
     let usage_rows = match store::kept_usage(conn, month)? {
         Some(rows) => rows,
         None => store::usage(conn, from, to)?,

@@ -307,7 +307,7 @@ async fn seed(app: &App, args: &AllocationArgs, bookings: usize) -> anyhow::Resu
     }
     // Cancellation instants were written past the store.
     app.db()
-        .write(|c| crate::store::allocation::forget_all_usage(c))
+        .write(crate::store::allocation::forget_all_usage)
         .await
         .map_err(|e| anyhow::anyhow!("{}", e.detail()))?;
     let month: Month = MONTH.parse().map_err(|e| anyhow::anyhow!("{e}"))?;

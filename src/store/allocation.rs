@@ -36,37 +36,27 @@ pub struct BilledBooking {
     pub decided_at: Option<NaiveDateTime>,
 }
 
-/// Confirmed and cancelled bookings starting in `[from, to)`: a booking belongs to the month
-/// of its start, as its tariff does.
-pub fn month_bookings(
+/// Confirmed and cancelled bookings starting in `[from, to)`, of one member or of all: a
+/// booking belongs to the month of its start, as its tariff does.
+pub fn billed_bookings(
     conn: &mut DbConn,
+    member: Option<MemberId>,
     from: NaiveDateTime,
     to: NaiveDateTime,
 ) -> AppResult<Vec<BilledBooking>> {
     let statuses = [BookingStatus::Confirmed, BookingStatus::Cancelled];
-    Ok(db_run!(conn => bookings::table
-        .filter(bookings::status.eq_any(statuses))
-        .filter(bookings::start_at.ge(from))
-        .filter(bookings::start_at.lt(to))
-        .select(BilledBooking::as_select())
-        .load(conn))?)
-}
-
-/// The month's bookings of one member (the pricing of its statement).
-pub fn member_bookings(
-    conn: &mut DbConn,
-    member: MemberId,
-    from: NaiveDateTime,
-    to: NaiveDateTime,
-) -> AppResult<Vec<BilledBooking>> {
-    let statuses = [BookingStatus::Confirmed, BookingStatus::Cancelled];
-    Ok(db_run!(conn => bookings::table
-        .filter(bookings::member_id.eq(member))
-        .filter(bookings::start_at.ge(from))
-        .filter(bookings::start_at.lt(to))
-        .filter(bookings::status.eq_any(statuses))
-        .select(BilledBooking::as_select())
-        .load(conn))?)
+    Ok(db_run!(conn => {
+        let mut q = bookings::table
+            .filter(bookings::status.eq_any(statuses))
+            .filter(bookings::start_at.ge(from))
+            .filter(bookings::start_at.lt(to))
+            .select(BilledBooking::as_select())
+            .into_boxed();
+        if let Some(m) = member {
+            q = q.filter(bookings::member_id.eq(m));
+        }
+        q.load(conn)
+    })?)
 }
 
 /// Unit-minutes each member used each resource in the bookings starting in `[from, to)`, as
