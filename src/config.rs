@@ -216,6 +216,15 @@ pub struct Config {
     /// Adds `Secure` to cookies; set when served behind TLS.
     pub secure_cookies: bool,
     pub smtp_url: Option<String>,
+    /// Sender of the notifications (`MUTUALISE_MAIL_FROM`).
+    pub mail_from: String,
+    pub mail_reply_to: Option<String>,
+    /// Failed attempts after which a message is set aside for an administrator.
+    pub mail_max_attempts: i32,
+    /// Delay before the first retry of a failed send; doubled after each failure.
+    pub mail_retry_seconds: u64,
+    /// The service's address as its users reach it, for the links in mails and the feed URLs.
+    pub public_url: String,
     pub booking_horizon_days: i32,
     pub log_format_json: bool,
 }
@@ -274,10 +283,50 @@ impl Config {
                 "MUTUALISE_SECURE_COOKIES",
             )?,
             smtp_url: get("SMTP_URL").filter(|s| !s.trim().is_empty()),
+            mail_from: get("MUTUALISE_MAIL_FROM")
+                .filter(|s| !s.trim().is_empty())
+                .unwrap_or_else(|| "Mutualise <ne-pas-repondre@localhost>".into()),
+            mail_reply_to: get("MUTUALISE_MAIL_REPLY_TO").filter(|s| !s.trim().is_empty()),
+            mail_max_attempts: bounded(
+                get("MUTUALISE_MAIL_MAX_ATTEMPTS"),
+                "MUTUALISE_MAIL_MAX_ATTEMPTS",
+                1,
+                50,
+                8,
+            )? as i32,
+            mail_retry_seconds: bounded(
+                get("MUTUALISE_MAIL_RETRY_SECONDS"),
+                "MUTUALISE_MAIL_RETRY_SECONDS",
+                1,
+                86_400,
+                30,
+            )?,
+            public_url: get("MUTUALISE_PUBLIC_URL")
+                .map(|u| u.trim().trim_end_matches('/').to_string())
+                .filter(|u| !u.is_empty())
+                .unwrap_or_else(|| "http://127.0.0.1:8080".into()),
             booking_horizon_days,
             log_format_json: get("MUTUALISE_LOG_FORMAT")
                 .is_some_and(|f| f.eq_ignore_ascii_case("json")),
         })
+    }
+}
+
+/// An integer variable within `[min, max]`, `default` when unset.
+fn bounded(
+    raw: Option<String>,
+    variable: &'static str,
+    min: u64,
+    max: u64,
+    default: u64,
+) -> Result<u64, ConfigError> {
+    match raw.as_deref().map(str::trim) {
+        None | Some("") => Ok(default),
+        Some(v) => v
+            .parse::<u64>()
+            .ok()
+            .filter(|n| (min..=max).contains(n))
+            .ok_or_else(|| ConfigError::new(variable, format!("entier de {min} à {max} attendu"))),
     }
 }
 

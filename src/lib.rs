@@ -10,6 +10,8 @@ pub mod config;
 pub mod domain;
 pub mod error;
 pub mod export;
+pub mod ical;
+pub mod mail;
 pub mod store;
 pub mod web;
 

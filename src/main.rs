@@ -307,6 +307,15 @@ fn serve(config: Config, bind: SocketAddr) -> anyhow::Result<()> {
         let app = App::open(config).context("ouverture de la base")?;
         tracing::info!(backend = app.backend_name(), "database ready");
         jobs::spawn(app.clone());
+        match mutualise::mail::smtp::courier_of(app.config())? {
+            Some(courier) => {
+                tracing::info!("mail worker started");
+                mutualise::app::outbox::spawn_worker(app.clone(), courier);
+            }
+            None => {
+                tracing::info!("no SMTP_URL: mails stay in the outbox, readable at /admin/outbox")
+            }
+        }
         let app = build_app(app);
         let listener = tokio::net::TcpListener::bind(bind)
             .await

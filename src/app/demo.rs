@@ -565,6 +565,7 @@ fn employees(members: &[MemberId], today: NaiveDate) -> Vec<EmployeeInput> {
         fee_coefficient: None,
         fee_monthly_cents: None,
         agreement_member_ids: vec![],
+        email: None,
         skills: vec![],
         location: "Bureaux du GE, bâtiment B".into(),
         description: String::new(),

@@ -58,6 +58,8 @@ pub struct EmployeePrivate {
     pub minor: bool,
     pub hourly_cost_cents: i64,
     pub fee: Option<ManagementFee>,
+    /// Where the employee hears about their assignments.
+    pub email: Option<String>,
 }
 
 impl EmployeeView {
@@ -90,6 +92,7 @@ impl EmployeeView {
                 minor: f.birth_date.is_some_and(|b| age_on(b, today) < 18),
                 hourly_cost_cents: r.row.hourly_cost_cents.unwrap_or(0),
                 fee: f.fee,
+                email: f.email.clone(),
             }),
             can_manage: employer.is_some_and(|e| authz::manages_employer(actor, e)),
         }
@@ -116,6 +119,7 @@ impl EmployeeView {
             },
             agreement_member_ids: self.agreement_members.iter().map(|m| m.id).collect(),
             skills: self.skills.clone(),
+            email: private.and_then(|p| p.email.clone()),
             location: self.location.clone(),
             description: self.description.clone(),
         }

@@ -1,13 +1,15 @@
 //! Background work while serving, in one place: every minute, requests undecided at their
-//! start are rejected, expired sessions, old login attempts and old idempotency keys are
-//! purged; every hour the query planner's statistics are refreshed. Every instance may run the
-//! jobs: each step is idempotent. (The mail outbox worker joins them here.)
+//! start are rejected, reminders that have come due are queued, expired sessions, old login
+//! attempts, old idempotency keys and old sent mails are purged; every hour the query
+//! planner's statistics are refreshed. Every instance may run the jobs: each step is
+//! idempotent. The mail worker (`outbox::spawn_worker`) runs beside them when a mail server
+//! is configured.
 
 use std::time::Duration;
 
 use chrono::Duration as Age;
 
-use super::{auth, bookings, App};
+use super::{auth, bookings, notify, outbox, App};
 use crate::store::{idempotency, to_db};
 
 /// How long a client may retry a request with the same idempotency key.
@@ -21,16 +23,21 @@ pub async fn run_once(
     crate::error::AppResult<usize>,
 ) {
     let swept = bookings::sweep_overdue(app).await;
+    let reminded = notify::queue_reminders(app).await;
     let now = app.now();
     let purged = app
         .db()
         .run(move |c| {
             c.write(|c| {
-                let n = auth::purge_tx(c, now)?;
+                let n = auth::purge_tx(c, now)? + outbox::purge_tx(c)?;
                 Ok(n + idempotency::purge(c, to_db(now - Age::days(IDEMPOTENCY_DAYS)))?)
             })
         })
         .await;
+    let swept = match (swept, reminded) {
+        (Ok(a), Ok(b)) => Ok(a + b),
+        (Err(e), _) | (_, Err(e)) => Err(e),
+    };
     (swept, purged)
 }
 
@@ -49,7 +56,7 @@ pub fn spawn(app: App) -> tokio::task::JoinHandle<()> {
             }
             match run_once(&app).await {
                 (Ok(n), Ok(m)) if n + m > 0 => {
-                    tracing::info!(rejected = n, purged = m, "maintenance")
+                    tracing::info!(rejected_or_reminded = n, purged = m, "maintenance")
                 }
                 (Err(e), _) | (_, Err(e)) => e.log(),
                 _ => {}

@@ -10,6 +10,8 @@ use serde::Serialize;
 
 use super::allocation;
 use super::authz::{self, Actor};
+use super::bookings::BookingEnv;
+use super::notify;
 use super::App;
 use crate::domain::ids::UserId;
 use crate::domain::month::{label_fr, Month};
@@ -42,6 +44,7 @@ pub async fn close(app: &App, actor: &Actor, month: Month) -> AppResult<MonthClo
     authz::require(authz::can_close_months(actor))?;
     let (by, now, tz) = (actor.recorded_id(), app.now(), app.tz());
     let (bounds, today) = (month.bounds(tz), app.today());
+    let env = BookingEnv::of(app);
     app.db()
         .write(move |c| {
             store::lock_chain(c)?;
@@ -117,6 +120,11 @@ pub async fn close(app: &App, actor: &Actor, month: Month) -> AppResult<MonthClo
                 &hash,
                 &allocation::to_stored(month, &members),
             )?;
+            let totals: Vec<_> = members
+                .iter()
+                .map(|m| (m.member_id, m.member_name.clone(), m.total_cents))
+                .collect();
+            notify::statements_ready_tx(c, &month.to_string(), &hash, &totals, &env)?;
             Ok(MonthClosing {
                 month: closing.month,
                 closed_at: from_db(closing.closed_at),

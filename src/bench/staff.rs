@@ -256,6 +256,7 @@ pub fn employee_plan(
         fee_monthly_cents: (e % 4 == 0).then_some(25_000),
         agreement_member_ids: Vec::new(),
         skills,
+        email: None,
         location: "Site du banc d'essai".into(),
         description: BENCH_STAFF_DESCRIPTION.into(),
     };

@@ -108,6 +108,9 @@ pub struct EmployeeInput {
     /// Free tags: « cariste », « comptabilité »…
     #[serde(default)]
     pub skills: Vec<String>,
+    /// Where the employee hears about their assignments (optional).
+    #[serde(default)]
+    pub email: Option<String>,
     #[serde(default)]
     pub location: String,
     #[serde(default)]
@@ -124,6 +127,7 @@ pub struct EmployeeDraft {
     pub fee: Option<ManagementFee>,
     pub agreement_member_ids: Vec<MemberId>,
     pub skills: Vec<String>,
+    pub email: Option<String>,
 }
 
 const MAX_CENTS: i64 = 100_000_000;
@@ -213,6 +217,10 @@ impl EmployeeInput {
         if skills.iter().any(|s| s.contains(',')) {
             e.add("skills", "Une compétence ne contient pas de virgule.");
         }
+        let email = match self.email.as_deref().map(str::trim) {
+            None | Some("") => None,
+            Some(raw) => e.check("email", validation::email(raw)),
+        };
         match (resource, contract_type) {
             (Ok(resource), Some(contract_type)) if e.is_empty() => Ok(EmployeeDraft {
                 resource,
@@ -222,6 +230,7 @@ impl EmployeeInput {
                 fee,
                 agreement_member_ids,
                 skills,
+                email,
             }),
             _ => Err(e),
         }
@@ -296,6 +305,7 @@ mod tests {
             fee_monthly_cents: None,
             agreement_member_ids: vec![MemberId(1), MemberId(2), MemberId(1)],
             skills: vec!["Cariste".into(), "cariste".into(), "Comptabilité".into()],
+            email: Some("camille@ge.example".into()),
             location: String::new(),
             description: String::new(),
         }

@@ -2,6 +2,7 @@
 
 pub mod allocation;
 pub mod booking;
+pub mod calendar;
 pub mod closure;
 pub mod employee;
 pub mod holidays;
@@ -11,6 +12,7 @@ pub mod ledger;
 pub mod member;
 pub mod money;
 pub mod month;
+pub mod notice;
 pub mod pricing;
 pub mod quota;
 pub mod recurrence;

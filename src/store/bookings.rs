@@ -3,12 +3,13 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use super::schema::{bookings, resources, series};
+use super::schema::{bookings, members, resources, series};
 use super::types::StoredInstant;
 use super::DbConn;
 use crate::db_run;
 use crate::domain::ids::{BookingId, MemberId, ResourceId, SeriesId, UserId};
 use crate::domain::labour::Activity;
+use crate::domain::resource::ResourceKind;
 use crate::domain::status::BookingStatus;
 use crate::error::AppResult;
 
@@ -41,6 +42,8 @@ pub struct BookingRow {
     pub cancelled_at: Option<NaiveDateTime>,
     pub cancelled_by: Option<UserId>,
     pub activity: Activity,
+    /// Revision: grows on every change (iCalendar SEQUENCE).
+    pub sequence: i32,
 }
 
 #[derive(Debug, Insertable)]
@@ -383,6 +386,7 @@ pub fn decide(
             bookings::decided_by.eq(Some(decided_by)),
             bookings::decided_at.eq(Some(now)),
             bookings::updated_at.eq(now),
+            bookings::sequence.eq(bookings::sequence + 1),
         ))
         .returning(BookingRow::as_returning())
         .get_result(conn))?;
@@ -404,6 +408,7 @@ pub fn cancel(
             bookings::cancelled_by.eq(Some(by)),
             bookings::cancelled_at.eq(Some(now)),
             bookings::updated_at.eq(now),
+            bookings::sequence.eq(bookings::sequence + 1),
         ))
         .returning(BookingRow::as_returning())
         .get_result(conn))?;
@@ -441,6 +446,7 @@ pub fn apply_move(
             bookings::purpose.eq(m.purpose),
             bookings::beneficiary.eq(m.beneficiary),
             bookings::updated_at.eq(now),
+            bookings::sequence.eq(bookings::sequence + 1),
         ))
         .returning(BookingRow::as_returning())
         .get_result(conn))?,
@@ -460,17 +466,18 @@ pub fn reject_overdue(
             bookings::decision_reason.eq(reason),
             bookings::decided_at.eq(Some(now)),
             bookings::updated_at.eq(now),
+            bookings::sequence.eq(bookings::sequence + 1),
         ))
         .execute(conn))?;
     Ok(())
 }
 
-/// Rejects, with `reason`, the pending bookings that start at or before `now`.
+/// Rejects, with `reason`, the pending bookings that start at or before `now`; returns them.
 pub fn reject_pending_started(
     conn: &mut DbConn,
     now: NaiveDateTime,
     reason: &str,
-) -> AppResult<usize> {
+) -> AppResult<Vec<BookingRow>> {
     Ok(db_run!(conn => diesel::update(
         bookings::table.filter(bookings::status.eq(PENDING)).filter(bookings::start_at.le(now)),
     )
@@ -479,8 +486,10 @@ pub fn reject_pending_started(
         bookings::decision_reason.eq(reason),
         bookings::decided_at.eq(Some(now)),
         bookings::updated_at.eq(now),
+        bookings::sequence.eq(bookings::sequence + 1),
     ))
-    .execute(conn))?)
+    .returning(BookingRow::as_returning())
+    .get_results(conn))?)
 }
 
 pub fn insert_series(
@@ -564,4 +573,93 @@ pub fn count_future(
         .filter(bookings::id.ne_all(ignore))
         .count()
         .get_result(conn))?)
+}
+
+/// A booking with the names a message or a calendar shows.
+#[derive(Debug, Clone, Queryable)]
+pub struct Labelled {
+    pub id: BookingId,
+    pub resource_id: ResourceId,
+    pub member_id: MemberId,
+    pub created_by: Option<UserId>,
+    pub start_at: NaiveDateTime,
+    pub end_at: NaiveDateTime,
+    pub status: BookingStatus,
+    pub quantity: i32,
+    pub purpose: String,
+    pub sequence: i32,
+    pub updated_at: NaiveDateTime,
+    pub resource_kind: ResourceKind,
+    pub resource_name: String,
+    pub location: String,
+    pub member_name: String,
+    pub member_email: Option<String>,
+}
+
+/// The columns of `Labelled`, for queries joining bookings to resources and members.
+#[allow(clippy::type_complexity)]
+pub const LABELLED: (
+    bookings::id,
+    bookings::resource_id,
+    bookings::member_id,
+    bookings::created_by,
+    bookings::start_at,
+    bookings::end_at,
+    bookings::status,
+    bookings::quantity,
+    bookings::purpose,
+    bookings::sequence,
+    bookings::updated_at,
+    resources::kind,
+    resources::name,
+    resources::location,
+    members::name,
+    members::email,
+) = (
+    bookings::id,
+    bookings::resource_id,
+    bookings::member_id,
+    bookings::created_by,
+    bookings::start_at,
+    bookings::end_at,
+    bookings::status,
+    bookings::quantity,
+    bookings::purpose,
+    bookings::sequence,
+    bookings::updated_at,
+    resources::kind,
+    resources::name,
+    resources::location,
+    members::name,
+    members::email,
+);
+
+/// The bookings `ids` with their names, by start.
+pub fn labelled(conn: &mut DbConn, ids: &[BookingId]) -> AppResult<Vec<Labelled>> {
+    Ok(db_run!(conn => bookings::table
+        .inner_join(resources::table)
+        .inner_join(members::table)
+        .filter(bookings::id.eq_any(ids))
+        .order((bookings::start_at, bookings::id))
+        .select(LABELLED)
+        .load(conn))?)
+}
+
+/// Active bookings starting in `[from, to)` made by a user, with their names: the reminders
+/// to consider.
+pub fn starting_between(
+    conn: &mut DbConn,
+    from: NaiveDateTime,
+    to: NaiveDateTime,
+) -> AppResult<Vec<Labelled>> {
+    Ok(db_run!(conn => bookings::table
+        .inner_join(resources::table)
+        .inner_join(members::table)
+        .filter(bookings::status.eq_any(ACTIVE))
+        .filter(bookings::start_at.ge(from))
+        .filter(bookings::start_at.lt(to))
+        .filter(bookings::created_by.is_not_null())
+        .order((bookings::start_at, bookings::id))
+        .select(LABELLED)
+        .load(conn))?)
 }

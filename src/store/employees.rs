@@ -20,6 +20,7 @@ struct EmployeeRow {
     fee_permille: Option<i32>,
     fee_monthly_cents: Option<i64>,
     skills: String,
+    email: Option<String>,
 }
 
 /// An employee's contract and the rest, as stored. A staff resource without a row (made
@@ -33,6 +34,7 @@ pub struct EmployeeFacts {
     pub fee: Option<ManagementFee>,
     pub skills: Vec<String>,
     pub agreement_member_ids: Vec<MemberId>,
+    pub email: Option<String>,
 }
 
 impl EmployeeFacts {
@@ -45,6 +47,7 @@ impl EmployeeFacts {
             fee: None,
             skills: Vec::new(),
             agreement_member_ids: Vec::new(),
+            email: None,
         }
     }
 }
@@ -73,6 +76,7 @@ fn facts(row: EmployeeRow, agreements: Vec<MemberId>) -> AppResult<EmployeeFacts
             .map(str::to_string)
             .collect(),
         agreement_member_ids: agreements,
+        email: row.email,
     })
 }
 
@@ -95,6 +99,7 @@ pub fn save(conn: &mut DbConn, id: ResourceId, d: &EmployeeDraft) -> AppResult<(
                 employees::fee_permille.eq(permille),
                 employees::fee_monthly_cents.eq(monthly),
                 employees::skills.eq(&skills),
+                employees::email.eq(&d.email),
             ))
             .execute(conn)?;
         diesel::delete(employee_members::table.filter(employee_members::resource_id.eq(id))).execute(conn)?;
@@ -156,4 +161,14 @@ pub fn find_many(conn: &mut DbConn, ids: &[ResourceId]) -> AppResult<Vec<Employe
             }),
         })
         .collect()
+}
+
+/// Where an employee hears about their assignments, if anywhere.
+pub fn email_of(conn: &mut DbConn, id: ResourceId) -> AppResult<Option<String>> {
+    let email: Option<Option<String>> = db_run!(conn => employees::table
+        .find(id)
+        .select(employees::email)
+        .get_result(conn)
+        .optional())?;
+    Ok(email.flatten().filter(|e| !e.trim().is_empty()))
 }

@@ -165,6 +165,7 @@ diesel::table! {
         cancelled_at -> Nullable<Timestamp>,
         cancelled_by -> Nullable<BigInt>,
         activity -> Text,
+        sequence -> Integer,
     }
 }
 
@@ -177,6 +178,7 @@ diesel::table! {
         fee_permille -> Nullable<Integer>,
         fee_monthly_cents -> Nullable<BigInt>,
         skills -> Text,
+        email -> Nullable<Text>,
     }
 }
 
@@ -337,7 +339,47 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    outbox (id) {
+        id -> BigInt,
+        event_key -> Text,
+        kind -> Text,
+        recipient -> Text,
+        user_id -> Nullable<BigInt>,
+        payload -> Text,
+        status -> Text,
+        attempts -> Integer,
+        last_error -> Nullable<Text>,
+        next_attempt_at -> Timestamp,
+        locked_until -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+        sent_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    notification_settings (user_id) {
+        user_id -> BigInt,
+        muted -> Text,
+        reminder_hours -> Nullable<Integer>,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    feeds (id) {
+        id -> BigInt,
+        token -> Text,
+        user_id -> BigInt,
+        scope -> Text,
+        scope_id -> BigInt,
+        created_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(bookings -> resources (resource_id));
+diesel::joinable!(notification_settings -> users (user_id));
+diesel::joinable!(feeds -> users (user_id));
 diesel::joinable!(bookings -> members (member_id));
 diesel::joinable!(user_roles -> users (user_id));
 diesel::joinable!(memberships -> users (user_id));
@@ -377,4 +419,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     month_reopenings,
     month_usage,
     month_usage_state,
+    outbox,
+    notification_settings,
+    feeds,
 );

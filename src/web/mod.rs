@@ -5,6 +5,7 @@
 pub mod api;
 pub mod download;
 pub mod extract;
+pub mod feeds;
 pub mod html;
 pub mod problem;
 
@@ -31,11 +32,16 @@ pub const ANON_CSRF_COOKIE: &str = "mutualise_csrf";
 #[derive(Clone)]
 pub struct AppState {
     pub app: App,
+    /// The calendar feeds last rendered, by token.
+    pub feeds: feeds::SharedFeedCache,
 }
 
 impl AppState {
     pub fn new(app: App) -> Self {
-        Self { app }
+        Self {
+            app,
+            feeds: Default::default(),
+        }
     }
 
     pub fn tz(&self) -> Tz {
@@ -55,6 +61,7 @@ pub fn build_app(app: App) -> Router {
     let state = AppState::new(app);
     Router::new()
         .route("/healthz", get(healthz))
+        .route("/feeds/{file}", get(feeds::feed))
         .nest("/api/v1", api::router())
         .merge(html::router())
         .layer(middleware::from_fn_with_state(state.clone(), identify))

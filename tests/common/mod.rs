@@ -2,6 +2,8 @@
 //! real router served on a loopback port, a fixed clock, and fixture builders.
 #![allow(dead_code)]
 
+pub mod mail;
+
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::OnceLock;
@@ -44,6 +46,8 @@ macro_rules! both_backends {
 }
 
 pub struct TestApp {
+    /// The service behind the server, for what tests run beside it (the mail worker).
+    pub app: mutualise::App,
     pub base: String,
     pub client: reqwest::Client,
     pub db: Db,
@@ -96,17 +100,27 @@ fn rand_suffix() -> String {
 
 impl TestApp {
     pub async fn sqlite() -> TestApp {
+        Self::sqlite_with(&[]).await
+    }
+
+    pub async fn postgres() -> Option<TestApp> {
+        Self::postgres_with(&[]).await
+    }
+
+    /// A SQLite-backed app with more configuration (`SMTP_URL`…).
+    pub async fn sqlite_with(env: &[(&str, &str)]) -> TestApp {
         let dir = tempfile::tempdir().expect("tempdir");
         let path = dir.path().join("test.db");
         Self::start(
             DatabaseUrl::Sqlite(path.to_string_lossy().into_owned()),
             Some(dir),
             None,
+            env,
         )
         .await
     }
 
-    pub async fn postgres() -> Option<TestApp> {
+    pub async fn postgres_with(env: &[(&str, &str)]) -> Option<TestApp> {
         let admin = postgres_admin_url()?;
         let (url, name) = tokio::task::spawn_blocking({
             let admin = admin.clone();
@@ -114,22 +128,38 @@ impl TestApp {
         })
         .await
         .expect("create database");
-        Some(Self::start(DatabaseUrl::Postgres(url), None, Some((admin, name))).await)
+        Some(Self::start(DatabaseUrl::Postgres(url), None, Some((admin, name)), env).await)
+    }
+
+    /// The same backend as `self` (a fresh database) with more configuration.
+    pub async fn like(&self, env: &[(&str, &str)]) -> TestApp {
+        match self.backend {
+            Backend::Sqlite => Self::sqlite_with(env).await,
+            Backend::Postgres => Self::postgres_with(env).await.expect("postgres"),
+        }
     }
 
     async fn start(
         url: DatabaseUrl,
         dir: Option<tempfile::TempDir>,
         pg_drop: Option<(String, String)>,
+        env: &[(&str, &str)],
     ) -> TestApp {
         let raw = match &url {
             DatabaseUrl::Sqlite(p) => p.clone(),
             DatabaseUrl::Postgres(u) => u.clone(),
         };
+        let extra: Vec<(String, String)> = env
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
         let config = Config::from_lookup(|k| match k {
             "DATABASE_URL" => Some(raw.clone()),
             "MUTUALISE_NOW" => Some(NOW.into()),
-            _ => None,
+            _ => extra
+                .iter()
+                .find(|(key, _)| key == k)
+                .map(|(_, v)| v.clone()),
         })
         .expect("config");
         let db = tokio::task::spawn_blocking({
@@ -140,7 +170,8 @@ impl TestApp {
         .expect("join")
         .expect("connect and migrate");
         let now = config.now.expect("fixed clock");
-        let router = mutualise::build_app(mutualise::App::new(db.clone(), config));
+        let app = mutualise::App::new(db.clone(), config);
+        let router = mutualise::build_app(app.clone());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind");
@@ -158,6 +189,7 @@ impl TestApp {
             .build()
             .expect("client");
         TestApp {
+            app,
             base: format!("http://{addr}"),
             client,
             backend: db.backend(),

@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::app::auth::sha256_hex;
 use crate::app::authz::{self, Actor};
+use crate::app::notify::{self, Change};
 use crate::app::App;
 use crate::domain::booking::ExistingBooking;
 use crate::domain::ids::{BookingId, MemberId, ResourceId, SeriesId};
@@ -346,7 +347,7 @@ pub fn book_tx(
         env,
     };
     let mut locks = MonthLocks::for_write();
-    match &input.recurrence {
+    let booked = match &input.recurrence {
         None => {
             let verdict = asking.evaluate(conn, parsed.interval, &[], &mut locks)?;
             if !verdict.ok() {
@@ -361,15 +362,18 @@ pub fn book_tx(
                 parsed.interval,
                 verdict.warnings,
             )?;
-            Ok(Booked {
+            Booked {
                 bookings: vec![view],
                 series_id: None,
                 skipped: Vec::new(),
                 replayed: false,
-            })
+            }
         }
-        Some(rec) => book_series(conn, actor, input, rec, &asking, &parsed, &mut locks),
-    }
+        Some(rec) => book_series(conn, actor, input, rec, &asking, &parsed, &mut locks)?,
+    };
+    let ids: Vec<BookingId> = booked.bookings.iter().map(|b| b.id).collect();
+    notify::bookings_changed_tx(conn, Some(actor), Change::Booked, &ids, &[], None, env)?;
+    Ok(booked)
 }
 
 fn book_series(

@@ -4,6 +4,7 @@ use chrono::{DateTime, TimeDelta, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::app::authz::{self, Actor};
+use crate::app::notify::{self, Change};
 use crate::app::App;
 use crate::domain::booking::ExistingBooking;
 use crate::domain::ids::BookingId;
@@ -242,6 +243,10 @@ pub fn move_tx(
     if shift_start > TimeDelta::zero() {
         planned.reverse();
     }
+    let previous: Vec<(BookingId, DateTime<Utc>, DateTime<Utc>)> = group
+        .iter()
+        .map(|g| (g.id, from_db(g.start_at), from_db(g.end_at)))
+        .collect();
     let mut rows = Vec::new();
     for (gid, iv) in planned {
         let block = target.rules.block_of(iv);
@@ -262,6 +267,8 @@ pub fn move_tx(
         store::note_span(conn, target.id(), block.duration().num_minutes() + 1)?;
     }
     rows.sort_by_key(|b| (b.start_at, b.id));
+    let ids: Vec<BookingId> = rows.iter().map(|r| r.id).collect();
+    notify::bookings_changed_tx(conn, Some(actor), Change::Moved, &ids, &previous, None, env)?;
     describe(conn, actor, &rows, env.now)
 }
 
@@ -286,5 +293,7 @@ pub fn cancel_tx(
         ensure_open_month(conn, iv, env, &mut locks)?;
         rows.push(store::cancel(conn, g.id, actor.user_id, to_db(env.now))?);
     }
+    let ids: Vec<BookingId> = rows.iter().map(|r| r.id).collect();
+    notify::bookings_changed_tx(conn, Some(actor), Change::Cancelled, &ids, &[], None, env)?;
     describe(conn, actor, &rows, env.now)
 }

@@ -1,9 +1,8 @@
 //! The coordination's decisions on requests for resources that need approval, and the
 //! automatic rejection of requests nobody decided on before their start.
 
-use chrono::{DateTime, Utc};
-
 use crate::app::authz::{self, Actor};
+use crate::app::notify::{self, Change};
 use crate::app::App;
 use crate::domain::ids::BookingId;
 use crate::domain::status::{auto_rejected, is_overdue, BookingStatus, AUTO_REJECTION_REASON};
@@ -71,6 +70,15 @@ fn decide_tx(
     let start = from_db(b.start_at);
     if is_overdue(b.status, start, env.now) {
         store::reject_overdue(conn, id, to_db(env.now), AUTO_REJECTION_REASON)?;
+        notify::bookings_changed_tx(
+            conn,
+            None,
+            Change::Rejected,
+            &[id],
+            &[],
+            Some(AUTO_REJECTION_REASON),
+            env,
+        )?;
         return Ok(Decided::TooLate);
     }
     if auto_rejected(b.status, b.decided_by.is_some()) {
@@ -108,6 +116,19 @@ fn decide_tx(
         actor.user_id,
         to_db(env.now),
     )?;
+    let change = match decision {
+        Decision::Approve => Change::Approved,
+        Decision::Reject => Change::Rejected,
+    };
+    notify::bookings_changed_tx(
+        conn,
+        Some(actor),
+        change,
+        &[id],
+        &[],
+        reason.as_deref(),
+        env,
+    )?;
     Ok(Decided::Done(Box::new(
         describe(conn, actor, &[row], env.now)?.remove(0),
     )))
@@ -116,12 +137,24 @@ fn decide_tx(
 /// Rejects the pending requests whose start has come; returns how many. Idempotent: every
 /// instance may run it (`app::jobs`, every minute).
 pub async fn sweep_overdue(app: &App) -> AppResult<usize> {
-    let now = app.now();
-    app.db().write(move |c| sweep_tx(c, now)).await
+    let env = BookingEnv::of(app);
+    app.db().write(move |c| sweep_tx(c, &env)).await
 }
 
-fn sweep_tx(conn: &mut DbConn, now: DateTime<Utc>) -> AppResult<usize> {
-    store::reject_pending_started(conn, to_db(now), AUTO_REJECTION_REASON)
+fn sweep_tx(conn: &mut DbConn, env: &BookingEnv) -> AppResult<usize> {
+    let rows = store::reject_pending_started(conn, to_db(env.now), AUTO_REJECTION_REASON)?;
+    for r in &rows {
+        notify::bookings_changed_tx(
+            conn,
+            None,
+            Change::Rejected,
+            &[r.id],
+            &[],
+            Some(AUTO_REJECTION_REASON),
+            env,
+        )?;
+    }
+    Ok(rows.len())
 }
 
 /// Requests still to decide, by start: the overdue ones are left to the automatic rejection.

@@ -6,6 +6,7 @@ mod auth;
 mod bookings;
 mod catalogue;
 mod directory;
+mod notifications;
 mod staff;
 
 use axum::http::StatusCode;
@@ -143,6 +144,18 @@ pub fn router() -> Router<AppState> {
             "/members/{id}/staff-hours/{month}",
             get(staff::member_hours),
         )
+        .route(
+            "/feeds",
+            get(notifications::list_feeds).post(notifications::create_feed),
+        )
+        .route("/feeds/{id}", delete(notifications::delete_feed))
+        .route(
+            "/me/notifications",
+            get(notifications::get_preferences).put(notifications::put_preferences),
+        )
+        .route("/outbox", get(notifications::list_outbox))
+        .route("/outbox/counts", get(notifications::outbox_counts))
+        .route("/outbox/{id}/resend", post(notifications::resend))
         .fallback(not_found)
 }
 
@@ -208,6 +221,9 @@ impl Modify for BearerAuth {
         staff::list_employees, staff::create_employee, staff::get_employee, staff::patch_employee,
         staff::archive_employee, staff::restore_employee,
         staff::week, staff::employee_month, staff::free, staff::ledger, staff::member_hours,
+        notifications::create_feed, notifications::list_feeds, notifications::delete_feed,
+        notifications::get_preferences, notifications::put_preferences,
+        notifications::list_outbox, notifications::outbox_counts, notifications::resend,
     ),
     components(schemas(Problem, bookings::SeriesBody)),
     modifiers(&BearerAuth),

@@ -305,6 +305,11 @@ async fn account_view(
     let body = html! {
         h1 { "Mon compte" }
         p { (actor.name) " — " (actor.email) }
+        ul.links {
+            li { a href="/account/notifications" { "Mes notifications" } " : les courriels que je reçois, le rappel avant mes réservations" }
+            li { a href="/account/calendars" { "Mes agendas" } " : mes réservations dans mon agenda (iCalendar)" }
+            @if actor.is_admin() { li { a href="/admin/outbox" { "Courriels envoyés par le service" } } }
+        }
         section {
             h2 { "Changer de mot de passe" }
             (error_summary(errors))

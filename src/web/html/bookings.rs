@@ -760,7 +760,7 @@ pub async fn list(State(s): State<AppState>, p: PageActor, Query(q): Query<ListQ
     });
     let body = html! {
         h1 { "Réservations" }
-        p { a.button href="/bookings/new" { "Nouvelle réservation" } " " a href="/calendar" { "Planning du jour" } }
+        p { a.button href="/bookings/new" { "Nouvelle réservation" } " " a href="/calendar" { "Planning du jour" } " " a href="/account/calendars" { "Mes réservations dans mon agenda" } }
         form.filters method="get" action="/bookings" {
             (select("État", "status", &statuses, status.as_deref().unwrap_or(""), &FieldErrors::new()))
             (field("À partir du", "from", &from, "datetime-local", &FieldErrors::new(), None))

@@ -12,6 +12,7 @@ use super::{
 };
 use crate::app::authz;
 use crate::app::closures::{self, ClosureView};
+use crate::app::feeds::FeedScope;
 use crate::app::members;
 use crate::app::resources::{self, ResourceQuery, ResourceView};
 use crate::domain::closure::ClosureInput;
@@ -127,6 +128,11 @@ pub async fn show(
         Err(resp) => return resp,
     };
     let r = &detail.resource;
+    let subscribe = if r.kind == crate::domain::resource::ResourceKind::Staff {
+        html! {}
+    } else {
+        super::notifications::subscribe_for(&ctx, FeedScope::Resource, r.id.0).await
+    };
     let body = html! {
         h1 { (r.name) }
         @if !r.archived {
@@ -170,6 +176,7 @@ pub async fn show(
         }
         h2 { "Fermetures à venir" }
         (closure_table(&ctx, &detail.closures, false))
+        (subscribe)
         @if r.can_manage {
             div.actions {
                 a.button href={ "/resources/" (r.id) "/edit" } { "Modifier" }

@@ -11,6 +11,7 @@ use super::{
     page_with_status, select, submit, with_checks, Ctx, Nav, NoticeQuery,
 };
 use crate::app::authz;
+use crate::app::feeds::FeedScope;
 use crate::app::members::{self, MemberQuery};
 use crate::domain::ids::MemberId;
 use crate::domain::member::{category_label, LegalForm, MemberInput, DEFAULT_CATEGORIES};
@@ -81,6 +82,11 @@ pub async fn show(
         Ok(m) => m,
         Err(r) => return r,
     };
+    let subscribe = if authz::can_see_booking_details(p.actor(), m.id) {
+        super::notifications::subscribe_for(&ctx, FeedScope::Member, m.id.0).await
+    } else {
+        html! {}
+    };
     let body = html! {
         h1 { (m.name) }
         p.meta { (m.legal_form_label()) " · " (m.status_label()) }
@@ -96,6 +102,7 @@ pub async fn show(
         } @else {
             p { "Les informations détaillées de cette structure sont réservées à ses membres et à l'équipe du pôle." }
         }
+        (subscribe)
         @if m.can_manage {
             div.actions {
                 a.button href={ "/members/" (m.id) "/edit" } { "Modifier" }

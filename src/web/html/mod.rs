@@ -6,6 +6,7 @@ mod allocation;
 mod bookings;
 mod catalogue;
 mod directory;
+mod notifications;
 mod planning;
 mod staff;
 mod users;
@@ -46,6 +47,20 @@ pub fn router() -> Router<AppState> {
         .route("/account/password", post(account::change_password))
         .route("/account/tokens", post(account::create_token))
         .route("/account/tokens/{id}/revoke", post(account::revoke_token))
+        .route(
+            "/account/notifications",
+            get(notifications::preferences_page).post(notifications::save_preferences),
+        )
+        .route(
+            "/account/calendars",
+            get(notifications::calendars_page).post(notifications::create_feed),
+        )
+        .route(
+            "/account/calendars/{id}/delete",
+            post(notifications::delete_feed),
+        )
+        .route("/admin/outbox", get(notifications::outbox_page))
+        .route("/admin/outbox/{id}/resend", post(notifications::resend))
         .route("/members", get(directory::list).post(directory::create))
         .route("/members/new", get(directory::new_form))
         .route(

@@ -13,6 +13,7 @@ use super::{
 };
 use crate::app::authz;
 use crate::app::employees::{self, EmployeeQuery};
+use crate::app::feeds::FeedScope;
 use crate::app::members;
 use crate::domain::employee::{ContractType, EmployeeInput};
 use crate::domain::ids::{MemberId, ResourceId};
@@ -103,6 +104,11 @@ pub async fn show(
         Ok(e) => e,
         Err(r) => return r,
     };
+    let subscribe = if authz::plans_staff(p.actor(), e.employer.as_ref().map(|m| m.id)) {
+        super::notifications::subscribe_for(&ctx, FeedScope::Employee, e.id.0).await
+    } else {
+        html! {}
+    };
     let body = html! {
         h1 { (e.name) }
         p.meta { (e.contract_type.label()) @if let Some(m) = &e.employer { " · " (m.name) } @if e.archived { " · archivé" } }
@@ -128,6 +134,7 @@ pub async fn show(
             }
         }
         @if !e.description.is_empty() { p { (e.description) } }
+        (subscribe)
         @if e.can_manage {
             div.actions {
                 a.button href={ "/staff/" (e.id) "/edit" } { "Modifier" }
@@ -173,6 +180,8 @@ pub struct EmployeeForm {
     agreement_member_ids: Vec<String>,
     #[serde(default)]
     skills: String,
+    #[serde(default)]
+    email: String,
     #[serde(default)]
     location: String,
     #[serde(default)]
@@ -224,6 +233,7 @@ impl EmployeeForm {
                 .map(|m| m.to_string())
                 .collect(),
             skills: i.skills.join(", "),
+            email: i.email.clone().unwrap_or_default(),
             location: i.location.clone(),
             description: i.description.clone(),
         }
@@ -285,6 +295,7 @@ impl EmployeeForm {
                     .map(|s| s.trim().to_string())
                     .filter(|s| !s.is_empty())
                     .collect(),
+                email: Some(self.email.trim().to_string()).filter(|m| !m.is_empty()),
                 location: self.location.clone(),
                 description: self.description.clone(),
             }),
@@ -339,6 +350,7 @@ async fn form_view(
                 (field("Durée hebdomadaire du contrat (heures)", "weekly_contract_hours", &form.weekly_contract_hours, "text", errors, Some("35 à temps plein ; moins à temps partiel.")))
                 (field("Date de naissance", "birth_date", &form.birth_date, "date", errors, Some("Seulement pour appliquer les règles des jeunes travailleurs ; jamais montrée aux structures.")))
                 (field("Compétences", "skills", &form.skills, "text", errors, Some("Séparées par des virgules : cariste, comptabilité…")))
+                (field("Adresse e-mail du salarié", "email", &form.email, "email", errors, Some("Facultatif : le salarié y reçoit ses mises à disposition (créées, modifiées, annulées).")))
                 (field("Lieu de rattachement", "location", &form.location, "text", errors, None))
                 (textarea("Notes", "description", &form.description, errors))
             }
