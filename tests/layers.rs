@@ -138,6 +138,30 @@ fn exports_render_views_and_read_nothing() {
     );
 }
 
+#[test]
+fn mail_and_calendars_render_and_read_nothing() {
+    for dir in ["src/mail", "src/ical"] {
+        let hits = offending(
+            dir,
+            &[
+                "crate::store",
+                "crate::web",
+                "diesel::",
+                "axum::",
+                "db_run!",
+            ],
+        );
+        assert!(
+            hits.is_empty(),
+            "{dir} turns notices and events into messages, it reads nothing:\n{}",
+            hits.join("\n")
+        );
+    }
+    // The use cases queue facts; they never write the text of a message.
+    let hits = offending("src/app", &["crate::mail", "crate::ical", "lettre::"]);
+    assert!(hits.is_empty(), "app queues notices:\n{}", hits.join("\n"));
+}
+
 /// The checker itself: it finds what it must and skips comments.
 #[test]
 fn the_checker_sees_code_not_comments() {

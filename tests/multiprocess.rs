@@ -1,6 +1,7 @@
 //! Two `mutualise serve` processes share one database; clients race through both: 50 for one
 //! slot (exactly one wins), two members for one shared employee's weekly limit (exactly one
-//! wins, on PostgreSQL and on one SQLite file). The guarantees rest on the database (row locks,
+//! wins, on PostgreSQL and on one SQLite file); both run a mail worker on one outbox, and each
+//! message reaches the SMTP server once. The guarantees rest on the database (row locks,
 //! the exclusion constraint, SQLite's write lock), not on anything inside one process.
 
 mod common;
@@ -23,9 +24,14 @@ impl Drop for Server {
 }
 
 fn serve(url: &str, port: u16) -> Server {
+    serve_with(url, port, &[])
+}
+
+fn serve_with(url: &str, port: u16, env: &[(&str, &str)]) -> Server {
     Server(
         Command::new(env!("CARGO_BIN_EXE_mutualise"))
             .args(["serve", "--bind", &format!("127.0.0.1:{port}")])
+            .envs(env.iter().copied())
             .env("DATABASE_URL", url)
             .env("MUTUALISE_NOW", common::NOW)
             .env("RUST_LOG", "warn")
@@ -519,4 +525,103 @@ async fn two_processes_one_sqlite_file_one_weekly_limit() {
     wait_ready(&client, &bases[1]).await;
     let pole = race_pole(&db, &client, &bases[0], admin).await;
     weekly_limit_race(&db, &client, &bases, &pole).await;
+}
+
+/// Two processes, one PostgreSQL outbox, a mail server down while bookings are made through
+/// both: once it is back, every message arrives, none twice.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_processes_send_each_mail_once() {
+    let Some((url, db, token)) = database_with_admin().await else {
+        return;
+    };
+    let now = mutualise::config::Clock::new(Some(common::NOW.parse().unwrap())).now();
+    let (member, rooms) = db
+        .run(move |c| {
+            use mutualise::domain::{member::MemberInput, resource::ResourceInput};
+            let member: MemberInput =
+                serde_json::from_value(json!({"name": "Asso", "legal_form": "association"}))
+                    .unwrap();
+            let member = mutualise::store::members::insert(
+                c,
+                &member.validate().unwrap(),
+                mutualise::store::to_db(now),
+            )?
+            .id;
+            let mut rooms = Vec::new();
+            for i in 0..4 {
+                let room: ResourceInput =
+                    serde_json::from_value(json!({"kind": "room", "name": format!("Salle {i}")}))
+                        .unwrap();
+                rooms.push(
+                    mutualise::store::resources::insert(
+                        c,
+                        &room.validate().unwrap(),
+                        mutualise::store::to_db(now),
+                    )?
+                    .row
+                    .id,
+                );
+            }
+            Ok((member, rooms))
+        })
+        .await
+        .unwrap();
+    let mut sink = common::mail::SmtpSink::new();
+    let smtp = sink.url();
+    let env = [
+        ("SMTP_URL", smtp.as_str()),
+        ("MUTUALISE_MAIL_RETRY_SECONDS", "1"),
+    ];
+    let (p1, p2) = (common::free_port(), common::free_port());
+    let _a = serve_with(&url, p1, &env);
+    let _b = serve_with(&url, p2, &env);
+    let client = reqwest::Client::new();
+    let bases = [
+        format!("http://127.0.0.1:{p1}"),
+        format!("http://127.0.0.1:{p2}"),
+    ];
+    for b in &bases {
+        wait_ready(&client, b).await;
+    }
+    let mut tasks = Vec::new();
+    for i in 0..40 {
+        let (client, base, token) = (client.clone(), bases[i % 2].clone(), token.clone());
+        let room = rooms[i % rooms.len()];
+        let day = 5 + i / rooms.len();
+        tasks.push(tokio::spawn(async move {
+            client
+                .post(format!("{base}/api/v1/bookings"))
+                .bearer_auth(&token)
+                .json(&json!({
+                    "resource_id": room, "member_id": member,
+                    "start": format!("2027-01-{day:02}T10:00:00+01:00"),
+                    "end": format!("2027-01-{day:02}T11:00:00+01:00"),
+                }))
+                .send()
+                .await
+                .unwrap()
+                .status()
+        }));
+    }
+    for t in tasks {
+        assert_eq!(t.await.unwrap(), StatusCode::CREATED);
+    }
+    // Both workers fail meanwhile; then the server comes back.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    sink.start();
+    let mails = sink.wait_for(40, 60).await;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let mails = if mails.len() >= 40 {
+        sink.messages()
+    } else {
+        mails
+    };
+    assert_eq!(mails.len(), 40, "every message once");
+    let mut ids: Vec<&str> = mails
+        .iter()
+        .map(|m| m["message_id"].as_str().unwrap())
+        .collect();
+    ids.sort();
+    ids.dedup();
+    assert_eq!(ids.len(), 40, "no message twice");
 }
