@@ -5,6 +5,10 @@
 //! Reading is split for cheap polling: `version` (the token and one aggregate query) lets
 //! the web answer `304 Not Modified`; `content` loads the events only when something changed.
 
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::Instant;
+
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -134,7 +138,8 @@ fn view(conn: &mut DbConn, actor: &Actor, row: FeedRow) -> AppResult<Option<Feed
 pub async fn create(app: &App, actor: &Actor, req: FeedRequest) -> AppResult<FeedView> {
     let actor = actor.clone();
     let now = app.now();
-    app.db()
+    let created = app
+        .db()
         .run(move |c| {
             authorise(c, &actor, req.scope, req.id)?;
             let token = random_secret();
@@ -150,7 +155,9 @@ pub async fn create(app: &App, actor: &Actor, req: FeedRequest) -> AppResult<Fee
             })?;
             view(c, &actor, row)?.ok_or_else(|| AppError::internal("feed scope unreadable"))
         })
-        .await
+        .await;
+    forget_versions(app);
+    created
 }
 
 /// The actor's feeds.
@@ -182,11 +189,12 @@ pub async fn find(
 
 pub async fn delete(app: &App, actor: &Actor, id: i64) -> AppResult<()> {
     let user = actor.user_id;
-    if app
+    let deleted = app
         .db()
         .run(move |c| c.write(|c| store::delete(c, id, user)))
-        .await?
-    {
+        .await?;
+    forget_versions(app);
+    if deleted {
         Ok(())
     } else {
         Err(AppError::NotFound)
@@ -220,8 +228,11 @@ fn since(now: DateTime<Utc>) -> DateTime<Utc> {
 fn version_on(conn: &mut DbConn, row: &FeedRow, now: DateTime<Utc>) -> AppResult<FeedVersion> {
     let filter = filter_of(row).ok_or(AppError::NotFound)?;
     let from = since(now);
-    let (count, revisions, latest) = store::version(conn, filter, to_db(from))?;
-    let last_modified = latest.map(from_db).unwrap_or(from_db(row.created_at));
+    let (count, revisions, latest, names) = store::version(conn, filter, to_db(from))?;
+    let last_modified = latest
+        .max(names)
+        .map(from_db)
+        .unwrap_or(from_db(row.created_at));
     let tag = sha256_hex(&format!(
         "{}|{}|{}|{count}|{revisions}|{}",
         row.token,
@@ -235,18 +246,53 @@ fn version_on(conn: &mut DbConn, row: &FeedRow, now: DateTime<Utc>) -> AppResult
     })
 }
 
-/// The version of the feed behind a token; `None` for an unknown token (or a feed whose
-/// owner is no longer active).
+/// Versions computed lately, by token. An entry holds while this process has committed no
+/// write since and for at most `VERSION_TTL`: a change made through another process sharing
+/// the database shows within that delay, which calendar apps polling every few minutes never
+/// notice, and polls in between cost no query.
+#[derive(Default)]
+pub struct VersionCache {
+    entries: Mutex<HashMap<String, (Option<FeedVersion>, Instant, u64)>>,
+}
+
+const VERSION_TTL: std::time::Duration = std::time::Duration::from_secs(2);
+const VERSION_ENTRIES: usize = 4096;
+
+/// The version of the feed behind a token; `None` for an unknown token.
 pub async fn version(app: &App, token: String) -> AppResult<Option<FeedVersion>> {
+    let writes = app.db().writes();
+    if let Ok(entries) = app.feed_versions().entries.lock() {
+        if let Some((v, at, w)) = entries.get(&token) {
+            if *w == writes && at.elapsed() < VERSION_TTL {
+                return Ok(v.clone());
+            }
+        }
+    }
     let now = app.now();
-    app.db()
+    let key = token.clone();
+    let v = app
+        .db()
         .run(move |c| {
-            let Some(row) = store::by_token(c, &token)? else {
+            let Some(row) = store::by_token(c, &key)? else {
                 return Ok(None);
             };
             Ok(Some(version_on(c, &row, now)?))
         })
-        .await
+        .await?;
+    if let Ok(mut entries) = app.feed_versions().entries.lock() {
+        if entries.len() >= VERSION_ENTRIES {
+            entries.clear();
+        }
+        entries.insert(token, (v.clone(), Instant::now(), writes));
+    }
+    Ok(v)
+}
+
+/// Forgets the cached versions (a feed regenerated or deleted through this process).
+fn forget_versions(app: &App) {
+    if let Ok(mut entries) = app.feed_versions().entries.lock() {
+        entries.clear();
+    }
 }
 
 /// A feed's events, as its owner sees them.
@@ -278,10 +324,25 @@ pub async fn content(app: &App, token: String) -> AppResult<Option<FeedContent>>
             };
             let version = version_on(c, &row, now)?;
             let rows = store::bookings(c, filter, to_db(since(now)))?;
+            let mut resource_ids: Vec<ResourceId> = rows.iter().map(|b| b.resource_id).collect();
+            let mut member_ids: Vec<MemberId> = rows.iter().map(|b| b.member_id).collect();
+            resource_ids.sort_unstable();
+            resource_ids.dedup();
+            member_ids.sort_unstable();
+            member_ids.dedup();
+            let (resource_names, member_names) = store::names(c, &resource_ids, &member_ids)?;
+            let resource_names: HashMap<ResourceId, (String, String)> = resource_names
+                .into_iter()
+                .map(|(id, name, location)| (id, (name, location)))
+                .collect();
+            let member_names: HashMap<MemberId, String> = member_names.into_iter().collect();
+            let unknown = (String::new(), String::new());
             let events = rows
                 .iter()
                 .filter(|b| in_feed(b.status, from_db(b.end_at), from_db(b.updated_at), now))
                 .map(|b| {
+                    let (resource_name, location) =
+                        resource_names.get(&b.resource_id).unwrap_or(&unknown);
                     CalEvent::of(&EventFacts {
                         booking_id: b.id,
                         sequence: b.sequence,
@@ -289,9 +350,9 @@ pub async fn content(app: &App, token: String) -> AppResult<Option<FeedContent>>
                         end: from_db(b.end_at),
                         stamp: from_db(b.updated_at),
                         status: b.status,
-                        resource_name: &b.resource_name,
-                        location: &b.location,
-                        member_name: &b.member_name,
+                        resource_name,
+                        location,
+                        member_name: member_names.get(&b.member_id).map_or("", String::as_str),
                         purpose: &b.purpose,
                         quantity: b.quantity,
                         detailed: authz::can_see_booking_details(&actor, b.member_id),

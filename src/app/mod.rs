@@ -59,6 +59,7 @@ pub struct App {
     db: Db,
     config: Arc<Config>,
     clock: Clock,
+    feed_versions: Arc<feeds::VersionCache>,
 }
 
 impl App {
@@ -68,6 +69,7 @@ impl App {
             db,
             config: Arc::new(config),
             clock,
+            feed_versions: Default::default(),
         }
     }
 
@@ -92,6 +94,10 @@ impl App {
 
     pub fn tz(&self) -> Tz {
         self.config.timezone
+    }
+
+    pub(crate) fn feed_versions(&self) -> &feeds::VersionCache {
+        &self.feed_versions
     }
 
     pub(crate) fn db(&self) -> &Db {

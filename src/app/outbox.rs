@@ -7,6 +7,7 @@
 
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -36,8 +37,10 @@ pub trait Courier: Send + Sync + 'static {
     fn deliver<'a>(&'a self, message: &'a Outgoing) -> Delivery<'a>;
 }
 
-/// How many messages one round claims (and sends concurrently).
+/// How many messages one round claims.
 const BATCH: i64 = 32;
+/// How many of them are being sent at once.
+const IN_FLIGHT: usize = 8;
 /// How long a claim holds a message: longer than any send may take.
 const LEASE: Duration = Duration::from_secs(300);
 /// How often an idle worker looks for due messages.
@@ -50,35 +53,51 @@ pub const SENT_KEPT_DAYS: i64 = 90;
 pub async fn deliver_due(app: &App, courier: &Arc<dyn Courier>) -> AppResult<usize> {
     let now = Utc::now();
     let lease = to_db(now + chrono::Duration::from_std(LEASE).map_err(AppError::internal)?);
+    // Claims and outcomes join the booking writes' group commit on SQLite (one sync for
+    // both), and run as short transactions of their own on PostgreSQL.
     let rows = app
         .db()
-        .run(move |c| c.write(|c| store::claim(c, to_db(now), lease, BATCH)))
+        .write(move |c| store::claim(c, to_db(now), lease, BATCH))
         .await?;
     let claimed = rows.len();
-    let mut sends = tokio::task::JoinSet::new();
-    for row in rows {
-        let courier = courier.clone();
-        sends.spawn(async move {
-            let outcome = match outgoing(&row) {
-                Ok(m) => courier.deliver(&m).await,
-                Err(e) => Err(e),
-            };
-            (row, outcome)
-        });
+    // A few sends at a time: enough to keep a mail server busy, little enough to leave the
+    // processor to the requests being served.
+    let mut outcomes = Vec::with_capacity(claimed);
+    let mut rows = rows.into_iter();
+    loop {
+        let mut sends = tokio::task::JoinSet::new();
+        for row in rows.by_ref().take(IN_FLIGHT) {
+            let courier = courier.clone();
+            sends.spawn(async move {
+                let outcome = match outgoing(&row) {
+                    Ok(m) => courier.deliver(&m).await,
+                    Err(e) => Err(e),
+                };
+                (row, outcome)
+            });
+        }
+        if sends.is_empty() {
+            break;
+        }
+        while let Some(done) = sends.join_next().await {
+            outcomes.push(done.map_err(AppError::internal)?);
+        }
     }
     let max_attempts = app.config().mail_max_attempts;
     let base = Duration::from_secs(app.config().mail_retry_seconds);
-    let mut outcomes = Vec::with_capacity(claimed);
-    while let Some(done) = sends.join_next().await {
-        outcomes.push(done.map_err(AppError::internal)?);
-    }
     app.db()
-        .run(move |c| {
-            c.write(|c| {
+        .write(move |c| {
+            {
                 let now = Utc::now();
+                let sent: Vec<i64> = outcomes
+                    .iter()
+                    .filter(|(_, o)| o.is_ok())
+                    .map(|(r, _)| r.id)
+                    .collect();
+                store::mark_sent(c, &sent, lease, to_db(now))?;
                 for (row, outcome) in &outcomes {
                     match outcome {
-                        Ok(()) => store::mark_sent(c, row.id, lease, to_db(now))?,
+                        Ok(()) => {}
                         Err(e) => {
                             let retry = (row.attempts < max_attempts).then(|| {
                                 to_db(
@@ -99,7 +118,7 @@ pub async fn deliver_due(app: &App, courier: &Arc<dyn Courier>) -> AppResult<usi
                     }
                 }
                 Ok(())
-            })
+            }
         })
         .await?;
     Ok(claimed)
@@ -123,8 +142,18 @@ fn outgoing(row: &OutboxRow) -> Result<Outgoing, String> {
 /// Starts the worker: rounds back to back while there is work, a poll when idle. Every
 /// instance may run one: claims keep them from sending a message twice.
 pub fn spawn_worker(app: App, courier: Arc<dyn Courier>) -> tokio::task::JoinHandle<()> {
+    spawn_worker_until(app, courier, Arc::new(AtomicBool::new(false)))
+}
+
+/// The worker, stopping between two rounds once `stop` is set (a round in flight finishes and
+/// records its outcomes).
+pub fn spawn_worker_until(
+    app: App,
+    courier: Arc<dyn Courier>,
+    stop: Arc<AtomicBool>,
+) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
-        loop {
+        while !stop.load(Ordering::Relaxed) {
             match deliver_due(&app, &courier).await {
                 Ok(n) if n as i64 == BATCH => continue,
                 Ok(_) => {}

@@ -123,7 +123,7 @@ fn pg_parts(url: &str) -> (&str, &str, &str) {
 }
 
 /// Removes a size's database once measured (best effort).
-fn drop_database(url: &DatabaseUrl) {
+pub(super) fn drop_database(url: &DatabaseUrl) {
     match url {
         DatabaseUrl::Sqlite(path) => {
             for suffix in ["", "-wal", "-shm"] {
@@ -142,7 +142,7 @@ fn drop_database(url: &DatabaseUrl) {
 }
 
 /// A new empty database for size number `i`, on the backend of `base`.
-fn fresh_database(base: &DatabaseUrl, i: usize) -> anyhow::Result<DatabaseUrl> {
+pub(super) fn fresh_database(base: &DatabaseUrl, i: usize) -> anyhow::Result<DatabaseUrl> {
     let stamp = std::process::id();
     Ok(match base {
         DatabaseUrl::Sqlite(path) => {

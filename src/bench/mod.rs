@@ -6,6 +6,7 @@
 //! then talks to a `mutualise serve` child process over loopback HTTP only, like a client.
 
 pub mod allocation;
+pub mod notifications;
 pub mod queries;
 pub mod raw;
 pub mod run;
@@ -55,6 +56,11 @@ pub enum BenchCommand {
     /// size given with --bookings): the whole month, a member's statement open and closed,
     /// the close.
     Allocation(allocation::AllocationArgs),
+    /// Time the mail outbox (messages sent to a loopback SMTP server, booking creates with and
+    /// without sending beside them) and the calendar feeds (render of a year's feed, requests
+    /// per second for 32 polling clients, new and conditional) on a fresh database of the
+    /// DATABASE_URL's backend.
+    Notifications(notifications::NotificationsArgs),
 }
 
 pub fn main(command: BenchCommand, config: Config) -> anyhow::Result<()> {
@@ -69,5 +75,6 @@ pub fn main(command: BenchCommand, config: Config) -> anyhow::Result<()> {
         BenchCommand::Seed(args) => seed::main(args, config),
         BenchCommand::Run(args) => run::main(args, config),
         BenchCommand::Allocation(args) => allocation::main(args, config),
+        BenchCommand::Notifications(args) => notifications::main(args, config),
     }
 }

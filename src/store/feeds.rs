@@ -4,11 +4,11 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use super::bookings::{Labelled, LABELLED};
 use super::schema::{bookings, feeds, members, resources};
 use super::DbConn;
 use crate::db_run;
-use crate::domain::ids::{MemberId, ResourceId, UserId};
+use crate::domain::ids::{BookingId, MemberId, ResourceId, UserId};
+use crate::domain::status::BookingStatus;
 use crate::error::AppResult;
 
 #[derive(Debug, Clone, Queryable, Selectable, PartialEq)]
@@ -91,12 +91,13 @@ macro_rules! scoped {
 }
 
 /// What changes whenever a feed's content does: how many bookings, the sum of their
-/// revisions and the latest change.
+/// revisions, the latest change of a booking, and the latest change of a resource or a
+/// member (their names and places are in the events).
 pub fn version(
     conn: &mut DbConn,
     filter: FeedFilter,
     since: NaiveDateTime,
-) -> AppResult<(i64, i64, Option<NaiveDateTime>)> {
+) -> AppResult<(i64, i64, Option<NaiveDateTime>, Option<NaiveDateTime>)> {
     let (count, revisions, latest): (i64, Option<i64>, Option<NaiveDateTime>) = db_run!(conn => scoped!(filter, since, bookings::table.into_boxed())
         .select((
             diesel::dsl::count_star(),
@@ -104,7 +105,34 @@ pub fn version(
             diesel::dsl::max(bookings::updated_at),
         ))
         .get_result(conn))?;
-    Ok((count, revisions.unwrap_or(0), latest))
+    let resources_changed: Option<NaiveDateTime> = db_run!(conn => resources::table
+        .select(diesel::dsl::max(resources::updated_at))
+        .get_result(conn))?;
+    let members_changed: Option<NaiveDateTime> = db_run!(conn => members::table
+        .select(diesel::dsl::max(members::updated_at))
+        .get_result(conn))?;
+    Ok((
+        count,
+        revisions.unwrap_or(0),
+        latest,
+        resources_changed.max(members_changed),
+    ))
+}
+
+/// One booking as a feed needs it; names come apart (`names`), once per resource and member
+/// rather than on each of a year's rows.
+#[derive(Debug, Clone, Queryable)]
+pub struct FeedBooking {
+    pub id: BookingId,
+    pub resource_id: ResourceId,
+    pub member_id: MemberId,
+    pub start_at: NaiveDateTime,
+    pub end_at: NaiveDateTime,
+    pub status: BookingStatus,
+    pub quantity: i32,
+    pub purpose: String,
+    pub sequence: i32,
+    pub updated_at: NaiveDateTime,
 }
 
 /// The bookings of a feed that end after `since`, by start.
@@ -112,12 +140,40 @@ pub fn bookings(
     conn: &mut DbConn,
     filter: FeedFilter,
     since: NaiveDateTime,
-) -> AppResult<Vec<Labelled>> {
-    Ok(db_run!(conn => scoped!(filter, since, bookings::table
-        .inner_join(resources::table)
-        .inner_join(members::table)
-        .into_boxed())
+) -> AppResult<Vec<FeedBooking>> {
+    Ok(
+        db_run!(conn => scoped!(filter, since, bookings::table.into_boxed())
         .order((bookings::start_at, bookings::id))
-        .select(LABELLED)
-        .load(conn))?)
+        .select((
+            bookings::id,
+            bookings::resource_id,
+            bookings::member_id,
+            bookings::start_at,
+            bookings::end_at,
+            bookings::status,
+            bookings::quantity,
+            bookings::purpose,
+            bookings::sequence,
+            bookings::updated_at,
+        ))
+        .load(conn))?,
+    )
+}
+
+/// Names and places of these resources, names of these members.
+#[allow(clippy::type_complexity)]
+pub fn names(
+    conn: &mut DbConn,
+    resource_ids: &[ResourceId],
+    member_ids: &[MemberId],
+) -> AppResult<(Vec<(ResourceId, String, String)>, Vec<(MemberId, String)>)> {
+    let r = db_run!(conn => resources::table
+        .filter(resources::id.eq_any(resource_ids))
+        .select((resources::id, resources::name, resources::location))
+        .load(conn))?;
+    let m = db_run!(conn => members::table
+        .filter(members::id.eq_any(member_ids))
+        .select((members::id, members::name))
+        .load(conn))?;
+    Ok((r, m))
 }

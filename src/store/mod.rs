@@ -158,6 +158,9 @@ fn run_postgres_migrations(conn: &mut PgConnection) -> anyhow::Result<Vec<String
 pub struct Db {
     pools: Pools,
     writer: Option<std::sync::Arc<writer::GroupWriter>>,
+    /// Grows after every successful `write`: what this process read before may have changed
+    /// (the feeds' version cache keys on it).
+    writes: std::sync::Arc<std::sync::atomic::AtomicU64>,
 }
 
 #[derive(Clone)]
@@ -228,6 +231,7 @@ impl Db {
         let mut db = Db {
             pools,
             writer: None,
+            writes: Default::default(),
         };
         if let Pools::Sqlite(_) = db.pools {
             db.get()
@@ -280,7 +284,25 @@ impl Db {
     /// groups concurrent commits itself), retried when the server aborts it for a deadlock or
     /// a serialisation failure. `f` may therefore run more than once: it must only touch the
     /// database.
-    pub async fn write<T, F>(&self, mut f: F) -> AppResult<T>
+    pub async fn write<T, F>(&self, f: F) -> AppResult<T>
+    where
+        T: Send + 'static,
+        F: FnMut(&mut DbConn) -> AppResult<T> + Send + 'static,
+    {
+        let out = self.write_once(f).await;
+        if out.is_ok() {
+            self.writes
+                .fetch_add(1, std::sync::atomic::Ordering::Release);
+        }
+        out
+    }
+
+    /// How many `write`s this process has committed.
+    pub fn writes(&self) -> u64 {
+        self.writes.load(std::sync::atomic::Ordering::Acquire)
+    }
+
+    async fn write_once<T, F>(&self, mut f: F) -> AppResult<T>
     where
         T: Send + 'static,
         F: FnMut(&mut DbConn) -> AppResult<T> + Send + 'static,

@@ -102,14 +102,17 @@ pub fn claim(
     )
 }
 
-/// Records a message as sent, if this worker's lease still holds it.
+/// Records messages as sent, those this worker's lease still holds.
 pub fn mark_sent(
     conn: &mut DbConn,
-    id: i64,
+    ids: &[i64],
     lease: NaiveDateTime,
     now: NaiveDateTime,
 ) -> AppResult<()> {
-    db_run!(conn => diesel::update(outbox::table.find(id).filter(outbox::locked_until.eq(Some(lease))))
+    if ids.is_empty() {
+        return Ok(());
+    }
+    db_run!(conn => diesel::update(outbox::table.filter(outbox::id.eq_any(ids)).filter(outbox::locked_until.eq(Some(lease))))
         .set((
             outbox::status.eq(SENT),
             outbox::sent_at.eq(Some(now)),
