@@ -408,14 +408,32 @@ fn bench_run_measures_the_staff_scenarios() {
     assert_eq!(left as u64, staff_rows, "the run deleted what it created");
 }
 
+/// Runs `mutualise bench ARGS` on a SQLite file in a fresh folder; its standard output, and
+/// the folder (to check the command removed its database).
+fn run_bench(args: &[&str], file: &str) -> (String, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let base = dir.path().join(file).to_string_lossy().to_string();
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_mutualise"))
+        .arg("bench")
+        .args(args)
+        .env("DATABASE_URL", &base)
+        .env("RUST_LOG", "warn")
+        .output()
+        .expect("run mutualise");
+    let out = String::from_utf8_lossy(&o.stdout).to_string();
+    assert!(
+        o.status.success(),
+        "{out}{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    (out, dir)
+}
+
 /// `bench allocation` on small sizes: it seeds, allocates, closes and cleans up after itself.
 #[test]
 fn bench_allocation_measures_small_months() {
-    let dir = tempfile::tempdir().unwrap();
-    let base = dir.path().join("alloc.db").to_string_lossy().to_string();
-    let o = std::process::Command::new(env!("CARGO_BIN_EXE_mutualise"))
-        .args([
-            "bench",
+    let (out, dir) = run_bench(
+        &[
             "allocation",
             "--bookings",
             "300,600",
@@ -425,21 +443,39 @@ fn bench_allocation_measures_small_months() {
             "8",
             "--runs",
             "1",
-        ])
-        .env("DATABASE_URL", &base)
-        .env("RUST_LOG", "warn")
-        .output()
-        .expect("run mutualise");
-    let out = String::from_utf8_lossy(&o.stdout);
-    assert!(
-        o.status.success(),
-        "{out}{}",
-        String::from_utf8_lossy(&o.stderr)
+        ],
+        "alloc.db",
     );
     assert!(
         out.contains("300") && out.contains("600") && out.contains(" ms"),
         "{out}"
     );
     // Each size's database is removed once measured.
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+}
+
+/// `bench notifications` on a small run: the messages queued all reach its SMTP server, the
+/// feeds answer, and its database is removed afterwards.
+#[test]
+fn bench_notifications_measures_mail_and_feeds() {
+    let (out, dir) = run_bench(
+        &[
+            "notifications",
+            "--mails",
+            "40",
+            "--seconds",
+            "1",
+            "--clients",
+            "4",
+        ],
+        "notif.db",
+    );
+    for row in [
+        "40 courriels en file envoyés",
+        "2000 événements",
+        "304 (If-None-Match)",
+    ] {
+        assert!(out.contains(row), "{row} missing:\n{out}");
+    }
     assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
 }

@@ -580,6 +580,7 @@ fn employees(members: &[MemberId], today: NaiveDate) -> Vec<EmployeeInput> {
             skills: skills(&["comptabilité", "paie", "gestion administrative"]),
             description: "Comptable partagée entre trois structures : saisie, paie, clôtures."
                 .into(),
+            email: Some("camille.martin@demo.mutualise.coop".into()),
             ..employee("Camille Martin", "cdi", 35.0, 3150)
         },
         EmployeeInput {

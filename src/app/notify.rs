@@ -282,7 +282,9 @@ pub fn bookings_changed_tx(
             (Change::Cancelled, _) => Some(NoticeKind::AssignmentCancelled),
             _ => None,
         };
-        if let (ResourceKind::Staff, Some(kind)) = (first.resource_kind, assignment) {
+        // Training and absences are the employer group's own records, not assignments.
+        let work = first.activity == crate::domain::labour::Activity::Work;
+        if let (ResourceKind::Staff, Some(kind), true) = (first.resource_kind, assignment, work) {
             for to in assignment_recipients(conn, first)? {
                 let mut e = event(kind);
                 e.by = actor.map(|a| a.name.clone());

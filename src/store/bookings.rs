@@ -594,54 +594,42 @@ pub struct Labelled {
     pub location: String,
     pub member_name: String,
     pub member_email: Option<String>,
+    pub activity: Activity,
 }
 
-/// The columns of `Labelled`, for queries joining bookings to resources and members.
-#[allow(clippy::type_complexity)]
-pub const LABELLED: (
-    bookings::id,
-    bookings::resource_id,
-    bookings::member_id,
-    bookings::created_by,
-    bookings::start_at,
-    bookings::end_at,
-    bookings::status,
-    bookings::quantity,
-    bookings::purpose,
-    bookings::sequence,
-    bookings::updated_at,
-    resources::kind,
-    resources::name,
-    resources::location,
-    members::name,
-    members::email,
-) = (
-    bookings::id,
-    bookings::resource_id,
-    bookings::member_id,
-    bookings::created_by,
-    bookings::start_at,
-    bookings::end_at,
-    bookings::status,
-    bookings::quantity,
-    bookings::purpose,
-    bookings::sequence,
-    bookings::updated_at,
-    resources::kind,
-    resources::name,
-    resources::location,
-    members::name,
-    members::email,
-);
+/// Bookings joined to their resource and member, selecting the columns of `Labelled`.
+macro_rules! labelled_query {
+    () => {
+        bookings::table
+            .inner_join(resources::table)
+            .inner_join(members::table)
+            .order((bookings::start_at, bookings::id))
+            .select((
+                bookings::id,
+                bookings::resource_id,
+                bookings::member_id,
+                bookings::created_by,
+                bookings::start_at,
+                bookings::end_at,
+                bookings::status,
+                bookings::quantity,
+                bookings::purpose,
+                bookings::sequence,
+                bookings::updated_at,
+                resources::kind,
+                resources::name,
+                resources::location,
+                members::name,
+                members::email,
+                bookings::activity,
+            ))
+    };
+}
 
 /// The bookings `ids` with their names, by start.
 pub fn labelled(conn: &mut DbConn, ids: &[BookingId]) -> AppResult<Vec<Labelled>> {
-    Ok(db_run!(conn => bookings::table
-        .inner_join(resources::table)
-        .inner_join(members::table)
+    Ok(db_run!(conn => labelled_query!()
         .filter(bookings::id.eq_any(ids))
-        .order((bookings::start_at, bookings::id))
-        .select(LABELLED)
         .load(conn))?)
 }
 
@@ -652,14 +640,10 @@ pub fn starting_between(
     from: NaiveDateTime,
     to: NaiveDateTime,
 ) -> AppResult<Vec<Labelled>> {
-    Ok(db_run!(conn => bookings::table
-        .inner_join(resources::table)
-        .inner_join(members::table)
+    Ok(db_run!(conn => labelled_query!()
         .filter(bookings::status.eq_any(ACTIVE))
         .filter(bookings::start_at.ge(from))
         .filter(bookings::start_at.lt(to))
         .filter(bookings::created_by.is_not_null())
-        .order((bookings::start_at, bookings::id))
-        .select(LABELLED)
         .load(conn))?)
 }
