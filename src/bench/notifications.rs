@@ -363,10 +363,8 @@ async fn run(
             .await
             .map_err(|e| anyhow::anyhow!("{}", e.detail()))?
             .ok_or_else(|| anyhow::anyhow!("feed missing"))?;
-        let l = t.elapsed();
         let text = crate::ical::calendar(&c.name, &c.events, &domain);
         renders.push(t.elapsed());
-        eprintln!("DBG load {:?} total {:?}", l, t.elapsed());
         events = c.events.len();
         std::hint::black_box(text);
     }
