@@ -225,8 +225,18 @@ fn since(now: DateTime<Utc>) -> DateTime<Utc> {
     day.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc()
 }
 
-fn version_on(conn: &mut DbConn, row: &FeedRow, now: DateTime<Utc>) -> AppResult<FeedVersion> {
+/// The version of a feed as its owner now sees it: `None` once the owner is deactivated.
+fn version_on(
+    conn: &mut DbConn,
+    row: &FeedRow,
+    now: DateTime<Utc>,
+) -> AppResult<Option<FeedVersion>> {
     let filter = filter_of(row).ok_or(AppError::NotFound)?;
+    // The owner's rights decide what the events show; changing them updates the account.
+    let owner = users::find(conn, row.user_id)?;
+    if !owner.active {
+        return Ok(None);
+    }
     let from = since(now);
     let (count, revisions, latest, names) = store::version(conn, filter, to_db(from))?;
     let last_modified = latest
@@ -234,16 +244,17 @@ fn version_on(conn: &mut DbConn, row: &FeedRow, now: DateTime<Utc>) -> AppResult
         .map(from_db)
         .unwrap_or(from_db(row.created_at));
     let tag = sha256_hex(&format!(
-        "{}|{}|{}|{count}|{revisions}|{}",
+        "{}|{}|{}|{count}|{revisions}|{}|{}",
         row.token,
         from.timestamp(),
         row.created_at.and_utc().timestamp(),
-        last_modified.timestamp_micros()
+        last_modified.timestamp_micros(),
+        owner.updated_at.and_utc().timestamp_micros()
     ));
-    Ok(FeedVersion {
+    Ok(Some(FeedVersion {
         etag: format!("\"{}\"", &tag[..32]),
         last_modified,
-    })
+    }))
 }
 
 /// Versions computed lately, by token. An entry holds while this process has committed no
@@ -276,7 +287,7 @@ pub async fn version(app: &App, token: String) -> AppResult<Option<FeedVersion>>
             let Some(row) = store::by_token(c, &key)? else {
                 return Ok(None);
             };
-            Ok(Some(version_on(c, &row, now)?))
+            version_on(c, &row, now)
         })
         .await?;
     if let Ok(mut entries) = app.feed_versions().entries.lock() {
@@ -322,7 +333,9 @@ pub async fn content(app: &App, token: String) -> AppResult<Option<FeedContent>>
             let Ok((name, filter)) = authorise(c, &actor, scope, row.scope_id) else {
                 return Ok(None);
             };
-            let version = version_on(c, &row, now)?;
+            let Some(version) = version_on(c, &row, now)? else {
+                return Ok(None);
+            };
             let rows = store::bookings(c, filter, to_db(since(now)))?;
             let mut resource_ids: Vec<ResourceId> = rows.iter().map(|b| b.resource_id).collect();
             let mut member_ids: Vec<MemberId> = rows.iter().map(|b| b.member_id).collect();
