@@ -29,6 +29,9 @@ pub enum AppError {
     TooManyRequests(String),
     #[error("{0}")]
     BadRequest(String),
+    /// The request's body is over the size the service accepts.
+    #[error("{0}")]
+    TooLarge(String),
     #[error("service indisponible")]
     Unavailable(String),
     #[error("erreur interne")]
@@ -61,6 +64,7 @@ impl AppError {
             AppError::Refused(r) => r.code(),
             AppError::TooManyRequests(_) => "too_many_requests",
             AppError::BadRequest(_) => "bad_request",
+            AppError::TooLarge(_) => "payload_too_large",
             AppError::Unavailable(_) => "unavailable",
             AppError::Internal(_) => "internal",
         }
@@ -89,6 +93,7 @@ impl AppError {
         match self {
             AppError::Internal(e) => tracing::error!(error = %e, "internal error"),
             AppError::Unavailable(e) => tracing::warn!(error = %e, "unavailable"),
+            AppError::TooManyRequests(_) => tracing::warn!("request throttled (429)"),
             _ => {}
         }
     }

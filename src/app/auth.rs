@@ -193,6 +193,9 @@ fn authenticate(
         }
     };
     auth_store::record_attempt(conn, &email, ip, ok, store::to_db(now))?;
+    if !ok {
+        tracing::warn!(%ip, "sign-in failed");
+    }
     match user {
         Some(u) if ok => {
             auth_store::clear_failures(conn, &email)?;

@@ -263,6 +263,21 @@ fn replace_tx(
             ));
         }
     }
+    if actor.user_id == id && !draft.active {
+        return Err(AppError::validation(
+            "active",
+            "Vous ne pouvez pas désactiver votre propre compte.",
+        ));
+    }
+    // The pole keeps an active administrator: the last one is neither deactivated nor
+    // demoted.
+    let stays_admin = draft.active && draft.roles.contains(&PoleRole::Admin);
+    if !stays_admin && store::active_admins(conn)? == [id] {
+        return Err(AppError::validation(
+            "roles",
+            "C'est le dernier administrateur actif du pôle : nommez-en un autre d'abord.",
+        ));
+    }
     store::update_profile(
         conn,
         id,

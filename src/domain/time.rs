@@ -250,7 +250,13 @@ fn parse_naive(s: &str) -> Option<NaiveDateTime> {
         .ok()?;
     // chrono accepts a leap second (":60"); no booking starts in one, and it would compare
     // strangely with the next second.
-    (naive.nanosecond() < 1_000_000_000).then_some(naive)
+    if naive.nanosecond() >= 1_000_000_000 {
+        return None;
+    }
+    // Fractions of a second are dropped: the two backends keep different precisions
+    // (nanoseconds, microseconds), and a booking shown ending at 11:00 must not hold the slot
+    // until 11:00:00.5.
+    naive.with_nanosecond(0)
 }
 
 fn parse_offset(s: &str) -> Option<FixedOffset> {
@@ -550,9 +556,10 @@ mod tests {
         ] {
             assert_eq!(parse_instant(s, Paris), Ok(nine_paris), "{s}");
         }
+        // Fractions of a second are dropped (both backends store the same instant).
         assert_eq!(
             parse_instant("2027-01-05T09:00:00.5Z", Paris),
-            Ok(utc("2027-01-05T09:00:00.5Z"))
+            Ok(utc("2027-01-05T09:00:00Z"))
         );
     }
 
@@ -672,5 +679,24 @@ mod tests {
         assert!(r.contains(utc("2000-01-01T00:00:00+14:00")));
         assert!(r.contains(utc("2199-12-31T23:59:59-12:00")));
         assert!(!r.contains(utc("2201-01-01T00:00:00Z")));
+    }
+
+    #[test]
+    fn fractions_of_a_second_are_dropped() {
+        let tz = chrono_tz::Europe::Paris;
+        let whole = parse_instant("2027-01-05T11:00:00Z", tz).unwrap();
+        for raw in [
+            "2027-01-05T11:00:00.5Z",
+            "2027-01-05T11:00:00.000Z",
+            "2027-01-05T11:00:00.999999999Z",
+            "2027-01-05T12:00:00.25+01:00",
+        ] {
+            assert_eq!(parse_instant(raw, tz).unwrap(), whole, "{raw}");
+        }
+        assert_eq!(
+            parse_instant("2027-01-05T12:00:00.7", tz).unwrap(),
+            whole,
+            "local time without offset"
+        );
     }
 }

@@ -209,3 +209,14 @@ pub fn list(conn: &mut DbConn, member_ids: Option<&[MemberId]>) -> AppResult<Vec
     })?;
     attach_roles(conn, list)
 }
+
+/// The active users holding the administrator role.
+pub fn active_admins(conn: &mut DbConn) -> AppResult<Vec<UserId>> {
+    Ok(db_run!(conn => users::table
+        .inner_join(user_roles::table)
+        .filter(users::active.eq(true))
+        .filter(user_roles::role.eq("admin"))
+        .select(users::id)
+        .order(users::id)
+        .load(conn))?)
+}

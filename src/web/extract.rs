@@ -39,6 +39,9 @@ pub struct ApiJson<T>(pub T);
 
 impl From<JsonRejection> for AppError {
     fn from(r: JsonRejection) -> Self {
+        if r.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+            return AppError::TooLarge("Corps de requête trop volumineux (2 Mo au plus).".into());
+        }
         match r {
             JsonRejection::JsonDataError(e) => AppError::validation("body", e.body_text()),
             JsonRejection::MissingJsonContentType(_) => AppError::BadRequest(

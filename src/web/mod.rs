@@ -125,8 +125,20 @@ async fn identify(
 }
 
 async fn security_headers(req: Request, next: Next) -> Response {
+    // What a signed-in person sees is theirs: no cache (shared or the browser's history) keeps it.
+    let signed_in = req.headers().contains_key(header::AUTHORIZATION)
+        || req
+            .headers()
+            .get_all(header::COOKIE)
+            .iter()
+            .filter_map(|c| c.to_str().ok())
+            .any(|c| c.contains(SESSION_COOKIE));
     let mut res = next.run(req).await;
     let h = res.headers_mut();
+    if signed_in {
+        h.entry(header::CACHE_CONTROL)
+            .or_insert(header::HeaderValue::from_static("no-store"));
+    }
     h.entry(header::X_CONTENT_TYPE_OPTIONS)
         .or_insert(header::HeaderValue::from_static("nosniff"));
     h.entry(header::X_FRAME_OPTIONS)

@@ -18,6 +18,9 @@ pub fn refusal_status(r: &Refusal) -> StatusCode {
     }
 }
 
+/// `Retry-After` of a throttled request: when the failures that caused it leave the window.
+pub const RETRY_AFTER_SECS: u64 = crate::app::auth::FAILURE_WINDOW_MINUTES as u64 * 60;
+
 pub fn status_of(e: &AppError) -> StatusCode {
     match e {
         AppError::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
@@ -28,6 +31,7 @@ pub fn status_of(e: &AppError) -> StatusCode {
         AppError::Refused(r) => refusal_status(r),
         AppError::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
         AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
+        AppError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
         AppError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
         AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
     }
@@ -45,6 +49,7 @@ pub fn title_of(e: &AppError) -> &'static str {
         AppError::Refused(_) => "Réservation invalide",
         AppError::TooManyRequests(_) => "Trop de tentatives",
         AppError::BadRequest(_) => "Requête invalide",
+        AppError::TooLarge(_) => "Requête trop volumineuse",
         AppError::Unavailable(_) => "Service indisponible",
         AppError::Internal(_) => "Erreur interne",
     }
@@ -86,6 +91,9 @@ impl IntoResponse for AppError {
             header::CONTENT_TYPE,
             HeaderValue::from_static("application/problem+json"),
         );
+        if matches!(self, AppError::TooManyRequests(_)) {
+            headers.insert(header::RETRY_AFTER, HeaderValue::from(RETRY_AFTER_SECS));
+        }
         if matches!(self, AppError::Unauthorized(_)) {
             headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
         }

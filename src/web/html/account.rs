@@ -243,11 +243,19 @@ pub async fn login_submit(
                 .get(ANON_CSRF_COOKIE)
                 .map(|c| c.value().to_string())
                 .unwrap_or_default();
-            (
+            let mut page = (
                 status_of(&e),
                 login_view(&s, &csrf, &form.email, &form.next, Some(&e.detail())),
             )
-                .into_response()
+                .into_response();
+            if matches!(e, AppError::TooManyRequests(_)) {
+                e.log();
+                page.headers_mut().insert(
+                    axum::http::header::RETRY_AFTER,
+                    axum::http::HeaderValue::from(crate::web::problem::RETRY_AFTER_SECS),
+                );
+            }
+            page
         }
         Err(e) => super::error_page(&s, None, e),
     }
