@@ -427,6 +427,17 @@ impl From<diesel::result::Error> for AppError {
                             detail: "Ce créneau vient d'être pris.".into(),
                         }
                     }
+                    // The server went away (restarted, connection cut): the service is
+                    // momentarily unavailable, the request did not fail on its own.
+                    DatabaseErrorKind::ClosedConnection
+                    | DatabaseErrorKind::UnableToSendCommand => AppError::Unavailable(format!(
+                        "database connection lost: {}",
+                        info.message()
+                    )),
+                    _ if lost_connection(info.message()) => AppError::Unavailable(format!(
+                        "database connection lost: {}",
+                        info.message()
+                    )),
                     other => AppError::Internal(anyhow::anyhow!(
                         "database error {other:?}: {} ({constraint})",
                         info.message()
@@ -436,6 +447,22 @@ impl From<diesel::result::Error> for AppError {
             other => AppError::Internal(other.into()),
         }
     }
+}
+
+/// PostgreSQL's words for a connection it is closing or has lost (an administrator's
+/// termination, a shutdown, a restart).
+fn lost_connection(message: &str) -> bool {
+    let m = message.to_ascii_lowercase();
+    [
+        "terminating connection",
+        "server closed the connection",
+        "connection to server",
+        "no connection to the server",
+        "the database system is shutting down",
+        "the database system is starting up",
+    ]
+    .iter()
+    .any(|w| m.contains(w))
 }
 
 impl From<diesel::r2d2::PoolError> for AppError {
@@ -481,6 +508,58 @@ mod tests {
         fn statement_position(&self) -> Option<i32> {
             None
         }
+    }
+
+    struct Lost(&'static str);
+    impl DatabaseErrorInformation for Lost {
+        fn message(&self) -> &str {
+            self.0
+        }
+        fn details(&self) -> Option<&str> {
+            None
+        }
+        fn hint(&self) -> Option<&str> {
+            None
+        }
+        fn table_name(&self) -> Option<&str> {
+            None
+        }
+        fn column_name(&self) -> Option<&str> {
+            None
+        }
+        fn constraint_name(&self) -> Option<&str> {
+            None
+        }
+        fn statement_position(&self) -> Option<i32> {
+            None
+        }
+    }
+
+    #[test]
+    fn a_lost_connection_is_unavailable_not_internal() {
+        let cases = [
+            (
+                DatabaseErrorKind::ClosedConnection,
+                "server closed the connection unexpectedly",
+            ),
+            (
+                DatabaseErrorKind::UnableToSendCommand,
+                "no connection to the server",
+            ),
+            (
+                DatabaseErrorKind::Unknown,
+                "terminating connection due to administrator command",
+            ),
+        ];
+        for (kind, message) in cases {
+            let e = AppError::from(Error::DatabaseError(kind, Box::new(Lost(message))));
+            assert_eq!(e.code(), "unavailable", "{message}");
+        }
+        let e = AppError::from(Error::DatabaseError(
+            DatabaseErrorKind::Unknown,
+            Box::new(Lost("division by zero")),
+        ));
+        assert_eq!(e.code(), "internal");
     }
 
     #[test]
