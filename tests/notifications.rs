@@ -463,7 +463,46 @@ both_backends!(
         assert_eq!(s, StatusCode::CREATED, "{b}");
         let (_, list) = app.get(&p.admin, "/api/v1/outbox").await;
         assert_eq!(list, json!([]), "muted kind queued");
-        // The reminder: due two hours before the start (NOW is 09:00 local, the start 10:00).
+        // The booking above was made an hour before its start, inside the two hours' lead:
+        // its confirmation said it all, no reminder.
+        mutualise::app::jobs::run_once(&app.app).await.0.unwrap();
+        let (_, list) = app.get(&p.admin, "/api/v1/outbox").await;
+        assert_eq!(
+            list,
+            json!([]),
+            "no reminder for a booking made at short notice"
+        );
+        // One made days ago, starting at 11:00 (NOW is 09:00 local, two hours before): reminded,
+        // once.
+        let (member, room_id) = (p.member, room);
+        app.with_conn(move |c| {
+            use mutualise::store::bookings::*;
+            let booker = mutualise::store::users::find_by_email(c, "booker@jardins.test")?.unwrap();
+            let t = |s: &str| chrono::NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M").unwrap();
+            insert(
+                c,
+                &NewBooking {
+                    resource_id: mutualise::domain::ids::ResourceId(room_id),
+                    member_id: mutualise::domain::ids::MemberId(member),
+                    created_by: Some(booker.id),
+                    series_id: None,
+                    start_at: t("2027-01-04 10:00"),
+                    end_at: t("2027-01-04 10:30"),
+                    block_start_at: t("2027-01-04 10:00"),
+                    block_end_at: t("2027-01-04 10:30"),
+                    quantity: 1,
+                    exclusive: true,
+                    status: mutualise::domain::status::BookingStatus::Confirmed,
+                    purpose: "",
+                    beneficiary: None,
+                    created_at: t("2027-01-01 10:00"),
+                    updated_at: t("2027-01-01 10:00"),
+                    activity: mutualise::domain::labour::Activity::Work,
+                },
+            )?;
+            Ok(())
+        })
+        .await;
         let (swept, _) = mutualise::app::jobs::run_once(&app.app).await;
         swept.unwrap();
         mutualise::app::jobs::run_once(&app.app).await.0.unwrap();

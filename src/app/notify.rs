@@ -331,7 +331,8 @@ pub fn statements_ready_tx(
 }
 
 /// Queues the reminders due at `now`: for each active booking starting within the longest
-/// lead time, to its author when their chosen lead time has come. Idempotent (the event key
+/// lead time, to its author when their chosen lead time has come (unless the booking was made
+/// after that moment). Idempotent (the event key
 /// names the booking and its start), so every instance may run it every minute.
 pub async fn queue_reminders(app: &App) -> AppResult<usize> {
     let env = BookingEnv::of(app);
@@ -354,7 +355,10 @@ pub async fn queue_reminders(app: &App) -> AppResult<usize> {
                 };
                 let lead = contact.reminder_hours.unwrap_or(DEFAULT_REMINDER_HOURS);
                 let Some(hours) = lead else { continue };
-                if from_db(r.start_at) - Duration::hours(i64::from(hours)) > now {
+                let due = from_db(r.start_at) - Duration::hours(i64::from(hours));
+                // Not due yet; or booked within the lead time, when the confirmation
+                // just said it all.
+                if due > now || from_db(r.created_at) > due {
                     continue;
                 }
                 let to = Recipient::User(contact.clone());

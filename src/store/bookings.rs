@@ -595,6 +595,7 @@ pub struct Labelled {
     pub member_name: String,
     pub member_email: Option<String>,
     pub activity: Activity,
+    pub created_at: NaiveDateTime,
 }
 
 /// Bookings joined to their resource and member, selecting the columns of `Labelled`.
@@ -622,6 +623,7 @@ macro_rules! labelled_query {
                 members::name,
                 members::email,
                 bookings::activity,
+                bookings::created_at,
             ))
     };
 }
