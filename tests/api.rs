@@ -554,6 +554,22 @@ both_backends!(
                 .is_object()
         );
         assert!(doc["components"]["securitySchemes"]["bearer"].is_object());
+        // A parameter declared in the path is in the path's template, and only there.
+        for (path, item) in paths {
+            for (_, op) in item.as_object().unwrap() {
+                for param in op["parameters"].as_array().into_iter().flatten() {
+                    let name = param["name"].as_str().unwrap();
+                    let in_template = path.contains(&format!("{{{name}}}"));
+                    assert_eq!(
+                        param["in"] == "path",
+                        in_template,
+                        "{path}: parameter {name} declared in {}",
+                        param["in"]
+                    );
+                }
+            }
+        }
+        assert!(paths.contains_key("/api/v1/outbox") && paths.contains_key("/api/v1/feeds"));
     }
 );
 

@@ -99,6 +99,7 @@ pub async fn put_preferences(
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct OutboxQuery {
     /// pending, sent or dead; all when absent.
     #[serde(default)]
