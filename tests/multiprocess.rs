@@ -98,39 +98,55 @@ async fn token_for(db: &Db, email: &str, roles: &[&str], memberships: &[(i64, &s
     .unwrap()
 }
 
+/// A member and these resources, written straight into the database.
+async fn member_and_rooms(
+    db: &Db,
+    resources: Vec<serde_json::Value>,
+) -> (
+    mutualise::domain::ids::MemberId,
+    Vec<mutualise::domain::ids::ResourceId>,
+) {
+    let now = mutualise::config::Clock::new(Some(common::NOW.parse().unwrap())).now();
+    db.run(move |c| {
+        use mutualise::domain::{member::MemberInput, resource::ResourceInput};
+        let member: MemberInput =
+            serde_json::from_value(json!({"name": "Asso", "legal_form": "association"})).unwrap();
+        let member = mutualise::store::members::insert(
+            c,
+            &member.validate().unwrap(),
+            mutualise::store::to_db(now),
+        )?
+        .id;
+        let mut ids = Vec::new();
+        for r in resources {
+            let r: ResourceInput = serde_json::from_value(r).unwrap();
+            ids.push(
+                mutualise::store::resources::insert(
+                    c,
+                    &r.validate().unwrap(),
+                    mutualise::store::to_db(now),
+                )?
+                .row
+                .id,
+            );
+        }
+        Ok((member, ids))
+    })
+    .await
+    .unwrap()
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_processes_one_postgres_one_winner() {
     let Some((url, db, token)) = database_with_admin().await else {
         return;
     };
-    let now = mutualise::config::Clock::new(Some(common::NOW.parse().unwrap())).now();
-    let (member, room) = db
-        .run(move |c| {
-            use mutualise::domain::{member::MemberInput, resource::ResourceInput};
-            let member: MemberInput =
-                serde_json::from_value(json!({"name": "Asso", "legal_form": "association"}))
-                    .unwrap();
-            let member = mutualise::store::members::insert(
-                c,
-                &member.validate().unwrap(),
-                mutualise::store::to_db(now),
-            )?
-            .id;
-            let room: ResourceInput = serde_json::from_value(
-                json!({"kind": "room", "name": "Salle", "buffer_after_minutes": 15}),
-            )
-            .unwrap();
-            let room = mutualise::store::resources::insert(
-                c,
-                &room.validate().unwrap(),
-                mutualise::store::to_db(now),
-            )?
-            .row
-            .id;
-            Ok((member, room))
-        })
-        .await
-        .unwrap();
+    let (member, rooms) = member_and_rooms(
+        &db,
+        vec![json!({"kind": "room", "name": "Salle", "buffer_after_minutes": 15})],
+    )
+    .await;
+    let room = rooms[0];
     let (p1, p2) = (common::free_port(), common::free_port());
     let _a = serve(&url, p1);
     let _b = serve(&url, p2);
@@ -534,38 +550,13 @@ async fn two_processes_send_each_mail_once() {
     let Some((url, db, token)) = database_with_admin().await else {
         return;
     };
-    let now = mutualise::config::Clock::new(Some(common::NOW.parse().unwrap())).now();
-    let (member, rooms) = db
-        .run(move |c| {
-            use mutualise::domain::{member::MemberInput, resource::ResourceInput};
-            let member: MemberInput =
-                serde_json::from_value(json!({"name": "Asso", "legal_form": "association"}))
-                    .unwrap();
-            let member = mutualise::store::members::insert(
-                c,
-                &member.validate().unwrap(),
-                mutualise::store::to_db(now),
-            )?
-            .id;
-            let mut rooms = Vec::new();
-            for i in 0..4 {
-                let room: ResourceInput =
-                    serde_json::from_value(json!({"kind": "room", "name": format!("Salle {i}")}))
-                        .unwrap();
-                rooms.push(
-                    mutualise::store::resources::insert(
-                        c,
-                        &room.validate().unwrap(),
-                        mutualise::store::to_db(now),
-                    )?
-                    .row
-                    .id,
-                );
-            }
-            Ok((member, rooms))
-        })
-        .await
-        .unwrap();
+    let (member, rooms) = member_and_rooms(
+        &db,
+        (0..4)
+            .map(|i| json!({"kind": "room", "name": format!("Salle {i}")}))
+            .collect(),
+    )
+    .await;
     let mut sink = common::mail::SmtpSink::new();
     let smtp = sink.url();
     let env = [

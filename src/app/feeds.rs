@@ -229,11 +229,11 @@ fn since(now: DateTime<Utc>) -> DateTime<Utc> {
 fn version_on(
     conn: &mut DbConn,
     row: &FeedRow,
+    owner: &users::User,
     now: DateTime<Utc>,
 ) -> AppResult<Option<FeedVersion>> {
     let filter = filter_of(row).ok_or(AppError::NotFound)?;
     // The owner's rights decide what the events show; changing them updates the account.
-    let owner = users::find(conn, row.user_id)?;
     if !owner.active {
         return Ok(None);
     }
@@ -287,7 +287,8 @@ pub async fn version(app: &App, token: String) -> AppResult<Option<FeedVersion>>
             let Some(row) = store::by_token(c, &key)? else {
                 return Ok(None);
             };
-            version_on(c, &row, now)
+            let owner = users::find(c, row.user_id)?;
+            version_on(c, &row, &owner, now)
         })
         .await?;
     if let Ok(mut entries) = app.feed_versions().entries.lock() {
@@ -322,18 +323,15 @@ pub async fn content(app: &App, token: String) -> AppResult<Option<FeedContent>>
                 return Ok(None);
             };
             let owner = users::find(c, row.user_id)?;
-            if !owner.active {
+            let Some(version) = version_on(c, &row, &owner, now)? else {
                 return Ok(None);
-            }
+            };
             let actor = Actor::from_user(&users::with_roles(c, owner)?);
             let Some(scope) = FeedScope::parse(&row.scope) else {
                 return Ok(None);
             };
             // The owner may have lost the right since: the feed then shows nothing.
             let Ok((name, filter)) = authorise(c, &actor, scope, row.scope_id) else {
-                return Ok(None);
-            };
-            let Some(version) = version_on(c, &row, now)? else {
                 return Ok(None);
             };
             let rows = store::bookings(c, filter, to_db(since(now)))?;

@@ -18,6 +18,16 @@ use crate::error::AppError;
 use crate::mail::host_of;
 use crate::web::AppState;
 
+/// The URL of a feed's token, and its `webcal://` twin for one-click subscription.
+pub fn urls(public_url: &str, token: &str) -> (String, String) {
+    let url = format!("{public_url}/feeds/{token}.ics");
+    let webcal = match url.split_once("://") {
+        Some((_, rest)) => format!("webcal://{rest}"),
+        None => url.clone(),
+    };
+    (url, webcal)
+}
+
 /// Rendered feeds by token, with the version they were rendered at.
 #[derive(Default)]
 pub struct FeedCache {

@@ -28,11 +28,7 @@ pub struct FeedLink {
 }
 
 fn link(s: &AppState, f: FeedView) -> FeedLink {
-    let url = format!("{}/feeds/{}.ics", s.app.config().public_url, f.token);
-    let webcal_url = match url.split_once("://") {
-        Some((_, rest)) => format!("webcal://{rest}"),
-        None => url.clone(),
-    };
+    let (url, webcal_url) = crate::web::feeds::urls(&s.app.config().public_url, &f.token);
     FeedLink {
         id: f.id,
         scope: f.scope,

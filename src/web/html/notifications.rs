@@ -22,12 +22,7 @@ use crate::web::AppState;
 
 /// The feed URL of a token, and its `webcal://` twin for one-click subscription.
 pub fn feed_urls(s: &AppState, token: &str) -> (String, String) {
-    let url = format!("{}/feeds/{token}.ics", s.app.config().public_url);
-    let webcal = match url.split_once("://") {
-        Some((_, rest)) => format!("webcal://{rest}"),
-        None => url.clone(),
-    };
-    (url, webcal)
+    crate::web::feeds::urls(&s.app.config().public_url, token)
 }
 
 /// « S'abonner » : a form that creates the actor's feed of this scope (or shows it).
