@@ -410,10 +410,111 @@ pub fn format_duration(d: Duration) -> String {
     format!("{sign}{}", parts.join(" "))
 }
 
+/// `"9 h"`, `"9 h 30"`: a wall-clock time as French schedules write it.
+pub fn format_clock(hour: u32, minute: u32) -> String {
+    if minute == 0 {
+        format!("{hour} h")
+    } else {
+        format!("{hour} h {minute:02}")
+    }
+}
+
+/// `"mardi 8 décembre"`, with the year when it is not `this_year`.
+pub fn format_day(date: NaiveDate, this_year: i32) -> String {
+    let weekday = WEEKDAYS_FR[date.weekday().num_days_from_monday() as usize];
+    let month = MONTHS_FR[date.month0() as usize];
+    if date.year() == this_year {
+        format!("{weekday} {} {month}", date.day())
+    } else {
+        format!("{weekday} {} {month} {}", date.day(), date.year())
+    }
+}
+
+/// A span the way a person says it, in the pole's time zone: `"mardi 8 décembre, 9 h – 10 h"`
+/// (an end at midnight is `"24 h"` of the same day), `"du lundi 4 janvier, 22 h au mardi
+/// 5 janvier, 6 h"` across days; the year only when it is not `this_year`.
+pub fn format_when(iv: Interval, tz: Tz, this_year: i32) -> String {
+    if !(supported_range().contains(iv.start) && supported_range().contains(iv.end)) {
+        return format_span(iv, tz);
+    }
+    let (s, e) = (
+        iv.start.with_timezone(&tz).naive_local(),
+        iv.end.with_timezone(&tz).naive_local(),
+    );
+    let clock = |t: NaiveDateTime| format_clock(t.hour(), t.minute());
+    let end_at_midnight =
+        e.time() == chrono::NaiveTime::MIN && e.date() == s.date().succ_opt().unwrap_or(s.date());
+    if s.date() == e.date() || (end_at_midnight && e > s) {
+        let end = if s.date() == e.date() {
+            clock(e)
+        } else {
+            "24 h".into()
+        };
+        format!("{}, {} – {end}", format_day(s.date(), this_year), clock(s))
+    } else {
+        format!(
+            "du {}, {} au {}, {}",
+            format_day(s.date(), this_year),
+            clock(s),
+            format_day(e.date(), this_year),
+            clock(e)
+        )
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use chrono_tz::Europe::Paris;
+
+    #[test]
+    fn spans_read_as_people_say_them() {
+        let iv = |a: &str, b: &str| Interval {
+            start: utc(a),
+            end: utc(b),
+        };
+        assert_eq!(
+            format_when(
+                iv("2026-12-08T08:00:00Z", "2026-12-08T09:00:00Z"),
+                Paris,
+                2026
+            ),
+            "mardi 8 décembre, 9 h – 10 h"
+        );
+        assert_eq!(
+            format_when(
+                iv("2026-12-08T08:30:00Z", "2026-12-08T10:05:00Z"),
+                Paris,
+                2027
+            ),
+            "mardi 8 décembre 2026, 9 h 30 – 11 h 05"
+        );
+        assert_eq!(
+            format_when(
+                iv("2026-12-08T21:00:00Z", "2026-12-08T23:00:00Z"),
+                Paris,
+                2026
+            ),
+            "mardi 8 décembre, 22 h – 24 h"
+        );
+        assert_eq!(
+            format_when(
+                iv("2027-01-04T21:00:00Z", "2027-01-05T05:00:00Z"),
+                Paris,
+                2027
+            ),
+            "du lundi 4 janvier, 22 h au mardi 5 janvier, 6 h"
+        );
+        // Summer time: 9 h in Paris is 7 h UTC.
+        assert_eq!(
+            format_when(
+                iv("2027-07-06T07:00:00Z", "2027-07-06T08:15:00Z"),
+                Paris,
+                2027
+            ),
+            "mardi 6 juillet, 9 h – 10 h 15"
+        );
+    }
 
     fn utc(s: &str) -> DateTime<Utc> {
         DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
