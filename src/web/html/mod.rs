@@ -35,7 +35,14 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/", get(dashboard))
         .route("/assets/app.css", get(stylesheet))
-        .route("/assets/calendar.js", get(calendar_script))
+        .route(
+            "/assets/calendar.js",
+            get(|| script(include_str!("../../../assets/calendar.js"))),
+        )
+        .route(
+            "/assets/booking.js",
+            get(|| script(include_str!("../../../assets/booking.js"))),
+        )
         .route(
             "/setup",
             get(account::setup_form).post(account::setup_submit),
@@ -103,6 +110,7 @@ pub fn router() -> Router<AppState> {
         .route("/users/{id}", get(users::edit_form).post(users::update))
         .route("/bookings", get(bookings::list).post(bookings::create))
         .route("/bookings/new", get(bookings::new_form))
+        .route("/bookings/estimate", get(bookings::estimate_fragment))
         .route("/bookings/{id}", get(bookings::show))
         .route("/bookings/{id}/move", post(bookings::move_booking))
         .route("/bookings/{id}/cancel", post(bookings::cancel))
@@ -173,13 +181,14 @@ async fn stylesheet() -> Response {
         .into_response()
 }
 
-async fn calendar_script() -> Response {
+/// The pages' few scripts: each page works without them.
+async fn script(text: &'static str) -> Response {
     (
         [
             (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
             (header::CACHE_CONTROL, "public, max-age=3600"),
         ],
-        include_str!("../../../assets/calendar.js"),
+        text,
     )
         .into_response()
 }
