@@ -41,7 +41,7 @@ const PAGES = [
   { path: '/setup', anonymous: true, empty: true }, // the first start, on an empty database
   { path: '/login', anonymous: true },
   { path: '/pas-de-page', anonymous: true, status: 404 },
-  { path: '/', shot: 'dashboard', shotAs: 'booker' },
+  { path: '/', shot: 'dashboard', shotAs: 'booker', menu: true },
   { path: '/account' },
   { path: '/account/notifications' },
   { path: '/account/calendars' },
@@ -139,6 +139,17 @@ async function horizontalScroll(page) {
   });
 }
 
+// At phone width the navigation is folded into « Menu »; it opens without JavaScript.
+async function menu(page, where, shoot) {
+  const account = page.getByRole('link', { name: 'Mon compte' });
+  if (await account.isVisible()) failures.push(`${where} @phone: navigation not folded`);
+  await page.getByText('Menu', { exact: true }).click();
+  if (!(await account.isVisible())) failures.push(`${where} @phone: « Menu » does not open`);
+  await timed('axe', () => axe(page, `${where} @phone, menu open`));
+  if (shots && shoot) await page.screenshot({ path: join(shots, 'menu-phone.png') });
+  await page.getByText('Menu', { exact: true }).click();
+}
+
 // On paper: the page's content, no navigation nor forms.
 async function paper(page, where, spec) {
   await page.emulateMedia({ media: 'print' });
@@ -183,6 +194,7 @@ async function auditPage(page, role, spec, dark) {
   });
   if (scroll) failures.push(`${where} @phone: horizontal scroll, ${scroll}`);
   await timed('axe', () => axe(page, `${where} @phone`));
+  if (spec.menu) await menu(page, where, spec.shotAs === role);
   if (shots && spec.shot && spec.shotAs === role) {
     await page.screenshot({ path: join(shots, `${spec.shot}-phone.png`) });
   }

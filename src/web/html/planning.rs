@@ -335,7 +335,7 @@ pub async fn month(
         }
         h2 { "Heures du mois par structure" }
         p.meta { "Mises à disposition confirmées ; les heures supplémentaires reviennent à la structure dont la mise à disposition fait passer la semaine au-delà de 35 h." }
-        table {
+        div.scroll role="region" tabindex="0" aria-label="Heures du mois par structure" { table {
             thead { tr { th { "Structure" } th { "Travail" } th { "Formation" } th { "Absence" } th { "Suppl. 25 %" } th { "Suppl. 50 %" } } }
             tbody {
                 @for l in &m.members {
@@ -343,7 +343,7 @@ pub async fn month(
                 }
                 tr.total { th scope="row" { "Total" } (hours_cells(&m.total)) }
             }
-        }
+        } }
     };
     page(&ctx, &title, Nav::Staff, None, body)
 }
@@ -659,13 +659,13 @@ pub async fn member_hours(
         @if h.employees.is_empty() {
             p { "Aucune heure de salarié partagé ce mois-ci." }
         } @else {
-            table {
+            div.scroll role="region" tabindex="0" aria-label="Heures des salariés partagés" { table {
                 thead { tr { th { "Salarié" } th { "Travail" } th { "Formation" } th { "Absence" } th { "Suppl. 25 %" } th { "Suppl. 50 %" } } }
                 tbody {
                     @for e in &h.employees { tr { td { (e.employee_name) } (hours_cells(&e.hours)) } }
                     tr.total { th scope="row" { "Total" } (hours_cells(&h.total)) }
                 }
-            }
+            } }
             p.meta { "Seules vos heures sont montrées. Les heures supplémentaires sont celles que vos mises à disposition ont fait passer au-delà de 35 h dans la semaine du salarié." }
         }
     };
