@@ -302,7 +302,7 @@ mod tests {
         let v = capacity_violation(req(), 1, 1, &[conflict("Coop'Atelier", 1)], PARIS);
         assert!(
             v.message
-                .contains("Coop'Atelier (mardi 5 janvier 2027 de 10:00 à 12:00)"),
+                .contains("Coop'Atelier (mardi 5 janvier, 10 h – 12 h)"),
             "{}",
             v.message
         );

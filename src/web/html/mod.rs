@@ -263,33 +263,38 @@ pub fn layout(ctx: &Ctx, title: &str, nav: Nav, notice: Option<&str>, body: Mark
                 header.top {
                     a.brand href="/" { "Mutualise" span.pole { (pole) } }
                     @if let Some(actor) = ctx.actor() {
-                        nav aria-label="Navigation principale" {
-                            ul {
-                                (nav_item("/", "Tableau de bord", nav == Nav::Home))
-                                (nav_item("/bookings", "Réservations", nav == Nav::Bookings))
-                                (nav_item("/calendar", "Planning", nav == Nav::Calendar))
-                                @if authz::can_decide(actor) {
-                                    (nav_item("/approvals", "Validation", nav == Nav::Approvals))
+                        // A disclosure on a phone; on a wider screen the stylesheet shows its
+                        // content and hides « Menu » (no JavaScript either way).
+                        details.menu {
+                            summary { "Menu" }
+                            nav aria-label="Navigation principale" {
+                                ul {
+                                    (nav_item("/", "Tableau de bord", nav == Nav::Home))
+                                    (nav_item("/bookings", "Réservations", nav == Nav::Bookings))
+                                    (nav_item("/calendar", "Planning", nav == Nav::Calendar))
+                                    @if authz::can_decide(actor) {
+                                        (nav_item("/approvals", "Validation", nav == Nav::Approvals))
+                                    }
+                                    (nav_item("/resources", "Ressources", nav == Nav::Resources))
+                                    (nav_item("/staff", "Salariés partagés", nav == Nav::Staff))
+                                    (nav_item("/members", "Structures", nav == Nav::Members))
+                                    (nav_item("/closures", "Fermetures", nav == Nav::Closures))
+                                    @if authz::can_manage_allocation(actor) {
+                                        (nav_item("/allocations", "Répartition", nav == Nav::Allocation))
+                                    } @else if let Some(href) = &statement_link {
+                                        (nav_item(href, "Mon relevé", nav == Nav::Allocation))
+                                    }
+                                    @if authz::can_see_users_page(actor) {
+                                        (nav_item("/users", "Utilisateurs", nav == Nav::Users))
+                                    }
+                                    (nav_item("/account", "Mon compte", nav == Nav::Account))
                                 }
-                                (nav_item("/resources", "Ressources", nav == Nav::Resources))
-                                (nav_item("/staff", "Salariés partagés", nav == Nav::Staff))
-                                (nav_item("/members", "Structures", nav == Nav::Members))
-                                (nav_item("/closures", "Fermetures", nav == Nav::Closures))
-                                @if authz::can_manage_allocation(actor) {
-                                    (nav_item("/allocations", "Répartition", nav == Nav::Allocation))
-                                } @else if let Some(href) = &statement_link {
-                                    (nav_item(href, "Mon relevé", nav == Nav::Allocation))
-                                }
-                                @if authz::can_see_users_page(actor) {
-                                    (nav_item("/users", "Utilisateurs", nav == Nav::Users))
-                                }
-                                (nav_item("/account", "Mon compte", nav == Nav::Account))
                             }
-                        }
-                        form.logout method="post" action="/logout" {
-                            input type="hidden" name="_csrf" value=(ctx.csrf());
-                            span.who { (actor.name) }
-                            button.link type="submit" { "Se déconnecter" }
+                            form.logout method="post" action="/logout" {
+                                input type="hidden" name="_csrf" value=(ctx.csrf());
+                                span.who { (actor.name) }
+                                button.link type="submit" { "Se déconnecter" }
+                            }
                         }
                     }
                 }
