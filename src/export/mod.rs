@@ -12,6 +12,7 @@
 //! prefixed with `'`, so no formula ever runs from data a user typed (CSV injection).
 
 pub mod allocation;
+pub mod bookings;
 pub mod ledger;
 
 use std::str::FromStr;

@@ -3,10 +3,12 @@
 
 mod account;
 mod allocation;
+mod booking_list;
 mod bookings;
 mod catalogue;
 mod directory;
 mod notifications;
+mod paging;
 mod planning;
 mod staff;
 mod users;
@@ -41,6 +43,14 @@ pub fn router() -> Router<AppState> {
         .route(
             "/login",
             get(account::login_form).post(account::login_submit),
+        )
+        .route(
+            "/password/forgot",
+            get(account::forgot_form).post(account::forgot_submit),
+        )
+        .route(
+            "/password/reset/{token}",
+            get(account::reset_form).post(account::reset_submit),
         )
         .route("/logout", post(account::logout))
         .route("/account", get(account::account_page))
@@ -99,7 +109,8 @@ pub fn router() -> Router<AppState> {
         .route("/users", get(users::list).post(users::create))
         .route("/users/new", get(users::new_form))
         .route("/users/{id}", get(users::edit_form).post(users::update))
-        .route("/bookings", get(bookings::list).post(bookings::create))
+        .route("/bookings", get(booking_list::list).post(bookings::create))
+        .route("/bookings.csv", get(booking_list::csv))
         .route("/bookings/new", get(bookings::new_form))
         .route("/bookings/{id}", get(bookings::show))
         .route("/bookings/{id}/move", post(bookings::move_booking))
@@ -398,6 +409,9 @@ pub fn notice_text(code: Option<&str>) -> Option<&'static str> {
         "password" => "Mot de passe modifié. Vos autres sessions ont été fermées.",
         "revoked" => "Jeton révoqué.",
         "welcome" => "Bienvenue ! Votre compte administrateur est prêt.",
+        "password_reset" => {
+            "Nouveau mot de passe enregistré : vous êtes connecté(e). Vos autres sessions et vos jetons d'API ont été fermés."
+        }
         _ => return None,
     })
 }
