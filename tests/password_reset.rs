@@ -238,3 +238,111 @@ both_backends!(forgotten_password_by_mail, |base: TestApp| async move {
         StatusCode::SEE_OTHER
     );
 });
+
+both_backends!(a_form_outlives_its_session, |app: TestApp| async move {
+    let p = common::pole(&app).await;
+    let room = app
+        .resource(
+            &p.admin,
+            serde_json::json!({"kind": "room", "name": "Salle Jaurès"}),
+        )
+        .await;
+    let web = Browser::sign_in(&app, "booker@jardins.test").await;
+    let (_, page, _) = web.get("/bookings/new").await;
+    let csrf = csrf_of(&page);
+    // The session ends while the form is open (expired, or signed out elsewhere).
+    app.with_conn(|c| {
+        use diesel::prelude::*;
+        use mutualise::store::schema::sessions;
+        mutualise::db_run!(c => diesel::delete(sessions::table).execute(c))?;
+        Ok(())
+    })
+    .await;
+    let before = app.count("bookings").await;
+    let room_id = room.to_string();
+    let member_id = p.member.to_string();
+    let (s, _, loc) = web
+        .post(
+            "/bookings",
+            &[
+                ("_csrf", csrf.as_str()),
+                ("idempotency_key", "k-1234567890abcdef"),
+                ("resource_id", room_id.as_str()),
+                ("member_id", member_id.as_str()),
+                ("start", "2027-01-05T09:00"),
+                ("end", "2027-01-05T10:30"),
+                ("quantity", "1"),
+                ("purpose", "Réunion du bureau & co"),
+                ("password", "never carried"),
+            ],
+        )
+        .await;
+    assert_eq!(s, StatusCode::SEE_OTHER);
+    let loc = loc.unwrap();
+    assert!(loc.starts_with("/login?expired=1&next="), "{loc}");
+    assert!(!loc.contains(&csrf) && !loc.contains("never") && !loc.contains("idempotency"));
+    assert_eq!(app.count("bookings").await, before, "nothing booked");
+    // The sign-in page says why and carries the way back.
+    let (s, page, _) = web.get(&loc).await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(page.contains("Votre session a expiré"), "{page}");
+    let marker = "name=\"next\" value=\"";
+    let start = page.find(marker).unwrap() + marker.len();
+    let next = page[start..start + page[start..].find('"').unwrap()].replace("&amp;", "&");
+    assert!(next.starts_with("/bookings/new?"), "{next}");
+    let login_csrf = csrf_of(&page);
+    let (s, _, back) = web
+        .post(
+            "/login",
+            &[
+                ("_csrf", login_csrf.as_str()),
+                ("email", "booker@jardins.test"),
+                ("password", common::PASSWORD),
+                ("next", next.as_str()),
+            ],
+        )
+        .await;
+    assert_eq!(s, StatusCode::SEE_OTHER);
+    let back = back.unwrap();
+    assert!(back.starts_with("/bookings/new?"), "{back}");
+    // Back on the form, with what was typed.
+    let (s, page, _) = web.get(&back).await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(
+        page.contains("value=\"Réunion du bureau &amp; co\""),
+        "{page}"
+    );
+    assert!(page.contains("value=\"2027-01-05T09:00\""), "{page}");
+    assert!(page.contains("value=\"2027-01-05T10:30\""), "{page}");
+    assert!(
+        page.contains(&format!("<option value=\"{room}\" selected")),
+        "{page}"
+    );
+    // Sent again, it books.
+    let csrf = csrf_of(&page);
+    let key_marker = "name=\"idempotency_key\" value=\"";
+    let k = page.find(key_marker).unwrap() + key_marker.len();
+    let key = page[k..k + page[k..].find('"').unwrap()].to_string();
+    let (s, _, loc) = web
+        .post(
+            "/bookings",
+            &[
+                ("_csrf", csrf.as_str()),
+                ("idempotency_key", key.as_str()),
+                ("resource_id", room_id.as_str()),
+                ("member_id", member_id.as_str()),
+                ("start", "2027-01-05T09:00"),
+                ("end", "2027-01-05T10:30"),
+                ("quantity", "1"),
+                ("purpose", "Réunion du bureau & co"),
+            ],
+        )
+        .await;
+    assert_eq!(s, StatusCode::SEE_OTHER, "{loc:?}");
+    assert_eq!(app.count("bookings").await, before + 1);
+    // A sign-in page never sends elsewhere than this site.
+    let (_, page, _) = Browser::new(&app)
+        .get("/login?next=https://evil.test/")
+        .await;
+    assert!(page.contains("name=\"next\" value=\"/\""), "{page}");
+});

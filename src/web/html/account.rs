@@ -157,6 +157,8 @@ pub async fn setup_submit(
 #[derive(Deserialize, Default)]
 pub struct LoginQuery {
     next: Option<String>,
+    /// Sent here by a form whose session had expired (`web::resume`).
+    expired: Option<String>,
 }
 
 #[derive(Deserialize, Default)]
@@ -176,11 +178,23 @@ fn login_view(
     next: &str,
     error: Option<&str>,
 ) -> maud::Markup {
+    login_view_with(state, csrf, email, next, error, None)
+}
+
+fn login_view_with(
+    state: &AppState,
+    csrf: &str,
+    email: &str,
+    next: &str,
+    error: Option<&str>,
+    notice: Option<&str>,
+) -> maud::Markup {
     anon_layout(
         state,
         "Connexion",
         html! {
             h1 { "Connexion" }
+            @if let Some(n) = notice { p.notice role="status" { (n) } }
             @if let Some(e) = error { div.errors role="alert" { p { (e) } } }
             form method="post" action="/login" {
                 input type="hidden" name="_csrf" value=(csrf);
@@ -220,11 +234,11 @@ pub async fn login_form(
         return see_other("/setup");
     }
     let (jar, csrf) = anon_csrf(&s, jar);
-    (
-        jar,
-        login_view(&s, &csrf, "", q.next.as_deref().unwrap_or("/"), None),
-    )
-        .into_response()
+    let next = safe_next(q.next.as_deref().unwrap_or("/"));
+    let notice = super::checked(&q.expired).then_some(
+        "Votre session a expiré. Connectez-vous : vous retrouverez ce que vous aviez saisi.",
+    );
+    (jar, login_view_with(&s, &csrf, "", next, None, notice)).into_response()
 }
 
 pub async fn login_submit(

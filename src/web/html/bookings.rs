@@ -165,11 +165,21 @@ impl BookingForm {
     }
 }
 
+/// What the form starts with: a slot clicked in a calendar, or everything typed in a form
+/// whose session had expired (carried through the sign-in page, see `web::resume`).
 #[derive(Deserialize, Default)]
 pub struct NewQuery {
     resource_id: Option<ResourceId>,
     start: Option<String>,
     end: Option<String>,
+    member_id: Option<String>,
+    quantity: Option<String>,
+    purpose: Option<String>,
+    beneficiary: Option<String>,
+    repeat: Option<String>,
+    count: Option<String>,
+    activity: Option<String>,
+    skip_conflicts: Option<String>,
 }
 
 const REPEATS: [(&str, &str); 6] = [
@@ -306,11 +316,16 @@ pub async fn new_form(
         .unwrap_or_default();
     let form = BookingForm {
         resource_id: q.resource_id.map(|r| r.to_string()).unwrap_or_default(),
-        member_id,
+        member_id: q.member_id.unwrap_or(member_id),
         start: q.start.unwrap_or_default(),
         end: q.end.unwrap_or_default(),
-        quantity: "1".into(),
-        count: "10".into(),
+        quantity: q.quantity.unwrap_or_else(|| "1".into()),
+        count: q.count.unwrap_or_else(|| "10".into()),
+        purpose: q.purpose.unwrap_or_default(),
+        beneficiary: q.beneficiary.unwrap_or_default(),
+        repeat: q.repeat.unwrap_or_default(),
+        activity: q.activity.unwrap_or_default(),
+        skip_conflicts: q.skip_conflicts,
         idempotency_key: random_secret(),
         ..Default::default()
     };
