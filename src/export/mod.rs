@@ -13,6 +13,7 @@
 
 pub mod allocation;
 pub mod bookings;
+pub mod directory;
 pub mod ledger;
 
 use std::str::FromStr;

@@ -25,6 +25,8 @@ use crate::domain::resource::{
 };
 use crate::domain::validation::{parse_int, FieldErrors};
 use crate::error::AppError;
+use crate::export;
+use crate::web::download;
 use crate::web::extract::{CsrfForm, PageActor};
 use crate::web::AppState;
 
@@ -131,6 +133,11 @@ pub async fn list(State(s): State<AppState>, p: PageActor, Query(q): Query<ListQ
         }
         @if let Some(l) = &listed {
             (paging::pager("/resources", &keep, number, l.items.len(), l.total))
+            @if l.total > 0 {
+                p.exports { "Exporter ces " (l.total) " ressource(s) : "
+                    a href=(paging::link("/resources.csv", &keep, &[("format", "semicolon".into())])) download { "CSV pour tableur (point-virgule)" } " · "
+                    a href=(paging::link("/resources.csv", &keep, &[("format", "comma".into())])) download { "CSV (virgule, UTF-8)" } }
+            }
             table {
                 thead { tr { th { "Nom" } th { "Type" } th { "Lieu" } th { "Capacité" } th { "Tarif" } } }
                 tbody { @for r in &l.items {
@@ -162,6 +169,42 @@ pub async fn list(State(s): State<AppState>, p: PageActor, Query(q): Query<ListQ
         ),
     )
         .into_response()
+}
+
+/// The catalogue with the page's filters, every page, as a CSV file (`format=semicolon`, the
+/// default, or `comma`).
+pub async fn list_csv(
+    State(s): State<AppState>,
+    p: PageActor,
+    Query(q): Query<ListQuery>,
+    Query(f): Query<super::directory::FormatQuery>,
+) -> Response {
+    let dialect = match f
+        .format
+        .as_deref()
+        .unwrap_or("semicolon")
+        .parse::<export::Dialect>()
+    {
+        Ok(d) => d,
+        Err(e) => {
+            return super::error_page(
+                &s,
+                Some(&p.0),
+                AppError::BadQuery(FieldErrors::single("format", e)),
+            )
+        }
+    };
+    let query = ResourceQuery {
+        kind: q.kind.clone(),
+        include_archived: checked(&q.archived),
+        q: q.q.clone(),
+        status: q.status.clone(),
+        approval: q.approval.clone(),
+    };
+    match resources::list(&s.app, p.actor(), query).await {
+        Ok(list) => download::csv(&export::directory::resources(&list), dialect, "ressources"),
+        Err(e) => super::error_page(&s, Some(&p.0), e.in_query()),
+    }
 }
 
 fn minutes_text(m: Option<i32>) -> String {

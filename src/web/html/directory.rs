@@ -19,6 +19,8 @@ use crate::domain::member::{category_label, LegalForm, MemberInput, DEFAULT_CATE
 use crate::domain::money::{format_amount, format_euros, parse_euros};
 use crate::domain::validation::{parse_int, FieldErrors};
 use crate::error::AppError;
+use crate::export;
+use crate::web::download;
 use crate::web::extract::{CsrfForm, PageActor};
 use crate::web::AppState;
 
@@ -94,6 +96,11 @@ pub async fn list(State(s): State<AppState>, p: PageActor, Query(q): Query<ListQ
         }
         @if let Some(l) = &listed {
             (paging::pager("/members", &keep, number, l.items.len(), l.total))
+            @if l.total > 0 {
+                p.exports { "Exporter ces " (l.total) " structure(s) : "
+                    a href=(paging::link("/members.csv", &keep, &[("format", "semicolon".into())])) download { "CSV pour tableur (point-virgule)" } " · "
+                    a href=(paging::link("/members.csv", &keep, &[("format", "comma".into())])) download { "CSV (virgule, UTF-8)" } }
+            }
             table {
                 thead { tr { th { "Nom" } th { "Forme juridique" } th { "Catégorie tarifaire" } th { "État" } } }
                 tbody {
@@ -126,6 +133,46 @@ pub async fn list(State(s): State<AppState>, p: PageActor, Query(q): Query<ListQ
         ),
     )
         .into_response()
+}
+
+/// The directory with the page's filters, every page, as a CSV file (`format=semicolon`, the
+/// default, or `comma`).
+pub async fn list_csv(
+    State(s): State<AppState>,
+    p: PageActor,
+    Query(q): Query<ListQuery>,
+    Query(f): Query<FormatQuery>,
+) -> Response {
+    let dialect = match f
+        .format
+        .as_deref()
+        .unwrap_or("semicolon")
+        .parse::<export::Dialect>()
+    {
+        Ok(d) => d,
+        Err(e) => {
+            return super::error_page(
+                &s,
+                Some(&p.0),
+                AppError::BadQuery(FieldErrors::single("format", e)),
+            )
+        }
+    };
+    let query = MemberQuery {
+        include_archived: checked(&q.archived),
+        q: q.q.clone(),
+        status: q.status.clone(),
+        legal_form: q.legal_form.clone(),
+    };
+    match members::list(&s.app, p.actor(), query).await {
+        Ok(list) => download::csv(&export::directory::members(&list), dialect, "structures"),
+        Err(e) => super::error_page(&s, Some(&p.0), e.in_query()),
+    }
+}
+
+#[derive(Deserialize, Default)]
+pub struct FormatQuery {
+    pub(super) format: Option<String>,
 }
 
 pub async fn show(

@@ -72,6 +72,7 @@ pub fn router() -> Router<AppState> {
         .route("/admin/outbox", get(notifications::outbox_page))
         .route("/admin/outbox/{id}/resend", post(notifications::resend))
         .route("/members", get(directory::list).post(directory::create))
+        .route("/members.csv", get(directory::list_csv))
         .route("/members/new", get(directory::new_form))
         .route(
             "/members/{id}",
@@ -81,6 +82,7 @@ pub fn router() -> Router<AppState> {
         .route("/members/{id}/archive", post(directory::archive))
         .route("/members/{id}/restore", post(directory::restore))
         .route("/resources", get(catalogue::list).post(catalogue::create))
+        .route("/resources.csv", get(catalogue::list_csv))
         .route("/resources/new", get(catalogue::new_form))
         .route(
             "/resources/{id}",
