@@ -7,6 +7,7 @@
 
 pub mod allocation;
 pub mod notifications;
+pub mod pages;
 pub mod queries;
 pub mod raw;
 pub mod run;
@@ -61,6 +62,9 @@ pub enum BenchCommand {
     /// per second for 32 polling clients, new and conditional) on a fresh database of the
     /// DATABASE_URL's backend.
     Notifications(notifications::NotificationsArgs),
+    /// Time the main pages of the demonstration pole, as each demo role, over loopback HTTP
+    /// on a fresh database of the DATABASE_URL's backend.
+    Pages(pages::PagesArgs),
 }
 
 pub fn main(command: BenchCommand, config: Config) -> anyhow::Result<()> {
@@ -76,5 +80,6 @@ pub fn main(command: BenchCommand, config: Config) -> anyhow::Result<()> {
         BenchCommand::Run(args) => run::main(args, config),
         BenchCommand::Allocation(args) => allocation::main(args, config),
         BenchCommand::Notifications(args) => notifications::main(args, config),
+        BenchCommand::Pages(args) => pages::main(args, config),
     }
 }
