@@ -840,7 +840,7 @@ fn closure_table(ctx: &Ctx, list: &[ClosureView], with_actions: bool) -> Markup 
             p { "Aucune fermeture à venir." }
         } @else {
             table {
-                thead { tr { th { "Début" } th { "Fin" } th { "Motif" } th { "Portée" } @if with_actions { th {} } } }
+                thead { tr { th { "Début" } th { "Fin" } th { "Motif" } th { "Portée" } @if with_actions { th { span.visually-hidden { "Actions" } } } } }
                 tbody { @for c in list {
                     tr {
                         td { (fmt_local(c.start, ctx.tz())) }
