@@ -4,8 +4,8 @@
 use std::fmt;
 
 use chrono::{
-    DateTime, Datelike, Duration, FixedOffset, LocalResult, NaiveDate, NaiveDateTime, Offset,
-    TimeZone, Timelike, Utc,
+    DateTime, Datelike, Duration, FixedOffset, LocalResult, NaiveDate, NaiveDateTime, NaiveTime,
+    Offset, TimeZone, Timelike, Utc,
 };
 use chrono_tz::Tz;
 use serde::Serialize;
@@ -410,6 +410,57 @@ pub fn format_duration(d: Duration) -> String {
     format!("{sign}{}", parts.join(" "))
 }
 
+/// `"9 h"`, `"9 h 30"`: a wall-clock time the way French schedules speak it.
+pub fn format_clock_fr(t: NaiveTime) -> String {
+    if t.minute() == 0 {
+        format!("{} h", t.hour())
+    } else {
+        format!("{} h {:02}", t.hour(), t.minute())
+    }
+}
+
+/// `"mardi 8 décembre"`, with the year only when it is not `this_year`.
+pub fn format_day_fr(date: NaiveDate, this_year: i32) -> String {
+    let weekday = WEEKDAYS_FR[date.weekday().num_days_from_monday() as usize];
+    let month = MONTHS_FR[date.month0() as usize];
+    if date.year() == this_year {
+        format!("{weekday} {} {month}", date.day())
+    } else {
+        format!("{weekday} {} {month} {}", date.day(), date.year())
+    }
+}
+
+/// A span in plain French for lists, in the pole's time zone: `"mardi 8 décembre, 9 h – 10 h"`
+/// within a day, `"du mardi 8 décembre, 22 h au mercredi 9 décembre, 6 h"` across days (a
+/// span ending at midnight ends « 24 h » the same day). The year shows when it is not
+/// `this_year`.
+pub fn format_slot_fr(iv: Interval, tz: Tz, this_year: i32) -> String {
+    if !(supported_range().contains(iv.start) && supported_range().contains(iv.end)) {
+        return format_span(iv, tz);
+    }
+    let (s, e) = (
+        iv.start.with_timezone(&tz).naive_local(),
+        iv.end.with_timezone(&tz).naive_local(),
+    );
+    let day = format_day_fr(s.date(), this_year);
+    if s.date() == e.date() {
+        return format!(
+            "{day}, {} – {}",
+            format_clock_fr(s.time()),
+            format_clock_fr(e.time())
+        );
+    }
+    if e.time() == NaiveTime::MIN && e.date() == s.date() + Duration::days(1) {
+        return format!("{day}, {} – 24 h", format_clock_fr(s.time()));
+    }
+    format!(
+        "du {day}, {} au {}, {}",
+        format_clock_fr(s.time()),
+        format_day_fr(e.date(), this_year),
+        format_clock_fr(e.time())
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -425,6 +476,41 @@ mod tests {
 
     fn iv(a: &str, b: &str) -> Interval {
         Interval::new(utc(a), utc(b)).unwrap()
+    }
+
+    #[test]
+    fn slots_read_as_french_schedules() {
+        // 2026-12-08 is a Tuesday; Paris is UTC+1 in winter.
+        let one_day = iv("2026-12-08T08:00:00Z", "2026-12-08T09:00:00Z");
+        assert_eq!(
+            format_slot_fr(one_day, Paris, 2026),
+            "mardi 8 décembre, 9 h – 10 h"
+        );
+        let half = iv("2026-12-08T08:30:00Z", "2026-12-08T10:15:00Z");
+        assert_eq!(
+            format_slot_fr(half, Paris, 2026),
+            "mardi 8 décembre, 9 h 30 – 11 h 15"
+        );
+        assert_eq!(
+            format_slot_fr(one_day, Paris, 2027),
+            "mardi 8 décembre 2026, 9 h – 10 h"
+        );
+        let to_midnight = iv("2026-12-08T17:00:00Z", "2026-12-08T23:00:00Z");
+        assert_eq!(
+            format_slot_fr(to_midnight, Paris, 2026),
+            "mardi 8 décembre, 18 h – 24 h"
+        );
+        let night = iv("2026-12-08T21:00:00Z", "2026-12-09T05:00:00Z");
+        assert_eq!(
+            format_slot_fr(night, Paris, 2026),
+            "du mardi 8 décembre, 22 h au mercredi 9 décembre, 6 h"
+        );
+        // Summer time: UTC+2.
+        let summer = iv("2027-07-06T07:00:00Z", "2027-07-06T08:00:00Z");
+        assert_eq!(
+            format_slot_fr(summer, Paris, 2027),
+            "mardi 6 juillet, 9 h – 10 h"
+        );
     }
 
     #[test]

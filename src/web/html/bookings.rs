@@ -31,7 +31,7 @@ use crate::web::extract::{CsrfForm, PageActor};
 use crate::web::problem::refusal_status;
 use crate::web::AppState;
 
-fn status_badge(status: BookingStatus) -> Markup {
+pub(super) fn status_badge(status: BookingStatus) -> Markup {
     html! { span class={ "badge " (status.as_str()) } { (status.label()) } }
 }
 
