@@ -390,3 +390,84 @@ both_backends!(
         );
     }
 );
+
+/// Runs `mutualise demo` on the test's database at the test clock.
+async fn fill_demo(app: &TestApp) {
+    use mutualise::config::{Config, DatabaseUrl};
+    let raw = match &app.url {
+        DatabaseUrl::Sqlite(p) => p.clone(),
+        DatabaseUrl::Postgres(u) => u.clone(),
+    };
+    let config = Config::from_lookup(|k| match k {
+        "DATABASE_URL" => Some(raw.clone()),
+        "MUTUALISE_NOW" => Some(common::NOW.into()),
+        _ => None,
+    })
+    .expect("config");
+    let demo_app = mutualise::App::new(app.db.clone(), config);
+    if let Err(e) = mutualise::app::demo::fill(&demo_app).await {
+        panic!("demo: {}", e.detail());
+    }
+}
+
+async fn demo_home(app: &TestApp, email: &str) -> String {
+    let web = Browser::new(app);
+    let (_, page, _) = web.get("/login").await;
+    let csrf = common::csrf_of(&page);
+    let (s, _, _) = web
+        .post(
+            "/login",
+            &[
+                ("_csrf", &csrf),
+                ("email", email),
+                ("password", mutualise::app::demo::DEMO_PASSWORD),
+                ("next", "/"),
+            ],
+        )
+        .await;
+    assert_eq!(s, StatusCode::SEE_OTHER, "sign-in of {email}");
+    let (s, page, _) = web.get("/").await;
+    assert_eq!(s, StatusCode::OK, "{page}");
+    page
+}
+
+both_backends!(
+    every_demo_account_has_something_to_act_on,
+    |app: TestApp| async move {
+        fill_demo(&app).await;
+        for email in [
+            "responsable@jardins.demo.mutualise.coop",
+            "benevole@jardins.demo.mutualise.coop",
+        ] {
+            let page = demo_home(&app, email).await;
+            assert_sections(&page, &["Prochaines réservations"]);
+            assert!(!page.contains("Aucune réservation à venir"), "{page}");
+            // The group's employees work at the Jardins this week.
+            assert!(
+                page.contains("lundi 4 janvier, 8 h 30 – 12 h — Léa Roux"),
+                "{page}"
+            );
+            assert!(page.contains("Coût estimé à ce jour"), "{page}");
+        }
+        let page = demo_home(&app, "gestion@demo.mutualise.coop").await;
+        assert_sections(&page, &["Demandes à valider"]);
+        assert!(page.contains("demandes attendent"), "{page}");
+        assert!(page.contains("class=\"count\""), "{page}");
+        assert!(!page.contains("Aucune réservation aujourd'hui"), "{page}");
+        assert!(page.contains("Renault Zoé</a> · Tremplin Emploi"), "{page}");
+        assert!(page.contains("Réfection du parquet"), "{page}");
+        let page = demo_home(&app, "tresorerie@demo.mutualise.coop").await;
+        assert_sections(&page, &["Répartition de janvier 2027"]);
+        assert!(page.contains("Les Jardins du Lien</a></th>"), "{page}");
+        assert!(!page.contains("Aucun montant"), "{page}");
+        let page = demo_home(&app, "ge@demo.mutualise.coop").await;
+        assert_sections(
+            &page,
+            &["Prochaines réservations", "Salariés partagés, semaine du"],
+        );
+        assert!(page.contains("Léa Roux</a></th>"), "{page}");
+        let page = demo_home(&app, "admin@demo.mutualise.coop").await;
+        assert_sections(&page, &["État du service"]);
+        assert!(page.contains("class=\"count\""), "{page}");
+    }
+);

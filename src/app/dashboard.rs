@@ -24,7 +24,7 @@ use crate::domain::status::BookingStatus;
 use crate::domain::time::Interval;
 use crate::error::AppResult;
 use crate::store::bookings::{self as booking_store, BookingFilter};
-use crate::store::{from_db, resources as resource_store, to_db, Backend, DbConn};
+use crate::store::{from_db, resources as resource_store, to_db, DbConn};
 
 /// Next bookings shown per member.
 pub const UPCOMING: i64 = 8;
@@ -144,7 +144,8 @@ pub struct EmployeeLine {
 #[derive(Debug, Clone)]
 pub struct HealthSection {
     pub version: &'static str,
-    pub backend: Backend,
+    /// "sqlite" or "postgres".
+    pub backend: &'static str,
     pub database_bytes: i64,
     pub outbox: OutboxCounts,
     /// Whether mail leaves the server (an SMTP server is configured).
@@ -217,7 +218,7 @@ pub async fn dashboard(app: &App, actor: &Actor) -> AppResult<Dashboard> {
     let health = if actor.is_admin() {
         Some(HealthSection {
             version: env!("CARGO_PKG_VERSION"),
-            backend: app.db().backend(),
+            backend: app.backend_name(),
             database_bytes: app.db().run(|c| c.size_bytes()).await?,
             outbox: outbox::counts(app, actor).await?,
             smtp_configured: app.config().smtp_url.is_some(),

@@ -14,7 +14,6 @@ use crate::app::{authz::Actor, bookings::BookingView};
 use crate::domain::money::format_euros;
 use crate::domain::month::label_fr;
 use crate::domain::time::{format_date_fr, format_minutes, format_slot_fr, Interval};
-use crate::store::Backend;
 use crate::web::extract::PageActor;
 use crate::web::AppState;
 
@@ -281,7 +280,7 @@ fn health_section(h: &dashboard::HealthSection) -> Markup {
                 dd { "Mutualise " (h.version) }
                 dt { "Base de données" }
                 dd {
-                    @match h.backend { Backend::Sqlite => "SQLite (fichier local)", Backend::Postgres => "PostgreSQL" }
+                    @if h.backend == "postgres" { "PostgreSQL" } @else { "SQLite (fichier local)" }
                     ", " (format_bytes(h.database_bytes))
                 }
                 dt { "Sauvegardes" }
