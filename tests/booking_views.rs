@@ -438,3 +438,161 @@ both_backends!(listings_come_in_pages, |app: TestApp| async move {
         );
     }
 });
+
+/// The `(start, end)` of every « libre » link of a calendar page.
+fn free_links(page: &str) -> Vec<(String, String)> {
+    page.split("<a class=\"slot\" href=\"")
+        .skip(1)
+        .map(|rest| {
+            let href = &rest[..rest.find('"').unwrap()];
+            let param = |name: &str| {
+                let from = href.find(&format!("{name}=")).unwrap() + name.len() + 1;
+                href[from..].split("&amp;").next().unwrap().to_string()
+            };
+            (param("start"), param("end"))
+        })
+        .collect()
+}
+
+both_backends!(
+    calendars_offer_exactly_what_the_engine_accepts,
+    |app: TestApp| async move {
+        let p = pole(&app).await;
+        let hours: Vec<Value> = (1..=5)
+            .map(|d| json!({"weekday": d, "open": "08:00", "close": "20:00"}))
+            .collect();
+        let room = app
+            .resource(
+                &p.admin,
+                json!({"kind": "room", "name": "Salle Jaurès", "opening_hours": hours,
+                       "buffer_after_minutes": 15, "min_duration_minutes": 30}),
+            )
+            .await;
+        // Another member's half-hour-aligned booking, one of the booker's own, a closure.
+        let (s, theirs) = app
+            .post(
+                &p.admin,
+                "/api/v1/bookings",
+                book(room, p.other, "2027-01-05T09:30", "2027-01-05T11:30"),
+            )
+            .await;
+        assert_eq!(s, StatusCode::CREATED, "{theirs}");
+        let (s, mine) = app
+            .post(
+                &p.booker,
+                "/api/v1/bookings",
+                book(room, p.member, "2027-01-05T14:00", "2027-01-05T15:00"),
+            )
+            .await;
+        assert_eq!(s, StatusCode::CREATED, "{mine}");
+        let (s, _) = app
+            .post(&p.admin, "/api/v1/closures", json!({"resource_id": room, "start": "2027-01-06T16:00", "end": "2027-01-06T17:00", "reason": "Travaux"}))
+            .await;
+        assert_eq!(s, StatusCode::CREATED);
+
+        let web = common::Browser::sign_in(&app, "booker@jardins.test").await;
+        let (s, page, _) = web
+            .get(&format!("/resources/{room}/week?date=2027-01-05"))
+            .await;
+        assert_eq!(s, StatusCode::OK);
+        // The buffer's quarter of an hour sets the grid. A new booking needs its own buffer
+        // before theirs: free until 09:15, too short from 09:00 for the 30-minute minimum.
+        assert!(
+            page.contains("Créneaux d&#39;un quart d&#39;heure")
+                || page.contains("Créneaux d'un quart d'heure"),
+            "{page}"
+        );
+        assert!(page.contains(&format!("/bookings/new?resource_id={room}&amp;start=2027-01-05T08:00&amp;end=2027-01-05T09:00")), "{page}");
+        assert!(!page.contains("start=2027-01-05T09:00&amp;"), "{page}");
+        // Another member's booking says « Réservé » and opens nothing; the booker's own opens.
+        assert!(
+            !page.contains(&format!("href=\"/bookings/{}\"", theirs["id"])),
+            "{page}"
+        );
+        assert!(page.contains("Réservé"));
+        assert!(page.contains(&format!("href=\"/bookings/{}\"", mine["id"])));
+        assert!(page.contains("class=\"badge own\""));
+        // Every link has a name a screen reader can tell apart.
+        assert!(
+            page.contains("réserver Salle Jaurès, mardi 5 janvier, 12 h – 13 h"),
+            "{page}"
+        );
+
+        // Each free link of Tuesday and Wednesday books without refusal…
+        let links: Vec<(String, String)> = free_links(&page)
+            .into_iter()
+            .filter(|(s, _)| s.starts_with("2027-01-05") || s.starts_with("2027-01-06"))
+            .collect();
+        assert!(links.len() > 40, "{links:?}");
+        for (start, end) in &links {
+            let (s, b) = app
+                .post(
+                    &p.admin,
+                    "/api/v1/bookings",
+                    book(room, p.member, start, end),
+                )
+                .await;
+            assert_eq!(s, StatusCode::CREATED, "{start}–{end}: {b}");
+            let (s, _) = app
+                .post(
+                    &p.admin,
+                    &format!("/api/v1/bookings/{}/cancel", b["id"]),
+                    json!({}),
+                )
+                .await;
+            assert_eq!(s, StatusCode::OK);
+        }
+        // …and each quarter of Tuesday's open hours without a link is refused.
+        let offered: Vec<&str> = links.iter().map(|(s, _)| s.as_str()).collect();
+        for q in 0..48 {
+            let start = format!("2027-01-05T{:02}:{:02}", 8 + q / 4, q % 4 * 15);
+            if offered.contains(&start.as_str()) {
+                continue;
+            }
+            let end = format!("2027-01-05T{:02}:{:02}", 8 + (q + 2) / 4, (q + 2) % 4 * 15);
+            let (s, b) = app
+                .post(
+                    &p.admin,
+                    "/api/v1/bookings",
+                    book(room, p.member, &start, &end),
+                )
+                .await;
+            assert_ne!(
+                s,
+                StatusCode::CREATED,
+                "{start} shown busy but accepted: {b}"
+            );
+        }
+
+        // The day planning and the month.
+        let (s, page, _) = web.get("/calendar?kind=room&date=2027-01-06").await;
+        assert_eq!(s, StatusCode::OK);
+        assert!(
+            page.contains("Salle Jaurès")
+                && page.contains("fermé")
+                && page.contains("class=\"stretches\""),
+            "{page}"
+        );
+        let (s, page, _) = web
+            .get(&format!("/resources/{room}/month?month=2027-01"))
+            .await;
+        assert_eq!(s, StatusCode::OK);
+        assert!(page.contains("Salle Jaurès — janvier 2027"), "{page}");
+        assert!(page.contains(&format!("/resources/{room}/week?date=2027-01-05")));
+        // Tuesday 5: 08:00–09:15, 11:45–13:45 and 15:15–20:00 (buffers on both sides).
+        assert!(page.contains("8 h libres"), "{page}");
+
+        // An always-open resource draws the whole day and points to the working day.
+        let van = app
+            .resource(&p.admin, json!({"kind": "vehicle", "name": "Kangoo"}))
+            .await;
+        let (s, page, _) = web
+            .get(&format!("/resources/{van}/week?date=2027-01-05"))
+            .await;
+        assert_eq!(s, StatusCode::OK);
+        assert!(
+            page.contains("id=\"r0\"") && page.contains("href=\"#r420\""),
+            "{page}"
+        );
+    }
+);

@@ -222,3 +222,45 @@ both_backends!(
         assert_eq!(alloc["total_cents"], 80_000);
     }
 );
+
+both_backends!(
+    book_from_the_day_planning_on_a_phone,
+    |app: TestApp| async move {
+        if !browser_available() {
+            return;
+        }
+        let admin = app.admin().await;
+        let a = app.member(&admin, "Les Jardins").await;
+        let b = app.member(&admin, "Coop'Atelier").await;
+        app.user("benevole@jardins.test", &[], &[(a, "booker")])
+            .await;
+        let room = app
+            .resource(&admin, serde_json::json!({"kind": "room", "name": "Salle Jaurès",
+                "opening_hours": (1..=5).map(|d| serde_json::json!({"weekday": d, "open": "08:00", "close": "20:00"})).collect::<Vec<_>>()}))
+            .await;
+        let (s, _) = app
+            .post(&admin, "/api/v1/bookings", serde_json::json!({"resource_id": room, "member_id": b, "start": "2027-01-05T10:00", "end": "2027-01-05T12:00"}))
+            .await;
+        assert_eq!(s, reqwest::StatusCode::CREATED);
+        scenario(
+            &app,
+            "phone_booking",
+            &[
+                ("E2E_EMAIL", "benevole@jardins.test".into()),
+                ("E2E_ROOM", room.to_string()),
+            ],
+        )
+        .await;
+        let (_, mine) = app
+            .get(
+                &admin,
+                &format!("/api/v1/bookings?resource_id={room}&member_id={a}"),
+            )
+            .await;
+        assert_eq!(
+            mine[0]["start"], "2027-01-05T11:00:00Z",
+            "12:00–13:00 local: {mine}"
+        );
+        assert_eq!(mine[0]["end"], "2027-01-05T12:00:00Z");
+    }
+);

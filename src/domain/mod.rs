@@ -5,6 +5,7 @@ pub mod booking;
 pub mod calendar;
 pub mod closure;
 pub mod employee;
+pub mod grid;
 pub mod holidays;
 pub mod ids;
 pub mod labour;

@@ -4,8 +4,8 @@
 use std::fmt;
 
 use chrono::{
-    DateTime, Datelike, Duration, FixedOffset, LocalResult, NaiveDate, NaiveDateTime, NaiveTime,
-    Offset, TimeZone, Timelike, Utc,
+    DateTime, Datelike, Duration, FixedOffset, LocalResult, NaiveDate, NaiveDateTime, Offset,
+    TimeZone, Timelike, Utc,
 };
 use chrono_tz::Tz;
 use serde::Serialize;
@@ -410,17 +410,17 @@ pub fn format_duration(d: Duration) -> String {
     format!("{sign}{}", parts.join(" "))
 }
 
-/// `"9 h"`, `"9 h 30"`: a wall-clock time the way French schedules speak it.
-pub fn format_clock_fr(t: NaiveTime) -> String {
-    if t.minute() == 0 {
-        format!("{} h", t.hour())
+/// `"9 h"`, `"9 h 30"`: a wall-clock time as French schedules write it.
+pub fn format_clock(hour: u32, minute: u32) -> String {
+    if minute == 0 {
+        format!("{hour} h")
     } else {
-        format!("{} h {:02}", t.hour(), t.minute())
+        format!("{hour} h {minute:02}")
     }
 }
 
-/// `"mardi 8 décembre"`, with the year only when it is not `this_year`.
-pub fn format_day_fr(date: NaiveDate, this_year: i32) -> String {
+/// `"mardi 8 décembre"`, with the year when it is not `this_year`.
+pub fn format_day(date: NaiveDate, this_year: i32) -> String {
     let weekday = WEEKDAYS_FR[date.weekday().num_days_from_monday() as usize];
     let month = MONTHS_FR[date.month0() as usize];
     if date.year() == this_year {
@@ -430,11 +430,10 @@ pub fn format_day_fr(date: NaiveDate, this_year: i32) -> String {
     }
 }
 
-/// A span in plain French for lists, in the pole's time zone: `"mardi 8 décembre, 9 h – 10 h"`
-/// within a day, `"du mardi 8 décembre, 22 h au mercredi 9 décembre, 6 h"` across days (a
-/// span ending at midnight ends « 24 h » the same day). The year shows when it is not
-/// `this_year`.
-pub fn format_slot_fr(iv: Interval, tz: Tz, this_year: i32) -> String {
+/// A span the way a person says it, in the pole's time zone: `"mardi 8 décembre, 9 h – 10 h"`
+/// (an end at midnight is `"24 h"` of the same day), `"du lundi 4 janvier, 22 h au mardi
+/// 5 janvier, 6 h"` across days; the year only when it is not `this_year`.
+pub fn format_when(iv: Interval, tz: Tz, this_year: i32) -> String {
     if !(supported_range().contains(iv.start) && supported_range().contains(iv.end)) {
         return format_span(iv, tz);
     }
@@ -442,29 +441,104 @@ pub fn format_slot_fr(iv: Interval, tz: Tz, this_year: i32) -> String {
         iv.start.with_timezone(&tz).naive_local(),
         iv.end.with_timezone(&tz).naive_local(),
     );
-    let day = format_day_fr(s.date(), this_year);
-    if s.date() == e.date() {
-        return format!(
-            "{day}, {} – {}",
-            format_clock_fr(s.time()),
-            format_clock_fr(e.time())
-        );
+    let clock = |t: NaiveDateTime| format_clock(t.hour(), t.minute());
+    let end_at_midnight =
+        e.time() == chrono::NaiveTime::MIN && e.date() == s.date().succ_opt().unwrap_or(s.date());
+    if s.date() == e.date() || (end_at_midnight && e > s) {
+        let end = if s.date() == e.date() {
+            clock(e)
+        } else {
+            "24 h".into()
+        };
+        format!("{}, {} – {end}", format_day(s.date(), this_year), clock(s))
+    } else {
+        format!(
+            "du {}, {} au {}, {}",
+            format_day(s.date(), this_year),
+            clock(s),
+            format_day(e.date(), this_year),
+            clock(e)
+        )
     }
-    if e.time() == NaiveTime::MIN && e.date() == s.date() + Duration::days(1) {
-        return format!("{day}, {} – 24 h", format_clock_fr(s.time()));
-    }
-    format!(
-        "du {day}, {} au {}, {}",
-        format_clock_fr(s.time()),
-        format_day_fr(e.date(), this_year),
-        format_clock_fr(e.time())
-    )
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use chrono_tz::Europe::Paris;
+
+    #[test]
+    fn spans_read_as_people_say_them_in_summer_and_other_years() {
+        let iv = |a: &str, b: &str| Interval {
+            start: utc(a),
+            end: utc(b),
+        };
+        let half = iv("2026-12-08T08:30:00Z", "2026-12-08T10:15:00Z");
+        assert_eq!(
+            format_when(half, Paris, 2026),
+            "mardi 8 décembre, 9 h 30 – 11 h 15"
+        );
+        let one = iv("2026-12-08T08:00:00Z", "2026-12-08T09:00:00Z");
+        assert_eq!(
+            format_when(one, Paris, 2027),
+            "mardi 8 décembre 2026, 9 h – 10 h"
+        );
+        // Summer time: UTC+2.
+        let summer = iv("2027-07-06T07:00:00Z", "2027-07-06T08:00:00Z");
+        assert_eq!(
+            format_when(summer, Paris, 2027),
+            "mardi 6 juillet, 9 h – 10 h"
+        );
+    }
+
+    #[test]
+    fn spans_read_as_people_say_them() {
+        let iv = |a: &str, b: &str| Interval {
+            start: utc(a),
+            end: utc(b),
+        };
+        assert_eq!(
+            format_when(
+                iv("2026-12-08T08:00:00Z", "2026-12-08T09:00:00Z"),
+                Paris,
+                2026
+            ),
+            "mardi 8 décembre, 9 h – 10 h"
+        );
+        assert_eq!(
+            format_when(
+                iv("2026-12-08T08:30:00Z", "2026-12-08T10:05:00Z"),
+                Paris,
+                2027
+            ),
+            "mardi 8 décembre 2026, 9 h 30 – 11 h 05"
+        );
+        assert_eq!(
+            format_when(
+                iv("2026-12-08T21:00:00Z", "2026-12-08T23:00:00Z"),
+                Paris,
+                2026
+            ),
+            "mardi 8 décembre, 22 h – 24 h"
+        );
+        assert_eq!(
+            format_when(
+                iv("2027-01-04T21:00:00Z", "2027-01-05T05:00:00Z"),
+                Paris,
+                2027
+            ),
+            "du lundi 4 janvier, 22 h au mardi 5 janvier, 6 h"
+        );
+        // Summer time: 9 h in Paris is 7 h UTC.
+        assert_eq!(
+            format_when(
+                iv("2027-07-06T07:00:00Z", "2027-07-06T08:15:00Z"),
+                Paris,
+                2027
+            ),
+            "mardi 6 juillet, 9 h – 10 h 15"
+        );
+    }
 
     fn utc(s: &str) -> DateTime<Utc> {
         DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
@@ -476,41 +550,6 @@ mod tests {
 
     fn iv(a: &str, b: &str) -> Interval {
         Interval::new(utc(a), utc(b)).unwrap()
-    }
-
-    #[test]
-    fn slots_read_as_french_schedules() {
-        // 2026-12-08 is a Tuesday; Paris is UTC+1 in winter.
-        let one_day = iv("2026-12-08T08:00:00Z", "2026-12-08T09:00:00Z");
-        assert_eq!(
-            format_slot_fr(one_day, Paris, 2026),
-            "mardi 8 décembre, 9 h – 10 h"
-        );
-        let half = iv("2026-12-08T08:30:00Z", "2026-12-08T10:15:00Z");
-        assert_eq!(
-            format_slot_fr(half, Paris, 2026),
-            "mardi 8 décembre, 9 h 30 – 11 h 15"
-        );
-        assert_eq!(
-            format_slot_fr(one_day, Paris, 2027),
-            "mardi 8 décembre 2026, 9 h – 10 h"
-        );
-        let to_midnight = iv("2026-12-08T17:00:00Z", "2026-12-08T23:00:00Z");
-        assert_eq!(
-            format_slot_fr(to_midnight, Paris, 2026),
-            "mardi 8 décembre, 18 h – 24 h"
-        );
-        let night = iv("2026-12-08T21:00:00Z", "2026-12-09T05:00:00Z");
-        assert_eq!(
-            format_slot_fr(night, Paris, 2026),
-            "du mardi 8 décembre, 22 h au mercredi 9 décembre, 6 h"
-        );
-        // Summer time: UTC+2.
-        let summer = iv("2027-07-06T07:00:00Z", "2027-07-06T08:00:00Z");
-        assert_eq!(
-            format_slot_fr(summer, Paris, 2027),
-            "mardi 6 juillet, 9 h – 10 h"
-        );
     }
 
     #[test]

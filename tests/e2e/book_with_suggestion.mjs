@@ -21,8 +21,12 @@ try {
 
   await page.goto(`${base}/resources/${room}/week?date=2027-01-05`);
   if (shots) await page.screenshot({ path: `${shots}-week.png`, fullPage: true });
-  // The 11:00 cell of Tuesday is taken; the 13:00 one is free and opens the prefilled form.
-  await page.locator(`a[href*="start=2027-01-05T13:00"]`).click();
+  // The 11:00 cell of Tuesday is taken; the 13:00 one is free. With JavaScript a click
+  // selects the start of a range; the same cell again books what it proposes.
+  const slot = page.locator(`a[href*="start=2027-01-05T13:00"]`);
+  await slot.click();
+  await page.getByRole('status').filter({ hasText: 'Début : 13:00' }).waitFor();
+  await slot.click();
   await page.waitForURL(/\/bookings\/new\?/);
   await page.getByLabel('Début (heure du pôle)').fill('2027-01-05T11:00');
   await page.getByLabel('Fin (heure du pôle)').fill('2027-01-05T12:00');

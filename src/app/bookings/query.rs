@@ -8,6 +8,7 @@ use crate::app::authz::{self, Actor};
 use crate::app::resources::ResourceView;
 use crate::app::App;
 use crate::domain::booking::{bookable_intervals, free_intervals, lookup_range};
+use crate::domain::grid;
 use crate::domain::ids::{BookingId, MemberId, ResourceId};
 use crate::domain::resource::ResourceKind;
 use crate::domain::status::BookingStatus;
@@ -290,25 +291,49 @@ pub struct CalendarView {
 impl CalendarView {
     /// The units free over all of `slot` (0 when any part of it is taken, shut or closed).
     pub fn free_over(&self, slot: Interval) -> i32 {
-        let mut covered = slot.start;
-        let mut least = i32::MAX;
-        for (iv, q) in self.free.iter().filter(|(iv, _)| iv.overlaps(&slot)) {
-            if iv.start > covered {
-                return 0;
-            }
-            least = least.min(*q);
-            covered = covered.max(iv.end);
-        }
-        if covered >= slot.end {
-            least
-        } else {
-            0
-        }
+        grid::free_over(slot, &self.free)
     }
 
     /// Whether all of `slot` is open (hours and closures).
     pub fn is_open(&self, slot: Interval) -> bool {
-        self.bookable.iter().any(|b| b.covers(&slot))
+        grid::covered(slot, &self.bookable)
+    }
+
+    /// What a calendar row over `slot` shows: open or not, units free.
+    pub fn cell(&self, slot: Interval) -> grid::Cell {
+        grid::cell(slot, &self.bookable, &self.free)
+    }
+
+    /// Every instant where what the calendar shows may change inside `window`: the edges
+    /// of open time, of free time (buffers and closures included) and of the bookings. The
+    /// grid's step is the coarsest these fall on ([`grid::step_for`]).
+    pub fn edges(&self, window: Interval) -> impl Iterator<Item = DateTime<Utc>> + '_ {
+        self.bookable
+            .iter()
+            .copied()
+            .chain(self.free.iter().map(|(iv, _)| *iv))
+            .chain(self.bookings.iter().map(|b| Interval {
+                start: b.start,
+                end: b.end,
+            }))
+            .flat_map(|iv| [iv.start, iv.end])
+            .filter(move |t| window.contains(*t))
+    }
+
+    /// The booking a click on a free row starting at `start` proposes (an hour, or the
+    /// resource's minimum, cut at the end of the free time).
+    pub fn proposal(&self, start: DateTime<Utc>) -> Option<Interval> {
+        let minutes = |m: Option<i32>| {
+            m.filter(|m| *m > 0)
+                .map(|m| Duration::minutes(i64::from(m)))
+        };
+        grid::proposal(
+            start,
+            Duration::hours(1),
+            minutes(self.resource.min_duration_minutes),
+            minutes(self.resource.max_duration_minutes),
+            &self.free,
+        )
     }
 
     /// The bookings meeting `slot`.

@@ -1,11 +1,10 @@
 //! Booking pages: the booking form (with reasons and one-click alternatives when refused),
-//! the week view of a resource, the day view of a kind, "my bookings", a booking's page and
-//! the approvals queue.
+//! "my bookings", a booking's page and the approvals queue (the calendars are `calendar`).
 
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use chrono::{DateTime, Datelike, Duration, NaiveDate, NaiveDateTime, NaiveTime, Utc};
+use chrono::{DateTime, Utc};
 use maud::{html, Markup};
 use serde::Deserialize;
 
@@ -15,8 +14,8 @@ use super::{
 };
 use crate::app::auth::random_secret;
 use crate::app::bookings::{
-    self as app, BookingChanges, BookingInput, BookingQuery, BookingView, CalendarView, Decision,
-    IdempotencyKey, RecurrenceInput, Scope, IDEMPOTENCY_FIELD,
+    self as app, BookingChanges, BookingInput, BookingQuery, BookingView, Decision, IdempotencyKey,
+    RecurrenceInput, Scope, IDEMPOTENCY_FIELD,
 };
 use crate::app::{authz, members, quotas, resources};
 use crate::domain::ids::{BookingId, MemberId, ResourceId};
@@ -24,7 +23,7 @@ use crate::domain::labour::Activity;
 use crate::domain::refusal::Refusal;
 use crate::domain::resource::ResourceKind;
 use crate::domain::status::BookingStatus;
-use crate::domain::time::{format_date_fr, local_to_utc, Interval};
+
 use crate::domain::validation::FieldErrors;
 use crate::error::AppError;
 use crate::web::extract::{CsrfForm, PageActor};
@@ -33,21 +32,6 @@ use crate::web::AppState;
 
 pub(super) fn status_badge(status: BookingStatus) -> Markup {
     html! { span class={ "badge " (status.as_str()) } { (status.label()) } }
-}
-
-/// A local date from `?date=`, today by default.
-fn day_of(raw: Option<&str>, s: &AppState) -> NaiveDate {
-    raw.and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok())
-        .filter(|d| (2000..=2199).contains(&d.year()))
-        .unwrap_or_else(|| s.app.now().with_timezone(&s.tz()).date_naive())
-}
-
-fn local_instant(date: NaiveDate, minutes: i64, s: &AppState) -> Option<DateTime<Utc>> {
-    let naive = NaiveDateTime::new(date, NaiveTime::MIN) + Duration::minutes(minutes);
-    local_to_utc(naive, s.tz()).ok().or_else(|| {
-        // A wall-clock hour that does not exist (spring change): the next one does.
-        local_to_utc(naive + Duration::hours(1), s.tz()).ok()
-    })
 }
 
 // ---- the booking form ----
@@ -812,231 +796,3 @@ pub async fn approvals(
 }
 
 // ---- calendars ----
-
-#[derive(Deserialize, Default)]
-pub struct CalendarQuery {
-    date: Option<String>,
-    kind: Option<String>,
-}
-
-/// Slot length of the calendars, and the hours shown when a resource is always open.
-const SLOT_MINUTES: i64 = 60;
-
-struct Cell {
-    start: DateTime<Utc>,
-    end: DateTime<Utc>,
-    open: bool,
-    past: bool,
-    /// Units a new booking of the whole slot can take (the domain's free time: buffers,
-    /// parts and wholes included).
-    free: i32,
-    holders: Vec<String>,
-}
-
-fn cells_for(
-    cal: &CalendarView,
-    day: NaiveDate,
-    from_min: i64,
-    to_min: i64,
-    s: &AppState,
-) -> Vec<Cell> {
-    let mut cells = Vec::new();
-    let mut m = from_min;
-    while m < to_min {
-        if let (Some(start), Some(end)) = (
-            local_instant(day, m, s),
-            local_instant(day, m + SLOT_MINUTES, s),
-        ) {
-            if let Some(iv) = Interval::new(start, end) {
-                cells.push(Cell {
-                    start,
-                    end,
-                    open: cal.is_open(iv),
-                    past: start < cal.now,
-                    free: cal.free_over(iv),
-                    holders: cal
-                        .bookings_in(iv)
-                        .filter(|b| b.resource_id == cal.resource.id)
-                        .map(|b| b.member_name.clone())
-                        .collect(),
-                });
-            }
-        }
-        m += SLOT_MINUTES;
-    }
-    cells
-}
-
-/// Hours to show: from the earliest opening to the latest closing of the week (07–21 when
-/// always open).
-fn hour_range(slots: &[crate::domain::booking::OpeningSlot]) -> (i64, i64) {
-    if slots.is_empty() {
-        return (7 * 60, 21 * 60);
-    }
-    let open = slots
-        .iter()
-        .map(|s| i64::from(s.open_minute))
-        .min()
-        .unwrap_or(0)
-        / 60
-        * 60;
-    let close = slots
-        .iter()
-        .map(|s| i64::from(s.close_minute))
-        .max()
-        .unwrap_or(1440)
-        .saturating_add(59)
-        / 60
-        * 60;
-    (open, close)
-}
-
-fn cell_markup(cell: &Cell, cal: &CalendarView, tz: chrono_tz::Tz) -> Markup {
-    let capacity = cal.resource.capacity;
-    let bookable = !cal.resource.archived;
-    html! {
-        @if !cell.open {
-            td.closed { "fermé" }
-        } @else if cell.free <= 0 {
-            td.full title=(cell.holders.join(", ")) { (cell.holders.join(", ")) }
-        } @else if cell.past {
-            td.closed { "passé" }
-        } @else {
-            td.free {
-                @if bookable {
-                    a href={ "/bookings/new?resource_id=" (cal.resource.id) "&start=" (input_local(cell.start, tz)) "&end=" (input_local(cell.end, tz)) } {
-                        @if capacity > 1 { (cell.free) "/" (capacity) " libres" } @else { "libre" }
-                    }
-                } @else { "libre" }
-                @if !cell.holders.is_empty() { br; small { (cell.holders.join(", ")) } }
-            }
-        }
-    }
-}
-
-pub async fn week(
-    State(s): State<AppState>,
-    p: PageActor,
-    Path(id): Path<ResourceId>,
-    Query(q): Query<CalendarQuery>,
-) -> Response {
-    let ctx = Ctx::new(&s, &p);
-    let day = day_of(q.date.as_deref(), &s);
-    let monday = day - Duration::days(i64::from(day.weekday().num_days_from_monday()));
-    let (Some(from), Some(to)) = (
-        local_instant(monday, 0, &s),
-        local_instant(monday + Duration::days(7), 0, &s),
-    ) else {
-        return super::error_page(&s, Some(&p.0), AppError::NotFound);
-    };
-    let window = Interval {
-        start: from,
-        end: to,
-    };
-    let cal = match or_page(&ctx, app::calendar(&s.app, p.actor(), id, window).await) {
-        Ok(c) => c,
-        Err(r) => return r,
-    };
-    let (from_min, to_min) = hour_range(&cal.resource.slots);
-    let days: Vec<NaiveDate> = (0..7).map(|i| monday + Duration::days(i)).collect();
-    let columns: Vec<Vec<Cell>> = days
-        .iter()
-        .map(|d| cells_for(&cal, *d, from_min, to_min, &s))
-        .collect();
-    let rows = columns.iter().map(Vec::len).max().unwrap_or(0);
-    let tz = ctx.tz();
-    let body = html! {
-        h1 { (cal.resource.name) " — semaine du " (format_date_fr(monday)) }
-        nav.tabs aria-label="Semaines" {
-            a href={ "/resources/" (id) "/week?date=" (monday - Duration::days(7)) } { "← Semaine précédente" }
-            a href={ "/resources/" (id) "/week" } { "Cette semaine" }
-            a href={ "/resources/" (id) "/week?date=" (monday + Duration::days(7)) } { "Semaine suivante →" }
-            a href={ "/resources/" (id) } { "Fiche de la ressource" }
-        }
-        table.calendar {
-            caption { "Créneaux d'une heure, heure du pôle. Cliquez sur un créneau libre pour réserver." }
-            thead { tr { th { "Heure" } @for d in &days { th scope="col" { (crate::domain::time::weekday_fr(d.weekday().number_from_monday() as u8)) " " (d.format("%d/%m")) } } } }
-            tbody {
-                @for i in 0..rows {
-                    tr {
-                        th scope="row" { @if let Some(c) = columns.iter().find_map(|col| col.get(i)) { (c.start.with_timezone(&tz).format("%H:%M")) } }
-                        @for col in &columns {
-                            @if let Some(cell) = col.get(i) { (cell_markup(cell, &cal, tz)) } @else { td {} }
-                        }
-                    }
-                }
-            }
-        }
-    };
-    page(
-        &ctx,
-        &format!("{} — semaine", cal.resource.name),
-        Nav::Resources,
-        None,
-        body,
-    )
-}
-
-/// Day view across every resource of a kind.
-pub async fn day(
-    State(s): State<AppState>,
-    p: PageActor,
-    Query(q): Query<CalendarQuery>,
-) -> Response {
-    let ctx = Ctx::new(&s, &p);
-    let day = day_of(q.date.as_deref(), &s);
-    let kind = q
-        .kind
-        .as_deref()
-        .and_then(ResourceKind::parse)
-        .unwrap_or(ResourceKind::Room);
-    let (Some(from), Some(to)) = (
-        local_instant(day, 0, &s),
-        local_instant(day + Duration::days(1), 0, &s),
-    ) else {
-        return super::error_page(&s, Some(&p.0), AppError::NotFound);
-    };
-    let window = Interval {
-        start: from,
-        end: to,
-    };
-    let cals = match or_page(
-        &ctx,
-        app::calendars_of_kind(&s.app, p.actor(), kind, window).await,
-    ) {
-        Ok(c) => c,
-        Err(r) => return r,
-    };
-    let (from_min, to_min) = (7 * 60, 21 * 60);
-    let tz = ctx.tz();
-    let hours: Vec<i64> = (0..(to_min - from_min) / SLOT_MINUTES)
-        .map(|i| from_min + i * SLOT_MINUTES)
-        .collect();
-    let body = html! {
-        h1 { "Planning du " (format_date_fr(day)) }
-        nav.tabs aria-label="Types de ressources" {
-            @for k in ResourceKind::ALL {
-                a href={ "/calendar?kind=" (k.as_str()) "&date=" (day) } aria-current=[(k == kind).then_some("page")] { (k.plural_label()) }
-            }
-        }
-        nav.tabs aria-label="Jours" {
-            a href={ "/calendar?kind=" (kind.as_str()) "&date=" (day - Duration::days(1)) } { "← Veille" }
-            a href={ "/calendar?kind=" (kind.as_str()) } { "Aujourd'hui" }
-            a href={ "/calendar?kind=" (kind.as_str()) "&date=" (day + Duration::days(1)) } { "Lendemain →" }
-        }
-        @if cals.is_empty() { p { "Aucune ressource de ce type." } }
-        @else {
-            table.calendar {
-                thead { tr { th { "Ressource" } @for h in &hours { th scope="col" { (format!("{:02}h", h / 60)) } } } }
-                tbody { @for cal in &cals {
-                    @let cells = cells_for(cal, day, from_min, to_min, &s);
-                    tr {
-                        th scope="row" { a href={ "/resources/" (cal.resource.id) "/week?date=" (day) } { (cal.resource.name) } }
-                        @for cell in &cells { (cell_markup(cell, cal, tz)) }
-                    }
-                } }
-            }
-        }
-    };
-    page(&ctx, "Planning", Nav::Calendar, None, body)
-}

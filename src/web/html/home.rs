@@ -13,7 +13,7 @@ use crate::app::setup;
 use crate::app::{authz::Actor, bookings::BookingView};
 use crate::domain::money::format_euros;
 use crate::domain::month::label_fr;
-use crate::domain::time::{format_date_fr, format_minutes, format_slot_fr, Interval};
+use crate::domain::time::{format_date_fr, format_minutes, format_when, Interval};
 use crate::web::extract::PageActor;
 use crate::web::AppState;
 
@@ -78,7 +78,7 @@ fn who(actor: &Actor) -> Markup {
 
 fn slot(ctx: &Ctx, d: &Dashboard, b: &BookingView) -> String {
     match Interval::new(b.start, b.end) {
-        Some(iv) => format_slot_fr(iv, ctx.tz(), dashboard::this_year(d)),
+        Some(iv) => format_when(iv, ctx.tz(), dashboard::this_year(d)),
         None => String::new(),
     }
 }
@@ -184,7 +184,7 @@ fn resources_section(ctx: &Ctx, d: &Dashboard, r: &dashboard::ResourcesSection) 
                     li {
                         @if c.start <= r.now { strong { "En cours : " } }
                         @match Interval::new(c.start, c.end) {
-                            Some(iv) => (format_slot_fr(iv, tz, dashboard::this_year(d))),
+                            Some(iv) => (format_when(iv, tz, dashboard::this_year(d))),
                             None => "",
                         }
                         " — " (c.reason)

@@ -4,6 +4,7 @@
 mod account;
 mod allocation;
 mod bookings;
+mod calendar;
 mod catalogue;
 mod directory;
 mod home;
@@ -34,6 +35,7 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/", get(home::dashboard))
         .route("/assets/app.css", get(stylesheet))
+        .route("/assets/calendar.js", get(calendar_script))
         .route(
             "/setup",
             get(account::setup_form).post(account::setup_submit),
@@ -107,8 +109,9 @@ pub fn router() -> Router<AppState> {
         .route("/bookings/{id}/approve", post(bookings::approve))
         .route("/bookings/{id}/reject", post(bookings::reject))
         .route("/approvals", get(bookings::approvals))
-        .route("/calendar", get(bookings::day))
-        .route("/resources/{id}/week", get(bookings::week))
+        .route("/calendar", get(calendar::day))
+        .route("/resources/{id}/week", get(calendar::week))
+        .route("/resources/{id}/month", get(calendar::month))
         .route("/allocations", get(allocation::month_page))
         .route("/allocations/verify", get(allocation::verify_page))
         .route(
@@ -166,6 +169,17 @@ async fn stylesheet() -> Response {
             (header::CACHE_CONTROL, "public, max-age=3600"),
         ],
         include_str!("../../../assets/app.css"),
+    )
+        .into_response()
+}
+
+async fn calendar_script() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        include_str!("../../../assets/calendar.js"),
     )
         .into_response()
 }
