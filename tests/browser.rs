@@ -1,5 +1,7 @@
-//! End-to-end in headless Chromium: sign in and create a resource through the pages.
-//! Needs Debian's `chromium` and `npm install` (playwright-core); `.ci/run` installs both.
+//! End-to-end in headless Chromium: scenarios through the pages, and the audit of every page
+//! (axe-core, the Nu HTML checker, phone width) in every role.
+//! Needs Debian's `chromium`, Java (for the Nu HTML checker) and `npm ci --prefix tests/e2e`
+//! (playwright-core, axe-core, vnu-jar); `.ci/run` installs them.
 //! Elsewhere the test says it is skipped, unless `CI` or `MUTUALISE_REQUIRE_BROWSER` is set,
 //! where a missing browser is a failure.
 
@@ -48,6 +50,7 @@ async fn scenario(app: &TestApp, script: &str, vars: &[(&str, String)]) {
         output.status.success() && log.contains("e2e ok"),
         "browser scenario {script} failed:\n{log}"
     );
+    println!("{script}:\n{log}");
 }
 
 both_backends!(sign_in_and_create_a_resource, |app: TestApp| async move {
@@ -262,5 +265,110 @@ both_backends!(
             "12:00–13:00 local: {mine}"
         );
         assert_eq!(mine[0]["end"], "2027-01-05T12:00:00Z");
+    }
+);
+
+/// The first item of a JSON listing (a bare array or `{"items": […]}`) that satisfies `pick`.
+fn first_id(list: &serde_json::Value, pick: impl Fn(&serde_json::Value) -> bool) -> i64 {
+    let items = list
+        .as_array()
+        .or_else(|| list["items"].as_array())
+        .unwrap_or_else(|| panic!("not a listing: {list}"));
+    items
+        .iter()
+        .find(|v| pick(v))
+        .and_then(|v| v["id"].as_i64())
+        .unwrap_or_else(|| panic!("nothing to pick in {list}"))
+}
+
+/// The audit's checkers: axe-core and vnu-jar (npm), and Java for the latter.
+fn audit_tools_available() -> bool {
+    let java = Command::new("java").arg("-version").output().is_ok();
+    let ready = java
+        && Path::new("tests/e2e/node_modules/axe-core").exists()
+        && Path::new("tests/e2e/node_modules/vnu-jar/build/dist/vnu.jar").exists();
+    if !ready {
+        if std::env::var("CI").is_ok() || std::env::var("MUTUALISE_REQUIRE_BROWSER").is_ok() {
+            panic!("Java, or axe-core and vnu-jar in tests/e2e/node_modules, missing: run `apt-get install -y default-jre-headless && npm ci --prefix tests/e2e`");
+        }
+        eprintln!(
+            "pages audit skipped: install Java and run `npm ci --prefix tests/e2e` to enable it"
+        );
+    }
+    ready
+}
+
+// Every page in every role of the demo pole, at desktop and phone widths: axe-core, the Nu
+// HTML checker and horizontal scrolling (tests/e2e/pages_audit.mjs). Screenshots of the main
+// pages go to `MUTUALISE_SCREENSHOTS` when it is set (docs/screenshots/ holds a copy).
+both_backends!(
+    every_page_passes_the_accessibility_audit,
+    |app: TestApp| async move {
+        if !browser_available() || !audit_tools_available() {
+            return;
+        }
+        // The first start's page (/setup) needs a database with no user yet.
+        let empty = app.like(&[]).await;
+        let summary = mutualise::app::demo::fill(&app.app)
+            .await
+            .unwrap_or_else(|e| panic!("demo: {}", e.detail()));
+        let accounts: serde_json::Map<String, serde_json::Value> = summary
+            .accounts
+            .iter()
+            .map(|a| {
+                let role = a.role.split(" — ").next().unwrap_or(&a.role);
+                (role.to_string(), a.email.clone().into())
+            })
+            .collect();
+        let (s, t) = app
+        .post(
+            "",
+            "/api/v1/auth/token",
+            serde_json::json!({"email": accounts["admin"], "password": mutualise::app::demo::DEMO_PASSWORD}),
+        )
+        .await;
+        assert_eq!(s, reqwest::StatusCode::OK, "{t}");
+        let admin = t["token"].as_str().unwrap().to_string();
+        let (_, members) = app.get(&admin, "/api/v1/members").await;
+        let member = first_id(&members, |m| m["name"] == "Les Jardins du Lien");
+        let (_, resources) = app.get(&admin, "/api/v1/resources").await;
+        let room = first_id(&resources, |r| r["name"] == "Salle Jaurès");
+        let vehicle = first_id(&resources, |r| r["kind"] == "vehicle");
+        let (_, employees) = app.get(&admin, "/api/v1/employees").await;
+        let employee = first_id(&employees, |_| true);
+        let (_, users) = app.get(&admin, "/api/v1/users").await;
+        let user = first_id(&users, |u| u["email"] == accounts["booker"]);
+        // The demo's bookings start next Monday (the test clock is Monday 4 January 2027).
+        let week = "2027-01-11";
+        let (_, bookings) = app
+            .get(
+                &admin,
+                &format!("/api/v1/bookings?member_id={member}&from={week}T00:00"),
+            )
+            .await;
+        let booking = first_id(&bookings, |b| b["resource_kind"] != "staff");
+        let (_, costs) = app.get(&admin, "/api/v1/costs?month=2027-01").await;
+        let cost = first_id(&costs, |_| true);
+        let ids = serde_json::json!({
+            "member": member, "room": room, "vehicle": vehicle, "employee": employee, "user": user,
+            "booking": booking, "cost": cost, "week": week, "month": "2027-01", "closed_month": "2026-12",
+        });
+        let mut vars = vec![
+            (
+                "E2E_PASSWORD",
+                mutualise::app::demo::DEMO_PASSWORD.to_string(),
+            ),
+            ("AUDIT_IDS", ids.to_string()),
+            (
+                "AUDIT_ACCOUNTS",
+                serde_json::Value::Object(accounts).to_string(),
+            ),
+            ("AUDIT_EMPTY_BASE_URL", empty.base.clone()),
+        ];
+        if let Ok(dir) = std::env::var("MUTUALISE_SCREENSHOTS") {
+            let backend = format!("{:?}", app.backend).to_lowercase();
+            vars.push(("AUDIT_SHOTS", format!("{dir}/{backend}")));
+        }
+        scenario(&app, "pages_audit", &vars).await;
     }
 );

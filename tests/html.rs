@@ -645,8 +645,218 @@ both_backends!(
         );
         assert!(page.contains("GE Sud"), "who holds the slot: {page}");
         assert!(
-            page.contains("Déplacer du 05/01/2027 16:00 au 05/01/2027 17:00"),
+            page.contains("Déplacer : mardi 5 janvier, 16 h – 17 h"),
             "the nearest free hour, one click away: {page}"
+        );
+    }
+);
+
+both_backends!(
+    the_booking_form_says_the_price_and_only_asks_what_applies,
+    |app: TestApp| async move {
+        let admin = app.admin().await;
+        let a = app.member(&admin, "Les Jardins").await;
+        app.user("bk@a.test", &[], &[(a, "booker")]).await;
+        let (_, treasurer) = app.user("tresorerie@pole.test", &["treasurer"], &[]).await;
+        let hours: Vec<serde_json::Value> = (1..=5)
+            .map(|d| serde_json::json!({"weekday": d, "open": "08:00", "close": "20:00"}))
+            .collect();
+        let room = app
+            .resource(
+                &admin,
+                serde_json::json!({"kind": "room", "name": "Salle Jaurès", "opening_hours": hours}),
+            )
+            .await;
+        let other = app
+            .resource(&admin, serde_json::json!({"kind": "room", "name": "Salle Louise-Michel", "requires_approval": true}))
+            .await;
+        for (r, cents) in [(room, 1200), (other, 900)] {
+            let (s, b) = app
+                .post(&treasurer, &format!("/api/v1/resources/{r}/tariffs"),
+                      serde_json::json!({"effective_from": "2027-01-01", "hourly_cents": cents, "billing_unit_minutes": 30}))
+                .await;
+            assert_eq!(s, StatusCode::CREATED, "{b}");
+        }
+        // One free hour of rooms a month, used in booking order.
+        let (s, b) = app
+            .call(reqwest::Method::PUT, &treasurer, "/api/v1/pricing/kinds/room",
+                  Some(serde_json::json!({"kind": "room", "late_notice_minutes": null, "late_charged_percent": 0, "free_minutes_per_month": 60})))
+            .await;
+        assert!(s.is_success(), "{b}");
+        let web = Browser::sign_in(&app, "bk@a.test").await;
+
+        // Without a resource: choose one first, with its terms.
+        let (s, page, _) = web.get("/bookings/new?kind=room").await;
+        assert_eq!(s, StatusCode::OK);
+        assert!(
+            page.contains("Que voulez-vous réserver") && page.contains("soumise à validation"),
+            "{page}"
+        );
+        assert!(
+            page.contains(&format!("/bookings/new?resource_id={room}")),
+            "{page}"
+        );
+
+        // 3 h at 12 €/h, the first hour free this month: 24,00 €.
+        let (s, page, _) = web
+            .get(&format!(
+                "/bookings/new?resource_id={room}&start=2027-01-05T09:00&end=2027-01-05T12:00"
+            ))
+            .await;
+        assert_eq!(s, StatusCode::OK);
+        assert!(page.contains("Prix estimé : 24,00 €"), "{page}");
+        assert!(
+            page.contains("Salle Jaurès</strong> pour Les Jardins, mardi 5 janvier, 9 h – 12 h"),
+            "{page}"
+        );
+        // A one-unit room asks no quantity, no beneficiary, no employee activity; the
+        // repetition is folded away.
+        assert!(
+            page.contains("type=\"hidden\" name=\"quantity\" value=\"1\""),
+            "{page}"
+        );
+        assert!(
+            !page.contains("Bénéficiaire") && !page.contains("salarié partagé"),
+            "{page}"
+        );
+        assert!(
+            page.contains("<details class=\"repeat\"><summary>"),
+            "{page}"
+        );
+        // The script's fragment says the same.
+        let (s, frag, _) = web
+            .get(&format!("/bookings/estimate?resource_id={room}&member_id={a}&start=2027-01-05T09:00&end=2027-01-05T10:30&quantity=1"))
+            .await;
+        assert_eq!(s, StatusCode::OK);
+        assert!(frag.contains("Prix estimé : 6,00 €"), "{frag}");
+
+        // Booked: the allowance is spent; the next hour costs 12 €.
+        let (_, page, _) = web.get(&format!("/bookings/new?resource_id={room}")).await;
+        let csrf = csrf_of(&page);
+        let key = input_value(&page, "idempotency_key");
+        let (s, _, loc) = web
+            .post(
+                "/bookings",
+                &[
+                    ("_csrf", csrf.as_str()),
+                    ("idempotency_key", key.as_str()),
+                    ("resource_id", &room.to_string()),
+                    ("member_id", &a.to_string()),
+                    ("start", "2027-01-05T09:00"),
+                    ("end", "2027-01-05T12:00"),
+                    ("quantity", "1"),
+                    ("repeat", "none"),
+                ],
+            )
+            .await;
+        assert_eq!(s, StatusCode::SEE_OTHER);
+        let (_, page, _) = web
+            .get(&format!(
+                "/bookings/new?resource_id={room}&start=2027-01-06T09:00&end=2027-01-06T10:00"
+            ))
+            .await;
+        assert!(page.contains("Prix estimé : 12,00 €"), "{page}");
+
+        // Refused: each suggestion says its price and whether it waits for approval.
+        let fresh_key = "ab".repeat(32);
+        let room_id = room.to_string();
+        let (s, _, page) = {
+            let f = [
+                ("_csrf", csrf.as_str()),
+                ("idempotency_key", fresh_key.as_str()),
+                ("resource_id", room_id.as_str()),
+                ("member_id", &a.to_string()),
+                ("start", "2027-01-05T10:00"),
+                ("end", "2027-01-05T11:00"),
+                ("quantity", "1"),
+                ("repeat", "none"),
+            ];
+            let res = web
+                .client
+                .post(format!("{}/bookings", web.base))
+                .form(&f)
+                .send()
+                .await
+                .unwrap();
+            (res.status(), (), res.text().await.unwrap())
+        };
+        assert_eq!(s, StatusCode::CONFLICT);
+        assert!(
+            page.contains("Salle Louise-Michel, mardi 5 janvier, 10 h – 11 h"),
+            "{page}"
+        );
+        assert!(
+            page.contains("9,00 €")
+                && page.contains("12,00 €")
+                && page.contains("soumise à validation"),
+            "{page}"
+        );
+        assert!(
+            page.contains("Les Jardins, mardi 5 janvier, 9 h – 12 h"),
+            "the holder, in words: {page}"
+        );
+
+        // Cancelling asks first, and says what goes.
+        let (_, page, _) = web.get(loc.as_deref().unwrap()).await;
+        assert!(page.contains("Réservation confirmée."), "{page}");
+        assert!(
+            page.contains("Annuler la réservation…")
+                && page.contains("Annuler Salle Jaurès, mardi 5 janvier, 9 h – 12 h ?"),
+            "{page}"
+        );
+
+        // A request is announced as one.
+        let (_, page, _) = web.get(&format!("/bookings/new?resource_id={other}")).await;
+        let key = input_value(&page, "idempotency_key");
+        let (s, _, loc) = web
+            .post(
+                "/bookings",
+                &[
+                    ("_csrf", csrf.as_str()),
+                    ("idempotency_key", key.as_str()),
+                    ("resource_id", &other.to_string()),
+                    ("member_id", &a.to_string()),
+                    ("start", "2027-01-07T09:00"),
+                    ("end", "2027-01-07T10:00"),
+                    ("quantity", "1"),
+                    ("repeat", "none"),
+                ],
+            )
+            .await;
+        assert_eq!(s, StatusCode::SEE_OTHER);
+        let (_, page, _) = web.get(loc.as_deref().unwrap()).await;
+        assert!(
+            page.contains("Demande envoyée : en attente de validation"),
+            "{page}"
+        );
+
+        // A series says how many were made and which days were skipped.
+        let (_, page, _) = web.get(&format!("/bookings/new?resource_id={room}")).await;
+        let key = input_value(&page, "idempotency_key");
+        let (s, _, loc) = web
+            .post(
+                "/bookings",
+                &[
+                    ("_csrf", csrf.as_str()),
+                    ("idempotency_key", key.as_str()),
+                    ("resource_id", &room.to_string()),
+                    ("member_id", &a.to_string()),
+                    ("start", "2027-01-05T10:00"),
+                    ("end", "2027-01-05T11:00"),
+                    ("quantity", "1"),
+                    ("repeat", "weekly"),
+                    ("count", "4"),
+                    ("skip_conflicts", "on"),
+                ],
+            )
+            .await;
+        assert_eq!(s, StatusCode::SEE_OTHER);
+        let (_, page, _) = web.get(loc.as_deref().unwrap()).await;
+        assert!(page.contains("3 réservations créées, 1 ignorée (créneaux déjà pris ou fermés) : mardi 5 janvier."), "{page}");
+        // And its page offers to cancel one occurrence or the series from it.
+        assert!(
+            page.contains("Celle-ci et toutes les suivantes de la série"),
+            "{page}"
         );
     }
 );

@@ -235,6 +235,79 @@ fn share_of(part: i64, whole: i64) -> String {
     st::format_rate(st::occupancy_permille(part, whole, 1))
 }
 
+/// What pricing sees of the bookings of a month, per member and resource kind (one free
+/// allowance each): the tariff and coefficient in force on each start date, cancellations
+/// read as DESIGN.md §5 says (a request cancelled before approval costs nothing, a booking
+/// cancelled once begun took place until then). Staff are left out: the hours ledger bills
+/// them.
+#[allow(clippy::too_many_arguments)]
+fn priced_uses(
+    bookings: &[store::BilledBooking],
+    resources: &HashMap<ResourceId, Resource>,
+    tariffs: &HashMap<ResourceId, Vec<(NaiveDate, Tariff)>>,
+    terms: &Terms,
+    member_by_id: &HashMap<MemberId, &Member>,
+    tz: Tz,
+    wanted: impl Fn(MemberId) -> bool,
+) -> BTreeMap<(MemberId, ResourceKind), Vec<(Use, ResourceId)>> {
+    let mut uses: BTreeMap<(MemberId, ResourceKind), Vec<(Use, ResourceId)>> = BTreeMap::new();
+    for b in bookings {
+        let (Some(r), Some(booked)) = (
+            resources.get(&b.resource_id),
+            Interval::new(from_db(b.start_at), from_db(b.end_at)),
+        ) else {
+            continue;
+        };
+        let cancelled = b.status == BookingStatus::Cancelled;
+        // A request cancelled before anyone approved it was never granted: no charge. (The
+        // rules here and in `store::allocation::usage` are the same.)
+        if cancelled && r.row.requires_approval && b.decided_at.is_none() {
+            continue;
+        }
+        let cancelled_at = cancelled.then(|| b.cancelled_at.map(from_db).unwrap_or(booked.start));
+        // A booking cancelled once begun (a vehicle brought back early) took place until then;
+        // one cancelled before its start is a cancellation, charged only if late.
+        let (iv, cancelled_at) = match cancelled_at {
+            Some(at) if at > booked.start => {
+                match Interval::new(booked.start, at.min(booked.end)) {
+                    Some(used) => (used, None),
+                    None => continue,
+                }
+            }
+            other => (booked, other),
+        };
+        if r.row.kind == ResourceKind::Staff || !wanted(b.member_id) {
+            continue; // staff: billed from the hours ledger below
+        }
+        let start_day = iv.start.with_timezone(&tz).date_naive();
+        let Some(tariff) = tariffs
+            .get(&b.resource_id)
+            .and_then(|v| in_force(v, start_day))
+        else {
+            continue;
+        };
+        let category = member_by_id
+            .get(&b.member_id)
+            .map(|m| m.pricing_category.as_str())
+            .unwrap_or("");
+        let kind = terms.kind(r.row.kind);
+        uses.entry((b.member_id, r.row.kind)).or_default().push((
+            Use {
+                booking: b.id,
+                interval: iv,
+                quantity: i64::from(b.quantity.max(1)),
+                km: None,
+                cancelled_at,
+                tariff,
+                coefficient_permille: terms.coefficient(category, start_day),
+                late: kind.late(),
+            },
+            b.resource_id,
+        ));
+    }
+    uses
+}
+
 /// The month's allocation; with `only`, that member's statement alone (no resource
 /// summaries).
 fn compute_with(
@@ -291,61 +364,15 @@ fn compute_with(
     let mut recovered: HashMap<ResourceId, i64> = HashMap::new();
 
     // 1. Tariffs: per member and resource kind (one free allowance), in booking order.
-    let mut uses: BTreeMap<(MemberId, ResourceKind), Vec<(Use, ResourceId)>> = BTreeMap::new();
-    for b in &bookings {
-        let (Some(r), Some(booked)) = (
-            resources.get(&b.resource_id),
-            Interval::new(from_db(b.start_at), from_db(b.end_at)),
-        ) else {
-            continue;
-        };
-        let cancelled = b.status == BookingStatus::Cancelled;
-        // A request cancelled before anyone approved it was never granted: no charge. (The
-        // rules here and in `store::allocation::usage` are the same.)
-        if cancelled && r.row.requires_approval && b.decided_at.is_none() {
-            continue;
-        }
-        let cancelled_at = cancelled.then(|| b.cancelled_at.map(from_db).unwrap_or(booked.start));
-        // A booking cancelled once begun (a vehicle brought back early) took place until then;
-        // one cancelled before its start is a cancellation, charged only if late.
-        let (iv, cancelled_at) = match cancelled_at {
-            Some(at) if at > booked.start => {
-                match Interval::new(booked.start, at.min(booked.end)) {
-                    Some(used) => (used, None),
-                    None => continue,
-                }
-            }
-            other => (booked, other),
-        };
-        if r.row.kind == ResourceKind::Staff || !wanted(b.member_id) {
-            continue; // staff: billed from the hours ledger below
-        }
-        let start_day = iv.start.with_timezone(&tz).date_naive();
-        let Some(tariff) = tariffs
-            .get(&b.resource_id)
-            .and_then(|v| in_force(v, start_day))
-        else {
-            continue;
-        };
-        let category = member_by_id
-            .get(&b.member_id)
-            .map(|m| m.pricing_category.as_str())
-            .unwrap_or("");
-        let kind = terms.kind(r.row.kind);
-        uses.entry((b.member_id, r.row.kind)).or_default().push((
-            Use {
-                booking: b.id,
-                interval: iv,
-                quantity: i64::from(b.quantity.max(1)),
-                km: None,
-                cancelled_at,
-                tariff,
-                coefficient_permille: terms.coefficient(category, start_day),
-                late: kind.late(),
-            },
-            b.resource_id,
-        ));
-    }
+    let uses = priced_uses(
+        &bookings,
+        &resources,
+        &tariffs,
+        &terms,
+        &member_by_id,
+        tz,
+        wanted,
+    );
     for ((member, kind), group) in &uses {
         let free = i64::from(terms.kind(*kind).free_minutes_per_month);
         let only: Vec<Use> = group.iter().map(|(u, _)| u.clone()).collect();
@@ -1430,4 +1457,132 @@ pub async fn delete_adjustment(app: &App, actor: &Actor, id: AdjustmentId) -> Ap
 /// The local date, in French, of a month's first day (« 1er janvier 2027 »), for pages.
 pub fn month_start_fr(month: Month) -> String {
     format_date_fr(month.first_day())
+}
+
+/// What a booking would cost its member, before it is made: the booking form shows it as soon
+/// as a resource and times are chosen, and each suggestion carries its own.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct Estimate {
+    /// What the member's month costs more with the booking: its own line, plus what it takes
+    /// from the free allowance of later bookings (the allowance goes in booking order).
+    pub amount_cents: i64,
+    /// How the line is reached, in French (« 2 h × 12,00 € × 0,5 », allowance used…).
+    pub basis: String,
+    /// Of the unit-minutes billed, those the month's free allowance covers.
+    pub free_minutes: i64,
+    /// The member's pricing coefficient in force (×0.5 = 500).
+    pub coefficient_permille: i64,
+}
+
+/// The estimate of a booking of `quantity` units of `resource_id` over `interval` for
+/// `member_id`: `None` when the resource has no tariff in force (staff are priced by the
+/// hours ledger). Until the month is closed this is what the statement would say now.
+pub async fn estimate(
+    app: &App,
+    actor: &Actor,
+    member_id: MemberId,
+    resource_id: ResourceId,
+    interval: Interval,
+    quantity: i32,
+) -> AppResult<Option<Estimate>> {
+    let mine = authz::bookable_members(actor).is_none_or(|ids| ids.contains(&member_id))
+        || authz::can_see_booking_details(actor, member_id);
+    if !mine {
+        return Err(AppError::Forbidden);
+    }
+    let tz = app.tz();
+    app.db()
+        .run(move |c| estimate_on(c, member_id, resource_id, interval, quantity, tz))
+        .await
+}
+
+pub fn estimate_on(
+    conn: &mut DbConn,
+    member_id: MemberId,
+    resource_id: ResourceId,
+    interval: Interval,
+    quantity: i32,
+    tz: Tz,
+) -> AppResult<Option<Estimate>> {
+    let member = member_store::find(conn, member_id)?;
+    let resource = resource_store::find(conn, resource_id)?;
+    if resource.row.kind == ResourceKind::Staff {
+        return Ok(None);
+    }
+    let kind = resource.row.kind;
+    let bounds = Month::containing(interval.start, tz).bounds(tz);
+    let bookings = store::billed_bookings(
+        conn,
+        Some(member_id),
+        to_db(bounds.start),
+        to_db(bounds.end),
+    )?;
+    let mut ids: Vec<ResourceId> = bookings.iter().map(|b| b.resource_id).collect();
+    ids.push(resource_id);
+    ids.sort();
+    ids.dedup();
+    let mut resources: HashMap<ResourceId, Resource> = HashMap::new();
+    for id in &ids {
+        resources.insert(*id, resource_store::find(conn, *id)?);
+    }
+    let mut tariffs: HashMap<ResourceId, Vec<(NaiveDate, Tariff)>> = HashMap::new();
+    for t in pricing_store::tariffs(conn, Some(&ids))? {
+        tariffs
+            .entry(t.resource_id)
+            .or_default()
+            .push((t.effective_from, t.tariff()));
+    }
+    let start_day = interval.start.with_timezone(&tz).date_naive();
+    let Some(tariff) = tariffs
+        .get(&resource_id)
+        .and_then(|v| in_force(v, start_day))
+    else {
+        return Ok(None);
+    };
+    let terms = terms_on(conn)?;
+    let member_by_id: HashMap<MemberId, &Member> = [(member_id, &member)].into_iter().collect();
+    let mut group: Vec<Use> = priced_uses(
+        &bookings,
+        &resources,
+        &tariffs,
+        &terms,
+        &member_by_id,
+        tz,
+        |_| true,
+    )
+    .remove(&(member_id, kind))
+    .unwrap_or_default()
+    .into_iter()
+    .map(|(u, _)| u)
+    .collect();
+    let free = i64::from(terms.kind(kind).free_minutes_per_month);
+    let total = |uses: &[Use]| -> i64 {
+        price_month(uses, free, tz)
+            .iter()
+            .map(|p| p.amount_cents)
+            .sum()
+    };
+    let before = total(&group);
+    // An id no stored booking has: the new booking, last among those starting with it.
+    let new = crate::domain::ids::BookingId(i64::MAX);
+    let coefficient_permille = terms.coefficient(&member.pricing_category, start_day);
+    group.push(Use {
+        booking: new,
+        interval,
+        quantity: i64::from(quantity.max(1)),
+        km: None,
+        cancelled_at: None,
+        tariff,
+        coefficient_permille,
+        late: terms.kind(kind).late(),
+    });
+    let priced = price_month(&group, free, tz);
+    let after: i64 = priced.iter().map(|p| p.amount_cents).sum();
+    let line = priced.into_iter().find(|p| p.booking == new);
+    Ok(line.map(|l| Estimate {
+        amount_cents: after - before,
+        basis: l.basis,
+        free_minutes: l.free_minutes,
+        coefficient_permille,
+    }))
 }

@@ -2,13 +2,13 @@
 //! instead, and for a series which occurrences failed and why. The app fills it; the pages
 //! and the API render it; only the web layer decides the HTTP status (from [`Refusal::kind`]).
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Datelike, Utc};
 use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
 
 use super::ids::{BookingId, MemberId, ResourceId};
 use super::labour::Activity;
-use super::time::{format_span, Interval};
+use super::time::{format_when, Interval};
 use super::validation::FieldErrors;
 use super::violation::{Measure, RefusalKind, Unit, Violation, ViolationCode};
 
@@ -162,9 +162,19 @@ impl Refusal {
     /// failed (all or nothing), or because none could be booked at all.
     pub fn series(refused: Vec<RefusedOccurrence>, total: usize, skip_allowed: bool) -> Refusal {
         let summary = format!(
-            "{} occurrence(s) sur {} ne peuvent être réservées ; rien n'a été réservé.{}",
-            refused.len(),
+            "{} sur {} ne {} être réservée{} ; rien n'a été réservé.{}",
+            if refused.len() == 1 {
+                "1 occurrence".to_string()
+            } else {
+                format!("{} occurrences", refused.len())
+            },
             total,
+            if refused.len() == 1 {
+                "peut"
+            } else {
+                "peuvent"
+            },
+            if refused.len() == 1 { "" } else { "s" },
             if skip_allowed {
                 ""
             } else {
@@ -206,7 +216,8 @@ pub fn capacity_violation(
                     start: c.start,
                     end: c.end,
                 };
-                format!("{} ({})", c.member_name, format_span(span, tz))
+                let year = c.start.with_timezone(&tz).year();
+                format!("{} ({})", c.member_name, format_when(span, tz, year))
             })
             .collect::<Vec<_>>();
         if who.is_empty() {
@@ -219,8 +230,14 @@ pub fn capacity_violation(
         }
     } else {
         let left = (i64::from(capacity) - taken).max(0);
+        let units = |n: i64| match n {
+            0 => "aucune unité libre".to_string(),
+            1 => "1 unité libre".to_string(),
+            n => format!("{n} unités libres"),
+        };
         format!(
-            "Il ne reste que {left} unité(s) libre(s) sur {capacity} à ce moment-là ; vous en demandez {quantity}."
+            "Il ne reste {} sur {capacity} à ce moment-là ; vous en demandez {quantity}.",
+            units(left)
         )
     };
     Violation::measured(
@@ -285,15 +302,14 @@ mod tests {
         let v = capacity_violation(req(), 1, 1, &[conflict("Coop'Atelier", 1)], PARIS);
         assert!(
             v.message
-                .contains("Coop'Atelier (mardi 5 janvier 2027 de 10:00 à 12:00)"),
+                .contains("Coop'Atelier (mardi 5 janvier, 10 h – 12 h)"),
             "{}",
             v.message
         );
         assert!(!v.message.contains('{'), "no raw data in messages");
         let v = capacity_violation(req(), 3, 12, &[conflict("A", 6), conflict("B", 4)], PARIS);
         assert!(
-            v.message
-                .contains("Il ne reste que 2 unité(s) libre(s) sur 12"),
+            v.message.contains("Il ne reste 2 unités libres sur 12"),
             "{}",
             v.message
         );
@@ -321,7 +337,7 @@ mod tests {
         let r = Refusal::series(vec![occ], 4, false);
         assert_eq!(r.code(), "conflict");
         assert!(
-            r.detail().starts_with("1 occurrence(s) sur 4"),
+            r.detail().starts_with("1 occurrence sur 4 ne peut"),
             "{}",
             r.detail()
         );

@@ -43,7 +43,7 @@ try {
   await page.waitForURL(/\/bookings\/\d+\?notice=created$/);
   const body = await page.textContent('main');
   if (!body.includes('confirmée')) throw new Error(`not confirmed: ${body}`);
-  if (!label.includes('12:00')) throw new Error(`unexpected first suggestion: ${label}`);
+  if (!label.includes('12 h – 13 h')) throw new Error(`unexpected first suggestion: ${label}`);
   console.log('e2e ok');
 } finally {
   await browser.close();

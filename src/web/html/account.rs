@@ -337,7 +337,7 @@ async fn account_view(
             }
             @if !tokens.is_empty() {
                 table {
-                    thead { tr { th { "Nom" } th { "Créé le" } th { "Expire le" } th { "Dernier usage" } th { "État" } th {} } }
+                    thead { tr { th { "Nom" } th { "Créé le" } th { "Expire le" } th { "Dernier usage" } th { "État" } th { span.visually-hidden { "Actions" } } } }
                     tbody { @for t in &tokens {
                         tr {
                             td { (t.name) }

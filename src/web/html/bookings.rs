@@ -4,7 +4,7 @@
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use maud::{html, Markup};
 use serde::Deserialize;
 
@@ -12,6 +12,7 @@ use super::{
     csrf_field, error_summary, field, fmt_local, input_local, or_page, page, page_with_status,
     see_other, select, Ctx, Nav,
 };
+use crate::app::allocation::{self, Estimate};
 use crate::app::auth::random_secret;
 use crate::app::bookings::{
     self as app, BookingChanges, BookingInput, BookingQuery, BookingView, Decision, IdempotencyKey,
@@ -24,6 +25,10 @@ use crate::domain::refusal::Refusal;
 use crate::domain::resource::ResourceKind;
 use crate::domain::status::BookingStatus;
 
+use crate::domain::money::format_euros;
+use crate::domain::time::{
+    format_day, format_local, format_minutes, format_when, parse_instant, Interval,
+};
 use crate::domain::validation::FieldErrors;
 use crate::error::AppError;
 use crate::web::extract::{CsrfForm, PageActor};
@@ -154,6 +159,8 @@ pub struct NewQuery {
     resource_id: Option<ResourceId>,
     start: Option<String>,
     end: Option<String>,
+    /// Without a resource: the kind to choose one of.
+    kind: Option<String>,
 }
 
 const REPEATS: [(&str, &str); 6] = [
@@ -165,8 +172,9 @@ const REPEATS: [(&str, &str); 6] = [
     ("monthly", "Chaque mois"),
 ];
 
-/// The reasons of a refusal: each broken rule, who holds the slot, which occurrences failed.
-fn refusal_markup(r: &Refusal, tz: chrono_tz::Tz) -> Markup {
+/// The reasons of a refusal: each broken rule, who holds the slot, which occurrences failed,
+/// with dates as people say them.
+fn refusal_markup(r: &Refusal, w: &Words) -> Markup {
     html! {
         div.errors role="alert" {
             p { strong { "Réservation impossible :" } }
@@ -175,16 +183,95 @@ fn refusal_markup(r: &Refusal, tz: chrono_tz::Tz) -> Markup {
             @if !r.conflicts.is_empty() {
                 p { "Déjà réservé sur ce créneau :" }
                 ul { @for c in &r.conflicts {
-                    li { (c.member_name) ", du " (fmt_local(c.start, tz)) " au " (fmt_local(c.end, tz)) " (" (c.quantity) " unité(s))" }
+                    li { (c.member_name) ", " (w.span(c.start, c.end))
+                        @if c.quantity > 1 { " (" (c.quantity) " unités)" } }
                 } }
             }
             @if r.occurrences.len() > 1 {
                 p { "Occurrences impossibles :" }
                 ul { @for o in &r.occurrences {
-                    li { (fmt_local(o.start, tz)) " : "
+                    li { (w.span(o.start, o.end)) " : "
                         (o.violations.iter().map(|v| v.message.as_str()).collect::<Vec<_>>().join(" ")) }
                 } }
             }
+        }
+    }
+}
+
+/// Dates and times the way the pages say them: « mardi 8 décembre, 9 h – 10 h », the year
+/// only when it is not this one.
+pub(super) struct Words {
+    pub tz: chrono_tz::Tz,
+    pub year: i32,
+}
+
+impl Words {
+    pub fn of(ctx: &Ctx) -> Words {
+        let tz = ctx.tz();
+        Words {
+            tz,
+            year: ctx.app().now().with_timezone(&tz).year(),
+        }
+    }
+
+    pub fn span(&self, start: DateTime<Utc>, end: DateTime<Utc>) -> String {
+        match Interval::new(start, end) {
+            Some(iv) => format_when(iv, self.tz, self.year),
+            None => fmt_local(start, self.tz),
+        }
+    }
+}
+
+/// « 1 réservation créée », « 10 réservations créées ».
+fn count_words(n: usize, one: &str, many: &str) -> String {
+    if n == 1 {
+        format!("1 {one}")
+    } else {
+        format!("{n} {many}")
+    }
+}
+
+/// A suggestion as the form shows it: its price and whether it waits for a decision.
+struct Offer<'a> {
+    suggestion: &'a crate::domain::refusal::Suggestion,
+    requires_approval: bool,
+    estimate: Option<Estimate>,
+}
+
+/// The estimate of what the form describes, when it reads (resource, member, times).
+async fn estimate_of(
+    s: &AppState,
+    actor: &crate::app::authz::Actor,
+    resource: ResourceId,
+    member: &str,
+    start: &str,
+    end: &str,
+    quantity: &str,
+) -> Option<Estimate> {
+    let tz = s.tz();
+    let member = member.parse::<MemberId>().ok()?;
+    let iv = Interval::new(parse_instant(start, tz).ok()?, parse_instant(end, tz).ok()?)?;
+    let quantity = quantity.trim().parse::<i32>().unwrap_or(1).max(1);
+    allocation::estimate(&s.app, actor, member, resource, iv, quantity)
+        .await
+        .ok()
+        .flatten()
+}
+
+/// The price box: the estimate and how it is reached, or why there is none.
+fn estimate_markup(e: Option<&Estimate>, requires_approval: bool, has_times: bool) -> Markup {
+    html! {
+        div #estimate.estimate aria-live="polite" {
+            @if let Some(e) = e {
+                p { strong { "Prix estimé : " (format_euros(e.amount_cents)) }
+                    @if e.coefficient_permille != 1000 { " (coefficient de votre structure ×" (crate::domain::money::format_permille(e.coefficient_permille)) ")" } }
+                p.hint { (e.basis) @if e.free_minutes > 0 { " — dont " (format_minutes(e.free_minutes)) " dans le forfait gratuit du mois" } ". Estimation : le relevé du mois fait foi." }
+            } @else if has_times {
+                p.hint { "Pas de tarif pour cette ressource : rien à payer à la réservation (les charges partagées restent réparties au relevé)." }
+            } @else {
+                p.hint { "Le prix estimé s'affiche une fois les horaires choisis." }
+            }
+            @if requires_approval { p.hint { strong { "Soumise à validation : " } "la coordination du pôle confirme la demande ; le créneau vous est réservé en attendant." } }
         }
     }
 }
@@ -215,10 +302,17 @@ async fn form_view(
         .filter(|m| allowed.as_ref().is_none_or(|ids| ids.contains(&m.id)))
         .map(|m| (m.id.to_string(), m.name.clone()))
         .collect();
-    let resource_options: Vec<(String, String)> = all
+    let mut sorted: Vec<&resources::ResourceView> = all.iter().collect();
+    sorted.sort_by_cached_key(|r| (r.kind.plural_label(), crate::domain::text::fold(&r.name)));
+    let resource_options: Vec<(String, String)> = sorted
         .iter()
         .map(|r| (r.id.to_string(), format!("{} — {}", r.name, r.kind.label())))
         .collect();
+    let chosen = form
+        .resource_id
+        .parse::<ResourceId>()
+        .ok()
+        .and_then(|id| all.iter().find(|r| r.id == id));
     let activities: Vec<(String, String)> = Activity::ALL
         .iter()
         .map(|a| (a.as_str().to_string(), a.label().to_string()))
@@ -227,16 +321,64 @@ async fn form_view(
         .iter()
         .map(|(a, b)| (a.to_string(), b.to_string()))
         .collect();
-    let tz = ctx.tz();
+    let w = Words::of(&ctx);
+    let tz = w.tz;
+    let estimate = match chosen {
+        Some(r) => {
+            estimate_of(
+                s,
+                actor,
+                r.id,
+                &form.member_id,
+                &form.start,
+                &form.end,
+                &form.quantity,
+            )
+            .await
+        }
+        None => None,
+    };
     let suggestions = refused.map(|r| r.suggestions.as_slice()).unwrap_or(&[]);
+    let mut offers = Vec::with_capacity(suggestions.len());
+    for sug in suggestions {
+        offers.push(Offer {
+            suggestion: sug,
+            requires_approval: all
+                .iter()
+                .any(|r| r.id == sug.resource_id && r.requires_approval),
+            estimate: estimate_of(
+                s,
+                actor,
+                sug.resource_id,
+                &form.member_id,
+                &input_local(sug.start, tz),
+                &input_local(sug.end, tz),
+                &form.quantity,
+            )
+            .await,
+        });
+    }
+    let times = parse_instant(&form.start, tz)
+        .ok()
+        .zip(parse_instant(&form.end, tz).ok())
+        .and_then(|(a, b)| Interval::new(a, b));
+    let member_name = members
+        .iter()
+        .find(|m| m.id.to_string() == form.member_id)
+        .map(|m| m.name.as_str());
+    let kind = chosen.map(|r| r.kind);
+    let repeating = !matches!(form.repeat.as_str(), "" | "none")
+        || errors.get("repeat").is_some()
+        || errors.get("count").is_some();
     let body = html! {
-        h1 { "Réserver" }
+        h1 { "Réserver" @if let Some(r) = chosen { " " (r.name) } }
         (error_summary(errors))
-        @if let Some(r) = refused { (refusal_markup(r, tz)) }
-        @if !suggestions.is_empty() {
+        @if let Some(r) = refused { (refusal_markup(r, &w)) }
+        @if !offers.is_empty() {
             section.suggestions {
                 h2 { "Créneaux disponibles" }
-                ul { @for sug in suggestions {
+                ul { @for o in &offers {
+                    @let sug = o.suggestion;
                     li {
                         form.inline method="post" action="/bookings" {
                             (csrf_field(&ctx))
@@ -248,33 +390,95 @@ async fn form_view(
                             input type="hidden" name="quantity" value=(form.quantity);
                             input type="hidden" name="purpose" value=(form.purpose);
                             input type="hidden" name="beneficiary" value=(form.beneficiary);
-                            button type="submit" { "Réserver " (sug.resource_name) " du " (fmt_local(sug.start, tz)) " au " (fmt_local(sug.end, tz)) }
+                            button type="submit" { "Réserver " (sug.resource_name) ", " (w.span(sug.start, sug.end)) }
+                        }
+                        " "
+                        span.offer-terms {
+                            @match &o.estimate { Some(e) => { (format_euros(e.amount_cents)) }, None => { "sans tarif" } }
+                            @if o.requires_approval { " · " span.badge.pending { "soumise à validation" } }
+                            @if sug.resource_id.to_string() != form.resource_id { " · autre ressource" }
                         }
                     }
                 } }
             }
         }
-        form method="post" action="/bookings" novalidate {
+        @if let Some(r) = chosen {
+            p.summary role="status" {
+                strong { (r.name) }
+                @if let Some(m) = member_name { " pour " (m) }
+                @if let Some(iv) = times { ", " (format_when(iv, tz, w.year)) }
+                @if r.capacity > 1 { @if let Ok(q) = form.quantity.trim().parse::<i32>() { " — " (q) " sur " (r.capacity) } }
+            }
+        }
+        form #booking-form method="post" action="/bookings" novalidate {
             (csrf_field(&ctx))
             input type="hidden" name="idempotency_key" value=(form.idempotency_key);
             (select("Ressource", "resource_id", &resource_options, &form.resource_id, errors))
             (select("Pour la structure", "member_id", &member_options, &form.member_id, errors))
             (field("Début (heure du pôle)", "start", &form.start, "datetime-local", errors, None))
             (field("Fin (heure du pôle)", "end", &form.end, "datetime-local", errors, None))
-            (field("Quantité", "quantity", &form.quantity, "number", errors, Some("Par exemple 3 des 12 postes de coworking.")))
+            @match chosen {
+                Some(r) if r.capacity > 1 => {
+                    (field("Quantité", "quantity", &form.quantity, "number", errors, Some(&format!("Unités voulues, sur {} (par exemple 3 postes de coworking).", r.capacity))))
+                }
+                Some(_) => { input type="hidden" name="quantity" value="1"; }
+                None => { (field("Quantité", "quantity", &form.quantity, "number", errors, Some("Par exemple 3 des 12 postes de coworking."))) }
+            }
             (field("Objet", "purpose", &form.purpose, "text", errors, None))
-            (field("Bénéficiaire accompagné (facultatif)", "beneficiary", &form.beneficiary, "text", errors, Some("Pour un véhicule prêté à une personne accompagnée.")))
-            (select("Pour un salarié partagé", "activity", &activities, if form.activity.is_empty() { "work" } else { &form.activity }, errors))
-            fieldset {
-                legend { "Répétition" }
-                (select("Répéter", "repeat", &repeats, if form.repeat.is_empty() { "none" } else { &form.repeat }, errors))
-                (field("Nombre d'occurrences", "count", &form.count, "number", errors, None))
-                (super::checkbox("Réserver les occurrences possibles et ignorer les autres", "skip_conflicts", super::checked(&form.skip_conflicts)))
+            @if kind.is_none() || kind == Some(ResourceKind::Vehicle) {
+                (field("Bénéficiaire accompagné (facultatif)", "beneficiary", &form.beneficiary, "text", errors, Some("Pour un véhicule prêté à une personne accompagnée.")))
+            }
+            @if kind.is_none() || kind == Some(ResourceKind::Staff) {
+                (select("Pour un salarié partagé", "activity", &activities, if form.activity.is_empty() { "work" } else { &form.activity }, errors))
+            }
+            @if chosen.is_some() { (estimate_markup(estimate.as_ref(), chosen.is_some_and(|r| r.requires_approval), times.is_some())) }
+            details.repeat open[repeating] {
+                summary { "Répéter cette réservation" }
+                fieldset {
+                    legend { "Répétition" }
+                    (select("Répéter", "repeat", &repeats, if form.repeat.is_empty() { "none" } else { &form.repeat }, errors))
+                    (field("Nombre d'occurrences", "count", &form.count, "number", errors, None))
+                    (super::checkbox("Réserver les occurrences possibles et ignorer les autres", "skip_conflicts", super::checked(&form.skip_conflicts)))
+                }
             }
             button type="submit" { "Réserver" }
         }
+        script src="/assets/booking.js" defer {}
     };
     page_with_status(status, &ctx, "Réserver", Nav::Bookings, body)
+}
+
+/// The price box alone, for the form's script: `GET /bookings/estimate?` with the form's
+/// fields.
+pub async fn estimate_fragment(
+    State(s): State<AppState>,
+    p: PageActor,
+    Query(form): Query<BookingForm>,
+) -> Response {
+    let Ok(resource) = form.resource_id.parse::<ResourceId>() else {
+        return (StatusCode::BAD_REQUEST, "ressource attendue").into_response();
+    };
+    let requires_approval = match resources::get(&s.app, p.actor(), resource).await {
+        Ok(r) => r.requires_approval,
+        Err(e) => return super::error_page(&s, Some(&p.0), e),
+    };
+    let tz = s.tz();
+    let has_times = parse_instant(&form.start, tz).is_ok() && parse_instant(&form.end, tz).is_ok();
+    let e = estimate_of(
+        &s,
+        p.actor(),
+        resource,
+        &form.member_id,
+        &form.start,
+        &form.end,
+        &form.quantity,
+    )
+    .await;
+    (
+        [(axum::http::header::CACHE_CONTROL, "no-store")],
+        estimate_markup(e.as_ref(), requires_approval, has_times),
+    )
+        .into_response()
 }
 
 pub async fn new_form(
@@ -282,6 +486,9 @@ pub async fn new_form(
     p: PageActor,
     Query(q): Query<NewQuery>,
 ) -> Response {
+    let Some(resource_id) = q.resource_id else {
+        return choose_resource(&s, &p, &q).await;
+    };
     let member_id = p
         .actor()
         .memberships
@@ -289,7 +496,7 @@ pub async fn new_form(
         .map(|m| m.member_id.to_string())
         .unwrap_or_default();
     let form = BookingForm {
-        resource_id: q.resource_id.map(|r| r.to_string()).unwrap_or_default(),
+        resource_id: resource_id.to_string(),
         member_id,
         start: q.start.unwrap_or_default(),
         end: q.end.unwrap_or_default(),
@@ -301,15 +508,85 @@ pub async fn new_form(
     form_view(&s, &p, &form, &FieldErrors::new(), None, StatusCode::OK).await
 }
 
-/// Where a booking made from the form leads: its page, with what became of the request.
-fn after_booking(b: &app::Booked) -> String {
+/// The first step of a booking without a resource: what to book, by kind, with its terms.
+async fn choose_resource(s: &AppState, p: &PageActor, q: &NewQuery) -> Response {
+    let ctx = Ctx::new(s, p);
+    let all = match or_page(
+        &ctx,
+        resources::list(&s.app, p.actor(), Default::default()).await,
+    ) {
+        Ok(a) => a,
+        Err(r) => return r,
+    };
+    let kind = q.kind.as_deref().and_then(ResourceKind::parse);
+    let mut shown: Vec<&resources::ResourceView> = all
+        .iter()
+        .filter(|r| !r.archived && kind.is_none_or(|k| r.kind == k))
+        .collect();
+    shown.sort_by_cached_key(|r| (r.kind.plural_label(), crate::domain::text::fold(&r.name)));
+    let carry = |r: &resources::ResourceView| {
+        let mut pairs = vec![("resource_id", r.id.to_string())];
+        if let Some(v) = q.start.as_deref().filter(|v| !v.is_empty()) {
+            pairs.push(("start", v.to_string()));
+        }
+        if let Some(v) = q.end.as_deref().filter(|v| !v.is_empty()) {
+            pairs.push(("end", v.to_string()));
+        }
+        format!(
+            "/bookings/new?{}",
+            serde_html_form::to_string(&pairs).unwrap_or_default()
+        )
+    };
+    let body = html! {
+        h1 { "Réserver" }
+        p { "Que voulez-vous réserver ?" }
+        nav.tabs aria-label="Types de ressources" {
+            a href="/bookings/new" aria-current=[kind.is_none().then_some("page")] { "Tout" }
+            @for k in ResourceKind::ALL {
+                @if all.iter().any(|r| r.kind == k && !r.archived) {
+                    a href={ "/bookings/new?kind=" (k.as_str()) } aria-current=[(kind == Some(k)).then_some("page")] { (k.plural_label()) }
+                }
+            }
+        }
+        @if shown.is_empty() { p { "Aucune ressource à réserver." } }
+        ul.choices {
+            @for r in &shown {
+                li {
+                    a.choice href=(carry(r)) {
+                        strong { (r.name) }
+                        span.meta { " — " (r.kind.label())
+                            @if r.capacity > 1 { ", " (r.capacity) " unités" }
+                            @if !r.location.is_empty() { ", " (r.location) } }
+                    }
+                    " "
+                    @if r.requires_approval { span.badge.pending { "soumise à validation" } " " }
+                    a href={ "/resources/" (r.id) "/week" } { "Planning" span.visually-hidden { " de " (r.name) } }
+                }
+            }
+        }
+    };
+    page(&ctx, "Réserver", Nav::Bookings, None, body)
+}
+
+/// Where a booking made from the form leads: its page, with what became of the request (for
+/// a series: how many were made, and the first skipped dates).
+fn after_booking(b: &app::Booked, tz: chrono_tz::Tz) -> String {
     match (b.series_id, b.bookings.first()) {
-        (Some(_), Some(first)) => format!(
-            "/bookings/{}?created={}&skipped={}&notice=series",
-            first.id,
-            b.bookings.len(),
-            b.skipped.len()
-        ),
+        (Some(_), Some(first)) => {
+            let skipped: Vec<String> = b
+                .skipped
+                .iter()
+                .take(SKIPPED_SHOWN)
+                .map(|o| o.start.with_timezone(&tz).format("%Y-%m-%d").to_string())
+                .collect();
+            format!(
+                "/bookings/{}?created={}&skipped={}&skipped_on={}&notice=series",
+                first.id,
+                b.bookings.len(),
+                b.skipped.len(),
+                skipped.join(",")
+            )
+        }
         (None, Some(one)) if one.status == BookingStatus::Pending => {
             format!("/bookings/{}?notice=requested", one.id)
         }
@@ -317,6 +594,9 @@ fn after_booking(b: &app::Booked) -> String {
         (_, None) => "/bookings".into(),
     }
 }
+
+/// Skipped dates a series' notice names; beyond, it counts them.
+const SKIPPED_SHOWN: usize = 10;
 
 pub async fn create(
     State(s): State<AppState>,
@@ -329,7 +609,7 @@ pub async fn create(
         Err(e) => return form_view(&s, &p, &form, &e, None, unprocessable).await,
     };
     match app::book(&s.app, p.actor(), input, form.key()).await {
-        Ok(booked) => see_other(&after_booking(&booked)),
+        Ok(booked) => see_other(&after_booking(&booked, s.tz())),
         Err(AppError::Validation(errors)) if errors.get(IDEMPOTENCY_FIELD).is_some() => {
             // The same form sent again with other values (back button, then edited): a new
             // form, with a word of warning, rather than a silent second booking.
@@ -372,22 +652,44 @@ pub struct ShowQuery {
     notice: Option<String>,
     created: Option<usize>,
     skipped: Option<usize>,
+    /// The first skipped dates of a series ("YYYY-MM-DD", comma-separated).
+    skipped_on: Option<String>,
 }
 
-fn booking_notice(q: &ShowQuery) -> Option<String> {
+fn booking_notice(q: &ShowQuery, this_year: i32) -> Option<String> {
     Some(match q.notice.as_deref()? {
         "created" => "Réservation confirmée.".into(),
         "requested" => {
-            "Demande enregistrée : le créneau vous est réservé en attendant la validation de la coordination."
+            "Demande envoyée : en attente de validation par la coordination du pôle. Le créneau vous est réservé en attendant ; la décision vous sera envoyée par e-mail."
                 .into()
         }
-        "series" => match (q.created, q.skipped) {
-            (Some(n), Some(0)) | (Some(n), None) => format!("Série créée : {n} réservation(s)."),
-            (Some(n), Some(k)) => format!(
-                "Série créée : {n} réservation(s) ; {k} occurrence(s) impossible(s) ignorée(s)."
-            ),
-            _ => "Série de réservations créée.".into(),
-        },
+        "series" => {
+            let created = count_words(q.created.unwrap_or(0), "réservation créée", "réservations créées");
+            match q.skipped.unwrap_or(0) {
+                0 => format!("{created}."),
+                k => {
+                    let days: Vec<String> = q
+                        .skipped_on
+                        .as_deref()
+                        .unwrap_or("")
+                        .split(',')
+                        .filter_map(|d| NaiveDate::parse_from_str(d.trim(), "%Y-%m-%d").ok())
+                        .take(SKIPPED_SHOWN)
+                        .map(|d| format_day(d, this_year))
+                        .collect();
+                    let more = k.saturating_sub(days.len());
+                    let mut list = days.join(", ");
+                    if more > 0 {
+                        list.push_str(&format!(" et {more} autre{}", if more > 1 { "s" } else { "" }));
+                    }
+                    if list.is_empty() {
+                        format!("{created}, {} (créneaux déjà pris ou fermés).", count_words(k, "ignorée", "ignorées"))
+                    } else {
+                        format!("{created}, {} (créneaux déjà pris ou fermés) : {list}.", count_words(k, "ignorée", "ignorées"))
+                    }
+                }
+            }
+        }
         "moved" => "Réservation déplacée.".into(),
         "cancelled" => "Réservation annulée.".into(),
         "approved" => "Réservation validée.".into(),
@@ -402,8 +704,9 @@ pub async fn show(
     Path(id): Path<BookingId>,
     Query(q): Query<ShowQuery>,
 ) -> Response {
+    let year = s.app.now().with_timezone(&s.tz()).year();
     let view = ShowView {
-        notice: booking_notice(&q),
+        notice: booking_notice(&q, year),
         ..Default::default()
     };
     show_view(&s, &p, id, &view, StatusCode::OK).await
@@ -431,7 +734,8 @@ async fn show_view(
         Ok(b) => b,
         Err(r) => return r,
     };
-    let tz = ctx.tz();
+    let w = Words::of(&ctx);
+    let tz = w.tz;
     let typed_or = |typed: &str, t: DateTime<Utc>| {
         if typed.is_empty() {
             input_local(t, tz)
@@ -449,13 +753,12 @@ async fn show_view(
         p.meta { (status_badge(b.status)) " · " (b.member_name) }
         @for w in &b.warnings { p.notice.warning role="status" { (w.message) } }
         dl {
-            dt { "Début" } dd { (fmt_local(b.start, tz)) }
-            dt { "Fin" } dd { (fmt_local(b.end, tz)) }
-            dt { "Quantité" } dd { (b.quantity) }
+            dt { "Quand" } dd { (w.span(b.start, b.end)) }
+            @if b.quantity > 1 { dt { "Quantité" } dd { (b.quantity) } }
             @if let Some(purpose) = &b.purpose { @if !purpose.is_empty() { dt { "Objet" } dd { (purpose) } } }
             @if let Some(ben) = &b.beneficiary { dt { "Bénéficiaire" } dd { (ben) } }
             @if let Some(r) = &b.decision_reason { dt { "Décision" } dd { (r) } }
-            @if let Some(at) = b.cancelled_at { dt { "Annulée le" } dd { (fmt_local(at, tz)) } }
+            @if let Some(at) = b.cancelled_at { dt { "Annulée le" } dd { (format_local(at, tz)) } }
             @if b.series_id.is_some() { dt { "Série" } dd { "Réservation récurrente" } }
         }
         p {
@@ -469,7 +772,7 @@ async fn show_view(
                 h2 { "Déplacer" }
                 (error_summary(&v.errors))
                 @if let Some(r) = &v.refused {
-                    (refusal_markup(r, tz))
+                    (refusal_markup(r, &w))
                     @let here: Vec<_> = r.suggestions.iter().filter(|x| x.resource_id == b.resource_id).collect();
                     @if !here.is_empty() {
                         p { "Créneaux libres au plus près :" }
@@ -479,7 +782,7 @@ async fn show_view(
                                 input type="hidden" name="start" value=(input_local(sug.start, tz));
                                 input type="hidden" name="end" value=(input_local(sug.end, tz));
                                 @if following { input type="hidden" name="following" value="on"; }
-                                button type="submit" { "Déplacer du " (fmt_local(sug.start, tz)) " au " (fmt_local(sug.end, tz)) }
+                                button type="submit" { "Déplacer : " (w.span(sug.start, sug.end)) }
                             } }
                         } }
                     }
@@ -496,10 +799,24 @@ async fn show_view(
         @if b.can_cancel {
             section {
                 h2 { "Annuler" }
-                form method="post" action={ "/bookings/" (b.id) "/cancel" } {
-                    (csrf_field(&ctx))
-                    @if b.series_id.is_some() { (super::checkbox("Annuler aussi les occurrences suivantes", "following", false)) }
-                    button.danger type="submit" { "Annuler la réservation" }
+                // Two steps, and the second says what goes: this booking, or the series from it.
+                details.confirm {
+                    summary.button.danger { "Annuler la réservation…" }
+                    div {
+                        form method="post" action={ "/bookings/" (b.id) "/cancel" } {
+                            (csrf_field(&ctx))
+                            @if b.series_id.is_some() {
+                                fieldset {
+                                    legend { "Que faut-il annuler ?" }
+                                    label.inline { input type="radio" name="following" value="" checked; " Seulement celle du " (w.span(b.start, b.end)) }
+                                    label.inline { input type="radio" name="following" value="on"; " Celle-ci et toutes les suivantes de la série, à partir du " (format_day(b.start.with_timezone(&tz).date_naive(), w.year)) }
+                                }
+                            } @else {
+                                p { "Annuler " (b.resource_name) ", " (w.span(b.start, b.end)) " ? Le créneau sera libéré pour les autres structures." }
+                            }
+                            button.danger type="submit" { "Oui, annuler" }
+                        }
+                    }
                 }
             }
         }
@@ -758,10 +1075,13 @@ pub async fn list(State(s): State<AppState>, p: PageActor, Query(q): Query<ListQ
             ul { @for q in &quotas { li { (q.description) } } }
         }
     };
-    let notice = booking_notice(&ShowQuery {
-        notice: q.notice.clone(),
-        ..Default::default()
-    });
+    let notice = booking_notice(
+        &ShowQuery {
+            notice: q.notice.clone(),
+            ..Default::default()
+        },
+        s.app.now().with_timezone(&s.tz()).year(),
+    );
     page(&ctx, "Réservations", Nav::Bookings, notice.as_deref(), body)
 }
 

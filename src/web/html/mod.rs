@@ -35,7 +35,14 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/", get(home::dashboard))
         .route("/assets/app.css", get(stylesheet))
-        .route("/assets/calendar.js", get(calendar_script))
+        .route(
+            "/assets/calendar.js",
+            get(|| script(include_str!("../../../assets/calendar.js"))),
+        )
+        .route(
+            "/assets/booking.js",
+            get(|| script(include_str!("../../../assets/booking.js"))),
+        )
         .route(
             "/setup",
             get(account::setup_form).post(account::setup_submit),
@@ -103,6 +110,7 @@ pub fn router() -> Router<AppState> {
         .route("/users/{id}", get(users::edit_form).post(users::update))
         .route("/bookings", get(bookings::list).post(bookings::create))
         .route("/bookings/new", get(bookings::new_form))
+        .route("/bookings/estimate", get(bookings::estimate_fragment))
         .route("/bookings/{id}", get(bookings::show))
         .route("/bookings/{id}/move", post(bookings::move_booking))
         .route("/bookings/{id}/cancel", post(bookings::cancel))
@@ -173,13 +181,14 @@ async fn stylesheet() -> Response {
         .into_response()
 }
 
-async fn calendar_script() -> Response {
+/// The pages' few scripts: each page works without them.
+async fn script(text: &'static str) -> Response {
     (
         [
             (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
             (header::CACHE_CONTROL, "public, max-age=3600"),
         ],
-        include_str!("../../../assets/calendar.js"),
+        text,
     )
         .into_response()
 }
@@ -254,33 +263,38 @@ pub fn layout(ctx: &Ctx, title: &str, nav: Nav, notice: Option<&str>, body: Mark
                 header.top {
                     a.brand href="/" { "Mutualise" span.pole { (pole) } }
                     @if let Some(actor) = ctx.actor() {
-                        nav aria-label="Navigation principale" {
-                            ul {
-                                (nav_item("/", "Tableau de bord", nav == Nav::Home))
-                                (nav_item("/bookings", "Réservations", nav == Nav::Bookings))
-                                (nav_item("/calendar", "Planning", nav == Nav::Calendar))
-                                @if authz::can_decide(actor) {
-                                    (approvals_item(ctx.session.and_then(|s| s.requests_to_decide), nav == Nav::Approvals))
+                        // A disclosure on a phone; on a wider screen the stylesheet shows its
+                        // content and hides « Menu » (no JavaScript either way).
+                        details.menu {
+                            summary { "Menu" }
+                            nav aria-label="Navigation principale" {
+                                ul {
+                                    (nav_item("/", "Tableau de bord", nav == Nav::Home))
+                                    (nav_item("/bookings", "Réservations", nav == Nav::Bookings))
+                                    (nav_item("/calendar", "Planning", nav == Nav::Calendar))
+                                    @if authz::can_decide(actor) {
+                                        (approvals_item(ctx.session.and_then(|s| s.requests_to_decide), nav == Nav::Approvals))
+                                    }
+                                    (nav_item("/resources", "Ressources", nav == Nav::Resources))
+                                    (nav_item("/staff", "Salariés partagés", nav == Nav::Staff))
+                                    (nav_item("/members", "Structures", nav == Nav::Members))
+                                    (nav_item("/closures", "Fermetures", nav == Nav::Closures))
+                                    @if authz::can_manage_allocation(actor) {
+                                        (nav_item("/allocations", "Répartition", nav == Nav::Allocation))
+                                    } @else if let Some(href) = &statement_link {
+                                        (nav_item(href, "Mon relevé", nav == Nav::Allocation))
+                                    }
+                                    @if authz::can_see_users_page(actor) {
+                                        (nav_item("/users", "Utilisateurs", nav == Nav::Users))
+                                    }
+                                    (nav_item("/account", "Mon compte", nav == Nav::Account))
                                 }
-                                (nav_item("/resources", "Ressources", nav == Nav::Resources))
-                                (nav_item("/staff", "Salariés partagés", nav == Nav::Staff))
-                                (nav_item("/members", "Structures", nav == Nav::Members))
-                                (nav_item("/closures", "Fermetures", nav == Nav::Closures))
-                                @if authz::can_manage_allocation(actor) {
-                                    (nav_item("/allocations", "Répartition", nav == Nav::Allocation))
-                                } @else if let Some(href) = &statement_link {
-                                    (nav_item(href, "Mon relevé", nav == Nav::Allocation))
-                                }
-                                @if authz::can_see_users_page(actor) {
-                                    (nav_item("/users", "Utilisateurs", nav == Nav::Users))
-                                }
-                                (nav_item("/account", "Mon compte", nav == Nav::Account))
                             }
-                        }
-                        form.logout method="post" action="/logout" {
-                            input type="hidden" name="_csrf" value=(ctx.csrf());
-                            span.who { (actor.name) }
-                            button.link type="submit" { "Se déconnecter" }
+                            form.logout method="post" action="/logout" {
+                                input type="hidden" name="_csrf" value=(ctx.csrf());
+                                span.who { (actor.name) }
+                                button.link type="submit" { "Se déconnecter" }
+                            }
                         }
                     }
                 }

@@ -234,7 +234,7 @@ pub async fn week(
         @if plan.employees.is_empty() {
             p { "Aucun salarié partagé à planifier." }
         } @else {
-            div.scroll {
+            div.scroll role="region" tabindex="0" aria-label="Planning de la semaine" {
                 table.grid {
                     caption { "Chaque bloc porte la lettre de la structure (voir la légende) ; ouvrez-le pour le déplacer ou l'annuler : tout est vérifié à nouveau." }
                     thead { tr {
@@ -305,7 +305,7 @@ pub async fn month(
         }
         (error_summary(&errors))
         (legend_view(&m.legend))
-        div.scroll {
+        div.scroll role="region" tabindex="0" aria-label="Planning du mois" {
             table.grid {
                 caption { "Les semaines qui touchent le mois, du lundi au dimanche." }
                 thead { tr {
@@ -335,7 +335,7 @@ pub async fn month(
         }
         h2 { "Heures du mois par structure" }
         p.meta { "Mises à disposition confirmées ; les heures supplémentaires reviennent à la structure dont la mise à disposition fait passer la semaine au-delà de 35 h." }
-        table {
+        div.scroll role="region" tabindex="0" aria-label="Heures du mois par structure" { table {
             thead { tr { th { "Structure" } th { "Travail" } th { "Formation" } th { "Absence" } th { "Suppl. 25 %" } th { "Suppl. 50 %" } } }
             tbody {
                 @for l in &m.members {
@@ -343,7 +343,7 @@ pub async fn month(
                 }
                 tr.total { th scope="row" { "Total" } (hours_cells(&m.total)) }
             }
-        }
+        } }
     };
     page(&ctx, &title, Nav::Staff, None, body)
 }
@@ -514,13 +514,13 @@ fn ledger_view(l: &Ledger, employer: Option<MemberId>, errors: &FieldErrors) -> 
         p.meta { "Mises à disposition confirmées du mois. Coût = heures travaillées × coût horaire chargé ; majorations de 25 % et 50 % sur les heures supplémentaires, à la charge de la structure qui les a causées ; frais de gestion du groupement (coefficient, ou forfait mensuel réparti au prorata des heures, au centime près). Le groupement ne se facture pas lui-même : formation et absences sont montrées, non facturées." }
         h2 { "Par structure" }
         @if l.members.is_empty() { p { "Aucune heure ce mois-ci." } } @else {
-            table {
+            div.scroll role="region" tabindex="0" aria-label="Heures par structure" { table {
                 thead { tr { th { "Structure" } th { "Travail" } th { "Formation" } th { "Absence" } th { "Suppl. 25 %" } th { "Suppl. 50 %" } th { "Coût" } th { "Majorations" } th { "Frais de gestion" } th { "Total" } } }
                 tbody {
                     @for m in &l.members { tr { td { (m.member.name) } (hours_cells(&m.total.hours)) (money_cells(&m.total)) } }
                     tr.total { th scope="row" { "Total" } (hours_cells(&l.total.hours)) (money_cells(&l.total)) }
                 }
-            }
+            } }
         }
         h2 { "Par salarié" }
         @for e in &l.employees {
@@ -528,7 +528,7 @@ fn ledger_view(l: &Ledger, employer: Option<MemberId>, errors: &FieldErrors) -> 
                 h3 { a href={ "/staff/" (e.employee_id) "/month?month=" (month) } { (e.employee_name) } }
                 p.meta { (e.employer.name) " · coût horaire chargé " (format_euros(e.hourly_cost_cents))
                     " · frais de gestion " @match e.fee { Some(f) => (f.describe()), None => "aucun" } }
-                table {
+                div.scroll role="region" tabindex="0" aria-label={ "Heures de " (e.employee_name) } { table {
                     thead { tr { th { "Structure" } th { "Travail" } th { "Formation" } th { "Absence" } th { "Suppl. 25 %" } th { "Suppl. 50 %" } th { "Coût" } th { "Majorations" } th { "Frais de gestion" } th { "Total" } } }
                     tbody {
                         @for line in &e.lines {
@@ -543,7 +543,7 @@ fn ledger_view(l: &Ledger, employer: Option<MemberId>, errors: &FieldErrors) -> 
                         }
                         tr.total { th scope="row" { "Total" } (hours_cells(&e.total.hours)) (money_cells(&e.total)) }
                     }
-                }
+                } }
             }
         }
     }
@@ -659,13 +659,13 @@ pub async fn member_hours(
         @if h.employees.is_empty() {
             p { "Aucune heure de salarié partagé ce mois-ci." }
         } @else {
-            table {
+            div.scroll role="region" tabindex="0" aria-label="Heures des salariés partagés" { table {
                 thead { tr { th { "Salarié" } th { "Travail" } th { "Formation" } th { "Absence" } th { "Suppl. 25 %" } th { "Suppl. 50 %" } } }
                 tbody {
                     @for e in &h.employees { tr { td { (e.employee_name) } (hours_cells(&e.hours)) } }
                     tr.total { th scope="row" { "Total" } (hours_cells(&h.total)) }
                 }
-            }
+            } }
             p.meta { "Seules vos heures sont montrées. Les heures supplémentaires sont celles que vos mises à disposition ont fait passer au-delà de 35 h dans la semaine du salarié." }
         }
     };

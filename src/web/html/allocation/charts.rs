@@ -128,7 +128,7 @@ pub(super) fn trend_view(t: &Trend) -> Markup {
         @if t.members.is_empty() {
             p { "Aucun relevé sur les douze derniers mois." }
         } @else {
-            div.scroll {
+            div.scroll role="region" tabindex="0" aria-label="Relevés des douze derniers mois" {
                 table.trend {
                     caption { "Total de chaque structure, mois par mois (arrondi à l'euro ; mois clôturés tels qu'enregistrés, mois ouverts tels que calculés aujourd'hui)." }
                     thead { tr {

@@ -591,7 +591,7 @@ async fn costs_view(s: &AppState, p: &PageActor, month: Month, page: CostPage) -
         @if costs.is_empty() {
             p { "Aucune dépense ce mois-ci." }
         } @else {
-            div.scroll {
+            div.scroll role="region" tabindex="0" aria-label="Dépenses du mois" {
                 table.costs {
                     thead { tr {
                         th scope="col" { "Libellé" }

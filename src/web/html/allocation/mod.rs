@@ -333,7 +333,7 @@ fn members_table(a: &Allocation) -> Markup {
         @if a.members.is_empty() {
             p { "Aucune ligne ce mois-ci." }
         } @else {
-            div.scroll {
+            div.scroll role="region" tabindex="0" aria-label="Répartition par structure" {
                 table.allocation {
                     thead { tr {
                         th scope="col" { "Structure" }
@@ -370,7 +370,7 @@ fn resources_table(a: &Allocation) -> Markup {
         } @else if a.resources.is_empty() {
             p { "Aucune ressource." }
         } @else {
-            div.scroll {
+            div.scroll role="region" tabindex="0" aria-label="Répartition par ressource" {
                 table.resources {
                     thead { tr {
                         th scope="col" { "Ressource ou groupe" }

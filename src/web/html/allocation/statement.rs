@@ -122,7 +122,7 @@ pub async fn statement_page(
                 @if !lines.is_empty() {
                     section.statement-group {
                         h2 { (source.label()) }
-                        table.statement-lines {
+                        div.scroll role="region" tabindex="0" aria-label=(source.label()) { table.statement-lines {
                             thead { tr {
                                 th scope="col" { "Libellé" }
                                 th scope="col" { "Base de calcul" }
@@ -145,7 +145,7 @@ pub async fn statement_page(
                                     td.num { strong { (format_euros(st.total_of(source))) } }
                                 }
                             }
-                        }
+                        } }
                     }
                 }
             }
