@@ -29,6 +29,10 @@ pub enum AppError {
     TooManyRequests(String),
     #[error("{0}")]
     BadRequest(String),
+    /// Query parameters (a listing's filters) that cannot be read or are out of range, field
+    /// by field: the request itself is wrong, not data it carries.
+    #[error("paramètres invalides")]
+    BadQuery(FieldErrors),
     /// The request's body is over the size the service accepts.
     #[error("{0}")]
     TooLarge(String),
@@ -64,6 +68,7 @@ impl AppError {
             AppError::Refused(r) => r.code(),
             AppError::TooManyRequests(_) => "too_many_requests",
             AppError::BadRequest(_) => "bad_request",
+            AppError::BadQuery(_) => "invalid_query",
             AppError::TooLarge(_) => "payload_too_large",
             AppError::Unavailable(_) => "unavailable",
             AppError::Internal(_) => "internal",
@@ -73,7 +78,7 @@ impl AppError {
     /// Human detail, safe to show: internal causes are replaced by a generic sentence.
     pub fn detail(&self) -> String {
         match self {
-            AppError::Validation(errors) => errors.summary(),
+            AppError::Validation(errors) | AppError::BadQuery(errors) => errors.summary(),
             AppError::Forbidden => "Votre rôle ne permet pas cette action.".into(),
             AppError::NotFound => {
                 "Cette ressource n'existe pas ou n'est pas visible pour vous.".into()
@@ -95,6 +100,14 @@ impl AppError {
             AppError::Unavailable(e) => tracing::warn!(error = %e, "unavailable"),
             AppError::TooManyRequests(_) => tracing::warn!("request throttled (429)"),
             _ => {}
+        }
+    }
+
+    /// Field errors of a listing's filters, as the API answers them (400).
+    pub fn in_query(self) -> AppError {
+        match self {
+            AppError::Validation(errors) => AppError::BadQuery(errors),
+            other => other,
         }
     }
 

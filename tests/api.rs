@@ -272,8 +272,9 @@ both_backends!(resources_catalogue, |app: TestApp| async move {
     assert_eq!(list.as_array().unwrap().len(), 1);
     assert_eq!(list[0]["id"], staff);
     assert_eq!(list[0]["weekly_contract_hours"], 35.0);
-    let (s, _) = app.get(&admin, "/api/v1/resources?kind=spaceship").await;
-    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    let (s, e) = app.get(&admin, "/api/v1/resources?kind=spaceship").await;
+    assert_eq!(s, StatusCode::BAD_REQUEST, "{e}");
+    assert_eq!(e["errors"][0]["field"], "kind", "{e}");
 
     // Salaries are shown to the pole's team only.
     let m = app.member(&admin, "Asso").await;

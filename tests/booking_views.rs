@@ -416,7 +416,8 @@ both_backends!(listings_come_in_pages, |app: TestApp| async move {
     assert_eq!(mine.as_array().unwrap().len(), 3, "{mine}");
     for bad in ["limit=0", "limit=5001", "cursor=garbage", "status=archived"] {
         let (s, e) = app.get(&p.admin, &format!("/api/v1/bookings?{bad}")).await;
-        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{bad}: {e}");
+        assert_eq!(s, StatusCode::BAD_REQUEST, "{bad}: {e}");
+        assert_eq!(e["code"], "invalid_query", "{bad}: {e}");
     }
     // The OpenAPI document says so.
     let (_, doc) = app.get("", "/api/v1/openapi.json").await;

@@ -516,7 +516,8 @@ pub async fn me(app: &App, actor: &Actor) -> AppResult<crate::app::users::UserVi
 pub(crate) fn purge_tx(conn: &mut DbConn, now: DateTime<Utc>) -> AppResult<usize> {
     let sessions = auth_store::purge_expired(conn, store::to_db(now))?;
     let attempts = auth_store::purge_attempts(conn, store::to_db(now - Duration::days(1)))?;
-    Ok(sessions + attempts)
+    let resets = auth_store::purge_resets(conn, store::to_db(now - Duration::days(1)))?;
+    Ok(sessions + attempts + resets)
 }
 
 #[cfg(test)]

@@ -232,6 +232,7 @@ pub(crate) fn all_staff_on(
             kind: Some(ResourceKind::Staff),
             include_archived: true,
             search: None,
+            ..Default::default()
         },
     )?;
     staff_on(conn, actor, &resources, today)
@@ -250,6 +251,7 @@ pub async fn list(app: &App, actor: &Actor, q: EmployeeQuery) -> AppResult<Vec<E
                     kind: Some(ResourceKind::Staff),
                     include_archived: q.include_archived,
                     search: q.q.clone().filter(|s| !s.trim().is_empty()),
+                    ..Default::default()
                 },
             )?;
             let mut views = views_on(c, &actor, &resources, today)?;

@@ -4,7 +4,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::authz::{self, Actor};
-use super::App;
+use super::{App, Numbered};
 use crate::domain::ids::MemberId;
 use crate::domain::member::{LegalForm, MemberInput};
 use crate::error::{AppError, AppResult};
@@ -96,15 +96,51 @@ pub struct MemberQuery {
     pub include_archived: bool,
     /// Part of the name (case, accents and ligatures ignored).
     pub q: Option<String>,
+    /// active, inactive or archived.
+    pub status: Option<String>,
+    /// association, scop, scic, sas, sarl, ei, collectivite, autre.
+    pub legal_form: Option<String>,
+}
+
+fn filter_of(q: MemberQuery) -> AppResult<MemberFilter> {
+    let mut e = crate::domain::validation::FieldErrors::new();
+    let (mut active, mut archived_only) = (None, false);
+    match q.status.as_deref().map(str::trim).unwrap_or("") {
+        "" => {}
+        "active" => active = Some(true),
+        "inactive" => active = Some(false),
+        "archived" => archived_only = true,
+        _ => e.add("status", "État attendu : active, inactive ou archived."),
+    }
+    let legal_form = match q
+        .legal_form
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+    {
+        None => None,
+        Some(raw) => match LegalForm::parse(raw) {
+            Some(f) => Some(f.as_str().to_string()),
+            None => {
+                e.add("legal_form", "Forme juridique inconnue.");
+                None
+            }
+        },
+    };
+    e.into_result().map_err(AppError::Validation)?;
+    Ok(MemberFilter {
+        include_archived: q.include_archived || archived_only,
+        ids: None,
+        search: q.q.filter(|s| !s.trim().is_empty()),
+        active,
+        archived_only,
+        legal_form,
+    })
 }
 
 /// Every signed-in user sees the directory; private fields are filtered by the view.
 pub async fn list(app: &App, actor: &Actor, q: MemberQuery) -> AppResult<Vec<MemberView>> {
-    let filter = MemberFilter {
-        include_archived: q.include_archived,
-        ids: None,
-        search: q.q.filter(|s| !s.trim().is_empty()),
-    };
+    let filter = filter_of(q)?;
     let actor = actor.clone();
     app.db()
         .run(move |c| {
@@ -112,6 +148,31 @@ pub async fn list(app: &App, actor: &Actor, q: MemberQuery) -> AppResult<Vec<Mem
                 .iter()
                 .map(|m| MemberView::of(m, &actor))
                 .collect())
+        })
+        .await
+}
+
+/// One numbered page of the directory (from 1, `per_page` members), in name order, and how
+/// many members the filters keep in all.
+pub async fn page(
+    app: &App,
+    actor: &Actor,
+    q: MemberQuery,
+    page: i64,
+    per_page: i64,
+) -> AppResult<Numbered<MemberView>> {
+    let filter = filter_of(q)?;
+    let actor = actor.clone();
+    app.db()
+        .run(move |c| {
+            let items = store::page(c, &filter, (page - 1) * per_page, per_page)?
+                .iter()
+                .map(|m| MemberView::of(m, &actor))
+                .collect();
+            Ok(Numbered {
+                items,
+                total: store::count_matching(c, &filter)?,
+            })
         })
         .await
 }

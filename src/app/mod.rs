@@ -34,6 +34,7 @@ pub mod members;
 pub mod months;
 pub mod notify;
 pub mod outbox;
+pub mod password_reset;
 pub mod planning;
 pub mod pricing;
 pub mod quotas;
@@ -52,6 +53,13 @@ use serde_json::Value;
 use crate::config::{Clock, Config};
 use crate::error::{AppError, AppResult};
 use crate::store::Db;
+
+/// One numbered page of a listing and how many rows its filters keep in all.
+#[derive(Debug, Clone)]
+pub struct Numbered<T> {
+    pub items: Vec<T>,
+    pub total: i64,
+}
 
 /// The service: its database, its configuration and its clock. Cheap to clone.
 #[derive(Clone)]

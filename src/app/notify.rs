@@ -296,6 +296,44 @@ pub fn bookings_changed_tx(
     Ok(())
 }
 
+/// Queues the mail carrying a password-reset link (`link`, a path holding the secret) to the
+/// user, in the transaction that recorded the link (`reset_id`).
+pub fn password_reset_tx(
+    conn: &mut DbConn,
+    user_id: UserId,
+    reset_id: i64,
+    link: &str,
+    tz: &str,
+) -> AppResult<bool> {
+    let Some(Recipient::User(c)) = user(conn, Some(user_id))? else {
+        return Ok(false);
+    };
+    let notice = Notice {
+        kind: NoticeKind::PasswordReset,
+        recipient_name: c.name.clone(),
+        tz: tz.to_string(),
+        bookings: Vec::new(),
+        by: None,
+        reason: None,
+        employee: None,
+        statement: None,
+        link: link.to_string(),
+        has_account: true,
+    };
+    let payload = serde_json::to_string(&notice).map_err(AppError::internal)?;
+    store::enqueue(
+        conn,
+        &NewMessage {
+            event_key: &format!("password_reset.r{reset_id}.u{}", user_id.0),
+            kind: NoticeKind::PasswordReset.as_str(),
+            recipient: &c.email,
+            user_id: Some(user_id),
+            payload: &payload,
+            now: to_db(Utc::now()),
+        },
+    )
+}
+
 /// Queues « relevé disponible » to the member admins of each member of a closed month.
 pub fn statements_ready_tx(
     conn: &mut DbConn,

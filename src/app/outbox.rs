@@ -193,7 +193,16 @@ pub struct OutboxEntry {
 }
 
 fn entry(row: OutboxRow) -> OutboxEntry {
-    let notice = serde_json::from_str(&row.payload).ok();
+    // A one-time secret (a password-reset link) is for its recipient only: the screens show
+    // the message without it.
+    let notice = serde_json::from_str::<Notice>(&row.payload)
+        .ok()
+        .map(|mut n| {
+            if n.kind.is_secret() {
+                n.link = "/password/reset/[lien masqué]".into();
+            }
+            n
+        });
     OutboxEntry {
         id: row.id,
         to: row.recipient,

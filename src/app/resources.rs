@@ -10,7 +10,7 @@ use serde_json::Value;
 
 use super::authz::{self, Actor};
 use super::closures::{self, ClosureView};
-use super::App;
+use super::{App, Numbered};
 use crate::domain::booking::{block_after_buffer_change, OpeningSlot};
 use crate::domain::ids::{MemberId, ResourceId};
 use crate::domain::pricing::{in_force, Tariff};
@@ -136,23 +136,54 @@ pub struct ResourceQuery {
     pub include_archived: bool,
     /// Part of the name (case, accents and ligatures ignored).
     pub q: Option<String>,
+    /// active (the default) or archived.
+    pub status: Option<String>,
+    /// required (resources whose bookings wait for approval) or none.
+    pub approval: Option<String>,
+}
+
+fn filter_of(q: ResourceQuery) -> AppResult<ResourceFilter> {
+    let mut e = crate::domain::validation::FieldErrors::new();
+    let kind = match q.kind.as_deref().map(str::trim).filter(|k| !k.is_empty()) {
+        Some(k) => {
+            let parsed = ResourceKind::parse(k);
+            if parsed.is_none() {
+                e.add(
+                    "kind",
+                    "Type inconnu (room, desk, vehicle, equipment, staff).",
+                );
+            }
+            parsed
+        }
+        None => None,
+    };
+    let mut archived_only = false;
+    match q.status.as_deref().map(str::trim).unwrap_or("") {
+        "" | "active" => {}
+        "archived" => archived_only = true,
+        _ => e.add("status", "État attendu : active ou archived."),
+    }
+    let requires_approval = match q.approval.as_deref().map(str::trim).unwrap_or("") {
+        "" => None,
+        "required" => Some(true),
+        "none" => Some(false),
+        _ => {
+            e.add("approval", "Validation attendue : required ou none.");
+            None
+        }
+    };
+    e.into_result().map_err(AppError::Validation)?;
+    Ok(ResourceFilter {
+        kind,
+        include_archived: q.include_archived || archived_only,
+        search: q.q.filter(|s| !s.trim().is_empty()),
+        archived_only,
+        requires_approval,
+    })
 }
 
 pub async fn list(app: &App, actor: &Actor, q: ResourceQuery) -> AppResult<Vec<ResourceView>> {
-    let kind = match q.kind.as_deref().map(str::trim).filter(|k| !k.is_empty()) {
-        Some(k) => Some(ResourceKind::parse(k).ok_or_else(|| {
-            AppError::validation(
-                "kind",
-                "Type inconnu (room, desk, vehicle, equipment, staff).",
-            )
-        })?),
-        None => None,
-    };
-    let filter = ResourceFilter {
-        kind,
-        include_archived: q.include_archived,
-        search: q.q.filter(|s| !s.trim().is_empty()),
-    };
+    let filter = filter_of(q)?;
     let (actor, today) = (actor.clone(), app.today());
     app.db()
         .run(move |c| {
@@ -163,6 +194,33 @@ pub async fn list(app: &App, actor: &Actor, q: ResourceQuery) -> AppResult<Vec<R
                 .iter()
                 .map(|r| ResourceView::of(r, tariff_of(&tariffs, r.row.id), &actor))
                 .collect())
+        })
+        .await
+}
+
+/// One numbered page of the catalogue (from 1, `per_page` resources), by kind then name, and
+/// how many resources the filters keep in all.
+pub async fn page(
+    app: &App,
+    actor: &Actor,
+    q: ResourceQuery,
+    page: i64,
+    per_page: i64,
+) -> AppResult<Numbered<ResourceView>> {
+    let filter = filter_of(q)?;
+    let (actor, today) = (actor.clone(), app.today());
+    app.db()
+        .run(move |c| {
+            let resources = store::page(c, &filter, (page - 1) * per_page, per_page)?;
+            let ids: Vec<ResourceId> = resources.iter().map(|r| r.row.id).collect();
+            let tariffs = tariffs_on(c, &ids, today)?;
+            Ok(Numbered {
+                items: resources
+                    .iter()
+                    .map(|r| ResourceView::of(r, tariff_of(&tariffs, r.row.id), &actor))
+                    .collect(),
+                total: store::count_matching(c, &filter)?,
+            })
         })
         .await
 }

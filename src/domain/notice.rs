@@ -28,6 +28,8 @@ pub enum NoticeKind {
     AssignmentChanged,
     AssignmentCancelled,
     StatementReady,
+    /// To a user who asked for it: a link to choose a new password (never turned off).
+    PasswordReset,
 }
 
 /// Whether a message invites to, or withdraws from, a calendar event.
@@ -47,7 +49,7 @@ impl CalendarMethod {
 }
 
 impl NoticeKind {
-    pub const ALL: [NoticeKind; 12] = [
+    pub const ALL: [NoticeKind; 13] = [
         NoticeKind::BookingConfirmed,
         NoticeKind::BookingPending,
         NoticeKind::ApprovalRequested,
@@ -60,6 +62,7 @@ impl NoticeKind {
         NoticeKind::AssignmentChanged,
         NoticeKind::AssignmentCancelled,
         NoticeKind::StatementReady,
+        NoticeKind::PasswordReset,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -76,6 +79,7 @@ impl NoticeKind {
             NoticeKind::AssignmentChanged => "assignment_changed",
             NoticeKind::AssignmentCancelled => "assignment_cancelled",
             NoticeKind::StatementReady => "statement_ready",
+            NoticeKind::PasswordReset => "password_reset",
         }
     }
 
@@ -98,6 +102,7 @@ impl NoticeKind {
             NoticeKind::AssignmentChanged => "Mise à disposition modifiée",
             NoticeKind::AssignmentCancelled => "Mise à disposition annulée",
             NoticeKind::StatementReady => "Relevé mensuel disponible",
+            NoticeKind::PasswordReset => "Lien pour choisir un nouveau mot de passe",
         }
     }
 
@@ -116,9 +121,15 @@ impl NoticeKind {
         }
     }
 
-    /// Reminders are chosen with a lead time; every other kind is on unless turned off.
+    /// Reminders are chosen with a lead time and a password reset is always sent; every
+    /// other kind is on unless turned off.
     pub fn mutable(self) -> bool {
-        self != NoticeKind::Reminder
+        !matches!(self, NoticeKind::Reminder | NoticeKind::PasswordReset)
+    }
+
+    /// Whether the message carries a secret (a one-time link) that no screen may show again.
+    pub fn is_secret(self) -> bool {
+        self == NoticeKind::PasswordReset
     }
 }
 

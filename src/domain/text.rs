@@ -48,6 +48,20 @@ impl Search {
         (!folded.is_empty()).then_some(Self(folded))
     }
 
+    /// A SQL `LIKE` pattern (escape character `\\`) finding the search in a folded column.
+    pub fn like_pattern(&self) -> String {
+        let mut p = String::with_capacity(self.0.len() + 2);
+        p.push('%');
+        for c in self.0.chars() {
+            if matches!(c, '%' | '_' | '\\') {
+                p.push('\\');
+            }
+            p.push(c);
+        }
+        p.push('%');
+        p
+    }
+
     /// Whether `name` contains the search, ignoring case, accents and spacing.
     pub fn matches(&self, name: &str) -> bool {
         fold(name).contains(&self.0)
@@ -58,6 +72,15 @@ impl Search {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn like_patterns_escape_wildcards() {
+        assert_eq!(Search::new("École").unwrap().like_pattern(), "%ecole%");
+        assert_eq!(
+            Search::new("50%_a\\b").unwrap().like_pattern(),
+            "%50\\%\\_a\\\\b%"
+        );
+    }
 
     #[test]
     fn accents_case_and_ligatures_fold() {

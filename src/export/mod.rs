@@ -12,6 +12,8 @@
 //! prefixed with `'`, so no formula ever runs from data a user typed (CSV injection).
 
 pub mod allocation;
+pub mod bookings;
+pub mod directory;
 pub mod ledger;
 
 use std::str::FromStr;

@@ -188,6 +188,10 @@ fn content(n: &Notice, ctx: &MailContext) -> (String, Vec<Block>) {
             ),
             format!("Une mise à disposition a été annulée{}.", who("")),
         ),
+        NoticeKind::PasswordReset => (
+            "Choisir un nouveau mot de passe".to_string(),
+            "Un nouveau mot de passe a été demandé pour votre compte. Le lien ci-dessous est valable une heure et ne sert qu'une fois. Si vous n'êtes pas à l'origine de cette demande, ignorez ce message : votre mot de passe ne change pas.".to_string(),
+        ),
         NoticeKind::StatementReady => {
             let s = n.statement.as_ref();
             let month = s
@@ -224,8 +228,12 @@ fn content(n: &Notice, ctx: &MailContext) -> (String, Vec<Block>) {
             "L'invitation jointe (invitation.ics) met votre agenda à jour.".into(),
         ));
     }
+    let label = match n.kind {
+        NoticeKind::PasswordReset => "Choisir un nouveau mot de passe",
+        _ => "Voir dans Mutualise",
+    };
     blocks.push(Block::Link(
-        "Voir dans Mutualise".into(),
+        label.into(),
         format!("{}{}", ctx.public_url, n.link),
     ));
     (subject, blocks)
@@ -299,7 +307,10 @@ fn html_of(subject: &str, blocks: &[Block], pole: &str) -> Markup {
 /// The message a notice makes.
 pub fn compose(n: &Notice, recipient: &str, ctx: &MailContext) -> Composed {
     let (subject, mut blocks) = content(n, ctx);
-    blocks.push(footer(n, ctx));
+    // Asked for by the person: no preferences to change, nothing to unsubscribe from.
+    if n.kind != NoticeKind::PasswordReset {
+        blocks.push(footer(n, ctx));
+    }
     let text = text_of(&blocks, &ctx.pole_name);
     let html = html_of(&subject, &blocks, &ctx.pole_name).into_string();
     let calendar = n.kind.calendar_method().and_then(|method| {

@@ -1,9 +1,10 @@
-//! Sessions, API tokens and login attempts. Secrets are stored only as SHA-256 hashes.
+//! Sessions, API tokens, login attempts and password-reset links. Secrets are stored only as
+//! SHA-256 hashes.
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use super::schema::{api_tokens, login_attempts, sessions, users};
+use super::schema::{api_tokens, login_attempts, password_resets, sessions, users};
 use super::users::User;
 use super::DbConn;
 use crate::db_run;
@@ -229,5 +230,75 @@ pub fn revoke_user_tokens(
         api_tokens::table.filter(api_tokens::user_id.eq(user_id)).filter(api_tokens::revoked_at.is_null()),
     )
     .set(api_tokens::revoked_at.eq(now))
+    .execute(conn))?)
+}
+
+/// Records a password-reset link sent to a user; returns its id.
+pub fn insert_reset(
+    conn: &mut DbConn,
+    user_id: UserId,
+    token_hash: &str,
+    now: NaiveDateTime,
+    expires_at: NaiveDateTime,
+) -> AppResult<i64> {
+    Ok(db_run!(conn => diesel::insert_into(password_resets::table)
+        .values((
+            password_resets::user_id.eq(user_id),
+            password_resets::token_hash.eq(token_hash),
+            password_resets::created_at.eq(now),
+            password_resets::expires_at.eq(expires_at),
+        ))
+        .returning(password_resets::id)
+        .get_result(conn))?)
+}
+
+/// The user of a reset link that is neither used nor expired.
+pub fn live_reset(
+    conn: &mut DbConn,
+    token_hash: &str,
+    now: NaiveDateTime,
+) -> AppResult<Option<(i64, UserId)>> {
+    Ok(db_run!(conn => password_resets::table
+        .filter(password_resets::token_hash.eq(token_hash))
+        .filter(password_resets::used_at.is_null())
+        .filter(password_resets::expires_at.gt(now))
+        .select((password_resets::id, password_resets::user_id))
+        .first(conn)
+        .optional())?)
+}
+
+/// Spends a live link: true for the one caller that did (a second use, even concurrent,
+/// finds it spent). Every other live link of the user ends with it.
+pub fn use_reset(
+    conn: &mut DbConn,
+    id: i64,
+    user_id: UserId,
+    now: NaiveDateTime,
+) -> AppResult<bool> {
+    let n = db_run!(conn => diesel::update(
+        password_resets::table
+            .filter(password_resets::id.eq(id))
+            .filter(password_resets::used_at.is_null())
+            .filter(password_resets::expires_at.gt(now)),
+    )
+    .set(password_resets::used_at.eq(now))
+    .execute(conn))?;
+    if n == 1 {
+        db_run!(conn => diesel::update(
+            password_resets::table
+                .filter(password_resets::user_id.eq(user_id))
+                .filter(password_resets::used_at.is_null()),
+        )
+        .set(password_resets::used_at.eq(now))
+        .execute(conn))?;
+    }
+    Ok(n == 1)
+}
+
+/// Links that expired more than a day ago are of no use to anyone.
+pub fn purge_resets(conn: &mut DbConn, before: NaiveDateTime) -> AppResult<usize> {
+    Ok(db_run!(conn => diesel::delete(
+        password_resets::table.filter(password_resets::expires_at.lt(before)),
+    )
     .execute(conn))?)
 }

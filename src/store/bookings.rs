@@ -11,6 +11,7 @@ use crate::domain::ids::{BookingId, MemberId, ResourceId, SeriesId, UserId};
 use crate::domain::labour::Activity;
 use crate::domain::resource::ResourceKind;
 use crate::domain::status::BookingStatus;
+use crate::domain::text::{fold, Search};
 use crate::error::AppResult;
 
 const PENDING: BookingStatus = BookingStatus::Pending;
@@ -69,8 +70,9 @@ pub struct NewBooking<'a> {
 
 pub fn insert(conn: &mut DbConn, b: &NewBooking) -> AppResult<BookingRow> {
     super::allocation::forget_usage(conn, &[b.start_at])?;
+    let purpose_key = fold(b.purpose);
     Ok(db_run!(conn => diesel::insert_into(bookings::table)
-        .values(b)
+        .values((b, bookings::purpose_key.eq(&purpose_key)))
         .returning(BookingRow::as_returning())
         .get_result(conn))?)
 }
@@ -311,6 +313,14 @@ pub struct BookingFilter {
     pub to: Option<NaiveDateTime>,
     pub statuses: Option<Vec<BookingStatus>>,
     pub series_id: Option<SeriesId>,
+    /// Bookings of resources of this kind.
+    pub kind: Option<ResourceKind>,
+    /// Text found in the resource's name, the member's name or the purpose (accents and case
+    /// ignored, see `domain::text`).
+    pub search: Option<Search>,
+    /// Whose purposes the search may look into (`None`: everyone's). Others' purposes are not
+    /// shown to the caller, so they must not be findable either.
+    pub purpose_of: Option<Vec<MemberId>>,
 }
 
 macro_rules! filtered {
@@ -338,6 +348,37 @@ macro_rules! filtered {
         if let Some(s) = f.series_id {
             q = q.filter(bookings::series_id.eq(s));
         }
+        if let Some(k) = f.kind {
+            q = q.filter(
+                bookings::resource_id.eq_any(
+                    resources::table
+                        .filter(resources::kind.eq(k))
+                        .select(resources::id),
+                ),
+            );
+        }
+        if let Some(search) = &f.search {
+            let pattern = search.like_pattern();
+            let by_resource = bookings::resource_id.eq_any(
+                resources::table
+                    .filter(resources::name_key.like(pattern.clone()).escape('\\'))
+                    .select(resources::id),
+            );
+            let by_member = bookings::member_id.eq_any(
+                members::table
+                    .filter(members::name_key.like(pattern.clone()).escape('\\'))
+                    .select(members::id),
+            );
+            let purpose = bookings::purpose_key.like(pattern).escape('\\');
+            q = match &f.purpose_of {
+                None => q.filter(by_resource.or(by_member).or(purpose)),
+                Some(ids) => q.filter(
+                    by_resource
+                        .or(by_member)
+                        .or(purpose.and(bookings::member_id.eq_any(ids.clone()))),
+                ),
+            };
+        }
         q
     }};
 }
@@ -347,6 +388,17 @@ pub fn list(
     conn: &mut DbConn,
     f: &BookingFilter,
     after: Option<After>,
+    limit: i64,
+) -> AppResult<Vec<BookingRow>> {
+    list_from(conn, f, after, 0, limit)
+}
+
+/// As `list`, skipping the first `offset` rows (numbered pages).
+pub fn list_from(
+    conn: &mut DbConn,
+    f: &BookingFilter,
+    after: Option<After>,
+    offset: i64,
     limit: i64,
 ) -> AppResult<Vec<BookingRow>> {
     Ok(db_run!(conn => {
@@ -361,7 +413,7 @@ pub fn list(
                     .or(bookings::start_at.eq(a.start_at).and(bookings::id.gt(a.id))),
             );
         }
-        q.limit(limit).load(conn)
+        q.limit(limit).offset(offset).load(conn)
     })?)
 }
 
@@ -434,6 +486,7 @@ pub fn apply_move(
 ) -> AppResult<BookingRow> {
     let before: NaiveDateTime =
         db_run!(conn => bookings::table.find(id).select(bookings::start_at).get_result(conn))?;
+    let purpose_key = fold(m.purpose);
     super::allocation::forget_usage(conn, &[before, m.start_at])?;
     Ok(
         db_run!(conn => diesel::update(bookings::table.find(id).filter(bookings::status.eq_any(ACTIVE)))
@@ -444,6 +497,7 @@ pub fn apply_move(
             bookings::block_end_at.eq(m.block_end_at),
             bookings::quantity.eq(m.quantity),
             bookings::purpose.eq(m.purpose),
+            bookings::purpose_key.eq(&purpose_key),
             bookings::beneficiary.eq(m.beneficiary),
             bookings::updated_at.eq(now),
             bookings::sequence.eq(bookings::sequence + 1),

@@ -8,7 +8,7 @@ use super::DbConn;
 use crate::db_run;
 use crate::domain::ids::MemberId;
 use crate::domain::member::MemberDraft;
-use crate::domain::text::Search;
+use crate::domain::text::{fold, Search};
 use crate::error::AppResult;
 
 #[derive(Debug, Clone, Queryable, Selectable, PartialEq)]
@@ -42,6 +42,8 @@ struct MemberFields<'a> {
     surface_m2: i32,
     active: bool,
     updated_at: NaiveDateTime,
+    /// `fold(name)`: searched and sorted in SQL.
+    name_key: String,
 }
 
 impl<'a> MemberFields<'a> {
@@ -57,6 +59,7 @@ impl<'a> MemberFields<'a> {
             surface_m2: d.surface_m2,
             active: d.active,
             updated_at: now,
+            name_key: fold(&d.name),
         }
     }
 }
@@ -66,6 +69,36 @@ pub struct MemberFilter {
     pub include_archived: bool,
     pub ids: Option<Vec<MemberId>>,
     pub search: Option<String>,
+    /// Only active (true) or only inactive (false) members.
+    pub active: Option<bool>,
+    /// Only archived members (with `include_archived`).
+    pub archived_only: bool,
+    pub legal_form: Option<String>,
+}
+
+macro_rules! members_filtered {
+    ($f:expr, $q:expr) => {{
+        let f: &MemberFilter = $f;
+        let mut q = $q;
+        if f.archived_only {
+            q = q.filter(members::archived_at.is_not_null());
+        } else if !f.include_archived {
+            q = q.filter(members::archived_at.is_null());
+        }
+        if let Some(ids) = &f.ids {
+            q = q.filter(members::id.eq_any(ids.clone()));
+        }
+        if let Some(active) = f.active {
+            q = q.filter(members::active.eq(active));
+        }
+        if let Some(form) = &f.legal_form {
+            q = q.filter(members::legal_form.eq(form.clone()));
+        }
+        if let Some(search) = f.search.as_deref().and_then(Search::new) {
+            q = q.filter(members::name_key.like(search.like_pattern()).escape('\\'));
+        }
+        q
+    }};
 }
 
 pub fn insert(conn: &mut DbConn, d: &MemberDraft, now: NaiveDateTime) -> AppResult<Member> {
@@ -120,23 +153,33 @@ pub fn find(conn: &mut DbConn, id: MemberId) -> AppResult<Member> {
     Ok(db_run!(conn => members::table.find(id).select(Member::as_select()).get_result(conn))?)
 }
 
+/// Every member the filter keeps, in name order (accents ignored: « Élan » among the E).
 pub fn list(conn: &mut DbConn, filter: &MemberFilter) -> AppResult<Vec<Member>> {
-    let search = filter.search.as_deref().and_then(Search::new);
-    let mut rows: Vec<Member> = db_run!(conn => {
-        let mut q = members::table.select(Member::as_select()).order(members::name.asc()).into_boxed();
-        if !filter.include_archived {
-            q = q.filter(members::archived_at.is_null());
-        }
-        if let Some(ids) = &filter.ids {
-            q = q.filter(members::id.eq_any(ids.clone()));
-        }
-        q.load(conn)
-    })?;
-    // Matched here, not in SQL: accents and case as French users expect (see domain::text).
-    if let Some(search) = search {
-        rows.retain(|m| search.matches(&m.name));
-    }
-    Ok(rows)
+    page(conn, filter, 0, i64::MAX)
+}
+
+/// At most `limit` members the filter keeps, after the first `offset`, in name order.
+pub fn page(
+    conn: &mut DbConn,
+    filter: &MemberFilter,
+    offset: i64,
+    limit: i64,
+) -> AppResult<Vec<Member>> {
+    Ok(db_run!(conn => {
+        let q = members_filtered!(filter, members::table
+            .select(Member::as_select())
+            .order((members::name_key.asc(), members::id.asc()))
+            .into_boxed());
+        // SQLite wants a LIMIT before an OFFSET; i64::MAX is "no limit" on both backends.
+        q.limit(limit).offset(offset).load(conn)
+    })?)
+}
+
+/// How many members the filter keeps, all pages together.
+pub fn count_matching(conn: &mut DbConn, filter: &MemberFilter) -> AppResult<i64> {
+    Ok(
+        db_run!(conn => members_filtered!(filter, members::table.into_boxed()).count().get_result(conn))?,
+    )
 }
 
 pub fn count(conn: &mut DbConn) -> AppResult<i64> {

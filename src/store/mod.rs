@@ -24,6 +24,7 @@ pub mod pricing;
 pub mod quotas;
 pub mod resources;
 pub mod schema;
+pub mod search_keys;
 pub mod types;
 pub mod users;
 pub mod writer;
@@ -233,6 +234,13 @@ impl Db {
             writer: None,
             writes: Default::default(),
         };
+        let folded = db
+            .get()
+            .and_then(|mut c| search_keys::backfill(&mut c))
+            .map_err(|e| anyhow::anyhow!("clés de recherche : {e}"))?;
+        if folded > 0 {
+            tracing::info!(rows = folded, "clés de recherche remplies");
+        }
         if let Pools::Sqlite(_) = db.pools {
             db.get()
                 .and_then(|mut c| c.refresh_statistics())

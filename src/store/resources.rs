@@ -8,7 +8,7 @@ use super::DbConn;
 use crate::db_run;
 use crate::domain::ids::{MemberId, ResourceId};
 use crate::domain::resource::{OpeningSlot, ResourceDraft, ResourceKind};
-use crate::domain::text::Search;
+use crate::domain::text::{fold, Search};
 use crate::error::AppResult;
 
 #[derive(Debug, Clone, Queryable, Selectable, PartialEq)]
@@ -83,6 +83,8 @@ struct ResourceFields<'a> {
     hourly_cost_cents: Option<i64>,
     parent_id: Option<ResourceId>,
     updated_at: NaiveDateTime,
+    /// `fold(name)`: searched and sorted in SQL.
+    name_key: String,
 }
 
 impl<'a> ResourceFields<'a> {
@@ -109,6 +111,7 @@ impl<'a> ResourceFields<'a> {
             hourly_cost_cents: d.hourly_cost_cents,
             parent_id: d.parent_id,
             updated_at: now,
+            name_key: fold(&d.name),
         }
     }
 }
@@ -118,6 +121,32 @@ pub struct ResourceFilter {
     pub kind: Option<ResourceKind>,
     pub include_archived: bool,
     pub search: Option<String>,
+    /// Only archived resources (with `include_archived`).
+    pub archived_only: bool,
+    /// Only resources needing (true) or not needing (false) an approval.
+    pub requires_approval: Option<bool>,
+}
+
+macro_rules! resources_filtered {
+    ($f:expr, $q:expr) => {{
+        let f: &ResourceFilter = $f;
+        let mut q = $q;
+        if f.archived_only {
+            q = q.filter(resources::archived_at.is_not_null());
+        } else if !f.include_archived {
+            q = q.filter(resources::archived_at.is_null());
+        }
+        if let Some(k) = &f.kind {
+            q = q.filter(resources::kind.eq(*k));
+        }
+        if let Some(a) = f.requires_approval {
+            q = q.filter(resources::requires_approval.eq(a));
+        }
+        if let Some(search) = f.search.as_deref().and_then(Search::new) {
+            q = q.filter(resources::name_key.like(search.like_pattern()).escape('\\'));
+        }
+        q
+    }};
 }
 
 fn replace_hours(
@@ -217,26 +246,33 @@ pub fn find(conn: &mut DbConn, id: ResourceId) -> AppResult<Resource> {
     })
 }
 
+/// Every resource the filter keeps, by kind then name (accents ignored).
 pub fn list(conn: &mut DbConn, filter: &ResourceFilter) -> AppResult<Vec<Resource>> {
-    let search = filter.search.as_deref().and_then(Search::new);
-    let mut rows: Vec<ResourceRow> = db_run!(conn => {
-        let mut q = resources::table
+    page(conn, filter, 0, i64::MAX)
+}
+
+/// At most `limit` resources the filter keeps, after the first `offset`, by kind then name.
+pub fn page(
+    conn: &mut DbConn,
+    filter: &ResourceFilter,
+    offset: i64,
+    limit: i64,
+) -> AppResult<Vec<Resource>> {
+    let rows: Vec<ResourceRow> = db_run!(conn => {
+        let q = resources_filtered!(filter, resources::table
             .select(ResourceRow::as_select())
-            .order((resources::kind.asc(), resources::name.asc()))
-            .into_boxed();
-        if !filter.include_archived {
-            q = q.filter(resources::archived_at.is_null());
-        }
-        if let Some(k) = &filter.kind {
-            q = q.filter(resources::kind.eq(*k));
-        }
-        q.load(conn)
+            .order((resources::kind.asc(), resources::name_key.asc(), resources::id.asc()))
+            .into_boxed());
+        q.limit(limit).offset(offset).load(conn)
     })?;
-    // Matched here, not in SQL: accents and case as French users expect (see domain::text).
-    if let Some(search) = search {
-        rows.retain(|r| search.matches(&r.name));
-    }
     attach_hours(conn, rows)
+}
+
+/// How many resources the filter keeps, all pages together.
+pub fn count_matching(conn: &mut DbConn, filter: &ResourceFilter) -> AppResult<i64> {
+    Ok(
+        db_run!(conn => resources_filtered!(filter, resources::table.into_boxed()).count().get_result(conn))?,
+    )
 }
 
 fn attach_hours(conn: &mut DbConn, rows: Vec<ResourceRow>) -> AppResult<Vec<Resource>> {
@@ -317,7 +353,7 @@ pub fn of_kind(
         let mut q = resources::table
             .filter(resources::kind.eq(kind))
             .select((resources::id, resources::name))
-            .order(resources::name.asc())
+            .order((resources::name_key.asc(), resources::id.asc()))
             .into_boxed();
         if !include_archived {
             q = q.filter(resources::archived_at.is_null());

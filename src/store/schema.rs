@@ -15,6 +15,7 @@ diesel::table! {
         archived_at -> Nullable<Timestamp>,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        name_key -> Text,
     }
 }
 
@@ -105,6 +106,7 @@ diesel::table! {
         parent_id -> Nullable<BigInt>,
         longest_block_minutes -> Integer,
         pool -> Nullable<Text>,
+        name_key -> Text,
     }
 }
 
@@ -166,6 +168,7 @@ diesel::table! {
         cancelled_by -> Nullable<BigInt>,
         activity -> Text,
         sequence -> Integer,
+        purpose_key -> Text,
     }
 }
 
@@ -377,7 +380,19 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    password_resets (id) {
+        id -> BigInt,
+        user_id -> BigInt,
+        token_hash -> Text,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+        used_at -> Nullable<Timestamp>,
+    }
+}
+
 diesel::joinable!(bookings -> resources (resource_id));
+diesel::joinable!(password_resets -> users (user_id));
 diesel::joinable!(notification_settings -> users (user_id));
 diesel::joinable!(feeds -> users (user_id));
 diesel::joinable!(bookings -> members (member_id));
@@ -422,4 +437,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     outbox,
     notification_settings,
     feeds,
+    password_resets,
 );

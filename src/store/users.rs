@@ -134,7 +134,7 @@ pub fn with_roles(conn: &mut DbConn, user: User) -> AppResult<UserWithRoles> {
             .inner_join(members::table)
             .filter(memberships::user_id.eq(id))
             .select((memberships::member_id, members::name, memberships::role))
-            .order(members::name.asc())
+            .order((members::name_key.asc(), members::id.asc()))
             .load(conn)?;
         Ok::<_, diesel::result::Error>((roles, ms))
     })?;
@@ -171,7 +171,7 @@ pub fn attach_roles(conn: &mut DbConn, list: Vec<User>) -> AppResult<Vec<UserWit
             .inner_join(members::table)
             .filter(memberships::user_id.eq_any(&ids))
             .select((memberships::user_id, memberships::member_id, members::name, memberships::role))
-            .order(members::name.asc())
+            .order((members::name_key.asc(), members::id.asc()))
             .load(conn)?;
         Ok::<_, diesel::result::Error>((roles, ms))
     })?;

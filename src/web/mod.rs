@@ -8,6 +8,7 @@ pub mod extract;
 pub mod feeds;
 pub mod html;
 pub mod problem;
+pub mod resume;
 
 use std::sync::Arc;
 
@@ -64,6 +65,8 @@ pub fn build_app(app: App) -> Router {
         .route("/feeds/{file}", get(feeds::feed))
         .nest("/api/v1", api::router())
         .merge(html::router())
+        // Inside `identify`: it needs to know whether the session is still there.
+        .layer(middleware::from_fn(resume::resume_after_sign_in))
         .layer(middleware::from_fn_with_state(state.clone(), identify))
         .layer(middleware::from_fn(security_headers))
         .layer(TraceLayer::new_for_http())

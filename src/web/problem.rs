@@ -30,7 +30,7 @@ pub fn status_of(e: &AppError) -> StatusCode {
         AppError::Conflict { .. } => StatusCode::CONFLICT,
         AppError::Refused(r) => refusal_status(r),
         AppError::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
-        AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
+        AppError::BadRequest(_) | AppError::BadQuery(_) => StatusCode::BAD_REQUEST,
         AppError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
         AppError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
         AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -49,6 +49,7 @@ pub fn title_of(e: &AppError) -> &'static str {
         AppError::Refused(_) => "Réservation invalide",
         AppError::TooManyRequests(_) => "Trop de tentatives",
         AppError::BadRequest(_) => "Requête invalide",
+        AppError::BadQuery(_) => "Paramètres invalides",
         AppError::TooLarge(_) => "Requête trop volumineuse",
         AppError::Unavailable(_) => "Service indisponible",
         AppError::Internal(_) => "Erreur interne",
@@ -65,7 +66,7 @@ pub fn problem_body(e: &AppError) -> Value {
         "detail": e.detail(),
         "code": e.code(),
     });
-    if let AppError::Validation(errors) = e {
+    if let AppError::Validation(errors) | AppError::BadQuery(errors) = e {
         body["errors"] = json!(errors.0);
     }
     if let AppError::Refused(r) = e {

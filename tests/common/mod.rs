@@ -131,6 +131,12 @@ impl TestApp {
         Some(Self::start(DatabaseUrl::Postgres(url), None, Some((admin, name)), env).await)
     }
 
+    /// A second server on the same database whose clock reads `now` (what `self` wrote, seen
+    /// later). The database stays `self`'s: keep `self` alive meanwhile.
+    pub async fn same_database_at(&self, now: &str) -> TestApp {
+        Self::start(self.url.clone(), None, None, &[("MUTUALISE_NOW", now)]).await
+    }
+
     /// The same backend as `self` (a fresh database) with more configuration.
     pub async fn like(&self, env: &[(&str, &str)]) -> TestApp {
         match self.backend {
@@ -153,13 +159,16 @@ impl TestApp {
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect();
-        let config = Config::from_lookup(|k| match k {
-            "DATABASE_URL" => Some(raw.clone()),
-            "MUTUALISE_NOW" => Some(NOW.into()),
-            _ => extra
+        let config = Config::from_lookup(|k| {
+            let given = extra
                 .iter()
                 .find(|(key, _)| key == k)
-                .map(|(_, v)| v.clone()),
+                .map(|(_, v)| v.clone());
+            match k {
+                "DATABASE_URL" => Some(raw.clone()),
+                "MUTUALISE_NOW" => given.or(Some(NOW.into())),
+                _ => given,
+            }
         })
         .expect("config");
         let db = tokio::task::spawn_blocking({

@@ -31,7 +31,7 @@ pub use book::{
 pub use change::{cancel, cancel_tx, move_booking, move_tx, BookingChanges, Scope};
 pub use decide::{approval_queue, decide, sweep_overdue, Decision};
 pub use query::{
-    availability, availability_on, calendar, calendars_of_kind, get, list, Availability,
+    availability, availability_on, calendar, calendars_of_kind, get, list, list_all, Availability,
     BookingQuery, CalendarView, FreeSlot, Page, DEFAULT_PAGE, MAX_AVAILABILITY_DAYS, MAX_PAGE,
 };
 pub use suggest::{SEARCH_DAYS, SUGGESTIONS};

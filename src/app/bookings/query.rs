@@ -1,7 +1,8 @@
 //! Reading bookings: one, a filtered page of them, the free time of a resource, and what a
 //! calendar shows.
 
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
+use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
 
 use crate::app::authz::{self, Actor};
@@ -10,8 +11,10 @@ use crate::app::App;
 use crate::domain::booking::{bookable_intervals, free_intervals, lookup_range};
 use crate::domain::grid;
 use crate::domain::ids::{BookingId, MemberId, ResourceId};
+use crate::domain::labour::day_bounds;
 use crate::domain::resource::ResourceKind;
 use crate::domain::status::BookingStatus;
+use crate::domain::text::Search;
 use crate::domain::time::{parse_instant, Interval};
 use crate::domain::validation::FieldErrors;
 use crate::error::{AppError, AppResult};
@@ -64,6 +67,18 @@ pub struct BookingQuery {
     pub cursor: Option<String>,
     /// Bookings per page: 1 to 5000 (the default).
     pub limit: Option<i64>,
+    /// Numbered pages (from 1) of `limit` bookings, instead of a cursor.
+    pub page: Option<i64>,
+    /// room, desk, vehicle, equipment or staff: bookings of resources of that kind.
+    pub kind: Option<String>,
+    /// First day (YYYY-MM-DD, the pole's local date), inclusive: bookings meeting that day or
+    /// later.
+    pub from_date: Option<String>,
+    /// Last day (YYYY-MM-DD, the pole's local date), inclusive.
+    pub to_date: Option<String>,
+    /// Text in the resource's or the member's name, or in the purpose (case and accents
+    /// ignored; purposes only of the bookings whose details the caller sees).
+    pub q: Option<String>,
 }
 
 /// One page of a listing, in start order.
@@ -90,18 +105,73 @@ fn decode_cursor(raw: &str) -> Option<After> {
     })
 }
 
-pub async fn list(app: &App, actor: &Actor, q: BookingQuery) -> AppResult<Page<BookingView>> {
-    let tz = app.tz();
+/// A listing's filters read and checked: what the store is asked.
+struct Listing {
+    filter: BookingFilter,
+    after: Option<After>,
+    offset: i64,
+    limit: i64,
+}
+
+/// A local date of a filter (`YYYY-MM-DD`).
+fn local_date(e: &mut FieldErrors, field: &str, raw: &Option<String>) -> Option<NaiveDate> {
+    let raw = raw.as_deref().map(str::trim).filter(|s| !s.is_empty())?;
+    e.check(
+        field,
+        NaiveDate::parse_from_str(raw, "%Y-%m-%d")
+            .ok()
+            .filter(|d| (2000..=2199).contains(&d.year()))
+            .ok_or_else(|| {
+                format!(
+                    "« {} » n'est pas une date (attendu : AAAA-MM-JJ, par exemple 2027-01-31).",
+                    raw.chars().take(40).collect::<String>()
+                )
+            }),
+    )
+}
+
+fn listing(tz: Tz, actor: &Actor, q: &BookingQuery) -> AppResult<Listing> {
     let mut e = FieldErrors::new();
     let mut instant = |field: &str, raw: &Option<String>| {
         raw.as_deref()
             .filter(|s| !s.trim().is_empty())
             .and_then(|s| e.check(field, parse_instant(s, tz).map_err(|x| x.to_string())))
     };
-    let from = instant("from", &q.from);
-    let to = instant("to", &q.to);
+    let mut from = instant("from", &q.from);
+    let mut to = instant("to", &q.to);
+    // Local days, inclusive: from the first one's midnight to the midnight after the last,
+    // each found in the pole's time zone (a day of 23 or 25 hours at the DST changes).
+    let from_day = local_date(&mut e, "from_date", &q.from_date);
+    let to_day = local_date(&mut e, "to_date", &q.to_date);
+    if let (Some(f), Some(t)) = (from_day, to_day) {
+        if t < f {
+            e.add("to_date", "La date de fin précède la date de début.");
+        }
+    }
+    if let Some(d) = from_day {
+        let start = day_bounds(d, tz).start;
+        from = Some(from.map_or(start, |f| f.max(start)));
+    }
+    if let Some(d) = to_day {
+        let end = day_bounds(d, tz).end;
+        to = Some(to.map_or(end, |t| t.min(end)));
+    }
+    let kind = match q.kind.as_deref().map(str::trim).filter(|k| !k.is_empty()) {
+        Some(k) => {
+            let parsed = ResourceKind::parse(k);
+            if parsed.is_none() {
+                e.add(
+                    "kind",
+                    "Type attendu : room, desk, vehicle, equipment ou staff.",
+                );
+            }
+            parsed
+        }
+        None => None,
+    };
     let statuses = match q.status.as_deref().map(str::trim) {
         None | Some("") => BookingStatus::ACTIVE.to_vec(),
+        Some("all") => BookingStatus::ALL.to_vec(),
         Some(s) => s
             .split(',')
             .filter_map(|x| {
@@ -136,6 +206,17 @@ pub async fn list(app: &App, actor: &Actor, q: BookingQuery) -> AppResult<Page<B
             format!("Entre 1 et {MAX_PAGE} réservations par page."),
         );
     }
+    let page = q.page.unwrap_or(1);
+    if !(1..=1_000_000).contains(&page) {
+        e.add("page", "Numéro de page attendu, à partir de 1.");
+    }
+    if q.page.is_some() && after.is_some() {
+        e.add("page", "Un numéro de page ou un curseur, pas les deux.");
+    }
+    let search = q.q.as_deref().and_then(Search::new);
+    if q.q.as_deref().is_some_and(|s| s.chars().count() > 200) {
+        e.add("q", "Recherche trop longue (200 caractères au plus).");
+    }
     e.into_result().map_err(AppError::Validation)?;
     let member_ids = match (
         q.member_id,
@@ -145,19 +226,38 @@ pub async fn list(app: &App, actor: &Actor, q: BookingQuery) -> AppResult<Page<B
         (Some(m), None) => Some(vec![m]),
         (None, mine) => mine,
     };
-    let filter = BookingFilter {
-        resource_ids: q.resource_id.map(|r| vec![r]),
-        member_ids,
-        from: from.map(to_db),
-        to: to.map(to_db),
-        statuses: Some(statuses),
-        series_id: None,
-    };
+    // Purposes are searched only where the caller sees them (`can_see_booking_details`).
+    let purpose_of = (!actor.is_pole_team()).then(|| actor.member_ids());
+    Ok(Listing {
+        filter: BookingFilter {
+            resource_ids: q.resource_id.map(|r| vec![r]),
+            member_ids,
+            from: from.map(to_db),
+            to: to.map(to_db),
+            statuses: Some(statuses),
+            series_id: None,
+            kind,
+            search,
+            purpose_of,
+        },
+        after,
+        offset: (page.clamp(1, 1_000_000) - 1) * limit,
+        limit,
+    })
+}
+
+pub async fn list(app: &App, actor: &Actor, q: BookingQuery) -> AppResult<Page<BookingView>> {
+    let Listing {
+        filter,
+        after,
+        offset,
+        limit,
+    } = listing(app.tz(), actor, &q)?;
     let (actor, now) = (actor.clone(), app.now());
     app.db()
         .run(move |c| {
             // One more than asked tells whether a next page exists.
-            let mut rows = store::list(c, &filter, after, limit + 1)?;
+            let mut rows = store::list_from(c, &filter, after, offset, limit + 1)?;
             let more = rows.len() as i64 > limit;
             rows.truncate(limit as usize);
             let next_cursor = more.then(|| rows.last()).flatten().map(|b| {
@@ -172,6 +272,41 @@ pub async fn list(app: &App, actor: &Actor, q: BookingQuery) -> AppResult<Page<B
                 total,
                 next_cursor,
             })
+        })
+        .await
+}
+
+/// Every booking the filters keep (all pages; `cursor`, `page` and `limit` ignored), in start
+/// order, as the actor may see them: what an export holds.
+pub async fn list_all(app: &App, actor: &Actor, q: BookingQuery) -> AppResult<Vec<BookingView>> {
+    let q = BookingQuery {
+        cursor: None,
+        page: None,
+        limit: None,
+        ..q
+    };
+    let Listing { filter, .. } = listing(app.tz(), actor, &q)?;
+    let (actor, now) = (actor.clone(), app.now());
+    app.db()
+        .run(move |c| {
+            let mut out = Vec::new();
+            let mut after = None;
+            // A page at a time along the index, so an export of a busy year never holds more
+            // than one page of rows twice.
+            loop {
+                let rows = store::list(c, &filter, after, MAX_PAGE)?;
+                let Some(last) = rows.last() else { break };
+                after = Some(After {
+                    start_at: last.start_at,
+                    id: last.id,
+                });
+                let done = (rows.len() as i64) < MAX_PAGE;
+                out.extend(describe(c, &actor, &rows, now)?);
+                if done {
+                    break;
+                }
+            }
+            Ok(out)
         })
         .await
 }

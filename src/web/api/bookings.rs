@@ -85,14 +85,17 @@ pub async fn create_booking(
     responses((status = 200, body = Vec<BookingView>,
         headers(("X-Total-Count" = i64, description = "Bookings matching the filters, all pages together"),
                 ("Link" = String, description = "rel=\"next\": the next page, absent on the last one"))),
-        (status = 401, body = super::Problem), (status = 422, body = super::Problem)))]
+        (status = 400, description = "invalid_query: a filter cannot be read (`errors` names it)", body = super::Problem),
+        (status = 401, body = super::Problem)))]
 pub async fn list_bookings(
     State(s): State<AppState>,
     ApiActor(a): ApiActor,
     OriginalUri(uri): OriginalUri,
     ApiQuery(q): ApiQuery<BookingQuery>,
 ) -> AppResult<Response> {
-    let page = bookings::list(&s.app, &a, q).await?;
+    let page = bookings::list(&s.app, &a, q)
+        .await
+        .map_err(AppError::in_query)?;
     let mut response = Json(page.items).into_response();
     let h = response.headers_mut();
     if let Ok(v) = HeaderValue::from_str(&page.total.to_string()) {

@@ -10,18 +10,22 @@ use crate::app::resources::{self, ResourceQuery, ResourceView};
 use crate::domain::closure::ClosureInput;
 use crate::domain::ids::ResourceId;
 use crate::domain::resource::ResourceInput;
-use crate::error::AppResult;
+use crate::error::{AppError, AppResult};
 use crate::web::extract::{ApiActor, ApiJson, ApiPath, ApiQuery};
 use crate::web::AppState;
 
 #[utoipa::path(get, path = "/api/v1/resources", tag = "resources", params(ResourceQuery),
-    responses((status = 200, body = Vec<ResourceView>), (status = 422, body = super::Problem)))]
+    responses((status = 200, body = Vec<ResourceView>), (status = 400, description = "invalid_query: a filter cannot be read", body = super::Problem)))]
 pub async fn list_resources(
     State(s): State<AppState>,
     ApiActor(a): ApiActor,
     ApiQuery(q): ApiQuery<ResourceQuery>,
 ) -> AppResult<Json<Vec<ResourceView>>> {
-    Ok(Json(resources::list(&s.app, &a, q).await?))
+    Ok(Json(
+        resources::list(&s.app, &a, q)
+            .await
+            .map_err(AppError::in_query)?,
+    ))
 }
 
 #[utoipa::path(post, path = "/api/v1/resources", tag = "resources", request_body = ResourceInput,

@@ -10,17 +10,21 @@ use crate::app::users::{self, UserView};
 use crate::domain::ids::{MemberId, UserId};
 use crate::domain::member::MemberInput;
 use crate::domain::user::UserInput;
-use crate::error::AppResult;
+use crate::error::{AppError, AppResult};
 use crate::web::extract::{ApiActor, ApiJson, ApiPath, ApiQuery};
 use crate::web::AppState;
 
-#[utoipa::path(get, path = "/api/v1/members", tag = "members", params(MemberQuery), responses((status = 200, body = Vec<MemberView>)))]
+#[utoipa::path(get, path = "/api/v1/members", tag = "members", params(MemberQuery), responses((status = 200, body = Vec<MemberView>), (status = 400, description = "invalid_query: a filter cannot be read", body = super::Problem)))]
 pub async fn list_members(
     State(s): State<AppState>,
     ApiActor(a): ApiActor,
     ApiQuery(q): ApiQuery<MemberQuery>,
 ) -> AppResult<Json<Vec<MemberView>>> {
-    Ok(Json(members::list(&s.app, &a, q).await?))
+    Ok(Json(
+        members::list(&s.app, &a, q)
+            .await
+            .map_err(AppError::in_query)?,
+    ))
 }
 
 #[utoipa::path(post, path = "/api/v1/members", tag = "members", request_body = MemberInput,

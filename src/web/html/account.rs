@@ -12,7 +12,7 @@ use super::{
     csrf_field, error_summary, field, fmt_local, layout, or_page, page, see_other, Ctx, Nav,
     NoticeQuery,
 };
-use crate::app::{auth, setup};
+use crate::app::{auth, password_reset, setup};
 use crate::domain::validation::FieldErrors;
 use crate::error::AppError;
 use crate::web::extract::{ClientIp, CsrfForm, MaybePageActor, PageActor};
@@ -157,6 +157,8 @@ pub async fn setup_submit(
 #[derive(Deserialize, Default)]
 pub struct LoginQuery {
     next: Option<String>,
+    /// Sent here by a form whose session had expired (`web::resume`).
+    expired: Option<String>,
 }
 
 #[derive(Deserialize, Default)]
@@ -176,11 +178,23 @@ fn login_view(
     next: &str,
     error: Option<&str>,
 ) -> maud::Markup {
+    login_view_with(state, csrf, email, next, error, None)
+}
+
+fn login_view_with(
+    state: &AppState,
+    csrf: &str,
+    email: &str,
+    next: &str,
+    error: Option<&str>,
+    notice: Option<&str>,
+) -> maud::Markup {
     anon_layout(
         state,
         "Connexion",
         html! {
             h1 { "Connexion" }
+            @if let Some(n) = notice { p.notice role="status" { (n) } }
             @if let Some(e) = error { div.errors role="alert" { p { (e) } } }
             form method="post" action="/login" {
                 input type="hidden" name="_csrf" value=(csrf);
@@ -189,6 +203,7 @@ fn login_view(
                 div.field { label for="f-password" { "Mot de passe" } input #f-password type="password" name="password" autocomplete="current-password" required; }
                 button type="submit" { "Se connecter" }
             }
+            p { a href="/password/forgot" { "Mot de passe oublié ?" } }
         },
     )
 }
@@ -219,11 +234,11 @@ pub async fn login_form(
         return see_other("/setup");
     }
     let (jar, csrf) = anon_csrf(&s, jar);
-    (
-        jar,
-        login_view(&s, &csrf, "", q.next.as_deref().unwrap_or("/"), None),
-    )
-        .into_response()
+    let next = safe_next(q.next.as_deref().unwrap_or("/"));
+    let notice = super::checked(&q.expired).then_some(
+        "Votre session a expiré. Connectez-vous : vous retrouverez ce que vous aviez saisi.",
+    );
+    (jar, login_view_with(&s, &csrf, "", next, None, notice)).into_response()
 }
 
 pub async fn login_submit(
@@ -257,6 +272,187 @@ pub async fn login_submit(
             }
             page
         }
+        Err(e) => super::error_page(&s, None, e),
+    }
+}
+
+// ---- « Mot de passe oublié » ----
+
+#[derive(Deserialize, Default)]
+pub struct ForgotForm {
+    #[serde(default)]
+    email: String,
+}
+
+fn forgot_view(state: &AppState, csrf: &str, email: &str, errors: &FieldErrors) -> maud::Markup {
+    anon_layout(
+        state,
+        "Mot de passe oublié",
+        html! {
+            h1 { "Mot de passe oublié" }
+            p { "Indiquez l'adresse e-mail de votre compte : vous recevrez un lien pour choisir un nouveau mot de passe, valable une heure." }
+            (error_summary(errors))
+            form method="post" action="/password/forgot" {
+                input type="hidden" name="_csrf" value=(csrf);
+                (field("Adresse e-mail", "email", email, "email", errors, None))
+                button type="submit" { "Recevoir un lien" }
+            }
+            p { a href="/login" { "Retour à la connexion" } }
+        },
+    )
+}
+
+/// What every request hears, whether the address has an account or not.
+fn forgot_sent(state: &AppState) -> maud::Markup {
+    anon_layout(
+        state,
+        "Mot de passe oublié",
+        html! {
+            h1 { "Mot de passe oublié" }
+            p.notice role="status" { "Si un compte existe pour cette adresse, un message vient d'y être envoyé avec un lien pour choisir un nouveau mot de passe. Le lien vaut une heure et ne sert qu'une fois." }
+            p { "Rien reçu ? Vérifiez le dossier des indésirables, ou demandez à la coordination du pôle quelle adresse votre compte utilise." }
+            p { a href="/login" { "Retour à la connexion" } }
+        },
+    )
+}
+
+/// The CSRF token a form shown before sign-in carries: the session's when someone is signed
+/// in after all (`CsrfForm` checks that one then), the anonymous cookie's otherwise.
+fn form_csrf(state: &AppState, jar: CookieJar, session: &MaybePageActor) -> (CookieJar, String) {
+    match &session.0 {
+        Some(s) => (jar, s.csrf_token.clone()),
+        None => anon_csrf(state, jar),
+    }
+}
+
+pub async fn forgot_form(
+    State(s): State<AppState>,
+    jar: CookieJar,
+    session: MaybePageActor,
+) -> Response {
+    let (jar, csrf) = form_csrf(&s, jar, &session);
+    (jar, forgot_view(&s, &csrf, "", &FieldErrors::new())).into_response()
+}
+
+pub async fn forgot_submit(
+    State(s): State<AppState>,
+    jar: CookieJar,
+    session: MaybePageActor,
+    ClientIp(ip): ClientIp,
+    CsrfForm(form): CsrfForm<ForgotForm>,
+) -> Response {
+    match password_reset::request(&s.app, &form.email, &ip).await {
+        Ok(()) => forgot_sent(&s).into_response(),
+        Err(AppError::Validation(errors)) => {
+            let (jar, csrf) = form_csrf(&s, jar, &session);
+            (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                jar,
+                forgot_view(&s, &csrf, &form.email, &errors),
+            )
+                .into_response()
+        }
+        Err(e @ AppError::TooManyRequests(_)) => {
+            e.log();
+            let (jar, csrf) = form_csrf(&s, jar, &session);
+            let errors = FieldErrors::single("email", e.detail());
+            let mut page = (
+                StatusCode::TOO_MANY_REQUESTS,
+                jar,
+                forgot_view(&s, &csrf, &form.email, &errors),
+            )
+                .into_response();
+            page.headers_mut().insert(
+                axum::http::header::RETRY_AFTER,
+                axum::http::HeaderValue::from(crate::web::problem::RETRY_AFTER_SECS),
+            );
+            page
+        }
+        Err(e) => super::error_page(&s, None, e),
+    }
+}
+
+#[derive(Deserialize, Default)]
+pub struct ResetForm {
+    #[serde(default)]
+    new_password: String,
+    #[serde(default)]
+    confirm_password: String,
+}
+
+fn reset_view(state: &AppState, csrf: &str, token: &str, errors: &FieldErrors) -> maud::Markup {
+    anon_layout(
+        state,
+        "Nouveau mot de passe",
+        html! {
+            h1 { "Choisir un nouveau mot de passe" }
+            (error_summary(errors))
+            form method="post" action=(password_reset::link_path(token)) {
+                input type="hidden" name="_csrf" value=(csrf);
+                (field("Nouveau mot de passe", "new_password", "", "password", errors, Some("10 caractères au moins.")))
+                (field("Confirmation", "confirm_password", "", "password", errors, None))
+                button type="submit" { "Enregistrer et me connecter" }
+            }
+        },
+    )
+}
+
+/// A link that does not work (used, expired, unknown): a page that says so, and the way on.
+fn dead_link_page(state: &AppState) -> Response {
+    (
+        StatusCode::GONE,
+        anon_layout(
+            state,
+            "Lien expiré",
+            html! {
+                h1 { "Ce lien n'est plus valable" }
+                p { (password_reset::dead_link().detail()) }
+                p { a.button href="/password/forgot" { "Demander un nouveau lien" } " " a href="/login" { "Se connecter" } }
+            },
+        ),
+    )
+        .into_response()
+}
+
+pub async fn reset_form(
+    State(s): State<AppState>,
+    jar: CookieJar,
+    session: MaybePageActor,
+    axum::extract::Path(token): axum::extract::Path<String>,
+) -> Response {
+    match password_reset::is_live(&s.app, &token).await {
+        Ok(true) => {
+            let (jar, csrf) = form_csrf(&s, jar, &session);
+            (jar, reset_view(&s, &csrf, &token, &FieldErrors::new())).into_response()
+        }
+        Ok(false) => dead_link_page(&s),
+        Err(e) => super::error_page(&s, None, e),
+    }
+}
+
+pub async fn reset_submit(
+    State(s): State<AppState>,
+    jar: CookieJar,
+    session: MaybePageActor,
+    axum::extract::Path(token): axum::extract::Path<String>,
+    CsrfForm(form): CsrfForm<ResetForm>,
+) -> Response {
+    match password_reset::reset(&s.app, &token, &form.new_password, &form.confirm_password).await {
+        Ok(session) => (
+            jar.add(session_cookie(&s, session.token)),
+            see_other("/?notice=password_reset"),
+        )
+            .into_response(),
+        Err(AppError::Validation(errors)) => {
+            let (jar, csrf) = form_csrf(&s, jar, &session);
+            (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                jar,
+                reset_view(&s, &csrf, &token, &errors),
+            )
+                .into_response()
+        }
+        Err(AppError::Conflict { .. }) => dead_link_page(&s),
         Err(e) => super::error_page(&s, None, e),
     }
 }

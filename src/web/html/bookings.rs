@@ -15,10 +15,10 @@ use super::{
 use crate::app::allocation::{self, Estimate};
 use crate::app::auth::random_secret;
 use crate::app::bookings::{
-    self as app, BookingChanges, BookingInput, BookingQuery, BookingView, Decision, IdempotencyKey,
-    RecurrenceInput, Scope, IDEMPOTENCY_FIELD,
+    self as app, BookingChanges, BookingInput, Decision, IdempotencyKey, RecurrenceInput, Scope,
+    IDEMPOTENCY_FIELD,
 };
-use crate::app::{authz, members, quotas, resources};
+use crate::app::{authz, members, resources};
 use crate::domain::ids::{BookingId, MemberId, ResourceId};
 use crate::domain::labour::Activity;
 use crate::domain::refusal::Refusal;
@@ -154,6 +154,8 @@ impl BookingForm {
     }
 }
 
+/// What the form starts with: a slot clicked in a calendar, or everything typed in a form
+/// whose session had expired (carried through the sign-in page, see `web::resume`).
 #[derive(Deserialize, Default)]
 pub struct NewQuery {
     resource_id: Option<ResourceId>,
@@ -161,6 +163,14 @@ pub struct NewQuery {
     end: Option<String>,
     /// Without a resource: the kind to choose one of.
     kind: Option<String>,
+    member_id: Option<String>,
+    quantity: Option<String>,
+    purpose: Option<String>,
+    beneficiary: Option<String>,
+    repeat: Option<String>,
+    count: Option<String>,
+    activity: Option<String>,
+    skip_conflicts: Option<String>,
 }
 
 const REPEATS: [(&str, &str); 6] = [
@@ -497,11 +507,16 @@ pub async fn new_form(
         .unwrap_or_default();
     let form = BookingForm {
         resource_id: resource_id.to_string(),
-        member_id,
+        member_id: q.member_id.unwrap_or(member_id),
         start: q.start.unwrap_or_default(),
         end: q.end.unwrap_or_default(),
-        quantity: "1".into(),
-        count: "10".into(),
+        quantity: q.quantity.unwrap_or_else(|| "1".into()),
+        count: q.count.unwrap_or_else(|| "10".into()),
+        purpose: q.purpose.unwrap_or_default(),
+        beneficiary: q.beneficiary.unwrap_or_default(),
+        repeat: q.repeat.unwrap_or_default(),
+        activity: q.activity.unwrap_or_default(),
+        skip_conflicts: q.skip_conflicts,
         idempotency_key: random_secret(),
         ..Default::default()
     };
@@ -980,110 +995,7 @@ pub async fn reject(
     decide(s, p, id, Decision::Reject, form).await
 }
 
-// ---- lists ----
-
-#[derive(Deserialize, Default)]
-pub struct ListQuery {
-    status: Option<String>,
-    from: Option<String>,
-    cursor: Option<String>,
-    notice: Option<String>,
-}
-
-fn booking_table(ctx: &Ctx, list: &[BookingView]) -> Markup {
-    html! {
-        @if list.is_empty() {
-            p { "Aucune réservation." }
-        } @else {
-            table {
-                thead { tr { th { "Ressource" } th { "Structure" } th { "Début" } th { "Fin" } th { "Qté" } th { "État" } } }
-                tbody { @for b in list {
-                    tr {
-                        td { a href={ "/bookings/" (b.id) } { (b.resource_name) } }
-                        td { (b.member_name) }
-                        td { (fmt_local(b.start, ctx.tz())) }
-                        td { (fmt_local(b.end, ctx.tz())) }
-                        td { (b.quantity) }
-                        td { (status_badge(b.status)) }
-                    }
-                } }
-            }
-        }
-    }
-}
-
-/// "My bookings": the bookings of the members the user acts for (everyone's for the team),
-/// a page at a time.
-pub async fn list(State(s): State<AppState>, p: PageActor, Query(q): Query<ListQuery>) -> Response {
-    let ctx = Ctx::new(&s, &p);
-    let tz = s.tz();
-    let from = q.from.clone().filter(|f| !f.is_empty()).unwrap_or_else(|| {
-        s.app
-            .now()
-            .with_timezone(&tz)
-            .format("%Y-%m-%dT00:00")
-            .to_string()
-    });
-    let status = q.status.clone().filter(|s| !s.is_empty());
-    let query = BookingQuery {
-        from: Some(from.clone()),
-        status: status.clone(),
-        mine: true,
-        cursor: q.cursor.clone(),
-        limit: Some(100),
-        ..Default::default()
-    };
-    let data = async {
-        Ok((
-            app::list(&s.app, p.actor(), query).await?,
-            quotas::list(&s.app, p.actor()).await?,
-        ))
-    };
-    let (list, quotas) = match or_page(&ctx, data.await) {
-        Ok(d) => d,
-        Err(r) => return r,
-    };
-    let mut statuses = vec![(String::new(), "Actives".to_string())];
-    statuses.extend(
-        BookingStatus::ALL
-            .iter()
-            .map(|st| (st.as_str().to_string(), st.plural_label().to_string())),
-    );
-    let next = list.next_cursor.as_ref().map(|c| {
-        let mut params = vec![("from", from.as_str()), ("cursor", c.as_str())];
-        if let Some(st) = &status {
-            params.push(("status", st));
-        }
-        format!(
-            "/bookings?{}",
-            serde_html_form::to_string(&params).unwrap_or_default()
-        )
-    });
-    let body = html! {
-        h1 { "Réservations" }
-        p { a.button href="/bookings/new" { "Nouvelle réservation" } " " a href="/calendar" { "Planning du jour" } " " a href="/account/calendars" { "Mes réservations dans mon agenda" } }
-        form.filters method="get" action="/bookings" {
-            (select("État", "status", &statuses, status.as_deref().unwrap_or(""), &FieldErrors::new()))
-            (field("À partir du", "from", &from, "datetime-local", &FieldErrors::new(), None))
-            button type="submit" { "Filtrer" }
-        }
-        p { (list.total) " réservation(s)" @if list.total > list.items.len() as i64 { ", " (list.items.len()) " sur cette page" } "." }
-        (booking_table(&ctx, &list.items))
-        @if let Some(next) = &next { p { a href=(next) { "Réservations suivantes →" } } }
-        @if !quotas.is_empty() {
-            h2 { "Quotas de réservation" }
-            ul { @for q in &quotas { li { (q.description) } } }
-        }
-    };
-    let notice = booking_notice(
-        &ShowQuery {
-            notice: q.notice.clone(),
-            ..Default::default()
-        },
-        s.app.now().with_timezone(&s.tz()).year(),
-    );
-    page(&ctx, "Réservations", Nav::Bookings, notice.as_deref(), body)
-}
+// ---- the approvals queue (the list of bookings: booking_list.rs) ----
 
 pub async fn approvals(
     State(s): State<AppState>,

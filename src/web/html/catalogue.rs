@@ -2,10 +2,11 @@
 
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use maud::{html, Markup};
 use serde::Deserialize;
 
+use super::paging;
 use super::{
     action_button, checked, csrf_field, error_summary, field, field_for, fmt_local, or_page, page,
     page_with_status, see_other, select, submit, textarea, with_checks, Ctx, Nav, NoticeQuery,
@@ -24,6 +25,8 @@ use crate::domain::resource::{
 };
 use crate::domain::validation::{parse_int, FieldErrors};
 use crate::error::AppError;
+use crate::export;
+use crate::web::download;
 use crate::web::extract::{CsrfForm, PageActor};
 use crate::web::AppState;
 
@@ -32,6 +35,11 @@ pub struct ListQuery {
     kind: Option<String>,
     q: Option<String>,
     archived: Option<String>,
+    /// active (default) or archived.
+    status: Option<String>,
+    /// required or none.
+    approval: Option<String>,
+    page: Option<String>,
     notice: Option<String>,
 }
 
@@ -54,18 +62,55 @@ fn tariff_summary(r: &ResourceView) -> String {
     }
 }
 
+/// The catalogue, fifty resources a page by kind then name, filtered by kind, name, state and
+/// approval.
 pub async fn list(State(s): State<AppState>, p: PageActor, Query(q): Query<ListQuery>) -> Response {
     let ctx = Ctx::new(&s, &p);
+    let mut errors = FieldErrors::new();
+    let number = paging::page_number(q.page.as_deref(), &mut errors);
     let kind = q.kind.as_deref().and_then(ResourceKind::parse);
+    let text = |v: &Option<String>| v.as_deref().map(str::trim).unwrap_or("").to_string();
+    let keep: Vec<(&'static str, String)> = [
+        ("kind", text(&q.kind)),
+        ("q", text(&q.q)),
+        ("status", text(&q.status)),
+        ("approval", text(&q.approval)),
+        ("archived", text(&q.archived)),
+    ]
+    .into_iter()
+    .filter(|(_, v)| !v.is_empty())
+    .collect();
     let query = ResourceQuery {
-        kind: kind.map(|k| k.as_str().to_string()),
+        kind: q.kind.clone(),
         include_archived: checked(&q.archived),
         q: q.q.clone(),
+        status: q.status.clone(),
+        approval: q.approval.clone(),
     };
-    let list = match or_page(&ctx, resources::list(&s.app, p.actor(), query).await) {
-        Ok(l) => l,
-        Err(r) => return r,
+    let listed = if errors.is_empty() {
+        match resources::page(&s.app, p.actor(), query, number, paging::PAGE_SIZE).await {
+            Ok(l) => Some(l),
+            Err(AppError::Validation(e)) => {
+                errors = e;
+                None
+            }
+            Err(e) => return super::error_page(&s, Some(&p.0), e),
+        }
+    } else {
+        None
     };
+    let statuses: Vec<(String, String)> = [("", "En service"), ("archived", "Archivées")]
+        .iter()
+        .map(|(a, b)| (a.to_string(), b.to_string()))
+        .collect();
+    let approvals: Vec<(String, String)> = [
+        ("", "Toutes"),
+        ("required", "Soumises à validation"),
+        ("none", "Sans validation"),
+    ]
+    .iter()
+    .map(|(a, b)| (a.to_string(), b.to_string()))
+    .collect();
     let body = html! {
         h1 { "Ressources partagées" }
         @if authz::can_manage_any_resource(p.actor()) {
@@ -77,34 +122,89 @@ pub async fn list(State(s): State<AppState>, p: PageActor, Query(q): Query<ListQ
                 a href={ "/resources?kind=" (k.as_str()) } aria-current=[(kind == Some(k)).then_some("page")] { (k.plural_label()) }
             }
         }
+        (error_summary(&errors))
         form.filters method="get" action="/resources" {
             @if let Some(k) = kind { input type="hidden" name="kind" value=(k.as_str()); }
-            label for="q" { "Rechercher" }
-            input #q type="search" name="q" value=(q.q.as_deref().unwrap_or(""));
+            (field("Rechercher", "q", &text(&q.q), "search", &errors, None))
+            (select("État", "status", &statuses, &text(&q.status), &errors))
+            (select("Validation", "approval", &approvals, &text(&q.approval), &errors))
             (super::checkbox("Inclure les ressources archivées", "archived", checked(&q.archived)))
             button type="submit" { "Filtrer" }
         }
-        table {
-            thead { tr { th { "Nom" } th { "Type" } th { "Lieu" } th { "Capacité" } th { "Tarif" } } }
-            tbody { @for r in &list {
-                tr {
-                    td { a href={ "/resources/" (r.id) } { (r.name) } @if r.archived { " (archivée)" } }
-                    td { (r.kind.label()) }
-                    td { (r.location) }
-                    td { (r.capacity) }
-                    td { (tariff_summary(r)) }
-                }
-            } }
+        @if let Some(l) = &listed {
+            (paging::pager("/resources", &keep, number, l.items.len(), l.total))
+            @if l.total > 0 {
+                p.exports { "Exporter ces " (l.total) " ressource(s) : "
+                    a href=(paging::link("/resources.csv", &keep, &[("format", "semicolon".into())])) download { "CSV pour tableur (point-virgule)" } " · "
+                    a href=(paging::link("/resources.csv", &keep, &[("format", "comma".into())])) download { "CSV (virgule, UTF-8)" } }
+            }
+            table {
+                thead { tr { th { "Nom" } th { "Type" } th { "Lieu" } th { "Capacité" } th { "Tarif" } } }
+                tbody { @for r in &l.items {
+                    tr {
+                        td { a href={ "/resources/" (r.id) } { (r.name) } @if r.archived { " (archivée)" } }
+                        td { (r.kind.label()) }
+                        td { (r.location) }
+                        td { (r.capacity) }
+                        td { (tariff_summary(r)) }
+                    }
+                } }
+            }
+            @if l.items.is_empty() { p { "Aucune ressource." } }
         }
-        @if list.is_empty() { p { "Aucune ressource." } }
     };
-    page(
-        &ctx,
-        "Ressources",
-        Nav::Resources,
-        super::notice_text(q.notice.as_deref()),
-        body,
+    let status = if listed.is_some() {
+        StatusCode::OK
+    } else {
+        StatusCode::BAD_REQUEST
+    };
+    (
+        status,
+        super::layout(
+            &ctx,
+            "Ressources",
+            Nav::Resources,
+            super::notice_text(q.notice.as_deref()),
+            body,
+        ),
     )
+        .into_response()
+}
+
+/// The catalogue with the page's filters, every page, as a CSV file (`format=semicolon`, the
+/// default, or `comma`).
+pub async fn list_csv(
+    State(s): State<AppState>,
+    p: PageActor,
+    Query(q): Query<ListQuery>,
+    Query(f): Query<super::directory::FormatQuery>,
+) -> Response {
+    let dialect = match f
+        .format
+        .as_deref()
+        .unwrap_or("semicolon")
+        .parse::<export::Dialect>()
+    {
+        Ok(d) => d,
+        Err(e) => {
+            return super::error_page(
+                &s,
+                Some(&p.0),
+                AppError::BadQuery(FieldErrors::single("format", e)),
+            )
+        }
+    };
+    let query = ResourceQuery {
+        kind: q.kind.clone(),
+        include_archived: checked(&q.archived),
+        q: q.q.clone(),
+        status: q.status.clone(),
+        approval: q.approval.clone(),
+    };
+    match resources::list(&s.app, p.actor(), query).await {
+        Ok(list) => download::csv(&export::directory::resources(&list), dialect, "ressources"),
+        Err(e) => super::error_page(&s, Some(&p.0), e.in_query()),
+    }
 }
 
 fn minutes_text(m: Option<i32>) -> String {
@@ -821,8 +921,6 @@ async fn closures_view(
     )
         .into_response()
 }
-
-use axum::response::IntoResponse;
 
 pub async fn closures_page(
     State(s): State<AppState>,

@@ -2,10 +2,11 @@
 
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use maud::html;
 use serde::Deserialize;
 
+use super::paging;
 use super::{
     action_button, checked, csrf_field, error_summary, field, field_for, or_page, page,
     page_with_status, select, submit, with_checks, Ctx, Nav, NoticeQuery,
@@ -18,6 +19,8 @@ use crate::domain::member::{category_label, LegalForm, MemberInput, DEFAULT_CATE
 use crate::domain::money::{format_amount, format_euros, parse_euros};
 use crate::domain::validation::{parse_int, FieldErrors};
 use crate::error::AppError;
+use crate::export;
+use crate::web::download;
 use crate::web::extract::{CsrfForm, PageActor};
 use crate::web::AppState;
 
@@ -25,50 +28,151 @@ use crate::web::AppState;
 pub struct ListQuery {
     q: Option<String>,
     archived: Option<String>,
+    /// active, inactive or archived.
+    status: Option<String>,
+    legal_form: Option<String>,
+    page: Option<String>,
     notice: Option<String>,
 }
 
+/// The directory, fifty members a page in name order, filtered by name, state and legal form.
 pub async fn list(State(s): State<AppState>, p: PageActor, Query(q): Query<ListQuery>) -> Response {
     let ctx = Ctx::new(&s, &p);
+    let mut errors = FieldErrors::new();
+    let number = paging::page_number(q.page.as_deref(), &mut errors);
+    let text = |v: &Option<String>| v.as_deref().map(str::trim).unwrap_or("").to_string();
+    let keep: Vec<(&'static str, String)> = [
+        ("q", text(&q.q)),
+        ("status", text(&q.status)),
+        ("legal_form", text(&q.legal_form)),
+        ("archived", text(&q.archived)),
+    ]
+    .into_iter()
+    .filter(|(_, v)| !v.is_empty())
+    .collect();
     let query = MemberQuery {
         include_archived: checked(&q.archived),
         q: q.q.clone(),
+        status: q.status.clone(),
+        legal_form: q.legal_form.clone(),
     };
-    let list = match or_page(&ctx, members::list(&s.app, p.actor(), query).await) {
-        Ok(l) => l,
-        Err(r) => return r,
+    let listed = if errors.is_empty() {
+        match members::page(&s.app, p.actor(), query, number, paging::PAGE_SIZE).await {
+            Ok(l) => Some(l),
+            Err(AppError::Validation(e)) => {
+                errors = e;
+                None
+            }
+            Err(e) => return super::error_page(&s, Some(&p.0), e),
+        }
+    } else {
+        None
     };
+    let statuses: Vec<(String, String)> = [
+        ("", "Toutes (hors archivées)"),
+        ("active", "Actives"),
+        ("inactive", "Inactives"),
+        ("archived", "Archivées"),
+    ]
+    .iter()
+    .map(|(a, b)| (a.to_string(), b.to_string()))
+    .collect();
+    let mut forms = vec![(String::new(), "Toutes".to_string())];
+    forms.extend(
+        LegalForm::ALL
+            .iter()
+            .map(|f| (f.as_str().to_string(), f.label().to_string())),
+    );
     let body = html! {
         h1 { "Structures membres" }
         @if authz::can_manage_members(p.actor()) { p { a.button href="/members/new" { "Ajouter une structure" } } }
+        (error_summary(&errors))
         form.filters method="get" action="/members" {
-            label for="q" { "Rechercher" }
-            input #q type="search" name="q" value=(q.q.as_deref().unwrap_or(""));
+            (field("Rechercher", "q", &text(&q.q), "search", &errors, None))
+            (select("État", "status", &statuses, &text(&q.status), &errors))
+            (select("Forme juridique", "legal_form", &forms, &text(&q.legal_form), &errors))
             (super::checkbox("Inclure les structures archivées", "archived", checked(&q.archived)))
             button type="submit" { "Filtrer" }
         }
-        table {
-            thead { tr { th { "Nom" } th { "Forme juridique" } th { "Catégorie tarifaire" } th { "État" } } }
-            tbody {
-                @for m in &list {
-                    tr {
-                        td { a href={ "/members/" (m.id) } { (m.name) } }
-                        td { (m.legal_form_label()) }
-                        td { @if let Some(p) = &m.private { (category_label(&p.pricing_category)) } @else { "—" } }
-                        td { (m.status_label()) }
+        @if let Some(l) = &listed {
+            (paging::pager("/members", &keep, number, l.items.len(), l.total))
+            @if l.total > 0 {
+                p.exports { "Exporter ces " (l.total) " structure(s) : "
+                    a href=(paging::link("/members.csv", &keep, &[("format", "semicolon".into())])) download { "CSV pour tableur (point-virgule)" } " · "
+                    a href=(paging::link("/members.csv", &keep, &[("format", "comma".into())])) download { "CSV (virgule, UTF-8)" } }
+            }
+            table {
+                thead { tr { th { "Nom" } th { "Forme juridique" } th { "Catégorie tarifaire" } th { "État" } } }
+                tbody {
+                    @for m in &l.items {
+                        tr {
+                            td { a href={ "/members/" (m.id) } { (m.name) } }
+                            td { (m.legal_form_label()) }
+                            td { @if let Some(p) = &m.private { (category_label(&p.pricing_category)) } @else { "—" } }
+                            td { (m.status_label()) }
+                        }
                     }
                 }
             }
+            @if l.items.is_empty() { p { "Aucune structure." } }
         }
-        @if list.is_empty() { p { "Aucune structure." } }
     };
-    page(
-        &ctx,
-        "Structures membres",
-        Nav::Members,
-        super::notice_text(q.notice.as_deref()),
-        body,
+    let status = if listed.is_some() {
+        StatusCode::OK
+    } else {
+        StatusCode::BAD_REQUEST
+    };
+    (
+        status,
+        super::layout(
+            &ctx,
+            "Structures membres",
+            Nav::Members,
+            super::notice_text(q.notice.as_deref()),
+            body,
+        ),
     )
+        .into_response()
+}
+
+/// The directory with the page's filters, every page, as a CSV file (`format=semicolon`, the
+/// default, or `comma`).
+pub async fn list_csv(
+    State(s): State<AppState>,
+    p: PageActor,
+    Query(q): Query<ListQuery>,
+    Query(f): Query<FormatQuery>,
+) -> Response {
+    let dialect = match f
+        .format
+        .as_deref()
+        .unwrap_or("semicolon")
+        .parse::<export::Dialect>()
+    {
+        Ok(d) => d,
+        Err(e) => {
+            return super::error_page(
+                &s,
+                Some(&p.0),
+                AppError::BadQuery(FieldErrors::single("format", e)),
+            )
+        }
+    };
+    let query = MemberQuery {
+        include_archived: checked(&q.archived),
+        q: q.q.clone(),
+        status: q.status.clone(),
+        legal_form: q.legal_form.clone(),
+    };
+    match members::list(&s.app, p.actor(), query).await {
+        Ok(list) => download::csv(&export::directory::members(&list), dialect, "structures"),
+        Err(e) => super::error_page(&s, Some(&p.0), e.in_query()),
+    }
+}
+
+#[derive(Deserialize, Default)]
+pub struct FormatQuery {
+    pub(super) format: Option<String>,
 }
 
 pub async fn show(

@@ -3,12 +3,14 @@
 
 mod account;
 mod allocation;
+mod booking_list;
 mod bookings;
 mod calendar;
 mod catalogue;
 mod directory;
 mod home;
 mod notifications;
+mod paging;
 mod planning;
 mod staff;
 mod users;
@@ -51,6 +53,14 @@ pub fn router() -> Router<AppState> {
             "/login",
             get(account::login_form).post(account::login_submit),
         )
+        .route(
+            "/password/forgot",
+            get(account::forgot_form).post(account::forgot_submit),
+        )
+        .route(
+            "/password/reset/{token}",
+            get(account::reset_form).post(account::reset_submit),
+        )
         .route("/logout", post(account::logout))
         .route("/account", get(account::account_page))
         .route("/account/password", post(account::change_password))
@@ -71,6 +81,7 @@ pub fn router() -> Router<AppState> {
         .route("/admin/outbox", get(notifications::outbox_page))
         .route("/admin/outbox/{id}/resend", post(notifications::resend))
         .route("/members", get(directory::list).post(directory::create))
+        .route("/members.csv", get(directory::list_csv))
         .route("/members/new", get(directory::new_form))
         .route(
             "/members/{id}",
@@ -80,6 +91,7 @@ pub fn router() -> Router<AppState> {
         .route("/members/{id}/archive", post(directory::archive))
         .route("/members/{id}/restore", post(directory::restore))
         .route("/resources", get(catalogue::list).post(catalogue::create))
+        .route("/resources.csv", get(catalogue::list_csv))
         .route("/resources/new", get(catalogue::new_form))
         .route(
             "/resources/{id}",
@@ -108,7 +120,8 @@ pub fn router() -> Router<AppState> {
         .route("/users", get(users::list).post(users::create))
         .route("/users/new", get(users::new_form))
         .route("/users/{id}", get(users::edit_form).post(users::update))
-        .route("/bookings", get(bookings::list).post(bookings::create))
+        .route("/bookings", get(booking_list::list).post(bookings::create))
+        .route("/bookings.csv", get(booking_list::csv))
         .route("/bookings/new", get(bookings::new_form))
         .route("/bookings/estimate", get(bookings::estimate_fragment))
         .route("/bookings/{id}", get(bookings::show))
@@ -440,6 +453,9 @@ pub fn notice_text(code: Option<&str>) -> Option<&'static str> {
         "password" => "Mot de passe modifié. Vos autres sessions ont été fermées.",
         "revoked" => "Jeton révoqué.",
         "welcome" => "Bienvenue ! Votre compte administrateur est prêt.",
+        "password_reset" => {
+            "Nouveau mot de passe enregistré : vous êtes connecté(e). Vos autres sessions et vos jetons d'API ont été fermés."
+        }
         _ => return None,
     })
 }
