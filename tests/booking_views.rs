@@ -38,7 +38,7 @@ both_backends!(
         assert_eq!(skipped["start"], "2027-02-03T09:00:00Z");
         let message = skipped["violations"][0]["message"].as_str().unwrap();
         assert!(
-            message.contains("Les Jardins") && message.contains("mercredi 3 février 2027"),
+            message.contains("Les Jardins") && message.contains("mercredi 3 février, 9 h – 12 h"),
             "{message}"
         );
         assert!(

@@ -8,6 +8,7 @@
 pub mod allocation;
 pub mod dashboard;
 pub mod notifications;
+pub mod pages;
 pub mod queries;
 pub mod raw;
 pub mod run;
@@ -66,6 +67,9 @@ pub enum BenchCommand {
     /// DATABASE_URL's backend filled by `mutualise demo`: the dashboard's use case alone and
     /// the whole `GET /` over loopback HTTP (median and worst).
     Dashboard(dashboard::DashboardArgs),
+    /// Time the main pages of the demonstration pole, as each demo role, over loopback HTTP
+    /// on a fresh database of the DATABASE_URL's backend.
+    Pages(pages::PagesArgs),
 }
 
 pub fn main(command: BenchCommand, config: Config) -> anyhow::Result<()> {
@@ -82,5 +86,6 @@ pub fn main(command: BenchCommand, config: Config) -> anyhow::Result<()> {
         BenchCommand::Allocation(args) => allocation::main(args, config),
         BenchCommand::Notifications(args) => notifications::main(args, config),
         BenchCommand::Dashboard(args) => dashboard::main(args, config),
+        BenchCommand::Pages(args) => pages::main(args, config),
     }
 }
