@@ -479,3 +479,21 @@ fn bench_notifications_measures_mail_and_feeds() {
     }
     assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
 }
+
+/// `bench dashboard` on a few runs: every demonstration account's home page answers, timed,
+/// and its database is removed afterwards.
+#[test]
+fn bench_dashboard_times_every_demo_account() {
+    let (out, dir) = run_bench(&["dashboard", "--runs", "3"], "dash.db");
+    for account in [
+        "admin@demo.mutualise.coop",
+        "gestion@demo.mutualise.coop",
+        "tresorerie@demo.mutualise.coop",
+        "ge@demo.mutualise.coop",
+        "benevole@jardins.demo.mutualise.coop",
+    ] {
+        assert!(out.contains(account), "{account} missing:\n{out}");
+    }
+    assert!(out.contains(" ms"), "{out}");
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+}

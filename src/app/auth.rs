@@ -261,9 +261,18 @@ pub struct SessionActor {
     pub actor: Actor,
     pub session_hash: String,
     pub csrf_token: String,
+    /// Requests waiting for a decision, for the navigation's « Validation (n) »: counted only
+    /// for a page that shows it (`with_requests`) and a person who decides.
+    pub requests_to_decide: Option<i64>,
 }
 
-pub async fn resolve_session(app: &App, token: &str) -> AppResult<Option<SessionActor>> {
+/// The session of this cookie's token; with `with_requests`, also the number of requests the
+/// person may decide (one `COUNT` in the same round trip to the database).
+pub async fn resolve_session(
+    app: &App,
+    token: &str,
+    with_requests: bool,
+) -> AppResult<Option<SessionActor>> {
     if token.len() != 64 {
         return Ok(None);
     }
@@ -278,10 +287,16 @@ pub async fn resolve_session(app: &App, token: &str) -> AppResult<Option<Session
                 return Ok(None);
             }
             let actor = Actor::from_user(&user_store::with_roles(c, user)?);
+            let requests_to_decide = if with_requests {
+                super::dashboard::requests_to_decide(c, &actor, now)?
+            } else {
+                None
+            };
             Ok(Some(SessionActor {
                 actor,
                 session_hash: hash,
                 csrf_token: session.csrf_token,
+                requests_to_decide,
             }))
         })
         .await

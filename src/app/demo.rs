@@ -269,7 +269,68 @@ pub async fn fill(app: &App) -> AppResult<DemoSummary> {
     summary.resources += employees;
     summary.bookings += assignments;
     summary.bookings += super::demo_allocation::fill(app, &members).await?;
+    summary.bookings += today_and_closure(app, &members).await?;
     Ok(summary)
+}
+
+/// What makes the coordination's home page speak from the first visit: a vehicle out today
+/// (booked early this morning) and a room closed for works the week after next.
+async fn today_and_closure(app: &App, members: &[MemberId]) -> AppResult<usize> {
+    let (tz, today) = (app.tz(), app.today());
+    let monday = today + Duration::days(7 - i64::from(today.weekday().num_days_from_monday()));
+    let admin = app
+        .db()
+        .run(|c| {
+            let u = user_store::find_by_email(c, "admin@demo.mutualise.coop")?
+                .ok_or(AppError::NotFound)?;
+            Ok(Actor::from_user(&user_store::with_roles(c, u)?))
+        })
+        .await?;
+    let resources = app
+        .db()
+        .run(|c| resource_store::list(c, &Default::default()))
+        .await?;
+    let id_of = |name: &str| {
+        resources
+            .iter()
+            .find(|r| r.row.name == name)
+            .map(|r| r.row.id)
+            .ok_or(AppError::NotFound)
+    };
+    super::closures::create(
+        app,
+        &admin,
+        crate::domain::closure::ClosureInput {
+            resource_id: Some(id_of("Salle Jaurès")?),
+            start: format!("{}T00:00", monday + Duration::days(10)),
+            end: format!("{}T00:00", monday + Duration::days(11)),
+            reason: "Réfection du parquet".into(),
+        },
+    )
+    .await?;
+    let early = today
+        .and_hms_opt(7, 0, 0)
+        .ok_or_else(|| AppError::internal("demo date"))?;
+    let env = BookingEnv {
+        now: local_to_utc(early, tz).map_err(AppError::internal)?,
+        ..BookingEnv::of(app)
+    };
+    let input = BookingInput {
+        resource_id: id_of("Renault Zoé")?,
+        member_id: members[5],
+        start: format!("{today}T10:00"),
+        end: format!("{today}T12:00"),
+        quantity: None,
+        purpose: Some("Rendez-vous à France Travail".into()),
+        beneficiary: None,
+        recurrence: None,
+        skip_conflicts: false,
+        activity: None,
+    };
+    app.db()
+        .run(move |c| c.write(|c| book_tx(c, &admin, &input, &env, None)))
+        .await?;
+    Ok(1)
 }
 
 /// Members, resources, accounts and bookings; the ids of the members, in [`MEMBERS`] order.

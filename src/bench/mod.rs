@@ -6,6 +6,7 @@
 //! then talks to a `mutualise serve` child process over loopback HTTP only, like a client.
 
 pub mod allocation;
+pub mod dashboard;
 pub mod notifications;
 pub mod pages;
 pub mod queries;
@@ -62,6 +63,10 @@ pub enum BenchCommand {
     /// per second for 32 polling clients, new and conditional) on a fresh database of the
     /// DATABASE_URL's backend.
     Notifications(notifications::NotificationsArgs),
+    /// Time the home page of every demonstration account on a fresh database of the
+    /// DATABASE_URL's backend filled by `mutualise demo`: the dashboard's use case alone and
+    /// the whole `GET /` over loopback HTTP (median and worst).
+    Dashboard(dashboard::DashboardArgs),
     /// Time the main pages of the demonstration pole, as each demo role, over loopback HTTP
     /// on a fresh database of the DATABASE_URL's backend.
     Pages(pages::PagesArgs),
@@ -80,6 +85,7 @@ pub fn main(command: BenchCommand, config: Config) -> anyhow::Result<()> {
         BenchCommand::Run(args) => run::main(args, config),
         BenchCommand::Allocation(args) => allocation::main(args, config),
         BenchCommand::Notifications(args) => notifications::main(args, config),
+        BenchCommand::Dashboard(args) => dashboard::main(args, config),
         BenchCommand::Pages(args) => pages::main(args, config),
     }
 }

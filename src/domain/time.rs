@@ -468,6 +468,30 @@ mod tests {
     use chrono_tz::Europe::Paris;
 
     #[test]
+    fn spans_read_as_people_say_them_in_summer_and_other_years() {
+        let iv = |a: &str, b: &str| Interval {
+            start: utc(a),
+            end: utc(b),
+        };
+        let half = iv("2026-12-08T08:30:00Z", "2026-12-08T10:15:00Z");
+        assert_eq!(
+            format_when(half, Paris, 2026),
+            "mardi 8 décembre, 9 h 30 – 11 h 15"
+        );
+        let one = iv("2026-12-08T08:00:00Z", "2026-12-08T09:00:00Z");
+        assert_eq!(
+            format_when(one, Paris, 2027),
+            "mardi 8 décembre 2026, 9 h – 10 h"
+        );
+        // Summer time: UTC+2.
+        let summer = iv("2027-07-06T07:00:00Z", "2027-07-06T08:00:00Z");
+        assert_eq!(
+            format_when(summer, Paris, 2027),
+            "mardi 6 juillet, 9 h – 10 h"
+        );
+    }
+
+    #[test]
     fn spans_read_as_people_say_them() {
         let iv = |a: &str, b: &str| Interval {
             start: utc(a),

@@ -703,3 +703,29 @@ pub fn starting_between(
         .filter(bookings::created_by.is_not_null())
         .load(conn))?)
 }
+
+/// Requests still to decide: pending and not yet begun (those begun are left to the automatic
+/// rejection). One `COUNT` on the `(status, start_at)` index: the navigation shows it on
+/// every page a decider opens.
+pub fn count_requests(conn: &mut DbConn, now: NaiveDateTime) -> AppResult<i64> {
+    Ok(db_run!(conn => bookings::table
+        .filter(bookings::status.eq(PENDING))
+        .filter(bookings::start_at.gt(now))
+        .count()
+        .get_result(conn))?)
+}
+
+/// The first `limit` requests still to decide, soonest first.
+pub fn first_requests(
+    conn: &mut DbConn,
+    now: NaiveDateTime,
+    limit: i64,
+) -> AppResult<Vec<BookingRow>> {
+    Ok(db_run!(conn => bookings::table
+        .filter(bookings::status.eq(PENDING))
+        .filter(bookings::start_at.gt(now))
+        .select(BookingRow::as_select())
+        .order((bookings::start_at.asc(), bookings::id.asc()))
+        .limit(limit)
+        .load(conn))?)
+}

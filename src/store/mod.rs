@@ -395,6 +395,28 @@ impl DbConn {
         Ok(())
     }
 
+    /// The database's size on disk, in bytes (SQLite: the main file's pages, without the
+    /// WAL; PostgreSQL: `pg_database_size`).
+    pub fn size_bytes(&mut self) -> AppResult<i64> {
+        use diesel::RunQueryDsl;
+        #[derive(diesel::QueryableByName)]
+        struct Size {
+            #[diesel(sql_type = diesel::sql_types::BigInt)]
+            bytes: i64,
+        }
+        let rows: Vec<Size> = match self {
+            DbConn::Sqlite(c) => diesel::sql_query(
+                "SELECT page_count * page_size AS bytes FROM pragma_page_count(), pragma_page_size()",
+            )
+            .load(&mut **c)?,
+            DbConn::Postgres(c) => {
+                diesel::sql_query("SELECT pg_database_size(current_database()) AS bytes")
+                    .load(&mut **c)?
+            }
+        };
+        Ok(rows.first().map(|r| r.bytes).unwrap_or(0))
+    }
+
     /// Checks the database answers (used by `/healthz`).
     pub fn ping(&mut self) -> AppResult<()> {
         let conn = self;

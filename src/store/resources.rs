@@ -374,3 +374,14 @@ pub fn count(conn: &mut DbConn) -> AppResult<i64> {
         db_run!(conn => resources::table.filter(resources::archived_at.is_null()).count().get_result(conn))?,
     )
 }
+
+/// The kinds of the resources in the catalogue (archived ones aside), in the enum's order.
+pub fn kinds_in_use(conn: &mut DbConn) -> AppResult<Vec<ResourceKind>> {
+    let mut kinds: Vec<ResourceKind> = db_run!(conn => resources::table
+        .filter(resources::archived_at.is_null())
+        .select(resources::kind)
+        .distinct()
+        .load(conn))?;
+    kinds.sort_by_key(|k| ResourceKind::ALL.iter().position(|x| x == k));
+    Ok(kinds)
+}

@@ -115,7 +115,9 @@ async fn identify(
         .get(SESSION_COOKIE)
         .filter(|_| !is_api && !req.uri().path().starts_with("/assets/"))
     {
-        match auth::resolve_session(&state.app, cookie.value()).await {
+        // Only a page read shows the navigation: a form's POST answers with a redirect.
+        let shows_nav = req.method() == axum::http::Method::GET;
+        match auth::resolve_session(&state.app, cookie.value(), shows_nav).await {
             Ok(Some(s)) => Identity::Session(Arc::new(s)),
             Ok(None) => Identity::Anonymous,
             Err(e) => return html::error_page(&state, None, e),

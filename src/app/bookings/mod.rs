@@ -37,6 +37,7 @@ pub use query::{
 pub use suggest::{SEARCH_DAYS, SUGGESTIONS};
 pub(crate) use target::rules_of;
 pub use target::Prepared;
+pub(crate) use views::describe;
 pub use views::BookingView;
 
 use super::App;

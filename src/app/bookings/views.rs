@@ -103,7 +103,7 @@ impl BookingView {
 
 /// Rows as the actor may see them, with resource and member names (three queries whatever
 /// the number of rows).
-pub(super) fn describe(
+pub(crate) fn describe(
     conn: &mut DbConn,
     actor: &Actor,
     rows: &[BookingRow],

@@ -8,6 +8,7 @@ mod bookings;
 mod calendar;
 mod catalogue;
 mod directory;
+mod home;
 mod notifications;
 mod paging;
 mod planning;
@@ -28,14 +29,13 @@ use super::problem::{status_of, title_of};
 use super::AppState;
 use crate::app::auth::SessionActor;
 use crate::app::authz::{self, Actor};
-use crate::app::{dashboard, setup, App};
-use crate::domain::time::format_minutes;
+use crate::app::App;
 use crate::domain::validation::FieldErrors;
 use crate::error::{AppError, AppResult};
 
 pub fn router() -> Router<AppState> {
     Router::new()
-        .route("/", get(dashboard))
+        .route("/", get(home::dashboard))
         .route("/assets/app.css", get(stylesheet))
         .route(
             "/assets/calendar.js",
@@ -286,7 +286,7 @@ pub fn layout(ctx: &Ctx, title: &str, nav: Nav, notice: Option<&str>, body: Mark
                                     (nav_item("/bookings", "Réservations", nav == Nav::Bookings))
                                     (nav_item("/calendar", "Planning", nav == Nav::Calendar))
                                     @if authz::can_decide(actor) {
-                                        (nav_item("/approvals", "Validation", nav == Nav::Approvals))
+                                        (approvals_item(ctx.session.and_then(|s| s.requests_to_decide), nav == Nav::Approvals))
                                     }
                                     (nav_item("/resources", "Ressources", nav == Nav::Resources))
                                     (nav_item("/staff", "Salariés partagés", nav == Nav::Staff))
@@ -326,6 +326,20 @@ pub fn layout(ctx: &Ctx, title: &str, nav: Nav, notice: Option<&str>, body: Mark
 fn nav_item(href: &str, label: &str, current: bool) -> Markup {
     html! {
         li { a href=(href) aria-current=[current.then_some("page")] { (label) } }
+    }
+}
+
+/// « Validation », with the number of requests waiting when there are some: « (3) » for the
+/// eye, « 3 demandes en attente » for screen readers.
+fn approvals_item(waiting: Option<i64>, current: bool) -> Markup {
+    html! {
+        li { a href="/approvals" aria-current=[current.then_some("page")] {
+            "Validation"
+            @if let Some(n) = waiting.filter(|n| *n > 0) {
+                " " span.count aria-hidden="true" { "(" (n) ")" }
+                span.visually-hidden { " : " (n) @if n > 1 { " demandes en attente" } @else { " demande en attente" } }
+            }
+        } }
     }
 }
 
@@ -567,69 +581,4 @@ pub fn input_local(t: DateTime<Utc>, tz: Tz) -> String {
 
 pub fn checked(v: &Option<String>) -> bool {
     v.as_deref().is_some_and(|v| !v.is_empty() && v != "off")
-}
-
-async fn dashboard(
-    State(s): State<AppState>,
-    page_actor: Result<PageActor, Response>,
-    axum::extract::Query(q): axum::extract::Query<NoticeQuery>,
-) -> Response {
-    let page_actor = match page_actor {
-        Ok(p) => p,
-        Err(redirect) => {
-            return match setup::needs_setup(&s.app).await {
-                Ok(true) => see_other("/setup"),
-                _ => redirect,
-            };
-        }
-    };
-    let ctx = Ctx::new(&s, &page_actor);
-    let actor = page_actor.actor();
-    let overview = match or_page(&ctx, dashboard::overview(&s.app, actor).await) {
-        Ok(d) => d,
-        Err(r) => return r,
-    };
-    let body = html! {
-        h1 { "Bonjour " (actor.name) }
-        @if !actor.memberships.is_empty() {
-            p { "Vous agissez pour : "
-                @for (i, m) in actor.memberships.iter().enumerate() {
-                    @if i > 0 { ", " }
-                    a href={ "/members/" (m.member_id) } { (m.member_name) } " (" (m.role.label()) ")"
-                }
-            }
-        }
-        @if !actor.roles.is_empty() {
-            p { "Vos rôles au pôle : " (actor.roles.iter().map(|r| r.label()).collect::<Vec<_>>().join(", ")) }
-        }
-        ul.cards {
-            li { a href="/resources" { strong { (overview.resources) } " ressources partagées" } }
-            li { a href="/members" { strong { (overview.members) } " structures membres" } }
-            @for h in &overview.staff_hours {
-                li { a href={ "/staff/hours?member_id=" (h.member.id) } {
-                    strong { (format_minutes(h.total.worked_minutes)) }
-                    " de salariés partagés pour " (h.member.name) " ce mois-ci"
-                } }
-            }
-            @if authz::plans_some_staff(actor) {
-                li { a href="/staff/week" { strong { "Planning" } " des salariés partagés" } }
-            }
-        }
-        h2 { "Fermetures à venir" }
-        @if overview.closures.is_empty() {
-            p { "Aucune fermeture prévue." }
-        } @else {
-            ul { @for c in overview.closures.iter().take(5) {
-                li { (fmt_local(c.start, ctx.tz())) " → " (fmt_local(c.end, ctx.tz())) " : " (c.reason)
-                    @match &c.resource_name { Some(n) => { " (" (n) ")" }, None => " (tout le pôle)" } }
-            } }
-        }
-    };
-    page(
-        &ctx,
-        "Tableau de bord",
-        Nav::Home,
-        notice_text(q.notice.as_deref()),
-        body,
-    )
 }
