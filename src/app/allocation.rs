@@ -919,6 +919,14 @@ pub async fn trend(app: &App, actor: &Actor, month: Month) -> AppResult<Trend> {
                 if stored.contains(m) || Some(*m) > Month::of_date(today) {
                     continue;
                 }
+                // A month with nothing to allocate adds nothing: no need to compute it.
+                let bounds = m.bounds(tz);
+                if !store::any_billed_between(c, to_db(bounds.start), to_db(bounds.end))?
+                    && store::costs_of(c, *m)?.is_empty()
+                    && store::adjustments_of(c, *m)?.is_empty()
+                {
+                    continue;
+                }
                 for s in compute_on(c, *m, tz, today)?.members {
                     totals.entry(s.member_id).or_insert_with(|| vec![0; 12])[i] = s.total_cents;
                 }

@@ -59,6 +59,26 @@ pub fn billed_bookings(
     })?)
 }
 
+/// Whether any booking that counts in a month (confirmed, or cancelled: a late cancellation
+/// is charged) meets `[from, to)`: a month without one, nor costs nor adjustments, has nothing
+/// to allocate.
+pub fn any_billed_between(
+    conn: &mut DbConn,
+    from: NaiveDateTime,
+    to: NaiveDateTime,
+) -> AppResult<bool> {
+    let statuses = [BookingStatus::Confirmed, BookingStatus::Cancelled];
+    Ok(db_run!(conn => {
+        diesel::select(diesel::dsl::exists(
+            bookings::table
+                .filter(bookings::status.eq_any(statuses))
+                .filter(bookings::start_at.lt(to))
+                .filter(bookings::end_at.gt(from)),
+        ))
+        .get_result::<bool>(conn)
+    })?)
+}
+
 /// Unit-minutes each member used each resource in the bookings starting in `[from, to)`, as
 /// the keys weigh them: confirmed bookings, and the part used of those cancelled once begun
 /// (not requests cancelled before anyone approved them); for shared employees, work only.
