@@ -300,7 +300,7 @@ fn audit_tools_available() -> bool {
 
 // Every page in every role of the demo pole, at desktop and phone widths: axe-core, the Nu
 // HTML checker and horizontal scrolling (tests/e2e/pages_audit.mjs). Screenshots of the main
-// pages go to `MUTUALISE_SCREENSHOTS` when it is set (docs/screenshots/ holds a copy).
+// pages go to `MUTUALISE_SCREENSHOTS` when it is set (assets/screenshots/ holds a copy).
 both_backends!(
     every_page_passes_the_accessibility_audit,
     |app: TestApp| async move {

@@ -892,8 +892,25 @@ pub async fn statement(
 /// Every member's monthly totals over the twelve months ending with `month` (closed months
 /// as stored, open ones as computed today), for the trend.
 pub async fn trend(app: &App, actor: &Actor, month: Month) -> AppResult<Trend> {
+    trend_beside(app, actor, month, None).await
+}
+
+/// The trend, with `month`'s allocation already computed by the caller (the month page shows
+/// both): it is not computed a second time.
+pub async fn trend_beside(
+    app: &App,
+    actor: &Actor,
+    month: Month,
+    current: Option<&Allocation>,
+) -> AppResult<Trend> {
     authz::require(authz::can_manage_allocation(actor))?;
     let (tz, today) = (app.tz(), app.today());
+    let current: Option<Vec<(MemberId, i64)>> = current.map(|a| {
+        a.members
+            .iter()
+            .map(|s| (s.member_id, s.total_cents))
+            .collect()
+    });
     app.db()
         .run(move |c| {
             let mut months = vec![month];
@@ -917,6 +934,12 @@ pub async fn trend(app: &App, actor: &Actor, month: Month) -> AppResult<Trend> {
             }
             for (i, m) in months.iter().enumerate() {
                 if stored.contains(m) || Some(*m) > Month::of_date(today) {
+                    continue;
+                }
+                if let (true, Some(known)) = (*m == month, current.as_ref()) {
+                    for (id, cents) in known {
+                        totals.entry(*id).or_insert_with(|| vec![0; 12])[i] = *cents;
+                    }
                     continue;
                 }
                 // A month with nothing to allocate adds nothing: no need to compute it.

@@ -448,7 +448,7 @@ async fn month_view(s: &AppState, p: &PageActor, month: Month, v: MonthView) -> 
     }
     let data = async {
         Ok((
-            allocation::trend(&s.app, actor, month).await?,
+            allocation::trend_beside(&s.app, actor, month, Some(&a)).await?,
             allocation::adjustments(&s.app, actor, month).await?,
             allocation::costs(&s.app, actor, month).await?,
             members::list(&s.app, actor, Default::default()).await?,
