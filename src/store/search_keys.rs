@@ -14,66 +14,35 @@ const BATCH: i64 = 1000;
 /// Folds every name and purpose whose key is still empty; returns how many rows it wrote.
 /// Cheap once done: each pass reads only rows with an empty key.
 pub fn backfill(conn: &mut DbConn) -> AppResult<usize> {
-    let mut written = 0;
-    let mut last = 0i64;
-    loop {
-        let rows: Vec<(i64, String)> = db_run!(conn => members::table
-            .filter(members::name_key.eq("").and(members::name.ne("")).and(members::id.gt(last)))
-            .select((members::id, members::name))
-            .order(members::id.asc())
-            .limit(BATCH)
-            .load(conn))?;
-        let Some((id, _)) = rows.last() else { break };
-        last = *id;
-        written += rows.len();
-        conn.write(|c| {
-            for (id, name) in &rows {
-                db_run!(c => diesel::update(members::table.find(id))
-                    .set(members::name_key.eq(fold(name)))
-                    .execute(c))?;
+    // One table's empty keys, a batch at a time in id order, each batch one write.
+    macro_rules! fill {
+        ($table:ident, $key:ident, $source:ident) => {{
+            let mut written = 0;
+            let mut last = 0i64;
+            loop {
+                let rows: Vec<(i64, String)> = db_run!(conn => $table::table
+                    .filter($table::$key.eq("").and($table::$source.ne("")).and($table::id.gt(last)))
+                    .select(($table::id, $table::$source))
+                    .order($table::id.asc())
+                    .limit(BATCH)
+                    .load(conn))?;
+                let Some((id, _)) = rows.last() else { break };
+                last = *id;
+                written += rows.len();
+                conn.write(|c| {
+                    for (id, text) in &rows {
+                        db_run!(c => diesel::update($table::table.find(id))
+                            .set($table::$key.eq(fold(text)))
+                            .execute(c))?;
+                    }
+                    Ok(())
+                })?;
             }
-            Ok(())
-        })?;
+            written
+        }};
     }
-    last = 0;
-    loop {
-        let rows: Vec<(i64, String)> = db_run!(conn => resources::table
-            .filter(resources::name_key.eq("").and(resources::name.ne("")).and(resources::id.gt(last)))
-            .select((resources::id, resources::name))
-            .order(resources::id.asc())
-            .limit(BATCH)
-            .load(conn))?;
-        let Some((id, _)) = rows.last() else { break };
-        last = *id;
-        written += rows.len();
-        conn.write(|c| {
-            for (id, name) in &rows {
-                db_run!(c => diesel::update(resources::table.find(id))
-                    .set(resources::name_key.eq(fold(name)))
-                    .execute(c))?;
-            }
-            Ok(())
-        })?;
-    }
-    last = 0;
-    loop {
-        let rows: Vec<(i64, String)> = db_run!(conn => bookings::table
-            .filter(bookings::purpose_key.eq("").and(bookings::purpose.ne("")).and(bookings::id.gt(last)))
-            .select((bookings::id, bookings::purpose))
-            .order(bookings::id.asc())
-            .limit(BATCH)
-            .load(conn))?;
-        let Some((id, _)) = rows.last() else { break };
-        last = *id;
-        written += rows.len();
-        conn.write(|c| {
-            for (id, purpose) in &rows {
-                db_run!(c => diesel::update(bookings::table.find(id))
-                    .set(bookings::purpose_key.eq(fold(purpose)))
-                    .execute(c))?;
-            }
-            Ok(())
-        })?;
-    }
+    let written = fill!(members, name_key, name)
+        + fill!(resources, name_key, name)
+        + fill!(bookings, purpose_key, purpose);
     Ok(written)
 }
