@@ -229,6 +229,8 @@ pub struct Config {
     pub log_format_json: bool,
     /// Timeouts, connection limit and shutdown grace of the HTTP server.
     pub server: ServerLimits,
+    /// Bound of the SQLite WAL file (`MUTUALISE_SQLITE_WAL_LIMIT_MB`, default 64).
+    pub sqlite_wal_limit_bytes: u64,
 }
 
 /// How long clients may take and how many are served at once (`web::server`).
@@ -363,6 +365,14 @@ impl Config {
             log_format_json: get("MUTUALISE_LOG_FORMAT")
                 .is_some_and(|f| f.eq_ignore_ascii_case("json")),
             server: ServerLimits::from_lookup(&get)?,
+            sqlite_wal_limit_bytes: bounded(
+                get("MUTUALISE_SQLITE_WAL_LIMIT_MB"),
+                "MUTUALISE_SQLITE_WAL_LIMIT_MB",
+                8,
+                65_536,
+                64,
+            )? * 1024
+                * 1024,
         })
     }
 }

@@ -720,7 +720,6 @@ fn connections_beyond_the_limit_get_a_503_until_one_closes() {
 
 #[test]
 fn shutdown_finishes_requests_in_flight_and_cuts_slow_clients_at_the_deadline() {
-    use std::io::Read;
     let dir = tempfile::tempdir().unwrap();
     let mut server = Server::start_with(
         &[],
@@ -774,11 +773,6 @@ fn shutdown_finishes_requests_in_flight_and_cuts_slow_clients_at_the_deadline() 
     assert!(status.success(), "{log}");
     assert!(log.contains("shutdown deadline passed"), "{log}");
     assert!(log.contains("arrêt propre"), "{log}");
-    let mut rest = Vec::new();
-    stuck
-        .set_read_timeout(Some(std::time::Duration::from_secs(20)))
-        .unwrap();
-    let closed = matches!(stuck.read_to_end(&mut rest), Ok(_))
-        || matches!(stuck.read(&mut [0u8; 1]), Ok(0) | Err(_));
-    assert!(closed);
+    // The stuck client's connection was closed with the process: nothing more to read.
+    assert_eq!(exchange(&mut stuck, b""), "");
 }

@@ -263,8 +263,11 @@ fn version_on(
 /// notice, and polls in between cost no query.
 #[derive(Default)]
 pub struct VersionCache {
-    entries: Mutex<HashMap<String, (Option<FeedVersion>, Instant, u64)>>,
+    entries: Mutex<HashMap<String, CachedVersion>>,
 }
+
+/// A feed's version, when it was computed, and the process's write count then.
+type CachedVersion = (Option<FeedVersion>, Instant, u64);
 
 const VERSION_TTL: std::time::Duration = std::time::Duration::from_secs(2);
 const VERSION_ENTRIES: usize = 4096;

@@ -201,7 +201,11 @@ pub fn main(args: RunArgs, config: Config) -> anyhow::Result<()> {
         server.pid(),
         log_path.display()
     );
-    let sampler = RssSampler::start(server.pid());
+    let wal = match &config.database_url {
+        crate::config::DatabaseUrl::Sqlite(path) => Some(PathBuf::from(format!("{path}-wal"))),
+        crate::config::DatabaseUrl::Postgres(_) => None,
+    };
+    let sampler = RssSampler::start(server.pid(), wal.clone());
 
     let general = data.as_ref().zip(read_resource.as_ref());
     let outcome = measure(
@@ -214,6 +218,12 @@ pub fn main(args: RunArgs, config: Config) -> anyhow::Result<()> {
         &mut server,
         &sampler,
     );
+    // The WAL once the load is over: the server's checkpointer truncates it when idle.
+    let wal_idle = wal.as_ref().map(|path| {
+        std::thread::sleep(Duration::from_secs(2));
+        std::fs::metadata(path).map_or(0, |m| m.len())
+    });
+    let wal_peak = sampler.wal_peak();
     let peak_sampled = sampler.stop();
     let hwm = read_status_kb(server.pid(), "VmHWM:").map(|kb| kb * 1024);
     server.stop();
@@ -224,6 +234,7 @@ pub fn main(args: RunArgs, config: Config) -> anyhow::Result<()> {
     report.created_rows = created?;
     report.rss_peak = peak_sampled;
     report.rss_hwm = hwm;
+    report.wal = wal_peak.zip(wal_idle);
     print_report(&args, &config, general, staff.as_ref(), &report);
     if args.server_log.is_none() {
         // Kept when the run fails (the error points at it); a successful run leaves nothing.
@@ -400,25 +411,33 @@ fn read_status_kb(pid: u32, field: &str) -> Option<u64> {
 }
 
 /// Samples the child's VmRSS every 50 ms: the peak of the whole run and the peak of the
-/// current phase (taken and reset between phases, to tell which scenario costs memory).
+/// current phase (taken and reset between phases, to tell which scenario costs memory); and,
+/// on SQLite, the WAL file's peak size.
 pub(super) struct RssSampler {
     stop: Arc<AtomicBool>,
     overall: Arc<AtomicU64>,
     phase: Arc<AtomicU64>,
+    wal: Option<Arc<AtomicU64>>,
     handle: Option<std::thread::JoinHandle<()>>,
 }
 
 impl RssSampler {
-    fn start(pid: u32) -> Self {
+    fn start(pid: u32, wal_path: Option<PathBuf>) -> Self {
         let stop = Arc::new(AtomicBool::new(false));
         let overall = Arc::new(AtomicU64::new(0));
         let phase = Arc::new(AtomicU64::new(0));
-        let (flag, all, now) = (stop.clone(), overall.clone(), phase.clone());
+        let wal = wal_path.as_ref().map(|_| Arc::new(AtomicU64::new(0)));
+        let (flag, all, now, wal_peak) =
+            (stop.clone(), overall.clone(), phase.clone(), wal.clone());
         let handle = std::thread::spawn(move || {
             while !flag.load(Ordering::Relaxed) {
                 if let Some(kb) = read_status_kb(pid, "VmRSS:") {
                     all.fetch_max(kb * 1024, Ordering::Relaxed);
                     now.fetch_max(kb * 1024, Ordering::Relaxed);
+                }
+                if let (Some(path), Some(peak)) = (&wal_path, &wal_peak) {
+                    let size = std::fs::metadata(path).map_or(0, |m| m.len());
+                    peak.fetch_max(size, Ordering::Relaxed);
                 }
                 std::thread::sleep(Duration::from_millis(50));
             }
@@ -427,8 +446,14 @@ impl RssSampler {
             stop,
             overall,
             phase,
+            wal,
             handle: Some(handle),
         }
+    }
+
+    /// The largest WAL file seen so far (SQLite only).
+    fn wal_peak(&self) -> Option<u64> {
+        self.wal.as_ref().map(|w| w.load(Ordering::Relaxed))
     }
 
     /// The phase's peak so far, and a new phase starting from the current value.
@@ -494,6 +519,8 @@ struct Report {
     created_rows: usize,
     rss_peak: Option<u64>,
     rss_hwm: Option<u64>,
+    /// SQLite: the WAL file's peak size during the run and its size 2 s after it.
+    wal: Option<(u64, u64)>,
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -606,6 +633,7 @@ fn measure(
         created_rows: 0,
         rss_peak: None,
         rss_hwm: None,
+        wal: None,
     })
 }
 
@@ -1219,6 +1247,25 @@ fn print_report(
             .collect::<Vec<_>>()
             .join(", ")
     ));
+
+    if let Some((peak, idle)) = r.wal {
+        let limit = config.sqlite_wal_limit_bytes;
+        let mut wal = row(
+            "SQLite WAL file, peak".into(),
+            String::new(),
+            String::new(),
+            None,
+            &format!("< {} MB", limit / (1024 * 1024)),
+            verdict(peak < limit),
+        );
+        wal[6] = opt_mb(Some(peak));
+        rows.push(wal);
+        notes.push(format!(
+            "WAL: file size sampled every 50 ms, peak {}; 2 s after the load {}",
+            opt_mb(Some(peak)),
+            opt_mb(Some(idle))
+        ));
+    }
 
     println!();
     match general {

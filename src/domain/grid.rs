@@ -171,7 +171,7 @@ pub fn proposal(
     }
     let end = run_end.min(start + length);
     let long_enough = min.is_none_or(|m| end - start >= m);
-    (end > start && long_enough).then(|| Interval { start, end })
+    (end > start && long_enough).then_some(Interval { start, end })
 }
 
 /// A day of the month view.
@@ -409,10 +409,10 @@ mod tests {
             let existing: Vec<ExistingBooking> = bookings
                 .iter()
                 .enumerate()
-                .filter_map(|(i, (s, l, q, jitter))| {
+                .map(|(i, (s, l, q, jitter))| {
                     let start = base + Duration::minutes(s * 15 + jitter);
                     let q = (*q).min(capacity);
-                    Some(booking(i as i64, start, start + Duration::minutes(l * 15), q))
+                    booking(i as i64, start, start + Duration::minutes(l * 15), q)
                 })
                 .collect();
             let closures: Vec<ClosurePeriod> = closure

@@ -178,11 +178,16 @@ pub enum DbConn {
 impl Db {
     /// Applies pending migrations (see `migrate_database`), then opens the pool.
     pub fn connect(url: &DatabaseUrl) -> anyhow::Result<Self> {
+        Self::connect_with_wal_limit(url, writer::WalBound::DEFAULT_LIMIT_BYTES)
+    }
+
+    /// `connect`, bounding a SQLite WAL file to `wal_limit_bytes` (see `writer::WalBound`).
+    pub fn connect_with_wal_limit(url: &DatabaseUrl, wal_limit_bytes: u64) -> anyhow::Result<Self> {
         let applied = Self::migrate_database(url)?;
         if !applied.is_empty() {
             tracing::info!(?applied, "migrations appliquées");
         }
-        Self::open_pool(url)
+        Self::open_pool(url, wal_limit_bytes)
     }
 
     /// Prepares the database on one connection of its own, before any pool exists, and applies
@@ -198,7 +203,7 @@ impl Db {
 
     /// The pool, and on SQLite the group-commit writer, on a database `migrate_database` has
     /// just prepared.
-    fn open_pool(url: &DatabaseUrl) -> anyhow::Result<Self> {
+    fn open_pool(url: &DatabaseUrl, wal_limit_bytes: u64) -> anyhow::Result<Self> {
         let pools = match url {
             DatabaseUrl::Sqlite(path) => {
                 let manager = ConnectionManager::<SqliteConnection>::new(path);
@@ -247,9 +252,13 @@ impl Db {
                 .map_err(|e| anyhow::anyhow!("statistiques SQLite : {e}"))?;
             let conn = db.get().map_err(|e| anyhow::anyhow!("{e}"))?;
             let checkpointer = db.get().map_err(|e| anyhow::anyhow!("{e}"))?;
+            let DatabaseUrl::Sqlite(path) = url else {
+                unreachable!("SQLite pools come from SQLite URLs")
+            };
             db.writer = Some(std::sync::Arc::new(writer::GroupWriter::start(
                 conn,
                 checkpointer,
+                writer::WalBound::of_database(path, wal_limit_bytes),
             )?));
         }
         Ok(db)

@@ -39,36 +39,26 @@ pub const MAX_BATCH: usize = 128;
 
 impl GroupWriter {
     /// Starts the writer on `conn`, with `checkpointer` copying the WAL back into the database
-    /// in the background: the writer's commits then never pause for a checkpoint (the stalls
-    /// that made the slowest answers slow), while the WAL stays bounded.
-    pub fn start(mut conn: DbConn, mut checkpointer: DbConn) -> std::io::Result<Self> {
+    /// in the background: the writer's commits then never pause for a routine checkpoint (the
+    /// stalls that made the slowest answers slow), while `wal` keeps the WAL file bounded.
+    pub fn start(mut conn: DbConn, checkpointer: DbConn, wal: WalBound) -> std::io::Result<Self> {
         if let Some(c) = sqlite(&mut conn) {
-            if let Err(e) = diesel::connection::SimpleConnection::batch_execute(
-                c,
-                "PRAGMA wal_autocheckpoint = 0",
-            ) {
+            // The writer is the connection that starts the WAL over, so it is the one that
+            // truncates the file to `journal_size_limit` when it does.
+            let pragmas = format!(
+                "PRAGMA wal_autocheckpoint = 0; PRAGMA journal_size_limit = {}",
+                wal.journal_size_limit()
+            );
+            if let Err(e) = diesel::connection::SimpleConnection::batch_execute(c, &pragmas) {
                 tracing::warn!(error = %e, "could not move checkpoints off the writer");
             }
         }
+        let bound = wal.clone();
         let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
         let stopped = stop.clone();
         std::thread::Builder::new()
             .name("mutualise-checkpoint".into())
-            .spawn(move || loop {
-                std::thread::sleep(std::time::Duration::from_millis(500));
-                if stopped.load(std::sync::atomic::Ordering::Relaxed) {
-                    return;
-                }
-                if let Some(c) = sqlite(&mut checkpointer) {
-                    // PASSIVE never blocks the writer or the readers; it copies what it can.
-                    if let Err(e) = diesel::connection::SimpleConnection::batch_execute(
-                        c,
-                        "PRAGMA wal_checkpoint(PASSIVE)",
-                    ) {
-                        tracing::warn!(error = %e, "checkpoint failed");
-                    }
-                }
-            })?;
+            .spawn(move || Checkpointer::new(checkpointer, wal).run(&stopped))?;
         let (tx, rx) = mpsc::sync_channel::<Envelope>(8 * MAX_BATCH);
         std::thread::Builder::new()
             .name("mutualise-writer".into())
@@ -82,6 +72,7 @@ impl GroupWriter {
                         }
                     }
                     run_batch(&mut conn, batch);
+                    bound.restart_if_past(&mut conn);
                 }
             })?;
         Ok(Self { tx, stop })
@@ -108,6 +99,162 @@ impl GroupWriter {
             .await
             .map_err(|_| AppError::Unavailable("writer dropped the request".into()))?
     }
+}
+
+/// How large the WAL may grow. SQLite only starts the WAL file over when a checkpoint has
+/// copied all of it back *and* no reader still uses it; under sustained writes the passive
+/// checkpoints never catch up, so the file grew without end (694 MB after 74 000 bookings).
+#[derive(Debug, Clone)]
+pub struct WalBound {
+    /// The `-wal` file next to the database.
+    pub path: std::path::PathBuf,
+    /// Held while checkpointing: SQLite refuses a second checkpoint at once (SQLITE_BUSY,
+    /// without waiting), so the writer's RESTART would silently fail whenever the background
+    /// PASSIVE one was running; they take turns instead.
+    turn: std::sync::Arc<std::sync::Mutex<()>>,
+    /// Past half of it, a RESTART checkpoint makes the next write start the file over; SQLite
+    /// then truncates it to a quarter (`journal_size_limit`). Idle, the file is truncated to
+    /// nothing.
+    pub limit_bytes: u64,
+}
+
+impl WalBound {
+    pub const DEFAULT_LIMIT_BYTES: u64 = 64 * 1024 * 1024;
+
+    pub fn of_database(database: &str, limit_bytes: u64) -> Self {
+        Self {
+            path: std::path::PathBuf::from(format!("{database}-wal")),
+            turn: Default::default(),
+            limit_bytes,
+        }
+    }
+
+    /// Size above which the WAL is started over even though writes keep coming.
+    fn restart_at(&self) -> u64 {
+        self.limit_bytes / 2
+    }
+
+    /// What SQLite truncates the file to when it starts it over.
+    pub fn journal_size_limit(&self) -> u64 {
+        self.limit_bytes / 4
+    }
+
+    /// Run by the writer between two batches: past half the bound, a RESTART checkpoint
+    /// (waiting for readers, not competing with the writer for its lock, which a background
+    /// thread loses again and again under load), so that the next batch starts the file over.
+    fn restart_if_past(&self, conn: &mut DbConn) {
+        let size = std::fs::metadata(&self.path).map_or(0, |m| m.len());
+        if size < self.restart_at() {
+            return;
+        }
+        let _turn = self.turn.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(c) = sqlite(conn) {
+            tracing::debug!(
+                wal_bytes = size,
+                "WAL past half its bound: restart checkpoint"
+            );
+            if let Err(e) = diesel::connection::SimpleConnection::batch_execute(
+                c,
+                "PRAGMA wal_checkpoint(RESTART)",
+            ) {
+                tracing::warn!(error = %e, "restart checkpoint failed");
+            }
+        }
+    }
+}
+
+/// What the checkpoint thread does on each tick, decided from the WAL's size and whether
+/// anything was committed since the last tick (pure, so the policy is tested apart from
+/// SQLite).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CheckpointMode {
+    /// Copy what can be copied without waiting for anyone.
+    Passive,
+    /// Wait for readers, copy everything, and have the next write start the file over.
+    Restart,
+    /// Idle: copy everything and truncate the file to zero bytes.
+    Truncate,
+}
+
+pub fn checkpoint_mode(bound: &WalBound, size: u64, written: bool) -> CheckpointMode {
+    if size >= bound.restart_at() {
+        CheckpointMode::Restart
+    } else if size > 0 && !written {
+        CheckpointMode::Truncate
+    } else {
+        CheckpointMode::Passive
+    }
+}
+
+struct Checkpointer {
+    conn: DbConn,
+    wal: WalBound,
+    /// `PRAGMA data_version` at the last tick: it changes whenever another connection (of
+    /// this process or another) commits.
+    data_version: Option<i64>,
+}
+
+impl Checkpointer {
+    const TICK: std::time::Duration = std::time::Duration::from_millis(250);
+
+    fn new(mut conn: DbConn, wal: WalBound) -> Self {
+        if let Some(c) = sqlite(&mut conn) {
+            let pragma = format!("PRAGMA journal_size_limit = {}", wal.journal_size_limit());
+            if let Err(e) = diesel::connection::SimpleConnection::batch_execute(c, &pragma) {
+                tracing::warn!(error = %e, "could not set journal_size_limit");
+            }
+        }
+        Self {
+            conn,
+            wal,
+            data_version: None,
+        }
+    }
+
+    fn run(mut self, stopped: &std::sync::atomic::AtomicBool) {
+        loop {
+            std::thread::sleep(Self::TICK);
+            if stopped.load(std::sync::atomic::Ordering::Relaxed) {
+                return;
+            }
+            self.tick();
+        }
+    }
+
+    fn tick(&mut self) {
+        let Some(c) = sqlite(&mut self.conn) else {
+            return;
+        };
+        let version = data_version(c);
+        let written = version.is_none() || version != self.data_version;
+        self.data_version = version;
+        let size = std::fs::metadata(&self.wal.path).map_or(0, |m| m.len());
+        let mode = checkpoint_mode(&self.wal, size, written);
+        let sql = match mode {
+            CheckpointMode::Passive => "PRAGMA wal_checkpoint(PASSIVE)",
+            CheckpointMode::Restart => "PRAGMA wal_checkpoint(RESTART)",
+            CheckpointMode::Truncate => "PRAGMA wal_checkpoint(TRUNCATE)",
+        };
+        // RESTART and TRUNCATE wait for the writer and the readers (the busy timeout); when
+        // they give up the WAL is simply checkpointed again on the next tick.
+        let _turn = self.wal.turn.lock().unwrap_or_else(|p| p.into_inner());
+        if let Err(e) = diesel::connection::SimpleConnection::batch_execute(c, sql) {
+            tracing::warn!(error = %e, ?mode, "checkpoint failed");
+        }
+    }
+}
+
+fn data_version(c: &mut diesel::SqliteConnection) -> Option<i64> {
+    #[derive(diesel::QueryableByName)]
+    struct Version {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        data_version: i64,
+    }
+    use diesel::RunQueryDsl;
+    diesel::sql_query("PRAGMA data_version")
+        .get_result::<Version>(c)
+        .ok()
+        .map(|v| v.data_version)
 }
 
 fn sqlite(conn: &mut DbConn) -> Option<&mut diesel::SqliteConnection> {
@@ -202,4 +349,50 @@ fn savepoint(conn: &mut DbConn, job: &mut Job) -> Step {
         }
     }
     Step::Done(result)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn bound() -> WalBound {
+        WalBound::of_database("x.db", 64 * 1024 * 1024)
+    }
+
+    #[test]
+    fn restart_from_half_the_bound() {
+        let half = 32 * 1024 * 1024;
+        assert_eq!(
+            checkpoint_mode(&bound(), half - 1, true),
+            CheckpointMode::Passive
+        );
+        assert_eq!(
+            checkpoint_mode(&bound(), half, true),
+            CheckpointMode::Restart
+        );
+        // Past the bound with nothing new: restart too (it waits for the readers).
+        assert_eq!(
+            checkpoint_mode(&bound(), half, false),
+            CheckpointMode::Restart
+        );
+    }
+
+    #[test]
+    fn truncate_once_idle_and_never_an_empty_file() {
+        assert_eq!(
+            checkpoint_mode(&bound(), 4096, false),
+            CheckpointMode::Truncate
+        );
+        assert_eq!(
+            checkpoint_mode(&bound(), 4096, true),
+            CheckpointMode::Passive
+        );
+        assert_eq!(checkpoint_mode(&bound(), 0, false), CheckpointMode::Passive);
+    }
+
+    #[test]
+    fn sqlite_starts_the_file_over_at_a_quarter() {
+        assert_eq!(bound().journal_size_limit(), 16 * 1024 * 1024);
+        assert_eq!(bound().path, std::path::PathBuf::from("x.db-wal"));
+    }
 }

@@ -4,7 +4,6 @@
 
 pub mod mail;
 
-use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::OnceLock;
 
@@ -173,7 +172,8 @@ impl TestApp {
         .expect("config");
         let db = tokio::task::spawn_blocking({
             let url = url.clone();
-            move || Db::connect(&url)
+            let wal_limit = config.sqlite_wal_limit_bytes;
+            move || Db::connect_with_wal_limit(&url, wal_limit)
         })
         .await
         .expect("join")

@@ -518,7 +518,6 @@ pub async fn new_form(
         activity: q.activity.unwrap_or_default(),
         skip_conflicts: q.skip_conflicts,
         idempotency_key: random_secret(),
-        ..Default::default()
     };
     form_view(&s, &p, &form, &FieldErrors::new(), None, StatusCode::OK).await
 }
