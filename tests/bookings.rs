@@ -313,6 +313,42 @@ both_backends!(capacity_quantities_and_buffers, |app: TestApp| async move {
             {"start": "2027-01-05T16:00:00Z", "end": "2027-01-05T17:00:00Z", "quantity": 12},
         ])
     );
+    // Where 9 desks are free: the touching stretches merged, with the fewest free along them;
+    // 10 only where all are; 0 or more than the maximum is refused.
+    let at_least = |n: &'static str| {
+        let app = &app;
+        let token = p.admin.clone();
+        async move {
+            app.get(
+                &token,
+                &format!("/api/v1/resources/{desks}/availability?from=2027-01-05T08:00&to=2027-01-05T18:00&min_quantity={n}"),
+            )
+            .await
+        }
+    };
+    let (_, avail) = at_least("9").await;
+    assert_eq!(
+        avail["free"],
+        json!([
+            {"start": "2027-01-05T07:00:00Z", "end": "2027-01-05T11:00:00Z", "quantity": 9},
+            {"start": "2027-01-05T13:00:00Z", "end": "2027-01-05T17:00:00Z", "quantity": 9},
+        ])
+    );
+    let (_, avail) = at_least("10").await;
+    assert_eq!(
+        avail["free"],
+        json!([
+            {"start": "2027-01-05T07:00:00Z", "end": "2027-01-05T08:00:00Z", "quantity": 12},
+            {"start": "2027-01-05T16:00:00Z", "end": "2027-01-05T17:00:00Z", "quantity": 12},
+        ])
+    );
+    for bad in ["0", "10001"] {
+        let (s, e) = at_least(bad).await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
+        assert_eq!(e["errors"][0]["field"], "min_quantity");
+    }
+    let (s, _) = at_least("beaucoup").await;
+    assert_eq!(s, StatusCode::BAD_REQUEST);
 
     let van = app.resource(&p.admin, json!({"kind": "vehicle", "name": "Trafic", "buffer_before_minutes": 15, "buffer_after_minutes": 30})).await;
     let v = |s: &str, e: &str| book(van, p.member, s, e);

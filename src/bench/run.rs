@@ -59,6 +59,9 @@ pub struct RunArgs {
     /// Resource of the availability and week-page scenarios (default: the first seeded room).
     #[arg(long)]
     pub resource: Option<i64>,
+    /// Availability asked with `min_quantity` (a pool: only where that many units are free).
+    #[arg(long)]
+    pub min_quantity: Option<i32>,
     /// File for the server's log (default: mutualise-bench-server-PID.log in the temp dir).
     #[arg(long)]
     pub server_log: Option<PathBuf>,
@@ -505,7 +508,8 @@ enum WeekResult {
 /// The general scenarios.
 struct GeneralReport {
     create: CreateResult,
-    availability: (Summary, Duration, usize),
+    /// Latencies, elapsed time, and the first answer's free intervals and bytes.
+    availability: (Summary, Duration, (usize, usize)),
     availability_in_process: Summary,
     week: WeekResult,
 }
@@ -886,14 +890,14 @@ async fn availability_phase(
     base: &str,
     data: &Dataset,
     resource: &BenchResource,
-) -> anyhow::Result<(Summary, Duration, usize)> {
+) -> anyhow::Result<(Summary, Duration, (usize, usize))> {
     let client = http_client(false)?;
     let token = api_token(&client, base, &data.bookers[0].0).await?;
     let url = format!("{base}/api/v1/resources/{}/availability", resource.id);
     let started = Instant::now();
     let limit = Duration::from_secs(args.read_seconds);
     let mut lat = Vec::with_capacity(args.read_requests);
-    let mut intervals = 0;
+    let mut intervals = (0, 0);
     for i in 0..args.read_requests {
         if started.elapsed() > limit {
             break;
@@ -904,6 +908,7 @@ async fn availability_phase(
             .get(&url)
             .bearer_auth(&token)
             .query(&[("from", rfc3339(from)), ("to", rfc3339(to))])
+            .query(&args.min_quantity.map(|q| [("min_quantity", q)]))
             .send()
             .await?;
         let status = r.status();
@@ -920,7 +925,7 @@ async fn availability_phase(
         }
         if i == 0 {
             let v: serde_json::Value = serde_json::from_slice(&body).unwrap_or_default();
-            intervals = v["free"].as_array().map_or(0, Vec::len);
+            intervals = (v["free"].as_array().map_or(0, Vec::len), body.len());
         }
     }
     Ok((Summary::of(lat), started.elapsed(), intervals))
@@ -949,8 +954,14 @@ fn availability_in_process(
             start: from.and_utc(),
             end: to.and_utc(),
         };
-        let out = booking_app::availability_on(&mut conn, ResourceId(resource.id), window, env)
-            .map_err(detail)?;
+        let out = booking_app::availability_on(
+            &mut conn,
+            ResourceId(resource.id),
+            window,
+            env,
+            args.min_quantity,
+        )
+        .map_err(detail)?;
         let body = serde_json::to_vec(&out)?;
         lat.push(t0.elapsed());
         std::hint::black_box(body);
@@ -1127,7 +1138,7 @@ fn general_rows(
         notes.push(format!("create: unexpected answer {s}"));
     }
 
-    let (a, a_elapsed, intervals) = &g.availability;
+    let (a, a_elapsed, (intervals, bytes)) = &g.availability;
     rows.push(row(
         "availability, 1 month".into(),
         a.count.to_string(),
@@ -1145,7 +1156,8 @@ fn general_rows(
         String::new(),
     ));
     notes.push(format!(
-        "availability: client-side on loopback, 1 client ({intervals} free intervals in the first month); \"in-process\" calls the same use case without HTTP (queries, computation, JSON), an estimate of the server-side time"
+        "availability: client-side on loopback, 1 client ({intervals} free intervals, {bytes} bytes, in the first month{}); \"in-process\" calls the same use case without HTTP (queries, computation, JSON), an estimate of the server-side time",
+        args.min_quantity.map(|q| format!(", min_quantity={q}")).unwrap_or_default()
     ));
 
     match &g.week {

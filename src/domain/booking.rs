@@ -489,6 +489,26 @@ pub fn free_intervals(
     out
 }
 
+/// The stretches of `free` (as [`free_intervals`] gives them: in order, not overlapping) where
+/// at least `min` units are free, touching ones merged, each with the fewest units free along
+/// it: how many a booking of the whole stretch may take. For `min` of 1 or less, `free` as is.
+///
+/// A dense pool (a 12-desk space) changes its free count at every booking's edge: a month is
+/// over a thousand stretches, while « where can I have 3 desks? » is a few dozen.
+pub fn at_least(free: &[(Interval, i32)], min: i32) -> Vec<(Interval, i32)> {
+    let mut out: Vec<(Interval, i32)> = Vec::new();
+    for &(iv, q) in free.iter().filter(|(_, q)| *q >= min) {
+        match out.last_mut() {
+            Some((last, fewest)) if last.end == iv.start => {
+                last.end = iv.end;
+                *fewest = (*fewest).min(q);
+            }
+            _ => out.push((iv, q)),
+        }
+    }
+    out
+}
+
 /// Longest search either side of the request that [`suggest_slots`] accepts; it bounds the
 /// work a request can cause.
 pub const MAX_SEARCH_DAYS: i64 = 366;
@@ -2341,5 +2361,85 @@ mod tests {
         );
         assert!(days.iter().all(|d| d.duration() == Duration::hours(3)));
         assert!(same_times_other_days(req, paris, 0).is_empty());
+    }
+
+    #[test]
+    fn at_least_keeps_and_merges_the_stretches_with_enough_units() {
+        let free = vec![
+            (mon("08:00", "09:00"), 3),
+            (mon("09:00", "10:00"), 1),
+            (mon("10:00", "11:00"), 2),
+            (mon("11:00", "12:00"), 5),
+            (mon("13:00", "14:00"), 4),
+        ];
+        // Exactly `min` units is enough; one fewer is not.
+        assert_eq!(
+            at_least(&free, 2),
+            vec![
+                (mon("08:00", "09:00"), 3),
+                (mon("10:00", "12:00"), 2),
+                (mon("13:00", "14:00"), 4),
+            ]
+        );
+        // Touching stretches merge with the fewest units; a gap keeps them apart.
+        assert_eq!(
+            at_least(&free, 1),
+            vec![(mon("08:00", "12:00"), 1), (mon("13:00", "14:00"), 4)]
+        );
+        assert_eq!(at_least(&free, 5), vec![(mon("11:00", "12:00"), 5)]);
+        assert_eq!(at_least(&free, 6), vec![]);
+        assert_eq!(at_least(&[], 1), vec![]);
+    }
+
+    proptest! {
+        /// Against a minute-by-minute oracle: a minute is covered iff at least `min` units are
+        /// free then; each stretch carries the fewest units free along it; no two touch.
+        #[test]
+        fn at_least_matches_the_minutes(
+            parts in proptest::collection::vec((0i64..3, 1i64..6, 0i32..6), 0..12),
+            min in 0i32..7,
+        ) {
+            let base = paris("2027-01-04T00:00");
+            let mut free = Vec::new();
+            let mut t = 0;
+            for (gap, len, q) in parts {
+                t += gap * 15;
+                let iv = Interval::new(
+                    base + Duration::minutes(t),
+                    base + Duration::minutes(t + len * 15),
+                )
+                .unwrap();
+                t += len * 15;
+                if q > 0 {
+                    free.push((iv, q));
+                }
+            }
+            let out = at_least(&free, min);
+            let units_at = |m: i64| {
+                let at = base + Duration::minutes(m);
+                free.iter()
+                    .find(|(iv, _)| iv.start <= at && at < iv.end)
+                    .map(|(_, q)| *q)
+            };
+            for m in 0..t {
+                let at = base + Duration::minutes(m);
+                let covered = out.iter().find(|(iv, _)| iv.start <= at && at < iv.end);
+                let enough = units_at(m).is_some_and(|q| q >= min);
+                prop_assert_eq!(covered.is_some(), enough, "minute {}", m);
+            }
+            for (iv, q) in &out {
+                let fewest = (0..t)
+                    .filter(|m| {
+                        let at = base + Duration::minutes(*m);
+                        iv.start <= at && at < iv.end
+                    })
+                    .filter_map(units_at)
+                    .min();
+                prop_assert_eq!(Some(*q), fewest);
+            }
+            for pair in out.windows(2) {
+                prop_assert!(pair[0].0.end < pair[1].0.start);
+            }
+        }
     }
 }

@@ -388,6 +388,8 @@ pub struct ResourceDraft {
     pub parent_id: Option<ResourceId>,
 }
 
+/// Most units one resource may have (a pool of equipment, desks).
+pub const MAX_CAPACITY: i32 = 10_000;
 const MAX_CENTS: i64 = 100_000_000; // 1 000 000 € per hour/day/km is far beyond any tariff.
 const YEAR_MINUTES: i64 = 366 * 24 * 60;
 
@@ -406,7 +408,7 @@ impl ResourceInput {
         let location = e.check("location", validation::optional_text(&self.location, 200));
         let capacity = e.check(
             "capacity",
-            validation::int_in_range(self.capacity.into(), 1, 10_000),
+            validation::int_in_range(self.capacity.into(), 1, MAX_CAPACITY.into()),
         );
         let opening_hours = e.check("opening_hours", validate_opening_hours(&self.opening_hours));
         let min = e.check(

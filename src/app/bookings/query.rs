@@ -324,24 +324,38 @@ pub struct Availability {
     pub free: Vec<FreeSlot>,
 }
 
-/// Free intervals of a resource with the free quantity, honouring hours, closures and buffers.
+/// Free intervals of a resource with the free quantity, honouring hours, closures and buffers;
+/// with `min_quantity`, only where at least that many units are free (`domain::booking::at_least`).
 pub async fn availability(
     app: &App,
     _actor: &Actor,
     resource_id: ResourceId,
     from: &str,
     to: &str,
+    min_quantity: Option<i32>,
 ) -> AppResult<Availability> {
     let env = BookingEnv::of(app);
     let mut e = FieldErrors::new();
+    let most = crate::domain::resource::MAX_CAPACITY;
+    if min_quantity.is_some_and(|q| !(1..=most).contains(&q)) {
+        e.add(
+            "min_quantity",
+            format!("Nombre d'unités entre 1 et {most} attendu."),
+        );
+    }
     let f = e.check(
         "from",
         parse_instant(from, env.tz).map_err(|x| x.to_string()),
     );
     let t = e.check("to", parse_instant(to, env.tz).map_err(|x| x.to_string()));
     let window = match (f, t) {
-        (Some(f), Some(t)) if f < t && t - f <= Duration::days(MAX_AVAILABILITY_DAYS) => {
+        (Some(f), Some(t))
+            if f < t && t - f <= Duration::days(MAX_AVAILABILITY_DAYS) && e.is_empty() =>
+        {
             Interval { start: f, end: t }
+        }
+        (Some(f), Some(t)) if f < t && t - f <= Duration::days(MAX_AVAILABILITY_DAYS) => {
+            return Err(AppError::Validation(e));
         }
         (Some(_), Some(_)) => {
             e.add(
@@ -355,7 +369,7 @@ pub async fn availability(
         _ => return Err(AppError::Validation(e)),
     };
     app.db()
-        .run(move |c| availability_on(c, resource_id, window, &env))
+        .run(move |c| availability_on(c, resource_id, window, &env, min_quantity))
         .await
 }
 
@@ -365,9 +379,14 @@ pub fn availability_on(
     resource_id: ResourceId,
     window: Interval,
     env: &BookingEnv,
+    min_quantity: Option<i32>,
 ) -> AppResult<Availability> {
-    let free = free_in(conn, resource_id, window, env)?
-        .free
+    let free = free_in(conn, resource_id, window, env)?.free;
+    let free = match min_quantity {
+        Some(min) => crate::domain::booking::at_least(&free, min),
+        None => free,
+    };
+    let free = free
         .into_iter()
         .map(|(iv, q)| FreeSlot {
             start: iv.start,

@@ -203,6 +203,10 @@ pub struct AvailabilityQuery {
     /// RFC 3339 or local time.
     from: String,
     to: String,
+    /// Only where at least this many units are free; touching stretches are merged and carry
+    /// the fewest units free along them.
+    #[param(minimum = 1, maximum = 10000)]
+    min_quantity: Option<i32>,
 }
 
 /// Free intervals with the free quantity (buffers, opening hours and closures honoured).
@@ -215,7 +219,7 @@ pub async fn availability(
     ApiQuery(q): ApiQuery<AvailabilityQuery>,
 ) -> AppResult<Json<Availability>> {
     Ok(Json(
-        bookings::availability(&s.app, &a, id, &q.from, &q.to).await?,
+        bookings::availability(&s.app, &a, id, &q.from, &q.to, q.min_quantity).await?,
     ))
 }
 
