@@ -231,6 +231,8 @@ pub struct Config {
     pub server: ServerLimits,
     /// Bound of the SQLite WAL file (`MUTUALISE_SQLITE_WAL_LIMIT_MB`, default 64).
     pub sqlite_wal_limit_bytes: u64,
+    /// Reverse proxies whose `X-Forwarded-For` names the client (`MUTUALISE_TRUSTED_PROXIES`).
+    pub trusted_proxies: Vec<ipnet::IpNet>,
 }
 
 /// How long clients may take and how many are served at once (`web::server`).
@@ -373,6 +375,10 @@ impl Config {
                 64,
             )? * 1024
                 * 1024,
+            trusted_proxies: parse_networks(
+                get("MUTUALISE_TRUSTED_PROXIES"),
+                "MUTUALISE_TRUSTED_PROXIES",
+            )?,
         })
     }
 }
@@ -393,6 +399,31 @@ fn bounded(
             .filter(|n| (min..=max).contains(n))
             .ok_or_else(|| ConfigError::new(variable, format!("entier de {min} à {max} attendu"))),
     }
+}
+
+/// A comma-separated list of addresses (`10.0.0.1`, `::1`) and networks (`10.0.0.0/8`).
+fn parse_networks(
+    raw: Option<String>,
+    variable: &'static str,
+) -> Result<Vec<ipnet::IpNet>, ConfigError> {
+    let raw = raw.unwrap_or_default();
+    let mut out = Vec::new();
+    for item in raw.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+        let net = item
+            .parse::<ipnet::IpNet>()
+            .or_else(|_| item.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+            .map_err(|_| {
+                ConfigError::new(
+                    variable,
+                    format!(
+                        "adresse IP ou réseau CIDR attendu (10.0.0.1, 10.0.0.0/8, ::1), pas « {} »",
+                        item.chars().take(60).collect::<String>()
+                    ),
+                )
+            })?;
+        out.push(net.trunc());
+    }
+    Ok(out)
 }
 
 fn parse_bool(raw: Option<String>, variable: &'static str) -> Result<bool, ConfigError> {
@@ -517,6 +548,17 @@ mod tests {
                 .variable,
             "MUTUALISE_SECURE_COOKIES"
         );
+        let e = cfg(&[("MUTUALISE_TRUSTED_PROXIES", "10.0.0.1, proxy.local")]).unwrap_err();
+        assert_eq!(e.variable, "MUTUALISE_TRUSTED_PROXIES");
+        assert!(e.message.contains("proxy.local"), "{}", e.message);
+        assert!(cfg(&[("MUTUALISE_TRUSTED_PROXIES", "10.0.0.0/33")]).is_err());
+        let c = cfg(&[(
+            "MUTUALISE_TRUSTED_PROXIES",
+            " 10.0.0.1 ,192.168.0.0/16,::1,",
+        )])
+        .unwrap();
+        assert_eq!(c.trusted_proxies.len(), 3);
+        assert!(cfg(&[]).unwrap().trusted_proxies.is_empty());
         let fixed = cfg(&[("MUTUALISE_NOW", "2027-01-05T09:00:00+01:00")]).unwrap();
         assert_eq!(fixed.now.unwrap().to_rfc3339(), "2027-01-05T08:00:00+00:00");
     }

@@ -25,8 +25,9 @@ pub enum AppError {
     /// A booking rule said no: every reason, who holds the slot, what else is free.
     #[error("{}", .0.detail())]
     Refused(Box<Refusal>),
+    /// Too many attempts: what to say, and when to come back.
     #[error("{0}")]
-    TooManyRequests(String),
+    TooManyRequests(Throttled),
     #[error("{0}")]
     BadRequest(String),
     /// Query parameters (a listing's filters) that cannot be read or are out of range, field
@@ -43,6 +44,15 @@ pub enum AppError {
 }
 
 pub type AppResult<T> = Result<T, AppError>;
+
+/// A throttled request: the French sentence, and the remaining wait in whole seconds (rounded
+/// up), which the web layer sends as `Retry-After`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{detail}")]
+pub struct Throttled {
+    pub detail: String,
+    pub retry_after_secs: u64,
+}
 
 impl AppError {
     pub fn internal(e: impl std::fmt::Display) -> Self {

@@ -63,8 +63,18 @@ both_backends!(
             assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
         }
         let res = last.expect("throttled after repeated failures");
-        assert_eq!(res.headers()["retry-after"], "900");
+        // Five free failures, then a wait of one second (doubling with each further failure).
+        assert_eq!(res.headers()["retry-after"], "1");
         assert_eq!(res.headers()["content-type"], "application/problem+json");
+        let body: serde_json::Value = res.json().await.unwrap();
+        assert_eq!(body["retry_after"], 1);
+        assert!(
+            body["detail"]
+                .as_str()
+                .unwrap()
+                .contains("Réessayez dans 1 seconde"),
+            "{body}"
+        );
     }
 );
 

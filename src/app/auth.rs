@@ -1,4 +1,11 @@
-//! Sign-in: password hashing (argon2id), login throttling, sessions and API tokens.
+//! Sign-in: password hashing (argon2id), fair throttling of attempts, sessions and API tokens.
+//!
+//! Throttling: every attempt is reserved on three counters before its password is checked —
+//! the (account, address) pair, strict, and the account and the address, loose (rules in
+//! `domain::throttle`). The reservation is one write transaction that locks the counters, so
+//! concurrent attempts, from one process or several, never get more password checks than the
+//! rules allow, and an attempt that must wait is refused (429) whatever its password. A
+//! success gives back what it reserved and starts the pair again from zero.
 
 use argon2::password_hash::rand_core::OsRng;
 use argon2::password_hash::{PasswordHash, SaltString};
@@ -9,19 +16,22 @@ use sha2::{Digest, Sha256};
 
 use serde::Serialize;
 
+use super::audit::{self, Event};
 use super::authz::Actor;
 use super::App;
+use crate::domain::audit::AuditKind;
 use crate::domain::ids::UserId;
+use crate::domain::throttle::{self, Counter, Policy};
 use crate::domain::validation;
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, Throttled};
 use crate::store::{self, auth as auth_store, users as user_store, DbConn};
 
 pub const SESSION_LIFETIME_DAYS: i64 = 7;
 pub const TOKEN_LIFETIME_DAYS: i64 = 90;
-/// Failed logins tolerated within the window, per account and per client address.
-pub const MAX_FAILURES_PER_ACCOUNT: i64 = 5;
-pub const MAX_FAILURES_PER_ADDRESS: i64 = 20;
-pub const FAILURE_WINDOW_MINUTES: i64 = 15;
+/// Scopes of the throttle counters: sign-in, and password-reset requests (counted apart, so
+/// that reset requests never hold anyone's sign-in back).
+pub const SIGN_IN: &str = "sign_in";
+pub const RESET: &str = "reset";
 
 pub fn hash_password(password: &str) -> AppResult<String> {
     let password = password.to_string();
@@ -166,22 +176,122 @@ pub fn sha256_hex(secret: &str) -> String {
     hex::encode(Sha256::digest(secret.as_bytes()))
 }
 
-/// Verifies e-mail and password, throttling repeated failures per account and per address.
-/// The same answer is given for an unknown e-mail and a wrong password.
-fn authenticate(
+/// An e-mail as typed, as the counters and the journal key it: trimmed, lower case, and cut
+/// to the longest address an account may have (hostile input stays small).
+pub(crate) fn typed_email(email: &str) -> String {
+    email.trim().to_lowercase().chars().take(254).collect()
+}
+
+/// The counters an attempt reserves, each with its rule, in the order they are locked (sorted:
+/// concurrent transactions never wait for each other in a cycle).
+fn counters(scope: &str, email: &str, ip: &str) -> Vec<(auth_store::ThrottleKey, Policy)> {
+    let key = |e: &str, i: &str| (scope.to_string(), e.to_string(), i.to_string());
+    let mut all: Vec<(auth_store::ThrottleKey, Policy)> = Vec::with_capacity(3);
+    // The strictest first, so that it stays when two keys coincide (an empty e-mail).
+    for (k, p) in [
+        (key(email, ip), throttle::PAIR),
+        (key(email, ""), throttle::ACCOUNT),
+        (key("", ip), throttle::ADDRESS),
+    ] {
+        if !all.iter().any(|(seen, _)| *seen == k) {
+            all.push((k, p));
+        }
+    }
+    all.sort_by(|a, b| a.0.cmp(&b.0));
+    all
+}
+
+/// Reserves one attempt on every counter of (scope, e-mail, address), inside the caller's
+/// write transaction: all of them, or none and `Err` with the longest remaining wait.
+pub(crate) fn reserve_tx(
+    conn: &mut DbConn,
+    scope: &str,
+    email: &str,
+    ip: &str,
+    now: DateTime<Utc>,
+) -> AppResult<Result<(), Duration>> {
+    let mut locked = Vec::with_capacity(3);
+    let mut wait: Option<Duration> = None;
+    for (key, policy) in counters(scope, email, ip) {
+        let row = auth_store::lock_throttle(conn, &key, store::to_db(now))?;
+        let counter = Counter {
+            failures: row.failures,
+            next_attempt_at: store::from_db(row.next_attempt_at),
+            last_attempt_at: store::from_db(row.last_attempt_at),
+        };
+        if let Err(w) = counter.check(&policy, now) {
+            wait = Some(wait.map_or(w, |x| x.max(w)));
+        }
+        locked.push((key, policy, counter));
+    }
+    if let Some(w) = wait {
+        return Ok(Err(w));
+    }
+    for (key, policy, counter) in locked {
+        let next = counter.reserve(&policy, now);
+        auth_store::save_throttle(
+            conn,
+            &key,
+            next.failures,
+            store::to_db(next.next_attempt_at),
+            store::to_db(next.last_attempt_at),
+        )?;
+    }
+    Ok(Ok(()))
+}
+
+/// A success: the pair starts again from zero, and the account and address counters give back
+/// the attempt reserved for it.
+fn succeeded_tx(conn: &mut DbConn, scope: &str, email: &str, ip: &str) -> AppResult<()> {
+    for (key, policy) in counters(scope, email, ip) {
+        if policy == throttle::PAIR {
+            auth_store::delete_throttle(conn, &key)?;
+        } else {
+            auth_store::release_throttle(conn, &key)?;
+        }
+    }
+    Ok(())
+}
+
+/// The refusal of an attempt that must wait: `Retry-After` is the wait rounded up.
+pub(crate) fn throttled(what: &str, wait: Duration) -> AppError {
+    let secs = throttle::retry_after_seconds(wait);
+    AppError::TooManyRequests(Throttled {
+        detail: format!("{what} Réessayez dans {}.", throttle::wait_in_words(secs)),
+        retry_after_secs: secs,
+    })
+}
+
+/// Verifies e-mail and password, throttled fairly (see the module's note), then runs
+/// `on_success` in the transaction that records the sign-in. The same answer is given for an
+/// unknown e-mail and a wrong password.
+fn authenticate<T>(
     conn: &mut DbConn,
     email: &str,
     password: &str,
     ip: &str,
     now: DateTime<Utc>,
-) -> AppResult<Actor> {
-    let email = email.trim().to_lowercase();
-    let since = store::to_db(now - Duration::minutes(FAILURE_WINDOW_MINUTES));
-    let (by_account, by_address) = auth_store::recent_failures(conn, &email, ip, since)?;
-    if by_account >= MAX_FAILURES_PER_ACCOUNT || by_address >= MAX_FAILURES_PER_ADDRESS {
-        return Err(AppError::TooManyRequests(format!(
-            "Trop de tentatives de connexion échouées. Réessayez dans {FAILURE_WINDOW_MINUTES} minutes."
-        )));
+    on_success: impl FnOnce(&mut DbConn, &Actor) -> AppResult<T>,
+) -> AppResult<T> {
+    let email = typed_email(email);
+    let reserved = conn.write(|c| match reserve_tx(c, SIGN_IN, &email, ip, now)? {
+        Ok(()) => Ok(None),
+        Err(wait) => {
+            let subject = user_store::find_by_email(c, &email)?.map(|u| u.id);
+            let mut event = Event::new(AuditKind::SignInThrottled, ip)
+                .email(&email)
+                .detail(format!(
+                    "attente de {} s",
+                    throttle::retry_after_seconds(wait)
+                ));
+            event.subject = subject;
+            audit::record_tx(c, now, event)?;
+            Ok(Some(wait))
+        }
+    })?;
+    if let Some(wait) = reserved {
+        tracing::warn!(client = %ip, "sign-in throttled");
+        return Err(throttled("Trop de tentatives de connexion échouées.", wait));
     }
     let user = user_store::find_by_email(conn, &email)?;
     let ok = match &user {
@@ -192,18 +302,36 @@ fn authenticate(
             false
         }
     };
-    auth_store::record_attempt(conn, &email, ip, ok, store::to_db(now))?;
-    if !ok {
-        tracing::warn!(%ip, "sign-in failed");
-    }
     match user {
-        Some(u) if ok => {
-            auth_store::clear_failures(conn, &email)?;
-            Ok(Actor::from_user(&user_store::with_roles(conn, u)?))
+        Some(u) if ok => conn.write(|c| {
+            succeeded_tx(c, SIGN_IN, &email, ip)?;
+            let actor = Actor::from_user(&user_store::with_roles(c, u.clone())?);
+            audit::record_tx(
+                c,
+                now,
+                Event::new(AuditKind::SignIn, ip)
+                    .actor(u.id)
+                    .subject(u.id)
+                    .email(&email),
+            )?;
+            on_success(c, &actor)
+        }),
+        user => {
+            tracing::warn!(client = %ip, "sign-in failed");
+            conn.write(|c| {
+                let mut event = Event::new(AuditKind::SignInFailed, ip).email(&email);
+                if let Some(u) = &user {
+                    event.subject = Some(u.id);
+                    if !u.active {
+                        event = event.detail("compte désactivé");
+                    }
+                }
+                audit::record_tx(c, now, event)
+            })?;
+            Err(AppError::Unauthorized(
+                "Adresse e-mail ou mot de passe incorrect.".into(),
+            ))
         }
-        _ => Err(AppError::Unauthorized(
-            "Adresse e-mail ou mot de passe incorrect.".into(),
-        )),
     }
 }
 
@@ -250,8 +378,9 @@ pub async fn sign_in(app: &App, email: &str, password: &str, ip: &str) -> AppRes
     );
     app.db()
         .run(move |c| {
-            let actor = authenticate(c, &email, &password, &ip, now)?;
-            create_session(c, actor.user_id, now)
+            authenticate(c, &email, &password, &ip, now, |c, actor| {
+                create_session(c, actor.user_id, now)
+            })
         })
         .await
 }
@@ -357,17 +486,45 @@ pub async fn token_for_credentials(
     let name = name.unwrap_or("API").to_string();
     app.db()
         .run(move |c| {
-            let actor = authenticate(c, &email, &password, &ip, now)?;
-            issue_token(c, actor.user_id, &name, now)
+            authenticate(c, &email, &password, &ip, now, |c, actor| {
+                let issued = issue_token(c, actor.user_id, &name, now)?;
+                audit::record_tx(
+                    c,
+                    now,
+                    Event::new(AuditKind::TokenCreated, &ip)
+                        .actor(actor.user_id)
+                        .subject(actor.user_id)
+                        .detail(format!("« {name} », avec e-mail et mot de passe")),
+                )?;
+                Ok(issued)
+            })
         })
         .await
 }
 
 /// A token for the signed-in person (account page).
-pub async fn create_token(app: &App, actor: &Actor, name: &str) -> AppResult<IssuedToken> {
-    let (user_id, name, now) = (actor.user_id, name.to_string(), app.now());
+pub async fn create_token(
+    app: &App,
+    actor: &Actor,
+    name: &str,
+    ip: &str,
+) -> AppResult<IssuedToken> {
+    let (user_id, name, now, ip) = (actor.user_id, name.to_string(), app.now(), ip.to_string());
     app.db()
-        .run(move |c| issue_token(c, user_id, &name, now))
+        .run(move |c| {
+            c.write(|c| {
+                let issued = issue_token(c, user_id, &name, now)?;
+                audit::record_tx(
+                    c,
+                    now,
+                    Event::new(AuditKind::TokenCreated, &ip)
+                        .actor(user_id)
+                        .subject(user_id)
+                        .detail(format!("« {} »", name.trim())),
+                )?;
+                Ok(issued)
+            })
+        })
         .await
 }
 
@@ -402,11 +559,26 @@ pub async fn list_tokens(app: &App, actor: &Actor) -> AppResult<Vec<TokenView>> 
 }
 
 /// Revokes one of the actor's own tokens.
-pub async fn revoke_token(app: &App, actor: &Actor, id: i64) -> AppResult<()> {
-    let (user_id, now) = (actor.user_id, app.now());
+pub async fn revoke_token(app: &App, actor: &Actor, id: i64, ip: &str) -> AppResult<()> {
+    let (user_id, now, ip) = (actor.user_id, app.now(), ip.to_string());
     match app
         .db()
-        .run(move |c| c.write(|c| auth_store::revoke_token(c, user_id, id, store::to_db(now))))
+        .run(move |c| {
+            c.write(|c| {
+                let revoked = auth_store::revoke_token(c, user_id, id, store::to_db(now))?;
+                if revoked {
+                    audit::record_tx(
+                        c,
+                        now,
+                        Event::new(AuditKind::TokenRevoked, &ip)
+                            .actor(user_id)
+                            .subject(user_id)
+                            .detail(format!("jeton n° {id}")),
+                    )?;
+                }
+                Ok(revoked)
+            })
+        })
         .await?
     {
         true => Ok(()),
@@ -512,10 +684,17 @@ pub async fn me(app: &App, actor: &Actor) -> AppResult<crate::app::users::UserVi
         .await
 }
 
-/// Sessions past their end and login attempts older than a day are removed.
+/// Sessions past their end, throttle counters every rule has forgotten (untouched for a day)
+/// and security events past their retention are removed.
 pub(crate) fn purge_tx(conn: &mut DbConn, now: DateTime<Utc>) -> AppResult<usize> {
     let sessions = auth_store::purge_expired(conn, store::to_db(now))?;
-    let attempts = auth_store::purge_attempts(conn, store::to_db(now - Duration::days(1)))?;
+    let forgotten = [throttle::PAIR, throttle::ACCOUNT, throttle::ADDRESS]
+        .iter()
+        .map(|p| p.forget_after)
+        .max()
+        .unwrap_or(Duration::days(1));
+    let attempts = auth_store::purge_throttles(conn, store::to_db(now - forgotten))?
+        + audit::purge_tx(conn, now)?;
     let resets = auth_store::purge_resets(conn, store::to_db(now - Duration::days(1)))?;
     Ok(sessions + attempts + resets)
 }

@@ -1,6 +1,7 @@
 //! Background work while serving, in one place: every minute, requests undecided at their
-//! start are rejected, reminders that have come due are queued, expired sessions, old login
-//! attempts, old idempotency keys and old sent mails are purged; every hour the query
+//! start are rejected, reminders that have come due are queued, expired sessions, forgotten
+//! sign-in throttle counters, security events older than a year, old idempotency keys and old
+//! sent mails are purged; every hour the query
 //! planner's statistics are refreshed. Every instance may run the jobs: each step is
 //! idempotent. The mail worker (`outbox::spawn_worker`) runs beside them when a mail server
 //! is configured.

@@ -19,6 +19,7 @@
 //! 4. In `web`: a page handler and an API handler that parse, call it, and render.
 
 pub mod allocation;
+pub mod audit;
 pub mod auth;
 pub mod authz;
 pub mod bookings;

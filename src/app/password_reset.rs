@@ -2,13 +2,17 @@
 //! every other way in (sessions elsewhere, API tokens) and signs the person in.
 //!
 //! The request answers the same whether or not the address has an account, and is throttled
-//! like sign-in (per address typed and per client address, counted in `login_attempts` under
-//! a key of its own so that reset requests never lock anyone's sign-in).
+//! like sign-in (the same counters and rules, `auth::reserve_tx`, in a scope of their own so
+//! that reset requests never hold anyone's sign-in back). Every request counts: none is a
+//! « success » that gives its attempt back.
 
 use chrono::Duration;
 
+use super::audit::{self, Event};
 use super::auth::{self, hash_password, random_secret, sha256_hex, NewSession};
 use super::App;
+use crate::domain::audit::AuditKind;
+use crate::domain::throttle;
 use crate::domain::validation::{self, FieldErrors};
 use crate::error::{AppError, AppResult};
 use crate::store::{self, auth as auth_store, users as user_store};
@@ -21,12 +25,8 @@ pub fn link_path(token: &str) -> String {
     format!("/password/reset/{token}")
 }
 
-fn throttle_key(email: &str) -> String {
-    format!("reset:{email}")
-}
-
 /// Sends a reset link to `email` when it names an active account; the caller answers the same
-/// either way. `TooManyRequests` after as many requests as sign-in tolerates failures.
+/// either way. `TooManyRequests` (with the wait) past the rules sign-in failures follow.
 pub async fn request(app: &App, email: &str, ip: &str) -> AppResult<()> {
     let email = email.trim().to_lowercase();
     let mut e = FieldErrors::new();
@@ -37,22 +37,26 @@ pub async fn request(app: &App, email: &str, ip: &str) -> AppResult<()> {
     let (ip, now, tz) = (ip.to_string(), app.now(), app.tz().name().to_string());
     app.db()
         .run(move |conn| {
-            let key = throttle_key(&email);
-            let since = store::to_db(now - Duration::minutes(auth::FAILURE_WINDOW_MINUTES));
-            let (by_account, by_address) = auth_store::recent_failures(conn, &key, &ip, since)?;
-            if by_account >= auth::MAX_FAILURES_PER_ACCOUNT
-                || by_address >= auth::MAX_FAILURES_PER_ADDRESS
-            {
-                return Err(AppError::TooManyRequests(format!(
-                    "Trop de demandes. Réessayez dans {} minutes.",
-                    auth::FAILURE_WINDOW_MINUTES
-                )));
-            }
             let user = user_store::find_by_email(conn, &email)?.filter(|u| u.active);
-            conn.write(|c| {
-                // Counted like a failed sign-in (never cleared by one), account or not.
-                auth_store::record_attempt(c, &key, &ip, false, store::to_db(now))?;
-                let Some(user) = &user else { return Ok(()) };
+            let wait = conn.write(|c| {
+                if let Err(wait) = auth::reserve_tx(c, auth::RESET, &email, &ip, now)? {
+                    let mut event = Event::new(AuditKind::PasswordResetThrottled, &ip)
+                        .email(&email)
+                        .detail(format!(
+                            "attente de {} s",
+                            throttle::retry_after_seconds(wait)
+                        ));
+                    event.subject = user.as_ref().map(|u| u.id);
+                    audit::record_tx(c, now, event)?;
+                    return Ok(Some(wait));
+                }
+                let mut event = Event::new(AuditKind::PasswordResetRequested, &ip).email(&email);
+                let Some(user) = &user else {
+                    audit::record_tx(c, now, event.detail("aucun compte actif à cette adresse"))?;
+                    return Ok(None);
+                };
+                event.subject = Some(user.id);
+                audit::record_tx(c, now, event)?;
                 let token = random_secret();
                 let id = auth_store::insert_reset(
                     c,
@@ -63,8 +67,12 @@ pub async fn request(app: &App, email: &str, ip: &str) -> AppResult<()> {
                 )?;
                 // The mail leaves only if the link was recorded, and the link only with it.
                 super::notify::password_reset_tx(c, user.id, id, &link_path(&token), &tz)?;
-                Ok(())
-            })
+                Ok(None)
+            })?;
+            match wait {
+                Some(wait) => Err(auth::throttled("Trop de demandes.", wait)),
+                None => Ok(()),
+            }
         })
         .await
 }
@@ -91,7 +99,13 @@ pub fn dead_link() -> AppError {
 /// Sets the new password through a live link, spends the link (and the user's other links),
 /// ends the user's sessions and API tokens, clears their failed sign-ins, and opens a new
 /// session. The password follows the rules of the change-password form.
-pub async fn reset(app: &App, token: &str, new: &str, confirm: &str) -> AppResult<NewSession> {
+pub async fn reset(
+    app: &App,
+    token: &str,
+    new: &str,
+    confirm: &str,
+    ip: &str,
+) -> AppResult<NewSession> {
     let mut errors = FieldErrors::new();
     if let Err(m) = validation::password(new) {
         errors.add("new_password", m);
@@ -105,7 +119,12 @@ pub async fn reset(app: &App, token: &str, new: &str, confirm: &str) -> AppResul
     if token.len() != 64 {
         return Err(dead_link());
     }
-    let (hash, now, new) = (sha256_hex(token), app.now(), new.to_string());
+    let (hash, now, new, ip) = (
+        sha256_hex(token),
+        app.now(),
+        new.to_string(),
+        ip.to_string(),
+    );
     app.db()
         .run(move |conn| {
             if auth_store::live_reset(conn, &hash, store::to_db(now))?.is_none() {
@@ -125,7 +144,15 @@ pub async fn reset(app: &App, token: &str, new: &str, confirm: &str) -> AppResul
                 user_store::set_password(c, user_id, &password_hash, store::to_db(now))?;
                 auth_store::revoke_user_tokens(c, user_id, store::to_db(now))?;
                 auth_store::delete_user_sessions(c, user_id, None)?;
-                auth_store::clear_failures(c, &user.email)?;
+                auth_store::clear_account_throttles(c, auth::SIGN_IN, &user.email)?;
+                audit::record_tx(
+                    c,
+                    now,
+                    Event::new(AuditKind::PasswordReset, &ip)
+                        .actor(user_id)
+                        .subject(user_id)
+                        .email(&user.email),
+                )?;
                 auth::create_session(c, user_id, now)
             })
         })

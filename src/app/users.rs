@@ -4,9 +4,11 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde_json::Value;
 
+use super::audit::{self, Event};
 use super::auth::hash_password;
 use super::authz::{self, Actor, ActorMembership};
 use super::App;
+use crate::domain::audit::AuditKind;
 use crate::domain::ids::{MemberId, UserId};
 use crate::domain::role::{MemberRole, PoleRole};
 use crate::domain::user::{MembershipInput, UserDraft, UserInput};
@@ -197,36 +199,44 @@ pub async fn replace(
     actor: &Actor,
     id: UserId,
     input: UserInput,
+    ip: &str,
 ) -> AppResult<UserView> {
     let draft = input.validate(false).map_err(AppError::Validation)?;
-    let (actor, now) = (actor.clone(), app.now());
+    let (actor, now, ip) = (actor.clone(), app.now(), ip.to_string());
     app.db()
         .run(move |c| {
             // A new password is hashed before the write transaction: argon2 takes a while.
             let hash = draft.password.as_deref().map(hash_password).transpose()?;
-            c.write(|c| replace_tx(c, &actor, id, &draft, hash.as_deref(), now))
+            c.write(|c| replace_tx(c, &actor, id, &draft, hash.as_deref(), now, &ip))
         })
         .await
         .map(|u| UserView::from(&u))
 }
 
 /// JSON merge patch (RFC 7396) over the user's fields: the whole is validated again.
-pub async fn patch(app: &App, actor: &Actor, id: UserId, patch: Value) -> AppResult<UserView> {
-    let (actor, now) = (actor.clone(), app.now());
+pub async fn patch(
+    app: &App,
+    actor: &Actor,
+    id: UserId,
+    patch: Value,
+    ip: &str,
+) -> AppResult<UserView> {
+    let (actor, now, ip) = (actor.clone(), app.now(), ip.to_string());
     app.db()
         .run(move |c| {
             let current = UserView::from(&visible(c, &actor, id)?);
             let input = super::merge_patch(&current.input(), patch)?;
             let draft = input.validate(false).map_err(AppError::Validation)?;
             let hash = draft.password.as_deref().map(hash_password).transpose()?;
-            c.write(|c| replace_tx(c, &actor, id, &draft, hash.as_deref(), now))
+            c.write(|c| replace_tx(c, &actor, id, &draft, hash.as_deref(), now, &ip))
         })
         .await
         .map(|u| UserView::from(&u))
 }
 
 /// Checks and writes a user's new profile, roles and password (already hashed), inside the
-/// caller's transaction, so the checks hold for what is written.
+/// caller's transaction, so the checks hold for what is written; the security journal records
+/// role changes, (de)activations and sessions ended, in the same transaction.
 fn replace_tx(
     conn: &mut DbConn,
     actor: &Actor,
@@ -234,6 +244,7 @@ fn replace_tx(
     draft: &UserDraft,
     hash: Option<&str>,
     now: DateTime<Utc>,
+    ip: &str,
 ) -> AppResult<UserWithRoles> {
     let target = visible(conn, actor, id)?;
     let self_edit = actor.user_id == id && !authz::can_manage_user(actor, &target);
@@ -287,19 +298,94 @@ fn replace_tx(
         to_db(now),
     )
     .map_err(|e| e.on_duplicate("email", EMAIL_TAKEN))?;
+    let event = |kind: AuditKind, detail: String| {
+        Event::new(kind, ip)
+            .actor(actor.user_id)
+            .subject(id)
+            .email(&target.user.email)
+            .detail(detail)
+    };
     if !self_edit {
         save_roles(conn, id, draft)?;
+        let (before, after) = (role_summary_of(&target), role_summary(draft));
+        if before != after {
+            audit::record_tx(
+                conn,
+                now,
+                event(AuditKind::RoleChanged, format!("{before} → {after}")),
+            )?;
+        }
+    }
+    if target.user.active != draft.active {
+        let kind = if draft.active {
+            AuditKind::UserReactivated
+        } else {
+            AuditKind::UserDeactivated
+        };
+        audit::record_tx(conn, now, event(kind, String::new()))?;
     }
     if let Some(h) = hash {
         store::set_password(conn, id, h, to_db(now))?;
         auth_store::delete_user_sessions(conn, id, None)?;
         auth_store::revoke_user_tokens(conn, id, to_db(now))?;
-    }
-    if !draft.active {
+        audit::record_tx(
+            conn,
+            now,
+            event(
+                AuditKind::SessionsEnded,
+                "nouveau mot de passe donné : sessions et jetons fermés".into(),
+            ),
+        )?;
+    } else if !draft.active {
         auth_store::delete_user_sessions(conn, id, None)?;
+        if target.user.active {
+            audit::record_tx(
+                conn,
+                now,
+                event(
+                    AuditKind::SessionsEnded,
+                    "compte désactivé : sessions fermées".into(),
+                ),
+            )?;
+        }
     }
     let fresh = store::find(conn, id)?;
     store::with_roles(conn, fresh)
+}
+
+/// Roles in words for the journal: pole roles, then member roles by member id.
+fn role_summary(draft: &UserDraft) -> String {
+    let mut pole: Vec<&str> = draft.roles.iter().map(|r| r.as_str()).collect();
+    pole.sort();
+    let mut ms: Vec<String> = draft
+        .memberships
+        .iter()
+        .map(|(m, r)| format!("{}@{}", r.as_str(), m.0))
+        .collect();
+    ms.sort();
+    summary(&pole, &ms)
+}
+
+fn role_summary_of(t: &UserWithRoles) -> String {
+    let mut pole: Vec<&str> = t.roles.iter().map(String::as_str).collect();
+    pole.sort();
+    let mut ms: Vec<String> = t
+        .memberships
+        .iter()
+        .map(|m| format!("{}@{}", m.role, m.member_id.0))
+        .collect();
+    ms.sort();
+    summary(&pole, &ms)
+}
+
+fn summary(pole: &[&str], memberships: &[String]) -> String {
+    let mut parts: Vec<String> = pole.iter().map(|s| s.to_string()).collect();
+    parts.extend(memberships.iter().cloned());
+    if parts.is_empty() {
+        "aucun rôle".into()
+    } else {
+        parts.join(", ")
+    }
 }
 
 fn target_roles(t: &UserWithRoles) -> Vec<PoleRole> {

@@ -1,6 +1,7 @@
 //! Pure domain rules: no I/O, no database, no HTTP. Everything hard lives here and is tested here.
 
 pub mod allocation;
+pub mod audit;
 pub mod booking;
 pub mod calendar;
 pub mod closure;
@@ -23,6 +24,7 @@ pub mod role;
 pub mod statement;
 pub mod status;
 pub mod text;
+pub mod throttle;
 pub mod time;
 pub mod user;
 pub mod validation;

@@ -1,10 +1,10 @@
-//! Sessions, API tokens, login attempts and password-reset links. Secrets are stored only as
-//! SHA-256 hashes.
+//! Sessions, API tokens, sign-in throttle counters and password-reset links. Secrets are
+//! stored only as SHA-256 hashes.
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use super::schema::{api_tokens, login_attempts, password_resets, sessions, users};
+use super::schema::{api_tokens, login_throttles, password_resets, sessions, users};
 use super::users::User;
 use super::DbConn;
 use crate::db_run;
@@ -161,63 +161,103 @@ pub fn revoke_token(
     Ok(n == 1)
 }
 
-pub fn record_attempt(
+/// One throttle counter as stored (see `domain::throttle`).
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = login_throttles)]
+pub struct ThrottleRow {
+    pub scope: String,
+    pub email: String,
+    pub ip: String,
+    pub failures: i32,
+    pub next_attempt_at: NaiveDateTime,
+    pub last_attempt_at: NaiveDateTime,
+}
+
+/// A counter's key: scope (`sign_in`, `reset`), e-mail ('' for an address-wide counter) and
+/// client address ('' for an account-wide counter).
+pub type ThrottleKey = (String, String, String);
+
+/// Reads the counter of `key` for the caller's write transaction, creating it when missing, in
+/// one statement (`INSERT … ON CONFLICT DO UPDATE … RETURNING`). The no-op update is what
+/// makes it a lock: on PostgreSQL it holds the row until the transaction ends, so concurrent
+/// attempts on one key, from any process, are decided one after the other; on SQLite the
+/// transaction already holds the write lock (BEGIN IMMEDIATE). Callers lock keys in one
+/// order (sorted), so two attempts never wait for each other in a cycle.
+pub fn lock_throttle(
     conn: &mut DbConn,
-    email: &str,
-    ip: &str,
-    succeeded: bool,
+    key: &ThrottleKey,
     now: NaiveDateTime,
-) -> AppResult<()> {
-    db_run!(conn => diesel::insert_into(login_attempts::table)
+) -> AppResult<ThrottleRow> {
+    use diesel::upsert::excluded;
+    Ok(db_run!(conn => diesel::insert_into(login_throttles::table)
         .values((
-            login_attempts::email.eq(email),
-            login_attempts::ip.eq(ip),
-            login_attempts::succeeded.eq(succeeded),
-            login_attempts::attempted_at.eq(now),
+            login_throttles::scope.eq(&key.0),
+            login_throttles::email.eq(&key.1),
+            login_throttles::ip.eq(&key.2),
+            login_throttles::failures.eq(0),
+            login_throttles::next_attempt_at.eq(now),
+            login_throttles::last_attempt_at.eq(now),
+        ))
+        .on_conflict((login_throttles::scope, login_throttles::email, login_throttles::ip))
+        .do_update()
+        .set(login_throttles::scope.eq(excluded(login_throttles::scope)))
+        .returning(ThrottleRow::as_returning())
+        .get_result(conn))?)
+}
+
+/// Writes a counter back (after a reservation).
+pub fn save_throttle(
+    conn: &mut DbConn,
+    key: &ThrottleKey,
+    failures: i32,
+    next_attempt_at: NaiveDateTime,
+    last_attempt_at: NaiveDateTime,
+) -> AppResult<()> {
+    db_run!(conn => diesel::update(login_throttles::table.find((&key.0, &key.1, &key.2)))
+        .set((
+            login_throttles::failures.eq(failures),
+            login_throttles::next_attempt_at.eq(next_attempt_at),
+            login_throttles::last_attempt_at.eq(last_attempt_at),
         ))
         .execute(conn))?;
     Ok(())
 }
 
-/// Failed attempts since `since` for this e-mail and for this address.
-pub fn recent_failures(
-    conn: &mut DbConn,
-    email: &str,
-    ip: &str,
-    since: NaiveDateTime,
-) -> AppResult<(i64, i64)> {
-    Ok(db_run!(conn => {
-        let by_email: i64 = login_attempts::table
-            .filter(login_attempts::email.eq(email))
-            .filter(login_attempts::succeeded.eq(false))
-            .filter(login_attempts::attempted_at.gt(since))
-            .count()
-            .get_result(conn)?;
-        let by_ip: i64 = login_attempts::table
-            .filter(login_attempts::ip.eq(ip))
-            .filter(login_attempts::succeeded.eq(false))
-            .filter(login_attempts::attempted_at.gt(since))
-            .count()
-            .get_result(conn)?;
-        Ok::<_, diesel::result::Error>((by_email, by_ip))
-    })?)
+/// Takes back one reserved attempt that turned out to be a success.
+pub fn release_throttle(conn: &mut DbConn, key: &ThrottleKey) -> AppResult<()> {
+    db_run!(conn => diesel::update(
+        login_throttles::table
+            .find((&key.0, &key.1, &key.2))
+            .filter(login_throttles::failures.gt(0)),
+    )
+    .set(login_throttles::failures.eq(login_throttles::failures - 1))
+    .execute(conn))?;
+    Ok(())
 }
 
-/// A success clears the account's failure count, so a user who finally remembers is not
-/// locked by their earlier typos.
-pub fn clear_failures(conn: &mut DbConn, email: &str) -> AppResult<()> {
+/// Forgets a counter (a success resets the pair's).
+pub fn delete_throttle(conn: &mut DbConn, key: &ThrottleKey) -> AppResult<()> {
+    db_run!(conn => diesel::delete(login_throttles::table.find((&key.0, &key.1, &key.2))).execute(conn))?;
+    Ok(())
+}
+
+/// Forgets every counter of an account in a scope, from every address (a password reset).
+pub fn clear_account_throttles(conn: &mut DbConn, scope: &str, email: &str) -> AppResult<()> {
     db_run!(conn => diesel::delete(
-        login_attempts::table.filter(login_attempts::email.eq(email)).filter(login_attempts::succeeded.eq(false)),
+        login_throttles::table
+            .filter(login_throttles::scope.eq(scope))
+            .filter(login_throttles::email.eq(email)),
     )
     .execute(conn))?;
     Ok(())
 }
 
-/// Login attempts older than `before` no longer count for throttling.
-pub fn purge_attempts(conn: &mut DbConn, before: NaiveDateTime) -> AppResult<usize> {
-    Ok(
-        db_run!(conn => diesel::delete(login_attempts::table.filter(login_attempts::attempted_at.lt(before))).execute(conn))?,
+/// Counters untouched since `before` are forgotten by every rule.
+pub fn purge_throttles(conn: &mut DbConn, before: NaiveDateTime) -> AppResult<usize> {
+    Ok(db_run!(conn => diesel::delete(
+        login_throttles::table.filter(login_throttles::last_attempt_at.lt(before)),
     )
+    .execute(conn))?)
 }
 
 /// Revokes every live token of a user (password changed or reset).

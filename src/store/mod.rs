@@ -11,6 +11,7 @@
 //! those statements cost a third of the server's CPU under booking load.
 
 pub mod allocation;
+pub mod audit;
 pub mod auth;
 pub mod bookings;
 pub mod closures;

@@ -70,12 +70,26 @@ diesel::table! {
 }
 
 diesel::table! {
-    login_attempts (id) {
-        id -> BigInt,
+    login_throttles (scope, email, ip) {
+        scope -> Text,
         email -> Text,
         ip -> Text,
-        succeeded -> Bool,
-        attempted_at -> Timestamp,
+        failures -> Integer,
+        next_attempt_at -> Timestamp,
+        last_attempt_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    audit_events (id) {
+        id -> BigInt,
+        occurred_at -> Timestamp,
+        kind -> Text,
+        actor_id -> Nullable<BigInt>,
+        subject_id -> Nullable<BigInt>,
+        subject_email -> Nullable<Text>,
+        ip -> Text,
+        detail -> Text,
     }
 }
 
@@ -413,7 +427,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     memberships,
     sessions,
     api_tokens,
-    login_attempts,
+    login_throttles,
+    audit_events,
     resources,
     opening_hours,
     closures,

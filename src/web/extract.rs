@@ -1,12 +1,13 @@
 //! Extractors: the signed-in actor for the API and for pages, CSRF-checked forms, and JSON,
 //! path and query extractors whose rejections become problem+json.
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 
 use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
 use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
+use axum::http::HeaderValue;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum_extra::extract::CookieJar;
 use serde::de::DeserializeOwned;
@@ -78,21 +79,78 @@ impl From<QueryRejection> for AppError {
     }
 }
 
-/// The client address, for login throttling ("unknown" when the router is driven in-process).
+/// The client's address: the one place that decides it, for throttling, the security journal
+/// and the logs. The `client_address` layer (see `web::build_app`) computes it once per
+/// request; the extractor reads it ("unknown" when the router is driven without a socket).
+#[derive(Debug, Clone)]
 pub struct ClientIp(pub String);
 
 impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
     type Rejection = std::convert::Infallible;
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
-        Ok(ClientIp(
-            parts
-                .extensions
-                .get::<ConnectInfo<SocketAddr>>()
-                .map(|c| c.0.ip().to_string())
-                .unwrap_or_else(|| "unknown".into()),
-        ))
+        Ok(parts
+            .extensions
+            .get::<ClientIp>()
+            .cloned()
+            .unwrap_or_else(|| {
+                ClientIp(
+                    parts
+                        .extensions
+                        .get::<ConnectInfo<SocketAddr>>()
+                        .map(|c| c.0.ip().to_canonical().to_string())
+                        .unwrap_or_else(|| "unknown".into()),
+                )
+            }))
     }
+}
+
+/// The client behind a request. From a peer that is not a trusted proxy, the peer itself:
+/// `X-Forwarded-For` is ignored, so spoofing it changes nothing. From a trusted proxy, the
+/// right-most `X-Forwarded-For` entry that is not itself a trusted proxy (each proxy appends
+/// the address it received the request from; what lies left of the first untrusted entry was
+/// written by the client and proves nothing). An entry that is not an address stops the walk
+/// at the last trusted hop.
+pub fn client_address<'a>(
+    peer: Option<IpAddr>,
+    forwarded_for: impl Iterator<Item = &'a HeaderValue>,
+    trusted: &[ipnet::IpNet],
+) -> String {
+    let Some(peer) = peer.map(|p| p.to_canonical()) else {
+        return "unknown".into();
+    };
+    let is_trusted = |ip: &IpAddr| trusted.iter().any(|n| n.contains(ip));
+    if !is_trusted(&peer) {
+        return peer.to_string();
+    }
+    // Every header line, in order, as one list.
+    let entries: Vec<&str> = forwarded_for
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(str::trim)
+        .collect();
+    let mut client = peer;
+    for entry in entries.iter().rev() {
+        let Some(ip) = parse_forwarded_ip(entry) else {
+            break;
+        };
+        client = ip;
+        if !is_trusted(&ip) {
+            break;
+        }
+    }
+    client.to_string()
+}
+
+/// `203.0.113.7`, `2001:db8::1`, and the forms with a port some proxies write
+/// (`203.0.113.7:4711`, `[2001:db8::1]:4711`).
+fn parse_forwarded_ip(entry: &str) -> Option<IpAddr> {
+    let entry = entry.trim();
+    entry
+        .parse::<IpAddr>()
+        .or_else(|_| entry.parse::<SocketAddr>().map(|s| s.ip()))
+        .ok()
+        .map(|ip| ip.to_canonical())
 }
 
 /// The signed-in user of a page; anonymous visitors are sent to the login page.
@@ -225,4 +283,70 @@ fn expired_form() -> Response {
 
 fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn nets(list: &[&str]) -> Vec<ipnet::IpNet> {
+        list.iter()
+            .map(|n| {
+                n.parse()
+                    .unwrap_or_else(|_| ipnet::IpNet::from(n.parse::<IpAddr>().unwrap()))
+            })
+            .collect()
+    }
+
+    fn addr(peer: &str, xff: &[&str], trusted: &[&str]) -> String {
+        let values: Vec<HeaderValue> = xff
+            .iter()
+            .map(|v| HeaderValue::from_str(v).unwrap())
+            .collect();
+        client_address(Some(peer.parse().unwrap()), values.iter(), &nets(trusted))
+    }
+
+    #[test]
+    fn forwarded_for_is_read_only_from_trusted_proxies() {
+        // No trusted proxy: the header is ignored.
+        assert_eq!(addr("198.51.100.4", &["203.0.113.7"], &[]), "198.51.100.4");
+        // An untrusted peer spoofing the header changes nothing.
+        assert_eq!(
+            addr("198.51.100.4", &["203.0.113.7"], &["10.0.0.0/8"]),
+            "198.51.100.4"
+        );
+        // Behind a trusted proxy: the entry it appended.
+        assert_eq!(
+            addr("10.0.0.2", &["203.0.113.7"], &["10.0.0.0/8"]),
+            "203.0.113.7"
+        );
+        // What the client wrote left of it proves nothing.
+        assert_eq!(
+            addr("10.0.0.2", &["1.2.3.4, 203.0.113.7"], &["10.0.0.0/8"]),
+            "203.0.113.7"
+        );
+        // Two trusted proxies, over two header lines.
+        assert_eq!(
+            addr(
+                "10.0.0.2",
+                &["1.2.3.4, 203.0.113.7", "10.0.0.9"],
+                &["10.0.0.0/8"]
+            ),
+            "203.0.113.7"
+        );
+        // Everything trusted: the left-most hop. No header: the proxy itself.
+        assert_eq!(addr("10.0.0.2", &["10.0.0.3"], &["10.0.0.0/8"]), "10.0.0.3");
+        assert_eq!(addr("10.0.0.2", &[], &["10.0.0.0/8"]), "10.0.0.2");
+        // Garbage stops the walk at the last trusted hop; ports and IPv6 are read.
+        assert_eq!(addr("10.0.0.2", &["nonsense"], &["10.0.0.0/8"]), "10.0.0.2");
+        assert_eq!(
+            addr("10.0.0.2", &["[2001:db8::1]:4711"], &["10.0.0.0/8"]),
+            "2001:db8::1"
+        );
+        assert_eq!(
+            addr("::ffff:10.0.0.2", &["203.0.113.7:80"], &["10.0.0.2"]),
+            "203.0.113.7"
+        );
+        assert_eq!(client_address(None, std::iter::empty(), &[]), "unknown");
+    }
 }

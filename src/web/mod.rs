@@ -70,8 +70,36 @@ pub fn build_app(app: App) -> Router {
         .layer(middleware::from_fn(resume::resume_after_sign_in))
         .layer(middleware::from_fn_with_state(state.clone(), identify))
         .layer(middleware::from_fn(security_headers))
-        .layer(TraceLayer::new_for_http())
+        .layer(TraceLayer::new_for_http().make_span_with(|req: &Request| {
+            let client = req
+                .extensions()
+                .get::<extract::ClientIp>()
+                .map(|c| c.0.as_str())
+                .unwrap_or("unknown");
+            tracing::info_span!("request", method = %req.method(), uri = %req.uri(), client)
+        }))
+        // Outermost: the client's address is known to the logs and every handler.
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            client_address,
+        ))
         .with_state(state)
+}
+
+/// Decides the client's address once per request (`extract::client_address`, with the
+/// configured trusted proxies) and hands it on as `extract::ClientIp`.
+async fn client_address(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
+    let peer = req
+        .extensions()
+        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+        .map(|c| c.0.ip());
+    let client = extract::client_address(
+        peer,
+        req.headers().get_all("x-forwarded-for").iter(),
+        &state.app.config().trusted_proxies,
+    );
+    req.extensions_mut().insert(extract::ClientIp(client));
+    next.run(req).await
 }
 
 async fn healthz(State(s): State<AppState>) -> Response {

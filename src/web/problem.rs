@@ -18,8 +18,15 @@ pub fn refusal_status(r: &Refusal) -> StatusCode {
     }
 }
 
-/// `Retry-After` of a throttled request: when the failures that caused it leave the window.
-pub const RETRY_AFTER_SECS: u64 = crate::app::auth::FAILURE_WINDOW_MINUTES as u64 * 60;
+/// `Retry-After` of a response for this error, in seconds: the real remaining wait of a
+/// throttled request; a few seconds for a database out of reach.
+pub fn retry_after(e: &AppError) -> Option<u64> {
+    match e {
+        AppError::TooManyRequests(t) => Some(t.retry_after_secs.max(1)),
+        AppError::Unavailable(_) => Some(5),
+        _ => None,
+    }
+}
 
 pub fn status_of(e: &AppError) -> StatusCode {
     match e {
@@ -69,6 +76,9 @@ pub fn problem_body(e: &AppError) -> Value {
     if let AppError::Validation(errors) | AppError::BadQuery(errors) = e {
         body["errors"] = json!(errors.0);
     }
+    if let AppError::TooManyRequests(t) = e {
+        body["retry_after"] = json!(t.retry_after_secs.max(1));
+    }
     if let AppError::Refused(r) = e {
         if !r.fields.is_empty() {
             body["errors"] = json!(r.fields.0);
@@ -92,15 +102,8 @@ impl IntoResponse for AppError {
             header::CONTENT_TYPE,
             HeaderValue::from_static("application/problem+json"),
         );
-        match self {
-            AppError::TooManyRequests(_) => {
-                headers.insert(header::RETRY_AFTER, HeaderValue::from(RETRY_AFTER_SECS));
-            }
-            // The database is restarting or out of reach: a few seconds usually do.
-            AppError::Unavailable(_) => {
-                headers.insert(header::RETRY_AFTER, HeaderValue::from(5u64));
-            }
-            _ => {}
+        if let Some(secs) = retry_after(&self) {
+            headers.insert(header::RETRY_AFTER, HeaderValue::from(secs));
         }
         if matches!(self, AppError::Unauthorized(_)) {
             headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));

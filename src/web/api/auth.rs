@@ -59,9 +59,10 @@ pub async fn list_tokens(
 pub async fn revoke_token(
     State(s): State<AppState>,
     ApiActor(a): ApiActor,
+    ClientIp(ip): ClientIp,
     ApiPath(id): ApiPath<i64>,
 ) -> AppResult<StatusCode> {
-    auth::revoke_token(&s.app, &a, id).await?;
+    auth::revoke_token(&s.app, &a, id, &ip).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

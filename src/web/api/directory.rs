@@ -11,7 +11,7 @@ use crate::domain::ids::{MemberId, UserId};
 use crate::domain::member::MemberInput;
 use crate::domain::user::UserInput;
 use crate::error::{AppError, AppResult};
-use crate::web::extract::{ApiActor, ApiJson, ApiPath, ApiQuery};
+use crate::web::extract::{ApiActor, ApiJson, ApiPath, ApiQuery, ClientIp};
 use crate::web::AppState;
 
 #[utoipa::path(get, path = "/api/v1/members", tag = "members", params(MemberQuery), responses((status = 200, body = Vec<MemberView>), (status = 400, description = "invalid_query: a filter cannot be read", body = super::Problem)))]
@@ -118,7 +118,8 @@ pub async fn patch_user(
     State(s): State<AppState>,
     ApiActor(a): ApiActor,
     ApiPath(id): ApiPath<UserId>,
+    ClientIp(ip): ClientIp,
     ApiJson(patch): ApiJson<Value>,
 ) -> AppResult<Json<UserView>> {
-    Ok(Json(users::patch(&s.app, &a, id, patch).await?))
+    Ok(Json(users::patch(&s.app, &a, id, patch, &ip).await?))
 }

@@ -2,6 +2,7 @@
 //! generated from the handlers' annotations (`/api/v1/openapi.json`).
 
 mod allocation;
+mod audit;
 mod auth;
 mod bookings;
 mod catalogue;
@@ -26,6 +27,7 @@ pub fn router() -> Router<AppState> {
         .route("/auth/tokens", get(auth::list_tokens))
         .route("/auth/tokens/{id}", delete(auth::revoke_token))
         .route("/me", get(auth::me))
+        .route("/audit", get(audit::list_audit))
         .route(
             "/members",
             get(directory::list_members).post(directory::create_member),
@@ -174,6 +176,8 @@ pub struct Problem {
     pub code: String,
     /// Per-field messages, for code `validation`.
     pub errors: Option<Vec<crate::domain::validation::FieldError>>,
+    /// Code `too_many_requests`: seconds to wait, as in the `Retry-After` header.
+    pub retry_after: Option<u64>,
     /// A refused booking: every broken rule, with its figures when it has some.
     pub violations: Option<Vec<crate::domain::violation::Violation>>,
     /// A refused booking: who holds the slot.
@@ -224,6 +228,7 @@ impl Modify for BearerAuth {
         notifications::create_feed, notifications::list_feeds, notifications::delete_feed,
         notifications::get_preferences, notifications::put_preferences,
         notifications::list_outbox, notifications::outbox_counts, notifications::resend,
+        audit::list_audit,
     ),
     components(schemas(Problem, bookings::SeriesBody)),
     modifiers(&BearerAuth),

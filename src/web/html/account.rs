@@ -263,11 +263,11 @@ pub async fn login_submit(
                 login_view(&s, &csrf, &form.email, &form.next, Some(&e.detail())),
             )
                 .into_response();
-            if matches!(e, AppError::TooManyRequests(_)) {
+            if let Some(secs) = crate::web::problem::retry_after(&e) {
                 e.log();
                 page.headers_mut().insert(
                     axum::http::header::RETRY_AFTER,
-                    axum::http::HeaderValue::from(crate::web::problem::RETRY_AFTER_SECS),
+                    axum::http::HeaderValue::from(secs),
                 );
             }
             page
@@ -362,10 +362,12 @@ pub async fn forgot_submit(
                 forgot_view(&s, &csrf, &form.email, &errors),
             )
                 .into_response();
-            page.headers_mut().insert(
-                axum::http::header::RETRY_AFTER,
-                axum::http::HeaderValue::from(crate::web::problem::RETRY_AFTER_SECS),
-            );
+            if let Some(secs) = crate::web::problem::retry_after(&e) {
+                page.headers_mut().insert(
+                    axum::http::header::RETRY_AFTER,
+                    axum::http::HeaderValue::from(secs),
+                );
+            }
             page
         }
         Err(e) => super::error_page(&s, None, e),
@@ -435,9 +437,18 @@ pub async fn reset_submit(
     jar: CookieJar,
     session: MaybePageActor,
     axum::extract::Path(token): axum::extract::Path<String>,
+    ClientIp(ip): ClientIp,
     CsrfForm(form): CsrfForm<ResetForm>,
 ) -> Response {
-    match password_reset::reset(&s.app, &token, &form.new_password, &form.confirm_password).await {
+    match password_reset::reset(
+        &s.app,
+        &token,
+        &form.new_password,
+        &form.confirm_password,
+        &ip,
+    )
+    .await
+    {
         Ok(session) => (
             jar.add(session_cookie(&s, session.token)),
             see_other("/?notice=password_reset"),
@@ -606,9 +617,10 @@ pub async fn change_password(
 pub async fn create_token(
     State(s): State<AppState>,
     p: PageActor,
+    ClientIp(ip): ClientIp,
     CsrfForm(form): CsrfForm<TokenForm>,
 ) -> Response {
-    match auth::create_token(&s.app, p.actor(), &form.name).await {
+    match auth::create_token(&s.app, p.actor(), &form.name, &ip).await {
         Ok(t) => {
             account_view(
                 &s,
@@ -639,9 +651,10 @@ pub async fn revoke_token(
     State(s): State<AppState>,
     p: PageActor,
     axum::extract::Path(id): axum::extract::Path<i64>,
+    ClientIp(ip): ClientIp,
     CsrfForm(_): CsrfForm<Empty>,
 ) -> Response {
-    match auth::revoke_token(&s.app, p.actor(), id).await {
+    match auth::revoke_token(&s.app, p.actor(), id, &ip).await {
         Ok(()) => see_other("/account?notice=revoked"),
         Err(e) => super::error_page(&s, Some(&p.0), e),
     }

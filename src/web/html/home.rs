@@ -295,7 +295,7 @@ fn health_section(h: &dashboard::HealthSection) -> Markup {
                 dt { "Envoi des courriels" }
                 dd { @if h.smtp_configured { "serveur SMTP configuré" } @else { "aucun serveur SMTP configuré : les messages restent lisibles dans la boîte d'envoi" } }
             }
-            p { a href="/admin/outbox" { "Boîte d'envoi" } " · " a href="/users" { "Utilisateurs" } }
+            p { a href="/admin/outbox" { "Boîte d'envoi" } " · " a href="/users" { "Utilisateurs" } " · " a href="/admin/audit" { "Journal de sécurité" } }
         }
     }
 }

@@ -3,6 +3,7 @@
 
 mod account;
 mod allocation;
+mod audit;
 mod booking_list;
 mod bookings;
 mod calendar;
@@ -79,6 +80,7 @@ pub fn router() -> Router<AppState> {
             post(notifications::delete_feed),
         )
         .route("/admin/outbox", get(notifications::outbox_page))
+        .route("/admin/audit", get(audit::audit_page))
         .route("/admin/outbox/{id}/resend", post(notifications::resend))
         .route("/members", get(directory::list).post(directory::create))
         .route("/members.csv", get(directory::list_csv))

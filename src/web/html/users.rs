@@ -18,7 +18,7 @@ use crate::domain::role::{MemberRole, PoleRole};
 use crate::domain::user::{MembershipInput, UserInput};
 use crate::domain::validation::FieldErrors;
 use crate::error::AppError;
-use crate::web::extract::{CsrfForm, PageActor};
+use crate::web::extract::{ClientIp, CsrfForm, PageActor};
 use crate::web::AppState;
 
 pub async fn list(
@@ -35,6 +35,7 @@ pub async fn list(
     let body = html! {
         h1 { "Utilisateurs" }
         @if can_create { p { a.button href="/users/new" { "Ajouter un utilisateur" } } }
+        @if p.actor().is_admin() { p { a href="/admin/audit" { "Journal de sécurité" } } }
         table {
             thead { tr { th { "Nom" } th { "E-mail" } th { "Rôles au pôle" } th { "Structures" } th { "État" } } }
             tbody { @for u in &list {
@@ -298,13 +299,14 @@ pub async fn update(
     State(s): State<AppState>,
     p: PageActor,
     Path(id): Path<UserId>,
+    ClientIp(ip): ClientIp,
     CsrfForm(form): CsrfForm<UserForm>,
 ) -> Response {
     let ctx = Ctx::new(&s, &p);
     submit(
         &ctx,
         form.to_input(),
-        async |input| users::replace(&s.app, p.actor(), id, input).await,
+        async |input| users::replace(&s.app, p.actor(), id, input, &ip).await,
         |_| "/users?notice=saved".to_string(),
         async |errors| {
             form_view(
