@@ -12,6 +12,7 @@
 
 pub mod allocation;
 pub mod auth;
+pub mod backup;
 pub mod bookings;
 pub mod closures;
 pub mod employees;
