@@ -227,6 +227,60 @@ pub struct Config {
     pub public_url: String,
     pub booking_horizon_days: i32,
     pub log_format_json: bool,
+    /// Timeouts, connection limit and shutdown grace of the HTTP server.
+    pub server: ServerLimits,
+}
+
+/// How long clients may take and how many are served at once (`web::server`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ServerLimits {
+    /// Time to send a request's headers; also how long a kept-alive connection may stay idle
+    /// (`MUTUALISE_HEADER_TIMEOUT_SECONDS`, default 10).
+    pub header_timeout: std::time::Duration,
+    /// Time to send the body and get the answer (`MUTUALISE_REQUEST_TIMEOUT_SECONDS`, 60).
+    pub request_timeout: std::time::Duration,
+    /// Connections served at once; the next get a 503 (`MUTUALISE_MAX_CONNECTIONS`, 512).
+    pub max_connections: usize,
+    /// After SIGTERM, how long requests in flight may take before the process exits anyway
+    /// (`MUTUALISE_SHUTDOWN_GRACE_SECONDS`, 10).
+    pub shutdown_grace: std::time::Duration,
+}
+
+impl Default for ServerLimits {
+    fn default() -> Self {
+        Self {
+            header_timeout: std::time::Duration::from_secs(10),
+            request_timeout: std::time::Duration::from_secs(60),
+            max_connections: 512,
+            shutdown_grace: std::time::Duration::from_secs(10),
+        }
+    }
+}
+
+impl ServerLimits {
+    fn from_lookup(get: &impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let d = Self::default();
+        let seconds = |variable: &'static str, max: u64, default: std::time::Duration| {
+            bounded(get(variable), variable, 1, max, default.as_secs())
+                .map(std::time::Duration::from_secs)
+        };
+        Ok(Self {
+            header_timeout: seconds("MUTUALISE_HEADER_TIMEOUT_SECONDS", 3_600, d.header_timeout)?,
+            request_timeout: seconds(
+                "MUTUALISE_REQUEST_TIMEOUT_SECONDS",
+                3_600,
+                d.request_timeout,
+            )?,
+            max_connections: bounded(
+                get("MUTUALISE_MAX_CONNECTIONS"),
+                "MUTUALISE_MAX_CONNECTIONS",
+                1,
+                100_000,
+                d.max_connections as u64,
+            )? as usize,
+            shutdown_grace: seconds("MUTUALISE_SHUTDOWN_GRACE_SECONDS", 3_600, d.shutdown_grace)?,
+        })
+    }
 }
 
 impl Config {
@@ -308,6 +362,7 @@ impl Config {
             booking_horizon_days,
             log_format_json: get("MUTUALISE_LOG_FORMAT")
                 .is_some_and(|f| f.eq_ignore_ascii_case("json")),
+            server: ServerLimits::from_lookup(&get)?,
         })
     }
 }

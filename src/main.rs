@@ -366,20 +366,20 @@ fn serve(config: Config, bind: SocketAddr) -> anyhow::Result<()> {
                 tracing::info!("no SMTP_URL: mails stay in the outbox, readable at /admin/outbox")
             }
         }
-        let app = build_app(app);
+        let limits = app.config().server;
+        let router = build_app(app);
         let listener = tokio::net::TcpListener::bind(bind)
             .await
             .with_context(|| format!("écoute sur {bind}"))?;
         tracing::info!("Mutualise écoute sur http://{}", listener.local_addr()?);
-        axum::serve(
-            listener,
-            app.into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .with_graceful_shutdown(shutdown_signal())
-        .await?;
-        tracing::info!("arrêt propre");
-        Ok(())
-    })
+        mutualise::web::server::serve(listener, router, limits, shutdown_signal()).await?;
+        anyhow::Ok(())
+    })?;
+    // Blocking tasks still running (a database call of a request cut at the deadline) get one
+    // more second; the process then exits whatever they do.
+    runtime.shutdown_timeout(std::time::Duration::from_secs(1));
+    tracing::info!("arrêt propre");
+    Ok(())
 }
 
 /// Stops accepting connections on SIGTERM or Ctrl-C and lets requests in flight finish.

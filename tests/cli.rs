@@ -362,6 +362,16 @@ struct Server {
 impl Server {
     /// Starts `mutualise args` with `MUTUALISE_BIND` on a free port and waits for `/healthz`.
     fn start(args: &[&str], db: &std::path::Path, log: std::path::PathBuf) -> Server {
+        Self::start_with(args, db, log, &[])
+    }
+
+    /// `start` with more environment variables.
+    fn start_with(
+        args: &[&str],
+        db: &std::path::Path,
+        log: std::path::PathBuf,
+        env: &[(&str, &str)],
+    ) -> Server {
         let port = common::free_port();
         let out = std::fs::File::create(&log).unwrap();
         let mut server = Server {
@@ -370,6 +380,7 @@ impl Server {
                 .env("MUTUALISE_BIND", format!("127.0.0.1:{port}"))
                 .env("DATABASE_URL", db)
                 .env("RUST_LOG", "info")
+                .envs(env.iter().copied())
                 .stdin(Stdio::null())
                 .stdout(out.try_clone().unwrap())
                 .stderr(out)
@@ -404,13 +415,17 @@ impl Server {
         );
     }
 
-    /// SIGTERM, then the whole log once the process has exited.
-    fn stop(mut self) -> String {
+    fn terminate(&self) {
         let killed = Command::new("kill")
             .args(["-TERM", &self.child.id().to_string()])
             .status()
             .unwrap();
         assert!(killed.success());
+    }
+
+    /// SIGTERM, then the whole log once the process has exited.
+    fn stop(mut self) -> String {
+        self.terminate();
         let started = std::time::Instant::now();
         while self.child.try_wait().unwrap().is_none() {
             assert!(
@@ -595,4 +610,175 @@ fn postgres_wrong_password_fails_in_one_line() {
     for args in [&["migrate"][..], &["serve"]] {
         fails_in_one_line(args, &url, host);
     }
+}
+
+/// Sends `request` on a new connection and reads until the server closes it (a hang guard of
+/// 20 s, never a timing assertion): what the server answered, possibly nothing.
+fn exchange(stream: &mut std::net::TcpStream, request: &[u8]) -> String {
+    use std::io::Read;
+    stream
+        .set_read_timeout(Some(std::time::Duration::from_secs(20)))
+        .unwrap();
+    stream.write_all(request).unwrap();
+    let mut answer = Vec::new();
+    match stream.read_to_end(&mut answer) {
+        Ok(_) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => {}
+        Err(e) => panic!("the server kept the connection open: {e}"),
+    }
+    String::from_utf8_lossy(&answer).into_owned()
+}
+
+fn connect(port: u16) -> std::net::TcpStream {
+    std::net::TcpStream::connect(("127.0.0.1", port)).unwrap()
+}
+
+#[test]
+fn slow_and_idle_clients_are_cut() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start_with(
+        &[],
+        &dir.path().join("t.db"),
+        dir.path().join("log"),
+        &[
+            ("MUTUALISE_HEADER_TIMEOUT_SECONDS", "1"),
+            ("MUTUALISE_REQUEST_TIMEOUT_SECONDS", "1"),
+        ],
+    );
+    // Half a header: the connection is closed, nothing is answered.
+    let answer = exchange(
+        &mut connect(server.port),
+        b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n",
+    );
+    assert!(!answer.contains("200 OK"), "{answer}");
+    // A kept-alive connection answered once, then left idle, is closed.
+    let answer = exchange(
+        &mut connect(server.port),
+        b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n",
+    );
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    // A body that never arrives whole: 408 in problem+json once the request deadline passes.
+    let answer = exchange(
+        &mut connect(server.port),
+        b"POST /api/v1/auth/token HTTP/1.1\r\nHost: 127.0.0.1\r\n\
+          Content-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"email\":",
+    );
+    assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+    assert!(answer.contains("application/problem+json"), "{answer}");
+    assert!(answer.contains("\"code\":\"request_timeout\""), "{answer}");
+    // The server still serves.
+    assert_eq!(healthz(server.port), Some(200));
+    drop(server);
+}
+
+#[test]
+fn connections_beyond_the_limit_get_a_503_until_one_closes() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start_with(
+        &[],
+        &dir.path().join("t.db"),
+        dir.path().join("log"),
+        &[
+            ("MUTUALISE_MAX_CONNECTIONS", "3"),
+            ("MUTUALISE_HEADER_TIMEOUT_SECONDS", "600"),
+        ],
+    );
+    // Three idle connections take every slot (each answered once, so surely accepted).
+    let mut idle: Vec<std::net::TcpStream> = (0..3)
+        .map(|_| {
+            use std::io::Read;
+            let mut s = connect(server.port);
+            s.write_all(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+                .unwrap();
+            let mut buf = [0u8; 512];
+            let n = s.read(&mut buf).unwrap();
+            assert!(buf[..n].starts_with(b"HTTP/1.1 200"));
+            s
+        })
+        .collect();
+    let answer = exchange(
+        &mut connect(server.port),
+        b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n",
+    );
+    assert!(answer.starts_with("HTTP/1.1 503"), "{answer}");
+    assert!(answer.contains("retry-after: 1"), "{answer}");
+    assert!(answer.contains("too_many_connections"), "{answer}");
+    assert!(answer.contains("trop de connexions"), "{answer}");
+    // One closes: its slot comes back.
+    drop(idle.pop());
+    let started = std::time::Instant::now();
+    while healthz(server.port) != Some(200) {
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(20),
+            "the closed connection's slot never came back"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let log = server.stop();
+    assert!(log.contains("connection limit reached"), "{log}");
+}
+
+#[test]
+fn shutdown_finishes_requests_in_flight_and_cuts_slow_clients_at_the_deadline() {
+    use std::io::Read;
+    let dir = tempfile::tempdir().unwrap();
+    let mut server = Server::start_with(
+        &[],
+        &dir.path().join("t.db"),
+        dir.path().join("log"),
+        &[
+            ("MUTUALISE_HEADER_TIMEOUT_SECONDS", "600"),
+            ("MUTUALISE_SHUTDOWN_GRACE_SECONDS", "3"),
+        ],
+    );
+    // A client stuck in the middle of its header, which would keep the process alive forever.
+    let mut stuck = connect(server.port);
+    stuck
+        .write_all(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n")
+        .unwrap();
+    // A request in flight: headers and half of its body sent before the signal.
+    let body = br#"{"email":"personne@pole.test","password":"mauvais mot de passe"}"#;
+    let mut in_flight = connect(server.port);
+    in_flight
+        .write_all(
+            format!(
+                "POST /api/v1/auth/token HTTP/1.1\r\nHost: 127.0.0.1\r\n\
+                 Content-Type: application/json\r\nContent-Length: {}\r\n\r\n",
+                body.len()
+            )
+            .as_bytes(),
+        )
+        .unwrap();
+    in_flight.write_all(&body[..10]).unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    server.terminate();
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    // The request in flight is finished and answered after the signal…
+    let answer = exchange(&mut in_flight, &body[10..]);
+    assert!(answer.starts_with("HTTP/1.1 401"), "{answer}");
+    // …new connections are no longer accepted…
+    assert_eq!(healthz(server.port), None);
+    // …and the stuck client does not keep the process alive past the deadline.
+    let started = std::time::Instant::now();
+    let status = loop {
+        if let Some(s) = server.child.try_wait().unwrap() {
+            break s;
+        }
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(30),
+            "still running long after the shutdown deadline"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    };
+    let log = server.log();
+    assert!(status.success(), "{log}");
+    assert!(log.contains("shutdown deadline passed"), "{log}");
+    assert!(log.contains("arrêt propre"), "{log}");
+    let mut rest = Vec::new();
+    stuck
+        .set_read_timeout(Some(std::time::Duration::from_secs(20)))
+        .unwrap();
+    let closed = matches!(stuck.read_to_end(&mut rest), Ok(_))
+        || matches!(stuck.read(&mut [0u8; 1]), Ok(0) | Err(_));
+    assert!(closed);
 }

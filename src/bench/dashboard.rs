@@ -5,7 +5,6 @@
 //! (session lookup with the « Validation » counter, the call, the rendering), median and
 //! worst of several runs after a warm-up.
 
-use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use crate::app::{auth, dashboard, demo, App};
@@ -37,16 +36,7 @@ fn measure(args: &DashboardArgs, config: &Config, url: &DatabaseUrl) -> anyhow::
         .build()?;
     let detail = |e: crate::error::AppError| anyhow::anyhow!("{}", e.detail());
     let summary = rt.block_on(demo::fill(&app)).map_err(detail)?;
-    let listener = rt.block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))?;
-    let addr = listener.local_addr()?;
-    let router = crate::build_app(app.clone());
-    rt.spawn(async move {
-        let _ = axum::serve(
-            listener,
-            router.into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .await;
-    });
+    let addr = rt.block_on(crate::web::server::spawn_loopback(app.clone()))?;
     let client = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()?;

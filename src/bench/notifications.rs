@@ -385,16 +385,7 @@ async fn run(
     )
     .await
     .map_err(|e| anyhow::anyhow!("{}", e.detail()))?;
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-    let addr = listener.local_addr()?;
-    let router = crate::web::build_app(app.clone());
-    tokio::spawn(async move {
-        let _ = axum::serve(
-            listener,
-            router.into_make_service_with_connect_info::<std::net::SocketAddr>(),
-        )
-        .await;
-    });
+    let addr = crate::web::server::spawn_loopback(app.clone()).await?;
     let url = format!("http://{addr}/feeds/{}.ics", small.token);
     let client = reqwest::Client::builder()
         .pool_max_idle_per_host(args.clients)

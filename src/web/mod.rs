@@ -9,6 +9,7 @@ pub mod feeds;
 pub mod html;
 pub mod problem;
 pub mod resume;
+pub mod server;
 
 use std::sync::Arc;
 

@@ -108,3 +108,15 @@ impl IntoResponse for AppError {
         response
     }
 }
+
+/// A problem+json body for answers given outside the application's errors (the server's own
+/// limits: request deadline, connection limit), in the same shape as `problem_body`.
+pub fn plain_problem(status: StatusCode, code: &str, title: &str, detail: &str) -> Value {
+    json!({
+        "type": format!("https://mutualise.coop/problems/{code}"),
+        "title": title,
+        "status": status.as_u16(),
+        "detail": detail,
+        "code": code,
+    })
+}

@@ -180,19 +180,9 @@ impl TestApp {
         .expect("connect and migrate");
         let now = config.now.expect("fixed clock");
         let app = mutualise::App::new(db.clone(), config);
-        let router = mutualise::build_app(app.clone());
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        let addr = mutualise::web::server::spawn_loopback(app.clone())
             .await
-            .expect("bind");
-        let addr = listener.local_addr().expect("addr");
-        tokio::spawn(async move {
-            axum::serve(
-                listener,
-                router.into_make_service_with_connect_info::<SocketAddr>(),
-            )
-            .await
-            .expect("serve");
-        });
+            .expect("serve on loopback");
         let client = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .build()
