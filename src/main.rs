@@ -1,4 +1,4 @@
-//! The `mutualise` command: serve, migrate, demo, user add, bench.
+//! The `mutualise` command: serve, migrate, demo, user add, backup, restore, bench.
 
 use std::io::{Read, Write};
 use std::net::SocketAddr;
@@ -64,6 +64,18 @@ enum Command {
         /// CSV only: comma (default) or semicolon (French spreadsheets).
         #[arg(long, default_value = "comma")]
         dialect: String,
+    },
+    /// Copy the SQLite database into FILE while the service runs (a consistent, checked,
+    /// self-contained file; an existing FILE is never overwritten). On PostgreSQL, use pg_dump.
+    Backup {
+        /// The new backup file.
+        file: std::path::PathBuf,
+    },
+    /// Restore a backup made by `mutualise backup` into the configured SQLite database, which
+    /// must hold no data; pending migrations are then applied. Stop the service first.
+    Restore {
+        /// The backup file.
+        file: std::path::PathBuf,
     },
     /// Check the hash chain of the closed months' statements; fails if any was altered.
     VerifyStatements,
@@ -193,6 +205,8 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             }
             Ok(())
         }
+        Command::Backup { file } => backup(&config, &file),
+        Command::Restore { file } => restore(&config, &file),
         Command::VerifyStatements => {
             let app = App::open(config)?;
             let checks = runtime()?
@@ -292,6 +306,42 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
     }
+}
+
+/// What PostgreSQL users run instead of `backup` / `restore`.
+const PG_DUMP_HINT: &str = "sur PostgreSQL, utilisez pg_dump -Fc (sauvegarde) et pg_restore (restauration) : voir « Sauvegarde et restauration » dans le README";
+
+fn print_counts(counts: &[(&str, i64)]) {
+    let parts: Vec<String> = counts.iter().map(|(t, n)| format!("{t} : {n}")).collect();
+    println!("  {}", parts.join(", "));
+}
+
+fn backup(config: &Config, file: &std::path::Path) -> anyhow::Result<()> {
+    let mutualise::config::DatabaseUrl::Sqlite(db) = &config.database_url else {
+        anyhow::bail!("mutualise backup ne sauvegarde que SQLite ; {PG_DUMP_HINT}");
+    };
+    let copy = mutualise::store::backup::backup_sqlite(db, file)?;
+    println!(
+        "Sauvegarde écrite : {} ({:.1} Mo, intégrité vérifiée).",
+        copy.path.display(),
+        copy.bytes as f64 / 1e6
+    );
+    print_counts(&copy.counts);
+    Ok(())
+}
+
+fn restore(config: &Config, file: &std::path::Path) -> anyhow::Result<()> {
+    let mutualise::config::DatabaseUrl::Sqlite(db) = &config.database_url else {
+        anyhow::bail!("mutualise restore ne restaure que SQLite ; {PG_DUMP_HINT}");
+    };
+    let done = mutualise::store::backup::restore_sqlite(file, db)?;
+    println!(
+        "Sauvegarde {} restaurée dans {db} ({} migration(s) appliquée(s) en plus).",
+        done.file.path.display(),
+        done.applied.len()
+    );
+    print_counts(&done.file.counts);
+    Ok(())
 }
 
 fn serve(config: Config, bind: SocketAddr) -> anyhow::Result<()> {

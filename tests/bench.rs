@@ -497,3 +497,64 @@ fn bench_dashboard_times_every_demo_account() {
     assert!(out.contains(" ms"), "{out}");
     assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
 }
+
+/// `bench soak --seconds 5` on a small seeded SQLite file, through the binary: the report
+/// lines, the drift line, and the run's bookings removed afterwards. Nothing is timed.
+#[test]
+fn bench_soak_smoke_run() {
+    use std::process::Command;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("soak.db");
+    let run = |args: &[&str]| {
+        let o = Command::new(env!("CARGO_BIN_EXE_mutualise"))
+            .args(args)
+            .env("DATABASE_URL", &path)
+            .env("RUST_LOG", "warn")
+            .env_remove("MUTUALISE_NOW")
+            .output()
+            .expect("run mutualise");
+        let out = String::from_utf8_lossy(&o.stdout).into_owned();
+        assert!(
+            o.status.success(),
+            "{args:?}: {out}\n{}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        out
+    };
+    run(&[
+        "bench",
+        "seed",
+        "--bookings",
+        "2000",
+        "--resources",
+        "10",
+        "--members",
+        "4",
+        "--months",
+        "2",
+    ]);
+    let out = run(&[
+        "bench",
+        "soak",
+        "--seconds",
+        "5",
+        "--report-seconds",
+        "2",
+        "--clients",
+        "4",
+    ]);
+    let lines: Vec<&str> = out
+        .lines()
+        .filter(|l| l.starts_with("| ") && l.ends_with(" MB |"))
+        .collect();
+    assert!(lines.len() >= 3, "a line every 2 s over 5 s:\n{out}");
+    assert!(out.contains("drift (last line − first)"), "{out}");
+    assert!(out.contains(", 0 errors."), "{out}");
+    assert!(out.contains("Removed the "), "{out}");
+    let db =
+        mutualise::store::Db::connect(&DatabaseUrl::Sqlite(path.to_string_lossy().into_owned()))
+            .unwrap();
+    let mut conn = db.get().unwrap();
+    let all = bookings::list(&mut conn, &BookingFilter::default(), None, 100_000).unwrap();
+    assert_eq!(all.len(), 2_000, "the soak's bookings are removed");
+}

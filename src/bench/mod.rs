@@ -13,6 +13,7 @@ pub mod queries;
 pub mod raw;
 pub mod run;
 pub mod seed;
+pub mod soak;
 pub mod staff;
 mod staff_run;
 pub mod stats;
@@ -70,6 +71,11 @@ pub enum BenchCommand {
     /// Time the main pages of the demonstration pole, as each demo role, over loopback HTTP
     /// on a fresh database of the DATABASE_URL's backend.
     Pages(pages::PagesArgs),
+    /// Start `mutualise serve` as a child process against the seeded database of
+    /// DATABASE_URL and run a mixed load (bookings created, moved and cancelled, availability
+    /// and week pages read) for --minutes (default 10), printing every minute the throughput,
+    /// the latency percentiles, the server's memory and the WAL's size, then their drift.
+    Soak(soak::SoakArgs),
 }
 
 pub fn main(command: BenchCommand, config: Config) -> anyhow::Result<()> {
@@ -87,5 +93,6 @@ pub fn main(command: BenchCommand, config: Config) -> anyhow::Result<()> {
         BenchCommand::Notifications(args) => notifications::main(args, config),
         BenchCommand::Dashboard(args) => dashboard::main(args, config),
         BenchCommand::Pages(args) => pages::main(args, config),
+        BenchCommand::Soak(args) => soak::main(args, config),
     }
 }

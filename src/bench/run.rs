@@ -111,16 +111,16 @@ const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 const READY_TIMEOUT: Duration = Duration::from_secs(120);
 
 /// What the run needs to know about the seeded dataset.
-struct Dataset {
-    first_day: NaiveDateTime,
+pub(super) struct Dataset {
+    pub(super) first_day: NaiveDateTime,
     days: i64,
-    bookings: i64,
-    resources: Vec<BenchResource>,
+    pub(super) bookings: i64,
+    pub(super) resources: Vec<BenchResource>,
     /// (booker e-mail, its member id)
-    bookers: Vec<(String, i64)>,
+    pub(super) bookers: Vec<(String, i64)>,
     taken: Vec<(i64, NaiveDateTime, NaiveDateTime)>,
     /// Days after `first_day` on which creates may start (inside the booking horizon).
-    usable_days: u64,
+    pub(super) usable_days: u64,
 }
 
 pub fn main(args: RunArgs, config: Config) -> anyhow::Result<()> {
@@ -250,7 +250,7 @@ pub(super) fn detail(e: crate::error::AppError) -> anyhow::Error {
     anyhow::anyhow!("{}", e.detail())
 }
 
-fn load_dataset(conn: &mut DbConn, config: &Config) -> anyhow::Result<Dataset> {
+pub(super) fn load_dataset(conn: &mut DbConn, config: &Config) -> anyhow::Result<Dataset> {
     let bookings = queries::booking_count(conn).map_err(detail)?;
     let (Some(first), Some(last)) = queries::dataset_span(conn).map_err(detail)? else {
         bail!("the database holds no booking of `mutualise bench seed`: seed it first (or, for a dataset seeded with --bookings 0 --staff, run with --scenarios staff)");
@@ -338,7 +338,7 @@ pub(super) struct Server {
 }
 
 impl Server {
-    fn start(port: u16, now: DateTime<Utc>, log: &PathBuf) -> anyhow::Result<Self> {
+    pub(super) fn start(port: u16, now: DateTime<Utc>, log: &PathBuf) -> anyhow::Result<Self> {
         let exe = std::env::current_exe().context("locating the mutualise executable")?;
         let out = File::create(log).with_context(|| format!("creating {}", log.display()))?;
         let err = out.try_clone()?;
@@ -385,7 +385,7 @@ impl Server {
         Ok(())
     }
 
-    fn stop(&mut self) {
+    pub(super) fn stop(&mut self) {
         if let Some(mut child) = self.child.take() {
             let _ = child.kill();
             let _ = child.wait();
@@ -402,7 +402,7 @@ impl Drop for Server {
 // ---- resident memory of the child ----
 
 /// A `/proc/<pid>/status` field in kB (Linux); `None` elsewhere or once the process is gone.
-fn read_status_kb(pid: u32, field: &str) -> Option<u64> {
+pub(super) fn read_status_kb(pid: u32, field: &str) -> Option<u64> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
     status
         .lines()
@@ -651,7 +651,7 @@ pub(super) fn http_client(cookies: bool) -> anyhow::Result<reqwest::Client> {
         .build()?)
 }
 
-async fn wait_ready(base: &str, server: &mut Server) -> anyhow::Result<()> {
+pub(super) async fn wait_ready(base: &str, server: &mut Server) -> anyhow::Result<()> {
     let client = http_client(false)?;
     let started = Instant::now();
     loop {
@@ -970,7 +970,7 @@ fn availability_in_process(
 }
 
 /// The hidden `_csrf` input of the sign-in form.
-fn csrf_of(html: &str) -> Option<String> {
+pub(super) fn csrf_of(html: &str) -> Option<String> {
     let at = html.find("name=\"_csrf\"")?;
     let tag_start = html[..at].rfind('<')?;
     let tag_end = at + html[at..].find('>')?;

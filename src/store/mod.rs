@@ -13,6 +13,7 @@
 pub mod allocation;
 pub mod audit;
 pub mod auth;
+pub mod backup;
 pub mod bookings;
 pub mod closures;
 pub mod employees;

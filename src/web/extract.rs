@@ -252,6 +252,15 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for CsrfForm<T> {
         if !ok {
             return Err(expired_form());
         }
+        // The form decoder replaces invalid UTF-8 with U+FFFD: refuse it instead of storing
+        // text the user never typed.
+        if !is_utf8_form(&bytes) {
+            return Err((
+                axum::http::StatusCode::BAD_REQUEST,
+                "Formulaire illisible : caractères invalides (UTF-8 attendu).",
+            )
+                .into_response());
+        }
         let value: T = serde_html_form::from_bytes(&bytes).map_err(|e| {
             (
                 axum::http::StatusCode::BAD_REQUEST,
@@ -279,6 +288,35 @@ fn expired_form() -> Response {
         },
     )
         .into_response()
+}
+
+/// Whether an `application/x-www-form-urlencoded` body is UTF-8 once percent-decoded.
+fn is_utf8_form(body: &[u8]) -> bool {
+    if std::str::from_utf8(body).is_err() {
+        return false;
+    }
+    let hex = |b: u8| (b as char).to_digit(16).map(|d| d as u8);
+    body.split(|b| *b == b'&').all(|pair| {
+        let mut out = Vec::with_capacity(pair.len());
+        let mut i = 0;
+        while i < pair.len() {
+            match (
+                pair[i],
+                pair.get(i + 1).copied().and_then(hex),
+                pair.get(i + 2).copied().and_then(hex),
+            ) {
+                (b'%', Some(h), Some(l)) => {
+                    out.push(h * 16 + l);
+                    i += 3;
+                }
+                (b, _, _) => {
+                    out.push(b);
+                    i += 1;
+                }
+            }
+        }
+        std::str::from_utf8(&out).is_ok()
+    })
 }
 
 fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
@@ -348,5 +386,14 @@ mod tests {
             "203.0.113.7"
         );
         assert_eq!(client_address(None, std::iter::empty(), &[]), "unknown");
+    }
+
+    #[test]
+    fn forms_must_decode_to_utf8() {
+        assert!(is_utf8_form(b"name=Caf%C3%A9+%26+Cie&x=%"));
+        assert!(is_utf8_form("name=Café".as_bytes()));
+        assert!(!is_utf8_form(b"name=Asso%FF"));
+        assert!(!is_utf8_form(b"name=Asso\xff"));
+        assert!(!is_utf8_form(b"n%C3me=x"));
     }
 }

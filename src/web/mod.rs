@@ -69,6 +69,7 @@ pub fn build_app(app: App) -> Router {
         // Inside `identify`: it needs to know whether the session is still there.
         .layer(middleware::from_fn(resume::resume_after_sign_in))
         .layer(middleware::from_fn_with_state(state.clone(), identify))
+        .layer(middleware::from_fn(refuse_oversized_bodies))
         .layer(middleware::from_fn(security_headers))
         .layer(TraceLayer::new_for_http().make_span_with(|req: &Request| {
             let client = req
@@ -156,6 +157,55 @@ async fn identify(
     };
     req.extensions_mut().insert(identity);
     next.run(req).await
+}
+
+/// The largest body a route reads: axum's default limit, which the JSON extractor applies
+/// (forms stop at 1 MB).
+const MAX_BODY_BYTES: u64 = 2 * 1024 * 1024;
+/// A body declared larger than the limit is read and dropped up to this size before the 413.
+const DRAIN_BYTES: u64 = 64 * 1024 * 1024;
+
+/// Answers 413 to a body whose declared length is over the limit, before anything else reads
+/// it. The body is read and dropped first (up to `DRAIN_BYTES`, within the request deadline):
+/// closing a connection on unread data resets it, and the client, still sending, would see a
+/// broken pipe instead of the answer. A client that waits for `100 Continue` gets the 413
+/// without sending its body.
+async fn refuse_oversized_bodies(req: Request, next: Next) -> Response {
+    let declared = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok());
+    let Some(length) = declared.filter(|l| *l > MAX_BODY_BYTES) else {
+        return next.run(req).await;
+    };
+    let api = req.uri().path().starts_with("/api/");
+    let waits = req
+        .headers()
+        .get(header::EXPECT)
+        .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"100-continue"));
+    if length <= DRAIN_BYTES && !waits {
+        use axum::body::HttpBody;
+        let mut body = req.into_body();
+        while let Some(Ok(_)) =
+            std::future::poll_fn(|cx| std::pin::Pin::new(&mut body).poll_frame(cx)).await
+        {}
+    }
+    let mut answer = if api {
+        crate::error::AppError::TooLarge("Corps de requête trop volumineux (2 Mo au plus).".into())
+            .into_response()
+    } else {
+        (
+            axum::http::StatusCode::PAYLOAD_TOO_LARGE,
+            "Formulaire trop volumineux (2 Mo au plus).",
+        )
+            .into_response()
+    };
+    answer.headers_mut().insert(
+        header::CONNECTION,
+        axum::http::HeaderValue::from_static("close"),
+    );
+    answer
 }
 
 async fn security_headers(req: Request, next: Next) -> Response {
