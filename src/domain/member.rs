@@ -120,7 +120,7 @@ fn luhn(digits: &str) -> bool {
 #[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct MemberInput {
     pub name: String,
-    /// association, scop, scic, sarl_sas, collectivite, siae, ge_geiq, other
+    #[schema(value_type = LegalForm)]
     pub legal_form: String,
     #[serde(default = "default_category")]
     pub pricing_category: String,

@@ -267,6 +267,7 @@ impl Default for TariffInput {
 #[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ResourceInput {
     /// room, desk, vehicle, equipment, staff
+    #[schema(value_type = ResourceKind)]
     pub kind: String,
     pub name: String,
     #[serde(default)]
