@@ -611,6 +611,111 @@ both_backends!(nul_characters_are_refused, |app: TestApp| async move {
     assert_eq!(s, StatusCode::NOT_FOUND);
 });
 
+// What schemathesis cannot see by itself: the document states the errors of every
+// operation, the shape of a problem, allowed values and formats.
+both_backends!(
+    openapi_document_declares_errors_values_and_formats,
+    |app: TestApp| async move {
+        let (_, doc) = app.get("", "/api/v1/openapi.json").await;
+        let schemas = &doc["components"]["schemas"];
+        for (path, item) in doc["paths"].as_object().unwrap() {
+            for (method, op) in item.as_object().unwrap() {
+                let responses = op["responses"].as_object().unwrap();
+                assert!(responses.contains_key("503"), "{method} {path}: no 503");
+                let public = op["security"] == json!([{}]);
+                assert_eq!(
+                    responses.contains_key("401"),
+                    !public || path == "/api/v1/auth/token",
+                    "{method} {path}: 401"
+                );
+                if op["requestBody"]["required"] == true {
+                    for status in ["400", "413", "415", "422"] {
+                        assert!(responses.contains_key(status), "{method} {path}: {status}");
+                    }
+                }
+                for (status, r) in responses {
+                    if status.as_str() >= "400" && r.get("$ref").is_none() {
+                        let content = r["content"].as_object().unwrap();
+                        assert_eq!(
+                            content.keys().collect::<Vec<_>>(),
+                            ["application/problem+json"],
+                            "{method} {path} {status}"
+                        );
+                    }
+                }
+            }
+        }
+        assert_eq!(
+            doc["paths"]["/api/v1/auth/token"]["post"]["security"],
+            json!([{}])
+        );
+        assert!(
+            doc["paths"]["/api/v1/auth/token"]["post"]["responses"]["429"]["headers"]
+                ["Retry-After"]
+                .is_object()
+        );
+        let problem = &schemas["Problem"];
+        assert_eq!(
+            problem["required"],
+            json!(["type", "title", "status", "detail", "code"])
+        );
+        for member in [
+            "errors",
+            "violations",
+            "conflicts",
+            "suggestions",
+            "occurrences",
+        ] {
+            assert_eq!(problem["properties"][member]["type"], "array", "{member}");
+        }
+        // Allowed values and formats.
+        let kind = &schemas["ResourceInput"]["properties"]["kind"];
+        assert_eq!(kind["$ref"], "#/components/schemas/ResourceKind");
+        assert_eq!(
+            schemas["ResourceKind"]["enum"],
+            json!(["room", "desk", "vehicle", "equipment", "staff"])
+        );
+        assert_eq!(
+            schemas["MemberInput"]["properties"]["legal_form"]["$ref"],
+            "#/components/schemas/LegalForm"
+        );
+        assert_eq!(
+            schemas["UserInput"]["properties"]["email"]["format"],
+            "email"
+        );
+        assert_eq!(
+            schemas["UserInput"]["properties"]["roles"]["items"]["$ref"],
+            "#/components/schemas/PoleRole"
+        );
+        assert_eq!(
+            schemas["BookingView"]["properties"]["end"]["format"],
+            "date-time"
+        );
+        assert_eq!(
+            schemas["ResourceInput"]["properties"]["capacity"]["minimum"],
+            1
+        );
+        // An optional body is not required; a flattened optional part is not required either.
+        let cancel = &doc["paths"]["/api/v1/bookings/{id}/cancel"]["post"]["requestBody"];
+        assert_ne!(cancel["required"], true);
+        let cancel = &doc["paths"]["/api/v1/bookings/{id}/cancel"]["post"]["responses"];
+        assert!(
+            cancel["415"].is_null(),
+            "an optional body is read whatever its type"
+        );
+        assert_eq!(
+            schemas["Violation"]["allOf"][0]["$ref"],
+            "#/components/schemas/MeasureFields"
+        );
+        assert!(schemas["MeasureFields"]["required"].is_null());
+        let params = doc["paths"]["/api/v1/resources/{id}/tariffs/{effective_from}"]["delete"]
+            ["parameters"]
+            .as_array()
+            .unwrap();
+        assert_eq!(params[1]["schema"]["format"], "date");
+    }
+);
+
 // A body that is not sent as JSON is 415, documented with every operation taking one.
 both_backends!(a_body_not_sent_as_json_is_415, |app: TestApp| async move {
     let admin = app.admin().await;

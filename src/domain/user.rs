@@ -17,6 +17,7 @@ pub struct MembershipInput {
 pub struct UserInput {
     #[schema(format = Email)]
     pub email: String,
+    #[schema(max_length = 120)]
     pub name: String,
     /// Required on creation; on update, sets a new password.
     #[serde(default, skip_serializing_if = "Option::is_none")]

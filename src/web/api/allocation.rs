@@ -34,6 +34,7 @@ fn month_of(raw: &str) -> AppResult<Month> {
 #[into_params(parameter_in = Query)]
 pub struct AllocationQuery {
     /// CSV only: `comma` (default) or `semicolon` (French spreadsheets: BOM, `;`, decimal comma).
+    #[param(inline, value_type = Option<super::doc::CsvDialect>)]
     pub format: Option<String>,
 }
 

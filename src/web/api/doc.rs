@@ -53,6 +53,27 @@ pub struct Problem {
 #[allow(dead_code)]
 pub struct MergePatch(std::collections::BTreeMap<String, serde_json::Value>);
 
+/// A CSV dialect: `comma` (the default: UTF-8, `,`, decimal point) or `semicolon` (French
+/// spreadsheets: BOM, `;`, decimal comma).
+#[derive(utoipa::ToSchema)]
+#[schema(rename_all = "snake_case")]
+#[allow(dead_code)]
+pub enum CsvDialect {
+    Comma,
+    Semicolon,
+}
+
+/// Which messages of the outbox: all (the default), or those in one state.
+#[derive(utoipa::ToSchema)]
+#[schema(rename_all = "snake_case")]
+#[allow(dead_code)]
+pub enum OutboxFilter {
+    All,
+    Pending,
+    Sent,
+    Dead,
+}
+
 /// The bearer scheme of API tokens (`POST /api/v1/auth/token`).
 pub struct BearerAuth;
 
@@ -177,7 +198,7 @@ impl ErrorResponses {
         let body_required = op
             .request_body
             .as_ref()
-            .is_some_and(|b| !matches!(b.required, Some(Required::False)));
+            .is_some_and(|b| matches!(b.required, Some(Required::True)));
         let mut wanted: Vec<&str> = vec!["503"];
         if secured {
             wanted.push("401");

@@ -132,6 +132,7 @@ pub struct LedgerQuery {
     /// Only the employees of this employer group.
     pub employer_id: Option<MemberId>,
     /// For `.csv`: `comma` (default) or `semicolon` (BOM, decimal commas, French headers).
+    #[param(inline, value_type = Option<super::doc::CsvDialect>)]
     pub format: Option<String>,
 }
 
