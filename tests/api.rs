@@ -481,7 +481,7 @@ both_backends!(hostile_and_malformed_input, |app: TestApp| async move {
         .send()
         .await
         .unwrap();
-    assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(res.status(), StatusCode::UNSUPPORTED_MEDIA_TYPE);
     for path in [
         "/api/v1/members/abc",
         "/api/v1/members/99999",
