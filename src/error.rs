@@ -37,6 +37,8 @@ pub enum AppError {
     /// The request's body is over the size the service accepts.
     #[error("{0}")]
     TooLarge(String),
+    #[error("{0}")]
+    UnsupportedMediaType(String),
     #[error("service indisponible")]
     Unavailable(String),
     #[error("erreur interne")]
@@ -80,6 +82,7 @@ impl AppError {
             AppError::BadRequest(_) => "bad_request",
             AppError::BadQuery(_) => "invalid_query",
             AppError::TooLarge(_) => "payload_too_large",
+            AppError::UnsupportedMediaType(_) => "unsupported_media_type",
             AppError::Unavailable(_) => "unavailable",
             AppError::Internal(_) => "internal",
         }

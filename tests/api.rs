@@ -481,7 +481,7 @@ both_backends!(hostile_and_malformed_input, |app: TestApp| async move {
         .send()
         .await
         .unwrap();
-    assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(res.status(), StatusCode::UNSUPPORTED_MEDIA_TYPE);
     for path in [
         "/api/v1/members/abc",
         "/api/v1/members/99999",
@@ -573,6 +573,177 @@ both_backends!(
         assert!(paths.contains_key("/api/v1/outbox") && paths.contains_key("/api/v1/feeds"));
     }
 );
+
+// Found by schemathesis: PostgreSQL cannot store U+0000 and answered 500. Refused the same
+// on both backends, whatever carries it, and nothing is written.
+both_backends!(nul_characters_are_refused, |app: TestApp| async move {
+    let admin = app.admin().await;
+    let (s, e) = app
+        .post(
+            "",
+            "/api/v1/auth/token",
+            json!({"email": "admin@pole.test\u{0}", "password": "x"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
+    assert_eq!(e["errors"][0]["field"], "body");
+    let before = app.count("members").await;
+    let (s, _) = app
+        .post(
+            &admin,
+            "/api/v1/members",
+            json!({"name": "A\u{0}B", "legal_form": "association"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(app.count("members").await, before);
+    let (s, e) = app.get(&admin, "/api/v1/members?q=a%00b").await;
+    assert_eq!(s, StatusCode::BAD_REQUEST, "{e}");
+    assert_eq!(e["code"], "invalid_query");
+    let (s, _) = app
+        .call(
+            reqwest::Method::DELETE,
+            &admin,
+            "/api/v1/pricing/coefficients/a%00b/2027-01-01",
+            None,
+        )
+        .await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+});
+
+// What schemathesis cannot see by itself: the document states the errors of every
+// operation, the shape of a problem, allowed values and formats.
+both_backends!(
+    openapi_document_declares_errors_values_and_formats,
+    |app: TestApp| async move {
+        let (_, doc) = app.get("", "/api/v1/openapi.json").await;
+        let schemas = &doc["components"]["schemas"];
+        for (path, item) in doc["paths"].as_object().unwrap() {
+            for (method, op) in item.as_object().unwrap() {
+                let responses = op["responses"].as_object().unwrap();
+                assert!(responses.contains_key("503"), "{method} {path}: no 503");
+                let public = op["security"] == json!([{}]);
+                assert_eq!(
+                    responses.contains_key("401"),
+                    !public || path == "/api/v1/auth/token",
+                    "{method} {path}: 401"
+                );
+                if op["requestBody"]["required"] == true {
+                    for status in ["400", "413", "415", "422"] {
+                        assert!(responses.contains_key(status), "{method} {path}: {status}");
+                    }
+                }
+                for (status, r) in responses {
+                    if status.as_str() >= "400" && r.get("$ref").is_none() {
+                        let content = r["content"].as_object().unwrap();
+                        assert_eq!(
+                            content.keys().collect::<Vec<_>>(),
+                            ["application/problem+json"],
+                            "{method} {path} {status}"
+                        );
+                    }
+                }
+            }
+        }
+        assert_eq!(
+            doc["paths"]["/api/v1/auth/token"]["post"]["security"],
+            json!([{}])
+        );
+        assert!(
+            doc["paths"]["/api/v1/auth/token"]["post"]["responses"]["429"]["headers"]
+                ["Retry-After"]
+                .is_object()
+        );
+        let problem = &schemas["Problem"];
+        assert_eq!(
+            problem["required"],
+            json!(["type", "title", "status", "detail", "code"])
+        );
+        for member in [
+            "errors",
+            "violations",
+            "conflicts",
+            "suggestions",
+            "occurrences",
+        ] {
+            assert_eq!(problem["properties"][member]["type"], "array", "{member}");
+        }
+        // Allowed values and formats.
+        let kind = &schemas["ResourceInput"]["properties"]["kind"];
+        assert_eq!(kind["$ref"], "#/components/schemas/ResourceKind");
+        assert_eq!(
+            schemas["ResourceKind"]["enum"],
+            json!(["room", "desk", "vehicle", "equipment", "staff"])
+        );
+        assert_eq!(
+            schemas["MemberInput"]["properties"]["legal_form"]["$ref"],
+            "#/components/schemas/LegalForm"
+        );
+        assert_eq!(
+            schemas["UserInput"]["properties"]["email"]["format"],
+            "email"
+        );
+        assert_eq!(
+            schemas["UserInput"]["properties"]["roles"]["items"]["$ref"],
+            "#/components/schemas/PoleRole"
+        );
+        assert_eq!(
+            schemas["BookingView"]["properties"]["end"]["format"],
+            "date-time"
+        );
+        assert_eq!(
+            schemas["ResourceInput"]["properties"]["capacity"]["minimum"],
+            1
+        );
+        // An optional body is not required; a flattened optional part is not required either.
+        let cancel = &doc["paths"]["/api/v1/bookings/{id}/cancel"]["post"]["requestBody"];
+        assert_ne!(cancel["required"], true);
+        let cancel = &doc["paths"]["/api/v1/bookings/{id}/cancel"]["post"]["responses"];
+        assert!(
+            cancel["415"].is_null(),
+            "an optional body is read whatever its type"
+        );
+        assert_eq!(
+            schemas["Violation"]["allOf"][0]["$ref"],
+            "#/components/schemas/MeasureFields"
+        );
+        assert!(schemas["MeasureFields"]["required"].is_null());
+        let params = doc["paths"]["/api/v1/resources/{id}/tariffs/{effective_from}"]["delete"]
+            ["parameters"]
+            .as_array()
+            .unwrap();
+        assert_eq!(params[1]["schema"]["format"], "date");
+    }
+);
+
+// A body that is not sent as JSON is 415, documented with every operation taking one.
+both_backends!(a_body_not_sent_as_json_is_415, |app: TestApp| async move {
+    let admin = app.admin().await;
+    let res = app
+        .client
+        .post(format!("{}/api/v1/members", app.base))
+        .bearer_auth(&admin)
+        .body(r#"{"name": "A", "legal_form": "association"}"#)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::UNSUPPORTED_MEDIA_TYPE);
+    assert_eq!(res.headers()["content-type"], "application/problem+json");
+    assert_eq!(app.count("members").await, 0);
+    let (_, doc) = app.get("", "/api/v1/openapi.json").await;
+    let post = &doc["paths"]["/api/v1/members"]["post"]["responses"];
+    for status in ["400", "401", "403", "413", "415", "422", "503"] {
+        assert!(
+            post[status].is_object(),
+            "POST /members: {status} undocumented"
+        );
+    }
+    let shared = &doc["components"]["responses"]["UnsupportedMediaType"]["content"];
+    assert_eq!(
+        shared["application/problem+json"]["schema"]["$ref"],
+        "#/components/schemas/Problem"
+    );
+});
 
 both_backends!(
     own_password_needs_the_current_one,

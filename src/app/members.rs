@@ -16,10 +16,12 @@ use crate::store::to_db;
 pub struct MemberView {
     pub id: MemberId,
     pub name: String,
+    #[schema(value_type = crate::domain::member::LegalForm)]
     pub legal_form: String,
     pub active: bool,
     pub archived: bool,
     #[serde(flatten)]
+    #[schema(value_type = MemberPrivateFields)]
     pub private: Option<MemberPrivate>,
     /// The actor may edit, archive or restore it.
     pub can_manage: bool,
@@ -34,6 +36,24 @@ pub struct MemberPrivate {
     pub headcount: f64,
     pub turnover_cents: i64,
     pub surface_m2: i32,
+}
+
+/// [`MemberPrivate`] flattened into a member, as the OpenAPI document describes it: its fields
+/// are there together, for those who may see them.
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+struct MemberPrivateFields {
+    #[schema(nullable = false)]
+    pricing_category: Option<String>,
+    siret: Option<String>,
+    #[schema(format = Email)]
+    email: Option<String>,
+    #[schema(nullable = false)]
+    headcount: Option<f64>,
+    #[schema(nullable = false)]
+    turnover_cents: Option<i64>,
+    #[schema(nullable = false)]
+    surface_m2: Option<i32>,
 }
 
 impl MemberView {

@@ -119,8 +119,9 @@ fn luhn(digits: &str) -> bool {
 /// What a client sends about a member (API JSON; HTML forms are parsed into it).
 #[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct MemberInput {
+    #[schema(max_length = 120)]
     pub name: String,
-    /// association, scop, scic, sarl_sas, collectivite, siae, ge_geiq, other
+    #[schema(value_type = LegalForm)]
     pub legal_form: String,
     #[serde(default = "default_category")]
     pub pricing_category: String,
@@ -130,6 +131,7 @@ pub struct MemberInput {
     pub email: Option<String>,
     /// Headcount in full-time equivalents (ETP), two decimals.
     #[serde(default)]
+    #[schema(minimum = 0, maximum = 100_000)]
     pub headcount: f64,
     #[serde(default)]
     pub turnover_cents: i64,

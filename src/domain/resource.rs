@@ -267,25 +267,34 @@ impl Default for TariffInput {
 #[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ResourceInput {
     /// room, desk, vehicle, equipment, staff
+    #[schema(value_type = ResourceKind)]
     pub kind: String,
+    #[schema(max_length = 120)]
     pub name: String,
     #[serde(default)]
+    #[schema(max_length = 4000)]
     pub description: String,
     #[serde(default)]
+    #[schema(max_length = 200)]
     pub location: String,
     /// Units usable at once (e.g. 12 desks of a coworking space).
     #[serde(default = "one")]
+    #[schema(minimum = 1, maximum = 10_000)]
     pub capacity: i32,
     /// Empty = always open.
     #[serde(default)]
     pub opening_hours: Vec<OpeningSlotInput>,
     #[serde(default)]
+    #[schema(minimum = 1, maximum = 527_040)]
     pub min_duration_minutes: Option<i32>,
     #[serde(default)]
+    #[schema(minimum = 1, maximum = 527_040)]
     pub max_duration_minutes: Option<i32>,
     #[serde(default)]
+    #[schema(minimum = 0, maximum = 1440)]
     pub buffer_before_minutes: i32,
     #[serde(default)]
+    #[schema(minimum = 0, maximum = 1440)]
     pub buffer_after_minutes: i32,
     #[serde(default)]
     pub requires_approval: bool,

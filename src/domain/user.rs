@@ -9,19 +9,22 @@ use super::validation::{self, FieldErrors};
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, utoipa::ToSchema)]
 pub struct MembershipInput {
     pub member_id: MemberId,
-    /// member_admin or booker
+    #[schema(value_type = MemberRole)]
     pub role: String,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct UserInput {
+    #[schema(format = Email)]
     pub email: String,
+    #[schema(max_length = 120)]
     pub name: String,
     /// Required on creation; on update, sets a new password.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub password: Option<String>,
-    /// Pole-wide roles: admin, resource_manager, ge_manager, treasurer.
+    /// Pole-wide roles.
     #[serde(default)]
+    #[schema(value_type = Vec<PoleRole>)]
     pub roles: Vec<String>,
     #[serde(default)]
     pub memberships: Vec<MembershipInput>,

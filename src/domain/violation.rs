@@ -172,6 +172,23 @@ pub struct Measure {
     pub period_end: Option<DateTime<Utc>>,
 }
 
+/// A [`Measure`] flattened into a violation or warning, as the OpenAPI document describes it:
+/// its fields are there together, or absent when the rule has no figures.
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+pub struct MeasureFields {
+    #[schema(nullable = false)]
+    limit: Option<i64>,
+    #[schema(nullable = false)]
+    actual: Option<i64>,
+    #[schema(nullable = false)]
+    unit: Option<Unit>,
+    #[schema(nullable = false)]
+    period_start: Option<DateTime<Utc>>,
+    #[schema(nullable = false)]
+    period_end: Option<DateTime<Utc>>,
+}
+
 impl Measure {
     pub fn new(limit: i64, actual: i64, unit: Unit) -> Measure {
         Measure {
@@ -197,6 +214,7 @@ pub struct Violation {
     pub code: ViolationCode,
     pub message: String,
     #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = MeasureFields)]
     pub measure: Option<Measure>,
 }
 
@@ -262,6 +280,7 @@ pub struct Warning {
     pub code: WarningCode,
     pub message: String,
     #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = MeasureFields)]
     pub measure: Option<Measure>,
 }
 

@@ -34,9 +34,51 @@ impl<S: Send + Sync> FromRequestParts<S> for ApiActor {
     }
 }
 
-#[derive(FromRequest)]
-#[from_request(via(axum::Json), rejection(AppError))]
+/// A JSON body. Strings may not hold U+0000: PostgreSQL cannot store it and SQLite would, so
+/// it is refused here, the same on both backends.
 pub struct ApiJson<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
+    type Rejection = AppError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let axum::Json(value) = axum::Json::<serde_json::Value>::from_request(req, state).await?;
+        if value_has_nul(&value) {
+            return Err(nul_refused("body"));
+        }
+        match serde_json::from_value(value) {
+            Ok(v) => Ok(ApiJson(v)),
+            Err(e) => Err(AppError::validation("body", e.to_string())),
+        }
+    }
+}
+
+fn value_has_nul(v: &serde_json::Value) -> bool {
+    use serde_json::Value;
+    match v {
+        Value::String(s) => s.contains('\0'),
+        Value::Array(items) => items.iter().any(value_has_nul),
+        Value::Object(map) => map
+            .iter()
+            .any(|(k, v)| k.contains('\0') || value_has_nul(v)),
+        _ => false,
+    }
+}
+
+/// Refusal of text holding U+0000 (`%00` in a URL, `\u0000` in JSON).
+pub fn nul_refused(field: &str) -> AppError {
+    AppError::validation(field, "Le caractère nul (U+0000) n'est pas accepté.")
+}
+
+/// Whether a JSON document holds U+0000 in a string (for bodies read by hand).
+pub fn json_has_nul(body: &[u8]) -> bool {
+    serde_json::from_slice::<serde_json::Value>(body).is_ok_and(|v| value_has_nul(&v))
+}
+
+/// A URL part with an encoded U+0000.
+fn url_has_nul(raw: &str) -> bool {
+    raw.contains("%00")
+}
 
 impl From<JsonRejection> for AppError {
     fn from(r: JsonRejection) -> Self {
@@ -45,7 +87,7 @@ impl From<JsonRejection> for AppError {
         }
         match r {
             JsonRejection::JsonDataError(e) => AppError::validation("body", e.body_text()),
-            JsonRejection::MissingJsonContentType(_) => AppError::BadRequest(
+            JsonRejection::MissingJsonContentType(_) => AppError::UnsupportedMediaType(
                 "Le corps doit être du JSON (Content-Type: application/json).".into(),
             ),
             other => AppError::BadRequest(format!("JSON illisible : {}", other.body_text())),
@@ -59,9 +101,21 @@ impl<T: serde::Serialize> IntoResponse for ApiJson<T> {
     }
 }
 
-#[derive(FromRequestParts)]
-#[from_request(via(axum::extract::Path), rejection(AppError))]
+/// Path parameters; one that cannot be read names nothing that exists (404).
 pub struct ApiPath<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned + Send> FromRequestParts<S> for ApiPath<T> {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        if url_has_nul(parts.uri.path()) {
+            return Err(AppError::NotFound);
+        }
+        let axum::extract::Path(v) =
+            axum::extract::Path::<T>::from_request_parts(parts, state).await?;
+        Ok(ApiPath(v))
+    }
+}
 
 impl From<PathRejection> for AppError {
     fn from(_: PathRejection) -> Self {
@@ -69,9 +123,21 @@ impl From<PathRejection> for AppError {
     }
 }
 
-#[derive(FromRequestParts)]
-#[from_request(via(axum::extract::Query), rejection(AppError))]
+/// Query parameters; one that cannot be read is a bad request (400).
 pub struct ApiQuery<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for ApiQuery<T> {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        if parts.uri.query().is_some_and(url_has_nul) {
+            return Err(nul_refused("query").in_query());
+        }
+        let axum::extract::Query(v) =
+            axum::extract::Query::<T>::from_request_parts(parts, state).await?;
+        Ok(ApiQuery(v))
+    }
+}
 
 impl From<QueryRejection> for AppError {
     fn from(r: QueryRejection) -> Self {

@@ -39,6 +39,7 @@ pub fn status_of(e: &AppError) -> StatusCode {
         AppError::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
         AppError::BadRequest(_) | AppError::BadQuery(_) => StatusCode::BAD_REQUEST,
         AppError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+        AppError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
         AppError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
         AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
     }
@@ -58,6 +59,7 @@ pub fn title_of(e: &AppError) -> &'static str {
         AppError::BadRequest(_) => "Requête invalide",
         AppError::BadQuery(_) => "Paramètres invalides",
         AppError::TooLarge(_) => "Requête trop volumineuse",
+        AppError::UnsupportedMediaType(_) => "Format non pris en charge",
         AppError::Unavailable(_) => "Service indisponible",
         AppError::Internal(_) => "Erreur interne",
     }

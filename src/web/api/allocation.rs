@@ -34,13 +34,14 @@ fn month_of(raw: &str) -> AppResult<Month> {
 #[into_params(parameter_in = Query)]
 pub struct AllocationQuery {
     /// CSV only: `comma` (default) or `semicolon` (French spreadsheets: BOM, `;`, decimal comma).
+    #[param(inline, value_type = Option<super::doc::CsvDialect>)]
     pub format: Option<String>,
 }
 
 /// A month's statements: every member for the treasurer, its own for a member's users.
 /// `{month}.csv` answers one CSV row per line.
 #[utoipa::path(get, path = "/api/v1/allocations/{month}", tag = "allocations",
-    params(("month" = String, Path, description = "YYYY-MM, YYYY-MM.json or YYYY-MM.csv"), AllocationQuery),
+    params(("month" = String, Path, pattern = r"^[0-9]{4}-[0-9]{2}(\.json|\.csv)?$", example = "2027-01", description = "YYYY-MM, YYYY-MM.json or YYYY-MM.csv"), AllocationQuery),
     responses((status = 200, body = Allocation, description = "JSON, or text/csv for .csv"), (status = 403, body = super::Problem), (status = 404, body = super::Problem)))]
 pub async fn get_allocation(
     State(s): State<AppState>,
@@ -73,7 +74,7 @@ pub async fn get_allocation(
 
 /// One member's statement of a month.
 #[utoipa::path(get, path = "/api/v1/allocations/{month}/members/{member_id}", tag = "allocations",
-    params(("month" = String, Path, description = "YYYY-MM"), ("member_id" = i64, Path)),
+    params(("month" = String, Path, pattern = r"^[0-9]{4}-[0-9]{2}$", example = "2027-01"), ("member_id" = i64, Path)),
     responses((status = 200, body = MemberStatement), (status = 403, body = super::Problem), (status = 404, body = super::Problem)))]
 pub async fn get_statement(
     State(s): State<AppState>,
@@ -89,7 +90,7 @@ pub async fn get_statement(
 /// The month in the French FEC layout (18 columns, `|`-separated), one balanced entry per
 /// member (treasurer).
 #[utoipa::path(get, path = "/api/v1/allocations/{month}/fec", tag = "allocations",
-    params(("month" = String, Path, description = "YYYY-MM")),
+    params(("month" = String, Path, pattern = r"^[0-9]{4}-[0-9]{2}$", example = "2027-01")),
     responses((status = 200, content_type = "text/plain", body = String), (status = 403, body = super::Problem)))]
 pub async fn get_fec(
     State(s): State<AppState>,
@@ -123,7 +124,7 @@ pub fn fec_response(alloc: &Allocation, settings: &StatementSettings, month: Mon
 
 /// Close a month: its bookings and assignments are frozen and its statement stored, hashed
 /// and chained to the previous closed month's (treasurer).
-#[utoipa::path(post, path = "/api/v1/allocations/{month}/close", tag = "allocations", params(("month" = String, Path, description = "YYYY-MM")),
+#[utoipa::path(post, path = "/api/v1/allocations/{month}/close", tag = "allocations", params(("month" = String, Path, pattern = r"^[0-9]{4}-[0-9]{2}$", example = "2027-01")),
     responses((status = 200, body = MonthClosing), (status = 403, body = super::Problem), (status = 404, body = super::Problem),
         (status = 409, description = "month_closed, month_order, pending_requests, unsplittable_cost", body = super::Problem)))]
 pub async fn close_month(
@@ -141,7 +142,7 @@ pub struct ReopenBody {
 }
 
 /// Reopen the last closed month (administrator; recorded with the reason).
-#[utoipa::path(post, path = "/api/v1/allocations/{month}/reopen", tag = "allocations", params(("month" = String, Path, description = "YYYY-MM")),
+#[utoipa::path(post, path = "/api/v1/allocations/{month}/reopen", tag = "allocations", params(("month" = String, Path, pattern = r"^[0-9]{4}-[0-9]{2}$", example = "2027-01")),
     request_body = ReopenBody,
     responses((status = 204), (status = 403, body = super::Problem), (status = 409, description = "month_open, month_order", body = super::Problem), (status = 422, body = super::Problem)))]
 pub async fn reopen_month(
@@ -167,7 +168,7 @@ pub async fn verify(
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct MonthQuery {
-    /// YYYY-MM
+    #[param(pattern = r"^[0-9]{4}-[0-9]{2}$", example = "2027-01")]
     pub month: String,
 }
 
@@ -176,7 +177,7 @@ impl MonthQuery {
         self.month
             .parse()
             .map_err(|e: crate::domain::month::MonthError| {
-                AppError::validation("month", e.to_string())
+                AppError::validation("month", e.to_string()).in_query()
             })
     }
 }
@@ -321,7 +322,7 @@ pub async fn set_tariff(
 }
 
 #[utoipa::path(delete, path = "/api/v1/resources/{id}/tariffs/{effective_from}", tag = "allocations",
-    params(("id" = i64, Path), ("effective_from" = String, Path, description = "YYYY-MM-DD")),
+    params(("id" = i64, Path), ("effective_from" = NaiveDate, Path)),
     responses((status = 204), (status = 404, body = super::Problem), (status = 409, description = "last_tariff, month_closed", body = super::Problem)))]
 pub async fn delete_tariff(
     State(s): State<AppState>,
@@ -358,7 +359,7 @@ pub async fn set_coefficient(
 }
 
 #[utoipa::path(delete, path = "/api/v1/pricing/coefficients/{category}/{effective_from}", tag = "allocations",
-    params(("category" = String, Path), ("effective_from" = String, Path, description = "YYYY-MM-DD")),
+    params(("category" = String, Path), ("effective_from" = NaiveDate, Path)),
     responses((status = 204), (status = 404, body = super::Problem), (status = 409, body = super::Problem)))]
 pub async fn delete_coefficient(
     State(s): State<AppState>,
@@ -384,7 +385,7 @@ pub struct KindRuleBody {
 
 /// The late-cancellation rule and monthly free allowance of a resource kind.
 #[utoipa::path(put, path = "/api/v1/pricing/kinds/{kind}", tag = "allocations",
-    params(("kind" = String, Path, description = "room, desk, vehicle, equipment, staff")), request_body = KindRuleBody,
+    params(("kind" = ResourceKind, Path)), request_body = KindRuleBody,
     responses((status = 200, body = PricingSettings), (status = 422, body = super::Problem)))]
 pub async fn set_kind_rule(
     State(s): State<AppState>,

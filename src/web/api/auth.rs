@@ -14,6 +14,7 @@ use crate::web::AppState;
 
 #[derive(Deserialize, utoipa::ToSchema)]
 pub struct TokenRequest {
+    #[schema(format = Email)]
     email: String,
     password: String,
     /// A label to recognise the token later (default "API").

@@ -141,12 +141,13 @@ pub async fn patch_booking(
 
 #[derive(Deserialize, Default, utoipa::ToSchema)]
 pub struct CancelBody {
-    /// "one" (default) or "following".
+    /// `one` (default) or `following`.
     #[serde(default)]
+    #[schema(value_type = Option<Scope>)]
     scope: Option<String>,
 }
 
-#[utoipa::path(post, path = "/api/v1/bookings/{id}/cancel", tag = "bookings", params(("id" = i64, Path)), request_body(content = CancelBody, description = "Optional"),
+#[utoipa::path(post, path = "/api/v1/bookings/{id}/cancel", tag = "bookings", params(("id" = i64, Path)), request_body(content = Option<CancelBody>, description = "Optional: no body cancels this occurrence only."),
     responses((status = 200, body = Vec<BookingView>), (status = 404, body = super::Problem), (status = 409, body = super::Problem)))]
 pub async fn cancel_booking(
     State(s): State<AppState>,
@@ -169,7 +170,7 @@ pub struct DecisionBody {
     reason: Option<String>,
 }
 
-#[utoipa::path(post, path = "/api/v1/bookings/{id}/approve", tag = "bookings", params(("id" = i64, Path)), request_body(content = DecisionBody, description = "Optional"),
+#[utoipa::path(post, path = "/api/v1/bookings/{id}/approve", tag = "bookings", params(("id" = i64, Path)), request_body(content = Option<DecisionBody>, description = "Optional."),
     responses((status = 200, body = BookingView), (status = 403, body = super::Problem), (status = 409, body = super::Problem)))]
 pub async fn approve_booking(
     State(s): State<AppState>,
@@ -258,6 +259,9 @@ pub async fn delete_quota(
 fn optional_json<T: serde::de::DeserializeOwned + Default>(body: &[u8]) -> AppResult<T> {
     if body.iter().all(|b| b.is_ascii_whitespace()) {
         return Ok(T::default());
+    }
+    if crate::web::extract::json_has_nul(body) {
+        return Err(crate::web::extract::nul_refused("body"));
     }
     serde_json::from_slice(body).map_err(|e| AppError::BadRequest(format!("JSON illisible : {e}")))
 }

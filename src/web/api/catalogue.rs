@@ -52,7 +52,7 @@ pub async fn get_resource(
 }
 
 /// JSON merge patch (RFC 7396) over the resource's fields.
-#[utoipa::path(patch, path = "/api/v1/resources/{id}", tag = "resources", params(("id" = i64, Path)), request_body = Value,
+#[utoipa::path(patch, path = "/api/v1/resources/{id}", tag = "resources", params(("id" = i64, Path)), request_body = super::MergePatch,
     responses((status = 200, body = ResourceView), (status = 403, body = super::Problem), (status = 422, body = super::Problem)))]
 pub async fn patch_resource(
     State(s): State<AppState>,

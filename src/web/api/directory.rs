@@ -51,7 +51,7 @@ pub async fn get_member(
 }
 
 /// JSON merge patch (RFC 7396) over the member's fields.
-#[utoipa::path(patch, path = "/api/v1/members/{id}", tag = "members", params(("id" = i64, Path)), request_body = Value,
+#[utoipa::path(patch, path = "/api/v1/members/{id}", tag = "members", params(("id" = i64, Path)), request_body = super::MergePatch,
     responses((status = 200, body = MemberView), (status = 403, body = super::Problem), (status = 422, body = super::Problem)))]
 pub async fn patch_member(
     State(s): State<AppState>,
@@ -112,7 +112,7 @@ pub async fn get_user(
 }
 
 /// JSON merge patch over email, name, password, roles, memberships, active.
-#[utoipa::path(patch, path = "/api/v1/users/{id}", tag = "users", params(("id" = i64, Path)), request_body = Value,
+#[utoipa::path(patch, path = "/api/v1/users/{id}", tag = "users", params(("id" = i64, Path)), request_body = super::MergePatch,
     responses((status = 200, body = UserView), (status = 403, body = super::Problem), (status = 422, body = super::Problem)))]
 pub async fn patch_user(
     State(s): State<AppState>,

@@ -7,6 +7,7 @@ mod auth;
 mod bookings;
 mod catalogue;
 mod directory;
+mod doc;
 mod notifications;
 mod staff;
 
@@ -14,11 +15,12 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post};
 use axum::{Json, Router};
-use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
-use utoipa::{Modify, OpenApi};
+use utoipa::OpenApi;
 
 use super::AppState;
 use crate::error::AppError;
+use doc::{BearerAuth, ErrorResponses};
+pub use doc::{MergePatch, Problem};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -165,41 +167,6 @@ async fn not_found() -> Response {
     AppError::NotFound.into_response()
 }
 
-/// Shape of every error body (RFC 9457 problem details).
-#[derive(serde::Serialize, utoipa::ToSchema)]
-pub struct Problem {
-    pub r#type: String,
-    pub title: String,
-    pub status: u16,
-    pub detail: String,
-    /// Machine-readable reason: validation, unauthorized, forbidden, not_found, …
-    pub code: String,
-    /// Per-field messages, for code `validation`.
-    pub errors: Option<Vec<crate::domain::validation::FieldError>>,
-    /// Code `too_many_requests`: seconds to wait, as in the `Retry-After` header.
-    pub retry_after: Option<u64>,
-    /// A refused booking: every broken rule, with its figures when it has some.
-    pub violations: Option<Vec<crate::domain::violation::Violation>>,
-    /// A refused booking: who holds the slot.
-    pub conflicts: Option<Vec<crate::domain::refusal::Conflict>>,
-    /// A refused booking: nearest free slots, and other resources free at that time.
-    pub suggestions: Option<Vec<crate::domain::refusal::Suggestion>>,
-    /// A refused series: every occurrence that could not be booked, with its reasons.
-    pub occurrences: Option<Vec<crate::domain::refusal::RefusedOccurrence>>,
-}
-
-struct BearerAuth;
-
-impl Modify for BearerAuth {
-    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
-        let components = openapi.components.get_or_insert_with(Default::default);
-        components.add_security_scheme(
-            "bearer",
-            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
-        );
-    }
-}
-
 #[derive(OpenApi)]
 #[openapi(
     info(title = "Mutualise API", version = "1", description = "Réservations et partage des coûts d'un pôle territorial de coopération économique."),
@@ -230,8 +197,8 @@ impl Modify for BearerAuth {
         notifications::list_outbox, notifications::outbox_counts, notifications::resend,
         audit::list_audit,
     ),
-    components(schemas(Problem, bookings::SeriesBody)),
-    modifiers(&BearerAuth),
+    components(schemas(Problem, MergePatch, bookings::SeriesBody, crate::domain::allocation::BlendPart)),
+    modifiers(&BearerAuth, &ErrorResponses),
     security(("bearer" = []))
 )]
 pub struct ApiDoc;

@@ -99,6 +99,7 @@ pub async fn put_preferences(
 pub struct OutboxQuery {
     /// pending, sent or dead; all when absent.
     #[serde(default)]
+    #[param(inline, value_type = Option<super::doc::OutboxFilter>)]
     pub status: Option<String>,
     #[serde(default)]
     pub offset: Option<i64>,

@@ -57,7 +57,7 @@ pub async fn get_employee(
 }
 
 /// JSON merge patch (RFC 7396) over the employee's fields.
-#[utoipa::path(patch, path = "/api/v1/employees/{id}", tag = "staff", params(("id" = i64, Path)), request_body = Value,
+#[utoipa::path(patch, path = "/api/v1/employees/{id}", tag = "staff", params(("id" = i64, Path)), request_body = super::MergePatch,
     responses((status = 200, body = EmployeeView), (status = 403, body = super::Problem), (status = 404, body = super::Problem), (status = 422, body = super::Problem)))]
 pub async fn patch_employee(
     State(s): State<AppState>,
@@ -103,7 +103,7 @@ pub async fn week(
 
 /// One employee's month: its weeks and the hours at each member.
 #[utoipa::path(get, path = "/api/v1/employees/{id}/month/{month}", tag = "staff",
-    params(("id" = i64, Path), ("month" = String, Path, description = "YYYY-MM")),
+    params(("id" = i64, Path), ("month" = String, Path, pattern = r"^[0-9]{4}-[0-9]{2}$", example = "2027-01")),
     responses((status = 200, body = EmployeeMonth), (status = 403, body = super::Problem), (status = 404, body = super::Problem)))]
 pub async fn employee_month(
     State(s): State<AppState>,
@@ -132,6 +132,7 @@ pub struct LedgerQuery {
     /// Only the employees of this employer group.
     pub employer_id: Option<MemberId>,
     /// For `.csv`: `comma` (default) or `semicolon` (BOM, decimal commas, French headers).
+    #[param(inline, value_type = Option<super::doc::CsvDialect>)]
     pub format: Option<String>,
 }
 
@@ -139,7 +140,7 @@ pub struct LedgerQuery {
 /// overtime at +25 % and +50 %, and what each member is charged. `{month}.csv` gives it as
 /// CSV.
 #[utoipa::path(get, path = "/api/v1/staff/ledger/{month}", tag = "staff",
-    params(("month" = String, Path, description = "YYYY-MM, or YYYY-MM.csv"), LedgerQuery),
+    params(("month" = String, Path, pattern = r"^[0-9]{4}-[0-9]{2}(\.json|\.csv)?$", example = "2027-01", description = "YYYY-MM, YYYY-MM.json or YYYY-MM.csv"), LedgerQuery),
     responses((status = 200, body = Ledger), (status = 403, body = super::Problem), (status = 404, body = super::Problem)))]
 pub async fn ledger(
     State(s): State<AppState>,
@@ -172,7 +173,7 @@ pub async fn ledger(
 
 /// The shared-staff hours a member received in a month (its people and the pole's team).
 #[utoipa::path(get, path = "/api/v1/members/{id}/staff-hours/{month}", tag = "staff",
-    params(("id" = i64, Path), ("month" = String, Path, description = "YYYY-MM")),
+    params(("id" = i64, Path), ("month" = String, Path, pattern = r"^[0-9]{4}-[0-9]{2}$", example = "2027-01")),
     responses((status = 200, body = MemberStaffHours), (status = 403, body = super::Problem), (status = 404, body = super::Problem)))]
 pub async fn member_hours(
     State(s): State<AppState>,
