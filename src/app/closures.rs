@@ -1,17 +1,25 @@
-//! Closure use cases: list, record and remove maintenance or holiday periods.
+//! Closure use cases: list, record and remove maintenance or holiday periods. Recording one
+//! over bookings goes through the guard rails of `app::guard`.
 
 use std::collections::HashMap;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::authz::{self, Actor};
+use super::bookings::BookingEnv;
+use super::guard::{self, BrokenBooking, Guarded, ResourceChange};
 use super::App;
+use crate::domain::booking::ClosurePeriod;
 use crate::domain::closure::ClosureInput;
+use crate::domain::guard::{Broken, Cause};
 use crate::domain::ids::ResourceId;
+use crate::domain::time::Interval;
 use crate::error::{AppError, AppResult};
 use crate::store::closures::{self as store, Closure};
-use crate::store::{from_db, resources as resource_store, to_db, DbConn};
+use crate::store::{
+    bookings as booking_store, from_db, resources as resource_store, to_db, DbConn,
+};
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct ClosureView {
@@ -77,28 +85,87 @@ pub(crate) fn coming_on(
     views(conn, list)
 }
 
-pub async fn create(app: &App, actor: &Actor, input: ClosureInput) -> AppResult<ClosureView> {
+/// Records a closure. When it would break bookings (of the resource, or of every resource for
+/// a pole-wide one), answers them and records nothing, unless `force`: then they are cancelled
+/// and their bookers told, in the same transaction.
+pub async fn create(
+    app: &App,
+    actor: &Actor,
+    input: ClosureInput,
+    force: bool,
+) -> AppResult<Guarded<ClosureView>> {
     authz::require(authz::can_manage_closures(actor))?;
     let draft = input.validate(app.tz()).map_err(AppError::Validation)?;
-    let (by, now) = (actor.user_id, app.now());
+    let (actor, env) = (actor.clone(), BookingEnv::of(app));
+    // Through the booking writer, the resources locked as booking writes lock them: no
+    // booking slips in between the check and the closure.
     app.db()
-        .run(move |c| {
-            c.write(|c| {
-                if let Some(r) = draft.resource_id {
-                    match resource_store::find(c, r) {
-                        Err(AppError::NotFound) => {
-                            return Err(AppError::validation("resource_id", "Ressource inconnue."))
-                        }
-                        other => {
-                            other?;
-                        }
+        .write(move |c| {
+            let targets = match draft.resource_id {
+                Some(r) => match resource_store::find(c, r) {
+                    Err(AppError::NotFound) => {
+                        return Err(AppError::validation("resource_id", "Ressource inconnue."))
                     }
+                    other => vec![other?.row.id],
+                },
+                None => resource_store::all_ids(c)?,
+            };
+            booking_store::lock_resources(c, &targets)?;
+            let new = ClosurePeriod {
+                interval: Interval::new(draft.start, draft.end)
+                    .ok_or_else(|| AppError::validation("end", "La fin doit suivre le début."))?,
+                reason: draft.reason.clone(),
+            };
+            let mut broken: Vec<Vec<(Broken, String)>> = Vec::new();
+            for id in targets {
+                let found = broken_by(c, id, &new, &env)?;
+                if !found.is_empty() {
+                    broken.push(found);
                 }
-                let closure = store::insert(c, &draft, by, to_db(now))?;
-                views(c, vec![closure]).map(|mut v| v.remove(0))
-            })
+            }
+            if !broken.is_empty() && !force {
+                let mut list: Vec<BrokenBooking> = Vec::new();
+                for found in &broken {
+                    list.extend(guard::describe(c, found)?);
+                }
+                list.sort_by_key(|b| (b.start, b.id));
+                return Ok(Guarded::WouldBreak(list));
+            }
+            let closure = store::insert(c, &draft, actor.user_id, to_db(env.now))?;
+            for found in &broken {
+                guard::cancel_broken(c, &actor, found, &env)?;
+            }
+            let view = views(c, vec![closure])?.into_iter().next();
+            Ok(Guarded::Done(view.ok_or_else(|| {
+                AppError::internal("a recorded closure has no view")
+            })?))
         })
         .await
+}
+
+/// The bookings of one resource that the closure `new` would break.
+fn broken_by(
+    conn: &mut DbConn,
+    id: ResourceId,
+    new: &ClosurePeriod,
+    env: &BookingEnv,
+) -> AppResult<Vec<(Broken, String)>> {
+    let r = resource_store::find(conn, id)?;
+    let rules = crate::app::bookings::rules_of(&r, 0);
+    let before = guard::closures_of(conn, id, env.now - Duration::days(2))?;
+    let mut after = before.clone();
+    after.push(new.clone());
+    let change = ResourceChange {
+        resource_id: id,
+        before: (&rules, &before),
+        after: (&rules, &after),
+    };
+    let tz = env.tz;
+    guard::breaks(conn, &change, env.now, tz, |cause| match cause {
+        Cause::Closure(c) => guard::closure_words(c, tz),
+        Cause::OpeningHours => "hors des horaires d'ouverture".into(),
+        Cause::Capacity => "capacité dépassée".into(),
+    })
 }
 
 pub async fn delete(app: &App, actor: &Actor, id: i64) -> AppResult<()> {

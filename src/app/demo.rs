@@ -306,6 +306,7 @@ async fn today_and_closure(app: &App, members: &[MemberId]) -> AppResult<usize> 
             end: format!("{}T00:00", monday + Duration::days(11)),
             reason: "Réfection du parquet".into(),
         },
+        false,
     )
     .await?;
     let early = today

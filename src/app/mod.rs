@@ -29,6 +29,7 @@ pub mod demo;
 pub mod demo_allocation;
 pub mod employees;
 pub mod feeds;
+pub mod guard;
 pub mod jobs;
 pub mod ledger;
 pub mod members;

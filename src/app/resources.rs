@@ -1,5 +1,6 @@
 //! Resource catalogue use cases: list, show, create, edit, archive — and keeping the stored
-//! bookings in line when a resource's buffers change.
+//! bookings in line when a resource's settings change (narrowed blocks for lowered buffers; the
+//! guard rails of `app::guard` for changes that would break bookings).
 
 use std::collections::HashMap;
 
@@ -9,9 +10,12 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::authz::{self, Actor};
+use super::bookings::BookingEnv;
 use super::closures::{self, ClosureView};
+use super::guard::{self, Guarded, ResourceChange};
 use super::{App, Numbered};
-use crate::domain::booking::{block_after_buffer_change, OpeningSlot};
+use crate::domain::booking::{block_after_buffer_change, OpeningSlot, ResourceRules};
+use crate::domain::guard::Cause;
 use crate::domain::ids::{MemberId, ResourceId};
 use crate::domain::pricing::{in_force, Tariff};
 use crate::domain::resource::{
@@ -381,15 +385,22 @@ pub async fn create(app: &App, actor: &Actor, input: ResourceInput) -> AppResult
         .await
 }
 
+/// Replaces the resource's settings. A change of capacity, buffers or opening hours that would
+/// break bookings answers them and changes nothing, unless `force`: then they are cancelled
+/// and their bookers told, in the same transaction (see `app::guard`).
 pub async fn replace(
     app: &App,
     actor: &Actor,
     id: ResourceId,
     input: ResourceInput,
-) -> AppResult<ResourceView> {
-    let (actor, now, tz) = (actor.clone(), app.now(), app.tz());
+    force: bool,
+) -> AppResult<Guarded<ResourceView>> {
+    let (actor, env) = (actor.clone(), BookingEnv::of(app));
+    // Through the booking writer: on SQLite the group commit, on PostgreSQL a transaction
+    // locking the resource row as booking writes do, so no booking slips in between the
+    // check and the change.
     app.db()
-        .run(move |c| c.write(|c| replace_tx(c, &actor, id, &input, now, tz)))
+        .write(move |c| replace_tx(c, &actor, id, &input, force, &env))
         .await
 }
 
@@ -399,17 +410,17 @@ pub async fn patch(
     actor: &Actor,
     id: ResourceId,
     patch: Value,
-) -> AppResult<ResourceView> {
-    let (actor, now, tz) = (actor.clone(), app.now(), app.tz());
-    let today = now.with_timezone(&tz).date_naive();
+    force: bool,
+) -> AppResult<Guarded<ResourceView>> {
+    let (actor, env) = (actor.clone(), BookingEnv::of(app));
+    let today = env.now.with_timezone(&env.tz).date_naive();
     app.db()
-        .run(move |c| {
-            c.write(|c| {
-                let current = managed(c, &actor, id)?;
-                let input =
-                    super::merge_patch(&view_on(c, &current, &actor, today)?.input(), patch)?;
-                replace_tx(c, &actor, id, &input, now, tz)
-            })
+        .write(move |c| {
+            booking_store::lock_resources(c, &[id])?;
+            let current = managed(c, &actor, id)?;
+            let input =
+                super::merge_patch(&view_on(c, &current, &actor, today)?.input(), patch.clone())?;
+            replace_tx(c, &actor, id, &input, force, &env)
         })
         .await
 }
@@ -433,11 +444,17 @@ fn replace_tx(
     actor: &Actor,
     id: ResourceId,
     input: &ResourceInput,
-    now: DateTime<Utc>,
-    tz: Tz,
-) -> AppResult<ResourceView> {
+    force: bool,
+    env: &BookingEnv,
+) -> AppResult<Guarded<ResourceView>> {
+    let (now, tz) = (env.now, env.tz);
+    booking_store::lock_resources(conn, &[id])?;
     let current = managed(conn, actor, id)?;
     let draft = validate(conn, actor, Some(id), input)?;
+    let broken = broken_by(conn, &current, &draft, now, tz)?;
+    if !broken.is_empty() && !force {
+        return Ok(Guarded::WouldBreak(guard::describe(conn, &broken)?));
+    }
     let today = now.with_timezone(&tz).date_naive();
     // A changed tariff is a new version from its date (today unless said): bookings that
     // start before it keep the tariff they had.
@@ -459,7 +476,46 @@ fn replace_tx(
     if lowered {
         narrow_blocks(conn, &updated, now)?;
     }
-    view_on(conn, &updated, actor, today)
+    guard::cancel_broken(conn, actor, &broken, env)?;
+    Ok(Guarded::Done(view_on(conn, &updated, actor, today)?))
+}
+
+/// The bookings of `current` that the settings of `draft` would break, with the reason each
+/// booker is given.
+fn broken_by(
+    conn: &mut DbConn,
+    current: &Resource,
+    draft: &ResourceDraft,
+    now: DateTime<Utc>,
+    tz: Tz,
+) -> AppResult<Vec<(crate::domain::guard::Broken, String)>> {
+    let before = crate::app::bookings::rules_of(current, 0);
+    let after = ResourceRules {
+        capacity: draft.capacity,
+        buffer_before_minutes: draft.buffer_before_minutes,
+        buffer_after_minutes: draft.buffer_after_minutes,
+        opening_hours: draft.opening_hours.clone(),
+        ..before.clone()
+    };
+    if after == before {
+        return Ok(Vec::new());
+    }
+    // Buffers reach at most a day each way.
+    let closures = guard::closures_of(conn, current.row.id, now - Duration::days(2))?;
+    let change = ResourceChange {
+        resource_id: current.row.id,
+        before: (&before, &closures),
+        after: (&after, &closures),
+    };
+    guard::breaks(conn, &change, now, tz, |cause| match cause {
+        Cause::Closure(c) => guard::closure_words(c, tz),
+        Cause::OpeningHours => "horaires d'ouverture réduits".into(),
+        Cause::Capacity if after.capacity < before.capacity => format!(
+            "capacité réduite de {} à {}",
+            before.capacity, after.capacity
+        ),
+        Cause::Capacity => "temps de battement allongé entre deux réservations".into(),
+    })
 }
 
 /// Brings the blocked spans of the resource's active bookings in line with lowered buffers

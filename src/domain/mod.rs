@@ -7,6 +7,7 @@ pub mod calendar;
 pub mod closure;
 pub mod employee;
 pub mod grid;
+pub mod guard;
 pub mod holidays;
 pub mod ids;
 pub mod labour;

@@ -468,6 +468,30 @@ pub fn cancel(
     Ok(row)
 }
 
+/// Cancels an active booking because its resource changed under it (a closure, a lowered
+/// capacity…), recording why as the decision's reason; `NotFound` when it is no longer active.
+pub fn cancel_for_change(
+    conn: &mut DbConn,
+    id: BookingId,
+    by: UserId,
+    reason: &str,
+    now: NaiveDateTime,
+) -> AppResult<BookingRow> {
+    let row: BookingRow = db_run!(conn => diesel::update(bookings::table.find(id).filter(bookings::status.eq_any(ACTIVE)))
+        .set((
+            bookings::status.eq(BookingStatus::Cancelled),
+            bookings::decision_reason.eq(reason),
+            bookings::cancelled_by.eq(Some(by)),
+            bookings::cancelled_at.eq(Some(now)),
+            bookings::updated_at.eq(now),
+            bookings::sequence.eq(bookings::sequence + 1),
+        ))
+        .returning(BookingRow::as_returning())
+        .get_result(conn))?;
+    super::allocation::forget_usage(conn, &[row.start_at])?;
+    Ok(row)
+}
+
 pub struct Move<'a> {
     pub start_at: NaiveDateTime,
     pub end_at: NaiveDateTime,

@@ -39,6 +39,8 @@ pub struct ResourceRow {
     pub parent_id: Option<ResourceId>,
     pub longest_block_minutes: i32,
     pub pool: Option<String>,
+    /// Grows on every change of the settings (see `span_and_rules`).
+    pub rules_version: i32,
 }
 
 /// A resource with its opening hours.
@@ -203,7 +205,7 @@ pub fn update(
     // Its kind or approval rule may change what its bookings count for in the cost keys.
     super::allocation::forget_all_usage(conn)?;
     let row: ResourceRow = db_run!(conn => diesel::update(resources::table.find(id))
-        .set(&fields)
+        .set((&fields, resources::rules_version.eq(resources::rules_version + 1)))
         .returning(ResourceRow::as_returning())
         .get_result(conn))?;
     replace_hours(conn, id, &d.opening_hours)?;
@@ -220,7 +222,11 @@ pub fn set_archived(
     now: NaiveDateTime,
 ) -> AppResult<()> {
     db_run!(conn => diesel::update(resources::table.find(id))
-        .set((resources::archived_at.eq(at), resources::updated_at.eq(now)))
+        .set((
+            resources::archived_at.eq(at),
+            resources::updated_at.eq(now),
+            resources::rules_version.eq(resources::rules_version + 1),
+        ))
         .execute(conn))?;
     Ok(())
 }
@@ -300,6 +306,15 @@ fn attach_hours(conn: &mut DbConn, rows: Vec<ResourceRow>) -> AppResult<Vec<Reso
 }
 
 /// The longest span ever booked on a resource, in minutes.
+/// The longest span booked on the resource and the version of its settings, in one read: what
+/// a booking prepared off the write lock must read again under it.
+pub fn span_and_rules(conn: &mut DbConn, id: ResourceId) -> AppResult<(i32, i32)> {
+    Ok(db_run!(conn => resources::table
+        .find(id)
+        .select((resources::longest_block_minutes, resources::rules_version))
+        .get_result(conn))?)
+}
+
 pub fn longest_block(conn: &mut DbConn, id: ResourceId) -> AppResult<i32> {
     Ok(
         db_run!(conn => resources::table.find(id).select(resources::longest_block_minutes).get_result(conn))?,

@@ -149,16 +149,18 @@ pub(crate) fn load(
 }
 
 /// The read-only part of a booking — the resource, its rules, parts and quotas — loaded before
-/// the write transaction so the write lock is held for less time. Reading the configuration
-/// early is harmless (a booking racing a settings change is as if it came just before it);
-/// what the capacity rule depends on is read again inside the transaction (`under_lock`).
+/// the write transaction so the write lock is held for less time. What the capacity rule
+/// depends on is read again inside the transaction (`under_lock`), and everything when the
+/// resource's settings changed meanwhile (its `rules_version`): a booking racing a lowered
+/// capacity is checked against the new one.
 #[derive(Clone)]
 pub struct Prepared(pub(crate) Target);
 
 /// Locks the resource and the parts or whole it is composed with (PostgreSQL), then returns the
 /// target as the rules must see it under the lock.
 /// - SQLite: `BEGIN IMMEDIATE` already holds the whole database; of what was prepared before,
-///   only the spans can have changed in a way the checks depend on, and they are read again.
+///   the spans are read again, and everything when the resource's settings changed meanwhile
+///   (a lowered capacity, narrowed hours: `rules_version`).
 /// - PostgreSQL: `lock_and_load` locks the rows first, then reads everything.
 pub(crate) fn under_lock(
     conn: &mut DbConn,
@@ -168,7 +170,7 @@ pub(crate) fn under_lock(
 ) -> AppResult<Target> {
     if conn.backend() == Backend::Sqlite {
         return match prepared {
-            Some(Prepared(t)) if t.id() == resource_id => refresh_spans(conn, t),
+            Some(Prepared(t)) if t.id() == resource_id => refresh_spans(conn, t, env),
             _ => load(conn, resource_id, env),
         };
     }
@@ -176,9 +178,14 @@ pub(crate) fn under_lock(
 }
 
 /// The longest span of the resource and its parts bounds the overlap query: it changes with
-/// bookings, so it is read under the lock.
-fn refresh_spans(conn: &mut DbConn, mut target: Target) -> AppResult<Target> {
-    let mut longest = i64::from(resource_store::longest_block(conn, target.id())?);
+/// bookings, so it is read under the lock. When the resource's settings changed since the
+/// target was prepared, the whole target is read again.
+fn refresh_spans(conn: &mut DbConn, mut target: Target, env: &BookingEnv) -> AppResult<Target> {
+    let (longest, rules_version) = resource_store::span_and_rules(conn, target.id())?;
+    if rules_version != target.resource.row.rules_version {
+        return load(conn, target.id(), env);
+    }
+    let mut longest = i64::from(longest);
     for id in &target.related {
         longest = longest.max(i64::from(resource_store::longest_block(conn, *id)?));
     }

@@ -14,6 +14,7 @@ use super::{
 use crate::app::authz;
 use crate::app::closures::{self, ClosureView};
 use crate::app::feeds::FeedScope;
+use crate::app::guard::{self, BrokenBooking, Guarded};
 use crate::app::members;
 use crate::app::resources::{self, ResourceQuery, ResourceView};
 use crate::domain::closure::ClosureInput;
@@ -363,6 +364,9 @@ pub struct ResourceForm {
     hourly_cost: String,
     #[serde(default)]
     parent_id: String,
+    /// "1" when the manager confirmed a change that cancels bookings.
+    #[serde(default)]
+    force: String,
 }
 
 impl ResourceForm {
@@ -422,6 +426,7 @@ impl ResourceForm {
                 .unwrap_or_default(),
             hourly_cost: money(i.hourly_cost_cents),
             parent_id: i.parent_id.map(|v| v.to_string()).unwrap_or_default(),
+            force: String::new(),
         }
     }
 
@@ -568,6 +573,36 @@ impl ResourceForm {
     }
 }
 
+/// The bookings a change would cancel, and what confirming does.
+fn breaks_notice(ctx: &Ctx, list: &[BrokenBooking]) -> Markup {
+    html! {
+        @if !list.is_empty() {
+            div.errors #breaks role="alert" {
+                p { strong { (guard::summary(list.len())) " :" } }
+                ul { @for b in list {
+                    li {
+                        a href={ "/bookings/" (b.id) } { (b.resource_name) ", " (fmt_local(b.start, ctx.tz())) " – " (fmt_local(b.end, ctx.tz())) }
+                        " — " (b.member_name)
+                        @if b.quantity > 1 { " (" (b.quantity) " unités)" }
+                        ", " (b.status.label().to_lowercase()) " : " (b.reason) "."
+                    }
+                } }
+                p { "Rien n'est modifié sans votre confirmation. En confirmant, ces réservations sont annulées et leurs réservants prévenus par courriel." }
+            }
+        }
+    }
+}
+
+/// The button that posts the form again with the change confirmed.
+fn confirm_button(list: &[BrokenBooking]) -> Markup {
+    html! {
+        @if !list.is_empty() {
+            " " button.danger type="submit" name="force" value="1" { "Confirmer et prévenir les réservants" }
+        }
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
 async fn form_view(
     s: &AppState,
     p: &PageActor,
@@ -575,6 +610,7 @@ async fn form_view(
     title: &str,
     form: &ResourceForm,
     errors: &FieldErrors,
+    breaks: &[BrokenBooking],
     status: StatusCode,
 ) -> Response {
     let ctx = Ctx::new(s, p);
@@ -618,6 +654,7 @@ async fn form_view(
     let body = html! {
         h1 { (title) }
         (error_summary(errors))
+        (breaks_notice(&ctx, breaks))
         form method="post" action=(action) novalidate {
             (csrf_field(&ctx))
             fieldset {
@@ -680,6 +717,7 @@ async fn form_view(
                 (field_for("Coût horaire employeur (€)", "hourly_cost", "hourly_cost_cents", &form.hourly_cost, "text", errors, None))
             }
             button type="submit" { "Enregistrer" }
+            (confirm_button(breaks))
             " " a href="/resources" { "Annuler" }
         }
     };
@@ -720,6 +758,7 @@ pub async fn new_form(
         "Nouvelle ressource",
         &form,
         &FieldErrors::new(),
+        &[],
         StatusCode::OK,
     )
     .await
@@ -744,6 +783,7 @@ pub async fn create(
                 "Nouvelle ressource",
                 &form,
                 &errors,
+                &[],
                 StatusCode::UNPROCESSABLE_ENTITY,
             )
             .await
@@ -772,6 +812,7 @@ pub async fn edit_form(
         &format!("Modifier {}", r.name),
         &ResourceForm::of(&r),
         &FieldErrors::new(),
+        &[],
         StatusCode::OK,
     )
     .await
@@ -783,27 +824,35 @@ pub async fn update(
     Path(id): Path<ResourceId>,
     CsrfForm(form): CsrfForm<ResourceForm>,
 ) -> Response {
-    let ctx = Ctx::new(&s, &p);
     let action = format!("/resources/{id}");
-    submit(
-        &ctx,
-        form.to_input(),
-        async |input| resources::replace(&s.app, p.actor(), id, input).await,
-        |_| format!("/resources/{id}?notice=saved"),
-        async |errors| {
-            form_view(
-                &s,
-                &p,
-                &action,
-                "Modifier la ressource",
-                &form,
-                &errors,
-                StatusCode::UNPROCESSABLE_ENTITY,
-            )
-            .await
-        },
-    )
-    .await
+    let again = async |errors: FieldErrors, breaks: &[BrokenBooking], status| {
+        form_view(
+            &s,
+            &p,
+            &action,
+            "Modifier la ressource",
+            &form,
+            &errors,
+            breaks,
+            status,
+        )
+        .await
+    };
+    let input = match form.to_input() {
+        Ok(i) => i,
+        Err(errors) => return again(errors, &[], StatusCode::UNPROCESSABLE_ENTITY).await,
+    };
+    let force = form.force == "1";
+    match resources::replace(&s.app, p.actor(), id, input, force).await {
+        Ok(Guarded::Done(_)) => see_other(&format!("/resources/{id}?notice=saved")),
+        Ok(Guarded::WouldBreak(list)) => {
+            again(FieldErrors::new(), &list, StatusCode::CONFLICT).await
+        }
+        Err(AppError::Validation(errors)) => {
+            again(errors, &[], StatusCode::UNPROCESSABLE_ENTITY).await
+        }
+        Err(e) => super::error_page(&s, Some(&p.0), e),
+    }
 }
 
 pub async fn archive(
@@ -869,6 +918,9 @@ pub struct ClosureForm {
     end: String,
     #[serde(default)]
     reason: String,
+    /// "1" when the manager confirmed a closure that cancels bookings.
+    #[serde(default)]
+    force: String,
 }
 
 async fn closures_view(
@@ -876,6 +928,7 @@ async fn closures_view(
     p: &PageActor,
     form: &ClosureForm,
     errors: &FieldErrors,
+    breaks: &[BrokenBooking],
     notice: Option<&str>,
     status: StatusCode,
 ) -> Response {
@@ -905,6 +958,7 @@ async fn closures_view(
         @if manage {
             h2 { "Nouvelle fermeture" }
             (error_summary(errors))
+            (breaks_notice(&ctx, breaks))
             form method="post" action="/closures" novalidate {
                 (csrf_field(&ctx))
                 (select("Ressource", "resource_id", &options, &form.resource_id, errors))
@@ -912,6 +966,7 @@ async fn closures_view(
                 (field("Fin (heure du pôle)", "end", &form.end, "datetime-local", errors, None))
                 (field("Motif", "reason", &form.reason, "text", errors, Some("Par exemple : congés d'été, révision du véhicule.")))
                 button type="submit" { "Enregistrer la fermeture" }
+                (confirm_button(breaks))
             }
         }
     };
@@ -932,6 +987,7 @@ pub async fn closures_page(
         &p,
         &ClosureForm::default(),
         &FieldErrors::new(),
+        &[],
         super::notice_text(q.notice.as_deref()),
         StatusCode::OK,
     )
@@ -943,7 +999,6 @@ pub async fn create_closure(
     p: PageActor,
     CsrfForm(form): CsrfForm<ClosureForm>,
 ) -> Response {
-    let ctx = Ctx::new(&s, &p);
     let parsed = match form.resource_id.trim() {
         "" => Ok(None),
         raw => raw
@@ -957,24 +1012,24 @@ pub async fn create_closure(
         end: form.end.clone(),
         reason: form.reason.clone(),
     });
-    submit(
-        &ctx,
-        parsed,
-        async |input| closures::create(&s.app, p.actor(), input).await,
-        |_| "/closures?notice=created".to_string(),
-        async |errors| {
-            closures_view(
-                &s,
-                &p,
-                &form,
-                &errors,
-                None,
-                StatusCode::UNPROCESSABLE_ENTITY,
-            )
-            .await
-        },
-    )
-    .await
+    let again = async |errors: FieldErrors, breaks: &[BrokenBooking], status| {
+        closures_view(&s, &p, &form, &errors, breaks, None, status).await
+    };
+    let input = match parsed {
+        Ok(i) => i,
+        Err(errors) => return again(errors, &[], StatusCode::UNPROCESSABLE_ENTITY).await,
+    };
+    let force = form.force == "1";
+    match closures::create(&s.app, p.actor(), input, force).await {
+        Ok(Guarded::Done(_)) => see_other("/closures?notice=created"),
+        Ok(Guarded::WouldBreak(list)) => {
+            again(FieldErrors::new(), &list, StatusCode::CONFLICT).await
+        }
+        Err(AppError::Validation(errors)) => {
+            again(errors, &[], StatusCode::UNPROCESSABLE_ENTITY).await
+        }
+        Err(e) => super::error_page(&s, Some(&p.0), e),
+    }
 }
 
 pub async fn delete_closure(
