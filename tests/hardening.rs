@@ -156,7 +156,7 @@ both_backends!(
         assert_eq!(s, StatusCode::CREATED, "{b}");
         assert_eq!(
             b["end"], "2027-01-05T10:00:00Z",
-            "stored to the second, the same on both backends"
+            "stored to the minute, the same on both backends"
         );
         let (s, b) = app
             .post(
@@ -171,6 +171,30 @@ both_backends!(
             )
             .await;
         assert_eq!(s, StatusCode::CREATED, "the next hour is free: {b}");
+        // Seconds are dropped as well: instants are on whole minutes.
+        let (s, b) = app
+            .post(
+                &p.booker,
+                "/api/v1/bookings",
+                common::book(
+                    room,
+                    p.member,
+                    "2027-01-05T12:00:30+01:00",
+                    "2027-01-05T13:00:59+01:00",
+                ),
+            )
+            .await;
+        assert_eq!(s, StatusCode::CREATED, "{b}");
+        assert_eq!(b["start"], "2027-01-05T11:00:00Z");
+        assert_eq!(b["end"], "2027-01-05T12:00:00Z");
+        let (s, b) = app
+            .post(
+                &p.booker,
+                "/api/v1/bookings",
+                common::book(room, p.member, "2027-01-05T13:00", "2027-01-05T13:30"),
+            )
+            .await;
+        assert_eq!(s, StatusCode::CREATED, "13:00 is free: {b}");
     }
 );
 

@@ -253,10 +253,10 @@ fn parse_naive(s: &str) -> Option<NaiveDateTime> {
     if naive.nanosecond() >= 1_000_000_000 {
         return None;
     }
-    // Fractions of a second are dropped: the two backends keep different precisions
-    // (nanoseconds, microseconds), and a booking shown ending at 11:00 must not hold the slot
-    // until 11:00:00.5.
-    naive.with_nanosecond(0)
+    // Instants are on whole minutes: seconds and fractions are dropped (truncated, never
+    // rounded up). The two backends keep different precisions (nanoseconds, microseconds),
+    // and a booking shown ending at 11:00 must not hold the slot until 11:00:00.5 or 11:00:30.
+    naive.with_nanosecond(0)?.with_second(0)
 }
 
 fn parse_offset(s: &str) -> Option<FixedOffset> {
@@ -807,7 +807,7 @@ mod tests {
     }
 
     #[test]
-    fn fractions_of_a_second_are_dropped() {
+    fn seconds_and_fractions_are_dropped() {
         let tz = chrono_tz::Europe::Paris;
         let whole = parse_instant("2027-01-05T11:00:00Z", tz).unwrap();
         for raw in [
@@ -815,6 +815,9 @@ mod tests {
             "2027-01-05T11:00:00.000Z",
             "2027-01-05T11:00:00.999999999Z",
             "2027-01-05T12:00:00.25+01:00",
+            "2027-01-05T11:00:01Z",
+            "2027-01-05T11:00:59.999Z",
+            "2027-01-05T12:00:30+01:00",
         ] {
             assert_eq!(parse_instant(raw, tz).unwrap(), whole, "{raw}");
         }
@@ -822,6 +825,12 @@ mod tests {
             parse_instant("2027-01-05T12:00:00.7", tz).unwrap(),
             whole,
             "local time without offset"
+        );
+        assert_eq!(parse_instant("2027-01-05T12:00:45", tz).unwrap(), whole);
+        // The next minute is the next minute.
+        assert_eq!(
+            parse_instant("2027-01-05T11:01:00Z", tz).unwrap(),
+            whole + Duration::minutes(1)
         );
     }
 }
