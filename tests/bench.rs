@@ -543,9 +543,16 @@ fn bench_soak_smoke_run() {
         "--clients",
         "4",
     ]);
+    // The report's rows are those whose first cell is a time (« 2 s »), whatever the widths.
     let lines: Vec<&str> = out
         .lines()
-        .filter(|l| l.starts_with("| ") && l.ends_with(" MB |"))
+        .filter(|l| {
+            l.split('|')
+                .nth(1)
+                .map(str::trim)
+                .and_then(|c| c.strip_suffix(" s"))
+                .is_some_and(|n| n.parse::<f64>().is_ok())
+        })
         .collect();
     assert!(lines.len() >= 3, "a line every 2 s over 5 s:\n{out}");
     assert!(out.contains("drift (last line − first)"), "{out}");

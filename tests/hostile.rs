@@ -605,6 +605,11 @@ both_backends!(
                 "/members",
                 format!("_csrf={csrf}&legal_form=association&name=Asso%FF%C3").into_bytes(),
             ),
+            (
+                "a NUL character in a form (PostgreSQL cannot store it)",
+                "/members",
+                format!("_csrf={csrf}&legal_form=association&name=Asso%00Cie").into_bytes(),
+            ),
         ];
         let mut wrong = Vec::new();
         for (what, path, body) in cases {

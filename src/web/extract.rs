@@ -319,11 +319,12 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for CsrfForm<T> {
             return Err(expired_form());
         }
         // The form decoder replaces invalid UTF-8 with U+FFFD: refuse it instead of storing
-        // text the user never typed.
+        // text the user never typed. U+0000 too: PostgreSQL cannot store it (an error, not a
+        // refusal) and SQLite would keep it; the API refuses it the same way.
         if !is_utf8_form(&bytes) {
             return Err((
                 axum::http::StatusCode::BAD_REQUEST,
-                "Formulaire illisible : caractères invalides (UTF-8 attendu).",
+                "Formulaire illisible : caractères invalides (UTF-8 sans caractère nul attendu).",
             )
                 .into_response());
         }
@@ -356,7 +357,8 @@ fn expired_form() -> Response {
         .into_response()
 }
 
-/// Whether an `application/x-www-form-urlencoded` body is UTF-8 once percent-decoded.
+/// Whether an `application/x-www-form-urlencoded` body is UTF-8 once percent-decoded, without
+/// U+0000.
 fn is_utf8_form(body: &[u8]) -> bool {
     if std::str::from_utf8(body).is_err() {
         return false;
@@ -381,7 +383,7 @@ fn is_utf8_form(body: &[u8]) -> bool {
                 }
             }
         }
-        std::str::from_utf8(&out).is_ok()
+        !out.contains(&0) && std::str::from_utf8(&out).is_ok()
     })
 }
 
@@ -461,5 +463,8 @@ mod tests {
         assert!(!is_utf8_form(b"name=Asso%FF"));
         assert!(!is_utf8_form(b"name=Asso\xff"));
         assert!(!is_utf8_form(b"n%C3me=x"));
+        assert!(!is_utf8_form(b"name=Asso%00"));
+        assert!(!is_utf8_form(b"name=Asso\x00"));
+        assert!(is_utf8_form(b"name=Asso%2500"));
     }
 }
