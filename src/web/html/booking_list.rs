@@ -17,7 +17,7 @@ use crate::domain::resource::ResourceKind;
 use crate::domain::status::BookingStatus;
 use crate::domain::validation::FieldErrors;
 use crate::error::AppError;
-use crate::export::{self, Dialect};
+use crate::export;
 use crate::web::download;
 use crate::web::extract::PageActor;
 use crate::web::AppState;
@@ -275,12 +275,7 @@ pub async fn csv(State(s): State<AppState>, p: PageActor, Query(q): Query<ListQu
     let Filters {
         query, mut errors, ..
     } = filters(&s, &q);
-    let dialect = match q
-        .format
-        .as_deref()
-        .unwrap_or("semicolon")
-        .parse::<Dialect>()
-    {
+    let dialect = match download::dialect(q.format.as_deref()) {
         Ok(d) => Some(d),
         Err(e) => {
             errors.add("format", e);

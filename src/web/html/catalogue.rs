@@ -180,12 +180,7 @@ pub async fn list_csv(
     Query(q): Query<ListQuery>,
     Query(f): Query<super::directory::FormatQuery>,
 ) -> Response {
-    let dialect = match f
-        .format
-        .as_deref()
-        .unwrap_or("semicolon")
-        .parse::<export::Dialect>()
-    {
+    let dialect = match crate::web::download::dialect(f.format.as_deref()) {
         Ok(d) => d,
         Err(e) => {
             return super::error_page(

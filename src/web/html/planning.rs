@@ -27,7 +27,7 @@ use crate::domain::time::{format_date_fr, format_minutes, weekday_fr};
 use crate::domain::validation::FieldErrors;
 use crate::domain::violation::{Violation, Warning};
 use crate::error::AppError;
-use crate::export::{self, Dialect};
+use crate::export;
 use crate::web::download;
 use crate::web::extract::PageActor;
 use crate::web::AppState;
@@ -585,7 +585,7 @@ pub async fn ledger_csv(
     let ctx = Ctx::new(&s, &p);
     let mut errors = FieldErrors::new();
     let month = filter_month(&mut errors, &q.month, &s);
-    let dialect: Dialect = match q.format.as_deref().unwrap_or("semicolon").parse() {
+    let dialect = match crate::web::download::dialect(q.format.as_deref()) {
         Ok(d) if errors.is_empty() => d,
         Ok(_) => return super::error_page(&s, Some(&p.0), AppError::Validation(errors)),
         Err(e) => return super::error_page(&s, Some(&p.0), AppError::BadRequest(e)),
