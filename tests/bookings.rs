@@ -1208,3 +1208,105 @@ both_backends!(
         );
     }
 );
+
+// A booking keeps what it read of a resource's settings for the next ones, until any setting
+// the rules read changes (triggers raise the rules epoch): each change below, made between
+// two bookings, applies to the second, including one made in SQL behind the service's back.
+both_backends!(
+    every_settings_change_reaches_the_next_booking,
+    |app: TestApp| async move {
+        let p = pole(&app).await;
+        let room = app
+            .resource(
+                &p.admin,
+                json!({"kind": "room", "name": "Salle des fêtes", "capacity": 2}),
+            )
+            .await;
+        let try_book = |body: Value| {
+            let (app, token) = (&app, p.booker.clone());
+            async move { app.post(&token, "/api/v1/bookings", body).await }
+        };
+        let slot = |start: &str, end: &str, quantity: i64| {
+            let mut b = book(room, p.member, start, end);
+            b["quantity"] = json!(quantity);
+            b
+        };
+        let (s, b) = try_book(slot("2027-01-11T10:00", "2027-01-11T11:00", 1)).await;
+        assert_eq!(s, StatusCode::CREATED, "{b}");
+
+        // Capacity lowered through the API: the slot is now full.
+        let path = format!("/api/v1/resources/{room}");
+        let (s, b) = app.patch(&p.admin, &path, json!({"capacity": 1})).await;
+        assert_eq!(s, StatusCode::OK, "{b}");
+        let (s, b) = try_book(slot("2027-01-11T10:00", "2027-01-11T11:00", 1)).await;
+        assert_eq!(
+            (s, b["code"].clone()),
+            (StatusCode::CONFLICT, json!("conflict")),
+            "{b}"
+        );
+
+        // Capacity raised in SQL, behind the service's back: two more units fit.
+        app.with_conn(move |c| {
+            use diesel::RunQueryDsl;
+            mutualise::db_run!(c => diesel::sql_query(format!(
+                "UPDATE resources SET capacity = 3 WHERE id = {room}"
+            ))
+            .execute(c))?;
+            Ok(())
+        })
+        .await;
+        let (s, b) = try_book(slot("2027-01-11T10:00", "2027-01-11T11:00", 2)).await;
+        assert_eq!(s, StatusCode::CREATED, "{b}");
+
+        // Opening hours narrowed to Monday mornings: Monday afternoon is refused.
+        let (s, b) = app
+            .patch(
+                &p.admin,
+                &path,
+                json!({"opening_hours": [{"weekday": 1, "open": "08:00", "close": "12:00"}]}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{b}");
+        let (s, b) = try_book(slot("2027-01-11T13:00", "2027-01-11T14:00", 1)).await;
+        assert_eq!(
+            (s, b["code"].clone()),
+            (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                json!("outside_opening_hours")
+            ),
+            "{b}"
+        );
+
+        // A part attached to the room: its booking takes the whole room.
+        let part = app
+            .resource(
+                &p.admin,
+                json!({"kind": "room", "name": "Salle des fêtes — estrade", "parent_id": room}),
+            )
+            .await;
+        let (s, b) = try_book(book(part, p.member, "2027-01-11T08:00", "2027-01-11T09:00")).await;
+        assert_eq!(s, StatusCode::CREATED, "{b}");
+        let (s, b) = try_book(slot("2027-01-11T08:00", "2027-01-11T09:00", 1)).await;
+        assert_eq!(
+            (s, b["code"].clone()),
+            (StatusCode::CONFLICT, json!("conflict")),
+            "{b}"
+        );
+
+        // A quota of one hour of rooms a month: Les Jardins has used more already.
+        let (s, b) = app
+            .post(
+                &p.admin,
+                "/api/v1/quotas",
+                json!({"kind": "room", "max_minutes_per_month": 60}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::CREATED, "{b}");
+        let (s, b) = try_book(slot("2027-01-18T09:00", "2027-01-18T10:00", 1)).await;
+        assert_eq!(
+            (s, b["code"].clone()),
+            (StatusCode::CONFLICT, json!("quota_exceeded")),
+            "{b}"
+        );
+    }
+);

@@ -298,3 +298,102 @@ async fn the_sqlite_wal_stays_bounded_and_shrinks_when_idle() {
     sampler.join().unwrap();
     assert_eq!(app.count("bookings").await, 16 * PER_ROOM);
 }
+
+/// PostgreSQL cuts every connection of the service (a restart, an administrator's
+/// `pg_terminate_backend`). Pooled connections are handed out untested while recently used, so
+/// the request that finds its connection lost answers 503 with Retry-After; from then on each
+/// pooled connection is tested on its next checkout and replaced, and the next requests succeed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn lost_postgres_connections_are_replaced_after_one_503() {
+    use diesel::{Connection, RunQueryDsl};
+    let Some(app) = TestApp::postgres().await else {
+        return;
+    };
+    let admin = app.admin().await;
+    for _ in 0..5 {
+        let (s, b) = app.get(&admin, "/api/v1/me").await;
+        assert_eq!(s, StatusCode::OK, "{b}");
+    }
+    let mutualise::config::DatabaseUrl::Postgres(url) = app.url.clone() else {
+        unreachable!("a PostgreSQL test app");
+    };
+    let cut = tokio::task::spawn_blocking(move || {
+        let mut c = diesel::PgConnection::establish(&url).unwrap();
+        #[derive(diesel::QueryableByName)]
+        struct Cut {
+            #[diesel(sql_type = diesel::sql_types::BigInt)]
+            n: i64,
+        }
+        diesel::sql_query(
+            "SELECT count(pg_terminate_backend(pid)) AS n FROM pg_stat_activity \
+             WHERE datname = current_database() AND pid <> pg_backend_pid()",
+        )
+        .get_result::<Cut>(&mut c)
+        .unwrap()
+        .n
+    })
+    .await
+    .unwrap();
+    assert!(cut >= 1, "the service's connections were cut");
+    let mut statuses = Vec::new();
+    for _ in 0..10 {
+        let res = app
+            .client
+            .get(format!("{}/api/v1/me", app.base))
+            .bearer_auth(&admin)
+            .send()
+            .await
+            .unwrap();
+        if res.status() == StatusCode::SERVICE_UNAVAILABLE {
+            assert!(res.headers().contains_key("retry-after"));
+        }
+        statuses.push(res.status());
+    }
+    assert!(
+        [StatusCode::OK, StatusCode::SERVICE_UNAVAILABLE].contains(&statuses[0]),
+        "{statuses:?}"
+    );
+    assert!(
+        statuses[1..].iter().all(|s| *s == StatusCode::OK),
+        "after the first answer every request is served: {statuses:?}"
+    );
+}
+
+// Roles and memberships are kept between requests until the access epoch moves (triggers on
+// roles, memberships and members): a change, through the API or in SQL behind the service's
+// back, applies from the next request on.
+both_backends!(
+    a_change_of_rights_applies_from_the_next_request,
+    |app: TestApp| async move {
+        let admin = app.admin().await;
+        let member = app.member(&admin, "Les Jardins").await;
+        let (id, token) = app
+            .user("gestion@pole.test", &["resource_manager"], &[])
+            .await;
+        let room = |name: &str| json!({"kind": "room", "name": name});
+        let (s, b) = app.post(&token, "/api/v1/resources", room("Salle A")).await;
+        assert_eq!(s, StatusCode::CREATED, "{b}");
+
+        let (s, b) = app
+            .patch(&admin, &format!("/api/v1/users/{id}"), json!({"roles": []}))
+            .await;
+        assert_eq!(s, StatusCode::OK, "{b}");
+        let (s, b) = app.post(&token, "/api/v1/resources", room("Salle B")).await;
+        assert_eq!(s, StatusCode::FORBIDDEN, "the role is gone: {b}");
+
+        let (_, me) = app.get(&token, "/api/v1/me").await;
+        assert_eq!(me["memberships"], json!([]));
+        app.with_conn(move |c| {
+            use diesel::RunQueryDsl;
+            mutualise::db_run!(c => diesel::sql_query(format!(
+                "INSERT INTO memberships (user_id, member_id, role) VALUES ({id}, {member}, 'booker')"
+            ))
+            .execute(c))?;
+            Ok(())
+        })
+        .await;
+        let (_, me) = app.get(&token, "/api/v1/me").await;
+        assert_eq!(me["memberships"][0]["member_id"], json!(member), "{me}");
+        assert_eq!(me["memberships"][0]["role"], json!("booker"), "{me}");
+    }
+);

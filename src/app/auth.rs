@@ -25,6 +25,8 @@ use crate::domain::throttle::{self, Counter, Policy};
 use crate::domain::validation;
 use crate::error::{AppError, AppResult, Throttled};
 use crate::store::{self, auth as auth_store, users as user_store, DbConn};
+use std::collections::HashMap;
+use std::sync::Mutex;
 
 pub const SESSION_LIFETIME_DAYS: i64 = 7;
 pub const TOKEN_LIFETIME_DAYS: i64 = 90;
@@ -395,6 +397,44 @@ pub struct SessionActor {
     pub requests_to_decide: Option<i64>,
 }
 
+/// Pole roles and memberships kept between requests, by user, with the access epoch they were
+/// read at (`store::users::access_epoch`, raised by triggers on any change of roles, memberships
+/// or members). The user row itself is read on every request.
+#[derive(Default)]
+pub struct AccessCache(Mutex<HashMap<UserId, AccessKept>>);
+
+type AccessKept = (i64, Vec<String>, Vec<user_store::MembershipRow>);
+
+impl AccessCache {
+    /// The actor of `user`, with roles and memberships kept at `epoch` or read now. `epoch`
+    /// must have been read before or with `user`: data read after it is at least as new.
+    fn actor(&self, conn: &mut DbConn, user: user_store::User, epoch: i64) -> AppResult<Actor> {
+        let kept = self
+            .0
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(&user.id)
+            .filter(|k| k.0 == epoch)
+            .cloned();
+        let full = match kept {
+            Some((_, roles, memberships)) => user_store::UserWithRoles {
+                user,
+                roles,
+                memberships,
+            },
+            None => {
+                let full = user_store::with_roles(conn, user)?;
+                self.0.lock().unwrap_or_else(|p| p.into_inner()).insert(
+                    full.user.id,
+                    (epoch, full.roles.clone(), full.memberships.clone()),
+                );
+                full
+            }
+        };
+        Ok(Actor::from_user(&full))
+    }
+}
+
 /// The session of this cookie's token; with `with_requests`, also the number of requests the
 /// person may decide (one `COUNT` in the same round trip to the database).
 pub async fn resolve_session(
@@ -406,16 +446,18 @@ pub async fn resolve_session(
         return Ok(None);
     }
     let (hash, now) = (sha256_hex(token), app.now());
+    let access = app.access();
     app.db()
         .run(move |c| {
             let Some(session) = auth_store::find_session(c, &hash, store::to_db(now))? else {
                 return Ok(None);
             };
+            let epoch = user_store::access_epoch(c)?;
             let user = user_store::find(c, session.user_id)?;
             if !user.active {
                 return Ok(None);
             }
-            let actor = Actor::from_user(&user_store::with_roles(c, user)?);
+            let actor = access.actor(c, user, epoch)?;
             let requests_to_decide = if with_requests {
                 super::dashboard::requests_to_decide(c, &actor, now)?
             } else {
@@ -594,10 +636,12 @@ pub async fn resolve_token(app: &App, token: &str) -> AppResult<Option<Actor>> {
         return Ok(None);
     }
     let (hash, now) = (sha256_hex(token), app.now());
+    let access = app.access();
     let found = app
         .db()
         .run(move |c| {
-            let Some((row, user)) = auth_store::find_live_token(c, &hash, store::to_db(now))?
+            let Some((row, user, epoch)) =
+                auth_store::find_live_token(c, &hash, store::to_db(now))?
             else {
                 return Ok(None);
             };
@@ -608,10 +652,7 @@ pub async fn resolve_token(app: &App, token: &str) -> AppResult<Option<Actor>> {
                 .last_used_at
                 .is_none_or(|t| store::from_db(t) + Duration::minutes(1) < now)
                 .then_some(row.id);
-            Ok(Some((
-                Actor::from_user(&user_store::with_roles(c, user)?),
-                touch,
-            )))
+            Ok(Some((access.actor(c, user, epoch)?, touch)))
         })
         .await?;
     let Some((actor, touch)) = found else {

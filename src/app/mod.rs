@@ -70,6 +70,8 @@ pub struct App {
     config: Arc<Config>,
     clock: Clock,
     feed_versions: Arc<feeds::VersionCache>,
+    targets: Arc<bookings::TargetCache>,
+    access: Arc<auth::AccessCache>,
 }
 
 impl App {
@@ -80,6 +82,8 @@ impl App {
             config: Arc::new(config),
             clock,
             feed_versions: Default::default(),
+            targets: Default::default(),
+            access: Default::default(),
         }
     }
 
@@ -108,6 +112,16 @@ impl App {
 
     pub(crate) fn feed_versions(&self) -> &feeds::VersionCache {
         &self.feed_versions
+    }
+
+    /// What requests keep of each user's roles and memberships between them.
+    pub(crate) fn access(&self) -> Arc<auth::AccessCache> {
+        self.access.clone()
+    }
+
+    /// What bookings keep of each resource's settings between requests.
+    pub(crate) fn targets(&self) -> Arc<bookings::TargetCache> {
+        self.targets.clone()
     }
 
     pub(crate) fn db(&self) -> &Db {

@@ -117,6 +117,9 @@ pub fn delete_run_bookings(conn: &mut DbConn) -> AppResult<usize> {
     let n = db_run!(conn => diesel::delete(bookings::table.filter(bookings::purpose.eq(BENCH_RUN_PURPOSE)))
         .execute(conn))?;
     crate::store::allocation::forget_all_usage(conn)?;
+    // The deletion's pages would otherwise stay in the WAL file after this process exits,
+    // and the next run would count them in its WAL peak.
+    conn.truncate_wal()?;
     Ok(n)
 }
 

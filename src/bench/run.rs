@@ -74,6 +74,10 @@ pub struct RunArgs {
     /// « Cariste ».
     #[arg(long, default_value = "cariste")]
     pub skill: String,
+    /// Server processes on the database for the create scenario, the clients spread over them
+    /// (PostgreSQL is shared by several processes in larger deployments).
+    #[arg(long, default_value_t = 1)]
+    pub servers: usize,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -96,6 +100,9 @@ impl RunArgs {
         }
         if self.conflict_percent > 100 {
             bail!("--conflict-percent: 0 to 100");
+        }
+        if !(1..=4).contains(&self.servers) {
+            bail!("--servers: 1 to 4");
         }
         if self.max_requests == 0 || self.read_requests == 0 {
             bail!("--max-requests and --read-requests must be at least 1");
@@ -209,6 +216,18 @@ pub fn main(args: RunArgs, config: Config) -> anyhow::Result<()> {
         crate::config::DatabaseUrl::Postgres(_) => None,
     };
     let sampler = RssSampler::start(server.pid(), wal.clone());
+    let mut others = Vec::new();
+    for i in 1..args.servers {
+        let log = log_path.with_extension(format!("{i}.log"));
+        let other = Server::start(free_port()?, now, &log)?;
+        println!(
+            "Server child pid {} on {} (log: {})",
+            other.pid(),
+            other.base,
+            log.display()
+        );
+        others.push((other, log));
+    }
 
     let general = data.as_ref().zip(read_resource.as_ref());
     let outcome = measure(
@@ -219,6 +238,7 @@ pub fn main(args: RunArgs, config: Config) -> anyhow::Result<()> {
         staff.as_ref(),
         now,
         &mut server,
+        &mut others,
         &sampler,
     );
     // The WAL once the load is over: the server's checkpointer truncates it when idle.
@@ -230,6 +250,12 @@ pub fn main(args: RunArgs, config: Config) -> anyhow::Result<()> {
     let peak_sampled = sampler.stop();
     let hwm = read_status_kb(server.pid(), "VmHWM:").map(|kb| kb * 1024);
     server.stop();
+    for (mut other, log) in others {
+        other.stop();
+        if args.server_log.is_none() {
+            let _ = std::fs::remove_file(&log);
+        }
+    }
 
     // Leave the dataset as seeded, whatever happened.
     let created = queries::delete_run_bookings(&mut conn).map_err(detail);
@@ -536,6 +562,7 @@ fn measure(
     staff: Option<&StaffData>,
     now: DateTime<Utc>,
     server: &mut Server,
+    others: &mut [(Server, PathBuf)],
     rss: &RssSampler,
 ) -> anyhow::Result<Report> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -543,6 +570,12 @@ fn measure(
         .build()?;
     let base = server.base.clone();
     runtime.block_on(wait_ready(&base, server))?;
+    let mut bases = vec![base.clone()];
+    for (other, _) in others.iter_mut() {
+        let b = other.base.clone();
+        runtime.block_on(wait_ready(&b, other))?;
+        bases.push(b);
+    }
     let pid = server.pid();
     let mut phases = vec![("start", rss.take_phase(pid))];
     let steps = 1 + if general.is_some() { 3 } else { 0 } + if staff.is_some() { 3 } else { 0 };
@@ -569,11 +602,14 @@ fn measure(
                 .collect();
             let create = runtime.block_on(create_phase(
                 args,
-                &base,
+                &bases,
                 clients,
                 general_bodies(args, data, members),
             ))?;
             server.check_alive()?;
+            for (other, _) in others.iter_mut() {
+                other.check_alive()?;
+            }
             phases.push(("create", rss.take_phase(pid)));
 
             println!(
@@ -617,6 +653,7 @@ fn measure(
             now,
             &runtime,
             server,
+            &bases,
             rss,
             &mut phases,
             &mut next_step,
@@ -736,9 +773,10 @@ fn general_bodies(args: &RunArgs, data: &Dataset, members: Vec<i64>) -> NextBody
 
 /// `clients` loop `POST /api/v1/bookings` with the bodies `next` gives for `--seconds` (or
 /// `--max-requests`), each on its own connection; every answer is timed.
+/// Client `c` sends to `bases[c % bases.len()]`.
 pub(super) async fn create_phase(
     args: &RunArgs,
-    base: &str,
+    bases: &[String],
     clients: Vec<(reqwest::Client, String)>,
     next: NextBody,
 ) -> anyhow::Result<CreateResult> {
@@ -748,7 +786,7 @@ pub(super) async fn create_phase(
     let deadline = started + Duration::from_secs(args.seconds);
     let mut tasks = Vec::with_capacity(clients.len());
     for (c, (client, token)) in clients.into_iter().enumerate() {
-        let url = format!("{base}/api/v1/bookings");
+        let url = format!("{}/api/v1/bookings", bases[c % bases.len()]);
         let (issued, exhausted, next) = (issued.clone(), exhausted.clone(), next.clone());
         let max = args.max_requests;
         tasks.push(tokio::spawn(async move {
@@ -1118,7 +1156,10 @@ fn general_rows(
     let secs = c.elapsed.as_secs_f64().max(1e-9);
     let created_per_s = c.created as f64 / secs;
     rows.push(row(
-        format!("create, {} clients", args.clients),
+        match args.servers {
+            1 => format!("create, {} clients", args.clients),
+            n => format!("create, {} clients, {n} servers", args.clients),
+        },
         c.latencies.count.to_string(),
         rate(c.latencies.count as f64 / secs),
         Some(&c.latencies),

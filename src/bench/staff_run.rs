@@ -269,6 +269,7 @@ pub(super) fn measure(
     now: DateTime<Utc>,
     runtime: &tokio::runtime::Runtime,
     server: &mut Server,
+    bases: &[String],
     rss: &RssSampler,
     phases: &mut Vec<(&'static str, Option<u64>)>,
     next_step: &mut dyn FnMut() -> String,
@@ -374,7 +375,7 @@ pub(super) fn measure(
     let used = Arc::new(AtomicU64::new(0));
     let create = runtime.block_on(create_phase(
         args,
-        &base,
+        bases,
         clients,
         bodies(args, data, used.clone()),
     ))?;

@@ -462,10 +462,70 @@ pub fn format_when(iv: Interval, tz: Tz, this_year: i32) -> String {
     }
 }
 
+/// Serialises an instant as chrono does (`2027-03-01T10:00:00Z` for whole seconds), digit by
+/// digit into a fixed buffer rather than through `fmt` one character at a time: an
+/// availability answer carries thousands of them. Other instants (fractions, years outside
+/// 0–9999) go through chrono.
+pub fn serialize_utc<S: serde::Serializer>(t: &DateTime<Utc>, s: S) -> Result<S::Ok, S::Error> {
+    let year = t.year();
+    if t.nanosecond() != 0 || !(0..=9999).contains(&year) {
+        return t.serialize(s);
+    }
+    let mut text = *b"0000-00-00T00:00:00Z";
+    let mut put = |at: usize, value: u32, width: usize| {
+        let mut v = value;
+        for i in (at..at + width).rev() {
+            text[i] = b'0' + (v % 10) as u8;
+            v /= 10;
+        }
+    };
+    put(0, year.unsigned_abs(), 4);
+    put(5, t.month(), 2);
+    put(8, t.day(), 2);
+    put(11, t.hour(), 2);
+    put(14, t.minute(), 2);
+    put(17, t.second(), 2);
+    match std::str::from_utf8(&text) {
+        Ok(text) => s.serialize_str(text),
+        Err(_) => t.serialize(s),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use chrono_tz::Europe::Paris;
+
+    #[derive(Serialize)]
+    struct Fast(#[serde(serialize_with = "serialize_utc")] DateTime<Utc>);
+
+    #[test]
+    fn instants_serialise_as_chrono_writes_them() {
+        for t in [
+            "2027-03-01T10:00:00Z",
+            "2000-01-01T00:00:00Z",
+            "2199-12-31T23:59:59Z",
+            "0001-02-03T04:05:06Z",
+            "2027-03-01T10:00:00.5Z",
+        ] {
+            let t: DateTime<Utc> = t.parse().unwrap();
+            assert_eq!(
+                serde_json::to_string(&Fast(t)).unwrap(),
+                serde_json::to_string(&t).unwrap()
+            );
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn any_instant_serialises_as_chrono_writes_it(secs in -70_000_000_000i64..260_000_000_000, nanos in proptest::prop_oneof![proptest::strategy::Just(0u32), 0u32..1_000_000_000]) {
+            let t = DateTime::<Utc>::from_timestamp(secs, nanos).unwrap();
+            proptest::prop_assert_eq!(
+                serde_json::to_string(&Fast(t)).unwrap(),
+                serde_json::to_string(&t).unwrap()
+            );
+        }
+    }
 
     #[test]
     fn spans_read_as_people_say_them_in_summer_and_other_years() {

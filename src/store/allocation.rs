@@ -127,7 +127,7 @@ pub fn usage(
         DbConn::Postgres(c) => diesel::sql_query(query(POSTGRES, ""))
             .bind::<diesel::sql_types::Timestamp, _>(from)
             .bind::<diesel::sql_types::Timestamp, _>(to)
-            .load(&mut **c)?,
+            .load(&mut ***c)?,
     };
     Ok(rows
         .into_iter()
@@ -150,8 +150,10 @@ pub fn forget_usage(conn: &mut DbConn, starts: &[NaiveDateTime]) -> AppResult<()
         .collect();
     months.sort();
     months.dedup();
-    if !months.is_empty() {
-        db_run!(conn => diesel::delete(month_usage_state::table.filter(month_usage_state::month.eq_any(&months))).execute(conn))?;
+    // One or two months for a booking: a prepared `=` each, not an `IN (?, …)` that SQLite
+    // compiles again on every booking.
+    for month in months {
+        db_run!(conn => diesel::delete(month_usage_state::table.filter(month_usage_state::month.eq(month))).execute(conn))?;
     }
     Ok(())
 }

@@ -4,7 +4,7 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use super::schema::{api_tokens, login_throttles, password_resets, sessions, users};
+use super::schema::{access_epoch, api_tokens, login_throttles, password_resets, sessions, users};
 use super::users::User;
 use super::DbConn;
 use crate::db_run;
@@ -113,21 +113,26 @@ pub fn insert_token(
         .get_result(conn))?)
 }
 
-/// The live (not revoked, not expired) token with this hash and its owner, in one query: it
-/// runs on every API request.
+/// The live (not revoked, not expired) token with this hash, its owner and the access epoch
+/// (see `users::access_epoch`), in one query: it runs on every API request.
 pub fn find_live_token(
     conn: &mut DbConn,
     hash: &str,
     now: NaiveDateTime,
-) -> AppResult<Option<(ApiToken, User)>> {
-    Ok(db_run!(conn => api_tokens::table
+) -> AppResult<Option<(ApiToken, User, i64)>> {
+    let found: Option<(ApiToken, User, Option<i64>)> = db_run!(conn => api_tokens::table
         .inner_join(users::table)
         .filter(api_tokens::token_hash.eq(hash))
         .filter(api_tokens::revoked_at.is_null())
         .filter(api_tokens::expires_at.gt(now))
-        .select((ApiToken::as_select(), User::as_select()))
+        .select((
+            ApiToken::as_select(),
+            User::as_select(),
+            access_epoch::table.select(access_epoch::version).single_value(),
+        ))
         .get_result(conn)
-        .optional())?)
+        .optional())?;
+    Ok(found.map(|(t, u, e)| (t, u, e.unwrap_or(0))))
 }
 
 pub fn touch_token(conn: &mut DbConn, id: i64, now: NaiveDateTime) -> AppResult<()> {

@@ -47,8 +47,10 @@ pub struct BookingRow {
     pub sequence: i32,
 }
 
+/// `None` is written as NULL, not as `DEFAULT`: one statement shape, so diesel keeps it prepared
+/// (with `DEFAULT` for absent values it is compiled again on every booking).
 #[derive(Debug, Insertable)]
-#[diesel(table_name = bookings)]
+#[diesel(table_name = bookings, treat_none_as_default_value = false)]
 pub struct NewBooking<'a> {
     pub resource_id: ResourceId,
     pub member_id: MemberId,
@@ -708,6 +710,13 @@ macro_rules! labelled_query {
 
 /// The bookings `ids` with their names, by start.
 pub fn labelled(conn: &mut DbConn, ids: &[BookingId]) -> AppResult<Vec<Labelled>> {
+    // One booking (nearly every write) by `=`: a statement of fixed shape stays prepared,
+    // where SQLite's `IN (?, …)` is compiled again on each call.
+    if let [id] = ids {
+        return Ok(db_run!(conn => labelled_query!()
+            .filter(bookings::id.eq(*id))
+            .load(conn))?);
+    }
     Ok(db_run!(conn => labelled_query!()
         .filter(bookings::id.eq_any(ids))
         .load(conn))?)

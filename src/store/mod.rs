@@ -22,6 +22,7 @@ pub mod idempotency;
 pub mod members;
 pub mod months;
 pub mod outbox;
+mod pg_pool;
 pub mod pricing;
 pub mod quotas;
 pub mod resources;
@@ -169,12 +170,12 @@ pub struct Db {
 #[derive(Clone)]
 enum Pools {
     Sqlite(Pool<ConnectionManager<SqliteConnection>>),
-    Postgres(Pool<ConnectionManager<PgConnection>>),
+    Postgres(Pool<pg_pool::PgManager>),
 }
 
 pub enum DbConn {
     Sqlite(PooledConnection<ConnectionManager<SqliteConnection>>),
-    Postgres(PooledConnection<ConnectionManager<PgConnection>>),
+    Postgres(PooledConnection<pg_pool::PgManager>),
 }
 
 impl Db {
@@ -226,7 +227,7 @@ impl Db {
                 // add`) would otherwise exit while libpq still sets up connections on the
                 // pool's threads, and libpq's Kerberos layer aborts the process at exit.
                 let uri = PostgresUri::parse(url);
-                let manager = ConnectionManager::<PgConnection>::new(
+                let manager = pg_pool::PgManager::new(
                     uri.with_connect_timeout(POSTGRES_CONNECT_TIMEOUT_SECS),
                 );
                 let pool = Pool::builder()
@@ -373,14 +374,16 @@ impl DbConn {
             DbConn::Sqlite(c) => {
                 AnsiTransactionManager::begin_transaction_sql(&mut **c, "BEGIN IMMEDIATE")?
             }
-            DbConn::Postgres(c) => AnsiTransactionManager::begin_transaction(&mut **c)?,
+            DbConn::Postgres(c) => AnsiTransactionManager::begin_transaction(&mut ***c)?,
         }
         let result = f(self);
         let end = match (&result, &mut *self) {
             (Ok(_), DbConn::Sqlite(c)) => AnsiTransactionManager::commit_transaction(&mut **c),
-            (Ok(_), DbConn::Postgres(c)) => AnsiTransactionManager::commit_transaction(&mut **c),
+            (Ok(_), DbConn::Postgres(c)) => AnsiTransactionManager::commit_transaction(&mut ***c),
             (Err(_), DbConn::Sqlite(c)) => AnsiTransactionManager::rollback_transaction(&mut **c),
-            (Err(_), DbConn::Postgres(c)) => AnsiTransactionManager::rollback_transaction(&mut **c),
+            (Err(_), DbConn::Postgres(c)) => {
+                AnsiTransactionManager::rollback_transaction(&mut ***c)
+            }
         };
         match (result, end) {
             (Ok(v), Ok(())) => Ok(v),
@@ -406,6 +409,32 @@ impl DbConn {
         Ok(())
     }
 
+    /// SQLite: copies the WAL into the database and empties the file (a TRUNCATE checkpoint),
+    /// for a process that wrote in bulk and stops before the service's idle checkpointer would
+    /// (the benchmark's clean-up). Nothing on PostgreSQL.
+    /// Another checkpoint in progress (the service's own checkpointer) makes SQLite give up at
+    /// once, so it is tried again for up to five seconds.
+    pub fn truncate_wal(&mut self) -> AppResult<()> {
+        #[derive(diesel::QueryableByName)]
+        struct Checkpoint {
+            #[diesel(sql_type = diesel::sql_types::Integer)]
+            busy: i32,
+        }
+        if let DbConn::Sqlite(c) = self {
+            use diesel::RunQueryDsl;
+            for _ in 0..50 {
+                let done: Checkpoint =
+                    diesel::sql_query("PRAGMA wal_checkpoint(TRUNCATE)").get_result(&mut **c)?;
+                if done.busy == 0 {
+                    return Ok(());
+                }
+                std::thread::sleep(Duration::from_millis(100));
+            }
+            tracing::warn!("the WAL could not be truncated: checkpoints kept colliding");
+        }
+        Ok(())
+    }
+
     /// The database's size on disk, in bytes (SQLite: the main file's pages, without the
     /// WAL; PostgreSQL: `pg_database_size`).
     pub fn size_bytes(&mut self) -> AppResult<i64> {
@@ -422,7 +451,7 @@ impl DbConn {
             .load(&mut **c)?,
             DbConn::Postgres(c) => {
                 diesel::sql_query("SELECT pg_database_size(current_database()) AS bytes")
-                    .load(&mut **c)?
+                    .load(&mut ***c)?
             }
         };
         Ok(rows.first().map(|r| r.bytes).unwrap_or(0))
@@ -471,14 +500,20 @@ impl From<diesel::result::Error> for AppError {
                     // The server went away (restarted, connection cut): the service is
                     // momentarily unavailable, the request did not fail on its own.
                     DatabaseErrorKind::ClosedConnection
-                    | DatabaseErrorKind::UnableToSendCommand => AppError::Unavailable(format!(
-                        "database connection lost: {}",
-                        info.message()
-                    )),
-                    _ if lost_connection(info.message()) => AppError::Unavailable(format!(
-                        "database connection lost: {}",
-                        info.message()
-                    )),
+                    | DatabaseErrorKind::UnableToSendCommand => {
+                        pg_pool::note_lost();
+                        AppError::Unavailable(format!(
+                            "database connection lost: {}",
+                            info.message()
+                        ))
+                    }
+                    _ if lost_connection(info.message()) => {
+                        pg_pool::note_lost();
+                        AppError::Unavailable(format!(
+                            "database connection lost: {}",
+                            info.message()
+                        ))
+                    }
                     other => AppError::Internal(anyhow::anyhow!(
                         "database error {other:?}: {} ({constraint})",
                         info.message()

@@ -20,15 +20,19 @@ use crate::error::AppResult;
 /// First key of the two-key advisory locks taken on months (the second is `Month::key`).
 const MONTH_LOCK_SPACE: i32 = 7_270_143;
 
+diesel::define_sql_function! {
+    /// Returns `void`, never read: the statement is only executed.
+    fn pg_advisory_xact_lock_shared(space: Integer, key: Integer) -> Integer;
+}
+
 /// Shared lock on each month: no close of those months can commit until this transaction ends.
 pub fn lock_open(conn: &mut DbConn, months: &[Month]) -> AppResult<()> {
     if let DbConn::Postgres(c) = conn {
         let c: &mut diesel::PgConnection = &mut *c;
         for m in months {
-            diesel::sql_query("SELECT pg_advisory_xact_lock_shared($1, $2)")
-                .bind::<Integer, _>(MONTH_LOCK_SPACE)
-                .bind::<Integer, _>(m.key())
-                .execute(c)?;
+            // A typed call rather than SQL text: diesel keeps it prepared (every booking
+            // takes it).
+            diesel::select(pg_advisory_xact_lock_shared(MONTH_LOCK_SPACE, m.key())).execute(c)?;
         }
     }
     Ok(())

@@ -86,7 +86,7 @@ pub fn claim(
         .select(outbox::id);
     let ids: Vec<i64> = match conn {
         DbConn::Sqlite(c) => due.load(&mut **c)?,
-        DbConn::Postgres(c) => due.for_update().skip_locked().load(&mut **c)?,
+        DbConn::Postgres(c) => due.for_update().skip_locked().load(&mut ***c)?,
     };
     if ids.is_empty() {
         return Ok(Vec::new());

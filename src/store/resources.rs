@@ -3,7 +3,7 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use super::schema::{opening_hours, resources};
+use super::schema::{opening_hours, resources, rules_epoch};
 use super::DbConn;
 use crate::db_run;
 use crate::domain::ids::{MemberId, ResourceId};
@@ -39,8 +39,6 @@ pub struct ResourceRow {
     pub parent_id: Option<ResourceId>,
     pub longest_block_minutes: i32,
     pub pool: Option<String>,
-    /// Grows on every change of the settings (see `span_and_rules`).
-    pub rules_version: i32,
 }
 
 /// A resource with its opening hours.
@@ -205,7 +203,7 @@ pub fn update(
     // Its kind or approval rule may change what its bookings count for in the cost keys.
     super::allocation::forget_all_usage(conn)?;
     let row: ResourceRow = db_run!(conn => diesel::update(resources::table.find(id))
-        .set((&fields, resources::rules_version.eq(resources::rules_version + 1)))
+        .set(&fields)
         .returning(ResourceRow::as_returning())
         .get_result(conn))?;
     replace_hours(conn, id, &d.opening_hours)?;
@@ -225,7 +223,6 @@ pub fn set_archived(
         .set((
             resources::archived_at.eq(at),
             resources::updated_at.eq(now),
-            resources::rules_version.eq(resources::rules_version + 1),
         ))
         .execute(conn))?;
     Ok(())
@@ -305,16 +302,26 @@ fn attach_hours(conn: &mut DbConn, rows: Vec<ResourceRow>) -> AppResult<Vec<Reso
         .collect())
 }
 
-/// The longest span ever booked on a resource, in minutes.
-/// The longest span booked on the resource and the version of its settings, in one read: what
-/// a booking prepared off the write lock must read again under it.
-pub fn span_and_rules(conn: &mut DbConn, id: ResourceId) -> AppResult<(i32, i32)> {
-    Ok(db_run!(conn => resources::table
+/// The longest span booked on the resource and the rules epoch (raised by triggers on every
+/// change of what the booking rules read of the settings: migration `rules_epoch`), in one
+/// read: what a booking that kept its target from an earlier request reads under the lock.
+pub fn span_and_epoch(conn: &mut DbConn, id: ResourceId) -> AppResult<(i32, i64)> {
+    let (span, epoch): (i32, Option<i64>) = db_run!(conn => resources::table
         .find(id)
-        .select((resources::longest_block_minutes, resources::rules_version))
-        .get_result(conn))?)
+        .select((
+            resources::longest_block_minutes,
+            rules_epoch::table.select(rules_epoch::version).single_value(),
+        ))
+        .get_result(conn))?;
+    Ok((span, epoch.unwrap_or(0)))
 }
 
+/// The rules epoch alone (see `span_and_epoch`).
+pub fn rules_epoch(conn: &mut DbConn) -> AppResult<i64> {
+    Ok(db_run!(conn => rules_epoch::table.select(rules_epoch::version).get_result(conn))?)
+}
+
+/// The longest span ever booked on a resource, in minutes.
 pub fn longest_block(conn: &mut DbConn, id: ResourceId) -> AppResult<i32> {
     Ok(
         db_run!(conn => resources::table.find(id).select(resources::longest_block_minutes).get_result(conn))?,

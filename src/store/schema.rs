@@ -121,7 +121,20 @@ diesel::table! {
         longest_block_minutes -> Integer,
         pool -> Nullable<Text>,
         name_key -> Text,
-        rules_version -> Integer,
+    }
+}
+
+diesel::table! {
+    access_epoch (id) {
+        id -> Integer,
+        version -> BigInt,
+    }
+}
+
+diesel::table! {
+    rules_epoch (id) {
+        id -> Integer,
+        version -> BigInt,
     }
 }
 
@@ -454,4 +467,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     notification_settings,
     feeds,
     password_resets,
+    rules_epoch,
+    access_epoch,
 );

@@ -3,7 +3,7 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use super::schema::{members, memberships, user_roles, users};
+use super::schema::{access_epoch, members, memberships, user_roles, users};
 use super::DbConn;
 use crate::db_run;
 use crate::domain::ids::{MemberId, UserId};
@@ -118,6 +118,12 @@ pub fn find_by_email(conn: &mut DbConn, email: &str) -> AppResult<Option<User>> 
 
 pub fn count(conn: &mut DbConn) -> AppResult<i64> {
     Ok(db_run!(conn => users::table.count().get_result(conn))?)
+}
+
+/// Raised by triggers on every change of pole roles, memberships or members (migration
+/// `epochs`): roles and memberships read at one value stay true while it does not move.
+pub fn access_epoch(conn: &mut DbConn) -> AppResult<i64> {
+    Ok(db_run!(conn => access_epoch::table.select(access_epoch::version).get_result(conn))?)
 }
 
 /// Roles and memberships of one user: resolved on every request, so in fixed-shape queries

@@ -20,11 +20,11 @@ use crate::domain::validation::{optional_text, FieldErrors};
 use crate::domain::violation::{ViolationCode, Warning};
 use crate::error::{AppError, AppResult};
 use crate::store::bookings::{self as store, BookingRow, NewBooking};
-use crate::store::{idempotency, to_db, Backend, DbConn};
+use crate::store::{idempotency, to_db, DbConn};
 
 use super::rules::{member_under_lock, refuse_one, Asking, MonthLocks};
 use super::suggest::with_alternatives;
-use super::target::{self, Prepared, Target};
+use super::target::{self, Target, TargetCache};
 use super::views::{BookingView, Labels};
 use super::BookingEnv;
 
@@ -108,18 +108,7 @@ pub async fn book(
 ) -> AppResult<Booked> {
     let env = BookingEnv::of(app);
     let actor = actor.clone();
-    // Read-only preparation off the write lock (SQLite); PostgreSQL reads it all under the row
-    // locks instead. On failure the booking itself reports why.
-    let prepared = match app.db().backend() {
-        Backend::Sqlite => {
-            let id = input.resource_id;
-            app.db()
-                .run(move |c| target::load(c, id, &env).map(Prepared))
-                .await
-                .ok()
-        }
-        Backend::Postgres => None,
-    };
+    let targets = app.targets();
     let key = match key {
         Some(k) => {
             let hash = sha256_hex(&serde_json::to_string(&input).map_err(AppError::internal)?);
@@ -135,7 +124,7 @@ pub async fn book(
                     return Ok(replay);
                 }
             }
-            let booked = book_tx(c, &actor, &input, &env, prepared.clone())?;
+            let booked = book_tx(c, &actor, &input, &env, Some(&targets))?;
             if let Some((k, _)) = &key {
                 let body = serde_json::to_string(&booked).map_err(AppError::internal)?;
                 idempotency::complete(c, actor.user_id, k.as_str(), &body)?;
@@ -275,7 +264,7 @@ fn insert(
             activity,
         },
     )?;
-    store::note_span(conn, target.id(), block.duration().num_minutes() + 1)?;
+    target::note_block(conn, target, block)?;
     let mut view = BookingView::of(
         &row,
         Labels {
@@ -313,14 +302,14 @@ fn check_activity(actor: &Actor, input: &BookingInput, target: &Target) -> AppRe
     Ok(activity)
 }
 
-/// Books inside the caller's write transaction, with what `prepared` loaded when it is about
-/// this resource (see `target::under_lock`).
+/// Books inside the caller's write transaction, with the resource's target kept in `kept` when
+/// its settings have not changed since (see `target::under_lock`).
 pub fn book_tx(
     conn: &mut DbConn,
     actor: &Actor,
     input: &BookingInput,
     env: &BookingEnv,
-    prepared: Option<Prepared>,
+    kept: Option<&TargetCache>,
 ) -> AppResult<Booked> {
     let parsed = parse(
         &input.start,
@@ -330,7 +319,7 @@ pub fn book_tx(
         input.beneficiary.as_deref(),
         env.tz,
     )?;
-    let target = target::under_lock(conn, input.resource_id, prepared, env)?;
+    let target = target::under_lock(conn, input.resource_id, kept, env)?;
     authz::require(authz::can_book_for(
         actor,
         input.member_id,

@@ -264,7 +264,7 @@ pub fn move_tx(
             },
             to_db(env.now),
         )?);
-        store::note_span(conn, target.id(), block.duration().num_minutes() + 1)?;
+        target::note_block(conn, &target, block)?;
     }
     rows.sort_by_key(|b| (b.start_at, b.id));
     let ids: Vec<BookingId> = rows.iter().map(|r| r.id).collect();

@@ -8,7 +8,7 @@
 //! | `change.rs` | moving and cancelling (one occurrence or the following ones) |
 //! | `decide.rs` | approvals, the automatic rejection of overdue requests |
 //! | `query.rs` | one booking, listings with pagination, availability, calendars |
-//! | `target.rs` | loading (and on PostgreSQL locking) what the rules need |
+//! | `target.rs` | loading (and on PostgreSQL locking) what the rules need, kept between requests until a setting changes |
 //! | `rules.rs` | asking the domain about one interval; refusals from its verdict |
 //! | `suggest.rs` | alternatives to a refusal, after the write transaction |
 //! | `views.rs` | what a booking looks like to one actor, with what they may do |
@@ -36,7 +36,7 @@ pub use query::{
 };
 pub use suggest::{SEARCH_DAYS, SUGGESTIONS};
 pub(crate) use target::rules_of;
-pub use target::Prepared;
+pub use target::TargetCache;
 pub(crate) use views::describe;
 pub use views::BookingView;
 

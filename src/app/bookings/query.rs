@@ -313,7 +313,9 @@ pub async fn list_all(app: &App, actor: &Actor, q: BookingQuery) -> AppResult<Ve
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct FreeSlot {
+    #[serde(serialize_with = "crate::domain::time::serialize_utc")]
     pub start: DateTime<Utc>,
+    #[serde(serialize_with = "crate::domain::time::serialize_utc")]
     pub end: DateTime<Utc>,
     pub quantity: i32,
 }

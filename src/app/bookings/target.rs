@@ -2,6 +2,9 @@
 //! write transaction: the resource and its rules, the parts or whole it is composed with, the
 //! quotas that apply, the closures and the active bookings near a window.
 
+use std::collections::HashMap;
+use std::sync::Mutex;
+
 use crate::app::authz;
 use crate::domain::booking::{ClosurePeriod, ExistingBooking, ResourceRules};
 use crate::domain::ids::{MemberId, ResourceId};
@@ -148,44 +151,73 @@ pub(crate) fn load(
     })
 }
 
-/// The read-only part of a booking — the resource, its rules, parts and quotas — loaded before
-/// the write transaction so the write lock is held for less time. What the capacity rule
-/// depends on is read again inside the transaction (`under_lock`), and everything when the
-/// resource's settings changed meanwhile (its `rules_version`): a booking racing a lowered
-/// capacity is checked against the new one.
-#[derive(Clone)]
-pub struct Prepared(pub(crate) Target);
+/// Booking targets kept between requests, by resource, each with the rules epoch it was read
+/// at (`store::resources::span_and_epoch`: triggers raise the epoch in the transaction of any
+/// change of what the rules read of the settings). A booking on a kept target reads only the
+/// epoch and the spans under the lock, and the whole target again once the epoch moved. One
+/// entry per resource booked.
+#[derive(Default)]
+pub struct TargetCache(Mutex<HashMap<ResourceId, (i64, Target)>>);
 
-/// Locks the resource and the parts or whole it is composed with (PostgreSQL), then returns the
-/// target as the rules must see it under the lock.
-/// - SQLite: `BEGIN IMMEDIATE` already holds the whole database; of what was prepared before,
-///   the spans are read again, and everything when the resource's settings changed meanwhile
-///   (a lowered capacity, narrowed hours: `rules_version`).
-/// - PostgreSQL: `lock_and_load` locks the rows first, then reads everything.
+impl TargetCache {
+    fn kept(&self, id: ResourceId) -> Option<(i64, Target)> {
+        self.0
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(&id)
+            .cloned()
+    }
+
+    fn keep(&self, epoch: i64, target: &Target) {
+        self.0
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(target.id(), (epoch, target.clone()));
+    }
+}
+
+/// The target as the rules must see it under the write lock (`BEGIN IMMEDIATE` on SQLite; on
+/// PostgreSQL the rows of the resource and of the parts or whole it is composed with, locked
+/// `FOR UPDATE` before anything is read, so nothing the rules read can change before the
+/// commit). With `kept`, a target kept from an earlier booking is used when the rules epoch
+/// has not moved since (PostgreSQL locks its composition first, then reads the epoch: a change
+/// that committed meanwhile is seen); otherwise the target is read whole and kept.
 pub(crate) fn under_lock(
     conn: &mut DbConn,
     resource_id: ResourceId,
-    prepared: Option<Prepared>,
+    kept: Option<&TargetCache>,
     env: &BookingEnv,
 ) -> AppResult<Target> {
-    if conn.backend() == Backend::Sqlite {
-        return match prepared {
-            Some(Prepared(t)) if t.id() == resource_id => refresh_spans(conn, t, env),
-            _ => load(conn, resource_id, env),
-        };
+    let Some(cache) = kept else {
+        return read_whole(conn, resource_id, env);
+    };
+    if let Some((epoch, target)) = cache.kept(resource_id) {
+        store::lock_resources(conn, &target.blocking_ids())?;
+        let (span, now) = resource_store::span_and_epoch(conn, resource_id)?;
+        if now == epoch {
+            return with_spans(conn, target, span);
+        }
     }
-    lock_and_load(conn, resource_id, env)
+    // Read before the target: a change committed in between only makes the kept target newer
+    // than its epoch, and the next booking reads it again.
+    let epoch = resource_store::rules_epoch(conn)?;
+    let target = read_whole(conn, resource_id, env)?;
+    cache.keep(epoch, &target);
+    Ok(target)
 }
 
-/// The longest span of the resource and its parts bounds the overlap query: it changes with
-/// bookings, so it is read under the lock. When the resource's settings changed since the
-/// target was prepared, the whole target is read again.
-fn refresh_spans(conn: &mut DbConn, mut target: Target, env: &BookingEnv) -> AppResult<Target> {
-    let (longest, rules_version) = resource_store::span_and_rules(conn, target.id())?;
-    if rules_version != target.resource.row.rules_version {
-        return load(conn, target.id(), env);
+fn read_whole(conn: &mut DbConn, resource_id: ResourceId, env: &BookingEnv) -> AppResult<Target> {
+    match conn.backend() {
+        Backend::Sqlite => load(conn, resource_id, env),
+        Backend::Postgres => lock_and_load(conn, resource_id, env),
     }
-    let mut longest = i64::from(longest);
+}
+
+/// The longest span of the resource (`span`, just read) and of its parts bounds the overlap
+/// query: it changes with bookings, so it is read under the lock.
+fn with_spans(conn: &mut DbConn, mut target: Target, span: i32) -> AppResult<Target> {
+    target.resource.row.longest_block_minutes = span;
+    let mut longest = i64::from(span);
     for id in &target.related {
         longest = longest.max(i64::from(resource_store::longest_block(conn, *id)?));
     }
@@ -223,6 +255,17 @@ fn lock_and_load(
     Err(AppError::Unavailable(
         "La composition de la ressource change en ce moment : réessayez.".into(),
     ))
+}
+
+/// Raises the resource's longest blocked span (the bound of the overlap queries) when `block`
+/// is longer. The span was read under the lock, so the usual booking, no longer than the
+/// longest so far, costs no statement.
+pub(crate) fn note_block(conn: &mut DbConn, target: &Target, block: Interval) -> AppResult<()> {
+    let minutes = block.duration().num_minutes() + 1;
+    if minutes <= i64::from(target.resource.row.longest_block_minutes) {
+        return Ok(());
+    }
+    store::note_span(conn, target.id(), minutes)
 }
 
 pub(crate) fn closures_over(

@@ -1,0 +1,14 @@
+ALTER TABLE resources ADD COLUMN rules_version INTEGER NOT NULL DEFAULT 0;
+DROP TRIGGER resources_epoch ON resources;
+DROP TRIGGER resources_epoch_update ON resources;
+DROP TRIGGER opening_hours_epoch ON opening_hours;
+DROP TRIGGER quotas_epoch ON quotas;
+DROP TRIGGER employees_epoch ON employees;
+DROP TRIGGER employee_members_epoch ON employee_members;
+DROP FUNCTION raise_rules_epoch();
+DROP TABLE rules_epoch;
+DROP TRIGGER user_roles_access ON user_roles;
+DROP TRIGGER memberships_access ON memberships;
+DROP TRIGGER members_access ON members;
+DROP FUNCTION raise_access_epoch();
+DROP TABLE access_epoch;
