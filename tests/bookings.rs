@@ -1246,14 +1246,9 @@ both_backends!(
         );
 
         // Capacity raised in SQL, behind the service's back: two more units fit.
-        app.with_conn(move |c| {
-            use diesel::RunQueryDsl;
-            mutualise::db_run!(c => diesel::sql_query(format!(
-                "UPDATE resources SET capacity = 3 WHERE id = {room}"
-            ))
-            .execute(c))?;
-            Ok(())
-        })
+        app.execute_sql(format!(
+            "UPDATE resources SET capacity = 3 WHERE id = {room}"
+        ))
         .await;
         let (s, b) = try_book(slot("2027-01-11T10:00", "2027-01-11T11:00", 2)).await;
         assert_eq!(s, StatusCode::CREATED, "{b}");

@@ -383,14 +383,9 @@ both_backends!(
 
         let (_, me) = app.get(&token, "/api/v1/me").await;
         assert_eq!(me["memberships"], json!([]));
-        app.with_conn(move |c| {
-            use diesel::RunQueryDsl;
-            mutualise::db_run!(c => diesel::sql_query(format!(
-                "INSERT INTO memberships (user_id, member_id, role) VALUES ({id}, {member}, 'booker')"
-            ))
-            .execute(c))?;
-            Ok(())
-        })
+        app.execute_sql(format!(
+            "INSERT INTO memberships (user_id, member_id, role) VALUES ({id}, {member}, 'booker')"
+        ))
         .await;
         let (_, me) = app.get(&token, "/api/v1/me").await;
         assert_eq!(me["memberships"][0]["member_id"], json!(member), "{me}");

@@ -71,6 +71,9 @@ fn open_read_only(path: &Path) -> anyhow::Result<SqliteConnection> {
     Ok(conn)
 }
 
+/// Tables whose rows the migrations themselves insert (see migration `epochs`).
+const SEEDED_BY_MIGRATIONS: &[&str] = &["access_epoch", "rules_epoch"];
+
 /// The user tables of a SQLite database (diesel's migrations table and SQLite's own left out).
 fn user_tables(conn: &mut SqliteConnection) -> QueryResult<Vec<String>> {
     let rows: Vec<Line> = diesel::sql_query(
@@ -226,8 +229,12 @@ pub fn restore_sqlite(file: &Path, db: &str) -> anyhow::Result<Restored> {
         conn.batch_execute("PRAGMA busy_timeout = 15000")?;
         let tables = user_tables(&mut conn)
             .map_err(|e| anyhow::anyhow!("{db} n'est pas une base SQLite lisible ({e})"))?;
-        for table in tables {
-            let n = count_rows(&mut conn, &table)?;
+        // The epochs' single rows come with the migrations: counters, not a pole's data.
+        for table in tables
+            .iter()
+            .filter(|t| !SEEDED_BY_MIGRATIONS.contains(&t.as_str()))
+        {
+            let n = count_rows(&mut conn, table)?;
             if n > 0 {
                 anyhow::bail!(
                     "la base {db} contient déjà des données ({n} ligne(s) dans {table}) : la restauration ne remplit qu'une instance vide et n'écrase jamais un pôle"

@@ -208,6 +208,15 @@ impl TestApp {
         self.db.run(f).await.expect("database work")
     }
 
+    /// Runs one SQL statement behind the service's back (what an administrator's script does).
+    pub async fn execute_sql(&self, sql: String) {
+        self.with_conn(move |c| {
+            mutualise::db_run!(c => diesel::sql_query(sql).execute(c))?;
+            Ok(())
+        })
+        .await;
+    }
+
     /// Creates a user with pole roles and memberships; returns (user id, bearer token).
     pub async fn user(
         &self,
