@@ -214,7 +214,7 @@ impl Db {
                     .max_size(10)
                     .connection_timeout(Duration::from_secs(30))
                     // A connection to a local file does not go stale: no `SELECT 1` before
-                    // each use (PostgreSQL keeps the check, a server restart breaks sockets).
+                    // each use (PostgreSQL checks those that may be stale: `pg_pool`).
                     .test_on_check_out(false)
                     .connection_customizer(Box::new(SqlitePragmas))
                     .build(manager)?;
