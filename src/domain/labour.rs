@@ -204,21 +204,45 @@ impl Employee {
     }
 
     fn age_on(&self, date: NaiveDate) -> Age {
-        let Some(birth) = self.birth_date else {
-            return Age::Adult;
-        };
-        if date < birthday(birth, 16) {
-            Age::Under16
-        } else if date < birthday(birth, 18) {
-            Age::Minor
-        } else {
-            Age::Adult
+        self.birthdays().age_on(date)
+    }
+
+    fn birthdays(&self) -> Birthdays {
+        match self.birth_date {
+            Some(birth) => Birthdays {
+                sixteenth: birthday(birth, 16),
+                eighteenth: birthday(birth, 18),
+            },
+            None => Birthdays {
+                sixteenth: NaiveDate::MIN,
+                eighteenth: NaiveDate::MIN,
+            },
         }
     }
 
     fn part_time_contract(&self) -> Option<i64> {
         let c = i64::from(self.weekly_contract_minutes);
         (c > 0 && c < LEGAL_WEEK_MINUTES).then_some(c)
+    }
+}
+
+/// The first days an employee is 16 and 18 (the first day of time when the birth date is
+/// unknown: an adult).
+#[derive(Debug, Clone, Copy)]
+struct Birthdays {
+    sixteenth: NaiveDate,
+    eighteenth: NaiveDate,
+}
+
+impl Birthdays {
+    fn age_on(self, date: NaiveDate) -> Age {
+        if date >= self.eighteenth {
+            Age::Adult
+        } else if date >= self.sixteenth {
+            Age::Minor
+        } else {
+            Age::Under16
+        }
     }
 }
 
@@ -346,20 +370,12 @@ fn judge(employee: &Employee, existing: &[Shift], proposed: &[Shift], tz: Tz) ->
         // Nothing new is worked (absences only, or time already worked): nothing to blame.
         return LabourVerdict::default();
     }
-    let before = evaluate(employee, &before_blocks, tz);
-    let after = evaluate(employee, &after_blocks, tz);
-    let known: HashMap<(Code, Interval), i64> = before
-        .iter()
+    let mut midnights = Midnights::new(tz);
+    let known: Known = evaluate(employee, &before_blocks, &mut midnights, None)
+        .into_iter()
         .map(|f| ((f.code, f.period), f.exact))
         .collect();
-    let new: Vec<Finding> = after
-        .into_iter()
-        .filter(|f| match known.get(&(f.code, f.period)) {
-            None => true,
-            Some(&was) if f.lower_is_worse => f.exact < was,
-            Some(&was) => f.exact > was,
-        })
-        .collect();
+    let new = evaluate(employee, &after_blocks, &mut midnights, Some(&known));
     let mut findings = worst_of_overlapping_averages(new);
     findings.sort_by_key(|f| (f.period.start, f.period.end));
     let mut verdict = LabourVerdict::default();
@@ -642,27 +658,119 @@ impl Finding {
     }
 }
 
+/// An earlier judgement's findings: the figure of each rule over each period.
+type Known = HashMap<(Code, Interval), i64>;
+
+impl Finding {
+    /// Whether this finding is absent from `known` or worse than it there.
+    fn is_new(&self, known: &Known) -> bool {
+        match known.get(&(self.code, self.period)) {
+            None => true,
+            Some(&was) if self.lower_is_worse => self.exact < was,
+            Some(&was) => self.exact > was,
+        }
+    }
+}
+
+/// Local midnights in UTC, each computed once for both judgements of a [`check`].
+struct Midnights {
+    tz: Tz,
+    at: HashMap<NaiveDate, DateTime<Utc>>,
+}
+
+impl Midnights {
+    fn new(tz: Tz) -> Midnights {
+        Midnights {
+            tz,
+            at: HashMap::new(),
+        }
+    }
+
+    fn of(&mut self, date: NaiveDate) -> DateTime<Utc> {
+        let tz = self.tz;
+        *self
+            .at
+            .entry(date)
+            .or_insert_with(|| local_at(date, NaiveTime::MIN, tz))
+    }
+
+    /// [`day_bounds`].
+    fn day(&mut self, date: NaiveDate) -> Interval {
+        Interval {
+            start: self.of(date),
+            end: self.of(next_day(date)),
+        }
+    }
+
+    /// [`week_bounds`] of a Monday.
+    fn week(&mut self, monday: NaiveDate) -> Interval {
+        Interval {
+            start: self.of(monday),
+            end: self.of(add_days(monday, 7)),
+        }
+    }
+
+    /// [`per_day`] through the cache: the same parts as [`split_by_day`].
+    fn per_day(&mut self, blocks: &[Interval]) -> BTreeMap<NaiveDate, Duration> {
+        let range = supported_range();
+        let mut days: BTreeMap<NaiveDate, Duration> = BTreeMap::new();
+        for b in blocks {
+            let Some(iv) = b.intersection(&range) else {
+                continue;
+            };
+            let mut cur = iv.start;
+            while cur < iv.end {
+                let date = local_date(cur, self.tz);
+                let mut next = self.of(next_day(date));
+                if next <= cur {
+                    next = cur + Duration::days(1);
+                }
+                let end = next.min(iv.end);
+                *days.entry(date).or_insert_with(Duration::zero) += end - cur;
+                cur = end;
+            }
+        }
+        days
+    }
+}
+
 struct Judgement<'a> {
     employee: &'a Employee,
+    birthdays: Birthdays,
     blocks: &'a [Interval],
     tz: Tz,
     days: BTreeMap<NaiveDate, Duration>,
     weeks: BTreeMap<NaiveDate, Duration>,
+    midnights: &'a mut Midnights,
+    /// Keep only the findings new against these, and write their messages; without them keep
+    /// every finding, without message (an earlier judgement only compared with).
+    known: Option<&'a Known>,
     out: Vec<Finding>,
 }
 
-fn evaluate(employee: &Employee, blocks: &[Interval], tz: Tz) -> Vec<Finding> {
+/// The findings of the rules over `blocks`: every one without its message, or with `known`
+/// only those new against it, described.
+fn evaluate(
+    employee: &Employee,
+    blocks: &[Interval],
+    midnights: &mut Midnights,
+    known: Option<&Known>,
+) -> Vec<Finding> {
     if blocks.is_empty() {
         return Vec::new();
     }
-    let days = per_day(blocks, tz);
+    let tz = midnights.tz;
+    let days = midnights.per_day(blocks);
     let weeks = per_week(&days);
     let mut j = Judgement {
         employee,
+        birthdays: employee.birthdays(),
         blocks,
         tz,
         days,
         weeks,
+        midnights,
+        known,
         out: Vec::new(),
     };
     j.daily_hours();
@@ -678,14 +786,41 @@ fn evaluate(employee: &Employee, blocks: &[Interval], tz: Tz) -> Vec<Finding> {
 }
 
 impl Judgement<'_> {
-    fn push(&mut self, code: ViolationCode, period: Interval, figures: Figures, message: String) {
-        self.out
-            .push(figures.finding(Code::Violation(code), period, message));
+    fn push(
+        &mut self,
+        code: ViolationCode,
+        period: Interval,
+        figures: Figures,
+        message: impl FnOnce() -> String,
+    ) {
+        self.found(Code::Violation(code), period, figures, message);
     }
 
-    fn warn(&mut self, code: WarningCode, period: Interval, figures: Figures, message: String) {
-        self.out
-            .push(figures.finding(Code::Warning(code), period, message));
+    fn warn(
+        &mut self,
+        code: WarningCode,
+        period: Interval,
+        figures: Figures,
+        message: impl FnOnce() -> String,
+    ) {
+        self.found(Code::Warning(code), period, figures, message);
+    }
+
+    fn found(
+        &mut self,
+        code: Code,
+        period: Interval,
+        figures: Figures,
+        message: impl FnOnce() -> String,
+    ) {
+        let mut finding = figures.finding(code, period);
+        if let Some(known) = self.known {
+            if !finding.is_new(known) {
+                return;
+            }
+            finding.message = message();
+        }
+        self.out.push(finding);
     }
 
     /// The strictest age on a day of the week with work.
@@ -693,7 +828,7 @@ impl Judgement<'_> {
         self.days
             .range(monday..add_days(monday, 7))
             .filter(|(_, t)| **t > Duration::zero())
-            .map(|(d, _)| self.employee.age_on(*d))
+            .map(|(d, _)| self.birthdays.age_on(*d))
             .min()
             .unwrap_or(Age::Adult)
     }
@@ -701,7 +836,7 @@ impl Judgement<'_> {
     fn daily_hours(&mut self) {
         let days: Vec<(NaiveDate, Duration)> = self.days.iter().map(|(d, t)| (*d, *t)).collect();
         for (date, worked) in days {
-            let age = self.employee.age_on(date);
+            let age = self.birthdays.age_on(date);
             let limit = if age.is_minor() {
                 MINOR_DAILY_MAX
             } else {
@@ -709,17 +844,20 @@ impl Judgement<'_> {
             };
             if worked > Duration::minutes(limit) {
                 let actual = minutes_ceil(worked);
+                let period = self.midnights.day(date);
                 self.push(
                     ViolationCode::DailyHours,
-                    day_bounds(date, self.tz),
+                    period,
                     Figures::minutes(limit, worked),
-                    format!(
-                        "{} : {} de travail, {} au plus par jour{}.",
-                        capitalised(&format_date_fr(date)),
-                        hours(actual),
-                        hours(limit),
-                        age.whom()
-                    ),
+                    move || {
+                        format!(
+                            "{} : {} de travail, {} au plus par jour{}.",
+                            capitalised(&format_date_fr(date)),
+                            hours(actual),
+                            hours(limit),
+                            age.whom()
+                        )
+                    },
                 );
             }
         }
@@ -729,21 +867,24 @@ impl Judgement<'_> {
     fn day_warnings_and_holidays(&mut self) {
         let days: Vec<(NaiveDate, Duration)> = self.days.iter().map(|(d, t)| (*d, *t)).collect();
         for (date, worked) in days {
-            let age = self.employee.age_on(date);
-            let period = day_bounds(date, self.tz);
-            let when = format_date_fr(date);
-            let shown = hours(minutes_ceil(worked));
+            let age = self.birthdays.age_on(date);
+            let period = self.midnights.day(date);
+            let when = move || format_date_fr(date);
+            let shown = move || hours(minutes_ceil(worked));
             if age.is_minor() {
                 if let Some(name) = holidays::name(date) {
                     self.push(
                         ViolationCode::PublicHoliday,
                         period,
                         Figures::minutes(0, worked),
-                        format!(
-                            "{} ({name}) : {shown} de travail un jour férié, interdit{}.",
-                            capitalised(&when),
-                            age.whom()
-                        ),
+                        move || {
+                            format!(
+                                "{} ({name}) : {} de travail un jour férié, interdit{}.",
+                                capitalised(&when()),
+                                shown(),
+                                age.whom()
+                            )
+                        },
                     );
                 }
             } else if date.month() == 5 && date.day() == 1 {
@@ -751,11 +892,14 @@ impl Judgement<'_> {
                     WarningCode::MayDay,
                     period,
                     Figures::minutes(0, worked),
-                    format!(
-                        "Travail le 1er mai {} ({shown}) : jour férié chômé, permis seulement là où \
+                    move || {
+                        format!(
+                        "Travail le 1er mai {} ({}) : jour férié chômé, permis seulement là où \
                          l'activité ne peut s'interrompre, et payé double.",
-                        date.year()
-                    ),
+                        date.year(),
+                        shown()
+                    )
+                    },
                 );
             }
             if date.weekday() == Weekday::Sun {
@@ -763,10 +907,14 @@ impl Judgement<'_> {
                     WarningCode::SundayWork,
                     period,
                     Figures::minutes(0, worked),
-                    format!(
-                        "Travail le {when} ({shown}) : le repos hebdomadaire est en principe \
-                         donné le dimanche."
-                    ),
+                    move || {
+                        format!(
+                            "Travail le {} ({}) : le repos hebdomadaire est en principe \
+                         donné le dimanche.",
+                            when(),
+                            shown()
+                        )
+                    },
                 );
             }
         }
@@ -788,15 +936,17 @@ impl Judgement<'_> {
         let six = NaiveTime::from_hms_opt(6, 0, 0).unwrap_or(NaiveTime::MIN);
         for evening in evenings {
             let morning = next_day(evening);
-            let (age_evening, age_morning) =
-                (self.employee.age_on(evening), self.employee.age_on(morning));
+            let (age_evening, age_morning) = (
+                self.birthdays.age_on(evening),
+                self.birthdays.age_on(morning),
+            );
             if !age_evening.is_minor() && !age_morning.is_minor() {
                 continue;
             }
             let from_hour = if age_evening == Age::Under16 { 20 } else { 22 };
             let from = NaiveTime::from_hms_opt(from_hour, 0, 0).unwrap_or(NaiveTime::MIN);
             let night_start = local_at(evening, from, self.tz);
-            let midnight = local_at(morning, NaiveTime::MIN, self.tz);
+            let midnight = self.midnights.of(morning);
             let night_end = local_at(morning, six, self.tz);
             let mut worked = Duration::zero();
             if age_evening.is_minor() && night_start < midnight {
@@ -826,14 +976,16 @@ impl Judgement<'_> {
                         end: night_end,
                     },
                     Figures::minutes(0, worked),
-                    format!(
-                        "Nuit du {} au {} : {} de travail entre {from_hour}:00 et 06:00, \
+                    move || {
+                        format!(
+                            "Nuit du {} au {} : {} de travail entre {from_hour}:00 et 06:00, \
                          interdit{}.",
-                        format_date_fr(evening),
-                        format_date_fr(morning),
-                        hours(minutes_ceil(worked)),
-                        age.whom()
-                    ),
+                            format_date_fr(evening),
+                            format_date_fr(morning),
+                            hours(minutes_ceil(worked)),
+                            age.whom()
+                        )
+                    },
                 );
             }
         }
@@ -844,11 +996,11 @@ impl Judgement<'_> {
             && self
                 .days
                 .keys()
-                .any(|d| self.employee.age_on(*d).is_minor());
+                .any(|d| self.birthdays.age_on(*d).is_minor());
         let has_adult_days = self
             .days
             .keys()
-            .any(|d| !self.employee.age_on(*d).is_minor());
+            .any(|d| !self.birthdays.age_on(*d).is_minor());
         if has_adult_days {
             self.stretches_of(false, BREAK_MIN, STRETCH_MAX);
         }
@@ -874,24 +1026,27 @@ impl Judgement<'_> {
                 j += 1;
             }
             i = j;
-            let age = self.employee.age_on(local_date(start, self.tz));
+            let age = self.birthdays.age_on(local_date(start, self.tz));
             if age.is_minor() == minor && worked > Duration::minutes(max) {
                 found.push((Interval { start, end }, worked, age));
             }
         }
+        let tz = self.tz;
         for (span, worked, age) in found {
             self.push(
                 ViolationCode::WorkWithoutBreak,
                 span,
                 Figures::minutes(max, worked),
-                format!(
+                move || {
+                    format!(
                     "{} de travail sans pause d'au moins {break_min} minutes ({}) : {} au plus \
                      d'affilée{}.",
                     hours(minutes_ceil(worked)),
-                    format_span(span, self.tz),
+                    format_span(span, tz),
                     hours(max),
                     age.whom()
-                ),
+                )
+                },
             );
         }
     }
@@ -910,7 +1065,7 @@ impl Judgement<'_> {
             let s = blocks[i].start;
             starts.push(s);
             let horizon = s + Duration::hours(24);
-            let age = self.employee.age_on(local_date(s, self.tz));
+            let age = self.birthdays.age_on(local_date(s, self.tz));
             let need = Duration::minutes(match age {
                 Age::Under16 => UNDER_16_DAILY_REST,
                 Age::Minor => MINOR_DAILY_REST,
@@ -944,14 +1099,15 @@ impl Judgement<'_> {
             found.push((s, horizon, rest, Some(blocks[best].end), age, need));
             i = best + 1;
         }
+        let tz = self.tz;
         for (s, horizon, rest, rest_start, age, need) in found {
             let need_min = need.num_minutes();
             let rest_min = rest.num_minutes();
-            let longest = match rest_start {
+            let longest = move || match rest_start {
                 Some(t) if rest > Duration::zero() => format!(
                     "le plus long repos ne dure que {} (à partir du {})",
                     hours(rest_min),
-                    format_local(t, self.tz)
+                    format_local(t, tz)
                 ),
                 _ => "il n'y a aucun repos".to_string(),
             };
@@ -968,13 +1124,16 @@ impl Judgement<'_> {
                     exact: exact(rest),
                     lower_is_worse: true,
                 },
-                format!(
-                    "Repos quotidien : dans les 24 h qui suivent la prise de poste du {}, {longest} \
+                move || {
+                    format!(
+                        "Repos quotidien : dans les 24 h qui suivent la prise de poste du {}, {} \
                      ; il faut {} consécutives au moins entre deux journées de travail{}.",
-                    format_local(s, self.tz),
-                    hours(need_min),
-                    age.whom()
-                ),
+                        format_local(s, tz),
+                        longest(),
+                        hours(need_min),
+                        age.whom()
+                    )
+                },
             );
         }
         starts
@@ -989,14 +1148,17 @@ impl Judgement<'_> {
         for (monday, dates) in per_week {
             let count = dates.len() as i64;
             if count > WORKING_DAYS_MAX {
+                let period = self.midnights.week(monday);
                 self.push(
                     ViolationCode::WorkingDays,
-                    week_bounds(monday, self.tz),
+                    period,
                     Figures::count(WORKING_DAYS_MAX, count),
-                    format!(
+                    move || {
+                        format!(
                         "{} : {count} jours de travail, {WORKING_DAYS_MAX} au plus par semaine.",
                         week_label(monday)
-                    ),
+                    )
+                    },
                 );
             }
         }
@@ -1006,9 +1168,9 @@ impl Judgement<'_> {
     fn weekly_hours(&mut self) {
         let weeks: Vec<(NaiveDate, Duration)> = self.weeks.iter().map(|(d, t)| (*d, *t)).collect();
         for (monday, worked) in weeks {
-            let period = week_bounds(monday, self.tz);
+            let period = self.midnights.week(monday);
             let age = self.week_age(monday);
-            let label = week_label(monday);
+            let label = move || week_label(monday);
             let actual = minutes_ceil(worked);
             let limit = if age.is_minor() {
                 MINOR_WEEKLY_MAX
@@ -1020,12 +1182,15 @@ impl Judgement<'_> {
                     ViolationCode::WeeklyHours,
                     period,
                     Figures::minutes(limit, worked),
-                    format!(
-                        "{label} : {} de travail, {} au plus par semaine{}.",
-                        hours(actual),
-                        hours(limit),
-                        age.whom()
-                    ),
+                    move || {
+                        format!(
+                            "{} : {} de travail, {} au plus par semaine{}.",
+                            label(),
+                            hours(actual),
+                            hours(limit),
+                            age.whom()
+                        )
+                    },
                 );
             }
             match self.employee.part_time_contract() {
@@ -1040,13 +1205,16 @@ impl Judgement<'_> {
                             WarningCode::ComplementaryHours,
                             period,
                             Figures::minutes(contract, worked),
-                            format!(
-                                "{label} : {} de travail pour un contrat de {}, soit {} \
+                            move || {
+                                format!(
+                                    "{} : {} de travail pour un contrat de {}, soit {} \
                                  complémentaires.",
-                                hours(actual),
-                                hours(contract),
-                                hours(extra)
-                            ),
+                                    label(),
+                                    hours(actual),
+                                    hours(contract),
+                                    hours(extra)
+                                )
+                            },
                         );
                     } else {
                         let tenth_limit = contract * 11 / 10;
@@ -1069,34 +1237,40 @@ impl Judgement<'_> {
                             ViolationCode::ComplementaryHours,
                             period,
                             Figures::minutes(limit, worked),
-                            format!(
-                                "{label} : {} de travail pour un contrat à temps partiel de {}, \
+                            move || {
+                                format!(
+                                    "{} : {} de travail pour un contrat à temps partiel de {}, \
                                  soit {} complémentaires, {why}.",
-                                hours(actual),
-                                hours(contract),
-                                hours(extra)
-                            ),
+                                    label(),
+                                    hours(actual),
+                                    hours(contract),
+                                    hours(extra)
+                                )
+                            },
                         );
                     }
                 }
                 Some(_) => {}
                 None if worked > Duration::minutes(LEGAL_WEEK_MINUTES) => {
-                    let split = overtime(actual);
-                    let mut parts = vec![format!("{} à +25 %", hours(split.at_25))];
-                    if split.at_50 > 0 {
-                        parts.push(format!("{} à +50 %", hours(split.at_50)));
-                    }
                     self.warn(
                         WarningCode::Overtime,
                         period,
                         Figures::minutes(LEGAL_WEEK_MINUTES, worked),
-                        format!(
-                            "{label} : {} de travail, soit {} supplémentaires au-delà de 35 h \
-                             ({}).",
-                            hours(actual),
-                            hours(split.total()),
-                            parts.join(" et ")
-                        ),
+                        move || {
+                            let split = overtime(actual);
+                            let mut parts = vec![format!("{} à +25 %", hours(split.at_25))];
+                            if split.at_50 > 0 {
+                                parts.push(format!("{} à +50 %", hours(split.at_50)));
+                            }
+                            format!(
+                                "{} : {} de travail, soit {} supplémentaires au-delà de 35 h \
+                                 ({}).",
+                                label(),
+                                hours(actual),
+                                hours(split.total()),
+                                parts.join(" et ")
+                            )
+                        },
                     );
                 }
                 None => {}
@@ -1109,7 +1283,7 @@ impl Judgement<'_> {
         let blocks = self.blocks;
         let mondays: Vec<NaiveDate> = self.weeks.keys().copied().collect();
         for monday in mondays {
-            let period = week_bounds(monday, self.tz);
+            let period = self.midnights.week(monday);
             let age = self.week_age(monday);
             if age.is_minor() {
                 let free = |d: NaiveDate| !self.days.contains_key(&d);
@@ -1124,11 +1298,13 @@ impl Judgement<'_> {
                         ViolationCode::WeeklyRest,
                         period,
                         Figures::count(MINOR_REST_DAYS, actual).lower_is_worse(),
-                        format!(
-                            "{} : pas deux jours de repos consécutifs, dus chaque semaine{}.",
-                            week_label(monday),
-                            age.whom()
-                        ),
+                        move || {
+                            format!(
+                                "{} : pas deux jours de repos consécutifs, dus chaque semaine{}.",
+                                week_label(monday),
+                                age.whom()
+                            )
+                        },
                     );
                 }
                 continue;
@@ -1162,12 +1338,14 @@ impl Judgement<'_> {
                         exact: exact(longest),
                         lower_is_worse: true,
                     },
-                    format!(
+                    move || {
+                        format!(
                         "{} : aucun repos de 35 h consécutives (le plus long dure {}) ; 35 h au \
                          moins chaque semaine.",
                         week_label(monday),
                         hours(longest.num_minutes())
-                    ),
+                    )
+                    },
                 );
             }
         }
@@ -1175,33 +1353,49 @@ impl Judgement<'_> {
 
     /// Every 12-week window containing a week with work.
     fn average(&mut self) {
-        let mut window_starts: BTreeSet<NaiveDate> = BTreeSet::new();
-        for &monday in self.weeks.keys() {
-            for k in 0..AVERAGE_WEEKS {
-                window_starts.insert(add_days(monday, -7 * k));
-            }
-        }
         let limit_total = Duration::minutes(AVERAGE_MAX * AVERAGE_WEEKS);
+        let weeks: Vec<(NaiveDate, Duration)> = self.weeks.iter().map(|(d, t)| (*d, *t)).collect();
         let mut found = Vec::new();
-        for first in window_starts {
-            let after = add_days(first, 7 * AVERAGE_WEEKS);
-            let total = self
-                .weeks
-                .range(first..after)
-                .fold(Duration::zero(), |a, (_, t)| a + *t);
-            if total > limit_total {
-                found.push((first, after, total));
+        // The windows starting 0 to 11 weeks before each week with work, in order, each
+        // once; `weeks[lo..hi]` are the weeks inside the current one, `total` their work.
+        let (mut lo, mut hi, mut total) = (0, 0, Duration::zero());
+        let mut unseen: Option<NaiveDate> = None;
+        for &(monday, _) in &weeks {
+            let mut first = add_days(monday, -7 * (AVERAGE_WEEKS - 1));
+            if let Some(u) = unseen {
+                first = first.max(u);
             }
+            while first <= monday {
+                let after = add_days(first, 7 * AVERAGE_WEEKS);
+                while hi < weeks.len() && weeks[hi].0 < after {
+                    total += weeks[hi].1;
+                    hi += 1;
+                }
+                while lo < hi && weeks[lo].0 < first {
+                    total -= weeks[lo].1;
+                    lo += 1;
+                }
+                if total > limit_total {
+                    found.push((first, after, total));
+                }
+                let next = add_days(first, 7);
+                if next <= first {
+                    break;
+                }
+                first = next;
+            }
+            unseen = Some(first);
         }
         for (first, after, total) in found {
             let average = (minutes_ceil(total) + AVERAGE_WEEKS - 1) / AVERAGE_WEEKS;
             let last_sunday = add_days(after, -1);
+            let period = Interval {
+                start: self.midnights.of(first),
+                end: self.midnights.of(after),
+            };
             self.push(
                 ViolationCode::AverageWeeklyHours,
-                Interval {
-                    start: local_at(first, NaiveTime::MIN, self.tz),
-                    end: local_at(after, NaiveTime::MIN, self.tz),
-                },
+                period,
                 Figures {
                     limit: AVERAGE_MAX,
                     actual: average,
@@ -1209,15 +1403,17 @@ impl Judgement<'_> {
                     exact: exact(total),
                     lower_is_worse: false,
                 },
-                format!(
-                    "Du {} au {} : {} de travail en moyenne par semaine sur 12 semaines \
+                move || {
+                    format!(
+                        "Du {} au {} : {} de travail en moyenne par semaine sur 12 semaines \
                      ({} en tout), {} au plus.",
-                    format_date_fr(first),
-                    format_date_fr(last_sunday),
-                    hours(average),
-                    hours(minutes_ceil(total)),
-                    hours(AVERAGE_MAX)
-                ),
+                        format_date_fr(first),
+                        format_date_fr(last_sunday),
+                        hours(average),
+                        hours(minutes_ceil(total)),
+                        hours(AVERAGE_MAX)
+                    )
+                },
             );
         }
     }
@@ -1259,7 +1455,8 @@ impl Figures {
         self
     }
 
-    fn finding(self, code: Code, period: Interval, message: String) -> Finding {
+    /// The finding, its message still to write.
+    fn finding(self, code: Code, period: Interval) -> Finding {
         Finding {
             code,
             period,
@@ -1268,7 +1465,7 @@ impl Figures {
             unit: self.unit,
             exact: self.exact,
             lower_is_worse: self.lower_is_worse,
-            message,
+            message: String::new(),
         }
     }
 }
@@ -2882,6 +3079,19 @@ mod tests {
             let again: Vec<Shift> =
                 stored.iter().map(|s| Shift { id: -5000 - s.id, ..*s }).collect();
             prop_assert_eq!(check(&e, &all, &again, PARIS), LabourVerdict::default());
+        }
+
+        /// The cached local midnights cut work into the same days as `split_by_day`, across
+        /// DST changes and in a zone whose midnight is skipped some days.
+        #[test]
+        fn cached_midnights_cut_days_like_split_by_day(
+            spans in prop::collection::vec((0..(60 * 1440_i64), 1..=3000_i64), 0..40),
+            zone in prop_oneof![Just(PARIS), Just(chrono_tz::America::Santiago)],
+            base in prop_oneof![Just("2027-03-01T00:00"), Just("2027-08-20T00:00")],
+        ) {
+            let base = at(base);
+            let blocks = merge(to_shifts(base, &spans, 1).iter().map(|s| s.interval));
+            prop_assert_eq!(Midnights::new(zone).per_day(&blocks), per_day(&blocks, zone));
         }
 
         /// The weeks `lookup_range` loads are enough: the verdict on them equals the verdict
