@@ -148,10 +148,7 @@ impl Event<'_> {
 
 fn user(conn: &mut DbConn, id: Option<UserId>) -> AppResult<Option<Recipient>> {
     let Some(id) = id else { return Ok(None) };
-    Ok(store::contacts(conn, &[id])?
-        .into_iter()
-        .next()
-        .map(Recipient::User))
+    Ok(store::contact_of(conn, id)?.map(Recipient::User))
 }
 
 /// The name to show as the author of a change, when the recipient did not make it.
@@ -375,50 +372,74 @@ pub fn statements_ready_tx(
 pub async fn queue_reminders(app: &App) -> AppResult<usize> {
     let env = BookingEnv::of(app);
     let longest = REMINDER_HOURS.iter().copied().max().unwrap_or(48);
-    app.db()
-        .write(move |c| {
+    // Which reminders have come due and are not queued yet, read beside the writer: the
+    // window holds every booking of the next two days, and all but a few were reminded at
+    // an earlier round.
+    let due = app
+        .db()
+        .run(move |c| {
             let now = env.now;
             let rows = bookings_store::starting_between(
                 c,
                 to_db(now),
                 to_db(now + Duration::hours(i64::from(longest))),
             )?;
-            let mut queued = 0;
             let creators: Vec<UserId> = rows.iter().filter_map(|r| r.created_by).collect();
             let contacts = store::contacts(c, &creators)?;
-            for r in &rows {
+            let mut due = Vec::new();
+            for r in rows {
                 let Some(contact) = contacts.iter().find(|k| Some(k.user_id) == r.created_by)
                 else {
                     continue;
                 };
                 let lead = contact.reminder_hours.unwrap_or(DEFAULT_REMINDER_HOURS);
                 let Some(hours) = lead else { continue };
-                let due = from_db(r.start_at) - Duration::hours(i64::from(hours));
+                let due_at = from_db(r.start_at) - Duration::hours(i64::from(hours));
                 // Not due yet; or booked within the lead time, when the confirmation
                 // just said it all.
-                if due > now || from_db(r.created_at) > due {
+                if due_at > now || from_db(r.created_at) > due_at {
                     continue;
                 }
                 let to = Recipient::User(contact.clone());
-                let e = Event {
-                    kind: NoticeKind::Reminder,
-                    env: &env,
-                    bookings: vec![facts(r)],
-                    by: None,
-                    reason: None,
-                    employee: None,
-                    statement: None,
-                    link: format!("/bookings/{}", r.id.0),
-                };
-                // The start, not the revision, names the reminder: moving a booking to
-                // another time reminds again, renaming its purpose does not.
-                if e.queue(c, &to)? {
+                let key = reminder(&env, &r).key(&to);
+                due.push((key, r, to));
+            }
+            let keys: Vec<String> = due.iter().map(|(k, _, _)| k.clone()).collect();
+            let queued = store::queued_keys(c, &keys)?;
+            due.retain(|(k, _, _)| !queued.contains(k));
+            Ok(due)
+        })
+        .await?;
+    if due.is_empty() {
+        return Ok(0);
+    }
+    app.db()
+        .write(move |c| {
+            let mut queued = 0;
+            for (_, r, to) in &due {
+                // Queued meanwhile by another process: the key keeps it once.
+                if reminder(&env, r).queue(c, to)? {
                     queued += 1;
                 }
             }
             Ok(queued)
         })
         .await
+}
+
+/// The reminder of one booking. The start, not the revision, names it: moving a booking to
+/// another time reminds again, renaming its purpose does not.
+fn reminder<'a>(env: &'a BookingEnv, r: &Labelled) -> Event<'a> {
+    Event {
+        kind: NoticeKind::Reminder,
+        env,
+        bookings: vec![facts(r)],
+        by: None,
+        reason: None,
+        employee: None,
+        statement: None,
+        link: format!("/bookings/{}", r.id.0),
+    }
 }
 
 /// A user's notification preferences.

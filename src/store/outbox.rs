@@ -65,6 +65,22 @@ pub fn enqueue(conn: &mut DbConn, m: &NewMessage) -> AppResult<bool> {
     Ok(n == 1)
 }
 
+/// Which of `keys` name a message queued already (sent or not, until purged).
+pub fn queued_keys(
+    conn: &mut DbConn,
+    keys: &[String],
+) -> AppResult<std::collections::HashSet<String>> {
+    let mut out = std::collections::HashSet::new();
+    for chunk in keys.chunks(500) {
+        let found: Vec<String> = db_run!(conn => outbox::table
+            .filter(outbox::event_key.eq_any(chunk))
+            .select(outbox::event_key)
+            .load(conn))?;
+        out.extend(found);
+    }
+    Ok(out)
+}
+
 /// Takes up to `limit` due messages for one worker until `lease_until`, counting the attempt.
 /// Runs inside the caller's write transaction.
 pub fn claim(
@@ -243,6 +259,16 @@ pub fn contacts(conn: &mut DbConn, ids: &[UserId]) -> AppResult<Vec<Contact>> {
     let rows: Vec<ContactTuple> =
         db_run!(conn => contacts_query!().filter(users::id.eq_any(ids)).load(conn))?;
     Ok(rows.into_iter().map(contact).collect())
+}
+
+/// One active user: the statement has one shape, so it is prepared once per connection
+/// (a list of ids is compiled again at every call).
+pub fn contact_of(conn: &mut DbConn, id: UserId) -> AppResult<Option<Contact>> {
+    let row: Option<ContactTuple> = db_run!(conn => contacts_query!()
+        .filter(users::id.eq(id))
+        .get_result(conn)
+        .optional())?;
+    Ok(row.map(contact))
 }
 
 /// Active users holding a pole-wide role.
