@@ -464,3 +464,48 @@ both_backends!(
         assert!(page.contains("51–51 sur 51"), "{page}");
     }
 );
+
+both_backends!(
+    keys_missing_from_older_rows_are_folded_at_start,
+    |app: common::TestApp| async move {
+        let f = fixture(&app).await;
+        // Rows written before the folded keys existed: empty keys, as the migration left them.
+        for table in [
+            "bookings SET purpose_key",
+            "members SET name_key",
+            "resources SET name_key",
+        ] {
+            app.execute_sql(format!("UPDATE {table} = ''")).await;
+        }
+        let admin_token = f.p.admin.clone();
+        let (_, list) = app.get(&admin_token, "/api/v1/bookings?q=secrete").await;
+        assert_eq!(
+            list.as_array().unwrap().len(),
+            0,
+            "not found before the start: {list}"
+        );
+        // The next start fills them in (reading only the rows still to fold), and search finds
+        // them again.
+        let again = app.same_database_at(common::NOW).await;
+        for (path, n) in [
+            ("/api/v1/bookings?q=secrete", 1),
+            ("/api/v1/bookings?q=%C3%A9lan", 50),
+            ("/api/v1/resources?q=ZENITH", 1),
+        ] {
+            let (s, list) = again.get(&admin_token, path).await;
+            assert_eq!(s, StatusCode::OK, "{path}: {list}");
+            assert_eq!(list.as_array().unwrap().len(), n, "{path}: {list}");
+        }
+        let unfolded = again
+            .with_conn(|c| {
+                use diesel::prelude::*;
+                use mutualise::store::schema::bookings;
+                Ok(mutualise::db_run!(c => bookings::table
+                    .filter(bookings::purpose_key.eq("").and(bookings::purpose.ne("")))
+                    .count()
+                    .get_result::<i64>(c))?)
+            })
+            .await;
+        assert_eq!(unfolded, 0);
+    }
+);

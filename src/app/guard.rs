@@ -186,13 +186,8 @@ pub(crate) fn cancel_broken(
     for reason in reasons {
         let mut ids = Vec::new();
         for (b, _) in broken.iter().filter(|(_, r)| r == reason) {
-            let row = booking_store::cancel_for_change(
-                conn,
-                b.id,
-                actor.user_id,
-                reason,
-                to_db(env.now),
-            )?;
+            let row =
+                booking_store::cancel(conn, b.id, actor.user_id, Some(reason), to_db(env.now))?;
             ids.push(row.id);
         }
         notify::bookings_changed_tx(

@@ -448,41 +448,20 @@ pub fn decide(
     Ok(row)
 }
 
-/// Cancels an active booking, keeping any approval decision as it was; `NotFound` when it is
-/// no longer active.
+/// Cancels an active booking; `NotFound` when it is no longer active. With a `reason` (the
+/// resource changed under it: a closure, a lowered capacity…) the reason is recorded as the
+/// decision's; without, any approval decision is kept as it was.
 pub fn cancel(
     conn: &mut DbConn,
     id: BookingId,
     by: UserId,
+    reason: Option<&str>,
     now: NaiveDateTime,
 ) -> AppResult<BookingRow> {
     let row: BookingRow = db_run!(conn => diesel::update(bookings::table.find(id).filter(bookings::status.eq_any(ACTIVE)))
         .set((
             bookings::status.eq(BookingStatus::Cancelled),
-            bookings::cancelled_by.eq(Some(by)),
-            bookings::cancelled_at.eq(Some(now)),
-            bookings::updated_at.eq(now),
-            bookings::sequence.eq(bookings::sequence + 1),
-        ))
-        .returning(BookingRow::as_returning())
-        .get_result(conn))?;
-    super::allocation::forget_usage(conn, &[row.start_at])?;
-    Ok(row)
-}
-
-/// Cancels an active booking because its resource changed under it (a closure, a lowered
-/// capacity…), recording why as the decision's reason; `NotFound` when it is no longer active.
-pub fn cancel_for_change(
-    conn: &mut DbConn,
-    id: BookingId,
-    by: UserId,
-    reason: &str,
-    now: NaiveDateTime,
-) -> AppResult<BookingRow> {
-    let row: BookingRow = db_run!(conn => diesel::update(bookings::table.find(id).filter(bookings::status.eq_any(ACTIVE)))
-        .set((
-            bookings::status.eq(BookingStatus::Cancelled),
-            bookings::decision_reason.eq(reason),
+            reason.map(|r| bookings::decision_reason.eq(r)),
             bookings::cancelled_by.eq(Some(by)),
             bookings::cancelled_at.eq(Some(now)),
             bookings::updated_at.eq(now),

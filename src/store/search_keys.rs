@@ -20,8 +20,13 @@ pub fn backfill(conn: &mut DbConn) -> AppResult<usize> {
             let mut written = 0;
             let mut last = 0i64;
             loop {
+                // Literal, not bound: a partial index of the rows still to fold serves the
+                // query only when its condition is spelt out.
+                let unfolded = diesel::dsl::sql::<diesel::sql_types::Bool>(concat!(
+                    stringify!($key), " = '' AND ", stringify!($source), " <> ''"
+                ));
                 let rows: Vec<(i64, String)> = db_run!(conn => $table::table
-                    .filter($table::$key.eq("").and($table::$source.ne("")).and($table::id.gt(last)))
+                    .filter(unfolded.and($table::id.gt(last)))
                     .select(($table::id, $table::$source))
                     .order($table::id.asc())
                     .limit(BATCH)

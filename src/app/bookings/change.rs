@@ -291,7 +291,13 @@ pub fn cancel_tx(
             ));
         }
         ensure_open_month(conn, iv, env, &mut locks)?;
-        rows.push(store::cancel(conn, g.id, actor.user_id, to_db(env.now))?);
+        rows.push(store::cancel(
+            conn,
+            g.id,
+            actor.user_id,
+            None,
+            to_db(env.now),
+        )?);
     }
     let ids: Vec<BookingId> = rows.iter().map(|r| r.id).collect();
     notify::bookings_changed_tx(conn, Some(actor), Change::Cancelled, &ids, &[], None, env)?;

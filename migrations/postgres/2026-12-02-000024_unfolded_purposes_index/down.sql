@@ -1,0 +1,1 @@
+DROP INDEX bookings_unfolded_purpose_idx;
