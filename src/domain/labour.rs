@@ -600,14 +600,9 @@ fn merge(intervals: impl Iterator<Item = Interval>) -> Vec<Interval> {
     out
 }
 
+/// Work per local day: the parts [`split_by_day`] cuts, each local midnight computed once.
 fn per_day(blocks: &[Interval], tz: Tz) -> BTreeMap<NaiveDate, Duration> {
-    let mut days: BTreeMap<NaiveDate, Duration> = BTreeMap::new();
-    for b in blocks {
-        for (date, part) in split_by_day(*b, tz) {
-            *days.entry(date).or_insert_with(Duration::zero) += part.duration();
-        }
-    }
-    days
+    Midnights::new(tz).per_day(blocks)
 }
 
 fn per_week(days: &BTreeMap<NaiveDate, Duration>) -> BTreeMap<NaiveDate, Duration> {
@@ -652,16 +647,14 @@ struct Finding {
     message: String,
 }
 
-impl Finding {
-    fn measure(&self) -> Measure {
-        Measure::new(self.limit, self.actual, self.unit).over(self.period.start, self.period.end)
-    }
-}
-
 /// An earlier judgement's findings: the figure of each rule over each period.
 type Known = HashMap<(Code, Interval), i64>;
 
 impl Finding {
+    fn measure(&self) -> Measure {
+        Measure::new(self.limit, self.actual, self.unit).over(self.period.start, self.period.end)
+    }
+
     /// Whether this finding is absent from `known` or worse than it there.
     fn is_new(&self, known: &Known) -> bool {
         match known.get(&(self.code, self.period)) {
@@ -710,7 +703,7 @@ impl Midnights {
         }
     }
 
-    /// [`per_day`] through the cache: the same parts as [`split_by_day`].
+    /// Work per local day: the parts [`split_by_day`] cuts, through the cache.
     fn per_day(&mut self, blocks: &[Interval]) -> BTreeMap<NaiveDate, Duration> {
         let range = supported_range();
         let mut days: BTreeMap<NaiveDate, Duration> = BTreeMap::new();
@@ -3091,7 +3084,13 @@ mod tests {
         ) {
             let base = at(base);
             let blocks = merge(to_shifts(base, &spans, 1).iter().map(|s| s.interval));
-            prop_assert_eq!(Midnights::new(zone).per_day(&blocks), per_day(&blocks, zone));
+            let mut cut: BTreeMap<NaiveDate, Duration> = BTreeMap::new();
+            for b in &blocks {
+                for (date, part) in split_by_day(*b, zone) {
+                    *cut.entry(date).or_insert_with(Duration::zero) += part.duration();
+                }
+            }
+            prop_assert_eq!(Midnights::new(zone).per_day(&blocks), cut);
         }
 
         /// The weeks `lookup_range` loads are enough: the verdict on them equals the verdict

@@ -147,18 +147,23 @@ impl WalBound {
         if size < self.restart_at() {
             return;
         }
+        let asked = std::time::Instant::now();
         let _turn = self.turn.lock().unwrap_or_else(|p| p.into_inner());
+        let waited = asked.elapsed();
         if let Some(c) = sqlite(conn) {
-            tracing::debug!(
-                wal_bytes = size,
-                "WAL past half its bound: restart checkpoint"
-            );
             if let Err(e) = diesel::connection::SimpleConnection::batch_execute(
                 c,
                 "PRAGMA wal_checkpoint(RESTART)",
             ) {
                 tracing::warn!(error = %e, "restart checkpoint failed");
             }
+            // The writer waits this long: the checkpoint's share of the slowest answers.
+            tracing::debug!(
+                wal_bytes = size,
+                turn_us = u64::try_from(waited.as_micros()).unwrap_or(u64::MAX),
+                total_us = u64::try_from(asked.elapsed().as_micros()).unwrap_or(u64::MAX),
+                "WAL past half its bound: restart checkpoint"
+            );
         }
     }
 }
