@@ -18,6 +18,7 @@ use serde::Serialize;
 
 use super::audit::{self, Event};
 use super::authz::Actor;
+use super::kept::Kept;
 use super::App;
 use crate::domain::audit::AuditKind;
 use crate::domain::ids::UserId;
@@ -25,8 +26,6 @@ use crate::domain::throttle::{self, Counter, Policy};
 use crate::domain::validation;
 use crate::error::{AppError, AppResult, Throttled};
 use crate::store::{self, auth as auth_store, users as user_store, DbConn};
-use std::collections::HashMap;
-use std::sync::Mutex;
 
 pub const SESSION_LIFETIME_DAYS: i64 = 7;
 pub const TOKEN_LIFETIME_DAYS: i64 = 90;
@@ -397,36 +396,28 @@ pub struct SessionActor {
     pub requests_to_decide: Option<i64>,
 }
 
-/// Pole roles and memberships kept between requests, by user, with the access epoch they were
-/// read at (`store::users::access_epoch`, raised by triggers on any change of roles, memberships
-/// or members). The user row itself is read on every request.
+/// Pole roles and memberships kept between requests, by user, stamped with the access epoch
+/// (`store::users::access_epoch`, raised by triggers on any change of roles, memberships or
+/// members). The user row itself is read on every request.
 #[derive(Default)]
-pub struct AccessCache(Mutex<HashMap<UserId, AccessKept>>);
-
-type AccessKept = (i64, Vec<String>, Vec<user_store::MembershipRow>);
+pub struct AccessCache(Kept<UserId, (Vec<String>, Vec<user_store::MembershipRow>)>);
 
 impl AccessCache {
     /// The actor of `user`, with roles and memberships kept at `epoch` or read now. `epoch`
     /// must have been read before or with `user`: data read after it is at least as new.
     fn actor(&self, conn: &mut DbConn, user: user_store::User, epoch: i64) -> AppResult<Actor> {
-        let kept = self
-            .0
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .get(&user.id)
-            .filter(|k| k.0 == epoch)
-            .cloned();
-        let full = match kept {
-            Some((_, roles, memberships)) => user_store::UserWithRoles {
+        let full = match self.0.at(&user.id, epoch) {
+            Some((roles, memberships)) => user_store::UserWithRoles {
                 user,
                 roles,
                 memberships,
             },
             None => {
                 let full = user_store::with_roles(conn, user)?;
-                self.0.lock().unwrap_or_else(|p| p.into_inner()).insert(
+                self.0.keep(
                     full.user.id,
-                    (epoch, full.roles.clone(), full.memberships.clone()),
+                    epoch,
+                    (full.roles.clone(), full.memberships.clone()),
                 );
                 full
             }

@@ -31,6 +31,7 @@ pub mod employees;
 pub mod feeds;
 pub mod guard;
 pub mod jobs;
+pub mod kept;
 pub mod ledger;
 pub mod members;
 pub mod months;

@@ -2,10 +2,8 @@
 //! write transaction: the resource and its rules, the parts or whole it is composed with, the
 //! quotas that apply, the closures and the active bookings near a window.
 
-use std::collections::HashMap;
-use std::sync::Mutex;
-
 use crate::app::authz;
+use crate::app::kept::Kept;
 use crate::domain::booking::{ClosurePeriod, ExistingBooking, ResourceRules};
 use crate::domain::ids::{MemberId, ResourceId};
 use crate::domain::labour;
@@ -157,24 +155,7 @@ pub(crate) fn load(
 /// epoch and the spans under the lock, and the whole target again once the epoch moved. One
 /// entry per resource booked.
 #[derive(Default)]
-pub struct TargetCache(Mutex<HashMap<ResourceId, (i64, Target)>>);
-
-impl TargetCache {
-    fn kept(&self, id: ResourceId) -> Option<(i64, Target)> {
-        self.0
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .get(&id)
-            .cloned()
-    }
-
-    fn keep(&self, epoch: i64, target: &Target) {
-        self.0
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .insert(target.id(), (epoch, target.clone()));
-    }
-}
+pub struct TargetCache(Kept<ResourceId, Target>);
 
 /// The target as the rules must see it under the write lock (`BEGIN IMMEDIATE` on SQLite; on
 /// PostgreSQL the rows of the resource and of the parts or whole it is composed with, locked
@@ -191,7 +172,7 @@ pub(crate) fn under_lock(
     let Some(cache) = kept else {
         return read_whole(conn, resource_id, env);
     };
-    if let Some((epoch, target)) = cache.kept(resource_id) {
+    if let Some((epoch, target)) = cache.0.get(&resource_id) {
         store::lock_resources(conn, &target.blocking_ids())?;
         let (span, now) = resource_store::span_and_epoch(conn, resource_id)?;
         if now == epoch {
@@ -202,7 +183,7 @@ pub(crate) fn under_lock(
     // than its epoch, and the next booking reads it again.
     let epoch = resource_store::rules_epoch(conn)?;
     let target = read_whole(conn, resource_id, env)?;
-    cache.keep(epoch, &target);
+    cache.0.keep(resource_id, epoch, target.clone());
     Ok(target)
 }
 
