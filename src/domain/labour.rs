@@ -66,9 +66,12 @@
 //! # What must be loaded
 //! [`lookup_range`] spans 11 weeks before the first week a proposal touches and 11 weeks after
 //! the last (whole local weeks): every 12-week window containing a touched week, and far more
-//! than the rests on either side need. Complexity of [`check`] for `n` shifts over `d` local
-//! days: O(n log² n + d log d), whatever the input: the daily-rest walk uses a sparse table,
-//! and at most the 200 supported years of days are ever walked.
+//! than the rests on either side need. Only the 12-week average needs all of it, and only as
+//! weekly totals: the other rules are judged over the work around the proposal ([`focus`]:
+//! two weeks on each side, widened to a rest of 14 h or more), which gives the same verdict
+//! (property-tested against judging everything everywhere). Complexity of [`check`] for `n`
+//! shifts over `d` local days: O(n log² n + d log d), whatever the input: the daily-rest walk
+//! uses a sparse table, and at most the 200 supported years of days are ever walked.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
@@ -364,6 +367,18 @@ pub fn check(employee: &Employee, existing: &[Shift], proposed: &[Shift], tz: Tz
 
 /// [`check`] without cutting `existing` to the lookup range: the tests compare the two.
 fn judge(employee: &Employee, existing: &[Shift], proposed: &[Shift], tz: Tz) -> LabourVerdict {
+    judge_with(employee, existing, proposed, tz, true)
+}
+
+/// The judgement itself. `focused`: the rules other than the 12-week average look only at
+/// the work around the proposal ([`focus`]); the tests compare it with looking everywhere.
+fn judge_with(
+    employee: &Employee,
+    existing: &[Shift],
+    proposed: &[Shift],
+    tz: Tz,
+    focused: bool,
+) -> LabourVerdict {
     let before_blocks = working_blocks(existing.iter());
     let after_blocks = working_blocks(existing.iter().chain(proposed));
     if before_blocks == after_blocks {
@@ -371,11 +386,42 @@ fn judge(employee: &Employee, existing: &[Shift], proposed: &[Shift], tz: Tz) ->
         return LabourVerdict::default();
     }
     let mut midnights = Midnights::new(tz);
-    let known: Known = evaluate(employee, &before_blocks, &mut midnights, None)
+    let near = if focused {
+        focus(&after_blocks, proposed, &mut midnights)
+    } else {
+        None
+    };
+    let (before_near, after_near, far_weeks) = match near {
+        Some(near) => {
+            let inside = |b: &Interval| b.start >= near.start && b.end <= near.end;
+            let far: Vec<Interval> = after_blocks
+                .iter()
+                .filter(|b| !inside(b))
+                .copied()
+                .collect();
+            (
+                before_blocks
+                    .iter()
+                    .filter(|b| inside(b))
+                    .copied()
+                    .collect(),
+                after_blocks.iter().filter(|b| inside(b)).copied().collect(),
+                per_week(&midnights.per_day(&far)),
+            )
+        }
+        None => (before_blocks, after_blocks, BTreeMap::new()),
+    };
+    let known: Known = evaluate(employee, &before_near, &far_weeks, &mut midnights, None)
         .into_iter()
         .map(|f| ((f.code, f.period), f.exact))
         .collect();
-    let new = evaluate(employee, &after_blocks, &mut midnights, Some(&known));
+    let new = evaluate(
+        employee,
+        &after_near,
+        &far_weeks,
+        &mut midnights,
+        Some(&known),
+    );
     let mut findings = worst_of_overlapping_averages(new);
     findings.sort_by_key(|f| (f.period.start, f.period.end));
     let mut verdict = LabourVerdict::default();
@@ -395,6 +441,51 @@ fn judge(employee: &Employee, existing: &[Shift], proposed: &[Shift], tz: Tz) ->
         }
     }
     verdict
+}
+
+/// The stretch of time outside which the proposal cannot change a finding of any rule but the
+/// 12-week average: from two weeks before the first week a proposed piece of work touches to
+/// two weeks after the last one, widened on each side to the nearest rest of 14 h or more
+/// (the longest daily rest). The walk over working days starts a working day after any such
+/// rest, whatever came before, so inside it walks the same days as over everything; every
+/// other rule looks at most a week beyond its day, stretch or week. Findings near the edges
+/// are then the same with and without the proposal, and none of them is reported. The cut
+/// falls between two blocks of `after` (the blocks with the proposal, which cover those
+/// without it), so each block of either is wholly inside or wholly outside. `None`: no
+/// proposed work.
+fn focus(after: &[Interval], proposed: &[Shift], midnights: &mut Midnights) -> Option<Interval> {
+    let range = supported_range();
+    let (start, end) = proposed
+        .iter()
+        .filter(|s| s.activity.is_working_time())
+        .filter_map(|s| s.interval.intersection(&range))
+        .fold(None, |hull: Option<(DateTime<Utc>, DateTime<Utc>)>, iv| {
+            Some(match hull {
+                None => (iv.start, iv.end),
+                Some((s, e)) => (s.min(iv.start), e.max(iv.end)),
+            })
+        })?;
+    let tz = midnights.tz;
+    let lo = midnights.of(add_days(week_start(local_date(start, tz)), -14));
+    let last_instant = end - Duration::nanoseconds(1);
+    let hi = midnights.of(add_days(week_start(local_date(last_instant, tz)), 21));
+    let reset = Duration::minutes(UNDER_16_DAILY_REST);
+    let rest_before = |k: usize| after[k].start - after[k - 1].end;
+    let mut i = after.partition_point(|b| b.end <= lo);
+    while i > 0 && i < after.len() && rest_before(i) < reset {
+        i -= 1;
+    }
+    let mut j = after.partition_point(|b| b.start < hi);
+    while j > 0 && j < after.len() && rest_before(j) < reset {
+        j += 1;
+    }
+    if i >= j {
+        return None;
+    }
+    Some(Interval {
+        start: after[i].start,
+        end: after[j - 1].end,
+    })
 }
 
 /// Minutes (whole, rounded down) of the shifts of the given activities in each local day they
@@ -734,6 +825,8 @@ struct Judgement<'a> {
     tz: Tz,
     days: BTreeMap<NaiveDate, Duration>,
     weeks: BTreeMap<NaiveDate, Duration>,
+    /// `weeks` and the work of the weeks beyond `blocks`: for the 12-week average.
+    all_weeks: BTreeMap<NaiveDate, Duration>,
     midnights: &'a mut Midnights,
     /// Keep only the findings new against these, and write their messages; without them keep
     /// every finding, without message (an earlier judgement only compared with).
@@ -741,20 +834,26 @@ struct Judgement<'a> {
     out: Vec<Finding>,
 }
 
-/// The findings of the rules over `blocks`: every one without its message, or with `known`
+/// The findings of the rules over `blocks`, the 12-week average over their weeks plus
+/// `far_weeks` (work per week outside them): every one without its message, or with `known`
 /// only those new against it, described.
 fn evaluate(
     employee: &Employee,
     blocks: &[Interval],
+    far_weeks: &BTreeMap<NaiveDate, Duration>,
     midnights: &mut Midnights,
     known: Option<&Known>,
 ) -> Vec<Finding> {
-    if blocks.is_empty() {
+    if blocks.is_empty() && far_weeks.is_empty() {
         return Vec::new();
     }
     let tz = midnights.tz;
     let days = midnights.per_day(blocks);
     let weeks = per_week(&days);
+    let mut all_weeks = far_weeks.clone();
+    for (&monday, &t) in &weeks {
+        *all_weeks.entry(monday).or_insert_with(Duration::zero) += t;
+    }
     let mut j = Judgement {
         employee,
         birthdays: employee.birthdays(),
@@ -762,6 +861,7 @@ fn evaluate(
         tz,
         days,
         weeks,
+        all_weeks,
         midnights,
         known,
         out: Vec::new(),
@@ -1347,7 +1447,8 @@ impl Judgement<'_> {
     /// Every 12-week window containing a week with work.
     fn average(&mut self) {
         let limit_total = Duration::minutes(AVERAGE_MAX * AVERAGE_WEEKS);
-        let weeks: Vec<(NaiveDate, Duration)> = self.weeks.iter().map(|(d, t)| (*d, *t)).collect();
+        let weeks: Vec<(NaiveDate, Duration)> =
+            self.all_weeks.iter().map(|(d, t)| (*d, *t)).collect();
         let mut found = Vec::new();
         // The windows starting 0 to 11 weeks before each week with work, in order, each
         // once; `weeks[lo..hi]` are the weeks inside the current one, `total` their work.
@@ -3017,6 +3118,32 @@ mod tests {
         })
     }
 
+    /// Three weeks of two shifts a day with short rests (10–13 h 55 between days): the
+    /// working days chain on without a 14 h rest.
+    fn dense_week() -> impl Strategy<Value = Vec<(i64, i64)>> {
+        prop::collection::vec((360..=600_i64, 600..=835_i64), 21).prop_map(|days| {
+            let mut t = 0;
+            days.into_iter()
+                .map(|(len, rest)| {
+                    let shift = (t, len);
+                    t += len + rest;
+                    shift
+                })
+                .take_while(|&(s, _)| s < 21 * 1440)
+                .collect()
+        })
+    }
+
+    /// Three weeks of 9 h 30 days, six a week: 57 h weeks that break the 12-week average.
+    fn heavy_week() -> impl Strategy<Value = Vec<(i64, i64)>> {
+        (0..120_i64).prop_map(|start| {
+            (0..21)
+                .filter(|d| d % 7 != 6)
+                .map(|d| (d * 1440 + 7 * 60 + start, 9 * 60 + 30))
+                .collect()
+        })
+    }
+
     fn to_shifts(base: DateTime<Utc>, spans: &[(i64, i64)], first_id: i64) -> Vec<Shift> {
         spans
             .iter()
@@ -3091,6 +3218,37 @@ mod tests {
                 }
             }
             prop_assert_eq!(Midnights::new(zone).per_day(&blocks), cut);
+        }
+
+        /// Judging only the work around the proposal (and every week's total for the 12-week
+        /// average) gives the verdict of judging every rule everywhere: on rota-like months,
+        /// dense ones (rests under 14 h for days on end), long days that break the average, for
+        /// adults and minors, with the proposal anywhere in them.
+        #[test]
+        fn judging_around_the_proposal_is_enough(
+            weeks in prop::collection::vec(
+                prop_oneof![rota(), spans(40), dense_week(), heavy_week()],
+                1..9,
+            ),
+            proposed in prop::collection::vec((0..(24 * 7 * 1440_i64), 30..=720_i64), 1..4),
+            minor_birth in prop_oneof![Just(None), Just(Some("2010-06-01")), Just(Some("2012-09-01"))],
+            base in base(),
+        ) {
+            let e = employee(minor_birth, 35);
+            // Three-week pieces laid end to end: up to 24 weeks of stored work.
+            let stored: Vec<(i64, i64)> = weeks
+                .iter()
+                .enumerate()
+                .flat_map(|(k, piece)| {
+                    piece.iter().map(move |&(s, l)| (s + k as i64 * 21 * 1440, l))
+                })
+                .collect();
+            let stored = to_shifts(base, &stored, 1);
+            let proposed = to_shifts(base, &proposed, -1000);
+            prop_assert_eq!(
+                judge_with(&e, &stored, &proposed, PARIS, true),
+                judge_with(&e, &stored, &proposed, PARIS, false)
+            );
         }
 
         /// The weeks `lookup_range` loads are enough: the verdict on them equals the verdict

@@ -195,8 +195,13 @@ pub struct StoredShift {
 }
 
 /// The active bookings of one employee (a staff resource) meeting `[from, to)`, at every
-/// member. `longest_minutes` (the longest span ever booked on it) bounds the index scan, so
-/// only the weeks asked for are read, never the employee's whole history.
+/// member, in time order. `longest_minutes` (the longest span ever booked on it) bounds the
+/// index scan, so only the weeks asked for are read, never the employee's whole history.
+///
+/// The database only walks the index range; the overlap test and the order are done here.
+/// On SQLite each of those comparisons on a timestamp column first tries to read the text as
+/// a number, and an `ORDER BY start_at` copies every row through a sorter: together they were
+/// two thirds of the query's time on the ~110 shifts a working-time check reads.
 pub fn shifts(
     conn: &mut DbConn,
     resource_id: ResourceId,
@@ -205,14 +210,16 @@ pub fn shifts(
     longest_minutes: i64,
 ) -> AppResult<Vec<StoredShift>> {
     let lower = from - chrono::Duration::minutes(longest_minutes.max(0));
-    Ok(
-        db_run!(conn => active_meeting!(resource_id, lower, from, to)
-        .filter(bookings::start_at.lt(to))
-        .filter(bookings::end_at.gt(from))
+    let mut rows: Vec<StoredShift> = db_run!(conn => bookings::table
+        .filter(bookings::resource_id.eq(resource_id))
+        .filter(bookings::block_start_at.ge(lower))
+        .filter(bookings::block_start_at.lt(to))
+        .filter(bookings::status.eq(PENDING).or(bookings::status.eq(CONFIRMED)))
         .select(StoredShift::as_select())
-        .order(bookings::start_at.asc())
-        .load(conn))?,
-    )
+        .load(conn))?;
+    rows.retain(|s| s.start_at < to && s.end_at > from);
+    rows.sort_unstable_by_key(|s| (s.start_at, s.id));
+    Ok(rows)
 }
 
 /// An employee's booking as the planning and the hours ledger read it.
