@@ -496,3 +496,32 @@ both_backends!(
         assert_eq!(app.count("audit_events").await, 0);
     }
 );
+
+both_backends!(
+    a_backlog_of_old_events_is_purged_in_bounded_rounds,
+    |app: TestApp| async move {
+        // 23 events past the year of retention and 4 within it; rounds of 5 rows each.
+        let now = app.now;
+        app.with_conn(move |c| {
+            use mutualise::app::audit::{record_tx, Event};
+            use mutualise::domain::audit::AuditKind;
+            for i in 0..27 {
+                let at = now - chrono::Duration::days(if i < 23 { 400 + i } else { 10 + i });
+                record_tx(
+                    c,
+                    at,
+                    Event::new(AuditKind::SignInFailed, "192.0.2.1").email("x@y.test"),
+                )?;
+            }
+            Ok(())
+        })
+        .await;
+        let before = app.count("audit_events").await;
+        let removed = mutualise::app::jobs::purge(&app.app, 5).await.unwrap();
+        assert!(removed >= 23, "{removed}");
+        assert_eq!(app.count("audit_events").await, before - 23);
+        // Nothing left to purge: one round, nothing removed.
+        let removed = mutualise::app::jobs::purge(&app.app, 5).await.unwrap();
+        assert_eq!(removed, 0);
+    }
+);

@@ -84,8 +84,8 @@ pub fn record_tx(conn: &mut DbConn, now: DateTime<Utc>, e: Event) -> AppResult<(
 }
 
 /// Events older than the retention leave the journal.
-pub(crate) fn purge_tx(conn: &mut DbConn, now: DateTime<Utc>) -> AppResult<usize> {
-    store::purge(conn, to_db(now - Duration::days(RETENTION_DAYS)))
+pub(crate) fn purge_tx(conn: &mut DbConn, now: DateTime<Utc>, limit: i64) -> AppResult<usize> {
+    store::purge(conn, to_db(now - Duration::days(RETENTION_DAYS)), limit)
 }
 
 /// The journal's filters as typed (page or API query).

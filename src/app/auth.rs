@@ -18,6 +18,7 @@ use serde::Serialize;
 
 use super::audit::{self, Event};
 use super::authz::Actor;
+use super::jobs::Purged;
 use super::kept::Kept;
 use super::App;
 use crate::domain::audit::AuditKind;
@@ -716,19 +717,22 @@ pub async fn me(app: &App, actor: &Actor) -> AppResult<crate::app::users::UserVi
         .await
 }
 
-/// Sessions past their end, throttle counters every rule has forgotten (untouched for a day)
-/// and security events past their retention are removed.
-pub(crate) fn purge_tx(conn: &mut DbConn, now: DateTime<Utc>) -> AppResult<usize> {
-    let sessions = auth_store::purge_expired(conn, store::to_db(now))?;
+/// Sessions past their end (at most `limit`), throttle counters every rule has forgotten
+/// (untouched for a day), security events past their retention (at most `limit`) and expired
+/// password-reset links are removed.
+pub(crate) fn purge_tx(conn: &mut DbConn, now: DateTime<Utc>, limit: i64) -> AppResult<Purged> {
+    let sessions = auth_store::purge_expired(conn, store::to_db(now), limit)?;
     let forgotten = [throttle::PAIR, throttle::ACCOUNT, throttle::ADDRESS]
         .iter()
         .map(|p| p.forget_after)
         .max()
         .unwrap_or(Duration::days(1));
-    let attempts = auth_store::purge_throttles(conn, store::to_db(now - forgotten))?
-        + audit::purge_tx(conn, now)?;
+    let attempts = auth_store::purge_throttles(conn, store::to_db(now - forgotten))?;
+    let events = audit::purge_tx(conn, now, limit)?;
     let resets = auth_store::purge_resets(conn, store::to_db(now - Duration::days(1)))?;
-    Ok(sessions + attempts + resets)
+    Ok(Purged::bounded(sessions, limit)
+        .and(Purged::bounded(events, limit))
+        .and(Purged::all(attempts + resets)))
 }
 
 #[cfg(test)]

@@ -165,10 +165,11 @@ pub fn spawn_worker_until(
 }
 
 /// Forgets sent messages older than `SENT_KEPT_DAYS` (a job of `app::jobs`).
-pub fn purge_tx(conn: &mut crate::store::DbConn) -> AppResult<usize> {
+pub fn purge_tx(conn: &mut crate::store::DbConn, limit: i64) -> AppResult<usize> {
     store::purge_sent(
         conn,
         to_db(Utc::now() - chrono::Duration::days(SENT_KEPT_DAYS)),
+        limit,
     )
 }
 

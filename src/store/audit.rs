@@ -93,10 +93,14 @@ pub fn count(conn: &mut DbConn, filter: &AuditFilter) -> AppResult<i64> {
     Ok(db_run!(conn => filtered!(filter).count().get_result(conn))?)
 }
 
-/// Events older than `before` leave the journal.
-pub fn purge(conn: &mut DbConn, before: NaiveDateTime) -> AppResult<usize> {
-    Ok(db_run!(conn => diesel::delete(
-        audit_events::table.filter(audit_events::occurred_at.lt(before)),
-    )
-    .execute(conn))?)
+/// Events older than `before` leave the journal, at most `limit` of them.
+pub fn purge(conn: &mut DbConn, before: NaiveDateTime, limit: i64) -> AppResult<usize> {
+    Ok(db_run!(conn => {
+        let old: Vec<i64> = audit_events::table
+            .filter(audit_events::occurred_at.lt(before))
+            .select(audit_events::id)
+            .limit(limit)
+            .load(conn)?;
+        diesel::delete(audit_events::table.filter(audit_events::id.eq_any(old))).execute(conn)
+    })?)
 }

@@ -87,10 +87,16 @@ pub fn delete_user_sessions(
     Ok(())
 }
 
-pub fn purge_expired(conn: &mut DbConn, now: NaiveDateTime) -> AppResult<usize> {
-    Ok(
-        db_run!(conn => diesel::delete(sessions::table.filter(sessions::expires_at.le(now))).execute(conn))?,
-    )
+/// Sessions expired at `now` are forgotten, at most `limit` of them.
+pub fn purge_expired(conn: &mut DbConn, now: NaiveDateTime, limit: i64) -> AppResult<usize> {
+    Ok(db_run!(conn => {
+        let old: Vec<String> = sessions::table
+            .filter(sessions::expires_at.le(now))
+            .select(sessions::id)
+            .limit(limit)
+            .load(conn)?;
+        diesel::delete(sessions::table.filter(sessions::id.eq_any(old))).execute(conn)
+    })?)
 }
 
 pub fn insert_token(

@@ -200,12 +200,17 @@ pub fn counts(conn: &mut DbConn) -> AppResult<Vec<(String, i64)>> {
         .load(conn))?)
 }
 
-/// Sent messages older than `before` are forgotten.
-pub fn purge_sent(conn: &mut DbConn, before: NaiveDateTime) -> AppResult<usize> {
-    Ok(db_run!(conn => diesel::delete(
-        outbox::table.filter(outbox::status.eq(SENT)).filter(outbox::sent_at.lt(before)),
-    )
-    .execute(conn))?)
+/// Sent messages older than `before` are forgotten, at most `limit` of them.
+pub fn purge_sent(conn: &mut DbConn, before: NaiveDateTime, limit: i64) -> AppResult<usize> {
+    Ok(db_run!(conn => {
+        let old: Vec<i64> = outbox::table
+            .filter(outbox::status.eq(SENT))
+            .filter(outbox::sent_at.lt(before))
+            .select(outbox::id)
+            .limit(limit)
+            .load(conn)?;
+        diesel::delete(outbox::table.filter(outbox::id.eq_any(old))).execute(conn)
+    })?)
 }
 
 /// Someone a notification may be addressed to, with their settings.
