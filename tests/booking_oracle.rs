@@ -136,7 +136,7 @@ fn run(capacity: i32, before: i64, after: i64, ops: Vec<Op>) -> Result<(), TestC
                     activity: None,
                 };
                 let expected = qty <= capacity && model.fits(start, start + len, qty, None);
-                let got = conn.write(|c| bookings::book_tx(c, &actor, &input, &env, None));
+                let got = conn.write(|c| bookings::book_tx(c, &actor, &input, &env, None, None));
                 match got {
                     Ok(b) => {
                         prop_assert!(expected, "app accepted {start}+{len}×{qty}, model refuses");

@@ -361,7 +361,7 @@ both_backends!(
                 ))
                 .unwrap();
                 Ok(c.write(|c| {
-                    mutualise::app::bookings::book_tx(c, &actor, &input, &env, None)?;
+                    mutualise::app::bookings::book_tx(c, &actor, &input, &env, None, None)?;
                     assert_eq!(count_rows(c, "outbox"), 1, "queued inside the transaction");
                     Err::<(), _>(mutualise::error::AppError::internal(
                         "rolled back on purpose",

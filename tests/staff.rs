@@ -1032,3 +1032,132 @@ fn camille_like(g: &Group, name: &str, agreements: Value) -> Value {
     e["agreement_member_ids"] = agreements;
     e
 }
+
+/// The employee's shifts version, and the rules epoch.
+async fn versions(app: &TestApp, employee: i64) -> (i64, i64) {
+    app.with_conn(move |c| {
+        let id = mutualise::domain::ids::ResourceId(employee);
+        let (version, _) = mutualise::store::resources::shifts_version(c, id)?;
+        Ok((version, mutualise::store::resources::rules_epoch(c)?))
+    })
+    .await
+}
+
+/// Books as the group's manager inside one write, with shifts read ahead for the same
+/// interval before `between` ran; returns the error code, if refused.
+async fn book_read_ahead_then(
+    app: &TestApp,
+    input: Value,
+    between: impl std::future::Future<Output = ()>,
+) -> Option<String> {
+    let input: mutualise::app::bookings::BookingInput = serde_json::from_value(input).unwrap();
+    let env = mutualise::app::bookings::BookingEnv {
+        tz: chrono_tz::Europe::Paris,
+        now: common::NOW.parse().unwrap(),
+        horizon_days: 365,
+    };
+    let (id, start, end) = (input.resource_id, input.start.clone(), input.end.clone());
+    let ahead = app
+        .with_conn(move |c| {
+            let interval = mutualise::domain::time::Interval {
+                start: mutualise::domain::time::parse_instant(&start, env.tz).unwrap(),
+                end: mutualise::domain::time::parse_instant(&end, env.tz).unwrap(),
+            };
+            mutualise::app::bookings::ReadAhead::read(c, id, interval, env.tz)
+        })
+        .await;
+    between.await;
+    app.with_conn(move |c| {
+        let manager = mutualise::store::users::find_by_email(c, "ge@sud.test")?.unwrap();
+        let actor = mutualise::app::authz::Actor::from_user(&mutualise::store::users::with_roles(
+            c, manager,
+        )?);
+        let done = c.write(|c| {
+            mutualise::app::bookings::book_tx(c, &actor, &input, &env, None, Some(&ahead))
+        });
+        Ok(done.err().map(|e| e.code().to_string()))
+    })
+    .await
+}
+
+both_backends!(
+    shifts_read_ahead_serve_only_while_the_employee_is_unchanged,
+    |app: TestApp| async move {
+        let g = group(&app).await;
+        let mut e = camille(&g);
+        e["weekly_contract_hours"] = json!(35.0);
+        let (_, camille) = app.post(&g.manager, "/api/v1/employees", e).await;
+        let id = camille["id"].as_i64().unwrap();
+        let room = app
+            .resource(&g.admin, json!({"kind": "room", "name": "Salle"}))
+            .await;
+        let (v0, epoch) = versions(&app, id).await;
+        // Every write of the employee's bookings raises the version, in its transaction; the
+        // rules epoch (what kept targets hang on) does not move for it.
+        let (s, first) = app
+            .post(
+                &g.booker,
+                "/api/v1/bookings",
+                assign(id, g.member, "2027-01-12T07:00", "2027-01-12T11:00"),
+            )
+            .await;
+        assert_eq!(s, StatusCode::CREATED, "{first}");
+        assert_eq!(versions(&app, id).await, (v0 + 1, epoch));
+        let (s, r) = app
+            .post(
+                &g.booker,
+                "/api/v1/bookings",
+                assign(room, g.member, "2027-01-12T07:00", "2027-01-12T11:00"),
+            )
+            .await;
+        assert_eq!(s, StatusCode::CREATED, "{r}");
+        assert_eq!(
+            versions(&app, id).await,
+            (v0 + 1, epoch),
+            "another resource"
+        );
+        // A quarter of an hour in the evening is lawful on the shifts read ahead (4 h 15 that
+        // day); a 6 h assignment booked meanwhile makes it 10 h 15: refused all the same.
+        let refused = book_read_ahead_then(
+            &app,
+            assign(id, g.member, "2027-01-12T18:00", "2027-01-12T18:15"),
+            async {
+                let (s, b) = app
+                    .post(
+                        &g.booker,
+                        "/api/v1/bookings",
+                        assign(id, g.member, "2027-01-12T11:30", "2027-01-12T17:30"),
+                    )
+                    .await;
+                assert_eq!(s, StatusCode::CREATED, "{b}");
+            },
+        )
+        .await;
+        assert_eq!(refused.as_deref(), Some("labour_limit"));
+        assert_eq!(
+            versions(&app, id).await.0,
+            v0 + 2,
+            "the refusal wrote nothing"
+        );
+        // Unchanged since the read: booked on what was read ahead.
+        let accepted = book_read_ahead_then(
+            &app,
+            assign(id, g.member, "2027-01-13T08:00", "2027-01-13T12:00"),
+            async {},
+        )
+        .await;
+        assert_eq!(accepted, None);
+        assert_eq!(versions(&app, id).await.0, v0 + 3);
+        // Cancelling raises it too.
+        let first = first["id"].as_i64().unwrap();
+        let (s, c) = app
+            .post(
+                &g.booker,
+                &format!("/api/v1/bookings/{first}/cancel"),
+                json!({}),
+            )
+            .await;
+        assert!(s.is_success(), "{s} {c}");
+        assert_eq!(versions(&app, id).await, (v0 + 4, epoch));
+    }
+);

@@ -329,7 +329,7 @@ async fn today_and_closure(app: &App, members: &[MemberId]) -> AppResult<usize> 
         activity: None,
     };
     app.db()
-        .run(move |c| c.write(|c| book_tx(c, &admin, &input, &env, None)))
+        .run(move |c| c.write(|c| book_tx(c, &admin, &input, &env, None, None)))
         .await?;
     Ok(1)
 }
@@ -584,7 +584,7 @@ fn demo_bookings(conn: &mut DbConn, members: &[MemberId], env: &BookingEnv) -> A
             skip_conflicts: false,
             activity: None,
         };
-        conn.write(|c| super::bookings::book_tx(c, &actor, &input, env, None))?;
+        conn.write(|c| super::bookings::book_tx(c, &actor, &input, env, None, None))?;
         booked += 1;
     }
     if let Some(room) = id_of("Salle Louise-Michel") {
@@ -603,7 +603,8 @@ fn demo_bookings(conn: &mut DbConn, members: &[MemberId], env: &BookingEnv) -> A
             skip_conflicts: true,
             activity: None,
         };
-        let series = conn.write(|c| super::bookings::book_tx(c, &actor, &input, env, None))?;
+        let series =
+            conn.write(|c| super::bookings::book_tx(c, &actor, &input, env, None, None))?;
         booked += series.bookings.len();
     }
     Ok(booked)
@@ -879,7 +880,7 @@ async fn employer_group(app: &App, members: &[MemberId]) -> AppResult<(usize, us
                     skip_conflicts: false,
                     activity: Some(s.activity),
                 };
-                conn.write(|c| book_tx(c, &manager, &input, &env, None))
+                conn.write(|c| book_tx(c, &manager, &input, &env, None, None))
                     .map_err(|e| match e {
                         AppError::Refused(r) => AppError::Conflict {
                             code: "demo_planning_refused",

@@ -209,10 +209,10 @@ async fn book_month(
     app.db()
         .run(move |conn| {
             for input in &inputs {
-                conn.write(|c| book_tx(c, &admin, input, &env, None))?;
+                conn.write(|c| book_tx(c, &admin, input, &env, None, None))?;
             }
             if late {
-                let made = conn.write(|c| book_tx(c, &admin, &cancelled, &env, None))?;
+                let made = conn.write(|c| book_tx(c, &admin, &cancelled, &env, None, None))?;
                 let id = made
                     .bookings
                     .first()

@@ -26,6 +26,15 @@ impl<K: Eq + Hash, V: Clone> Kept<K, V> {
             .cloned()
     }
 
+    /// `look` at what is kept for `key`, whatever its epoch, without copying it.
+    pub fn inspect<R>(&self, key: &K, look: impl FnOnce(&V) -> R) -> Option<R> {
+        self.0
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(key)
+            .map(|(_, v)| look(v))
+    }
+
     /// What is kept for `key` if it was read at `epoch`.
     pub fn at(&self, key: &K, epoch: i64) -> Option<V> {
         self.get(key).filter(|(e, _)| *e == epoch).map(|(_, v)| v)
@@ -53,6 +62,8 @@ mod tests {
         assert_eq!(kept.at(&1, 7), Some("salle"));
         assert_eq!(kept.at(&1, 8), None, "the epoch moved: read again");
         assert_eq!(kept.get(&1), Some((7, "salle")));
+        assert_eq!(kept.inspect(&1, |v| v.len()), Some(5));
+        assert_eq!(kept.inspect(&2, |v| v.len()), None);
         kept.keep(1, 8, "salle rénovée");
         assert_eq!(kept.at(&1, 8), Some("salle rénovée"));
         assert_eq!(kept.at(&2, 8), None);

@@ -316,6 +316,15 @@ pub fn span_and_epoch(conn: &mut DbConn, id: ResourceId) -> AppResult<(i32, i64)
     Ok((span, epoch.unwrap_or(0)))
 }
 
+/// A shared employee's shifts version (raised by every write of its bookings, migration
+/// `shifts_version`) and the longest span booked on it.
+pub fn shifts_version(conn: &mut DbConn, id: ResourceId) -> AppResult<(i64, i32)> {
+    Ok(db_run!(conn => resources::table
+        .find(id)
+        .select((resources::shifts_version, resources::longest_block_minutes))
+        .get_result(conn))?)
+}
+
 /// The rules epoch alone (see `span_and_epoch`).
 pub fn rules_epoch(conn: &mut DbConn) -> AppResult<i64> {
     Ok(db_run!(conn => rules_epoch::table.select(rules_epoch::version).get_result(conn))?)

@@ -121,6 +121,7 @@ diesel::table! {
         longest_block_minutes -> Integer,
         pool -> Nullable<Text>,
         name_key -> Text,
+        shifts_version -> BigInt,
     }
 }
 

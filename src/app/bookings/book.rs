@@ -22,7 +22,7 @@ use crate::error::{AppError, AppResult};
 use crate::store::bookings::{self as store, BookingRow, NewBooking};
 use crate::store::{idempotency, to_db, DbConn};
 
-use super::rules::{member_under_lock, refuse_one, Asking, MonthLocks};
+use super::rules::{member_under_lock, refuse_one, Asking, MonthLocks, ReadAhead};
 use super::suggest::with_alternatives;
 use super::target::{self, Target, TargetCache};
 use super::views::{BookingView, Labels};
@@ -116,6 +116,7 @@ pub async fn book(
         }
         None => None,
     };
+    let ahead = read_ahead(app, &input, &env).await;
     let result = app
         .db()
         .write(move |c| {
@@ -124,7 +125,7 @@ pub async fn book(
                     return Ok(replay);
                 }
             }
-            let booked = book_tx(c, &actor, &input, &env, Some(&targets))?;
+            let booked = book_tx(c, &actor, &input, &env, Some(&targets), ahead.as_ref())?;
             if let Some((k, _)) = &key {
                 let body = serde_json::to_string(&booked).map_err(AppError::internal)?;
                 idempotency::complete(c, actor.user_id, k.as_str(), &body)?;
@@ -135,6 +136,35 @@ pub async fn book(
     match result {
         Ok(b) => Ok(b),
         Err(e) => Err(with_alternatives(app, e).await),
+    }
+}
+
+/// A single assignment of a shared employee (as far as the kept targets know): its shifts read
+/// on a reader before the write, so that the writer, through which every SQLite write passes
+/// one at a time, only checks that they have not changed (`rules::ReadAhead`). Nothing for
+/// other bookings, series or unreadable input: the write reads what it needs itself.
+async fn read_ahead(app: &App, input: &BookingInput, env: &BookingEnv) -> Option<ReadAhead> {
+    if input.recurrence.is_some() || !app.targets().was_staff(input.resource_id) {
+        return None;
+    }
+    let interval = Interval {
+        start: parse_instant(&input.start, env.tz).ok()?,
+        end: parse_instant(&input.end, env.tz).ok()?,
+    };
+    if !interval.is_valid() {
+        return None;
+    }
+    let (id, tz) = (input.resource_id, env.tz);
+    match app
+        .db()
+        .run(move |c| ReadAhead::read(c, id, interval, tz))
+        .await
+    {
+        Ok(ahead) => Some(ahead),
+        Err(e) => {
+            e.log();
+            None
+        }
     }
 }
 
@@ -310,6 +340,7 @@ pub fn book_tx(
     input: &BookingInput,
     env: &BookingEnv,
     kept: Option<&TargetCache>,
+    ahead: Option<&ReadAhead>,
 ) -> AppResult<Booked> {
     let parsed = parse(
         &input.start,
@@ -334,6 +365,7 @@ pub fn book_tx(
         moving: &[],
         activity,
         env,
+        read_ahead: ahead,
     };
     let mut locks = MonthLocks::for_write();
     let booked = match &input.recurrence {

@@ -198,6 +198,7 @@ pub fn move_tx(
         moving: &ignore,
         activity: b.activity,
         env,
+        read_ahead: None,
     };
     let mut locks = MonthLocks::for_write();
     let local = |t: DateTime<Utc>| t.with_timezone(&tz).naive_local();

@@ -34,6 +34,7 @@ pub use query::{
     availability, availability_on, calendar, calendars_of_kind, get, list, list_all, Availability,
     BookingQuery, CalendarView, FreeSlot, Page, DEFAULT_PAGE, MAX_AVAILABILITY_DAYS, MAX_PAGE,
 };
+pub use rules::ReadAhead;
 pub use suggest::{SEARCH_DAYS, SUGGESTIONS};
 pub(crate) use target::rules_of;
 pub use target::TargetCache;

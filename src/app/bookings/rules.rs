@@ -17,6 +17,7 @@ use crate::domain::violation::{Violation, ViolationCode, Warning};
 use crate::error::{AppError, AppResult};
 use crate::store::bookings as store;
 use crate::store::members::{self as member_store, Member};
+use crate::store::resources as resource_store;
 use crate::store::{from_db, months as month_store, to_db, DbConn};
 
 use super::target::{closures_over, existing_over, StaffRules, Target};
@@ -101,6 +102,55 @@ pub(super) struct Asking<'a> {
     /// Work at the member, or (shared employees) training or an absence.
     pub activity: Activity,
     pub env: &'a BookingEnv,
+    /// The employee's shifts read before the write lock, if they were.
+    pub read_ahead: Option<&'a ReadAhead>,
+}
+
+/// A shared employee's stored shifts around one interval, read before the write lock (beside
+/// the SQLite writer, or before PostgreSQL's row locks) with the employee's shifts version read
+/// first. Under the lock they stand in for reading the shifts again only while that version
+/// has not moved: every write of the employee's bookings raises it (migration
+/// `shifts_version`), and what was read after the version is at least as new as it.
+pub struct ReadAhead {
+    resource_id: ResourceId,
+    interval: Interval,
+    version: i64,
+    shifts: Vec<Shift>,
+}
+
+impl ReadAhead {
+    /// Reads the version, then the shifts the working-time check of `interval` needs.
+    pub fn read(
+        conn: &mut DbConn,
+        resource_id: ResourceId,
+        interval: Interval,
+        tz: chrono_tz::Tz,
+    ) -> AppResult<ReadAhead> {
+        let (version, longest) = resource_store::shifts_version(conn, resource_id)?;
+        let range = labour::lookup_range(&[interval], tz);
+        let shifts = stored_shifts(conn, resource_id, range, i64::from(longest), &[])?;
+        Ok(ReadAhead {
+            resource_id,
+            interval,
+            version,
+            shifts,
+        })
+    }
+
+    /// The shifts, if they were read for this employee and interval and nothing has changed
+    /// them since (read under the write lock).
+    fn still_valid(
+        &self,
+        conn: &mut DbConn,
+        resource_id: ResourceId,
+        interval: Interval,
+    ) -> AppResult<Option<&[Shift]>> {
+        if self.resource_id != resource_id || self.interval != interval {
+            return Ok(None);
+        }
+        let (now, _) = resource_store::shifts_version(conn, resource_id)?;
+        Ok((now == self.version).then_some(self.shifts.as_slice()))
+    }
 }
 
 impl Asking<'_> {
@@ -258,9 +308,18 @@ impl Asking<'_> {
     ) -> AppResult<labour::LabourVerdict> {
         // `labour::check` ignores shifts outside the interval's lookup range: preloaded ones
         // read for a wider span judge the same.
-        let mut existing = match preloaded {
-            Some(shifts) => shifts.to_vec(),
-            None => self.shifts_around(conn, &[interval])?,
+        let ahead = match (preloaded, self.read_ahead, held.is_empty()) {
+            (None, Some(ahead), true) => ahead.still_valid(conn, self.target.id(), interval)?,
+            _ => None,
+        };
+        let mut existing = match (preloaded, ahead) {
+            (Some(shifts), _) => shifts.to_vec(),
+            (None, Some(shifts)) => shifts
+                .iter()
+                .filter(|s| !self.moving.contains(&BookingId(s.id)))
+                .copied()
+                .collect(),
+            (None, None) => self.shifts_around(conn, &[interval])?,
         };
         existing.extend(held.iter().map(|h| Shift {
             id: h.id.0,

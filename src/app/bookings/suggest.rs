@@ -73,6 +73,7 @@ fn suggestions(conn: &mut DbConn, asked: &Asked, env: &BookingEnv) -> AppResult<
         moving: &asked.moving,
         activity: asked.activity,
         env,
+        read_ahead: None,
     };
     let slots = if staff {
         // An employee's free slots near a refusal for working time mostly break the same
@@ -123,6 +124,7 @@ fn suggestions(conn: &mut DbConn, asked: &Asked, env: &BookingEnv) -> AppResult<
             moving: &[],
             activity: asked.activity,
             env,
+            read_ahead: None,
         };
         if asking.allows(conn, interval)? {
             out.push(Suggestion {

@@ -157,6 +157,16 @@ pub(crate) fn load(
 #[derive(Default)]
 pub struct TargetCache(Kept<ResourceId, Target>);
 
+impl TargetCache {
+    /// Whether the resource was a shared employee when last kept (a hint: the booking itself
+    /// reads the target under the lock).
+    pub(crate) fn was_staff(&self, resource_id: ResourceId) -> bool {
+        self.0
+            .inspect(&resource_id, |t| t.staff.is_some())
+            .unwrap_or(false)
+    }
+}
+
 /// The target as the rules must see it under the write lock (`BEGIN IMMEDIATE` on SQLite; on
 /// PostgreSQL the rows of the resource and of the parts or whole it is composed with, locked
 /// `FOR UPDATE` before anything is read, so nothing the rules read can change before the
