@@ -453,25 +453,33 @@ both_backends!(
     }
 );
 
+/// Failed sign-ins in the security journal, one at each instant.
+async fn failed_sign_ins_at(
+    app: &TestApp,
+    times: impl Iterator<Item = chrono::DateTime<chrono::Utc>>,
+) {
+    let times: Vec<_> = times.collect();
+    app.with_conn(move |c| {
+        use mutualise::app::audit::{record_tx, Event};
+        use mutualise::domain::audit::AuditKind;
+        for at in times {
+            record_tx(
+                c,
+                at,
+                Event::new(AuditKind::SignInFailed, "192.0.2.1").email("x@y.test"),
+            )?;
+        }
+        Ok(())
+    })
+    .await;
+}
+
 both_backends!(
     the_journal_pages_by_fifty_and_keeps_a_year,
     |app: TestApp| async move {
         let admin = app.admin().await;
         let now = app.now;
-        app.with_conn(move |c| {
-            use mutualise::app::audit::{record_tx, Event};
-            use mutualise::domain::audit::AuditKind;
-            for i in 0..60 {
-                let at = now - chrono::Duration::minutes(i);
-                record_tx(
-                    c,
-                    at,
-                    Event::new(AuditKind::SignInFailed, "192.0.2.1").email("x@y.test"),
-                )?;
-            }
-            Ok(())
-        })
-        .await;
+        failed_sign_ins_at(&app, (0..60).map(|i| now - chrono::Duration::minutes(i))).await;
         let (_, first) = app.get(&admin, "/api/v1/audit").await;
         assert_eq!(first["total"], 60);
         assert_eq!(first["events"].as_array().unwrap().len(), 50);
@@ -502,20 +510,8 @@ both_backends!(
     |app: TestApp| async move {
         // 23 events past the year of retention and 4 within it; rounds of 5 rows each.
         let now = app.now;
-        app.with_conn(move |c| {
-            use mutualise::app::audit::{record_tx, Event};
-            use mutualise::domain::audit::AuditKind;
-            for i in 0..27 {
-                let at = now - chrono::Duration::days(if i < 23 { 400 + i } else { 10 + i });
-                record_tx(
-                    c,
-                    at,
-                    Event::new(AuditKind::SignInFailed, "192.0.2.1").email("x@y.test"),
-                )?;
-            }
-            Ok(())
-        })
-        .await;
+        let days = (0..27).map(|i| if i < 23 { 400 + i } else { 10 + i });
+        failed_sign_ins_at(&app, days.map(|d| now - chrono::Duration::days(d))).await;
         let before = app.count("audit_events").await;
         let removed = mutualise::app::jobs::purge(&app.app, 5).await.unwrap();
         assert!(removed >= 23, "{removed}");
