@@ -33,6 +33,9 @@ pub fn supported_range() -> Interval {
 /// Adds without ever panicking: results past chrono's range stick to its ends. Only reachable
 /// with absurd configuration (buffers of millennia), where clamping is the sane reading.
 pub(crate) fn add_saturating(t: DateTime<Utc>, d: Duration) -> DateTime<Utc> {
+    if d.is_zero() {
+        return t;
+    }
     t.checked_add_signed(d).unwrap_or(if d < Duration::zero() {
         DateTime::<Utc>::MIN_UTC
     } else {

@@ -21,7 +21,7 @@ use crate::error::{AppError, AppResult};
 use crate::store::bookings::{self as store, After, BookingFilter};
 use crate::store::{from_db, resources as resource_store, to_db, DbConn};
 
-use super::target::{self, closures_over, existing_over};
+use super::target::{self, closures_over, usage_over};
 use super::views::{describe, BookingView};
 use super::BookingEnv;
 
@@ -420,8 +420,8 @@ fn free_in(
         other => other?,
     };
     let closures = closures_over(conn, resource_id, window)?;
-    let existing = existing_over(conn, &target, lookup_range(window, &target.rules))?;
-    let free = free_intervals(window, &target.rules, &existing, &closures, env.tz);
+    let usage = usage_over(conn, &target, lookup_range(window, &target.rules))?;
+    let free = free_intervals(window, &target.rules, &usage, &closures, env.tz);
     let bookable = bookable_intervals(window, &target.rules, &closures, env.tz);
     Ok(FreeTime {
         target,

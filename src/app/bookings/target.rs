@@ -4,7 +4,7 @@
 
 use crate::app::authz;
 use crate::app::kept::Kept;
-use crate::domain::booking::{ClosurePeriod, ExistingBooking, ResourceRules};
+use crate::domain::booking::{ClosurePeriod, ExistingBooking, ResourceRules, Usage};
 use crate::domain::ids::{MemberId, ResourceId};
 use crate::domain::labour;
 use crate::domain::quota::{Quota, QuotaScope};
@@ -71,6 +71,16 @@ impl Target {
         let mut ids = self.related.clone();
         ids.push(self.id());
         ids
+    }
+
+    /// Units of this resource a booking of `quantity` on `resource_id` holds: its own units on
+    /// this resource, all of them on its whole or a part.
+    pub fn units_held(&self, resource_id: ResourceId, quantity: i32) -> i32 {
+        if resource_id == self.id() {
+            quantity
+        } else {
+            self.rules.capacity
+        }
     }
 }
 
@@ -298,11 +308,32 @@ pub(crate) fn existing_over(
                 id: b.id,
                 member_id: b.member_id,
                 interval: Interval::new(from_db(b.start_at), from_db(b.end_at))?,
-                quantity: if b.resource_id == target.id() {
-                    b.quantity
-                } else {
-                    target.rules.capacity
-                },
+                quantity: target.units_held(b.resource_id, b.quantity),
+            })
+        })
+        .collect())
+}
+
+/// What free time needs of the same bookings as [`existing_over`] (when and how many units),
+/// plus a few that ended before `window`, which the free-time sweep leaves out by itself.
+pub(crate) fn usage_over(
+    conn: &mut DbConn,
+    target: &Target,
+    window: Interval,
+) -> AppResult<Vec<Usage>> {
+    let rows = store::usage(
+        conn,
+        &target.blocking_ids(),
+        to_db(window.start),
+        to_db(window.end),
+        target.longest_minutes,
+    )?;
+    Ok(rows
+        .iter()
+        .filter_map(|b| {
+            Some(Usage {
+                interval: Interval::new(from_db(b.start_at), from_db(b.end_at))?,
+                quantity: target.units_held(b.resource_id, b.quantity),
             })
         })
         .collect())
