@@ -1022,6 +1022,32 @@ both_backends!(
                 .await;
             assert!(status.is_success(), "{status}");
         }
+        // The alternatives read the employees' rules from what the service keeps between
+        // requests: once Nadia's agreement with this member ends, she is no longer offered.
+        let (s, n) = app
+            .patch(
+                &g.manager,
+                &format!("/api/v1/employees/{nadia}"),
+                json!({"agreement_member_ids": [g.other]}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{n}");
+        let (s, e) = app
+            .post(
+                &g.booker,
+                "/api/v1/bookings",
+                assign(camille, g.member, "2027-01-12T12:00", "2027-01-12T13:00"),
+            )
+            .await;
+        assert_eq!(s, StatusCode::CONFLICT, "{e}");
+        assert!(
+            !e["suggestions"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|s| s["resource_id"] == nadia),
+            "{e}"
+        );
     }
 );
 

@@ -544,13 +544,7 @@ fn calendar_on(
         free,
         bookable,
     } = free_in(conn, resource_id, window, env)?;
-    let rows = store::active_blocking(
-        conn,
-        &target.blocking_ids(),
-        to_db(window.start),
-        to_db(window.end),
-        target.longest_minutes,
-    )?;
+    let rows = target.blocking_over(conn, window, store::active_blocking)?;
     let rows: Vec<_> = rows
         .into_iter()
         .filter(|b| from_db(b.start_at) < window.end && from_db(b.end_at) > window.start)

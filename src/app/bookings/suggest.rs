@@ -15,7 +15,7 @@ use crate::error::{AppError, AppResult};
 use crate::store::{resources as resource_store, DbConn};
 
 use super::rules::{member_for, Asking};
-use super::target::{self, closures_over, existing_over};
+use super::target::{self, closures_over, existing_over, TargetCache};
 use super::BookingEnv;
 
 pub const SUGGESTIONS: usize = 3;
@@ -31,12 +31,13 @@ pub(super) async fn with_alternatives(app: &App, err: AppError) -> AppError {
         return AppError::Refused(refusal);
     }
     let env = BookingEnv::of(app);
+    let targets = app.targets();
     let fallback = refusal.clone();
     let mut r = refusal;
     match app
         .db()
         .run(move |c| {
-            fill(c, &mut r, &env)?;
+            fill(c, &mut r, &env, &targets)?;
             Ok(r)
         })
         .await
@@ -49,15 +50,27 @@ pub(super) async fn with_alternatives(app: &App, err: AppError) -> AppError {
     }
 }
 
-fn fill(conn: &mut DbConn, refusal: &mut Refusal, env: &BookingEnv) -> AppResult<()> {
+fn fill(
+    conn: &mut DbConn,
+    refusal: &mut Refusal,
+    env: &BookingEnv,
+    targets: &TargetCache,
+) -> AppResult<()> {
     if let Some(asked) = refusal.asked.clone() {
-        refusal.suggestions = suggestions(conn, &asked, env)?;
+        refusal.suggestions = suggestions(conn, &asked, env, targets)?;
     }
     Ok(())
 }
 
-fn suggestions(conn: &mut DbConn, asked: &Asked, env: &BookingEnv) -> AppResult<Vec<Suggestion>> {
-    let target = target::load(conn, asked.resource_id, env)?;
+/// The alternatives; targets (the asked one, and the up to 25 others of its kind tried) are
+/// the kept ones while the rules epoch holds: reading each whole was a fifth of a refusal.
+fn suggestions(
+    conn: &mut DbConn,
+    asked: &Asked,
+    env: &BookingEnv,
+    targets: &TargetCache,
+) -> AppResult<Vec<Suggestion>> {
+    let target = target::kept(conn, asked.resource_id, targets, env)?;
     let member = member_for(conn, asked.member_id)?;
     let interval = asked.interval;
     let staff = target.staff.is_some();
@@ -116,7 +129,7 @@ fn suggestions(conn: &mut DbConn, asked: &Asked, env: &BookingEnv) -> AppResult<
         if found == SUGGESTIONS {
             break;
         }
-        let t = target::load(conn, other, env)?;
+        let t = target::kept(conn, other, targets, env)?;
         let asking = Asking {
             target: &t,
             member: &member,

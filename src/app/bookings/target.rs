@@ -17,6 +17,7 @@ use crate::store::{
     closures as closure_store, employees as employee_store, from_db, quotas as quota_store, to_db,
     Backend, DbConn,
 };
+use chrono::NaiveDateTime;
 
 use super::BookingEnv;
 
@@ -73,6 +74,24 @@ impl Target {
         ids
     }
 
+    /// The bookings that block this resource (its own, its whole's, its parts') over `window`,
+    /// read by one of the store's readers of `bookings` (each reads only what its caller
+    /// needs), the index scan bounded by the longest span ever booked on them.
+    pub fn blocking_over<R>(
+        &self,
+        conn: &mut DbConn,
+        window: Interval,
+        read: BlockingReader<R>,
+    ) -> AppResult<Vec<R>> {
+        read(
+            conn,
+            &self.blocking_ids(),
+            to_db(window.start),
+            to_db(window.end),
+            self.longest_minutes,
+        )
+    }
+
     /// Units of this resource a booking of `quantity` on `resource_id` holds: its own units on
     /// this resource, all of them on its whole or a part.
     pub fn units_held(&self, resource_id: ResourceId, quantity: i32) -> i32 {
@@ -83,6 +102,11 @@ impl Target {
         }
     }
 }
+
+/// A reader of the bookings of some resources meeting `[from, to)`, given the longest span
+/// ever booked on them (`store::bookings::active_spans`, `usage`, `active_blocking`).
+pub(crate) type BlockingReader<R> =
+    fn(&mut DbConn, &[ResourceId], NaiveDateTime, NaiveDateTime, i64) -> AppResult<Vec<R>>;
 
 pub(crate) fn rules_of(r: &Resource, horizon_days: i32) -> ResourceRules {
     ResourceRules {
@@ -192,8 +216,39 @@ pub(crate) fn under_lock(
     let Some(cache) = kept else {
         return read_whole(conn, resource_id, env);
     };
+    kept_or_read(conn, resource_id, cache, env, Lock::Take)
+}
+
+/// The target as a read-only use case sees it (the alternatives to a refusal): the kept one
+/// while the rules epoch has not moved, read whole and kept otherwise; nothing locked. What
+/// it reads is advice: a booking made from it is judged again under the lock.
+pub(crate) fn kept(
+    conn: &mut DbConn,
+    resource_id: ResourceId,
+    cache: &TargetCache,
+    env: &BookingEnv,
+) -> AppResult<Target> {
+    kept_or_read(conn, resource_id, cache, env, Lock::Leave)
+}
+
+/// Whether the target's composition is locked before it is read (the write path).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Lock {
+    Take,
+    Leave,
+}
+
+fn kept_or_read(
+    conn: &mut DbConn,
+    resource_id: ResourceId,
+    cache: &TargetCache,
+    env: &BookingEnv,
+    lock: Lock,
+) -> AppResult<Target> {
     if let Some((epoch, target)) = cache.0.get(&resource_id) {
-        store::lock_resources(conn, &target.blocking_ids())?;
+        if lock == Lock::Take {
+            store::lock_resources(conn, &target.blocking_ids())?;
+        }
         let (span, now) = resource_store::span_and_epoch(conn, resource_id)?;
         if now == epoch {
             return with_spans(conn, target, span);
@@ -202,7 +257,10 @@ pub(crate) fn under_lock(
     // Read before the target: a change committed in between only makes the kept target newer
     // than its epoch, and the next booking reads it again.
     let epoch = resource_store::rules_epoch(conn)?;
-    let target = read_whole(conn, resource_id, env)?;
+    let target = match lock {
+        Lock::Take => read_whole(conn, resource_id, env)?,
+        Lock::Leave => load(conn, resource_id, env)?,
+    };
     cache.0.keep(resource_id, epoch, target.clone());
     Ok(target)
 }
@@ -294,13 +352,7 @@ pub(crate) fn existing_over(
     target: &Target,
     window: Interval,
 ) -> AppResult<Vec<ExistingBooking>> {
-    let rows = store::active_spans(
-        conn,
-        &target.blocking_ids(),
-        to_db(window.start),
-        to_db(window.end),
-        target.longest_minutes,
-    )?;
+    let rows = target.blocking_over(conn, window, store::active_spans)?;
     Ok(rows
         .iter()
         .filter_map(|b| {
@@ -321,13 +373,7 @@ pub(crate) fn usage_over(
     target: &Target,
     window: Interval,
 ) -> AppResult<Vec<Usage>> {
-    let rows = store::usage(
-        conn,
-        &target.blocking_ids(),
-        to_db(window.start),
-        to_db(window.end),
-        target.longest_minutes,
-    )?;
+    let rows = target.blocking_over(conn, window, store::usage)?;
     Ok(rows
         .iter()
         .filter_map(|b| {
