@@ -46,10 +46,7 @@ pub fn main(args: AllocationArgs, config: Config) -> anyhow::Result<()> {
         "Répartition d'un mois : {} membres, {} ressources, backend {}",
         args.members,
         args.resources,
-        match config.database_url {
-            DatabaseUrl::Sqlite(_) => "SQLite",
-            DatabaseUrl::Postgres(_) => "PostgreSQL",
-        }
+        backend_name(&config.database_url)
     );
     println!(
         "{:>10}  {:>14}  {:>14}  {:>16}  {:>10}  {:>16}",
@@ -63,10 +60,7 @@ pub fn main(args: AllocationArgs, config: Config) -> anyhow::Result<()> {
             ..config.clone()
         };
         let app = App::open(config)?;
-        let rt = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()?;
+        let rt = runtime()?;
         let members = rt.block_on(seed(&app, &args, n))?;
         let month: Month = MONTH.parse().map_err(|e| anyhow::anyhow!("{e}"))?;
         let op = Actor::operator();
@@ -139,6 +133,36 @@ pub(super) fn drop_database(url: &DatabaseUrl) {
             }
         }
     }
+}
+
+/// Runs `measure` on a new empty database of the backend of `base` (`fresh_database(base, i)`)
+/// and drops the database afterwards, whatever the outcome. Whatever `measure` opened on it
+/// (a runtime, a pool) is closed by then.
+pub(super) fn on_fresh_database<T>(
+    base: &DatabaseUrl,
+    i: usize,
+    measure: impl FnOnce(&DatabaseUrl) -> anyhow::Result<T>,
+) -> anyhow::Result<T> {
+    let url = fresh_database(base, i)?;
+    let result = measure(&url);
+    drop_database(&url);
+    result
+}
+
+/// The backend's name as the benchmarks print it.
+pub(super) fn backend_name(url: &DatabaseUrl) -> &'static str {
+    match url {
+        DatabaseUrl::Sqlite(_) => "SQLite",
+        DatabaseUrl::Postgres(_) => "PostgreSQL",
+    }
+}
+
+/// The runtime the benchmarks drive the service with: two workers, the machine's cores.
+pub(super) fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    Ok(tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()?)
 }
 
 /// A new empty database for size number `i`, on the backend of `base`.

@@ -18,10 +18,9 @@ pub struct DashboardArgs {
 }
 
 pub fn main(args: DashboardArgs, config: Config) -> anyhow::Result<()> {
-    let url = super::allocation::fresh_database(&config.database_url, 0)?;
-    let result = measure(&args, &config, &url);
-    super::allocation::drop_database(&url);
-    result
+    super::allocation::on_fresh_database(&config.database_url, 0, |url| {
+        measure(&args, &config, url)
+    })
 }
 
 fn measure(args: &DashboardArgs, config: &Config, url: &DatabaseUrl) -> anyhow::Result<()> {
@@ -30,10 +29,7 @@ fn measure(args: &DashboardArgs, config: &Config, url: &DatabaseUrl) -> anyhow::
         ..config.clone()
     };
     let app = App::open(config)?;
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()?;
+    let rt = super::allocation::runtime()?;
     let detail = |e: crate::error::AppError| anyhow::anyhow!("{}", e.detail());
     let summary = rt.block_on(demo::fill(&app)).map_err(detail)?;
     let addr = rt.block_on(crate::web::server::spawn_loopback(app.clone()))?;

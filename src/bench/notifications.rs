@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 use chrono::{Duration as Age, TimeZone, Utc};
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 
-use super::allocation::{drop_database, fresh_database};
+use super::allocation::{backend_name, on_fresh_database, runtime};
 use super::stats::{ms, rate, table};
 use crate::app::authz::Actor;
 use crate::app::bookings::{self, BookingInput};
@@ -46,20 +46,13 @@ pub struct NotificationsArgs {
 }
 
 pub fn main(args: NotificationsArgs, config: Config) -> anyhow::Result<()> {
-    let url = fresh_database(&config.database_url, 90)?;
-    let backend = match url {
-        DatabaseUrl::Sqlite(_) => "SQLite",
-        DatabaseUrl::Postgres(_) => "PostgreSQL",
-    };
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()?;
-    let result = rt.block_on(run(&args, &config, url.clone()));
-    drop(rt);
-    drop_database(&url);
-    let rows = result?;
-    println!("Notifications et agendas, backend {backend}");
+    let rows = on_fresh_database(&config.database_url, 90, |url| {
+        runtime()?.block_on(run(&args, &config, url.clone()))
+    })?;
+    println!(
+        "Notifications et agendas, backend {}",
+        backend_name(&config.database_url)
+    );
     println!("{}", table(&rows));
     Ok(())
 }

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use chrono::{TimeZone, Utc};
 
-use super::allocation::{drop_database, fresh_database};
+use super::allocation::{backend_name, on_fresh_database, runtime};
 use super::stats::{ms, table, Summary};
 use crate::app::demo::{self, DEMO_PASSWORD, GE_MANAGER_EMAIL};
 use crate::app::App;
@@ -76,21 +76,12 @@ const ROLES: &[(&str, &str, &[&str])] = &[
 ];
 
 pub fn main(args: PagesArgs, config: Config) -> anyhow::Result<()> {
-    let url = fresh_database(&config.database_url, 91)?;
-    let backend = match url {
-        DatabaseUrl::Sqlite(_) => "SQLite",
-        DatabaseUrl::Postgres(_) => "PostgreSQL",
-    };
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()?;
-    let result = rt.block_on(run(&args, &config, url.clone()));
-    drop(rt);
-    drop_database(&url);
-    let rows = result?;
+    let rows = on_fresh_database(&config.database_url, 91, |url| {
+        runtime()?.block_on(run(&args, &config, url.clone()))
+    })?;
     println!(
-        "Pages du pôle de démonstration, backend {backend} ({} requêtes par page)",
+        "Pages du pôle de démonstration, backend {} ({} requêtes par page)",
+        backend_name(&config.database_url),
         args.runs
     );
     println!("{}", table(&rows));

@@ -29,6 +29,7 @@ use crate::app::{auth, users};
 use crate::config::Config;
 use crate::db_run;
 use crate::domain::ids::{MemberId, ResourceId, SeriesId, UserId};
+use crate::domain::labour::Activity;
 use crate::domain::member::MemberInput;
 use crate::domain::resource::ResourceInput;
 use crate::domain::status::BookingStatus;
@@ -44,11 +45,11 @@ pub const DAY_OPEN_MINUTES: u32 = 6 * 60;
 pub const DAY_QUARTERS: u32 = 56; // 06:00 → 20:00
 pub const MIN_QUARTERS: u32 = 2; // 30 min
 pub const MAX_QUARTERS: u32 = 16; // 4 h
-/// Rows per INSERT statement: 1 000 × 15 columns stays under SQLite's 32 766 and
+/// Rows per INSERT statement: 1 000 × 16 columns stays under SQLite's 32 766 and
 /// PostgreSQL's 65 535 bind parameters.
 const ROWS_PER_STATEMENT: usize = 1_000;
 /// Rows per transaction: few commits (few fsyncs), bounded memory and rollback size.
-const ROWS_PER_TRANSACTION: usize = 50_000;
+pub(super) const ROWS_PER_TRANSACTION: usize = 50_000;
 /// Share of bookings stored as cancelled (they block nothing).
 const CANCELLED_PER_MILLE: u32 = 60;
 
@@ -326,27 +327,28 @@ fn share(total: u64, d: u32, days: u32) -> u32 {
         .saturating_sub((d * total).div_ceil(days)) as u32
 }
 
-/// The bookings table as the seeder writes it: `Option`s are written as NULL rather than
-/// omitted, so diesel sends one multi-row INSERT on SQLite too (with omitted columns it
-/// would fall back to one statement per row).
+/// The bookings table as the seeders write it (the general one and the employer group's):
+/// `Option`s are written as NULL rather than omitted, so diesel sends one multi-row INSERT on
+/// SQLite too (with omitted columns it would fall back to one statement per row).
 #[derive(Insertable)]
 #[diesel(table_name = bookings, treat_none_as_default_value = false)]
-struct SeedBooking {
-    resource_id: ResourceId,
-    member_id: MemberId,
-    created_by: Option<UserId>,
-    series_id: Option<SeriesId>,
-    start_at: NaiveDateTime,
-    end_at: NaiveDateTime,
-    block_start_at: NaiveDateTime,
-    block_end_at: NaiveDateTime,
-    quantity: i32,
-    exclusive: bool,
-    status: BookingStatus,
-    purpose: &'static str,
-    beneficiary: Option<String>,
-    created_at: NaiveDateTime,
-    updated_at: NaiveDateTime,
+pub(super) struct SeedBooking {
+    pub resource_id: ResourceId,
+    pub member_id: MemberId,
+    pub created_by: Option<UserId>,
+    pub series_id: Option<SeriesId>,
+    pub start_at: NaiveDateTime,
+    pub end_at: NaiveDateTime,
+    pub block_start_at: NaiveDateTime,
+    pub block_end_at: NaiveDateTime,
+    pub quantity: i32,
+    pub exclusive: bool,
+    pub status: BookingStatus,
+    pub purpose: &'static str,
+    pub beneficiary: Option<String>,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+    pub activity: Activity,
 }
 
 const PURPOSES: [&str; 8] = [
@@ -360,7 +362,8 @@ const PURPOSES: [&str; 8] = [
     "Livraison",
 ];
 
-fn insert_rows(conn: &mut DbConn, rows: &[SeedBooking]) -> Result<(), AppError> {
+/// Inserts seeded rows, a few hundred per statement.
+pub(super) fn insert_rows(conn: &mut DbConn, rows: &[SeedBooking]) -> Result<(), AppError> {
     for chunk in rows.chunks(ROWS_PER_STATEMENT) {
         db_run!(conn => diesel::insert_into(bookings::table).values(chunk).execute(conn))?;
     }
@@ -642,6 +645,7 @@ pub fn seed(
                     } else {
                         created
                     },
+                    activity: Activity::Work,
                 });
             }
         }

@@ -43,20 +43,20 @@ use diesel::prelude::*;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
-use super::seed::member_input;
+use super::seed::{insert_rows, member_input, SeedBooking, ROWS_PER_TRANSACTION};
 use super::{BENCH_GE_MANAGER_EMAIL, BENCH_PASSWORD, BENCH_STAFF_DESCRIPTION};
 use crate::app::users;
 use crate::db_run;
 use crate::domain::employee::EmployeeInput;
 use crate::domain::holidays;
-use crate::domain::ids::{MemberId, ResourceId, SeriesId, UserId};
+use crate::domain::ids::{MemberId, ResourceId};
 use crate::domain::labour::{self, Activity, LEGAL_WEEK_MINUTES};
 use crate::domain::member::MemberInput;
 use crate::domain::status::BookingStatus;
 use crate::domain::time::Interval;
 use crate::domain::user::{MembershipInput, UserInput};
 use crate::error::AppError;
-use crate::store::schema::{bookings, resources};
+use crate::store::schema::resources;
 use crate::store::{
     self, employees as employee_store, members as member_store, resources as resource_store, DbConn,
 };
@@ -117,9 +117,6 @@ const MORNING_2: (u32, u32) = (10 * 60, 12 * 60);
 /// A full-time week may reach 41 h 30 with the proposals: 5 days of 7 h 30 and a Saturday
 /// morning, under the 44 h average of any 12 weeks.
 const FULL_TIME_WEEK_CAP: i64 = 41 * 60 + 30;
-
-const ROWS_PER_STATEMENT: usize = 1_000;
-const ROWS_PER_TRANSACTION: usize = 50_000;
 
 #[derive(Debug, Clone)]
 pub struct StaffOptions {
@@ -368,29 +365,6 @@ pub fn plan_week(
     out
 }
 
-/// The bookings table as the staff seeder writes it (see `seed::SeedBooking`: every column
-/// written, so diesel sends one multi-row INSERT on SQLite too).
-#[derive(Insertable)]
-#[diesel(table_name = bookings, treat_none_as_default_value = false)]
-struct SeedAssignment {
-    resource_id: ResourceId,
-    member_id: MemberId,
-    created_by: Option<UserId>,
-    series_id: Option<SeriesId>,
-    start_at: NaiveDateTime,
-    end_at: NaiveDateTime,
-    block_start_at: NaiveDateTime,
-    block_end_at: NaiveDateTime,
-    quantity: i32,
-    exclusive: bool,
-    status: BookingStatus,
-    purpose: &'static str,
-    beneficiary: Option<String>,
-    created_at: NaiveDateTime,
-    updated_at: NaiveDateTime,
-    activity: Activity,
-}
-
 fn purpose_of(s: &PlannedShift) -> &'static str {
     match (s.activity, (s.end - s.start).num_hours() >= 24) {
         (Activity::Work, _) => "Mise à disposition",
@@ -497,7 +471,7 @@ pub fn seed_staff(
 
     // Assignments, week by week for every employee (rows of one employee are spread over the
     // table as real ones are), planned first so the total is known.
-    let mut rows: Vec<SeedAssignment> = Vec::new();
+    let mut rows: Vec<SeedBooking> = Vec::new();
     let mut longest = vec![0i64; plans.len()];
     let (mut work, mut training, mut absences) = (0u64, 0u64, 0u64);
     for w in 0..opts.weeks {
@@ -516,7 +490,7 @@ pub fn seed_staff(
                     Activity::Absence => absences += 1,
                 }
                 let created = start_at.min(created_at) - Duration::days(7);
-                rows.push(SeedAssignment {
+                rows.push(SeedBooking {
                     resource_id: ids[e],
                     member_id: match s.who {
                         Who::Group => group,
@@ -547,13 +521,8 @@ pub fn seed_staff(
     let started = Instant::now();
     let mut done = 0u64;
     for batch in rows.chunks(ROWS_PER_TRANSACTION) {
-        conn.write(|c| {
-            for chunk in batch.chunks(ROWS_PER_STATEMENT) {
-                db_run!(c => diesel::insert_into(bookings::table).values(chunk).execute(c))?;
-            }
-            crate::store::allocation::forget_all_usage(c)
-        })
-        .map_err(|e| anyhow::anyhow!("inserting assignments: {}", e.detail()))?;
+        conn.write(|c| insert_rows(c, batch))
+            .map_err(|e| anyhow::anyhow!("inserting assignments: {}", e.detail()))?;
         done += batch.len() as u64;
         progress("assignments", done, total);
     }
