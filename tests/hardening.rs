@@ -392,3 +392,36 @@ both_backends!(
         assert_eq!(me["memberships"][0]["role"], json!("booker"), "{me}");
     }
 );
+
+/// The kind of a resource as the store reads it, or the error as logged.
+async fn kind_of(app: &TestApp, room: i64) -> Result<&'static str, String> {
+    app.with_conn(move |c| {
+        Ok(
+            mutualise::store::resources::find(c, mutualise::domain::ids::ResourceId(room))
+                .map(|r| r.row.kind.as_str())
+                .map_err(|e| format!("{e:?}")),
+        )
+    })
+    .await
+}
+
+both_backends!(
+    an_unknown_value_of_a_closed_set_is_an_error_never_a_default,
+    |app: TestApp| async move {
+        let admin = app.admin().await;
+        let room = app
+            .resource(&admin, json!({"kind": "room", "name": "Salle Jaurès"}))
+            .await;
+        assert_eq!(kind_of(&app, room).await, Ok("room"));
+        // Written behind the service's back: read as an error that names the value.
+        app.execute_sql(format!(
+            "UPDATE resources SET kind = 'fusée' WHERE id = {room}"
+        ))
+        .await;
+        let err = kind_of(&app, room).await.unwrap_err();
+        assert!(
+            err.contains("type de ressource inconnu en base") && err.contains("fusée"),
+            "{err}"
+        );
+    }
+);

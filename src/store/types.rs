@@ -53,6 +53,11 @@ bigint_id!(AdjustmentId, AdjustmentIdProxy);
 /// Text columns holding a closed set of values: an unknown value in the database is an error,
 /// never a silent default.
 macro_rules! text_enum {
+    (@parse $ty:ident, $what:literal, $parse:expr, $raw:expr) => {{
+        let raw: &str = $raw;
+        let parse: fn(&str) -> Option<$ty> = $parse;
+        parse(raw).ok_or_else(|| format!("{} inconnu en base : {raw:?}", $what).into())
+    }};
     ($ty:ident, $proxy:ident, $what:literal, $parse:expr, $print:expr) => {
         #[derive(diesel::AsExpression, diesel::FromSqlRow)]
         #[diesel(foreign_derive)]
@@ -60,14 +65,21 @@ macro_rules! text_enum {
         #[allow(dead_code)]
         struct $proxy($ty);
 
-        impl<DB: Backend> FromSql<Text, DB> for $ty
-        where
-            String: FromSql<Text, DB>,
-        {
-            fn from_sql(bytes: DB::RawValue<'_>) -> deserialize::Result<Self> {
-                let raw = String::from_sql(bytes)?;
-                let parse: fn(&str) -> Option<$ty> = $parse;
-                parse(&raw).ok_or_else(|| format!("{} inconnu en base : {raw:?}", $what).into())
+        /// Read in place: a `String` per value was an allocation for every status and
+        /// activity of every row read (an employee's ~110 shifts per assignment).
+        impl FromSql<Text, diesel::sqlite::Sqlite> for $ty {
+            fn from_sql(
+                mut value: <diesel::sqlite::Sqlite as Backend>::RawValue<'_>,
+            ) -> deserialize::Result<Self> {
+                text_enum!(@parse $ty, $what, $parse, value.read_text())
+            }
+        }
+
+        impl FromSql<Text, diesel::pg::Pg> for $ty {
+            fn from_sql(
+                value: <diesel::pg::Pg as Backend>::RawValue<'_>,
+            ) -> deserialize::Result<Self> {
+                text_enum!(@parse $ty, $what, $parse, std::str::from_utf8(value.as_bytes())?)
             }
         }
 
