@@ -767,13 +767,7 @@ both_backends!(
                 mutualise::domain::status::BookingStatus::Confirmed,
             )
             .await;
-        let (s, b) = app
-            .post(
-                &p.admin,
-                &format!("/api/v1/bookings/{id}/cancel"),
-                json!({}),
-            )
-            .await;
+        let (s, b) = app.cancel(&p.admin, id).await;
         assert_eq!(s, StatusCode::OK, "{b}");
         // Rent from January, every month until further notice.
         let (s, rent) = app

@@ -549,24 +549,12 @@ both_backends!(move_cancel_approve_reject, |app: TestApp| async move {
         .await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
     // Cancel.
-    let (s, c) = app
-        .post(
-            &p.booker,
-            &format!("/api/v1/bookings/{id}/cancel"),
-            json!({}),
-        )
-        .await;
+    let (s, c) = app.cancel(&p.booker, id).await;
     assert_eq!(
         (s, c[0]["status"].clone()),
         (StatusCode::OK, json!("cancelled"))
     );
-    let (s, _) = app
-        .post(
-            &p.booker,
-            &format!("/api/v1/bookings/{id}/cancel"),
-            json!({}),
-        )
-        .await;
+    let (s, _) = app.cancel(&p.booker, id).await;
     assert_eq!(s, StatusCode::CONFLICT);
     // Another member's booking is not ours to touch.
     let (_, theirs) = app

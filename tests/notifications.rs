@@ -117,13 +117,7 @@ both_backends!(mails_reach_a_real_smtp_server, |base: TestApp| async move {
         )
         .await;
     assert_eq!(s, StatusCode::OK, "{b}");
-    let (s, b) = app
-        .post(
-            &manager,
-            &format!("/api/v1/bookings/{id}/cancel"),
-            json!({}),
-        )
-        .await;
+    let (s, b) = app.cancel(&manager, id).await;
     assert_eq!(s, StatusCode::OK, "{b}");
 
     // Confirmed, pending, to validate, rejected, cancelled.
@@ -682,13 +676,7 @@ both_backends!(
             .await;
         assert_eq!(s, StatusCode::CREATED, "{b}");
         let cancelled = b["id"].as_i64().unwrap();
-        let (s, _) = app
-            .post(
-                &p.booker,
-                &format!("/api/v1/bookings/{cancelled}/cancel"),
-                json!({}),
-            )
-            .await;
+        let (s, _) = app.cancel(&p.booker, cancelled).await;
         assert_eq!(s, StatusCode::OK);
         let (s, b) = app
             .post(

@@ -1013,13 +1013,7 @@ both_backends!(
                 .await;
             assert_eq!(status, StatusCode::CREATED, "{s} → {b}");
             let id = b["id"].as_i64().unwrap();
-            let (status, _) = app
-                .post(
-                    &g.booker,
-                    &format!("/api/v1/bookings/{id}/cancel"),
-                    json!({}),
-                )
-                .await;
+            let (status, _) = app.cancel(&g.booker, id).await;
             assert!(status.is_success(), "{status}");
         }
         // The alternatives read the employees' rules from what the service keeps between
@@ -1176,13 +1170,7 @@ both_backends!(
         assert_eq!(versions(&app, id).await.0, v0 + 3);
         // Cancelling raises it too.
         let first = first["id"].as_i64().unwrap();
-        let (s, c) = app
-            .post(
-                &g.booker,
-                &format!("/api/v1/bookings/{first}/cancel"),
-                json!({}),
-            )
-            .await;
+        let (s, c) = app.cancel(&g.booker, first).await;
         assert!(s.is_success(), "{s} {c}");
         assert_eq!(versions(&app, id).await, (v0 + 4, epoch));
     }

@@ -267,6 +267,16 @@ impl TestApp {
         body["id"].as_i64().expect("id")
     }
 
+    /// Cancels one booking (no scope: that occurrence alone); returns the status and the body.
+    pub async fn cancel(&self, token: &str, booking: i64) -> (StatusCode, Value) {
+        self.post(
+            token,
+            &format!("/api/v1/bookings/{booking}/cancel"),
+            json!({}),
+        )
+        .await
+    }
+
     pub async fn resource(&self, token: &str, body: Value) -> i64 {
         let (status, body) = self
             .call(Method::POST, token, "/api/v1/resources", Some(body))
