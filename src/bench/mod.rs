@@ -25,10 +25,13 @@ use crate::config::Config;
 /// Password of every account `bench seed` creates. Public on purpose: a bench dataset is
 /// throw-away and `seed` refuses a database that already holds bookings.
 pub const BENCH_PASSWORD: &str = "mutualise-bench";
+/// Every address of the bench dataset (accounts, members' contacts) is in this domain: `run`
+/// deletes the messages it queued to them with the bookings it made.
+pub const BENCH_EMAIL_DOMAIN: &str = "bench.mutualise.test";
 /// Accounts created by `seed`: one administrator and one booker per member.
 pub const BENCH_ADMIN_EMAIL: &str = "bench-admin@bench.mutualise.test";
 pub fn booker_email(member_index: usize) -> String {
-    format!("bench-booker-{:03}@bench.mutualise.test", member_index + 1)
+    format!("bench-booker-{:03}@{BENCH_EMAIL_DOMAIN}", member_index + 1)
 }
 /// Marks the resources `seed` created, so `run` never books anything else.
 pub const BENCH_RESOURCE_DESCRIPTION: &str =

@@ -6,12 +6,14 @@ use chrono::NaiveDateTime;
 use diesel::dsl::{max, min};
 use diesel::prelude::*;
 
-use super::{BENCH_RESOURCE_DESCRIPTION, BENCH_RUN_PURPOSE, BENCH_STAFF_DESCRIPTION};
+use super::{
+    BENCH_EMAIL_DOMAIN, BENCH_RESOURCE_DESCRIPTION, BENCH_RUN_PURPOSE, BENCH_STAFF_DESCRIPTION,
+};
 use crate::db_run;
 use crate::domain::ids::{MemberId, ResourceId};
 use crate::domain::resource::ResourceKind;
 use crate::error::AppResult;
-use crate::store::schema::{bookings, resources};
+use crate::store::schema::{bookings, outbox, resources};
 use crate::store::DbConn;
 
 #[derive(Debug, Clone, Queryable)]
@@ -112,9 +114,15 @@ pub fn id_range(conn: &mut DbConn) -> AppResult<(Option<i64>, Option<i64>)> {
         .first(conn))?)
 }
 
-/// Removes what earlier runs booked, so every run starts from the seeded dataset.
+/// Removes what earlier runs booked, and the messages they queued (the seed queues none: every
+/// message to the dataset's addresses comes from a run), so every run starts from the seeded
+/// dataset. Left there, a run's ~2 messages per assignment piled up in the outbox (no mail
+/// worker sends them here) and every later run inserted into a larger index.
 pub fn delete_run_bookings(conn: &mut DbConn) -> AppResult<usize> {
     let n = db_run!(conn => diesel::delete(bookings::table.filter(bookings::purpose.eq(BENCH_RUN_PURPOSE)))
+        .execute(conn))?;
+    let to_dataset = format!("%@{BENCH_EMAIL_DOMAIN}");
+    db_run!(conn => diesel::delete(outbox::table.filter(outbox::recipient.like(&to_dataset)))
         .execute(conn))?;
     crate::store::allocation::forget_all_usage(conn)?;
     // The deletion's pages would otherwise stay in the WAL file after this process exits,

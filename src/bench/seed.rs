@@ -461,7 +461,11 @@ pub(super) fn member_input(i: usize) -> MemberInput {
         legal_form: FORMS[i % FORMS.len()].into(),
         pricing_category: CATEGORIES[i % CATEGORIES.len()].into(),
         siret: None,
-        email: Some(format!("contact-{:03}@bench.mutualise.test", i + 1)),
+        email: Some(format!(
+            "contact-{:03}@{}",
+            i + 1,
+            super::BENCH_EMAIL_DOMAIN
+        )),
         headcount: 1.0 + (i % 20) as f64,
         turnover_cents: 1_000_000 * (1 + (i as i64 % 50)),
         surface_m2: 10 * (i as i32 % 30),
