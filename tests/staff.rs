@@ -1083,7 +1083,20 @@ async fn book_read_ahead_then(
                 start: mutualise::domain::time::parse_instant(&start, env.tz).unwrap(),
                 end: mutualise::domain::time::parse_instant(&end, env.tz).unwrap(),
             };
-            mutualise::app::bookings::ReadAhead::read(c, id, interval, env.tz)
+            // Camille's rules in these tests (35 h a week): the verdict judged ahead is the one
+            // the writer takes while the shifts have not moved.
+            let camille = mutualise::domain::labour::Employee {
+                birth_date: chrono::NaiveDate::from_ymd_opt(1990, 4, 12),
+                weekly_contract_minutes: 35 * 60,
+            };
+            mutualise::app::bookings::ReadAhead::read(
+                c,
+                &mutualise::app::bookings::ShiftCache::default(),
+                id,
+                interval,
+                env.tz,
+                (camille, mutualise::domain::labour::Activity::Work),
+            )
         })
         .await;
     between.await;
@@ -1173,5 +1186,71 @@ both_backends!(
         let (s, c) = app.cancel(&g.booker, first).await;
         assert!(s.is_success(), "{s} {c}");
         assert_eq!(versions(&app, id).await, (v0 + 4, epoch));
+    }
+);
+
+both_backends!(
+    kept_shifts_follow_every_change_of_the_employee,
+    |app: TestApp| async move {
+        let g = group(&app).await;
+        let mut e = camille(&g);
+        e["weekly_contract_hours"] = json!(35.0);
+        let (_, camille) = app.post(&g.manager, "/api/v1/employees", e).await;
+        let id = camille["id"].as_i64().unwrap();
+        let book = |start: &'static str, end: &'static str| {
+            let (app, g) = (&app, &g);
+            async move {
+                app.post(
+                    &g.booker,
+                    "/api/v1/bookings",
+                    assign(id, g.member, start, end),
+                )
+                .await
+            }
+        };
+        // The minutes worked that day, if the refusal is for the 10 h a day.
+        let daily = |r: &Value| {
+            r["violations"]
+                .as_array()
+                .and_then(|v| v.iter().find(|v| v["code"] == "daily_hours"))
+                .and_then(|v| v["actual"].as_i64())
+        };
+        // Tuesday 12 January 2027. The first read keeps the employee's shifts; each assignment
+        // made adds itself to them once committed.
+        let (s, morning) = book("2027-01-12T06:00", "2027-01-12T10:00").await;
+        assert_eq!(s, StatusCode::CREATED, "{morning}");
+        let (s, afternoon) = book("2027-01-12T10:30", "2027-01-12T15:30").await;
+        assert_eq!(s, StatusCode::CREATED, "{afternoon}");
+        // 9 h so far: 1 h 15 more is 10 h 15, refused only if the afternoon is among the
+        // shifts kept.
+        let (s, r) = book("2027-01-12T16:00", "2027-01-12T17:15").await;
+        assert_eq!(s, StatusCode::CONFLICT, "{r}");
+        assert_eq!(daily(&r), Some(615), "{r}");
+        // Cancelled: the kept shifts are no longer those of the database; 5 h 15.
+        let (s, c) = app
+            .cancel(&g.booker, afternoon["id"].as_i64().unwrap())
+            .await;
+        assert!(s.is_success(), "{s} {c}");
+        let (s, evening) = book("2027-01-12T16:00", "2027-01-12T17:15").await;
+        assert_eq!(s, StatusCode::CREATED, "{evening}");
+        // Written behind the service's back (09:30–12:30 UTC is 10:30–13:30 in Paris): the
+        // shifts version moves with it, so it counts at once: 8 h 15 with it.
+        app.insert_booking(
+            id,
+            g.member,
+            "2027-01-12 09:30",
+            "2027-01-12 12:30",
+            mutualise::domain::status::BookingStatus::Confirmed,
+        )
+        .await;
+        let (s, r) = book("2027-01-12T13:45", "2027-01-12T15:45").await;
+        assert_eq!(s, StatusCode::CONFLICT, "{r}");
+        assert_eq!(daily(&r), Some(615), "{r}");
+        // A refusal added nothing to them: the 1 h 45 that fit are accepted, and then count.
+        let (s, fits) = book("2027-01-12T13:45", "2027-01-12T15:30").await;
+        assert_eq!(s, StatusCode::CREATED, "{fits}");
+        let (s, r) = book("2027-01-12T17:15", "2027-01-12T17:30").await;
+        assert_eq!(s, StatusCode::CONFLICT, "{r}");
+        assert_eq!(daily(&r), Some(615), "{r}");
     }
 );

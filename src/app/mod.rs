@@ -72,6 +72,7 @@ pub struct App {
     clock: Clock,
     feed_versions: Arc<feeds::VersionCache>,
     targets: Arc<bookings::TargetCache>,
+    shifts: Arc<bookings::ShiftCache>,
     access: Arc<auth::AccessCache>,
 }
 
@@ -84,6 +85,7 @@ impl App {
             clock,
             feed_versions: Default::default(),
             targets: Default::default(),
+            shifts: Default::default(),
             access: Default::default(),
         }
     }
@@ -123,6 +125,11 @@ impl App {
     /// What bookings keep of each resource's settings between requests.
     pub(crate) fn targets(&self) -> Arc<bookings::TargetCache> {
         self.targets.clone()
+    }
+
+    /// What assignments keep of each shared employee's shifts between requests.
+    pub(crate) fn shifts(&self) -> Arc<bookings::ShiftCache> {
+        self.shifts.clone()
     }
 
     pub(crate) fn db(&self) -> &Db {

@@ -22,7 +22,8 @@ use crate::error::{AppError, AppResult};
 use crate::store::bookings::{self as store, BookingRow, NewBooking};
 use crate::store::{idempotency, to_db, DbConn};
 
-use super::rules::{member_under_lock, refuse_one, Asking, MonthLocks, ReadAhead};
+use super::ahead::ReadAhead;
+use super::rules::{member_under_lock, refuse_one, Asking, MonthLocks};
 use super::suggest::with_alternatives;
 use super::target::{self, Target, TargetCache};
 use super::views::{BookingView, Labels};
@@ -117,36 +118,49 @@ pub async fn book(
         None => None,
     };
     let ahead = read_ahead(app, &input, &env).await;
+    let resource_id = input.resource_id;
     let result = app
         .db()
         .write(move |c| {
             if let Some((k, hash)) = &key {
                 if let Some(replay) = claim(c, &actor, k, hash, env.now)? {
-                    return Ok(replay);
+                    return Ok((replay, None));
                 }
             }
             let booked = book_tx(c, &actor, &input, &env, Some(&targets), ahead.as_ref())?;
+            let written = match &ahead {
+                Some(ahead) => ahead.after_insert(c, &booked)?,
+                None => None,
+            };
             if let Some((k, _)) = &key {
                 let body = serde_json::to_string(&booked).map_err(AppError::internal)?;
                 idempotency::complete(c, actor.user_id, k.as_str(), &body)?;
             }
-            Ok(booked)
+            Ok((booked, written))
         })
         .await;
     match result {
-        Ok(b) => Ok(b),
+        Ok((booked, written)) => {
+            // Committed: the employee's shifts with this assignment are what the database
+            // holds at the version it left.
+            if let Some(w) = written {
+                app.shifts().written(resource_id, w);
+            }
+            Ok(booked)
+        }
         Err(e) => Err(with_alternatives(app, e).await),
     }
 }
 
 /// A single assignment of a shared employee (as far as the kept targets know): its shifts read
 /// on a reader before the write, so that the writer, through which every SQLite write passes
-/// one at a time, only checks that they have not changed (`rules::ReadAhead`). Nothing for
+/// one at a time, only checks that they have not changed (`ahead::ReadAhead`). Nothing for
 /// other bookings, series or unreadable input: the write reads what it needs itself.
 async fn read_ahead(app: &App, input: &BookingInput, env: &BookingEnv) -> Option<ReadAhead> {
-    if input.recurrence.is_some() || !app.targets().was_staff(input.resource_id) {
+    if input.recurrence.is_some() {
         return None;
     }
+    let employee = app.targets().kept_employee(input.resource_id)?;
     let interval = Interval {
         start: parse_instant(&input.start, env.tz).ok()?,
         end: parse_instant(&input.end, env.tz).ok()?,
@@ -155,9 +169,11 @@ async fn read_ahead(app: &App, input: &BookingInput, env: &BookingEnv) -> Option
         return None;
     }
     let (id, tz) = (input.resource_id, env.tz);
+    let activity = input.activity.unwrap_or(Activity::Work);
+    let kept = app.shifts();
     match app
         .db()
-        .run(move |c| ReadAhead::read(c, id, interval, tz))
+        .run(move |c| ReadAhead::read(c, &kept, id, interval, tz, (employee, activity)))
         .await
     {
         Ok(ahead) => Some(ahead),
@@ -366,6 +382,7 @@ pub fn book_tx(
         activity,
         env,
         read_ahead: ahead,
+        kept_shifts: None,
     };
     let mut locks = MonthLocks::for_write();
     let booked = match &input.recurrence {

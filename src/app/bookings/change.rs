@@ -199,6 +199,7 @@ pub fn move_tx(
         activity: b.activity,
         env,
         read_ahead: None,
+        kept_shifts: None,
     };
     let mut locks = MonthLocks::for_write();
     let local = |t: DateTime<Utc>| t.with_timezone(&tz).naive_local();

@@ -10,9 +10,11 @@
 //! | `query.rs` | one booking, listings with pagination, availability, calendars |
 //! | `target.rs` | loading (and on PostgreSQL locking) what the rules need, kept between requests until a setting changes |
 //! | `rules.rs` | asking the domain about one interval; refusals from its verdict |
+//! | `ahead.rs` | a shared employee's shifts read before the write lock, kept between requests |
 //! | `suggest.rs` | alternatives to a refusal, after the write transaction |
 //! | `views.rs` | what a booking looks like to one actor, with what they may do |
 
+mod ahead;
 mod book;
 mod change;
 mod decide;
@@ -25,6 +27,7 @@ mod views;
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 
+pub use ahead::{ReadAhead, ShiftCache};
 pub use book::{
     book, book_tx, Booked, BookingInput, IdempotencyKey, RecurrenceInput, IDEMPOTENCY_FIELD,
 };
@@ -34,7 +37,6 @@ pub use query::{
     availability, availability_on, calendar, calendars_of_kind, get, list, list_all, Availability,
     BookingQuery, CalendarView, FreeSlot, Page, DEFAULT_PAGE, MAX_AVAILABILITY_DAYS, MAX_PAGE,
 };
-pub use rules::ReadAhead;
 pub use suggest::{SEARCH_DAYS, SUGGESTIONS};
 pub(crate) use target::rules_of;
 pub use target::TargetCache;

@@ -17,9 +17,9 @@ use crate::domain::violation::{Violation, ViolationCode, Warning};
 use crate::error::{AppError, AppResult};
 use crate::store::bookings as store;
 use crate::store::members::{self as member_store, Member};
-use crate::store::resources as resource_store;
 use crate::store::{from_db, months as month_store, to_db, DbConn};
 
+use super::ahead::{ReadAhead, ShiftCache};
 use super::target::{closures_over, existing_over, StaffRules, Target};
 use super::BookingEnv;
 
@@ -104,52 +104,19 @@ pub(super) struct Asking<'a> {
     pub env: &'a BookingEnv,
     /// The employee's shifts read before the write lock, if they were.
     pub read_ahead: Option<&'a ReadAhead>,
+    /// Employees' shifts kept between requests, for a use case reading on a reader connection
+    /// (the alternatives to a refusal); never inside a write transaction (see
+    /// `ShiftCache::around`).
+    pub kept_shifts: Option<&'a ShiftCache>,
 }
 
-/// A shared employee's stored shifts around one interval, read before the write lock (beside
-/// the SQLite writer, or before PostgreSQL's row locks) with the employee's shifts version read
-/// first. Under the lock they stand in for reading the shifts again only while that version
-/// has not moved: every write of the employee's bookings raises it (migration
-/// `shifts_version`), and what was read after the version is at least as new as it.
-pub struct ReadAhead {
-    resource_id: ResourceId,
-    interval: Interval,
-    version: i64,
-    shifts: Vec<Shift>,
-}
-
-impl ReadAhead {
-    /// Reads the version, then the shifts the working-time check of `interval` needs.
-    pub fn read(
-        conn: &mut DbConn,
-        resource_id: ResourceId,
-        interval: Interval,
-        tz: chrono_tz::Tz,
-    ) -> AppResult<ReadAhead> {
-        let (version, longest) = resource_store::shifts_version(conn, resource_id)?;
-        let range = labour::lookup_range(&[interval], tz);
-        let shifts = stored_shifts(conn, resource_id, range, i64::from(longest), &[])?;
-        Ok(ReadAhead {
-            resource_id,
-            interval,
-            version,
-            shifts,
-        })
-    }
-
-    /// The shifts, if they were read for this employee and interval and nothing has changed
-    /// them since (read under the write lock).
-    fn still_valid(
-        &self,
-        conn: &mut DbConn,
-        resource_id: ResourceId,
-        interval: Interval,
-    ) -> AppResult<Option<&[Shift]>> {
-        if self.resource_id != resource_id || self.interval != interval {
-            return Ok(None);
-        }
-        let (now, _) = resource_store::shifts_version(conn, resource_id)?;
-        Ok((now == self.version).then_some(self.shifts.as_slice()))
+/// The interval a single booking proposes, as the working-time rules see it.
+pub(super) fn proposed(interval: Interval, activity: Activity) -> Shift {
+    Shift {
+        // Below every occurrence id a series can use.
+        id: i64::MIN,
+        interval,
+        activity,
     }
 }
 
@@ -208,10 +175,15 @@ impl Asking<'_> {
         conn: &mut DbConn,
         intervals: &[Interval],
     ) -> AppResult<Vec<Shift>> {
+        let range = labour::lookup_range(intervals, self.env.tz);
+        if let Some(cache) = self.kept_shifts {
+            let (_, kept) = cache.around(conn, self.target.id(), range)?;
+            return Ok(kept.meeting(range, self.moving));
+        }
         stored_shifts(
             conn,
             self.target.id(),
-            labour::lookup_range(intervals, self.env.tz),
+            range,
             self.target.longest_minutes,
             self.moving,
         )
@@ -312,6 +284,11 @@ impl Asking<'_> {
             (None, Some(ahead), true) => ahead.still_valid(conn, self.target.id(), interval)?,
             _ => None,
         };
+        if let (Some(_), Some(read), true) = (ahead, self.read_ahead, self.moving.is_empty()) {
+            if let Some(verdict) = read.verdict_for(&staff.employee, self.activity, self.env.tz) {
+                return Ok(verdict.clone());
+            }
+        }
         let mut existing = match (preloaded, ahead) {
             (Some(shifts), _) => shifts.to_vec(),
             (None, Some(shifts)) => shifts
@@ -326,16 +303,10 @@ impl Asking<'_> {
             interval: h.interval,
             activity: self.activity,
         }));
-        let proposed = Shift {
-            // Below every occurrence id a series can use.
-            id: i64::MIN,
-            interval,
-            activity: self.activity,
-        };
         Ok(labour::check(
             &staff.employee,
             &existing,
-            &[proposed],
+            &[proposed(interval, self.activity)],
             self.env.tz,
         ))
     }

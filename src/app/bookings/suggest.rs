@@ -14,6 +14,7 @@ use crate::domain::refusal::{Asked, Refusal, Suggestion};
 use crate::error::{AppError, AppResult};
 use crate::store::{resources as resource_store, DbConn};
 
+use super::ahead::ShiftCache;
 use super::rules::{member_for, Asking};
 use super::target::{self, closures_over, existing_over, TargetCache};
 use super::BookingEnv;
@@ -31,13 +32,13 @@ pub(super) async fn with_alternatives(app: &App, err: AppError) -> AppError {
         return AppError::Refused(refusal);
     }
     let env = BookingEnv::of(app);
-    let targets = app.targets();
+    let (targets, kept) = (app.targets(), app.shifts());
     let fallback = refusal.clone();
     let mut r = refusal;
     match app
         .db()
         .run(move |c| {
-            fill(c, &mut r, &env, &targets)?;
+            fill(c, &mut r, &env, &targets, &kept)?;
             Ok(r)
         })
         .await
@@ -55,20 +56,24 @@ fn fill(
     refusal: &mut Refusal,
     env: &BookingEnv,
     targets: &TargetCache,
+    kept: &ShiftCache,
 ) -> AppResult<()> {
     if let Some(asked) = refusal.asked.clone() {
-        refusal.suggestions = suggestions(conn, &asked, env, targets)?;
+        refusal.suggestions = suggestions(conn, &asked, env, targets, kept)?;
     }
     Ok(())
 }
 
 /// The alternatives; targets (the asked one, and the up to 25 others of its kind tried) are
 /// the kept ones while the rules epoch holds: reading each whole was a fifth of a refusal.
+/// So are the employees' shifts while their versions hold: reading 23 weeks of each employee
+/// tried was most of what was left.
 fn suggestions(
     conn: &mut DbConn,
     asked: &Asked,
     env: &BookingEnv,
     targets: &TargetCache,
+    kept: &ShiftCache,
 ) -> AppResult<Vec<Suggestion>> {
     let target = target::kept(conn, asked.resource_id, targets, env)?;
     let member = member_for(conn, asked.member_id)?;
@@ -87,6 +92,7 @@ fn suggestions(
         activity: asked.activity,
         env,
         read_ahead: None,
+        kept_shifts: Some(kept),
     };
     let slots = if staff {
         // An employee's free slots near a refusal for working time mostly break the same
@@ -138,6 +144,7 @@ fn suggestions(
             activity: asked.activity,
             env,
             read_ahead: None,
+            kept_shifts: Some(kept),
         };
         if asking.allows(conn, interval)? {
             out.push(Suggestion {

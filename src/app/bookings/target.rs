@@ -192,12 +192,13 @@ pub(crate) fn load(
 pub struct TargetCache(Kept<ResourceId, Target>);
 
 impl TargetCache {
-    /// Whether the resource was a shared employee when last kept (a hint: the booking itself
-    /// reads the target under the lock).
-    pub(crate) fn was_staff(&self, resource_id: ResourceId) -> bool {
+    /// What the working-time rules knew of the resource as a shared employee when it was last
+    /// kept; `None` for any other resource (a hint: the booking itself reads the target under
+    /// the lock and judges again whatever was judged for other rules).
+    pub(crate) fn kept_employee(&self, resource_id: ResourceId) -> Option<labour::Employee> {
         self.0
-            .inspect(&resource_id, |t| t.staff.is_some())
-            .unwrap_or(false)
+            .inspect(&resource_id, |t| t.staff.as_ref().map(|s| s.employee))
+            .flatten()
     }
 }
 

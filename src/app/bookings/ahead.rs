@@ -1,0 +1,250 @@
+//! A shared employee's shifts read before the write lock, and kept between requests.
+//!
+//! The working-time rules need the employee's shifts over the 23 weeks around an assignment
+//! (the 12-week average reaches 11 weeks each way). Reading them under the write lock made
+//! every assignment wait for the others' reads: they are read beforehand, on a reader
+//! connection, with the employee's *shifts version* read first (migration `shifts_version`:
+//! every write of the employee's bookings raises it, in the write's transaction). Under the
+//! lock the writer reads the version again and uses those shifts, and the verdict judged with
+//! them, only while it has not moved.
+//!
+//! The shifts read are also kept, by version, in [`ShiftCache`], for a wider span than one
+//! check needs; and the booking made from a read-ahead that held is added to them, at the
+//! version its commit left, once it has committed. So the next assignment of the same
+//! employee, in the months around, reads one number instead of ~100 rows. An entry only ever
+//! stands for what the database holds at its version: a write elsewhere (another process, a
+//! move, a cancellation) raises the version and the entry is read again.
+
+use std::cell::Cell;
+use std::sync::Arc;
+
+use chrono::Duration;
+
+use crate::app::kept::Kept;
+use crate::domain::ids::{BookingId, ResourceId};
+use crate::domain::labour::{self, Activity, Shift};
+use crate::domain::time::{supported_range, Interval};
+use crate::error::AppResult;
+use crate::store::resources as resource_store;
+use crate::store::DbConn;
+
+use super::book::Booked;
+use super::rules::{proposed, stored_shifts};
+
+/// How far beyond the weeks one check needs a read of the shifts reaches on each side, so that
+/// the checks of the same employee's next assignments, in the half-year around, find them
+/// kept.
+const READ_MARGIN_WEEKS: i64 = 26;
+
+/// An employee's active bookings meeting `range`, in time order, as the database held them
+/// at the version they are kept under.
+#[derive(Debug)]
+pub struct KeptShifts {
+    range: Interval,
+    shifts: Arc<Vec<Shift>>,
+}
+
+impl KeptShifts {
+    /// Those meeting `range`, but for `except`.
+    pub(super) fn meeting(&self, range: Interval, except: &[BookingId]) -> Vec<Shift> {
+        self.shifts
+            .iter()
+            .filter(|s| s.interval.overlaps(&range) && !except.contains(&BookingId(s.id)))
+            .copied()
+            .collect()
+    }
+}
+
+/// Each employee's shifts kept between requests, under the shifts version they were read or
+/// written at. One entry per employee assigned, replaced as it moves.
+#[derive(Default)]
+pub struct ShiftCache(Kept<ResourceId, Arc<KeptShifts>>);
+
+impl ShiftCache {
+    /// The employee's shifts meeting `needed` as the database holds them now, with the
+    /// version they stand for: the kept ones when they were kept at the version read now over
+    /// a span covering `needed`, otherwise read over a wider span and kept.
+    ///
+    /// Only on a reader connection, never inside a write transaction: what is kept must have
+    /// committed (a write rolled back after its own shifts were kept would leave an entry
+    /// that a later, different state at the same version would match).
+    pub(super) fn around(
+        &self,
+        conn: &mut DbConn,
+        employee: ResourceId,
+        needed: Interval,
+    ) -> AppResult<(i64, Arc<KeptShifts>)> {
+        let (version, longest) = resource_store::shifts_version(conn, employee)?;
+        if let Some(kept) = self
+            .0
+            .at(&employee, version)
+            .filter(|k| k.range.covers(&needed))
+        {
+            return Ok((version, kept));
+        }
+        let margin = Duration::weeks(READ_MARGIN_WEEKS);
+        let wide = Interval {
+            start: needed.start - margin,
+            end: needed.end + margin,
+        };
+        let range = wide.intersection(&supported_range()).unwrap_or(needed);
+        let shifts = stored_shifts(conn, employee, range, i64::from(longest), &[])?;
+        // What was read after the version is at least as new as it: should a write have
+        // committed in between, the version has moved past this one for good and the entry is
+        // never used.
+        let kept = Arc::new(KeptShifts {
+            range,
+            shifts: Arc::new(shifts),
+        });
+        self.0.keep(employee, version, kept.clone());
+        Ok((version, kept))
+    }
+
+    /// Keeps what a committed write left (see [`ReadAhead::after_insert`]), unless a newer
+    /// version is kept already (answers may come back out of order).
+    pub fn written(&self, employee: ResourceId, written: Written) {
+        let newer = self
+            .0
+            .get(&employee)
+            .is_some_and(|(version, _)| version > written.version);
+        if !newer {
+            self.0
+                .keep(employee, written.version, Arc::new(written.kept));
+        }
+    }
+}
+
+/// The shifts an insert left, at the version it left, to keep once the write has committed
+/// (kept before, a rolled-back write would leave an entry no database state matches).
+#[derive(Debug)]
+pub struct Written {
+    version: i64,
+    kept: KeptShifts,
+}
+
+/// One assignment's read-ahead: the employee's shifts at `version` around the interval, and
+/// the law's verdict on the interval judged over them, for the employee's rules and the
+/// activity as the kept target knew them. The writer takes that verdict as it is when the
+/// version, the rules, the activity and the time zone are still those (`labour::check` is a
+/// function of them alone), so the check runs beside the writer rather than inside it.
+pub struct ReadAhead {
+    resource_id: ResourceId,
+    interval: Interval,
+    version: i64,
+    /// The span `shifts` covers: at least the check's lookup range.
+    range: Interval,
+    shifts: Arc<Vec<Shift>>,
+    judged: Judged,
+    /// Set under the write lock when the version was found unmoved: the shifts are then those
+    /// the write starts from, and the booking it makes can be added to them.
+    held: Cell<bool>,
+}
+
+/// What a read-ahead verdict was judged for, and the verdict.
+struct Judged {
+    employee: labour::Employee,
+    activity: Activity,
+    tz: chrono_tz::Tz,
+    verdict: labour::LabourVerdict,
+}
+
+impl ReadAhead {
+    /// Reads the version, then the shifts the working-time check of `interval` needs (kept
+    /// ones when `cache` has them at that version), and judges `interval` over them for
+    /// `employee` doing `activity`.
+    pub fn read(
+        conn: &mut DbConn,
+        cache: &ShiftCache,
+        resource_id: ResourceId,
+        interval: Interval,
+        tz: chrono_tz::Tz,
+        (employee, activity): (labour::Employee, Activity),
+    ) -> AppResult<ReadAhead> {
+        let needed = labour::lookup_range(&[interval], tz);
+        let (version, kept) = cache.around(conn, resource_id, needed)?;
+        let verdict = labour::check(&employee, &kept.shifts, &[proposed(interval, activity)], tz);
+        Ok(ReadAhead {
+            resource_id,
+            interval,
+            version,
+            range: kept.range,
+            shifts: kept.shifts.clone(),
+            judged: Judged {
+                employee,
+                activity,
+                tz,
+                verdict,
+            },
+            held: Cell::new(false),
+        })
+    }
+
+    /// The verdict judged with the shifts, if it was judged for these rules.
+    pub(super) fn verdict_for(
+        &self,
+        employee: &labour::Employee,
+        activity: Activity,
+        tz: chrono_tz::Tz,
+    ) -> Option<&labour::LabourVerdict> {
+        let j = &self.judged;
+        (j.employee == *employee && j.activity == activity && j.tz == tz).then_some(&j.verdict)
+    }
+
+    /// The shifts, if they were read for this employee and interval and nothing has changed
+    /// them since (read under the write lock).
+    pub(super) fn still_valid(
+        &self,
+        conn: &mut DbConn,
+        resource_id: ResourceId,
+        interval: Interval,
+    ) -> AppResult<Option<&[Shift]>> {
+        if self.resource_id != resource_id || self.interval != interval {
+            return Ok(None);
+        }
+        let (now, _) = resource_store::shifts_version(conn, resource_id)?;
+        let held = now == self.version;
+        self.held.set(held);
+        Ok(held.then_some(self.shifts.as_slice()))
+    }
+
+    /// Under the write lock, after `booked` was inserted: the employee's shifts with it, at
+    /// the version the insert left, when the read-ahead held (nothing but this write has
+    /// touched the employee's bookings since the shifts were read). To be kept once the
+    /// write has committed.
+    pub(super) fn after_insert(
+        &self,
+        conn: &mut DbConn,
+        booked: &Booked,
+    ) -> AppResult<Option<Written>> {
+        let [made] = booked.bookings.as_slice() else {
+            return Ok(None);
+        };
+        if !self.held.get()
+            || booked.replayed
+            || made.resource_id != self.resource_id
+            || !made.status.is_active()
+        {
+            return Ok(None);
+        }
+        let Some(interval) = Interval::new(made.start, made.end) else {
+            return Ok(None);
+        };
+        let (version, _) = resource_store::shifts_version(conn, self.resource_id)?;
+        let shift = Shift {
+            id: made.id.0,
+            interval,
+            activity: made.activity,
+        };
+        let mut shifts = Vec::with_capacity(self.shifts.len() + 1);
+        shifts.extend_from_slice(&self.shifts);
+        let at = shifts.partition_point(|s| (s.interval.start, s.id) < (interval.start, shift.id));
+        shifts.insert(at, shift);
+        Ok(Some(Written {
+            version,
+            kept: KeptShifts {
+                range: self.range,
+                shifts: Arc::new(shifts),
+            },
+        }))
+    }
+}
