@@ -166,11 +166,7 @@ fn assign(employee: i64, member: i64, start: &str, end: &str) -> Value {
 
 both_backends!(working_time_law_across_members, |app: TestApp| async move {
     let g = group(&app).await;
-    let mut e = camille(&g);
-    e["weekly_contract_hours"] = json!(35.0);
-    e["agreement_member_ids"] = json!([g.member, g.other]);
-    let (_, camille) = app.post(&g.manager, "/api/v1/employees", e).await;
-    let id = camille["id"].as_i64().unwrap();
+    let id = full_time_camille(&app, &g, json!([g.member, g.other])).await;
     // Tuesday 12 January 2027: 4 h at one member, 6 h at the other (30 min of break).
     let (s, a) = app
         .post(
@@ -443,11 +439,7 @@ both_backends!(the_rules_for_minors, |app: TestApp| async move {
 /// group on Friday afternoon (38 h: 1 h of overtime caused by Les Jardins, 2 h by the
 /// training) and is absent all Monday 18.
 async fn planned_week(app: &TestApp, g: &Group) -> i64 {
-    let mut e = camille(g);
-    e["weekly_contract_hours"] = json!(35.0);
-    e["agreement_member_ids"] = json!([g.member, g.other]);
-    let (_, camille) = app.post(&g.manager, "/api/v1/employees", e).await;
-    let id = camille["id"].as_i64().unwrap();
+    let id = full_time_camille(app, g, json!([g.member, g.other])).await;
     for (day, member) in [
         ("11", g.member),
         ("12", g.other),
@@ -827,11 +819,7 @@ both_backends!(planning_pages, |app: TestApp| async move {
 
 both_backends!(recurring_assignments, |app: TestApp| async move {
     let g = group(&app).await;
-    let mut e = camille(&g);
-    e["weekly_contract_hours"] = json!(35.0);
-    e["agreement_member_ids"] = json!([g.member, g.other]);
-    let (_, camille) = app.post(&g.manager, "/api/v1/employees", e).await;
-    let id = camille["id"].as_i64().unwrap();
+    let id = full_time_camille(&app, &g, json!([g.member, g.other])).await;
     // Every Tuesday and Thursday 08:30–12:30 at Les Jardins for six months.
     let (s, series) = app
         .post(
@@ -923,10 +911,7 @@ both_backends!(
     alternatives_to_a_refused_assignment_are_lawful,
     |app: TestApp| async move {
         let g = group(&app).await;
-        let mut c = camille(&g);
-        c["weekly_contract_hours"] = json!(35.0);
-        let (_, c) = app.post(&g.manager, "/api/v1/employees", c).await;
-        let camille = c["id"].as_i64().unwrap();
+        let camille = full_time_camille(&app, &g, json!([g.member])).await;
         // Another employee free that day, at the disposal of the member; a third one only of
         // the other member.
         let mut n = camille_like(&g, "Nadia Benali", json!([g.member]));
@@ -1045,6 +1030,19 @@ both_backends!(
     }
 );
 
+/// Camille on a full-time contract at the disposal of `agreements`: her id.
+async fn full_time_camille(app: &TestApp, g: &Group, agreements: Value) -> i64 {
+    let (s, e) = app
+        .post(
+            &g.manager,
+            "/api/v1/employees",
+            camille_like(g, "Camille Martin", agreements),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{e}");
+    e["id"].as_i64().unwrap()
+}
+
 fn camille_like(g: &Group, name: &str, agreements: Value) -> Value {
     let mut e = camille(g);
     e["name"] = json!(name);
@@ -1117,10 +1115,7 @@ both_backends!(
     shifts_read_ahead_serve_only_while_the_employee_is_unchanged,
     |app: TestApp| async move {
         let g = group(&app).await;
-        let mut e = camille(&g);
-        e["weekly_contract_hours"] = json!(35.0);
-        let (_, camille) = app.post(&g.manager, "/api/v1/employees", e).await;
-        let id = camille["id"].as_i64().unwrap();
+        let id = full_time_camille(&app, &g, json!([g.member])).await;
         let room = app
             .resource(&g.admin, json!({"kind": "room", "name": "Salle"}))
             .await;
@@ -1193,10 +1188,7 @@ both_backends!(
     kept_shifts_follow_every_change_of_the_employee,
     |app: TestApp| async move {
         let g = group(&app).await;
-        let mut e = camille(&g);
-        e["weekly_contract_hours"] = json!(35.0);
-        let (_, camille) = app.post(&g.manager, "/api/v1/employees", e).await;
-        let id = camille["id"].as_i64().unwrap();
+        let id = full_time_camille(&app, &g, json!([g.member])).await;
         let book = |start: &'static str, end: &'static str| {
             let (app, g) = (&app, &g);
             async move {
