@@ -41,7 +41,7 @@ const READ_MARGIN_WEEKS: i64 = 26;
 #[derive(Debug)]
 pub struct KeptShifts {
     range: Interval,
-    shifts: Arc<Vec<Shift>>,
+    shifts: Vec<Shift>,
 }
 
 impl KeptShifts {
@@ -92,10 +92,7 @@ impl ShiftCache {
         // What was read after the version is at least as new as it: should a write have
         // committed in between, the version has moved past this one for good and the entry is
         // never used.
-        let kept = Arc::new(KeptShifts {
-            range,
-            shifts: Arc::new(shifts),
-        });
+        let kept = Arc::new(KeptShifts { range, shifts });
         self.0.keep(employee, version, kept.clone());
         Ok((version, kept))
     }
@@ -131,9 +128,8 @@ pub struct ReadAhead {
     resource_id: ResourceId,
     interval: Interval,
     version: i64,
-    /// The span `shifts` covers: at least the check's lookup range.
-    range: Interval,
-    shifts: Arc<Vec<Shift>>,
+    /// The shifts at `version`, over a span covering at least the check's lookup range.
+    kept: Arc<KeptShifts>,
     judged: Judged,
     /// Set under the write lock when the version was found unmoved: the shifts are then those
     /// the write starts from, and the booking it makes can be added to them.
@@ -167,8 +163,7 @@ impl ReadAhead {
             resource_id,
             interval,
             version,
-            range: kept.range,
-            shifts: kept.shifts.clone(),
+            kept,
             judged: Judged {
                 employee,
                 activity,
@@ -204,7 +199,7 @@ impl ReadAhead {
         let (now, _) = resource_store::shifts_version(conn, resource_id)?;
         let held = now == self.version;
         self.held.set(held);
-        Ok(held.then_some(self.shifts.as_slice()))
+        Ok(held.then_some(self.kept.shifts.as_slice()))
     }
 
     /// Under the write lock, after `booked` was inserted: the employee's shifts with it, at
@@ -235,15 +230,15 @@ impl ReadAhead {
             interval,
             activity: made.activity,
         };
-        let mut shifts = Vec::with_capacity(self.shifts.len() + 1);
-        shifts.extend_from_slice(&self.shifts);
+        let mut shifts = Vec::with_capacity(self.kept.shifts.len() + 1);
+        shifts.extend_from_slice(&self.kept.shifts);
         let at = shifts.partition_point(|s| (s.interval.start, s.id) < (interval.start, shift.id));
         shifts.insert(at, shift);
         Ok(Some(Written {
             version,
             kept: KeptShifts {
-                range: self.range,
-                shifts: Arc::new(shifts),
+                range: self.kept.range,
+                shifts,
             },
         }))
     }
