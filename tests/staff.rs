@@ -927,6 +927,20 @@ both_backends!(
             )
             .await;
         let yanis = y["id"].as_i64().unwrap();
+        // Léa, at the disposal of the member too, works at the other member over that hour.
+        let mut l = camille_like(&g, "Léa Martin", json!([g.member, g.other]));
+        l["birth_date"] = json!("1990-05-06");
+        let (s, l) = app.post(&g.manager, "/api/v1/employees", l).await;
+        assert_eq!(s, StatusCode::CREATED, "{l}");
+        let lea = l["id"].as_i64().unwrap();
+        let (s, a) = app
+            .post(
+                &g.manager,
+                "/api/v1/bookings",
+                assign(lea, g.other, "2027-01-12T11:30", "2027-01-12T13:30"),
+            )
+            .await;
+        assert_eq!(s, StatusCode::CREATED, "{a}");
         // Tuesday 12 January 2027: 08:00–12:00 and 12:30–18:30, ten hours.
         for (start, end) in [("08:00", "12:00"), ("12:30", "18:30")] {
             let (s, a) = app
@@ -985,6 +999,10 @@ both_backends!(
         assert!(
             !suggestions.iter().any(|s| s["resource_id"] == yanis),
             "{e}"
+        );
+        assert!(
+            !suggestions.iter().any(|s| s["resource_id"] == lea),
+            "busy elsewhere: {e}"
         );
         // Every alternative offered is accepted as it stands.
         for s in suggestions {

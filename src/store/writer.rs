@@ -45,12 +45,18 @@ impl GroupWriter {
         if let Some(c) = sqlite(&mut conn) {
             // The writer is the connection that starts the WAL over, so it is the one that
             // truncates the file to `journal_size_limit` when it does.
+            //
+            // `temp_store = MEMORY` keeps each request's savepoint journal (the pages as they
+            // were before the request, to roll back to) in memory: by default SQLite spills it
+            // past 64 KiB to a temporary file, created, written and deleted for most requests,
+            // which was a fifth of the writer's time. One request's journal is a few dozen
+            // pages, dropped when its savepoint is released.
             let pragmas = format!(
-                "PRAGMA wal_autocheckpoint = 0; PRAGMA journal_size_limit = {}",
+                "PRAGMA wal_autocheckpoint = 0; PRAGMA journal_size_limit = {}; PRAGMA temp_store = MEMORY",
                 wal.journal_size_limit()
             );
             if let Err(e) = diesel::connection::SimpleConnection::batch_execute(c, &pragmas) {
-                tracing::warn!(error = %e, "could not move checkpoints off the writer");
+                tracing::warn!(error = %e, "could not set the writer's pragmas");
             }
         }
         let bound = wal.clone();

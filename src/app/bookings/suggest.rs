@@ -21,6 +21,8 @@ use super::BookingEnv;
 
 pub const SUGGESTIONS: usize = 3;
 pub const SEARCH_DAYS: i64 = 14;
+/// Other resources of the kind tried, in name order, for the alternatives at the asked time.
+const OTHERS_TRIED: i64 = 25;
 
 /// Completes a refusal with its alternatives; any other error passes through. A failure to
 /// look for alternatives is logged and the refusal answered without them.
@@ -127,10 +129,8 @@ fn suggestions(
         return Ok(out);
     }
     let mut found = 0;
-    for (other, name) in resource_store::of_kind(conn, target.kind(), false)?
-        .into_iter()
-        .filter(|(id, _)| *id != target.id() && !target.related.contains(id))
-        .take(25)
+    for (other, name) in
+        resource_store::first_of_kind(conn, target.kind(), &target.blocking_ids(), OTHERS_TRIED)?
     {
         if found == SUGGESTIONS {
             break;
