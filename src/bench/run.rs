@@ -439,6 +439,35 @@ pub(super) fn read_status_kb(pid: u32, field: &str) -> Option<u64> {
         .ok()
 }
 
+/// The processor time the process has used so far, all its threads, user and system
+/// (`/proc/<pid>/stat`, in clock ticks); `None` elsewhere or once the process is gone.
+pub(super) fn cpu_time(pid: u32) -> Option<Duration> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // The command name may hold spaces and parentheses: the fields are after its last ')'.
+    let fields: Vec<&str> = stat
+        .get(stat.rfind(')')? + 1..)?
+        .split_whitespace()
+        .collect();
+    // utime and stime, fields 14 and 15 of the line: 12th and 13th after the name.
+    let ticks: u64 = fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?;
+    // SAFETY: sysconf only reads a constant of the system.
+    let per_second = unsafe { libc::sysconf(libc::_SC_CLK_TCK) };
+    let per_second = u64::try_from(per_second).ok().filter(|&t| t > 0)?;
+    Some(Duration::from_nanos(
+        ticks.saturating_mul(1_000_000_000) / per_second,
+    ))
+}
+
+/// The processor time `pid` uses while `phase` runs, with what it returns.
+pub(super) fn timed_cpu<T>(pid: u32, phase: impl FnOnce() -> T) -> (T, Option<Duration>) {
+    let before = cpu_time(pid);
+    let out = phase();
+    let used = cpu_time(pid)
+        .zip(before)
+        .map(|(after, before)| after.saturating_sub(before));
+    (out, used)
+}
+
 /// Samples the child's VmRSS every 50 ms: the peak of the whole run and the peak of the
 /// current phase (taken and reset between phases, to tell which scenario costs memory); and,
 /// on SQLite, the WAL file's peak size.
@@ -524,6 +553,24 @@ pub(super) struct CreateResult {
     pub other: u64,
     pub samples_other: Vec<String>,
     pub exhausted: bool,
+    /// The processor time the (first) server used during the phase: the cost of a request
+    /// whatever the machine's speed of the moment, which moves the rates by ±20 % here.
+    pub server_cpu: Option<Duration>,
+}
+
+impl CreateResult {
+    /// The note on the server's processor time per answer, if it was measured.
+    pub fn cpu_note(&self, scenario: &str) -> Option<String> {
+        let cpu = self.server_cpu?;
+        let answers = self.latencies.count.max(1) as f64;
+        Some(format!(
+            "{scenario}: the server used {:.1} s of processor time over {:.1} s ({:.2} cores), {:.2} ms per answer",
+            cpu.as_secs_f64(),
+            self.elapsed.as_secs_f64(),
+            cpu.as_secs_f64() / self.elapsed.as_secs_f64().max(1e-9),
+            cpu.as_secs_f64() * 1000.0 / answers
+        ))
+    }
 }
 
 enum WeekResult {
@@ -600,12 +647,16 @@ fn measure(
             let members: Vec<i64> = (0..args.clients)
                 .map(|c| data.bookers[c % data.bookers.len()].1)
                 .collect();
-            let create = runtime.block_on(create_phase(
-                args,
-                &bases,
-                clients,
-                general_bodies(args, data, members),
-            ))?;
+            let (create, cpu) = timed_cpu(pid, || {
+                runtime.block_on(create_phase(
+                    args,
+                    &bases,
+                    clients,
+                    general_bodies(args, data, members),
+                ))
+            });
+            let mut create = create?;
+            create.server_cpu = cpu;
             server.check_alive()?;
             for (other, _) in others.iter_mut() {
                 other.check_alive()?;
@@ -1175,6 +1226,7 @@ fn general_rows(
         secs,
         if c.exhausted { "; stopped early: the fresh night slots inside the horizon were used up" } else { "" }
     ));
+    notes.extend(c.cpu_note("create"));
     for s in &c.samples_other {
         notes.push(format!("create: unexpected answer {s}"));
     }

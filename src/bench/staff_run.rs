@@ -15,7 +15,7 @@ use serde_json::json;
 use super::queries::{self, BenchEmployee};
 use super::run::{
     api_token, create_phase, detail, http_client, refusal_codes, rfc3339, row, sign_in_clients,
-    verdict, CreateResult, NextBody, RssSampler, RunArgs, Server,
+    timed_cpu, verdict, CreateResult, NextBody, RssSampler, RunArgs, Server,
 };
 use super::staff::{free_slots, local_instant, KnownShift, Proposal, SlotEmployee, WEEKS_BEFORE};
 use super::stats::{rate, Summary};
@@ -373,12 +373,16 @@ pub(super) fn measure(
     let emails = vec![BENCH_GE_MANAGER_EMAIL.to_string()];
     let clients = runtime.block_on(sign_in_clients(args.clients, &base, &emails))?;
     let used = Arc::new(AtomicU64::new(0));
-    let create = runtime.block_on(create_phase(
-        args,
-        bases,
-        clients,
-        bodies(args, data, used.clone()),
-    ))?;
+    let (create, cpu) = timed_cpu(pid, || {
+        runtime.block_on(create_phase(
+            args,
+            bases,
+            clients,
+            bodies(args, data, used.clone()),
+        ))
+    });
+    let mut create = create?;
+    create.server_cpu = cpu;
     server.check_alive()?;
     phases.push(("staff create", rss.take_phase(pid)));
     Ok(StaffResult {
@@ -626,6 +630,7 @@ pub(super) fn rows(
         args.conflict_percent,
         if c.exhausted { "; stopped early: the legal free slots inside the horizon were used up" } else { "" }
     ));
+    notes.extend(c.cpu_note("staff create"));
     for s in &c.samples_other {
         notes.push(format!("staff create: unexpected answer {s}"));
     }
