@@ -914,25 +914,24 @@ both_backends!(
         let camille = full_time_camille(&app, &g, json!([g.member])).await;
         // Another employee free that day, at the disposal of the member; a third one only of
         // the other member.
-        let mut n = camille_like(&g, "Nadia Benali", json!([g.member]));
-        n["birth_date"] = json!("1985-02-03");
-        let (s, n) = app.post(&g.manager, "/api/v1/employees", n).await;
-        assert_eq!(s, StatusCode::CREATED, "{n}");
-        let nadia = n["id"].as_i64().unwrap();
-        let (_, y) = app
-            .post(
-                &g.manager,
-                "/api/v1/employees",
-                camille_like(&g, "Yanis Roussel", json!([g.other])),
-            )
-            .await;
-        let yanis = y["id"].as_i64().unwrap();
+        let nadia = hire(
+            &app,
+            &g,
+            "Nadia Benali",
+            json!([g.member]),
+            Some("1985-02-03"),
+        )
+        .await;
+        let yanis = hire(&app, &g, "Yanis Roussel", json!([g.other]), None).await;
         // Léa, at the disposal of the member too, works at the other member over that hour.
-        let mut l = camille_like(&g, "Léa Martin", json!([g.member, g.other]));
-        l["birth_date"] = json!("1990-05-06");
-        let (s, l) = app.post(&g.manager, "/api/v1/employees", l).await;
-        assert_eq!(s, StatusCode::CREATED, "{l}");
-        let lea = l["id"].as_i64().unwrap();
+        let lea = hire(
+            &app,
+            &g,
+            "Léa Martin",
+            json!([g.member, g.other]),
+            Some("1990-05-06"),
+        )
+        .await;
         let (s, a) = app
             .post(
                 &g.manager,
@@ -1050,13 +1049,17 @@ both_backends!(
 
 /// Camille on a full-time contract at the disposal of `agreements`: her id.
 async fn full_time_camille(app: &TestApp, g: &Group, agreements: Value) -> i64 {
-    let (s, e) = app
-        .post(
-            &g.manager,
-            "/api/v1/employees",
-            camille_like(g, "Camille Martin", agreements),
-        )
-        .await;
+    hire(app, g, "Camille Martin", agreements, None).await
+}
+
+/// A full-time employee like Camille, named `name`, at the disposal of `agreements`, born on
+/// `birth` if given (Camille's date otherwise): the id.
+async fn hire(app: &TestApp, g: &Group, name: &str, agreements: Value, birth: Option<&str>) -> i64 {
+    let mut e = camille_like(g, name, agreements);
+    if let Some(birth) = birth {
+        e["birth_date"] = json!(birth);
+    }
+    let (s, e) = app.post(&g.manager, "/api/v1/employees", e).await;
     assert_eq!(s, StatusCode::CREATED, "{e}");
     e["id"].as_i64().unwrap()
 }
