@@ -358,14 +358,14 @@ pub fn check(employee: &Employee, existing: &[Shift], proposed: &[Shift], tz: Tz
         return LabourVerdict::default();
     }
     let replaced: BTreeSet<i64> = proposed.iter().map(|s| s.id).collect();
-    let mut kept = Vec::with_capacity(existing.len());
-    kept.extend(
+    let mut in_range = Vec::with_capacity(existing.len());
+    in_range.extend(
         existing
             .iter()
             .filter(|s| s.interval.overlaps(&range) && !replaced.contains(&s.id))
             .copied(),
     );
-    let existing = kept;
+    let existing = in_range;
     judge(employee, &existing, proposed, tz)
 }
 
