@@ -553,8 +553,9 @@ pub(super) struct CreateResult {
     pub other: u64,
     pub samples_other: Vec<String>,
     pub exhausted: bool,
-    /// The processor time the (first) server used during the phase: the cost of a request
-    /// whatever the machine's speed of the moment, which moves the rates by ±20 % here.
+    /// The processor time the (first) server used during the phase: the cost of a request,
+    /// steadier than the rates when the machine's speed drifts (by ±20 % here), though a
+    /// slower hour costs more processor time per request too.
     pub server_cpu: Option<Duration>,
 }
 

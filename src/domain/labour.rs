@@ -861,6 +861,9 @@ struct Judgement<'a> {
     /// `weeks` and the work of the weeks beyond `blocks`: for the 12-week average.
     all_weeks: BTreeMap<NaiveDate, Duration>,
     midnights: &'a mut Midnights,
+    /// An adult on the first day with work, so on every day judged (nobody becomes a minor
+    /// again): the age of an instant needs no local date.
+    adult_throughout: bool,
     /// Keep only the findings new against these, and write their messages; without them keep
     /// every finding, without message (an earlier judgement only compared with).
     known: Option<&'a Known>,
@@ -887,15 +890,21 @@ fn evaluate(
     for (&monday, &t) in &weeks {
         *all_weeks.entry(monday).or_insert_with(Duration::zero) += t;
     }
+    let birthdays = employee.birthdays();
+    let adult_throughout = days
+        .keys()
+        .next()
+        .is_none_or(|first| !birthdays.age_on(*first).is_minor());
     let mut j = Judgement {
         employee,
-        birthdays: employee.birthdays(),
+        birthdays,
         blocks,
         tz,
         days,
         weeks,
         all_weeks,
         midnights,
+        adult_throughout,
         known,
         out: Vec::new(),
     };
@@ -947,6 +956,16 @@ impl Judgement<'_> {
             finding.message = message();
         }
         self.out.push(finding);
+    }
+
+    /// The age on the local date of `t`, the start of a block judged (its date is one of
+    /// `days`).
+    fn age_at(&self, t: DateTime<Utc>) -> Age {
+        if self.adult_throughout {
+            Age::Adult
+        } else {
+            self.birthdays.age_on(local_date(t, self.tz))
+        }
     }
 
     /// The strictest age on a day of the week with work.
@@ -1049,7 +1068,11 @@ impl Judgement<'_> {
     /// Minors: nothing between 22:00 (20:00 under 16) and 06:00. One finding per night, named
     /// by its evening's date.
     fn night_work(&mut self) {
-        if self.employee.birth_date.is_none() {
+        // Nobody becomes a minor again: an adult on the first evening is one every night.
+        let first_evening = self.days.keys().next().map(|d| d.pred_opt().unwrap_or(*d));
+        if self.employee.birth_date.is_none()
+            || first_evening.is_none_or(|e| !self.birthdays.age_on(e).is_minor())
+        {
             return;
         }
         let mut evenings: BTreeSet<NaiveDate> = BTreeSet::new();
@@ -1152,7 +1175,7 @@ impl Judgement<'_> {
                 j += 1;
             }
             i = j;
-            let age = self.birthdays.age_on(local_date(start, self.tz));
+            let age = self.age_at(start);
             if age.is_minor() == minor && worked > Duration::minutes(max) {
                 found.push((Interval { start, end }, worked, age));
             }
@@ -1191,7 +1214,7 @@ impl Judgement<'_> {
             let s = blocks[i].start;
             starts.push(s);
             let horizon = s + Duration::hours(24);
-            let age = self.birthdays.age_on(local_date(s, self.tz));
+            let age = self.age_at(s);
             let need = Duration::minutes(match age {
                 Age::Under16 => UNDER_16_DAILY_REST,
                 Age::Minor => MINOR_DAILY_REST,
