@@ -471,6 +471,24 @@ pub fn capacity_conflicts(
     out
 }
 
+/// Whether a request conflicts for sure, from the intervals of the resource's own active
+/// bookings alone (each holds at least one unit): when `quantity` is the whole capacity, any
+/// of them meeting the interval leaves no room, whatever the buffers. `false` says nothing;
+/// [`capacity_conflicts`] decides. The alternatives to a refusal skip with it the candidates
+/// whose bookings are known already, before reading anything else.
+pub fn surely_conflicts(
+    interval: Interval,
+    quantity: i32,
+    capacity: i32,
+    booked: impl IntoIterator<Item = Interval>,
+) -> bool {
+    interval.is_valid()
+        && quantity >= capacity
+        && booked
+            .into_iter()
+            .any(|b| b.is_valid() && b.overlaps(&interval))
+}
+
 /// Maximal intervals of constant free quantity (> 0) inside `window`, for the availability
 /// view; time outside opening hours or inside a closure is left out.
 ///
@@ -2170,8 +2188,65 @@ mod tests {
         })
     }
 
+    #[test]
+    fn a_whole_capacity_asked_conflicts_with_any_booking_met() {
+        let base = utc("2027-01-04T08:00:00Z");
+        let asked = minutes_from(base, 60, 120);
+        let before = minutes_from(base, 0, 60);
+        let inside = minutes_from(base, 119, 130);
+        assert!(
+            !surely_conflicts(asked, 1, 1, [before]),
+            "touching is no conflict"
+        );
+        assert!(surely_conflicts(asked, 1, 1, [before, inside]));
+        assert!(surely_conflicts(asked, 3, 3, [inside]));
+        assert!(
+            !surely_conflicts(asked, 2, 3, [inside]),
+            "a unit may be left"
+        );
+        let empty = Interval {
+            start: base + Duration::minutes(100),
+            end: base + Duration::minutes(100),
+        };
+        assert!(
+            !surely_conflicts(asked, 1, 1, [empty]),
+            "an empty interval holds no time"
+        );
+        let inverted = Interval {
+            start: base + Duration::minutes(130),
+            end: base + Duration::minutes(90),
+        };
+        assert!(!surely_conflicts(asked, 1, 1, [inverted]));
+        assert!(
+            !surely_conflicts(inverted, 1, 1, [inside]),
+            "an invalid request is not judged here"
+        );
+    }
+
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(256))]
+
+        /// What `surely_conflicts` says, `capacity_conflicts` confirms: the shortcut never
+        /// refuses what the full rule accepts.
+        #[test]
+        fn a_sure_conflict_is_a_conflict(
+            rules in resource(),
+            booked in prop::collection::vec((0..480_i64, 1..120_i64, 1..=5_i32), 0..12),
+            (start, len, quantity) in (0..480_i64, 1..120_i64, 1..=5_i32),
+        ) {
+            let base = utc("2027-01-04T06:00:00Z");
+            let model: Vec<(i64, i64, i64, i32)> = booked
+                .iter()
+                .enumerate()
+                .map(|(k, &(s, l, q))| (k as i64 + 1, s, s + l, q.min(rules.capacity)))
+                .collect();
+            let existing = to_existing(base, &model);
+            let asked = minutes_from(base, start, start + len);
+            let quantity = quantity.min(rules.capacity);
+            if surely_conflicts(asked, quantity, rules.capacity, existing.iter().map(|e| e.interval)) {
+                prop_assert!(!capacity_conflicts(asked, quantity, &rules, &existing, None).is_empty());
+            }
+        }
 
         #[test]
         fn capacity_conflicts_match_the_minute_oracle(

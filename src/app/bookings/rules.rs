@@ -4,7 +4,8 @@
 use std::collections::HashMap;
 
 use crate::domain::booking::{
-    capacity_conflicts, check_request, lookup_range, BookingRequest, ExistingBooking,
+    capacity_conflicts, check_request, lookup_range, surely_conflicts, BookingRequest,
+    ExistingBooking,
 };
 use crate::domain::employee::{contract_violation, may_work_for};
 use crate::domain::ids::{BookingId, MemberId, ResourceId};
@@ -198,14 +199,18 @@ impl Asking<'_> {
     }
 
     /// Whether the employee's own shifts (those being moved left out) leave no room at
-    /// `interval`: when the quantity asked is the whole capacity, any active booking of the
-    /// resource meeting it is a conflict, whatever the buffers or the parts. Most alternatives
-    /// to a refused assignment fall on another shift; this finds them without a query.
+    /// `interval` ([`surely_conflicts`]). Most alternatives to a refused assignment fall on
+    /// another shift; this finds them without a query.
     fn taken(&self, shifts: &[Shift], interval: Interval) -> bool {
-        self.quantity >= self.target.rules.capacity
-            && shifts
+        surely_conflicts(
+            interval,
+            self.quantity,
+            self.target.rules.capacity,
+            shifts
                 .iter()
-                .any(|s| s.interval.overlaps(&interval) && !self.moving.contains(&BookingId(s.id)))
+                .filter(|s| !self.moving.contains(&BookingId(s.id)))
+                .map(|s| s.interval),
+        )
     }
 
     /// The employee's stored shifts the working-time rules need for all of `intervals` (those
