@@ -412,25 +412,18 @@ impl DbConn {
     /// SQLite: copies the WAL into the database and empties the file (a TRUNCATE checkpoint),
     /// for a process that wrote in bulk and stops before the service's idle checkpointer would
     /// (the benchmark's clean-up). Nothing on PostgreSQL.
-    /// Another checkpoint in progress (the service's own checkpointer) makes SQLite give up at
-    /// once, so it is tried again for up to five seconds.
+    /// Another checkpoint in progress (the service's own checkpointer) or readers still on the
+    /// WAL make SQLite give up at once, so it is tried again for up to five seconds.
     pub fn truncate_wal(&mut self) -> AppResult<()> {
-        #[derive(diesel::QueryableByName)]
-        struct Checkpoint {
-            #[diesel(sql_type = diesel::sql_types::Integer)]
-            busy: i32,
-        }
         if let DbConn::Sqlite(c) = self {
-            use diesel::RunQueryDsl;
-            for _ in 0..50 {
-                let done: Checkpoint =
-                    diesel::sql_query("PRAGMA wal_checkpoint(TRUNCATE)").get_result(&mut **c)?;
-                if done.busy == 0 {
-                    return Ok(());
-                }
-                std::thread::sleep(Duration::from_millis(100));
+            let done = writer::checkpoint_quickly(
+                c,
+                writer::CheckpointMode::Truncate,
+                Duration::from_secs(5),
+            )?;
+            if !done.completed() {
+                tracing::warn!("the WAL could not be truncated: checkpoints kept colliding");
             }
-            tracing::warn!("the WAL could not be truncated: checkpoints kept colliding");
         }
         Ok(())
     }
