@@ -351,11 +351,11 @@ impl Checkpointer {
         let mode = checkpoint_mode(size, written);
         let _turn = self.wal.turn.lock().unwrap_or_else(|p| p.into_inner());
         // A TRUNCATE that the readers keep from completing is simply tried again next tick.
-        let done = match mode {
-            CheckpointMode::Passive => checkpoint_quickly(c, mode, std::time::Duration::ZERO),
-            other => checkpoint_quickly(c, other, Self::IDLE_PATIENCE),
+        let patience = match mode {
+            CheckpointMode::Passive => std::time::Duration::ZERO,
+            _ => Self::IDLE_PATIENCE,
         };
-        if let Err(e) = done {
+        if let Err(e) = checkpoint_quickly(c, mode, patience) {
             tracing::warn!(error = %e, ?mode, "checkpoint failed");
         }
         checkpoint_pause(&self.wal, size)
