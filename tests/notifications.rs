@@ -552,6 +552,49 @@ both_backends!(
         to.sort();
         assert_eq!(to, vec!["accueil@jardins.test", "julien@ge.test"]);
 
+        // The booking tells the employee at the address the rules read with it: a new one is
+        // used from the next assignment on (the kept employee is read again once changed).
+        let emp_id = emp["id"].as_i64().unwrap();
+        let (s, b) = app
+            .patch(
+                &p.admin,
+                &format!("/api/v1/employees/{emp_id}"),
+                json!({"email": "j.martin@ge.test"}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{b}");
+        let (s, b) = app
+            .post(
+                &p.admin,
+                "/api/v1/bookings",
+                book(
+                    emp_id,
+                    p.member,
+                    "2027-01-08T09:00:00+01:00",
+                    "2027-01-08T12:00:00+01:00",
+                ),
+            )
+            .await;
+        assert_eq!(s, StatusCode::CREATED, "{b}");
+        let (_, list) = app.get(&p.admin, "/api/v1/outbox").await;
+        let mut to: Vec<String> = list
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|m| m["kind"] == "assignment_created")
+            .map(|m| m["to"].as_str().unwrap().to_string())
+            .collect();
+        to.sort();
+        assert_eq!(
+            to,
+            vec![
+                "accueil@jardins.test",
+                "accueil@jardins.test",
+                "j.martin@ge.test",
+                "julien@ge.test"
+            ]
+        );
+
         // Closing a month tells each member's administrators that the statement is ready.
         let (_, admin_of_member) = app
             .user("ca@jardins.test", &[], &[(p.member, "member_admin")])
@@ -857,5 +900,42 @@ both_backends!(
         let (s, page, _) = browser.get("/account/calendars").await;
         assert_eq!(s, StatusCode::OK);
         assert!(page.contains("Mes liens d'abonnement"));
+    }
+);
+
+both_backends!(
+    messages_are_queued_once_whatever_their_number,
+    |app: TestApp| async move {
+        use mutualise::store::outbox::{self, NewMessage};
+        // Every statement shape of `enqueue` (one row, arrays of two to four, lists of any
+        // length cut at 500): each message queued once, those queued already skipped.
+        let queued = app
+            .with_conn(|c| {
+                let now = chrono::Utc::now().naive_utc();
+                let message = |i: usize| NewMessage {
+                    event_key: format!("test.m{i}"),
+                    kind: "booking_confirmed",
+                    recipient: format!("r{i}@pole.test"),
+                    user_id: None,
+                    payload: "{}".into(),
+                    now,
+                };
+                let mut counts = Vec::new();
+                let mut next = 0;
+                for n in [0usize, 1, 2, 3, 4, 5, 1203] {
+                    let batch: Vec<NewMessage> = (next..next + n).map(message).collect();
+                    next += n;
+                    counts.push(c.write(|c| outbox::enqueue(c, &batch))?);
+                }
+                // Again, with two new ones among them: only those two are queued.
+                let again: Vec<NewMessage> = (next - 3..next + 2).map(message).collect();
+                counts.push(c.write(|c| outbox::enqueue(c, &again))?);
+                let repeat: Vec<NewMessage> = (0..3).map(message).collect();
+                counts.push(c.write(|c| outbox::enqueue(c, &repeat))?);
+                Ok(counts)
+            })
+            .await;
+        assert_eq!(queued, vec![0, 1, 2, 3, 4, 5, 1203, 2, 0]);
+        assert_eq!(app.count("outbox").await, 1220);
     }
 );

@@ -107,11 +107,10 @@ impl Event<'_> {
         format!("{}.{subject}.{}", self.kind.as_str(), to.tag())
     }
 
-    /// Queues the message; false when the recipient turned this kind off or it was queued
-    /// already.
-    fn queue(&self, conn: &mut DbConn, to: &Recipient) -> AppResult<bool> {
+    /// The message to `to`; `None` when the recipient turned this kind off.
+    fn message(&self, to: &Recipient) -> AppResult<Option<NewMessage>> {
         if !to.wants(self.kind) {
-            return Ok(false);
+            return Ok(None);
         }
         let (name, has_account, user_id) = match to {
             Recipient::User(c) => (c.name.clone(), true, Some(c.user_id)),
@@ -129,20 +128,16 @@ impl Event<'_> {
             link: self.link.clone(),
             has_account,
         };
-        let payload = serde_json::to_string(&notice).map_err(AppError::internal)?;
-        store::enqueue(
-            conn,
-            &NewMessage {
-                event_key: &self.key(to),
-                kind: self.kind.as_str(),
-                recipient: to.email(),
-                user_id,
-                payload: &payload,
-                // Operational time, not the pole's business clock: retries and leases are
-                // compared across processes.
-                now: to_db(Utc::now()),
-            },
-        )
+        Ok(Some(NewMessage {
+            event_key: self.key(to),
+            kind: self.kind.as_str(),
+            recipient: to.email().to_string(),
+            user_id,
+            payload: serde_json::to_string(&notice).map_err(AppError::internal)?,
+            // Operational time, not the pole's business clock: retries and leases are
+            // compared across processes.
+            now: to_db(Utc::now()),
+        }))
     }
 }
 
@@ -167,10 +162,27 @@ fn link_of(rows: &[Labelled]) -> String {
     }
 }
 
+/// Where a shared employee hears about their assignments.
+#[derive(Clone, Copy)]
+pub enum EmployeeAddress<'a> {
+    /// Read with the change.
+    Read,
+    /// As the caller read it in the same transaction (`None`: the employee has none).
+    Known(Option<&'a str>),
+}
+
 /// The employee and the member's contact address hear about assignments of shared staff.
-fn assignment_recipients(conn: &mut DbConn, b: &Labelled) -> AppResult<Vec<Recipient>> {
+fn assignment_recipients(
+    conn: &mut DbConn,
+    b: &Labelled,
+    employee: EmployeeAddress,
+) -> AppResult<Vec<Recipient>> {
     let mut out = Vec::new();
-    if let Some(email) = employees::email_of(conn, b.resource_id)? {
+    let email = match employee {
+        EmployeeAddress::Read => employees::email_of(conn, b.resource_id)?,
+        EmployeeAddress::Known(email) => email.map(str::to_string),
+    };
+    if let Some(email) = email.filter(|e| !e.trim().is_empty()) {
         out.push(Recipient::Address {
             email,
             name: b.resource_name.clone(),
@@ -225,15 +237,79 @@ pub fn bookings_changed_tx(
         return Ok(());
     }
     let rows = bookings_store::labelled(conn, ids)?;
-    for (creator, rows) in by_creator(rows) {
+    let told = Told {
+        actor,
+        change,
+        previous,
+        reason,
+        employee: EmployeeAddress::Read,
+        env,
+    };
+    told.queue(conn, rows)
+}
+
+/// Queues the messages about bookings just made, told from what the booking read and wrote
+/// in the same transaction (`rows`, labelled; the shared employee's address) rather than read
+/// again: the writer's transaction is the one every booking waits for.
+pub fn booked_tx(
+    conn: &mut DbConn,
+    actor: &Actor,
+    rows: Vec<Labelled>,
+    employee: EmployeeAddress,
+    env: &BookingEnv,
+) -> AppResult<()> {
+    let told = Told {
+        actor: Some(actor),
+        change: Change::Booked,
+        previous: &[],
+        reason: None,
+        employee,
+        env,
+    };
+    told.queue(conn, rows)
+}
+
+/// A change of bookings to tell, and what telling it needs besides the bookings.
+struct Told<'a> {
+    actor: Option<&'a Actor>,
+    change: Change,
+    previous: &'a [(crate::domain::ids::BookingId, DateTime<Utc>, DateTime<Utc>)],
+    reason: Option<&'a str>,
+    employee: EmployeeAddress<'a>,
+    env: &'a BookingEnv,
+}
+
+impl Told<'_> {
+    /// Queues, in one statement, every message about `rows`.
+    fn queue(&self, conn: &mut DbConn, rows: Vec<Labelled>) -> AppResult<()> {
+        let mut messages = Vec::new();
+        for (creator, rows) in by_creator(rows) {
+            self.messages(conn, creator, &rows, &mut messages)?;
+        }
+        store::enqueue(conn, &messages)?;
+        Ok(())
+    }
+
+    /// The messages about the bookings of one creator.
+    fn messages(
+        &self,
+        conn: &mut DbConn,
+        creator: Option<UserId>,
+        rows: &[Labelled],
+        out: &mut Vec<NewMessage>,
+    ) -> AppResult<()> {
+        let (actor, change) = (self.actor, self.change);
         let mut all_facts: Vec<BookingFacts> = rows.iter().map(facts).collect();
         for f in &mut all_facts {
-            f.previous = previous
+            f.previous = self
+                .previous
                 .iter()
                 .find(|(id, _, _)| *id == f.booking_id)
                 .map(|(_, s, e)| (*s, *e));
         }
-        let first = &rows[0];
+        let Some(first) = rows.first() else {
+            return Ok(());
+        };
         let pending = first.status == crate::domain::status::BookingStatus::Pending;
         let kind = match change {
             Change::Booked if pending => NoticeKind::BookingPending,
@@ -245,18 +321,18 @@ pub fn bookings_changed_tx(
         };
         let event = |kind| Event {
             kind,
-            env,
+            env: self.env,
             bookings: all_facts.clone(),
             by: None,
-            reason: reason.map(str::to_string),
+            reason: self.reason.map(str::to_string),
             employee: None,
             statement: None,
-            link: link_of(&rows),
+            link: link_of(rows),
         };
         if let Some(to) = user(conn, creator)? {
             let mut e = event(kind);
             e.by = by(actor, &to);
-            e.queue(conn, &to)?;
+            out.extend(e.message(&to)?);
         }
         if kind == NoticeKind::BookingPending {
             let mut managers = store::contacts_with_role(conn, PoleRole::ResourceManager.as_str())?;
@@ -268,7 +344,7 @@ pub fn bookings_changed_tx(
                 let mut e = event(NoticeKind::ApprovalRequested);
                 e.by = actor.map(|a| a.name.clone());
                 e.link = "/approvals".into();
-                e.queue(conn, &to)?;
+                out.extend(e.message(&to)?);
             }
         }
         // Shared staff: the employee and the member hear about what is (or stops being)
@@ -282,15 +358,15 @@ pub fn bookings_changed_tx(
         // Training and absences are the employer group's own records, not assignments.
         let work = first.activity == crate::domain::labour::Activity::Work;
         if let (ResourceKind::Staff, Some(kind), true) = (first.resource_kind, assignment, work) {
-            for to in assignment_recipients(conn, first)? {
+            for to in assignment_recipients(conn, first, self.employee)? {
                 let mut e = event(kind);
                 e.by = actor.map(|a| a.name.clone());
                 e.employee = Some(first.resource_name.clone());
-                e.queue(conn, &to)?;
+                out.extend(e.message(&to)?);
             }
         }
+        Ok(())
     }
-    Ok(())
 }
 
 /// Queues the mail carrying a password-reset link (`link`, a path holding the secret) to the
@@ -317,18 +393,18 @@ pub fn password_reset_tx(
         link: link.to_string(),
         has_account: true,
     };
-    let payload = serde_json::to_string(&notice).map_err(AppError::internal)?;
-    store::enqueue(
+    let queued = store::enqueue(
         conn,
-        &NewMessage {
-            event_key: &format!("password_reset.r{reset_id}.u{}", user_id.0),
+        &[NewMessage {
+            event_key: format!("password_reset.r{reset_id}.u{}", user_id.0),
             kind: NoticeKind::PasswordReset.as_str(),
-            recipient: &c.email,
+            recipient: c.email.clone(),
             user_id: Some(user_id),
-            payload: &payload,
+            payload: serde_json::to_string(&notice).map_err(AppError::internal)?,
             now: to_db(Utc::now()),
-        },
-    )
+        }],
+    )?;
+    Ok(queued == 1)
 }
 
 /// Queues « relevé disponible » to the member admins of each member of a closed month.
@@ -339,6 +415,7 @@ pub fn statements_ready_tx(
     totals: &[(MemberId, String, i64)],
     env: &BookingEnv,
 ) -> AppResult<()> {
+    let mut messages = Vec::new();
     for (member_id, member_name, total) in totals {
         let admins =
             store::contacts_of_member(conn, *member_id, &[MemberRole::MemberAdmin.as_str()])?;
@@ -359,9 +436,10 @@ pub fn statements_ready_tx(
                 }),
                 link: format!("/allocations/{month}/members/{}", member_id.0),
             };
-            e.queue(conn, &to)?;
+            messages.extend(e.message(&to)?);
         }
     }
+    store::enqueue(conn, &messages)?;
     Ok(())
 }
 
@@ -415,14 +493,12 @@ pub async fn queue_reminders(app: &App) -> AppResult<usize> {
     }
     app.db()
         .write(move |c| {
-            let mut queued = 0;
+            let mut messages = Vec::new();
             for (_, r, to) in &due {
-                // Queued meanwhile by another process: the key keeps it once.
-                if reminder(&env, r).queue(c, to)? {
-                    queued += 1;
-                }
+                messages.extend(reminder(&env, r).message(to)?);
             }
-            Ok(queued)
+            // Those queued meanwhile by another process are skipped: the key keeps each once.
+            store::enqueue(c, &messages)
         })
         .await
 }

@@ -3,6 +3,8 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
+use super::members::Member;
+use super::resources::ResourceRow;
 use super::schema::{bookings, members, resources, series};
 use super::types::StoredInstant;
 use super::DbConn;
@@ -702,6 +704,33 @@ pub struct Labelled {
     pub member_email: Option<String>,
     pub activity: Activity,
     pub created_at: NaiveDateTime,
+}
+
+impl Labelled {
+    /// A booking just written, labelled with what the caller read of its resource and member
+    /// in the same transaction: what `labelled` would read again.
+    pub fn of(row: &BookingRow, resource: &ResourceRow, member: &Member) -> Labelled {
+        Labelled {
+            id: row.id,
+            resource_id: row.resource_id,
+            member_id: row.member_id,
+            created_by: row.created_by,
+            start_at: row.start_at,
+            end_at: row.end_at,
+            status: row.status,
+            quantity: row.quantity,
+            purpose: row.purpose.clone(),
+            sequence: row.sequence,
+            updated_at: row.updated_at,
+            resource_kind: resource.kind,
+            resource_name: resource.name.clone(),
+            location: resource.location.clone(),
+            member_name: member.name.clone(),
+            member_email: member.email.clone(),
+            activity: row.activity,
+            created_at: row.created_at,
+        }
+    }
 }
 
 /// Bookings joined to their resource and member, selecting the columns of `Labelled`.

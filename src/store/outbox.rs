@@ -37,32 +37,60 @@ pub struct OutboxRow {
     pub sent_at: Option<NaiveDateTime>,
 }
 
-pub struct NewMessage<'a> {
-    pub event_key: &'a str,
-    pub kind: &'a str,
-    pub recipient: &'a str,
+/// A message to queue: the event it tells, to whom, and its payload.
+pub struct NewMessage {
+    /// Names the event and the recipient: the same event never queues twice.
+    pub event_key: String,
+    pub kind: &'static str,
+    pub recipient: String,
     pub user_id: Option<UserId>,
-    pub payload: &'a str,
+    pub payload: String,
     pub now: NaiveDateTime,
 }
 
-/// Queues a message; false when one was already queued for this event and recipient.
-pub fn enqueue(conn: &mut DbConn, m: &NewMessage) -> AppResult<bool> {
-    let n = db_run!(conn => diesel::insert_into(outbox::table)
-        .values((
-            outbox::event_key.eq(m.event_key),
+/// Queues messages in one statement (one round trip on PostgreSQL) per 500, skipping those
+/// queued already for their event and recipient; returns how many were queued.
+pub fn enqueue(conn: &mut DbConn, messages: &[NewMessage]) -> AppResult<usize> {
+    let row = |m: &NewMessage| {
+        (
+            outbox::event_key.eq(m.event_key.clone()),
             outbox::kind.eq(m.kind),
-            outbox::recipient.eq(m.recipient),
+            outbox::recipient.eq(m.recipient.clone()),
             outbox::user_id.eq(m.user_id),
-            outbox::payload.eq(m.payload),
+            outbox::payload.eq(m.payload.clone()),
             outbox::status.eq(PENDING),
             outbox::attempts.eq(0),
             outbox::next_attempt_at.eq(m.now),
             outbox::created_at.eq(m.now),
-        ))
-        .on_conflict_do_nothing()
-        .execute(conn))?;
-    Ok(n == 1)
+        )
+    };
+    // A statement's text depends on its number of rows. Up to four (a booking tells its
+    // creator, the employee and the member), the rows go as an array: one statement shape per
+    // count, prepared once per connection; longer lists are rarer and compiled each time.
+    macro_rules! insert {
+        ($conn:ident, $rows:expr) => {
+            db_run!($conn => diesel::insert_into(outbox::table)
+                .values($rows)
+                .on_conflict_do_nothing()
+                .execute($conn))?
+        };
+    }
+    Ok(match messages {
+        [] => 0,
+        [a] => insert!(conn, row(a)),
+        [a, b] => insert!(conn, [row(a), row(b)]),
+        [a, b, c] => insert!(conn, [row(a), row(b), row(c)]),
+        [a, b, c, d] => insert!(conn, [row(a), row(b), row(c), row(d)]),
+        // Bounded statements: 500 rows are 4 500 parameters, far below either backend's limit.
+        _ => {
+            let mut queued = 0;
+            for chunk in messages.chunks(500) {
+                let rows: Vec<_> = chunk.iter().map(row).collect();
+                queued += insert!(conn, &rows);
+            }
+            queued
+        }
+    })
 }
 
 /// Which of `keys` name a message queued already (sent or not, until purged).

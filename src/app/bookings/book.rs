@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::app::auth::sha256_hex;
 use crate::app::authz::{self, Actor};
-use crate::app::notify::{self, Change};
+use crate::app::notify::{self, EmployeeAddress};
 use crate::app::App;
 use crate::domain::booking::ExistingBooking;
 use crate::domain::ids::{BookingId, MemberId, ResourceId, SeriesId};
@@ -19,7 +19,7 @@ use crate::domain::time::{parse_instant, Interval};
 use crate::domain::validation::{optional_text, FieldErrors};
 use crate::domain::violation::{ViolationCode, Warning};
 use crate::error::{AppError, AppResult};
-use crate::store::bookings::{self as store, BookingRow, NewBooking};
+use crate::store::bookings::{self as store, BookingRow, Labelled, NewBooking};
 use crate::store::{idempotency, to_db, DbConn};
 
 use super::ahead::ReadAhead;
@@ -277,7 +277,7 @@ fn insert(
     p: &Parsed,
     interval: Interval,
     warnings: Vec<Warning>,
-) -> AppResult<BookingView> {
+) -> AppResult<(BookingView, Labelled)> {
     let (target, member, now, activity) = (
         asking.target,
         asking.member,
@@ -322,7 +322,7 @@ fn insert(
         now,
     );
     view.warnings.extend(warnings);
-    Ok(view)
+    Ok((view, Labelled::of(&row, &target.resource.row, member)))
 }
 
 /// Training and absences are shared employees' only, recorded at the employer group by
@@ -391,7 +391,7 @@ pub fn book_tx(
             if !verdict.ok() {
                 return Err(asking.refusal(conn, parsed.interval, &verdict)?);
             }
-            let view = insert(
+            let (view, told) = insert(
                 conn,
                 &asking,
                 actor,
@@ -400,17 +400,19 @@ pub fn book_tx(
                 parsed.interval,
                 verdict.warnings,
             )?;
-            Booked {
+            let booked = Booked {
                 bookings: vec![view],
                 series_id: None,
                 skipped: Vec::new(),
                 replayed: false,
-            }
+            };
+            (booked, vec![told])
         }
         Some(rec) => book_series(conn, actor, input, rec, &asking, &parsed, &mut locks)?,
     };
-    let ids: Vec<BookingId> = booked.bookings.iter().map(|b| b.id).collect();
-    notify::bookings_changed_tx(conn, Some(actor), Change::Booked, &ids, &[], None, env)?;
+    let (booked, told) = booked;
+    let employee = target.staff.as_ref().and_then(|s| s.email.as_deref());
+    notify::booked_tx(conn, actor, told, EmployeeAddress::Known(employee), env)?;
     Ok(booked)
 }
 
@@ -422,7 +424,7 @@ fn book_series(
     asking: &Asking,
     parsed: &Parsed,
     locks: &mut MonthLocks,
-) -> AppResult<Booked> {
+) -> AppResult<(Booked, Vec<Labelled>)> {
     let (target, member, env) = (asking.target, asking.member, asking.env);
     let invalid = |e: recurrence::RecurrenceError| {
         refuse_one(ViolationCode::InvalidRecurrence, e.to_string())
@@ -487,21 +489,17 @@ fn book_series(
         to_db(env.now),
     )?;
     let mut bookings = Vec::new();
+    let mut told = Vec::new();
     for (iv, warnings) in accepted {
-        bookings.push(insert(
-            conn,
-            asking,
-            actor,
-            Some(series_id),
-            parsed,
-            iv,
-            warnings,
-        )?);
+        let (view, labelled) = insert(conn, asking, actor, Some(series_id), parsed, iv, warnings)?;
+        bookings.push(view);
+        told.push(labelled);
     }
-    Ok(Booked {
+    let booked = Booked {
         bookings,
         series_id: Some(series_id),
         skipped: refused,
         replayed: false,
-    })
+    };
+    Ok((booked, told))
 }

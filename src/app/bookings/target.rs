@@ -30,6 +30,8 @@ pub(crate) struct StaffRules {
     pub agreements: Vec<MemberId>,
     /// The last day of a fixed-term contract.
     pub contract_end: Option<chrono::NaiveDate>,
+    /// Where the employee hears about their assignments, if anywhere.
+    pub email: Option<String>,
 }
 
 /// The booked resource as the rules see it.
@@ -169,6 +171,7 @@ pub(crate) fn load(
                 employer: resource.row.employer_member_id,
                 agreements: facts.agreement_member_ids,
                 contract_end: facts.contract_end,
+                email: facts.email.filter(|e| !e.trim().is_empty()),
             })
         }
         _ => None,
