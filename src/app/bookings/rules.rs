@@ -21,7 +21,7 @@ use crate::store::members::{self as member_store, Member};
 use crate::store::{from_db, months as month_store, to_db, DbConn};
 
 use super::ahead::{ReadAhead, ShiftCache};
-use super::target::{closures_over, existing_over, StaffRules, Target};
+use super::target::{existing_over, StaffRules, Target};
 use super::BookingEnv;
 
 /// How much of the rules [`Asking`] runs.
@@ -244,7 +244,7 @@ impl Asking<'_> {
         scope: Scope<'_>,
     ) -> AppResult<Verdict> {
         let (target, env) = (self.target, self.env);
-        let closures = closures_over(conn, target.id(), interval)?;
+        let closures = target.closures_over(interval);
         let req = BookingRequest {
             interval,
             quantity: self.quantity,

@@ -16,7 +16,7 @@ use crate::store::{resources as resource_store, DbConn};
 
 use super::ahead::ShiftCache;
 use super::rules::{member_for, Asking};
-use super::target::{self, closures_over, existing_over, TargetCache};
+use super::target::{self, existing_over, TargetCache};
 use super::BookingEnv;
 
 pub const SUGGESTIONS: usize = 3;
@@ -173,7 +173,7 @@ fn nearest_free(
     let mut days = 1;
     loop {
         let search = suggest_search_range(interval, days);
-        let closures = closures_over(conn, target.id(), search)?;
+        let closures = target.closures_over(search);
         let mut existing = existing_over(conn, target, lookup_range(search, &target.rules))?;
         existing.retain(|e| !asked.moving.contains(&e.id));
         let slots = suggest_slots(

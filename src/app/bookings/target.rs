@@ -46,6 +46,9 @@ pub(crate) struct Target {
     pub quotas: Vec<(Quota, Vec<ResourceId>)>,
     /// A shared employee: what working-time law needs.
     pub staff: Option<StaffRules>,
+    /// Closures of this resource and of the whole pole, by start (a change of any raises the
+    /// rules epoch, so a kept target's are current).
+    pub closures: Vec<ClosurePeriod>,
 }
 
 impl Target {
@@ -92,6 +95,15 @@ impl Target {
             to_db(window.end),
             self.longest_minutes,
         )
+    }
+
+    /// The closures that meet `window`.
+    pub fn closures_over(&self, window: Interval) -> Vec<ClosurePeriod> {
+        self.closures
+            .iter()
+            .filter(|c| c.interval.start < window.end && window.start < c.interval.end)
+            .cloned()
+            .collect()
     }
 
     /// Units of this resource a booking of `quantity` on `resource_id` holds: its own units on
@@ -176,7 +188,9 @@ pub(crate) fn load(
         }
         _ => None,
     };
+    let closures = closures_of(closure_store::list(conn, Some(resource_id), None, None)?);
     Ok(Target {
+        closures,
         rules: rules_of(&resource, env.horizon_days),
         related,
         longest_minutes: longest,
@@ -336,17 +350,23 @@ pub(crate) fn closures_over(
     resource_id: ResourceId,
     window: Interval,
 ) -> AppResult<Vec<ClosurePeriod>> {
-    Ok(
-        closure_store::overlapping(conn, resource_id, to_db(window.start), to_db(window.end))?
-            .into_iter()
-            .filter_map(|c| {
-                Some(ClosurePeriod {
-                    interval: Interval::new(from_db(c.start_at), from_db(c.end_at))?,
-                    reason: c.reason,
-                })
+    Ok(closures_of(closure_store::overlapping(
+        conn,
+        resource_id,
+        to_db(window.start),
+        to_db(window.end),
+    )?))
+}
+
+fn closures_of(rows: Vec<closure_store::Closure>) -> Vec<ClosurePeriod> {
+    rows.into_iter()
+        .filter_map(|c| {
+            Some(ClosurePeriod {
+                interval: Interval::new(from_db(c.start_at), from_db(c.end_at))?,
+                reason: c.reason,
             })
-            .collect(),
-    )
+        })
+        .collect()
 }
 
 /// Active bookings that can interact with `window`, as the rules see them: a booked whole or

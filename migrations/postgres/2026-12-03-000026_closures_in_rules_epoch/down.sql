@@ -1,0 +1,1 @@
+DROP TRIGGER closures_epoch ON closures;

@@ -1,0 +1,3 @@
+DROP TRIGGER closures_epoch_insert;
+DROP TRIGGER closures_epoch_update;
+DROP TRIGGER closures_epoch_delete;
