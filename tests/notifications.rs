@@ -411,6 +411,20 @@ fn count_rows(c: &mut mutualise::store::DbConn, table: &str) -> i64 {
     n.n
 }
 
+/// Who the assignments were told to, sorted.
+async fn told_of_assignments(app: &TestApp, admin: &str) -> Vec<String> {
+    let (_, list) = app.get(admin, "/api/v1/outbox").await;
+    let mut to: Vec<String> = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|m| m["kind"] == "assignment_created")
+        .map(|m| m["to"].as_str().unwrap().to_string())
+        .collect();
+    to.sort();
+    to
+}
+
 both_backends!(
     preferences_reminders_assignments_and_statements,
     |app: TestApp| async move {
@@ -541,16 +555,10 @@ both_backends!(
             )
             .await;
         assert_eq!(s, StatusCode::CREATED, "{b}");
-        let (_, list) = app.get(&p.admin, "/api/v1/outbox").await;
-        let mut to: Vec<String> = list
-            .as_array()
-            .unwrap()
-            .iter()
-            .filter(|m| m["kind"] == "assignment_created")
-            .map(|m| m["to"].as_str().unwrap().to_string())
-            .collect();
-        to.sort();
-        assert_eq!(to, vec!["accueil@jardins.test", "julien@ge.test"]);
+        assert_eq!(
+            told_of_assignments(&app, &p.admin).await,
+            vec!["accueil@jardins.test", "julien@ge.test"]
+        );
 
         // The booking tells the employee at the address the rules read with it: a new one is
         // used from the next assignment on (the kept employee is read again once changed).
@@ -576,17 +584,8 @@ both_backends!(
             )
             .await;
         assert_eq!(s, StatusCode::CREATED, "{b}");
-        let (_, list) = app.get(&p.admin, "/api/v1/outbox").await;
-        let mut to: Vec<String> = list
-            .as_array()
-            .unwrap()
-            .iter()
-            .filter(|m| m["kind"] == "assignment_created")
-            .map(|m| m["to"].as_str().unwrap().to_string())
-            .collect();
-        to.sort();
         assert_eq!(
-            to,
+            told_of_assignments(&app, &p.admin).await,
             vec![
                 "accueil@jardins.test",
                 "accueil@jardins.test",

@@ -2,7 +2,9 @@
 //! function here inside their write transaction: the messages are queued in the outbox with
 //! the change and leave only if it commits (`app::outbox` sends them). Each message is the
 //! facts of the event (`domain::notice::Notice`), for one recipient, under a key naming the
-//! event and the recipient, so the same event never queues twice.
+//! event and the recipient, so the same event never queues twice. All the messages of one
+//! change go in one statement. A new booking is told from what it read and wrote
+//! (`booked_tx`); other changes read the bookings they name (`bookings_changed_tx`).
 //!
 //! Also here: each user's notification preferences, and the reminders job.
 
