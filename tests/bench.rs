@@ -137,26 +137,13 @@ fn seeded_data_respects_the_capacity_rule_on_sqlite() {
     }
 }
 
-fn drop_pg_database(admin: &str, name: &str) {
-    use diesel::{Connection, RunQueryDsl};
-    if let Ok(mut conn) = diesel::PgConnection::establish(admin) {
-        // `name` comes from common::create_pg_database (letters, digits, underscores).
-        let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-            .execute(&mut conn);
-    }
-}
-
 #[test]
 fn seeded_data_respects_the_capacity_rule_on_postgres() {
     let Some(admin) = common::postgres_admin_url() else {
         return;
     };
-    let (url, name) = common::create_pg_database(&admin);
-    let result = std::panic::catch_unwind(|| seed_and_check(DatabaseUrl::Postgres(url), 10));
-    drop_pg_database(&admin, &name);
-    if let Err(panic) = result {
-        std::panic::resume_unwind(panic);
-    }
+    let database = common::create_pg_database(&admin);
+    seed_and_check(DatabaseUrl::Postgres(database.url.clone()), 10);
 }
 
 #[test]
@@ -321,12 +308,8 @@ fn seeded_staff_obey_working_time_law_on_postgres() {
     let Some(admin) = common::postgres_admin_url() else {
         return;
     };
-    let (url, name) = common::create_pg_database(&admin);
-    let result = std::panic::catch_unwind(|| seed_staff_and_check(DatabaseUrl::Postgres(url)));
-    drop_pg_database(&admin, &name);
-    if let Err(panic) = result {
-        std::panic::resume_unwind(panic);
-    }
+    let database = common::create_pg_database(&admin);
+    seed_staff_and_check(DatabaseUrl::Postgres(database.url.clone()));
 }
 
 /// `bench seed --staff` then `bench run --scenarios staff` end to end on a tiny group, through

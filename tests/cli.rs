@@ -244,10 +244,10 @@ fn postgres_scripts_and_demo() {
     let Some(admin) = common::postgres_admin_url() else {
         return;
     };
-    let (url, _) = common::create_pg_database(&admin);
-    scripted_setup(&url);
-    let (url, _) = common::create_pg_database(&admin);
-    demo(&url);
+    let scripted = common::create_pg_database(&admin);
+    scripted_setup(&scripted.url);
+    let demoed = common::create_pg_database(&admin);
+    demo(&demoed.url);
 }
 
 #[test]
@@ -521,8 +521,8 @@ fn postgres_migrate_reports_what_it_applied() {
     let Some(admin) = common::postgres_admin_url() else {
         return;
     };
-    let (url, _) = common::create_pg_database(&admin);
-    migrate_reports_what_it_applied(&url, "postgres");
+    let database = common::create_pg_database(&admin);
+    migrate_reports_what_it_applied(&database.url, "postgres");
 }
 
 /// Several connections used to switch a new file to WAL at once, before their busy timeout

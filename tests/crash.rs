@@ -103,15 +103,8 @@ async fn sigkill_under_load_loses_no_acknowledged_booking_on_postgres() {
     let Some(admin) = common::postgres_admin_url() else {
         return;
     };
-    let (url, name) = tokio::task::spawn_blocking({
-        let admin = admin.clone();
-        move || common::create_pg_database(&admin)
-    })
-    .await
-    .unwrap();
-    crash_and_check(DatabaseUrl::Postgres(url)).await;
-    if let Ok(mut conn) = diesel::PgConnection::establish(&admin) {
-        let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-            .execute(&mut conn);
-    }
+    let database = tokio::task::spawn_blocking(move || common::create_pg_database(&admin))
+        .await
+        .unwrap();
+    crash_and_check(DatabaseUrl::Postgres(database.url.clone())).await;
 }

@@ -68,8 +68,8 @@ fn postgres_up_down_up_matches_sqlite() {
     let Some(admin) = common::postgres_admin_url() else {
         return;
     };
-    let (url, name) = common::create_pg_database(&admin);
-    let mut conn = PgConnection::establish(&url).unwrap();
+    let database = common::create_pg_database(&admin);
+    let mut conn = PgConnection::establish(&database.url).unwrap();
     conn.run_pending_migrations(POSTGRES_MIGRATIONS).unwrap();
     let first = pg_shape(&mut conn);
     conn.revert_all_migrations(POSTGRES_MIGRATIONS).unwrap();
@@ -103,11 +103,6 @@ fn postgres_up_down_up_matches_sqlite() {
         pg_names,
         "same migration names on both backends"
     );
-
-    let mut admin_conn = PgConnection::establish(&admin).unwrap();
-    diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-        .execute(&mut admin_conn)
-        .unwrap();
 }
 
 use diesel::migration::MigrationSource;

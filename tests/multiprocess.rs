@@ -54,20 +54,21 @@ async fn wait_ready(client: &reqwest::Client, base: &str) {
     panic!("{base} did not start");
 }
 
-/// A new database on the test server with an administrator; its URL, the pool, a token.
-async fn database_with_admin() -> Option<(String, Db, String)> {
+/// A new database on the test server with an administrator (dropped with the first of the
+/// three), the pool, a token.
+async fn database_with_admin() -> Option<(common::PgDatabase, Db, String)> {
     let admin_url = common::postgres_admin_url()?;
-    let (url, _) = tokio::task::spawn_blocking(move || common::create_pg_database(&admin_url))
+    let database = tokio::task::spawn_blocking(move || common::create_pg_database(&admin_url))
         .await
         .unwrap();
     let db = {
-        let url = url.clone();
+        let url = database.url.clone();
         tokio::task::spawn_blocking(move || Db::connect(&DatabaseUrl::Postgres(url)).unwrap())
             .await
             .unwrap()
     };
     let token = token_for(&db, "admin@pole.test", &["admin"], &[]).await;
-    Some((url, db, token))
+    Some((database, db, token))
 }
 
 /// A user with these pole roles and memberships, written straight into the database; their
@@ -138,9 +139,10 @@ async fn member_and_rooms(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_processes_one_postgres_one_winner() {
-    let Some((url, db, token)) = database_with_admin().await else {
+    let Some((database, db, token)) = database_with_admin().await else {
         return;
     };
+    let url = database.url.clone();
     let (member, rooms) = member_and_rooms(
         &db,
         vec![json!({"kind": "room", "name": "Salle", "buffer_after_minutes": 15})],
@@ -207,9 +209,10 @@ async fn two_processes_one_postgres_one_winner() {
 /// the month's lock in shared mode, the close in exclusive mode (`store::months`).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_month_being_closed_takes_no_late_booking() {
-    let Some((url, _db, token)) = database_with_admin().await else {
+    let Some((database, _db, token)) = database_with_admin().await else {
         return;
     };
+    let url = database.url.clone();
     let (p1, p2) = (common::free_port(), common::free_port());
     let _a = serve(&url, p1);
     let _b = serve(&url, p2);
@@ -496,9 +499,10 @@ async fn weekly_limit_race(db: &Db, client: &reqwest::Client, bases: &[String; 2
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_processes_one_postgres_one_weekly_limit() {
-    let Some((url, db, admin)) = database_with_admin().await else {
+    let Some((database, db, admin)) = database_with_admin().await else {
         return;
     };
+    let url = database.url.clone();
     let (p1, p2) = (common::free_port(), common::free_port());
     let _a = serve(&url, p1);
     let _b = serve(&url, p2);
@@ -547,9 +551,10 @@ async fn two_processes_one_sqlite_file_one_weekly_limit() {
 /// both: once it is back, every message arrives, none twice.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_processes_send_each_mail_once() {
-    let Some((url, db, token)) = database_with_admin().await else {
+    let Some((database, db, token)) = database_with_admin().await else {
         return;
     };
+    let url = database.url.clone();
     let (member, rooms) = member_and_rooms(
         &db,
         (0..4)

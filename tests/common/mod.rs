@@ -54,7 +54,8 @@ pub struct TestApp {
     pub now: DateTime<Utc>,
     pub url: DatabaseUrl,
     _dir: Option<tempfile::TempDir>,
-    pg_drop: Option<(String, String)>,
+    /// Declared after the pool: the database is dropped once the app is.
+    pg_drop: Option<PgDatabase>,
 }
 
 static COUNTER: AtomicU32 = AtomicU32::new(0);
@@ -73,8 +74,29 @@ pub fn postgres_admin_url() -> Option<String> {
     }
 }
 
-/// Creates an empty database on the test server and returns its URL.
-pub fn create_pg_database(admin_url: &str) -> (String, String) {
+/// An empty database on the test server, dropped when this is (a failing test's too).
+pub struct PgDatabase {
+    pub url: String,
+    admin: String,
+    name: String,
+}
+
+impl Drop for PgDatabase {
+    fn drop(&mut self) {
+        // Best effort: a pool or a server process may still hold connections, hence FORCE.
+        if let Ok(mut conn) = PgConnection::establish(&self.admin) {
+            let _ = diesel::sql_query(format!(
+                "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+                self.name
+            ))
+            .execute(&mut conn);
+        }
+    }
+}
+
+/// Creates an empty database on the test server (named by this process, a counter and a
+/// random suffix: letters, digits and underscores).
+pub fn create_pg_database(admin_url: &str) -> PgDatabase {
     let name = format!(
         "mutualise_t{}_{}_{}",
         std::process::id(),
@@ -90,7 +112,11 @@ pub fn create_pg_database(admin_url: &str) -> (String, String) {
         None => (admin_url, String::new()),
     };
     let prefix = &head[..head.rfind('/').expect("database URL with a path")];
-    (format!("{prefix}/{name}{tail}"), name)
+    PgDatabase {
+        url: format!("{prefix}/{name}{tail}"),
+        admin: admin_url.to_string(),
+        name,
+    }
 }
 
 fn rand_suffix() -> String {
@@ -121,13 +147,11 @@ impl TestApp {
 
     pub async fn postgres_with(env: &[(&str, &str)]) -> Option<TestApp> {
         let admin = postgres_admin_url()?;
-        let (url, name) = tokio::task::spawn_blocking({
-            let admin = admin.clone();
-            move || create_pg_database(&admin)
-        })
-        .await
-        .expect("create database");
-        Some(Self::start(DatabaseUrl::Postgres(url), None, Some((admin, name)), env).await)
+        let database = tokio::task::spawn_blocking(move || create_pg_database(&admin))
+            .await
+            .expect("create database");
+        let url = DatabaseUrl::Postgres(database.url.clone());
+        Some(Self::start(url, None, Some(database), env).await)
     }
 
     /// A second server on the same database whose clock reads `now` (what `self` wrote, seen
@@ -147,7 +171,7 @@ impl TestApp {
     async fn start(
         url: DatabaseUrl,
         dir: Option<tempfile::TempDir>,
-        pg_drop: Option<(String, String)>,
+        pg_drop: Option<PgDatabase>,
         env: &[(&str, &str)],
     ) -> TestApp {
         let raw = match &url {
@@ -393,18 +417,6 @@ impl TestApp {
             Ok(n.n)
         })
         .await
-    }
-}
-
-impl Drop for TestApp {
-    fn drop(&mut self) {
-        if let Some((admin, name)) = self.pg_drop.take() {
-            // Best effort: the pool may still hold connections, hence FORCE.
-            if let Ok(mut conn) = PgConnection::establish(&admin) {
-                let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-                    .execute(&mut conn);
-            }
-        }
     }
 }
 
