@@ -1301,36 +1301,30 @@ both_backends!(
         let room = app
             .resource(&p.admin, json!({"kind": "room", "name": "Salle"}))
             .await;
+        // 10:00–11:00 on a day of February.
+        let try_book = |day: u32| {
+            let (app, token, member) = (&app, p.booker.clone(), p.member);
+            async move {
+                let (start, end) = (
+                    format!("2027-02-{day:02}T10:00"),
+                    format!("2027-02-{day:02}T11:00"),
+                );
+                app.post(&token, "/api/v1/bookings", book(room, member, &start, &end))
+                    .await
+            }
+        };
         // A first booking keeps the room's rules between requests; closures added or removed
         // afterwards (of the room, of the whole pole) apply to the next booking.
-        let (s, b) = app
-            .post(
-                &p.booker,
-                "/api/v1/bookings",
-                book(room, p.member, "2027-02-01T10:00", "2027-02-01T11:00"),
-            )
-            .await;
+        let (s, b) = try_book(1).await;
         assert_eq!(s, StatusCode::CREATED, "{b}");
         let (s, room_closure) = app.post(&p.admin, "/api/v1/closures", json!({"resource_id": room, "start": "2027-02-02T00:00", "end": "2027-02-03T00:00", "reason": "Peinture"})).await;
         assert_eq!(s, StatusCode::CREATED, "{room_closure}");
-        let (s, e) = app
-            .post(
-                &p.booker,
-                "/api/v1/bookings",
-                book(room, p.member, "2027-02-02T10:00", "2027-02-02T11:00"),
-            )
-            .await;
+        let (s, e) = try_book(2).await;
         assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
         assert_eq!(e["violations"][0]["code"], "closed", "{e}");
         let (s, pole_closure) = app.post(&p.admin, "/api/v1/closures", json!({"start": "2027-02-04T00:00", "end": "2027-02-05T00:00", "reason": "Fermeture du pôle"})).await;
         assert_eq!(s, StatusCode::CREATED, "{pole_closure}");
-        let (s, e) = app
-            .post(
-                &p.booker,
-                "/api/v1/bookings",
-                book(room, p.member, "2027-02-04T10:00", "2027-02-04T11:00"),
-            )
-            .await;
+        let (s, e) = try_book(4).await;
         assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
         assert_eq!(e["violations"][0]["code"], "closed", "{e}");
         // Removed: the day can be booked again.
@@ -1343,13 +1337,7 @@ both_backends!(
             )
             .await;
         assert_eq!(s, StatusCode::NO_CONTENT);
-        let (s, b) = app
-            .post(
-                &p.booker,
-                "/api/v1/bookings",
-                book(room, p.member, "2027-02-02T10:00", "2027-02-02T11:00"),
-            )
-            .await;
+        let (s, b) = try_book(2).await;
         assert_eq!(s, StatusCode::CREATED, "{b}");
     }
 );

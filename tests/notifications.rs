@@ -542,19 +542,27 @@ both_backends!(
         "weekly_contract_hours": 35.0, "hourly_cost_cents": 2500, "email": "julien@ge.test"
     })).await;
         assert_eq!(s, StatusCode::CREATED, "{emp}");
-        let (s, b) = app
-            .post(
-                &p.admin,
-                "/api/v1/bookings",
-                book(
-                    emp["id"].as_i64().unwrap(),
-                    p.member,
-                    "2027-01-07T09:00:00+01:00",
-                    "2027-01-07T12:00:00+01:00",
-                ),
-            )
-            .await;
-        assert_eq!(s, StatusCode::CREATED, "{b}");
+        let emp_id = emp["id"].as_i64().unwrap();
+        // Three hours of the employee at the member, on a day of January.
+        let assign = |day: u32| {
+            let (app, admin, member) = (&app, p.admin.clone(), p.member);
+            async move {
+                let (s, b) = app
+                    .post(
+                        &admin,
+                        "/api/v1/bookings",
+                        book(
+                            emp_id,
+                            member,
+                            &format!("2027-01-{day:02}T09:00:00+01:00"),
+                            &format!("2027-01-{day:02}T12:00:00+01:00"),
+                        ),
+                    )
+                    .await;
+                assert_eq!(s, StatusCode::CREATED, "{b}");
+            }
+        };
+        assign(7).await;
         assert_eq!(
             told_of_assignments(&app, &p.admin).await,
             vec!["accueil@jardins.test", "julien@ge.test"]
@@ -562,7 +570,6 @@ both_backends!(
 
         // The booking tells the employee at the address the rules read with it: a new one is
         // used from the next assignment on (the kept employee is read again once changed).
-        let emp_id = emp["id"].as_i64().unwrap();
         let (s, b) = app
             .patch(
                 &p.admin,
@@ -571,19 +578,7 @@ both_backends!(
             )
             .await;
         assert_eq!(s, StatusCode::OK, "{b}");
-        let (s, b) = app
-            .post(
-                &p.admin,
-                "/api/v1/bookings",
-                book(
-                    emp_id,
-                    p.member,
-                    "2027-01-08T09:00:00+01:00",
-                    "2027-01-08T12:00:00+01:00",
-                ),
-            )
-            .await;
-        assert_eq!(s, StatusCode::CREATED, "{b}");
+        assign(8).await;
         assert_eq!(
             told_of_assignments(&app, &p.admin).await,
             vec![
