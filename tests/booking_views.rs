@@ -442,6 +442,86 @@ both_backends!(listings_come_in_pages, |app: TestApp| async move {
     }
 });
 
+both_backends!(
+    a_dense_pool_counts_other_members_bookings,
+    |app: TestApp| async move {
+        let p = pole(&app).await;
+        let hours: Vec<Value> = (1..=5)
+            .map(|d| json!({"weekday": d, "open": "08:00", "close": "18:00"}))
+            .collect();
+        let pool = app
+            .resource(
+                &p.admin,
+                json!({"kind": "desk", "name": "Coworking", "capacity": 12, "opening_hours": hours}),
+            )
+            .await;
+        let mut theirs = Vec::new();
+        for _ in 0..5 {
+            let (s, b) = app
+                .post(
+                    &p.admin,
+                    "/api/v1/bookings",
+                    book(pool, p.other, "2027-01-05T09:00", "2027-01-05T10:00"),
+                )
+                .await;
+            assert_eq!(s, StatusCode::CREATED, "{b}");
+            theirs.push(b["id"].as_i64().unwrap());
+        }
+        let (s, mine) = app
+            .post(
+                &p.booker,
+                "/api/v1/bookings",
+                book(pool, p.member, "2027-01-05T09:00", "2027-01-05T10:00"),
+            )
+            .await;
+        assert_eq!(s, StatusCode::CREATED, "{mine}");
+
+        // The booker: its own booking opens, the other member's five are one count, not five
+        // « Réservé ».
+        let web = common::Browser::sign_in(&app, "booker@jardins.test").await;
+        let week = format!("/resources/{pool}/week?date=2027-01-05");
+        let (s, page, _) = web.get(&week).await;
+        assert_eq!(s, StatusCode::OK);
+        assert!(
+            page.contains(&format!("href=\"/bookings/{}\"", mine["id"])),
+            "{page}"
+        );
+        assert_eq!(page.matches("+ 5 autres réservations").count(), 1, "{page}");
+        assert!(!page.contains("class=\"chip other\""), "{page}");
+        assert!(page.contains("6/12 libres"), "{page}");
+        assert!(!page.contains("/bookings?resource_id="), "{page}");
+
+        // The pole's team may read them: the count links to that day's list, which has them.
+        let admin = common::Browser::sign_in(&app, "admin@pole.test").await;
+        let (s, page, _) = admin.get(&week).await;
+        assert_eq!(s, StatusCode::OK);
+        let day_list =
+            format!("/bookings?resource_id={pool}&amp;from_date=2027-01-05&amp;to_date=2027-01-05");
+        assert!(page.contains(&format!("href=\"{day_list}\"")), "{page}");
+        assert!(page.contains("6 réservations"), "{page}");
+        let (s, list, _) = admin.get(&day_list.replace("&amp;", "&")).await;
+        assert_eq!(s, StatusCode::OK);
+        for id in &theirs {
+            assert!(list.contains(&format!("/bookings/{id}\"")), "{list}");
+        }
+
+        // Three of them are shown one by one again.
+        for id in &theirs[..2] {
+            let (s, _) = app
+                .post(
+                    &p.admin,
+                    &format!("/api/v1/bookings/{id}/cancel"),
+                    json!({}),
+                )
+                .await;
+            assert_eq!(s, StatusCode::OK);
+        }
+        let (_, page, _) = web.get(&week).await;
+        assert!(!page.contains("autres réservations"), "{page}");
+        assert_eq!(page.matches("class=\"chip other\"").count(), 3, "{page}");
+    }
+);
+
 /// The `(start, end)` of every « libre » link of a calendar page.
 fn free_links(page: &str) -> Vec<(String, String)> {
     page.split("<a class=\"slot\" href=\"")

@@ -229,6 +229,41 @@ fn booking_chip(v: &Viewer, cal: &CalendarView, b: &BookingView) -> Markup {
     }
 }
 
+/// Other members' bookings shown one by one in a cell; beyond, they are counted. A row of a
+/// 12-desk space met up to eleven of them, and its week page carried 2 600 chips (630 KB).
+const OTHERS_SHOWN: usize = 3;
+
+/// The bookings meeting a cell: the viewer's own (and, for the pole's team, every one) one by
+/// one up to [`OTHERS_SHOWN`] others; past that, the others as one count, a link to that day's
+/// list for those who may read it.
+fn holders(v: &Viewer, cal: &CalendarView, bookings: &[&BookingView], at: DateTime<Utc>) -> Markup {
+    let (own, others): (Vec<&BookingView>, Vec<&BookingView>) = bookings
+        .iter()
+        .partition(|b| v.actor.member_role(b.member_id).is_some());
+    if others.len() <= OTHERS_SHOWN {
+        return html! { @for b in bookings { (booking_chip(v, cal, b)) " " } };
+    }
+    let n = others.len();
+    let words = if own.is_empty() {
+        format!("{n} réservations")
+    } else {
+        format!("+ {n} autres réservations")
+    };
+    let listed = others
+        .iter()
+        .all(|b| authz::can_see_booking_details(v.actor, b.member_id));
+    let day = at.with_timezone(&v.tz).date_naive();
+    html! {
+        @for b in &own { (booking_chip(v, cal, b)) " " }
+        @if listed {
+            a.chip.count href={ "/bookings?resource_id=" (cal.resource.id) "&from_date=" (day) "&to_date=" (day) }
+                title="La liste des réservations de ce jour" { (words) }
+        } @else {
+            span.chip.other.count { (words) @if own.is_empty() { span.visually-hidden { " d'autres structures" } } }
+        }
+    }
+}
+
 fn cell_markup(v: &Viewer, col: &Column, idx: usize, span: usize, label: &str) -> Markup {
     let rowspan = (span > 1).then(|| span.to_string());
     let Some((row, show)) = &col.cells[idx] else {
@@ -244,7 +279,7 @@ fn cell_markup(v: &Viewer, col: &Column, idx: usize, span: usize, label: &str) -
                 @if bookings.is_empty() {
                     span.meta title="Temps de préparation ou de remise en état entre deux réservations" { "indisponible" }
                 }
-                @for b in bookings { (booking_chip(v, cal, b)) }
+                (holders(v, cal, bookings, row.slot.start))
             }
         },
         Show::Free {
@@ -264,7 +299,7 @@ fn cell_markup(v: &Viewer, col: &Column, idx: usize, span: usize, label: &str) -
                     }
                     _ => { span title="Trop court pour la durée minimale" { (count) } }
                 }
-                @for b in holders { (booking_chip(v, cal, b)) }
+                (self::holders(v, cal, holders, row.slot.start))
             }
         },
     }
@@ -323,7 +358,7 @@ fn stretch_list(v: &Viewer, cols: &[Column]) -> Markup {
                                     Show::Past => "passé",
                                     Show::Busy(bookings) => {
                                         @if bookings.is_empty() { "indisponible" }
-                                        @for b in bookings { (booking_chip(v, col.cal, b)) " " }
+                                        (holders(v, col.cal, bookings, start))
                                     }
                                     Show::Free { free, .. } => {
                                         @let cal = col.cal;
@@ -376,6 +411,7 @@ fn legend(capacity_shown: bool) -> Markup {
             li { span.sample.chip.own { span.badge.own { "vous" } } " réservation de votre structure" }
             li { span.sample.chip.pending { span.badge.pending { "en attente" } } " demande à valider" }
             li { span.sample.chip.other { "Réservé" } " autre structure" }
+            @if capacity_shown { li { span.sample.chip.count { "5 réservations" } " au-delà de trois réservations d'autres structures sur un créneau, leur nombre" } }
             li { span.sample.busy { "indisponible" } " préparation ou remise en état entre deux réservations" }
             li { span.sample.closed { "fermé" } " hors horaires ou fermeture" }
         }
