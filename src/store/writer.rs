@@ -41,8 +41,15 @@ impl GroupWriter {
     /// Starts the writer on `conn`, with `checkpointer` copying the WAL back into the database
     /// in the background: the writer's commits then never pause for a routine checkpoint (the
     /// stalls that made the slowest answers slow), while `wal` keeps the WAL file bounded.
-    pub fn start(mut conn: DbConn, checkpointer: DbConn, wal: WalBound) -> std::io::Result<Self> {
+    pub fn start(
+        mut conn: DbConn,
+        checkpointer: DbConn,
+        mut wal: WalBound,
+    ) -> std::io::Result<Self> {
         if let Some(c) = sqlite(&mut conn) {
+            if let Some(page) = page_size(c) {
+                wal.frame_bytes = page + 24;
+            }
             // The writer is the connection that starts the WAL over, so it is the one that
             // truncates the file to `journal_size_limit` when it does.
             //
@@ -60,6 +67,7 @@ impl GroupWriter {
             }
         }
         let bound = wal.clone();
+        let mut index = WalIndex::new(&wal.path);
         let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
         let stopped = stop.clone();
         std::thread::Builder::new()
@@ -78,7 +86,10 @@ impl GroupWriter {
                         }
                     }
                     run_batch(&mut conn, batch);
-                    bound.restart_if_past(&mut conn);
+                    let used = index
+                        .frames()
+                        .map_or_else(|| bound.used(), |f| f * bound.frame_bytes);
+                    bound.restart_if_past(&mut conn, used);
                 }
             })?;
         Ok(Self { tx, stop })
@@ -118,10 +129,17 @@ pub struct WalBound {
     /// without waiting), so the writer's RESTART would silently fail whenever the background
     /// PASSIVE one was running; they take turns instead.
     turn: std::sync::Arc<std::sync::Mutex<()>>,
-    /// Past half of it, a RESTART checkpoint makes the next write start the file over; SQLite
-    /// then truncates it to a quarter (`journal_size_limit`). Idle, the file is truncated to
-    /// nothing.
+    /// Past half of it, a RESTART checkpoint makes the next write start the file over. Idle,
+    /// the file is truncated to nothing.
     pub limit_bytes: u64,
+    /// Bytes of the WAL in use (its frames since it was last started over), as the last
+    /// checkpoint counted them: the checkpoint thread's pace, and the writer's fallback when
+    /// it cannot read SQLite's own count (`WalIndex`). Under load SQLite overwrites the file
+    /// from its start rather than truncating it (`journal_size_limit` is the bound), so the
+    /// file's size says how far it once went, not how full it is.
+    used: std::sync::Arc<std::sync::atomic::AtomicU64>,
+    /// One frame: a page and its 24-byte header (the page size is read when the writer starts).
+    frame_bytes: u64,
 }
 
 impl WalBound {
@@ -132,7 +150,28 @@ impl WalBound {
             path: std::path::PathBuf::from(format!("{database}-wal")),
             turn: Default::default(),
             limit_bytes,
+            used: Default::default(),
+            frame_bytes: 4096 + 24,
         }
+    }
+
+    /// Bytes of the WAL in use, as last counted.
+    fn used(&self) -> u64 {
+        self.used.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// Records what a checkpoint saw: the frames in the WAL when it began, none once a
+    /// RESTART or TRUNCATE completed (the next write starts the file over).
+    fn saw(&self, mode: CheckpointMode, done: &Checkpointed) {
+        let frames = if mode != CheckpointMode::Passive && done.completed() {
+            0
+        } else {
+            u64::try_from(done.log).unwrap_or(0)
+        };
+        self.used.store(
+            frames * self.frame_bytes,
+            std::sync::atomic::Ordering::Relaxed,
+        );
     }
 
     /// Size above which the WAL is started over even though writes keep coming.
@@ -140,9 +179,15 @@ impl WalBound {
         self.limit_bytes / 2
     }
 
-    /// What SQLite truncates the file to when it starts it over.
+    /// What SQLite truncates the file to when it starts it over: the bound itself, so that
+    /// under load the file keeps its size and is overwritten from the start. Truncating it to
+    /// a quarter, as first done, cost the writer an `ftruncate` (3–7 ms) at the first commit
+    /// after each start-over, and the file then grew back block by block: each start-over
+    /// stalled every request in flight for 4–20 ms (11–12 ms on average; 3–4 ms since),
+    /// one and a half times a second under the benchmark's load, which made most of the
+    /// slowest hundredth of the answers.
     pub fn journal_size_limit(&self) -> u64 {
-        self.limit_bytes / 4
+        self.limit_bytes
     }
 
     /// Run by the writer between two batches: past half the bound, a RESTART checkpoint, so
@@ -157,8 +202,7 @@ impl WalBound {
     /// SQLite's busy handler and its sleeps of 1, 2, 5 and 10 ms. Each restart used to stall
     /// every request in flight for 4–18 ms, and up to 115 ms when it queued behind a RESTART
     /// of the checkpoint thread.
-    fn restart_if_past(&self, conn: &mut DbConn) {
-        let size = std::fs::metadata(&self.path).map_or(0, |m| m.len());
+    fn restart_if_past(&self, conn: &mut DbConn, size: u64) {
         if size < self.restart_at() {
             return;
         }
@@ -180,6 +224,7 @@ impl WalBound {
                     return;
                 }
             };
+            self.saw(CheckpointMode::Restart, &done);
             // The writer waits this long: the checkpoint's share of the slowest answers.
             tracing::debug!(
                 wal_bytes = size,
@@ -202,6 +247,57 @@ impl WalBound {
     fn must_restart_at(&self) -> u64 {
         self.limit_bytes / 4 * 3
     }
+}
+
+/// The WAL's own count of its frames, read by the writer after each batch: `mxFrame` in the
+/// wal-index header, the first 48 bytes of the `-shm` file, kept twice
+/// (<https://www.sqlite.org/walformat.html>). Only the writer commits, so between two batches
+/// the header is still, but for an idle TRUNCATE of the checkpoint thread: two copies that
+/// differ are a header caught changing, and the checkpoints' count is used instead.
+struct WalIndex {
+    path: std::path::PathBuf,
+    file: Option<std::fs::File>,
+}
+
+impl WalIndex {
+    fn new(wal: &std::path::Path) -> Self {
+        let wal = wal.to_string_lossy();
+        let database = wal.strip_suffix("-wal").unwrap_or(&wal);
+        Self {
+            path: format!("{database}-shm").into(),
+            file: None,
+        }
+    }
+
+    #[cfg(unix)]
+    fn frames(&mut self) -> Option<u64> {
+        use std::os::unix::fs::FileExt;
+        if self.file.is_none() {
+            self.file = std::fs::File::open(&self.path).ok();
+        }
+        let mut header = [0u8; 96];
+        self.file.as_ref()?.read_exact_at(&mut header, 0).ok()?;
+        wal_index_frames(&header)
+    }
+
+    #[cfg(not(unix))]
+    fn frames(&mut self) -> Option<u64> {
+        None
+    }
+}
+
+/// `mxFrame` of a wal-index header (its two copies), when it is a valid one and the copies
+/// agree.
+fn wal_index_frames(header: &[u8; 96]) -> Option<u64> {
+    let (first, second) = header.split_at(48);
+    let word = |at: usize| -> Option<u32> {
+        Some(u32::from_ne_bytes(first.get(at..at + 4)?.try_into().ok()?))
+    };
+    // iVersion is 3007000; isInit (byte 12) is set once the header was written.
+    if first != second || word(0)? != 3_007_000 || first[12] != 1 {
+        return None;
+    }
+    word(16).map(u64::from)
 }
 
 /// What a checkpoint did, as `PRAGMA wal_checkpoint` tells it.
@@ -290,10 +386,11 @@ pub fn checkpoint_mode(size: u64, written: bool) -> CheckpointMode {
     }
 }
 
-/// How long the checkpoint thread sleeps before its next tick: often past half the bound, so
-/// that the writer's restart finds little left to copy.
-pub fn checkpoint_pause(bound: &WalBound, size: u64) -> std::time::Duration {
-    if size >= bound.restart_at() {
+/// How long the checkpoint thread sleeps before its next tick, from the bytes of the WAL in use:
+/// often past a quarter of the bound, so that the writer's restart finds little left to copy
+/// and the count it goes by is at most one short tick old when it reaches half.
+pub fn checkpoint_pause(bound: &WalBound, used: u64) -> std::time::Duration {
+    if used >= bound.limit_bytes / 4 {
         Checkpointer::CLOSE_TICK
     } else {
         Checkpointer::TICK
@@ -355,11 +452,25 @@ impl Checkpointer {
             CheckpointMode::Passive => std::time::Duration::ZERO,
             _ => Self::IDLE_PATIENCE,
         };
-        if let Err(e) = checkpoint_quickly(c, mode, patience) {
-            tracing::warn!(error = %e, ?mode, "checkpoint failed");
+        match checkpoint_quickly(c, mode, patience) {
+            Ok(done) => self.wal.saw(mode, &done),
+            Err(e) => tracing::warn!(error = %e, ?mode, "checkpoint failed"),
         }
-        checkpoint_pause(&self.wal, size)
+        checkpoint_pause(&self.wal, self.wal.used())
     }
+}
+
+fn page_size(c: &mut diesel::SqliteConnection) -> Option<u64> {
+    #[derive(diesel::QueryableByName)]
+    struct Size {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        page_size: i64,
+    }
+    use diesel::RunQueryDsl;
+    diesel::sql_query("PRAGMA page_size")
+        .get_result::<Size>(c)
+        .ok()
+        .and_then(|s| u64::try_from(s.page_size).ok())
 }
 
 fn data_version(c: &mut diesel::SqliteConnection) -> Option<i64> {
@@ -490,10 +601,13 @@ mod tests {
     }
 
     #[test]
-    fn ticks_often_from_half_the_bound() {
-        let half = 32 * 1024 * 1024;
-        assert_eq!(checkpoint_pause(&bound(), half - 1), Checkpointer::TICK);
-        assert_eq!(checkpoint_pause(&bound(), half), Checkpointer::CLOSE_TICK);
+    fn ticks_often_from_a_quarter_of_the_bound() {
+        let (quarter, half) = (16 * 1024 * 1024, 32 * 1024 * 1024);
+        assert_eq!(checkpoint_pause(&bound(), quarter - 1), Checkpointer::TICK);
+        assert_eq!(
+            checkpoint_pause(&bound(), quarter),
+            Checkpointer::CLOSE_TICK
+        );
         assert_eq!(bound().restart_at(), half);
         assert_eq!(bound().must_restart_at(), 48 * 1024 * 1024);
     }
@@ -549,9 +663,68 @@ mod tests {
         assert_eq!(t.timeout, 15000);
     }
 
+    /// Frames counted by a checkpoint are the WAL's use; a completed RESTART or TRUNCATE
+    /// empties it, a PASSIVE one (or a RESTART kept from completing by readers) does not.
     #[test]
-    fn sqlite_starts_the_file_over_at_a_quarter() {
-        assert_eq!(bound().journal_size_limit(), 16 * 1024 * 1024);
+    fn the_use_of_the_wal_is_what_checkpoints_count() {
+        let b = bound();
+        let seen = |busy, log| Checkpointed {
+            busy,
+            log,
+            checkpointed: log,
+        };
+        b.saw(CheckpointMode::Passive, &seen(0, 1000));
+        assert_eq!(b.used(), 1000 * 4120);
+        b.saw(CheckpointMode::Restart, &seen(1, 1200));
+        assert_eq!(b.used(), 1200 * 4120);
+        b.saw(CheckpointMode::Restart, &seen(0, 1300));
+        assert_eq!(b.used(), 0);
+        b.saw(CheckpointMode::Passive, &seen(0, 10));
+        b.saw(CheckpointMode::Truncate, &seen(0, 10));
+        assert_eq!(b.used(), 0);
+    }
+
+    /// The count read from the `-shm` file is SQLite's own, before and after a restart.
+    #[test]
+    fn the_wal_index_tells_the_frames_in_use() {
+        use diesel::connection::SimpleConnection;
+        use diesel::{Connection, SqliteConnection};
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("i.db");
+        let path = path.to_str().unwrap();
+        let mut c = SqliteConnection::establish(path).unwrap();
+        c.batch_execute(
+            "PRAGMA journal_mode = WAL; PRAGMA wal_autocheckpoint = 0; CREATE TABLE t (x BLOB)",
+        )
+        .unwrap();
+        let mut index = WalIndex::new(&WalBound::of_database(path, 1 << 20).path);
+        for _ in 0..20 {
+            c.batch_execute("INSERT INTO t VALUES (zeroblob(10000))")
+                .unwrap();
+        }
+        let frames = index.frames().unwrap();
+        let seen = checkpoint_quickly(
+            &mut c,
+            CheckpointMode::Restart,
+            std::time::Duration::from_millis(100),
+        )
+        .unwrap();
+        assert!(seen.completed());
+        assert_eq!(frames, u64::try_from(seen.log).unwrap());
+        assert!(frames > 20 * 2, "{frames}");
+        // The next write starts the file over.
+        c.batch_execute("INSERT INTO t VALUES (1)").unwrap();
+        assert!(index.frames().unwrap() <= 3);
+        // Not a header: no count.
+        let mut torn = [0u8; 96];
+        torn[..4].copy_from_slice(&3_007_000u32.to_ne_bytes());
+        torn[12] = 1;
+        assert_eq!(wal_index_frames(&torn), None);
+    }
+
+    #[test]
+    fn sqlite_keeps_the_file_when_it_starts_it_over() {
+        assert_eq!(bound().journal_size_limit(), 64 * 1024 * 1024);
         assert_eq!(bound().path, std::path::PathBuf::from("x.db-wal"));
     }
 }
