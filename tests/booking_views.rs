@@ -446,9 +446,7 @@ both_backends!(
     a_dense_pool_counts_other_members_bookings,
     |app: TestApp| async move {
         let p = pole(&app).await;
-        let hours: Vec<Value> = (1..=5)
-            .map(|d| json!({"weekday": d, "open": "08:00", "close": "18:00"}))
-            .collect();
+        let hours = common::weekdays("08:00", "18:00");
         let pool = app
             .resource(
                 &p.admin,
@@ -541,9 +539,7 @@ both_backends!(
     calendars_offer_exactly_what_the_engine_accepts,
     |app: TestApp| async move {
         let p = pole(&app).await;
-        let hours: Vec<Value> = (1..=5)
-            .map(|d| json!({"weekday": d, "open": "08:00", "close": "20:00"}))
-            .collect();
+        let hours = common::weekdays("08:00", "20:00");
         let room = app
             .resource(
                 &p.admin,

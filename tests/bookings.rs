@@ -11,9 +11,12 @@ both_backends!(
     |app: TestApp| async move {
         let p = pole(&app).await;
         let room = app
-        .resource(&p.admin, json!({"kind": "room", "name": "Salle Jaurès",
-            "opening_hours": (1..=5).map(|d| json!({"weekday": d, "open": "08:00", "close": "20:00"})).collect::<Vec<_>>()}))
-        .await;
+            .resource(
+                &p.admin,
+                json!({"kind": "room", "name": "Salle Jaurès",
+            "opening_hours": common::weekdays("08:00", "20:00")}),
+            )
+            .await;
         let other_room = app
             .resource(
                 &p.admin,

@@ -96,8 +96,11 @@ both_backends!(book_and_take_a_suggestion, |app: TestApp| async move {
     app.user("benevole@jardins.test", &[], &[(a, "booker")])
         .await;
     let room = app
-        .resource(&admin, serde_json::json!({"kind": "room", "name": "Salle Jaurès",
-            "opening_hours": (1..=5).map(|d| serde_json::json!({"weekday": d, "open": "08:00", "close": "20:00"})).collect::<Vec<_>>()}))
+        .resource(
+            &admin,
+            serde_json::json!({"kind": "room", "name": "Salle Jaurès",
+            "opening_hours": common::weekdays("08:00", "20:00")}),
+        )
         .await;
     let (s, _) = app
         .post(&admin, "/api/v1/bookings", serde_json::json!({"resource_id": room, "member_id": b, "start": "2027-01-05T10:00", "end": "2027-01-05T12:00"}))
@@ -238,8 +241,11 @@ both_backends!(
         app.user("benevole@jardins.test", &[], &[(a, "booker")])
             .await;
         let room = app
-            .resource(&admin, serde_json::json!({"kind": "room", "name": "Salle Jaurès",
-                "opening_hours": (1..=5).map(|d| serde_json::json!({"weekday": d, "open": "08:00", "close": "20:00"})).collect::<Vec<_>>()}))
+            .resource(
+                &admin,
+                serde_json::json!({"kind": "room", "name": "Salle Jaurès",
+                "opening_hours": common::weekdays("08:00", "20:00")}),
+            )
             .await;
         let (s, _) = app
             .post(&admin, "/api/v1/bookings", serde_json::json!({"resource_id": room, "member_id": b, "start": "2027-01-05T10:00", "end": "2027-01-05T12:00"}))

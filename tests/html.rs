@@ -358,8 +358,13 @@ both_backends!(booking_pages, |app: TestApp| async move {
     let b = app.member(&admin, "Coop'Atelier").await;
     app.user("bk@a.test", &[], &[(a, "booker")]).await;
     app.user("rm@pole.test", &["resource_manager"], &[]).await;
-    let room = app.resource(&admin, serde_json::json!({"kind": "room", "name": "Salle Jaurès",
-        "opening_hours": (1..=5).map(|d| serde_json::json!({"weekday": d, "open": "08:00", "close": "20:00"})).collect::<Vec<_>>()})).await;
+    let room = app
+        .resource(
+            &admin,
+            serde_json::json!({"kind": "room", "name": "Salle Jaurès",
+        "opening_hours": common::weekdays("08:00", "20:00")}),
+        )
+        .await;
     let other = app.resource(&admin, serde_json::json!({"kind": "room", "name": "Salle Louise-Michel", "requires_approval": true})).await;
     app.post(&admin, "/api/v1/bookings", serde_json::json!({"resource_id": room, "member_id": b, "start": "2027-01-05T10:00", "end": "2027-01-05T12:00"})).await;
 
@@ -586,8 +591,11 @@ both_backends!(
             )
             .await;
         let room = app
-            .resource(&admin, serde_json::json!({"kind": "room", "name": "Salle Jaurès",
-                "opening_hours": (1..=5).map(|d| serde_json::json!({"weekday": d, "open": "08:00", "close": "20:00"})).collect::<Vec<_>>()}))
+            .resource(
+                &admin,
+                serde_json::json!({"kind": "room", "name": "Salle Jaurès",
+                "opening_hours": common::weekdays("08:00", "20:00")}),
+            )
             .await;
         let (_, staff) = app
             .post(
@@ -658,9 +666,7 @@ both_backends!(
         let a = app.member(&admin, "Les Jardins").await;
         app.user("bk@a.test", &[], &[(a, "booker")]).await;
         let (_, treasurer) = app.user("tresorerie@pole.test", &["treasurer"], &[]).await;
-        let hours: Vec<serde_json::Value> = (1..=5)
-            .map(|d| serde_json::json!({"weekday": d, "open": "08:00", "close": "20:00"}))
-            .collect();
+        let hours = common::weekdays("08:00", "20:00");
         let room = app
             .resource(
                 &admin,

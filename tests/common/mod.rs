@@ -451,6 +451,15 @@ pub async fn pole(app: &TestApp) -> Pole {
 }
 
 /// A booking request's body.
+/// Opening hours from Monday to Friday, `open`–`close` each day ("08:00", "20:00").
+pub fn weekdays(open: &str, close: &str) -> Value {
+    Value::Array(
+        (1..=5)
+            .map(|d| json!({"weekday": d, "open": open, "close": close}))
+            .collect(),
+    )
+}
+
 pub fn book(resource: i64, member: i64, start: &str, end: &str) -> Value {
     json!({"resource_id": resource, "member_id": member, "start": start, "end": end})
 }
