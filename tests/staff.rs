@@ -1047,6 +1047,75 @@ both_backends!(
     }
 );
 
+both_backends!(
+    alternatives_skip_the_days_already_full,
+    |app: TestApp| async move {
+        let g = group(&app).await;
+        let camille = full_time_camille(&app, &g, json!([g.member])).await;
+        // Ten hours on Monday 11, Tuesday 12 and Wednesday 13 January 2027.
+        for day in ["2027-01-11", "2027-01-12", "2027-01-13"] {
+            for (start, end) in [("08:00", "12:00"), ("12:30", "18:30")] {
+                let (s, a) = app
+                    .post(
+                        &g.manager,
+                        "/api/v1/bookings",
+                        assign(
+                            camille,
+                            g.member,
+                            &format!("{day}T{start}"),
+                            &format!("{day}T{end}"),
+                        ),
+                    )
+                    .await;
+                assert_eq!(s, StatusCode::CREATED, "{a}");
+            }
+        }
+        // An hour more on Tuesday: eleven hours. The same hour on the Wednesday and the
+        // Monday would make eleven-hour days too: the nearest days offered come after them.
+        let (s, e) = app
+            .post(
+                &g.booker,
+                "/api/v1/bookings",
+                assign(camille, g.member, "2027-01-12T18:30", "2027-01-12T19:30"),
+            )
+            .await;
+        assert_eq!(
+            (s, e["code"].as_str()),
+            (StatusCode::CONFLICT, Some("labour_limit")),
+            "{e}"
+        );
+        let hers: Vec<&str> = e["suggestions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|s| s["resource_id"] == camille)
+            .map(|s| s["start"].as_str().unwrap())
+            .collect();
+        assert_eq!(
+            hers,
+            [
+                "2027-01-14T17:30:00Z",
+                "2027-01-10T17:30:00Z",
+                "2027-01-15T17:30:00Z"
+            ],
+            "{e}"
+        );
+        for start in hers {
+            let end = start.replace("17:30", "18:30");
+            let (status, b) = app
+                .post(
+                    &g.booker,
+                    "/api/v1/bookings",
+                    assign(camille, g.member, start, &end),
+                )
+                .await;
+            assert_eq!(status, StatusCode::CREATED, "{start} → {b}");
+            let (status, _) = app.cancel(&g.booker, b["id"].as_i64().unwrap()).await;
+            assert!(status.is_success(), "{status}");
+        }
+    }
+);
+
 /// Camille on a full-time contract at the disposal of `agreements`: her id.
 async fn full_time_camille(app: &TestApp, g: &Group, agreements: Value) -> i64 {
     hire(app, g, "Camille Martin", agreements, None).await

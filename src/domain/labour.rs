@@ -369,6 +369,54 @@ pub fn check(employee: &Employee, existing: &[Shift], proposed: &[Shift], tz: Tz
     judge(employee, &existing, proposed, tz)
 }
 
+/// Whether adding `proposed` surely breaks the daily maximum (10 h, 8 h for a minor) on a
+/// day it touches, from the employee's shifts on those days alone: [`check`] then refuses it
+/// with `daily_hours` (the day's work goes over the maximum and grows). `false` says nothing;
+/// [`check`] decides. The alternatives to a refused assignment skip with it the days already
+/// full before judging every rule: most of the nearby days of a refused long day are as full.
+pub fn surely_over_daily_max(
+    employee: &Employee,
+    existing: &[Shift],
+    proposed: &Shift,
+    tz: Tz,
+) -> bool {
+    if !proposed.activity.is_working_time() {
+        return false;
+    }
+    let Some(iv) = proposed.interval.intersection(&supported_range()) else {
+        return false;
+    };
+    if !iv.is_valid() {
+        return false;
+    }
+    let (first, last) = (
+        local_date(iv.start, tz),
+        local_date(iv.end - Duration::nanoseconds(1), tz),
+    );
+    let mut midnights = Midnights::new(tz);
+    let days = Interval {
+        start: midnights.of(first),
+        end: midnights.of(next_day(last)),
+    };
+    let near: Vec<&Shift> = existing
+        .iter()
+        .filter(|s| s.id != proposed.id && s.interval.overlaps(&days))
+        .collect();
+    let before = midnights.per_day(&working_blocks(near.iter().copied()));
+    let after = midnights.per_day(&working_blocks(
+        near.iter().copied().chain(std::iter::once(proposed)),
+    ));
+    let birthdays = employee.birthdays();
+    after.range(first..=last).any(|(date, worked)| {
+        let limit = if birthdays.age_on(*date).is_minor() {
+            MINOR_DAILY_MAX
+        } else {
+            DAILY_MAX
+        };
+        *worked > Duration::minutes(limit) && before.get(date).is_none_or(|b| worked > b)
+    })
+}
+
 /// [`check`] without cutting `existing` to the lookup range: the tests compare the two.
 fn judge(employee: &Employee, existing: &[Shift], proposed: &[Shift], tz: Tz) -> LabourVerdict {
     judge_with(employee, existing, proposed, tz, true)
@@ -1986,6 +2034,47 @@ mod tests {
     }
 
     #[test]
+    fn a_day_surely_over_the_maximum_is_found_at_its_boundary() {
+        let stored = work("2027-01-04", &[("07:00", "12:00")]);
+        let sure = |e: &Employee, stored: &[Shift], day: &str, span: (&str, &str)| {
+            surely_over_daily_max(e, stored, &propose(day, &[span])[0], PARIS)
+        };
+        // 10 h exactly is not over; 10 h 01 is.
+        assert!(!sure(&adult(), &stored, "2027-01-04", ("12:30", "17:30")));
+        assert!(sure(&adult(), &stored, "2027-01-04", ("12:30", "17:31")));
+        // Another day, or time already worked, adds nothing to that day.
+        assert!(!sure(&adult(), &stored, "2027-01-05", ("07:00", "17:00")));
+        let long = work("2027-01-04", &[("07:00", "18:00")]);
+        assert!(!sure(&adult(), &long, "2027-01-04", ("08:00", "09:00")));
+        assert!(sure(&adult(), &long, "2027-01-04", ("18:00", "18:15")));
+        // A minor: 8 h.
+        assert!(!sure(&minor(), &stored, "2027-01-04", ("13:00", "16:00")));
+        assert!(sure(&minor(), &stored, "2027-01-04", ("13:00", "16:01")));
+        // Absences are not work; training is.
+        let mut absence = propose("2027-01-04", &[("12:30", "18:00")])[0];
+        absence.activity = Activity::Absence;
+        assert!(!surely_over_daily_max(&adult(), &stored, &absence, PARIS));
+        let mut training = absence;
+        training.activity = Activity::Training;
+        assert!(surely_over_daily_max(&adult(), &stored, &training, PARIS));
+        // A night shift counts in each day it touches: 20:00–06:00 after a 5 h day makes
+        // Monday 9 h, not over.
+        assert!(!sure(
+            &adult(),
+            &stored,
+            "2027-01-04",
+            ("20:00", "2027-01-05T06:00")
+        ));
+        let tuesday = work("2027-01-05", &[("00:00", "05:00"), ("08:00", "13:00")]);
+        assert!(sure(
+            &adult(),
+            &tuesday,
+            "2027-01-04",
+            ("20:00", "2027-01-05T06:00")
+        ));
+    }
+
+    #[test]
     fn the_message_names_the_day_and_the_figures() {
         let refused = check(
             &adult(),
@@ -3255,6 +3344,31 @@ mod tests {
             let again: Vec<Shift> =
                 stored.iter().map(|s| Shift { id: -5000 - s.id, ..*s }).collect();
             prop_assert_eq!(check(&e, &all, &again, PARIS), LabourVerdict::default());
+        }
+
+        /// A day found surely over the maximum is one `check` refuses for its daily hours, for
+        /// adults and minors, work and training, across the DST changes.
+        #[test]
+        fn surely_over_the_daily_maximum_is_what_check_refuses(
+            base in base(),
+            stored in prop_oneof![spans(20), rota(), dense_week()],
+            proposed in (0..(3 * 7 * 1440_i64), 5..=720_i64),
+            training in any::<bool>(),
+            minor_birth in prop_oneof![Just(None), Just(Some("2010-06-01"))],
+        ) {
+            let e = employee(minor_birth, 35);
+            let stored = to_shifts(base, &stored, 1);
+            let mut p = to_shifts(base, &[proposed], -1000)[0];
+            if training {
+                p.activity = Activity::Training;
+            }
+            if surely_over_daily_max(&e, &stored, &p, PARIS) {
+                let v = check(&e, &stored, &[p], PARIS);
+                prop_assert!(
+                    v.violations.iter().any(|v| v.code == ViolationCode::DailyHours),
+                    "{:?}", v.violations
+                );
+            }
         }
 
         /// The cached local midnights cut work into the same days as `split_by_day`, across

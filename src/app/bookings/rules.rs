@@ -136,8 +136,9 @@ impl Asking<'_> {
 
     /// Whether `interval` alone would be accepted, for the alternatives to a refusal. The
     /// cheapest rules first: for an employee, the agreements and the contract (known from the
-    /// target) and the employee's own shifts in the way (kept ones, see [`Asking::taken`]),
-    /// then the rules that read the database, the working-time law last.
+    /// target), the employee's own shifts in the way (kept ones, see [`Asking::taken`]) and a
+    /// day they already fill ([`labour::surely_over_daily_max`]), then the rules that read the
+    /// database, the working-time law last.
     pub fn allows(&self, conn: &mut DbConn, interval: Interval) -> AppResult<bool> {
         self.allows_over(conn, interval, None)
     }
@@ -181,7 +182,14 @@ impl Asking<'_> {
                         read.as_slice()
                     }
                 };
-                if self.taken(shifts, interval) {
+                if self.taken(shifts, interval)
+                    || labour::surely_over_daily_max(
+                        &staff.employee,
+                        shifts,
+                        &proposed(interval, self.activity),
+                        self.env.tz,
+                    )
+                {
                     return Ok(false);
                 }
                 Some(shifts)
