@@ -393,23 +393,53 @@ pub fn of_kind(
     })?)
 }
 
-/// The first `limit` active resources of `kind` in name order, but for `except`: the other
-/// resources tried as alternatives to a refusal (reading every employee of a large group for
-/// each refusal was a tenth of looking for alternatives).
-pub fn first_of_kind(
+/// A resource of a kind as the alternatives to a refusal try it: its name, the longest span
+/// booked on it and its shifts version (shared employees), read with the rules epoch for all
+/// of them at once (see [`span_and_epoch`], [`shifts_version`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Peer {
+    pub id: ResourceId,
+    pub name: String,
+    pub span: i32,
+    pub shifts_version: i64,
+}
+
+/// The first `limit` active resources of `kind` in name order, `except` left out, and the
+/// rules epoch, in one statement of one shape (the few left out are dropped here: a list in
+/// the statement would have it compiled again at every call on SQLite).
+pub fn peers_of_kind(
     conn: &mut DbConn,
     kind: ResourceKind,
     except: &[ResourceId],
     limit: i64,
-) -> AppResult<Vec<(ResourceId, String)>> {
-    Ok(db_run!(conn => resources::table
+) -> AppResult<(i64, Vec<Peer>)> {
+    type Row = (ResourceId, String, i32, i64, Option<i64>);
+    let rows: Vec<Row> = db_run!(conn => resources::table
         .filter(resources::kind.eq(kind))
         .filter(resources::archived_at.is_null())
-        .filter(resources::id.ne_all(except))
-        .select((resources::id, resources::name))
+        .select((
+            resources::id,
+            resources::name,
+            resources::longest_block_minutes,
+            resources::shifts_version,
+            rules_epoch::table.select(rules_epoch::version).single_value(),
+        ))
         .order((resources::name_key.asc(), resources::id.asc()))
-        .limit(limit)
-        .load(conn))?)
+        .limit(limit.saturating_add(i64::try_from(except.len()).unwrap_or(i64::MAX)))
+        .load(conn))?;
+    let epoch = rows.first().and_then(|r| r.4).unwrap_or(0);
+    let peers = rows
+        .into_iter()
+        .filter(|r| !except.contains(&r.0))
+        .take(usize::try_from(limit).unwrap_or(0))
+        .map(|(id, name, span, shifts_version, _)| Peer {
+            id,
+            name,
+            span,
+            shifts_version,
+        })
+        .collect();
+    Ok((epoch, peers))
 }
 
 /// Every resource id, archived ones included.

@@ -75,6 +75,18 @@ impl ShiftCache {
         needed: Interval,
     ) -> AppResult<(i64, Arc<KeptShifts>)> {
         let (version, longest) = resource_store::shifts_version(conn, employee)?;
+        self.around_at(conn, employee, (version, longest), needed)
+    }
+
+    /// [`ShiftCache::around`] with the employee's shifts version and longest span read already
+    /// (with those of other employees: `store::resources::peers_of_kind`).
+    pub(super) fn around_at(
+        &self,
+        conn: &mut DbConn,
+        employee: ResourceId,
+        (version, longest): (i64, i32),
+        needed: Interval,
+    ) -> AppResult<(i64, Arc<KeptShifts>)> {
         if let Some(kept) = self
             .0
             .at(&employee, version)

@@ -242,6 +242,25 @@ impl Asking<'_> {
         )
     }
 
+    /// [`Asking::shifts_around`] with the employee's shifts version and longest span read
+    /// already, for the employees tried one after the other.
+    pub fn shifts_at(
+        &self,
+        conn: &mut DbConn,
+        (version, longest): (i64, i32),
+        intervals: &[Interval],
+    ) -> AppResult<Vec<Shift>> {
+        let range = labour::lookup_range(intervals, self.env.tz);
+        match self.kept_shifts {
+            Some(cache) => {
+                let (_, kept) =
+                    cache.around_at(conn, self.target.id(), (version, longest), range)?;
+                Ok(kept.meeting(range, self.moving))
+            }
+            None => self.shifts_around(conn, intervals),
+        }
+    }
+
     /// The rules over `interval` that `scope` asks for.
     fn judge(
         &self,

@@ -128,14 +128,16 @@ fn suggestions(
         // Training and absences are an employee's own: another employee is no alternative.
         return Ok(out);
     }
+    // The others' spans, shifts versions and the rules epoch in one read: each of them is
+    // then judged from what is kept, reading only what the kept data cannot tell.
+    let (epoch, peers) =
+        resource_store::peers_of_kind(conn, target.kind(), &target.blocking_ids(), OTHERS_TRIED)?;
     let mut found = 0;
-    for (other, name) in
-        resource_store::first_of_kind(conn, target.kind(), &target.blocking_ids(), OTHERS_TRIED)?
-    {
+    for peer in peers {
         if found == SUGGESTIONS {
             break;
         }
-        let t = target::kept(conn, other, targets, env)?;
+        let t = target::kept_at(conn, peer.id, targets, env, (peer.span, epoch))?;
         let asking = Asking {
             target: &t,
             member: &member,
@@ -146,10 +148,16 @@ fn suggestions(
             read_ahead: None,
             kept_shifts: Some(kept),
         };
-        if asking.allows(conn, interval)? {
+        let allowed = if t.staff.is_some() {
+            let shifts = asking.shifts_at(conn, (peer.shifts_version, peer.span), &[interval])?;
+            asking.allows_among(conn, interval, &shifts)?
+        } else {
+            asking.allows(conn, interval)?
+        };
+        if allowed {
             out.push(Suggestion {
-                resource_id: other,
-                resource_name: name,
+                resource_id: peer.id,
+                resource_name: peer.name,
                 start: interval.start,
                 end: interval.end,
             });

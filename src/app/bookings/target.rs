@@ -249,6 +249,22 @@ pub(crate) fn kept(
     kept_or_read(conn, resource_id, cache, env, Lock::Leave)
 }
 
+/// [`kept`] with the resource's span and the rules epoch read already (with those of the other
+/// resources tried, `store::resources::peers_of_kind`): nothing more is read when the kept
+/// target is at that epoch.
+pub(crate) fn kept_at(
+    conn: &mut DbConn,
+    resource_id: ResourceId,
+    cache: &TargetCache,
+    env: &BookingEnv,
+    (span, epoch): (i32, i64),
+) -> AppResult<Target> {
+    match cache.0.at(&resource_id, epoch) {
+        Some(target) => with_spans(conn, target, span),
+        None => kept(conn, resource_id, cache, env),
+    }
+}
+
 /// Whether the target's composition is locked before it is read (the write path).
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Lock {
