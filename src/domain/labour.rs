@@ -847,7 +847,8 @@ impl Midnights {
     fn new(tz: Tz) -> Midnights {
         Midnights {
             tz,
-            at: HashMap::default(),
+            // A check asks for a few hundred days: no growing on the way.
+            at: HashMap::with_capacity_and_hasher(256, BuildHasherDefault::default()),
         }
     }
 
@@ -875,27 +876,56 @@ impl Midnights {
         }
     }
 
-    /// Work per local day: the parts [`split_by_day`] cuts, through the cache.
+    /// Work per local day: the parts [`split_by_day`] cuts, through the cache. A piece that
+    /// falls in the day of the piece before it takes that day's date and end as they are (no
+    /// conversion to local time); the days are summed in order and the map built at once from
+    /// them (blocks come sorted: a sort puts any others in order first).
     fn per_day(&mut self, blocks: &[Interval]) -> BTreeMap<NaiveDate, Duration> {
         let range = supported_range();
-        let mut days: BTreeMap<NaiveDate, Duration> = BTreeMap::new();
+        let mut parts: Vec<(NaiveDate, Duration)> = Vec::with_capacity(blocks.len() + 2);
+        // The day of the last piece: its date, the earliest instant seen in it, its end.
+        let mut day: Option<(NaiveDate, DateTime<Utc>, DateTime<Utc>)> = None;
         for b in blocks {
             let Some(iv) = b.intersection(&range) else {
                 continue;
             };
             let mut cur = iv.start;
             while cur < iv.end {
-                let date = local_date(cur, self.tz);
-                let mut next = self.of(next_day(date));
-                if next <= cur {
-                    next = cur + Duration::days(1);
-                }
+                let (date, next) = match day {
+                    Some((date, seen, end)) if seen <= cur && cur < end => (date, end),
+                    _ => {
+                        let date = local_date(cur, self.tz);
+                        let next = self.of(next_day(date));
+                        if next <= cur {
+                            // The next midnight came before (a change of time over midnight
+                            // that goes back): a day from here, and no day kept.
+                            day = None;
+                            (date, cur + Duration::days(1))
+                        } else {
+                            day = Some((date, cur, next));
+                            (date, next)
+                        }
+                    }
+                };
                 let end = next.min(iv.end);
-                *days.entry(date).or_insert_with(Duration::zero) += end - cur;
+                match parts.last_mut() {
+                    Some((d, t)) if *d == date => *t += end - cur,
+                    _ => parts.push((date, end - cur)),
+                }
                 cur = end;
             }
         }
-        days
+        if !parts.is_sorted_by_key(|(d, _)| *d) {
+            parts.sort_by_key(|(d, _)| *d);
+        }
+        let mut days: Vec<(NaiveDate, Duration)> = Vec::with_capacity(parts.len());
+        for (date, t) in parts {
+            match days.last_mut() {
+                Some((d, sum)) if *d == date => *sum += t,
+                _ => days.push((date, t)),
+            }
+        }
+        days.into_iter().collect()
     }
 }
 
@@ -3372,15 +3402,29 @@ mod tests {
         }
 
         /// The cached local midnights cut work into the same days as `split_by_day`, across
-        /// DST changes and in a zone whose midnight is skipped some days.
+        /// DST changes, in zones whose midnight is skipped or repeated some days (Santiago,
+        /// Havana, Beirut change time at midnight), with blocks in order or not.
         #[test]
         fn cached_midnights_cut_days_like_split_by_day(
             spans in prop::collection::vec((0..(60 * 1440_i64), 1..=3000_i64), 0..40),
-            zone in prop_oneof![Just(PARIS), Just(chrono_tz::America::Santiago)],
-            base in prop_oneof![Just("2027-03-01T00:00"), Just("2027-08-20T00:00")],
+            zone in prop_oneof![
+                Just(PARIS),
+                Just(chrono_tz::America::Santiago),
+                Just(chrono_tz::America::Havana),
+                Just(chrono_tz::Asia::Beirut),
+            ],
+            base in prop_oneof![
+                Just("2027-03-01T00:00"),
+                Just("2027-08-20T00:00"),
+                Just("2027-10-01T00:00"),
+            ],
+            reversed in any::<bool>(),
         ) {
             let base = at(base);
-            let blocks = merge(to_shifts(base, &spans, 1).iter().map(|s| s.interval));
+            let mut blocks = merge(to_shifts(base, &spans, 1).iter().map(|s| s.interval));
+            if reversed {
+                blocks.reverse();
+            }
             let mut cut: BTreeMap<NaiveDate, Duration> = BTreeMap::new();
             for b in &blocks {
                 for (date, part) in split_by_day(*b, zone) {
