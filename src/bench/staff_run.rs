@@ -21,6 +21,7 @@ use super::staff::{free_slots, local_instant, KnownShift, Proposal, SlotEmployee
 use super::stats::{rate, Summary};
 use super::{BENCH_GE_MANAGER_EMAIL, BENCH_RUN_PURPOSE};
 use crate::app::authz::Actor;
+use crate::app::bookings::{self, BookingInput};
 use crate::app::planning::{self, WeekQuery};
 use crate::app::{ledger, App};
 use crate::config::Config;
@@ -28,6 +29,7 @@ use crate::domain::ids::MemberId;
 use crate::domain::labour::{self, Activity, Shift};
 use crate::domain::month::Month;
 use crate::domain::time::Interval;
+use crate::error::AppError;
 use crate::store::bookings as booking_store;
 use crate::store::{employees as employee_store, from_db, to_db, users as user_store, Db, DbConn};
 
@@ -77,6 +79,8 @@ pub(super) struct StaffResult {
     /// Employees with hours in the first ledger answered, and its size in bytes.
     pub ledger_employees: usize,
     pub ledger_bytes: usize,
+    /// A refused assignment in this process, its alternatives included.
+    pub refusal_in_process: Summary,
     /// The working-time check of a proposal in this process, in its two steps: loading the
     /// employee's shifts around it, and judging; with the shifts loaded on average.
     pub shifts_load: Summary,
@@ -363,6 +367,8 @@ pub(super) fn measure(
 
     let (shifts_load, labour_check, shifts_per_check) =
         labour_in_process(args, db, data, config.timezone, limit)?;
+    let refusal_in_process =
+        runtime.block_on(refusals_in_process(args, &app, &actor, data, limit))?;
 
     println!(
         "{} staff create: {} clients for {} s …",
@@ -403,7 +409,57 @@ pub(super) fn measure(
         shifts_load,
         labour_check,
         shifts_per_check,
+        refusal_in_process,
     })
+}
+
+/// A refused assignment in this process, without HTTP: the rules under the writer's lock,
+/// then the lawful alternatives looked for (the same hours on the days around, other
+/// employees at that hour), for the bench's refused proposals in turn, a seeded block asked
+/// again (`conflict`) and an evening making a 10 h 30 day (`labour_limit`). Nothing is written.
+async fn refusals_in_process(
+    args: &RunArgs,
+    app: &App,
+    actor: &Actor,
+    data: &StaffData,
+    limit: Duration,
+) -> anyhow::Result<Summary> {
+    let refused: Vec<Proposal> = data
+        .taken
+        .iter()
+        .zip(&data.too_long)
+        .flat_map(|(a, b)| [*a, *b])
+        .collect();
+    let n = args.read_requests.min(refused.len());
+    let step = (refused.len() / n.max(1)).max(1);
+    let started = Instant::now();
+    let mut lat = Vec::with_capacity(n);
+    for p in refused.iter().step_by(step).take(n) {
+        if !lat.is_empty() && started.elapsed() > limit {
+            break;
+        }
+        let input = BookingInput {
+            resource_id: p.resource_id,
+            member_id: p.member_id,
+            start: p.interval.start.to_rfc3339(),
+            end: p.interval.end.to_rfc3339(),
+            quantity: None,
+            purpose: Some(BENCH_RUN_PURPOSE.into()),
+            beneficiary: None,
+            recurrence: None,
+            skip_conflicts: false,
+            activity: None,
+        };
+        let t0 = Instant::now();
+        let answer = bookings::book(app, actor, input, None).await;
+        lat.push(t0.elapsed());
+        match answer {
+            Err(AppError::Refused(_)) => {}
+            Ok(_) => bail!("a refused proposal of the bench was booked: {p:?}"),
+            Err(e) => bail!("a refused proposal of the bench failed otherwise: {e}"),
+        }
+    }
+    Ok(Summary::of(lat))
 }
 
 /// What the booking engine does for working-time law on each assignment, in this process on a
@@ -592,6 +648,14 @@ pub(super) fn rows(
         c.conflicts.to_string(),
         rate(c.conflicts as f64 / secs),
         (c.conflicts > 0).then_some(&c.refused),
+        "",
+        String::new(),
+    ));
+    rows.push(row(
+        "  409 refusal, in-process".into(),
+        r.refusal_in_process.count.to_string(),
+        String::new(),
+        Some(&r.refusal_in_process),
         "",
         String::new(),
     ));
