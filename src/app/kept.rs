@@ -48,11 +48,33 @@ impl<K: Eq + Hash, V: Clone> Kept<K, V> {
             .unwrap_or_else(|p| p.into_inner())
             .insert(key, (epoch, value));
     }
+
+    /// [`Kept::keep`], unless what is kept for `key` was read at a later epoch: for epochs that
+    /// only grow, a value read at an older one must not replace a newer one (answers and
+    /// reads finish out of order).
+    pub fn keep_newest(&self, key: K, epoch: i64, value: V) {
+        let mut map = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        if map.get(&key).is_none_or(|(kept, _)| *kept <= epoch) {
+            map.insert(key, (epoch, value));
+        }
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::Kept;
+
+    #[test]
+    fn an_older_value_never_replaces_a_newer_one() {
+        let kept: Kept<i64, &str> = Kept::default();
+        kept.keep_newest(1, 5, "five");
+        kept.keep_newest(1, 4, "four");
+        assert_eq!(kept.get(&1), Some((5, "five")));
+        kept.keep_newest(1, 5, "five again");
+        assert_eq!(kept.get(&1), Some((5, "five again")));
+        kept.keep_newest(1, 6, "six");
+        assert_eq!(kept.get(&1), Some((6, "six")));
+    }
 
     #[test]
     fn a_value_is_used_only_at_the_epoch_it_was_read() {

@@ -62,8 +62,10 @@ pub struct ShiftCache(Kept<ResourceId, Arc<KeptShifts>>);
 
 impl ShiftCache {
     /// The employee's shifts meeting `needed` as the database holds them now, with the
-    /// version they stand for: the kept ones when they were kept at the version read now over
-    /// a span covering `needed`, otherwise read over a wider span and kept.
+    /// version they stand for: the kept ones when they were kept at the version read now (or a
+    /// later one) over a span covering `needed`, otherwise read over a wider span and kept
+    /// unless a later version is kept meanwhile (an older entry replacing a newer one made the
+    /// next checks of that employee read their shifts again).
     ///
     /// Only on a reader connection, never inside a write transaction: what is kept must have
     /// committed (a write rolled back after its own shifts were kept would leave an entry
@@ -87,12 +89,14 @@ impl ShiftCache {
         (version, longest): (i64, i32),
         needed: Interval,
     ) -> AppResult<(i64, Arc<KeptShifts>)> {
-        if let Some(kept) = self
+        // Kept at this version or a later one (a write committed since `version` was read,
+        // and kept what it left): at least as new as what a read would give now.
+        if let Some((kept_version, kept)) = self
             .0
-            .at(&employee, version)
-            .filter(|k| k.range.covers(&needed))
+            .get(&employee)
+            .filter(|(v, k)| *v >= version && k.range.covers(&needed))
         {
-            return Ok((version, kept));
+            return Ok((kept_version, kept));
         }
         let margin = Duration::weeks(READ_MARGIN_WEEKS);
         let wide = Interval {
@@ -105,21 +109,15 @@ impl ShiftCache {
         // committed in between, the version has moved past this one for good and the entry is
         // never used.
         let kept = Arc::new(KeptShifts { range, shifts });
-        self.0.keep(employee, version, kept.clone());
+        self.0.keep_newest(employee, version, kept.clone());
         Ok((version, kept))
     }
 
     /// Keeps what a committed write left (see [`ReadAhead::after_insert`]), unless a newer
     /// version is kept already (answers may come back out of order).
     pub fn written(&self, employee: ResourceId, written: Written) {
-        let newer = self
-            .0
-            .get(&employee)
-            .is_some_and(|(version, _)| version > written.version);
-        if !newer {
-            self.0
-                .keep(employee, written.version, Arc::new(written.kept));
-        }
+        self.0
+            .keep_newest(employee, written.version, Arc::new(written.kept));
     }
 }
 
