@@ -941,21 +941,7 @@ both_backends!(
             .await;
         assert_eq!(s, StatusCode::CREATED, "{a}");
         // Tuesday 12 January 2027: 08:00–12:00 and 12:30–18:30, ten hours.
-        for (start, end) in [("08:00", "12:00"), ("12:30", "18:30")] {
-            let (s, a) = app
-                .post(
-                    &g.manager,
-                    "/api/v1/bookings",
-                    assign(
-                        camille,
-                        g.member,
-                        &format!("2027-01-12T{start}"),
-                        &format!("2027-01-12T{end}"),
-                    ),
-                )
-                .await;
-            assert_eq!(s, StatusCode::CREATED, "{a}");
-        }
+        ten_hour_day(&app, &g, camille, "2027-01-12").await;
         // An hour over her lunch break: taken. Any hour of hers that day would make an 11-hour
         // day: she is offered other days; Nadia is offered that hour, Yanis (no agreement with
         // this member) is not.
@@ -1004,20 +990,7 @@ both_backends!(
             "busy elsewhere: {e}"
         );
         // Every alternative offered is accepted as it stands.
-        for s in suggestions {
-            let (status, b) = app
-                .post(
-                    &g.booker,
-                    "/api/v1/bookings",
-                    json!({"resource_id": s["resource_id"], "member_id": g.member,
-                           "start": s["start"], "end": s["end"]}),
-                )
-                .await;
-            assert_eq!(status, StatusCode::CREATED, "{s} → {b}");
-            let id = b["id"].as_i64().unwrap();
-            let (status, _) = app.cancel(&g.booker, id).await;
-            assert!(status.is_success(), "{status}");
-        }
+        accepted_as_they_stand(&app, &g, suggestions.iter()).await;
         // The alternatives read the employees' rules from what the service keeps between
         // requests: once Nadia's agreement with this member ends, she is no longer offered.
         let (s, n) = app
@@ -1054,21 +1027,7 @@ both_backends!(
         let camille = full_time_camille(&app, &g, json!([g.member])).await;
         // Ten hours on Monday 11, Tuesday 12 and Wednesday 13 January 2027.
         for day in ["2027-01-11", "2027-01-12", "2027-01-13"] {
-            for (start, end) in [("08:00", "12:00"), ("12:30", "18:30")] {
-                let (s, a) = app
-                    .post(
-                        &g.manager,
-                        "/api/v1/bookings",
-                        assign(
-                            camille,
-                            g.member,
-                            &format!("{day}T{start}"),
-                            &format!("{day}T{end}"),
-                        ),
-                    )
-                    .await;
-                assert_eq!(s, StatusCode::CREATED, "{a}");
-            }
+            ten_hour_day(&app, &g, camille, day).await;
         }
         // An hour more on Tuesday: eleven hours. The same hour on the Wednesday and the
         // Monday would make eleven-hour days too: the nearest days offered come after them.
@@ -1084,15 +1043,16 @@ both_backends!(
             (StatusCode::CONFLICT, Some("labour_limit")),
             "{e}"
         );
-        let hers: Vec<&str> = e["suggestions"]
+        let hers: Vec<&Value> = e["suggestions"]
             .as_array()
             .unwrap()
             .iter()
             .filter(|s| s["resource_id"] == camille)
-            .map(|s| s["start"].as_str().unwrap())
             .collect();
         assert_eq!(
-            hers,
+            hers.iter()
+                .map(|s| s["start"].as_str().unwrap())
+                .collect::<Vec<_>>(),
             [
                 "2027-01-14T17:30:00Z",
                 "2027-01-10T17:30:00Z",
@@ -1100,21 +1060,51 @@ both_backends!(
             ],
             "{e}"
         );
-        for start in hers {
-            let end = start.replace("17:30", "18:30");
-            let (status, b) = app
-                .post(
-                    &g.booker,
-                    "/api/v1/bookings",
-                    assign(camille, g.member, start, &end),
-                )
-                .await;
-            assert_eq!(status, StatusCode::CREATED, "{start} → {b}");
-            let (status, _) = app.cancel(&g.booker, b["id"].as_i64().unwrap()).await;
-            assert!(status.is_success(), "{status}");
-        }
+        accepted_as_they_stand(&app, &g, hers.into_iter()).await;
     }
 );
+
+/// 08:00–12:00 and 12:30–18:30 on `day` at the member: ten hours of work.
+async fn ten_hour_day(app: &TestApp, g: &Group, employee: i64, day: &str) {
+    for (start, end) in [("08:00", "12:00"), ("12:30", "18:30")] {
+        let (s, a) = app
+            .post(
+                &g.manager,
+                "/api/v1/bookings",
+                assign(
+                    employee,
+                    g.member,
+                    &format!("{day}T{start}"),
+                    &format!("{day}T{end}"),
+                ),
+            )
+            .await;
+        assert_eq!(s, StatusCode::CREATED, "{a}");
+    }
+}
+
+/// Each alternative offered, booked as it stands by the member's booker, is accepted (then
+/// cancelled).
+async fn accepted_as_they_stand(
+    app: &TestApp,
+    g: &Group,
+    suggestions: impl Iterator<Item = &Value>,
+) {
+    for s in suggestions {
+        let (status, b) = app
+            .post(
+                &g.booker,
+                "/api/v1/bookings",
+                json!({"resource_id": s["resource_id"], "member_id": g.member,
+                       "start": s["start"], "end": s["end"]}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{s} → {b}");
+        let id = b["id"].as_i64().unwrap();
+        let (status, _) = app.cancel(&g.booker, id).await;
+        assert!(status.is_success(), "{status}");
+    }
+}
 
 /// Camille on a full-time contract at the disposal of `agreements`: her id.
 async fn full_time_camille(app: &TestApp, g: &Group, agreements: Value) -> i64 {
