@@ -1064,6 +1064,48 @@ both_backends!(
     }
 );
 
+both_backends!(
+    shifts_kept_for_months_apart_judge_both,
+    |app: TestApp| async move {
+        let g = group(&app).await;
+        let camille = full_time_camille(&app, &g, json!([g.member])).await;
+        let evening = |day: &str| {
+            assign(
+                camille,
+                g.member,
+                &format!("{day}T18:30"),
+                &format!("{day}T19:30"),
+            )
+        };
+        // Ten hours on a Tuesday in November, then on one in January, ten months apart.
+        ten_hour_day(&app, &g, camille, "2027-11-16").await;
+        ten_hour_day(&app, &g, camille, "2027-01-12").await;
+        // A cancellation moves the employee's shifts version: the next assignment, in
+        // January, reads her shifts again, over the months around January only.
+        let (s, e) = app
+            .post(&g.booker, "/api/v1/bookings", evening("2027-01-14"))
+            .await;
+        assert_eq!(s, StatusCode::CREATED, "{e}");
+        let (s, _) = app.cancel(&g.booker, e["id"].as_i64().unwrap()).await;
+        assert_eq!(s, StatusCode::OK);
+        // Then each day is judged on its own shifts: November's are read to grow what is
+        // kept, January's stay kept.
+        for (day, expected) in [
+            ("2027-01-14", StatusCode::CREATED),
+            ("2027-11-16", StatusCode::CONFLICT),
+            ("2027-11-18", StatusCode::CREATED),
+            ("2027-01-12", StatusCode::CONFLICT),
+        ] {
+            let (s, e) = app.post(&g.booker, "/api/v1/bookings", evening(day)).await;
+            assert_eq!(s, expected, "{day}: {e}");
+            if s == StatusCode::CONFLICT {
+                assert_eq!(e["code"], "labour_limit", "{e}");
+                assert_eq!(e["violations"][0]["code"], "daily_hours", "{e}");
+            }
+        }
+    }
+);
+
 /// 08:00–12:00 and 12:30–18:30 on `day` at the member: ten hours of work.
 async fn ten_hour_day(app: &TestApp, g: &Group, employee: i64, day: &str) {
     for (start, end) in [("08:00", "12:00"), ("12:30", "18:30")] {

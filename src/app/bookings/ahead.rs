@@ -53,6 +53,37 @@ impl KeptShifts {
             .copied()
             .collect()
     }
+
+    /// The parts of the smallest span covering both the kept one and `range` that the kept
+    /// one misses: at most one on each side, any gap between `range` and the kept span
+    /// included, so that the span grown to them stays one interval.
+    fn missing(&self, range: Interval) -> Vec<Interval> {
+        [
+            Interval::new(range.start, self.range.start),
+            Interval::new(self.range.end, range.end),
+        ]
+        .into_iter()
+        .flatten()
+        .collect()
+    }
+
+    /// The kept shifts grown to the smallest span covering both the kept one and `range`,
+    /// with `read`: the shifts meeting [`KeptShifts::missing`] at the same version (those
+    /// overlapping a boundary come twice and are kept once), in time order.
+    fn extended(&self, range: Interval, read: Vec<Shift>) -> KeptShifts {
+        let mut shifts = Vec::with_capacity(self.shifts.len() + read.len());
+        shifts.extend_from_slice(&self.shifts);
+        shifts.extend(read);
+        shifts.sort_by_key(|s| (s.interval.start, s.id));
+        shifts.dedup_by_key(|s| s.id);
+        KeptShifts {
+            range: Interval {
+                start: self.range.start.min(range.start),
+                end: self.range.end.max(range.end),
+            },
+            shifts,
+        }
+    }
 }
 
 /// Each employee's shifts kept between requests, under the shifts version they were read or
@@ -89,14 +120,14 @@ impl ShiftCache {
         (version, longest): (i64, i32),
         needed: Interval,
     ) -> AppResult<(i64, Arc<KeptShifts>)> {
+        let before = self.0.get(&employee);
         // Kept at this version or a later one (a write committed since `version` was read,
         // and kept what it left): at least as new as what a read would give now.
-        if let Some((kept_version, kept)) = self
-            .0
-            .get(&employee)
+        if let Some((kept_version, kept)) = before
+            .as_ref()
             .filter(|(v, k)| *v >= version && k.range.covers(&needed))
         {
-            return Ok((kept_version, kept));
+            return Ok((*kept_version, kept.clone()));
         }
         let margin = Duration::weeks(READ_MARGIN_WEEKS);
         let wide = Interval {
@@ -104,11 +135,28 @@ impl ShiftCache {
             end: needed.end + margin,
         };
         let range = wide.intersection(&supported_range()).unwrap_or(needed);
-        let shifts = stored_shifts(conn, employee, range, i64::from(longest), &[])?;
+        let longest = i64::from(longest);
         // What was read after the version is at least as new as it: should a write have
         // committed in between, the version has moved past this one for good and the entry is
         // never used.
-        let kept = Arc::new(KeptShifts { range, shifts });
+        let kept = match before.filter(|(v, _)| *v == version) {
+            // Kept at this very version over other weeks (a refusal months away, a later
+            // assignment): those still stand, so only the weeks they miss are read, and the
+            // entry grows to cover both. Replacing it made the next check back at the first
+            // weeks read them all again, and the two ping-ponged.
+            Some((_, kept)) => {
+                let mut read = Vec::new();
+                for gap in kept.missing(range) {
+                    read.extend(stored_shifts(conn, employee, gap, longest, &[])?);
+                }
+                kept.extended(range, read)
+            }
+            None => KeptShifts {
+                range,
+                shifts: stored_shifts(conn, employee, range, longest, &[])?,
+            },
+        };
+        let kept = Arc::new(kept);
         self.0.keep_newest(employee, version, kept.clone());
         Ok((version, kept))
     }
@@ -251,5 +299,92 @@ impl ReadAhead {
                 shifts,
             },
         }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::{DateTime, Utc};
+
+    fn at(s: &str) -> DateTime<Utc> {
+        format!("{s}:00Z").parse().unwrap()
+    }
+
+    fn iv(start: &str, end: &str) -> Interval {
+        Interval::new(at(start), at(end)).unwrap()
+    }
+
+    fn shift(id: i64, start: &str, end: &str) -> Shift {
+        Shift {
+            id,
+            interval: iv(start, end),
+            activity: Activity::Work,
+        }
+    }
+
+    /// Kept over March (a night shift across its end, one inside).
+    fn march() -> KeptShifts {
+        KeptShifts {
+            range: iv("2027-03-01T00:00", "2027-04-01T00:00"),
+            shifts: vec![
+                shift(2, "2027-03-10T08:00", "2027-03-10T12:00"),
+                shift(3, "2027-03-31T22:00", "2027-04-01T05:00"),
+            ],
+        }
+    }
+
+    #[test]
+    fn only_the_weeks_outside_the_kept_span_are_missing() {
+        let kept = march();
+        assert_eq!(
+            kept.missing(iv("2027-03-05T00:00", "2027-03-20T00:00")),
+            vec![]
+        );
+        assert_eq!(
+            kept.missing(iv("2027-02-01T00:00", "2027-03-20T00:00")),
+            vec![iv("2027-02-01T00:00", "2027-03-01T00:00")]
+        );
+        assert_eq!(
+            kept.missing(iv("2027-02-01T00:00", "2027-05-01T00:00")),
+            vec![
+                iv("2027-02-01T00:00", "2027-03-01T00:00"),
+                iv("2027-04-01T00:00", "2027-05-01T00:00"),
+            ]
+        );
+        // Far later: the weeks in between too, so that the span stays one interval.
+        assert_eq!(
+            kept.missing(iv("2027-09-01T00:00", "2027-10-01T00:00")),
+            vec![iv("2027-04-01T00:00", "2027-10-01T00:00")]
+        );
+        assert_eq!(
+            kept.missing(iv("2026-09-01T00:00", "2026-10-01T00:00")),
+            vec![iv("2026-09-01T00:00", "2027-03-01T00:00")]
+        );
+    }
+
+    #[test]
+    fn an_extended_span_holds_each_shift_once_in_time_order() {
+        let kept = march();
+        let range = iv("2027-02-01T00:00", "2027-05-01T00:00");
+        // What reading the missing parts gives: the night across the end of March meets
+        // April too, so it comes again.
+        let read = vec![
+            shift(1, "2027-02-28T22:00", "2027-03-01T04:00"),
+            shift(3, "2027-03-31T22:00", "2027-04-01T05:00"),
+            shift(4, "2027-04-02T08:00", "2027-04-02T12:00"),
+        ];
+        let grown = kept.extended(range, read);
+        assert_eq!(grown.range, range);
+        let ids: Vec<i64> = grown.shifts.iter().map(|s| s.id).collect();
+        assert_eq!(ids, vec![1, 2, 3, 4]);
+        assert_eq!(
+            grown.meeting(iv("2027-03-31T00:00", "2027-04-03T00:00"), &[BookingId(4)]),
+            vec![shift(3, "2027-03-31T22:00", "2027-04-01T05:00")]
+        );
+        // Within the span kept: the same span, the same shifts.
+        let same = kept.extended(iv("2027-03-05T00:00", "2027-03-20T00:00"), Vec::new());
+        assert_eq!(same.range, kept.range);
+        assert_eq!(same.shifts, kept.shifts);
     }
 }
