@@ -164,6 +164,16 @@ fn assign(employee: i64, member: i64, start: &str, end: &str) -> Value {
     json!({"resource_id": employee, "member_id": member, "start": start, "end": end})
 }
 
+/// [`assign`] from `start` to `end` (local times) on `day`.
+fn assign_on(employee: i64, member: i64, day: &str, (start, end): (&str, &str)) -> Value {
+    assign(
+        employee,
+        member,
+        &format!("{day}T{start}"),
+        &format!("{day}T{end}"),
+    )
+}
+
 both_backends!(working_time_law_across_members, |app: TestApp| async move {
     let g = group(&app).await;
     let id = full_time_camille(&app, &g, json!([g.member, g.other])).await;
@@ -1069,14 +1079,7 @@ both_backends!(
     |app: TestApp| async move {
         let g = group(&app).await;
         let camille = full_time_camille(&app, &g, json!([g.member])).await;
-        let evening = |day: &str| {
-            assign(
-                camille,
-                g.member,
-                &format!("{day}T18:30"),
-                &format!("{day}T19:30"),
-            )
-        };
+        let evening = |day: &str| assign_on(camille, g.member, day, ("18:30", "19:30"));
         // Ten hours on a Tuesday in November, then on one in January, ten months apart.
         ten_hour_day(&app, &g, camille, "2027-11-16").await;
         ten_hour_day(&app, &g, camille, "2027-01-12").await;
@@ -1113,12 +1116,7 @@ async fn ten_hour_day(app: &TestApp, g: &Group, employee: i64, day: &str) {
             .post(
                 &g.manager,
                 "/api/v1/bookings",
-                assign(
-                    employee,
-                    g.member,
-                    &format!("{day}T{start}"),
-                    &format!("{day}T{end}"),
-                ),
+                assign_on(employee, g.member, day, (start, end)),
             )
             .await;
         assert_eq!(s, StatusCode::CREATED, "{a}");

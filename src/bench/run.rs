@@ -1163,6 +1163,19 @@ pub(super) fn verdict(ok: bool) -> String {
     }
 }
 
+/// A row of timings alone (an in-process measure beside the scenario above it): its count
+/// and latencies, no rate and no target.
+pub(super) fn timed_row(name: &str, lat: &Summary) -> Vec<String> {
+    row(
+        name.to_string(),
+        lat.count.to_string(),
+        String::new(),
+        Some(lat),
+        "",
+        String::new(),
+    )
+}
+
 /// One table row: name, request count, rate, latencies (or blanks), target, verdict.
 pub(super) fn row(
     name: String,
@@ -1241,14 +1254,7 @@ fn general_rows(
         "p50 < 2 ms",
         verdict(a.p50 < Duration::from_millis(2)),
     ));
-    rows.push(row(
-        "  same, in-process".into(),
-        g.availability_in_process.count.to_string(),
-        String::new(),
-        Some(&g.availability_in_process),
-        "",
-        String::new(),
-    ));
+    rows.push(timed_row("  same, in-process", &g.availability_in_process));
     notes.push(format!(
         "availability: client-side on loopback, 1 client ({intervals} free intervals, {bytes} bytes, in the first month{}); \"in-process\" calls the same use case without HTTP (queries, computation, JSON), an estimate of the server-side time",
         args.min_quantity.map(|q| format!(", min_quantity={q}")).unwrap_or_default()

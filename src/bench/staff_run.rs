@@ -15,7 +15,7 @@ use serde_json::json;
 use super::queries::{self, BenchEmployee};
 use super::run::{
     api_token, create_phase, detail, http_client, refusal_codes, rfc3339, row, sign_in_clients,
-    timed_cpu, verdict, CreateResult, NextBody, RssSampler, RunArgs, Server,
+    timed_cpu, timed_row, verdict, CreateResult, NextBody, RssSampler, RunArgs, Server,
 };
 use super::staff::{free_slots, local_instant, KnownShift, Proposal, SlotEmployee, WEEKS_BEFORE};
 use super::stats::{rate, Summary};
@@ -651,30 +651,12 @@ pub(super) fn rows(
         "",
         String::new(),
     ));
-    rows.push(row(
-        "  409 refusal, in-process".into(),
-        r.refusal_in_process.count.to_string(),
-        String::new(),
-        Some(&r.refusal_in_process),
-        "",
-        String::new(),
+    rows.push(timed_row(
+        "  409 refusal, in-process",
+        &r.refusal_in_process,
     ));
-    rows.push(row(
-        "  shifts load, in-process".into(),
-        r.shifts_load.count.to_string(),
-        String::new(),
-        Some(&r.shifts_load),
-        "",
-        String::new(),
-    ));
-    rows.push(row(
-        "  labour check, in-process".into(),
-        r.labour_check.count.to_string(),
-        String::new(),
-        Some(&r.labour_check),
-        "",
-        String::new(),
-    ));
+    rows.push(timed_row("  shifts load, in-process", &r.shifts_load));
+    rows.push(timed_row("  labour check, in-process", &r.labour_check));
     notes.push(format!(
         "staff create, in-process: for proposals spread over the weeks ahead, the working-time part of a create without HTTP nor lock: loading the employee's shifts over the 23 weeks labour::lookup_range asks for ({:.0} shifts on average), then labour::check",
         r.shifts_per_check
@@ -706,14 +688,7 @@ pub(super) fn rows(
         "< 50 ms",
         verdict(r.grid_employees > 0 && r.week.p99 < WEEK_GRID_P99),
     ));
-    rows.push(row(
-        "  same, in-process".into(),
-        r.week_in_process.count.to_string(),
-        String::new(),
-        Some(&r.week_in_process),
-        "",
-        String::new(),
-    ));
+    rows.push(timed_row("  same, in-process", &r.week_in_process));
     notes.push(format!(
         "staff week grid: GET /api/v1/staff/week?date=…&skill={} for each of the {} seeded weeks in turn, 1 client; {} employees, {} kB of JSON in the first answer; verdict on the client-side p99; \"in-process\" calls app::planning::week and encodes the JSON without HTTP",
         args.skill,
@@ -729,14 +704,7 @@ pub(super) fn rows(
         "< 200 ms",
         verdict(r.ledger_employees > 0 && r.ledger.p99 < LEDGER_P99),
     ));
-    rows.push(row(
-        "  same, in-process".into(),
-        r.ledger_in_process.count.to_string(),
-        String::new(),
-        Some(&r.ledger_in_process),
-        "",
-        String::new(),
-    ));
+    rows.push(timed_row("  same, in-process", &r.ledger_in_process));
     notes.push(format!(
         "staff ledger: GET /api/v1/staff/ledger/YYYY-MM for the {} whole months of the seeded weeks in turn ({} … {}), 1 client; {} employees with hours, {} kB of JSON in the first answer; verdict on the client-side p99",
         data.months.len(),
