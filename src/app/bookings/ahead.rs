@@ -36,6 +36,15 @@ use super::rules::{proposed, stored_shifts};
 /// kept.
 const READ_MARGIN_WEEKS: i64 = 26;
 
+/// The widest span a kept entry grows to: three years, some 1 500 shifts of a full-time rota
+/// (about 40 KB). Asked beyond it, the entry is replaced by what is read around the new weeks,
+/// so that an employee's entry stays bounded however many years of history are asked at
+/// random, while the weeks a year of planning comes back to stay kept.
+const MAX_KEPT_WEEKS: i64 = 156;
+
+// One read (the check's 23 weeks and the margins) must fit, or no entry would ever grow.
+const _: () = assert!(MAX_KEPT_WEEKS > 23 + 2 * READ_MARGIN_WEEKS);
+
 /// An employee's active bookings meeting `range`, in time order, as the database held them
 /// at the version they are kept under.
 #[derive(Debug)]
@@ -65,6 +74,14 @@ impl KeptShifts {
         .into_iter()
         .flatten()
         .collect()
+    }
+
+    /// Whether the smallest span covering both the kept one and `range` is at most `widest`
+    /// long (the entry may grow to it rather than be replaced).
+    fn may_grow_to(&self, range: Interval, widest: Duration) -> bool {
+        let start = self.range.start.min(range.start);
+        let end = self.range.end.max(range.end);
+        end - start <= widest
     }
 
     /// The kept shifts grown to the smallest span covering both the kept one and `range`,
@@ -139,11 +156,12 @@ impl ShiftCache {
         // What was read after the version is at least as new as it: should a write have
         // committed in between, the version has moved past this one for good and the entry is
         // never used.
-        let kept = match before.filter(|(v, _)| *v == version) {
+        let widest = Duration::weeks(MAX_KEPT_WEEKS);
+        let kept = match before.filter(|(v, k)| *v == version && k.may_grow_to(range, widest)) {
             // Kept at this very version over other weeks (a refusal months away, a later
             // assignment): those still stand, so only the weeks they miss are read, and the
-            // entry grows to cover both. Replacing it made the next check back at the first
-            // weeks read them all again, and the two ping-ponged.
+            // entry grows to cover both (up to `MAX_KEPT_WEEKS`). Replacing it made the next
+            // check back at the first weeks read them all again, and the two ping-ponged.
             Some((_, kept)) => {
                 let mut read = Vec::new();
                 for gap in kept.missing(range) {
@@ -361,6 +379,29 @@ mod tests {
             kept.missing(iv("2026-09-01T00:00", "2026-10-01T00:00")),
             vec![iv("2026-09-01T00:00", "2027-03-01T00:00")]
         );
+    }
+
+    #[test]
+    fn an_entry_grows_up_to_the_widest_span_and_no_further() {
+        let kept = march();
+        let widest = Duration::weeks(MAX_KEPT_WEEKS);
+        // March 2027 grown back to exactly three years before its end: allowed.
+        let start = at("2027-04-01T00:00") - widest;
+        let to_the_limit = Interval::new(start, at("2027-03-10T00:00")).unwrap();
+        assert!(kept.may_grow_to(to_the_limit, widest));
+        // One minute further: replaced instead.
+        let beyond = Interval::new(start - Duration::minutes(1), at("2027-03-10T00:00")).unwrap();
+        assert!(!kept.may_grow_to(beyond, widest));
+        // The same on the other side, and from inside the span.
+        let after = Interval::new(at("2027-05-01T00:00"), at("2027-03-01T00:00") + widest).unwrap();
+        assert!(kept.may_grow_to(after, widest));
+        let after = Interval::new(
+            at("2027-05-01T00:00"),
+            at("2027-03-01T00:00") + widest + Duration::minutes(1),
+        )
+        .unwrap();
+        assert!(!kept.may_grow_to(after, widest));
+        assert!(kept.may_grow_to(iv("2027-03-05T00:00", "2027-03-20T00:00"), widest));
     }
 
     #[test]
