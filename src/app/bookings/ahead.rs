@@ -36,14 +36,12 @@ use super::rules::{proposed, stored_shifts};
 /// kept.
 const READ_MARGIN_WEEKS: i64 = 26;
 
-/// The widest span a kept entry grows to: three years, some 1 500 shifts of a full-time rota
-/// (about 40 KB). Asked beyond it, the entry is replaced by what is read around the new weeks,
-/// so that an employee's entry stays bounded however many years of history are asked at
-/// random, while the weeks a year of planning comes back to stay kept.
+/// The widest span a kept entry grows to: 156 weeks (three years), at most ~1 600 shifts of a
+/// full-time rota worked in two shifts a day (some 60 KB). Asked beyond it, the entry is
+/// replaced by what is read around the new weeks, so that an employee's entry stays bounded
+/// however many years of history are asked at random, while the weeks a year of planning
+/// comes back to stay kept.
 const MAX_KEPT_WEEKS: i64 = 156;
-
-// One read (the check's 23 weeks and the margins) must fit, or no entry would ever grow.
-const _: () = assert!(MAX_KEPT_WEEKS > 23 + 2 * READ_MARGIN_WEEKS);
 
 /// An employee's active bookings meeting `range`, in time order, as the database held them
 /// at the version they are kept under.
@@ -111,9 +109,11 @@ pub struct ShiftCache(Kept<ResourceId, Arc<KeptShifts>>);
 impl ShiftCache {
     /// The employee's shifts meeting `needed` as the database holds them now, with the
     /// version they stand for: the kept ones when they were kept at the version read now (or a
-    /// later one) over a span covering `needed`, otherwise read over a wider span and kept
-    /// unless a later version is kept meanwhile (an older entry replacing a newer one made the
-    /// next checks of that employee read their shifts again).
+    /// later one) over a span covering `needed`; otherwise, when an entry is kept at this very
+    /// version, that entry grown to a wider span (up to `MAX_KEPT_WEEKS`) by reading only the
+    /// weeks it misses; otherwise read over a wider span. What is read is kept unless a later
+    /// version is kept meanwhile (an older entry replacing a newer one made the next checks of
+    /// that employee read their shifts again).
     ///
     /// Only on a reader connection, never inside a write transaction: what is kept must have
     /// committed (a write rolled back after its own shifts were kept would leave an entry
@@ -154,10 +154,10 @@ impl ShiftCache {
         let range = wide.intersection(&supported_range()).unwrap_or(needed);
         let longest = i64::from(longest);
         // What was read after the version is at least as new as it: should a write have
-        // committed in between, the version has moved past this one for good and the entry is
-        // never used.
+        // committed in between, the version has moved past this one for good, and a check made
+        // from the entry is judged again under the lock (`ReadAhead::still_valid`).
         let widest = Duration::weeks(MAX_KEPT_WEEKS);
-        let kept = match before.filter(|(v, k)| *v == version && k.may_grow_to(range, widest)) {
+        let grown = match before.filter(|(v, k)| *v == version && k.may_grow_to(range, widest)) {
             // Kept at this very version over other weeks (a refusal months away, a later
             // assignment): those still stand, so only the weeks they miss are read, and the
             // entry grows to cover both (up to `MAX_KEPT_WEEKS`). Replacing it made the next
@@ -167,8 +167,17 @@ impl ShiftCache {
                 for gap in kept.missing(range) {
                     read.extend(stored_shifts(conn, employee, gap, longest, &[])?);
                 }
-                kept.extended(range, read)
+                // The weeks read are those of `version` only if no write of the employee has
+                // committed since it was read (each raises it): merged with the kept ones,
+                // later weeks could give a state the database never held (a shift moved
+                // between the two parts would be there twice, or not at all).
+                let (now, _) = resource_store::shifts_version(conn, employee)?;
+                (now == version).then(|| kept.extended(range, read))
             }
+            None => None,
+        };
+        let kept = match grown {
+            Some(grown) => grown,
             None => KeptShifts {
                 range,
                 shifts: stored_shifts(conn, employee, range, longest, &[])?,
@@ -183,16 +192,34 @@ impl ShiftCache {
     /// version is kept already (answers may come back out of order).
     pub fn written(&self, employee: ResourceId, written: Written) {
         self.0
-            .keep_newest(employee, written.version, Arc::new(written.kept));
+            .keep_newest(employee, written.version, Arc::new(written.kept()));
     }
 }
 
-/// The shifts an insert left, at the version it left, to keep once the write has committed
-/// (kept before, a rolled-back write would leave an entry no database state matches).
+/// What an insert left, at the version it left, to keep once the write has committed (kept
+/// before, a rolled-back write would leave an entry no database state matches): the shifts it
+/// started from and its own. They are merged then, outside the write lock.
 #[derive(Debug)]
 pub struct Written {
     version: i64,
-    kept: KeptShifts,
+    before: Arc<KeptShifts>,
+    shift: Shift,
+}
+
+impl Written {
+    /// The shifts the write started from with its own, in time order.
+    fn kept(&self) -> KeptShifts {
+        let (before, shift) = (&self.before, self.shift);
+        let mut shifts = Vec::with_capacity(before.shifts.len() + 1);
+        shifts.extend_from_slice(&before.shifts);
+        let key = (shift.interval.start, shift.id);
+        let at = shifts.partition_point(|s| (s.interval.start, s.id) < key);
+        shifts.insert(at, shift);
+        KeptShifts {
+            range: before.range,
+            shifts,
+        }
+    }
 }
 
 /// One assignment's read-ahead: the employee's shifts at `version` around the interval, and
@@ -306,16 +333,10 @@ impl ReadAhead {
             interval,
             activity: made.activity,
         };
-        let mut shifts = Vec::with_capacity(self.kept.shifts.len() + 1);
-        shifts.extend_from_slice(&self.kept.shifts);
-        let at = shifts.partition_point(|s| (s.interval.start, s.id) < (interval.start, shift.id));
-        shifts.insert(at, shift);
         Ok(Some(Written {
             version,
-            kept: KeptShifts {
-                range: self.kept.range,
-                shifts,
-            },
+            before: self.kept.clone(),
+            shift,
         }))
     }
 }
@@ -385,7 +406,7 @@ mod tests {
     fn an_entry_grows_up_to_the_widest_span_and_no_further() {
         let kept = march();
         let widest = Duration::weeks(MAX_KEPT_WEEKS);
-        // March 2027 grown back to exactly three years before its end: allowed.
+        // March 2027 grown back to exactly 156 weeks before its end: allowed.
         let start = at("2027-04-01T00:00") - widest;
         let to_the_limit = Interval::new(start, at("2027-03-10T00:00")).unwrap();
         assert!(kept.may_grow_to(to_the_limit, widest));
@@ -402,6 +423,110 @@ mod tests {
         .unwrap();
         assert!(!kept.may_grow_to(after, widest));
         assert!(kept.may_grow_to(iv("2027-03-05T00:00", "2027-03-20T00:00"), widest));
+    }
+
+    /// A reader that read the employee's version before a write committed, and grows the
+    /// entry kept at that version afterwards, reads the missing weeks as the write left them.
+    /// Merged with the kept weeks, a shift the write moved from those into these would be
+    /// there twice; the entry is read whole instead.
+    #[test]
+    fn weeks_read_after_a_write_do_not_grow_the_older_entry() {
+        use crate::config::DatabaseUrl;
+        use crate::domain::ids::{MemberId, ResourceId};
+        use crate::domain::status::BookingStatus;
+        use crate::store::bookings::{self as booking_store, NewBooking};
+        use crate::store::schema::bookings;
+        use crate::store::{to_db, Db};
+        use diesel::connection::SimpleConnection;
+        use diesel::{ExpressionMethods, QueryDsl, RunQueryDsl};
+
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("kept.db").to_str().unwrap().to_string();
+        let db = Db::connect(&DatabaseUrl::Sqlite(path)).unwrap();
+        let mut conn = db.get().unwrap();
+        let c = &mut conn;
+        let setup = "INSERT INTO members (id, name, legal_form, pricing_category, created_at, updated_at) \
+             VALUES (1, 'GE', 'association', 'standard', '2027-01-01 00:00:00', '2027-01-01 00:00:00'); \
+             INSERT INTO resources (id, kind, name, created_at, updated_at) \
+             VALUES (1, 'staff', 'Alex', '2027-01-01 00:00:00', '2027-01-01 00:00:00');";
+        crate::db_run!(c => c.batch_execute(setup)).unwrap();
+        let employee = ResourceId(1);
+        let made = |c: &mut DbConn, start: &str, end: &str| {
+            let (start, end) = (to_db(at(start)), to_db(at(end)));
+            let row = booking_store::insert(
+                c,
+                &NewBooking {
+                    resource_id: employee,
+                    member_id: MemberId(1),
+                    created_by: None,
+                    series_id: None,
+                    start_at: start,
+                    end_at: end,
+                    block_start_at: start,
+                    block_end_at: end,
+                    quantity: 1,
+                    exclusive: true,
+                    status: BookingStatus::Confirmed,
+                    purpose: "",
+                    beneficiary: None,
+                    created_at: start,
+                    updated_at: start,
+                    activity: Activity::Work,
+                },
+            )
+            .unwrap();
+            row.id.0
+        };
+        let moved = made(c, "2027-03-10T08:00", "2027-03-10T12:00");
+        made(c, "2027-03-11T08:00", "2027-03-11T12:00");
+        let longest = 24 * 60;
+
+        let cache = ShiftCache::default();
+        let (version, _) = resource_store::shifts_version(c, employee).unwrap();
+        let march = iv("2027-03-08T00:00", "2027-03-15T00:00");
+        let (_, kept) = cache
+            .around_at(c, employee, (version, longest), march)
+            .unwrap();
+        assert_eq!(kept.meeting(march, &[]).len(), 2);
+
+        // A write moves the first shift a year later, past the kept weeks: the version moves.
+        let (start, end) = (to_db(at("2028-03-10T08:00")), to_db(at("2028-03-10T12:00")));
+        crate::db_run!(c => diesel::update(bookings::table.filter(bookings::id.eq(moved)))
+            .set((
+                bookings::start_at.eq(start),
+                bookings::end_at.eq(end),
+                bookings::block_start_at.eq(start),
+                bookings::block_end_at.eq(end),
+            ))
+            .execute(c))
+        .unwrap();
+        assert!(resource_store::shifts_version(c, employee).unwrap().0 > version);
+
+        // Read by a reader that had read the version before the write.
+        let next_march = iv("2028-03-06T00:00", "2028-03-13T00:00");
+        let (_, seen) = cache
+            .around_at(c, employee, (version, longest), next_march)
+            .unwrap();
+        // What the database holds over the weeks returned, each shift once, the moved one at
+        // its new place only.
+        let now = stored_shifts(c, employee, seen.range, i64::from(longest), &[]).unwrap();
+        assert_eq!(seen.shifts, now);
+        let ids: Vec<i64> = seen.shifts.iter().map(|s| s.id).collect();
+        assert_eq!(ids.iter().filter(|id| **id == moved).count(), 1, "{ids:?}");
+        assert!(seen.meeting(march, &[]).iter().all(|s| s.id != moved));
+    }
+
+    #[test]
+    fn a_written_shift_takes_its_place_in_time_order() {
+        let written = Written {
+            version: 7,
+            before: Arc::new(march()),
+            shift: shift(9, "2027-03-20T08:00", "2027-03-20T12:00"),
+        };
+        let kept = written.kept();
+        assert_eq!(kept.range, march().range);
+        let ids: Vec<i64> = kept.shifts.iter().map(|s| s.id).collect();
+        assert_eq!(ids, vec![2, 9, 3]);
     }
 
     #[test]
