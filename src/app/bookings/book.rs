@@ -25,7 +25,7 @@ use crate::store::{idempotency, to_db, DbConn};
 use super::ahead::ReadAhead;
 use super::rules::{member_under_lock, refuse_one, Asking, MonthLocks};
 use super::suggest::with_alternatives;
-use super::target::{self, Target, TargetCache};
+use super::target::{self, Target, WriteTargets};
 use super::views::{BookingView, Labels};
 use super::BookingEnv;
 
@@ -124,10 +124,11 @@ pub async fn book(
         .write(move |c| {
             if let Some((k, hash)) = &key {
                 if let Some(replay) = claim(c, &actor, k, hash, env.now)? {
-                    return Ok((replay, None));
+                    return Ok((replay, None, None));
                 }
             }
-            let booked = book_tx(c, &actor, &input, &env, Some(&targets), ahead.as_ref())?;
+            let mut kept = WriteTargets::new(&targets);
+            let booked = book_tx(c, &actor, &input, &env, Some(&mut kept), ahead.as_ref())?;
             let written = match &ahead {
                 Some(ahead) => ahead.after_insert(c, &booked)?,
                 None => None,
@@ -136,11 +137,14 @@ pub async fn book(
                 let body = serde_json::to_string(&booked).map_err(AppError::internal)?;
                 idempotency::complete(c, actor.user_id, k.as_str(), &body)?;
             }
-            Ok((booked, written))
+            Ok((booked, written, kept.into_read()))
         })
         .await;
     match result {
-        Ok((booked, written)) => {
+        Ok((booked, written, read)) => {
+            if let Some(read) = read {
+                app.targets().keep_committed(read);
+            }
             // Committed: the employee's shifts with this assignment are what the database
             // holds at the version it left.
             if let Some(w) = written {
@@ -349,13 +353,14 @@ fn check_activity(actor: &Actor, input: &BookingInput, target: &Target) -> AppRe
 }
 
 /// Books inside the caller's write transaction, with the resource's target kept in `kept` when
-/// its settings have not changed since (see `target::under_lock`).
+/// its settings have not changed since (see `target::under_lock`); a target read whole is left
+/// in `kept`, for the caller to keep once the write has committed.
 pub fn book_tx(
     conn: &mut DbConn,
     actor: &Actor,
     input: &BookingInput,
     env: &BookingEnv,
-    kept: Option<&TargetCache>,
+    kept: Option<&mut WriteTargets>,
     ahead: Option<&ReadAhead>,
 ) -> AppResult<Booked> {
     let parsed = parse(

@@ -219,22 +219,66 @@ impl TargetCache {
     }
 }
 
+impl TargetCache {
+    /// Keeps a target a write read whole, once that write has committed.
+    pub(crate) fn keep_committed(&self, read: ReadTarget) {
+        self.0.keep(read.resource_id, read.epoch, read.target);
+    }
+}
+
+/// The kept targets as one write transaction uses them: a kept target is used under the lock,
+/// but one read whole inside the transaction is kept only once the write has committed
+/// ([`TargetCache::keep_committed`] with [`WriteTargets::into_read`]). Kept at once, a target
+/// read in a SQLite batch after another job's uncommitted change of the rules would outlive
+/// the batch should it fail, stamped with an epoch that the next real change takes again.
+pub struct WriteTargets<'a> {
+    cache: &'a TargetCache,
+    read: Option<ReadTarget>,
+}
+
+/// A target read whole inside a write, with the rules epoch read before it.
+pub struct ReadTarget {
+    resource_id: ResourceId,
+    epoch: i64,
+    target: Target,
+}
+
+impl<'a> WriteTargets<'a> {
+    pub fn new(cache: &'a TargetCache) -> Self {
+        WriteTargets { cache, read: None }
+    }
+
+    /// The target read whole, to keep once the write has committed.
+    pub fn into_read(self) -> Option<ReadTarget> {
+        self.read
+    }
+}
+
 /// The target as the rules must see it under the write lock (`BEGIN IMMEDIATE` on SQLite; on
 /// PostgreSQL the rows of the resource and of the parts or whole it is composed with, locked
 /// `FOR UPDATE` before anything is read, so nothing the rules read can change before the
 /// commit). With `kept`, a target kept from an earlier booking is used when the rules epoch
 /// has not moved since (PostgreSQL locks its composition first, then reads the epoch: a change
-/// that committed meanwhile is seen); otherwise the target is read whole and kept.
+/// that committed meanwhile is seen); otherwise the target is read whole, to be kept once the
+/// write has committed.
 pub(crate) fn under_lock(
     conn: &mut DbConn,
     resource_id: ResourceId,
-    kept: Option<&TargetCache>,
+    kept: Option<&mut WriteTargets>,
     env: &BookingEnv,
 ) -> AppResult<Target> {
-    let Some(cache) = kept else {
+    let Some(kept) = kept else {
         return read_whole(conn, resource_id, env);
     };
-    kept_or_read(conn, resource_id, cache, env, Lock::Take)
+    let (target, read_at) = kept_or_read(conn, resource_id, kept.cache, env, Lock::Take)?;
+    if let Some(epoch) = read_at {
+        kept.read = Some(ReadTarget {
+            resource_id,
+            epoch,
+            target: target.clone(),
+        });
+    }
+    Ok(target)
 }
 
 /// The target as a read-only use case sees it (the alternatives to a refusal): the kept one
@@ -246,7 +290,12 @@ pub(crate) fn kept(
     cache: &TargetCache,
     env: &BookingEnv,
 ) -> AppResult<Target> {
-    kept_or_read(conn, resource_id, cache, env, Lock::Leave)
+    // On a reader connection: what is read has committed, and is kept at once.
+    let (target, read_at) = kept_or_read(conn, resource_id, cache, env, Lock::Leave)?;
+    if let Some(epoch) = read_at {
+        cache.0.keep(resource_id, epoch, target.clone());
+    }
+    Ok(target)
 }
 
 /// [`kept`] with the resource's span and the rules epoch read already (with those of the other
@@ -272,20 +321,23 @@ enum Lock {
     Leave,
 }
 
+/// The kept target while the rules epoch has not moved, or the target read whole with the
+/// epoch it was read at (for the caller to keep: at once on a reader, after the commit on a
+/// write).
 fn kept_or_read(
     conn: &mut DbConn,
     resource_id: ResourceId,
     cache: &TargetCache,
     env: &BookingEnv,
     lock: Lock,
-) -> AppResult<Target> {
+) -> AppResult<(Target, Option<i64>)> {
     if let Some((epoch, target)) = cache.0.get(&resource_id) {
         if lock == Lock::Take {
             store::lock_resources(conn, &target.blocking_ids())?;
         }
         let (span, now) = resource_store::span_and_epoch(conn, resource_id)?;
         if now == epoch {
-            return with_spans(conn, target, span);
+            return Ok((with_spans(conn, target, span)?, None));
         }
     }
     // Read before the target: a change committed in between only makes the kept target newer
@@ -295,8 +347,7 @@ fn kept_or_read(
         Lock::Take => read_whole(conn, resource_id, env)?,
         Lock::Leave => load(conn, resource_id, env)?,
     };
-    cache.0.keep(resource_id, epoch, target.clone());
-    Ok(target)
+    Ok((target, Some(epoch)))
 }
 
 fn read_whole(conn: &mut DbConn, resource_id: ResourceId, env: &BookingEnv) -> AppResult<Target> {
@@ -423,4 +474,74 @@ pub(crate) fn usage_over(
             })
         })
         .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::DatabaseUrl;
+    use crate::error::AppError;
+    use crate::store::Db;
+    use diesel::connection::SimpleConnection;
+
+    fn sql(c: &mut DbConn, statements: &str) {
+        crate::db_run!(c => c.batch_execute(statements)).unwrap();
+    }
+
+    fn capacity_under_lock(
+        conn: &mut DbConn,
+        cache: &TargetCache,
+        env: &BookingEnv,
+    ) -> AppResult<(i32, Option<ReadTarget>)> {
+        let mut kept = WriteTargets::new(cache);
+        let target = under_lock(conn, ResourceId(1), Some(&mut kept), env)?;
+        Ok((target.rules.capacity, kept.into_read()))
+    }
+
+    /// A target read inside a write that rolls back is not kept: the rules epoch it was read
+    /// at is taken again by the next real change, which would then find the settings rolled
+    /// back (a change of the rules and a booking in one SQLite batch that fails as a whole).
+    #[test]
+    fn a_target_read_in_a_write_rolled_back_is_not_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("targets.db").to_str().unwrap().to_string();
+        let db = Db::connect(&DatabaseUrl::Sqlite(path)).unwrap();
+        let mut conn = db.get().unwrap();
+        sql(
+            &mut conn,
+            "INSERT INTO resources (id, kind, name, capacity, created_at, updated_at) \
+             VALUES (1, 'room', 'Salle A', 1, '2027-01-01 00:00:00', '2027-01-01 00:00:00')",
+        );
+        let env = BookingEnv {
+            tz: chrono_tz::Europe::Paris,
+            now: "2027-01-04T08:00:00Z".parse().unwrap(),
+            horizon_days: 365,
+        };
+        let cache = TargetCache::default();
+
+        let failed = conn.write(|c| {
+            sql(c, "UPDATE resources SET capacity = 3 WHERE id = 1");
+            let (capacity, _) = capacity_under_lock(c, &cache, &env)?;
+            assert_eq!(capacity, 3);
+            Err::<(), _>(AppError::internal("the batch failed"))
+        });
+        assert!(failed.is_err());
+
+        // Another change takes the same epoch for real: the capacity is still 1.
+        sql(
+            &mut conn,
+            "UPDATE resources SET name = 'Salle B' WHERE id = 1",
+        );
+        let (capacity, read) = conn
+            .write(|c| capacity_under_lock(c, &cache, &env))
+            .unwrap();
+        assert_eq!(capacity, 1);
+        // Read whole, kept once committed: the next write uses it without reading it again.
+        cache.keep_committed(read.expect("read whole"));
+        let (capacity, read) = conn
+            .write(|c| capacity_under_lock(c, &cache, &env))
+            .unwrap();
+        assert_eq!(capacity, 1);
+        assert!(read.is_none(), "the kept target was read again");
+    }
 }
