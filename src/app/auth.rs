@@ -415,11 +415,16 @@ impl AccessCache {
             },
             None => {
                 let full = user_store::with_roles(conn, user)?;
-                self.0.keep(
-                    full.user.id,
-                    epoch,
-                    (full.roles.clone(), full.memberships.clone()),
-                );
+                // Roles and memberships come in two statements: kept only when no change of
+                // access committed since `epoch` was read, or they could be a mix of before
+                // and after that no request reading `epoch` should be served again.
+                if user_store::access_epoch(conn)? == epoch {
+                    self.0.keep(
+                        full.user.id,
+                        epoch,
+                        (full.roles.clone(), full.memberships.clone()),
+                    );
+                }
                 full
             }
         };
@@ -738,6 +743,36 @@ pub(crate) fn purge_tx(conn: &mut DbConn, now: DateTime<Utc>, limit: i64) -> App
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Rights read after a change of access committed since the epoch was read (the reader
+    /// read the epoch before it) serve that request but are not kept at that epoch: read in
+    /// two statements, they could be half before and half after the change.
+    #[test]
+    fn rights_read_across_a_change_of_access_are_not_kept() {
+        use diesel::connection::SimpleConnection;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("access.db").to_str().unwrap().to_string();
+        let db = crate::store::Db::connect(&crate::config::DatabaseUrl::Sqlite(path)).unwrap();
+        let mut conn = db.get().unwrap();
+        let c = &mut conn;
+        let setup = "INSERT INTO users (id, email, name, password_hash, created_at, updated_at) \
+             VALUES (1, 'a@pole.test', 'A', 'x', '2027-01-01 00:00:00', '2027-01-01 00:00:00');";
+        crate::db_run!(c => c.batch_execute(setup)).unwrap();
+        let access = AccessCache::default();
+        let user = user_store::find(c, UserId(1)).unwrap();
+
+        let before = user_store::access_epoch(c).unwrap();
+        let grant = "INSERT INTO user_roles (user_id, role) VALUES (1, 'admin');";
+        crate::db_run!(c => c.batch_execute(grant)).unwrap();
+        assert!(user_store::access_epoch(c).unwrap() > before);
+        let actor = access.actor(c, user.clone(), before).unwrap();
+        assert!(actor.is_admin(), "this request sees what it read");
+        assert!(access.0.get(&UserId(1)).is_none(), "kept across a change");
+
+        let now = user_store::access_epoch(c).unwrap();
+        access.actor(c, user, now).unwrap();
+        assert_eq!(access.0.get(&UserId(1)).map(|(e, _)| e), Some(now));
+    }
 
     #[test]
     fn same_hashes_as_the_argon2_crate() {
