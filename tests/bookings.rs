@@ -1344,3 +1344,52 @@ both_backends!(
         assert_eq!(s, StatusCode::CREATED, "{b}");
     }
 );
+
+/// PostgreSQL: attaching a part to a whole waits for a booking of that whole in progress (its
+/// row locked `FOR UPDATE`, as a booking locks the whole and its parts as they stand before
+/// it judges), so the booking never judges the whole without the part's bookings while the
+/// part is attached beside it. What makes it wait is the foreign key `parent_id`: checking it
+/// takes a key-share lock on the whole, which `FOR UPDATE` excludes; a booking that comes
+/// second waits for the attachment, then reads the rules epoch it raised and the new
+/// composition. (Detaching needs no such lock: the booking holds the part's row too.) SQLite
+/// runs one write at a time.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn attaching_a_part_waits_for_a_booking_of_its_whole() {
+    use diesel::connection::SimpleConnection;
+    use diesel::Connection;
+    let Some(app) = TestApp::postgres().await else {
+        return;
+    };
+    let p = pole(&app).await;
+    let whole = app
+        .resource(&p.admin, json!({"kind": "room", "name": "Halle"}))
+        .await;
+    let part = app
+        .resource(
+            &p.admin,
+            json!({"kind": "room", "name": "Halle — moitié A"}),
+        )
+        .await;
+    let mutualise::config::DatabaseUrl::Postgres(url) = &app.url else {
+        unreachable!("a PostgreSQL test app")
+    };
+    let mut booking = diesel::PgConnection::establish(url).expect("connect");
+    booking
+        .batch_execute(&format!(
+            "BEGIN; SELECT id FROM resources WHERE id = {whole} FOR UPDATE;"
+        ))
+        .unwrap();
+
+    let path = format!("/api/v1/resources/{part}");
+    let attach = app.patch(&p.admin, &path, json!({"parent_id": whole}));
+    tokio::pin!(attach);
+    let early = tokio::time::timeout(std::time::Duration::from_millis(500), &mut attach).await;
+    assert!(
+        early.is_err(),
+        "attached while a booking of the whole held it: {early:?}"
+    );
+    booking.batch_execute("COMMIT").unwrap();
+    let (s, b) = attach.await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+    assert_eq!(b["parent_id"], json!(whole), "{b}");
+}
