@@ -749,21 +749,19 @@ mod tests {
     /// two statements, they could be half before and half after the change.
     #[test]
     fn rights_read_across_a_change_of_access_are_not_kept() {
-        use diesel::connection::SimpleConnection;
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("access.db").to_str().unwrap().to_string();
-        let db = crate::store::Db::connect(&crate::config::DatabaseUrl::Sqlite(path)).unwrap();
+        use crate::store::scratch::{self, sql};
+        let (_dir, db) = scratch::database();
         let mut conn = db.get().unwrap();
         let c = &mut conn;
         let setup = "INSERT INTO users (id, email, name, password_hash, created_at, updated_at) \
              VALUES (1, 'a@pole.test', 'A', 'x', '2027-01-01 00:00:00', '2027-01-01 00:00:00');";
-        crate::db_run!(c => c.batch_execute(setup)).unwrap();
+        sql(c, setup);
         let access = AccessCache::default();
         let user = user_store::find(c, UserId(1)).unwrap();
 
         let before = user_store::access_epoch(c).unwrap();
         let grant = "INSERT INTO user_roles (user_id, role) VALUES (1, 'admin');";
-        crate::db_run!(c => c.batch_execute(grant)).unwrap();
+        sql(c, grant);
         assert!(user_store::access_epoch(c).unwrap() > before);
         let actor = access.actor(c, user.clone(), before).unwrap();
         assert!(actor.is_admin(), "this request sees what it read");

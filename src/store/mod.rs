@@ -549,6 +549,26 @@ pub fn from_db(t: NaiveDateTime) -> DateTime<Utc> {
     t.and_utc()
 }
 
+/// Real storage for the crate's own tests: a migrated SQLite database in a temporary
+/// directory (kept while the directory lives), and setup SQL run on one of its connections.
+#[cfg(test)]
+pub(crate) mod scratch {
+    use super::{Db, DbConn};
+    use crate::config::DatabaseUrl;
+    use diesel::connection::SimpleConnection;
+
+    pub(crate) fn database() -> (tempfile::TempDir, Db) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("scratch.db").to_str().unwrap().to_string();
+        let db = Db::connect(&DatabaseUrl::Sqlite(path)).unwrap();
+        (dir, db)
+    }
+
+    pub(crate) fn sql(conn: &mut DbConn, statements: &str) {
+        crate::db_run!(conn => conn.batch_execute(statements)).unwrap();
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

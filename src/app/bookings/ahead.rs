@@ -431,25 +431,21 @@ mod tests {
     /// there twice; the entry is read whole instead.
     #[test]
     fn weeks_read_after_a_write_do_not_grow_the_older_entry() {
-        use crate::config::DatabaseUrl;
         use crate::domain::ids::{MemberId, ResourceId};
         use crate::domain::status::BookingStatus;
         use crate::store::bookings::{self as booking_store, NewBooking};
         use crate::store::schema::bookings;
-        use crate::store::{to_db, Db};
-        use diesel::connection::SimpleConnection;
+        use crate::store::{scratch, to_db};
         use diesel::{ExpressionMethods, QueryDsl, RunQueryDsl};
 
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("kept.db").to_str().unwrap().to_string();
-        let db = Db::connect(&DatabaseUrl::Sqlite(path)).unwrap();
+        let (_dir, db) = scratch::database();
         let mut conn = db.get().unwrap();
         let c = &mut conn;
         let setup = "INSERT INTO members (id, name, legal_form, pricing_category, created_at, updated_at) \
              VALUES (1, 'GE', 'association', 'standard', '2027-01-01 00:00:00', '2027-01-01 00:00:00'); \
              INSERT INTO resources (id, kind, name, created_at, updated_at) \
              VALUES (1, 'staff', 'Alex', '2027-01-01 00:00:00', '2027-01-01 00:00:00');";
-        crate::db_run!(c => c.batch_execute(setup)).unwrap();
+        scratch::sql(c, setup);
         let employee = ResourceId(1);
         let made = |c: &mut DbConn, start: &str, end: &str| {
             let (start, end) = (to_db(at(start)), to_db(at(end)));

@@ -479,14 +479,8 @@ pub(crate) fn usage_over(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::DatabaseUrl;
     use crate::error::AppError;
-    use crate::store::Db;
-    use diesel::connection::SimpleConnection;
-
-    fn sql(c: &mut DbConn, statements: &str) {
-        crate::db_run!(c => c.batch_execute(statements)).unwrap();
-    }
+    use crate::store::scratch::{self, sql};
 
     fn capacity_under_lock(
         conn: &mut DbConn,
@@ -503,9 +497,7 @@ mod tests {
     /// back (a change of the rules and a booking in one SQLite batch that fails as a whole).
     #[test]
     fn a_target_read_in_a_write_rolled_back_is_not_kept() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("targets.db").to_str().unwrap().to_string();
-        let db = Db::connect(&DatabaseUrl::Sqlite(path)).unwrap();
+        let (_dir, db) = scratch::database();
         let mut conn = db.get().unwrap();
         sql(
             &mut conn,
