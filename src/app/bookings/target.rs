@@ -217,9 +217,7 @@ impl TargetCache {
             .inspect(&resource_id, |t| t.staff.as_ref().map(|s| s.employee))
             .flatten()
     }
-}
 
-impl TargetCache {
     /// Keeps a target a write read whole, once that write has committed.
     pub(crate) fn keep_committed(&self, read: ReadTarget) {
         self.0.keep(read.resource_id, read.epoch, read.target);
