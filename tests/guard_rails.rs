@@ -639,3 +639,236 @@ both_backends!(
         assert_eq!(active, 1, "{list}");
     }
 );
+
+/// Active (pending or confirmed) bookings of `resource` over 2027-01-05.
+async fn active_on_the_5th(app: &TestApp, token: &str, resource: i64) -> usize {
+    let (s, list) = app
+        .get(
+            token,
+            &format!(
+                "/api/v1/bookings?resource_id={resource}&from=2027-01-05T00:00&to=2027-01-06T00:00"
+            ),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{list}");
+    list.as_array()
+        .or_else(|| list["items"].as_array())
+        .unwrap_or_else(|| panic!("{list}"))
+        .iter()
+        .filter(|b| b["status"] == "confirmed" || b["status"] == "pending")
+        .count()
+}
+
+both_backends!(
+    attaching_a_part_lists_then_cancels_the_later_of_two_bookings_that_meet,
+    |app: TestApp| async move {
+        let p = pole(&app).await;
+        let whole = app
+            .resource(&p.admin, json!({"kind": "room", "name": "Grande salle"}))
+            .await;
+        let part = app
+            .resource(&p.admin, json!({"kind": "room", "name": "Salle A"}))
+            .await;
+        // The whole first, then the part over it: the part's goes.
+        let whole_first = booked(
+            &app,
+            &p.booker,
+            book(whole, p.member, "2027-01-05T10:00", "2027-01-05T12:00"),
+        )
+        .await;
+        let part_over_it = booked(
+            &app,
+            &p.booker,
+            book(part, p.member, "2027-01-05T11:00", "2027-01-05T13:00"),
+        )
+        .await;
+        // Ending when the whole's starts: both stay.
+        let part_before = booked(
+            &app,
+            &p.booker,
+            book(part, p.member, "2027-01-05T09:00", "2027-01-05T10:00"),
+        )
+        .await;
+        // The part first, then the whole over it: the whole's goes.
+        let part_first = booked(
+            &app,
+            &p.booker,
+            book(part, p.member, "2027-01-06T09:00", "2027-01-06T10:00"),
+        )
+        .await;
+        let whole_over_it = booked(
+            &app,
+            &p.booker,
+            book(whole, p.member, "2027-01-06T09:30", "2027-01-06T10:30"),
+        )
+        .await;
+        // Under way (now is 08:00 UTC) on both: nothing can be done about it.
+        let under_way = [
+            app.insert_booking(
+                part,
+                p.member,
+                "2027-01-04 07:00",
+                "2027-01-04 09:00",
+                BookingStatus::Confirmed,
+            )
+            .await,
+            app.insert_booking(
+                whole,
+                p.member,
+                "2027-01-04 07:30",
+                "2027-01-04 09:30",
+                BookingStatus::Confirmed,
+            )
+            .await,
+        ];
+
+        let path = format!("/api/v1/resources/{part}");
+        let (s, e) = app
+            .patch(&p.admin, &path, json!({"parent_id": whole}))
+            .await;
+        assert_eq!(s, StatusCode::CONFLICT, "{e}");
+        assert_eq!(e["code"], "breaks_bookings");
+        assert!(
+            e["detail"]
+                .as_str()
+                .unwrap()
+                .contains("annulerait 2 réservations"),
+            "{e}"
+        );
+        assert_eq!(listed(&e), vec![part_over_it, whole_over_it]);
+        assert_eq!(e["bookings"][0]["cause"], "composition");
+        assert_eq!(e["bookings"][0]["resource_id"], part);
+        assert_eq!(
+            e["bookings"][0]["reason"],
+            "« Salle A » devient une partie de « Grande salle », déjà réservée sur ce créneau"
+        );
+        assert_eq!(e["bookings"][1]["resource_id"], whole);
+        assert_eq!(
+            e["bookings"][1]["reason"],
+            "« Salle A », déjà réservée sur ce créneau, devient une partie de « Grande salle »"
+        );
+        // The resource's page says the same before anything changes.
+        app.user("gestion@pole.test", &["resource_manager"], &[])
+            .await;
+        let web = Browser::sign_in(&app, "gestion@pole.test").await;
+        let (s, page, _) = web.get(&format!("/resources/{part}/edit")).await;
+        assert_eq!(s, StatusCode::OK);
+        let (csrf, whole_id) = (csrf_of(&page), whole.to_string());
+        let form = [
+            ("_csrf", csrf.as_str()),
+            ("kind", "room"),
+            ("name", "Salle A"),
+            ("capacity", "1"),
+            ("buffer_before_minutes", "0"),
+            ("buffer_after_minutes", "0"),
+            ("hourly", "0,00"),
+            ("billing_unit_minutes", "60"),
+            ("parent_id", whole_id.as_str()),
+        ];
+        let (s, page, _) = web.post(&format!("/resources/{part}"), &form).await;
+        assert_eq!(s, StatusCode::CONFLICT, "{page}");
+        assert!(
+            page.contains("Cette modification annulerait 2 réservations :"),
+            "{page}"
+        );
+        assert!(
+            page.contains(&format!("href=\"/bookings/{whole_over_it}\"")),
+            "{page}"
+        );
+        assert!(
+            page.contains(
+                "« Salle A », déjà réservée sur ce créneau, devient une partie de « Grande salle »"
+            ),
+            "{page}"
+        );
+        let (_, r) = app.get(&p.admin, &path).await;
+        assert_eq!(r["parent_id"], Value::Null, "nothing changed on 409");
+        assert_eq!(status_of(&app, &p.admin, part_over_it).await, "confirmed");
+        assert_eq!(cancellations_queued(&app).await, 0);
+
+        let (s, r) = app
+            .patch(&p.admin, &path, json!({"parent_id": whole, "force": true}))
+            .await;
+        assert_eq!(s, StatusCode::OK, "{r}");
+        assert_eq!(r["parent_id"], whole);
+        assert_eq!(status_of(&app, &p.admin, part_over_it).await, "cancelled");
+        assert_eq!(status_of(&app, &p.admin, whole_over_it).await, "cancelled");
+        for id in [whole_first, part_before, part_first]
+            .iter()
+            .chain(&under_way)
+        {
+            assert_eq!(status_of(&app, &p.admin, *id).await, "confirmed", "{id}");
+        }
+        // One message to the booker per reason.
+        assert_eq!(cancellations_queued(&app).await, 2);
+        // From now on the two are one: the part is taken while the whole is.
+        let (s, b) = app
+            .post(
+                &p.booker,
+                "/api/v1/bookings",
+                book(part, p.member, "2027-01-05T10:30", "2027-01-05T10:45"),
+            )
+            .await;
+        assert_eq!(s, StatusCode::CONFLICT, "{b}");
+        assert_eq!(b["conflicts"][0]["booking_id"], whole_first, "{b}");
+        // Attached already: saving it again breaks nothing more.
+        let (s, r) = app
+            .patch(&p.admin, &path, json!({"name": "Salle A (est)"}))
+            .await;
+        assert_eq!(s, StatusCode::OK, "{r}");
+    }
+);
+
+both_backends!(
+    bookings_of_the_whole_racing_a_forced_attach_never_meet_the_part,
+    |app: TestApp| async move {
+        let p = pole(&app).await;
+        let whole = app
+            .resource(&p.admin, json!({"kind": "room", "name": "Grande salle"}))
+            .await;
+        let part = app
+            .resource(&p.admin, json!({"kind": "room", "name": "Salle A"}))
+            .await;
+        booked(
+            &app,
+            &p.booker,
+            book(part, p.member, "2027-01-05T10:00", "2027-01-05T12:00"),
+        )
+        .await;
+        let app = Arc::new(app);
+        let mut racers = Vec::new();
+        for i in 0..8 {
+            let (app, token) = (app.clone(), p.booker.clone());
+            // Each its own slot on the whole, every one over the part's booking.
+            let slot = book(
+                whole,
+                p.member,
+                &format!("2027-01-05T{:02}:00", 4 + i),
+                &format!("2027-01-05T{:02}:00", 11 + i),
+            );
+            racers.push(tokio::spawn(async move {
+                app.post(&token, "/api/v1/bookings", slot).await.0
+            }));
+        }
+        let (s, r) = app
+            .patch(
+                &p.admin,
+                &format!("/api/v1/resources/{part}"),
+                json!({"parent_id": whole, "force": true}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{r}");
+        for r in racers {
+            let s = r.await.unwrap();
+            assert!(s == StatusCode::CREATED || s == StatusCode::CONFLICT, "{s}");
+        }
+        // Whatever the order, the part and the whole never hold the slot together.
+        let on_part = active_on_the_5th(&app, &p.admin, part).await;
+        let on_whole = active_on_the_5th(&app, &p.admin, whole).await;
+        assert!(on_part + on_whole >= 1, "{on_part} + {on_whole}");
+        assert!(
+            on_part == 0 || on_whole == 0,
+            "{on_part} on the part, {on_whole} on the whole"
+        );
+    }
+);

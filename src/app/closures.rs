@@ -164,7 +164,7 @@ fn broken_by(
     guard::breaks(conn, &change, env.now, tz, |cause| match cause {
         Cause::Closure(c) => guard::closure_words(c, tz),
         Cause::OpeningHours => "hors des horaires d'ouverture".into(),
-        Cause::Capacity => "capacité dépassée".into(),
+        Cause::Capacity | Cause::Composition(_) => "capacité dépassée".into(),
     })
 }
 

@@ -12,7 +12,9 @@ use super::authz::Actor;
 use super::bookings::BookingEnv;
 use super::notify::{self, Change};
 use crate::domain::booking::{ClosurePeriod, ResourceRules};
-use crate::domain::guard::{broken_by_change, Broken, Cause, LiveBooking, Settings};
+use crate::domain::guard::{
+    broken_by_attaching, broken_by_change, Booked, Broken, Cause, LiveBooking, Settings, Side,
+};
 use crate::domain::ids::{BookingId, MemberId, ResourceId};
 use crate::domain::status::BookingStatus;
 use crate::domain::time::{format_span, Interval};
@@ -33,7 +35,7 @@ pub struct BrokenBooking {
     pub end: DateTime<Utc>,
     pub quantity: i32,
     pub status: BookingStatus,
-    /// Why it would be cancelled: closed, outside_opening_hours or capacity.
+    /// Why it would be cancelled: closed, outside_opening_hours, capacity or composition.
     pub cause: String,
     /// The same in words, as the booker is told it.
     pub reason: String,
@@ -89,33 +91,8 @@ pub(crate) fn breaks(
     tz: Tz,
     word: impl Fn(&Cause) -> String,
 ) -> AppResult<Vec<(Broken, String)>> {
-    let reach = |r: &ResourceRules| {
-        i64::from(r.buffer_before_minutes.max(0)) + i64::from(r.buffer_after_minutes.max(0))
-    };
     let since = now - Duration::minutes(reach(change.before.0).max(reach(change.after.0)));
-    let rows = booking_store::list(
-        conn,
-        &BookingFilter {
-            resource_ids: Some(vec![change.resource_id]),
-            from: Some(to_db(since)),
-            statuses: Some(BookingStatus::ACTIVE.to_vec()),
-            ..Default::default()
-        },
-        None,
-        i64::MAX,
-    )?;
-    let live: Vec<LiveBooking> = rows
-        .iter()
-        .filter_map(|r| {
-            Some(LiveBooking {
-                id: r.id,
-                member_id: r.member_id,
-                interval: Interval::new(from_db(r.start_at), from_db(r.end_at))?,
-                quantity: r.quantity,
-                created_at: from_db(r.created_at),
-            })
-        })
-        .collect();
+    let live = live_bookings(conn, change.resource_id, since)?;
     let before = Settings {
         rules: change.before.0,
         closures: change.before.1,
@@ -128,6 +105,90 @@ pub(crate) fn breaks(
         .into_iter()
         .map(|b| {
             let reason = word(&b.cause);
+            (b, reason)
+        })
+        .collect())
+}
+
+/// Minutes a booking's buffers reach beyond it, both sides together.
+fn reach(r: &ResourceRules) -> i64 {
+    i64::from(r.buffer_before_minutes.max(0)) + i64::from(r.buffer_after_minutes.max(0))
+}
+
+/// The active bookings of a resource that end after `since`.
+fn live_bookings(
+    conn: &mut DbConn,
+    resource_id: ResourceId,
+    since: DateTime<Utc>,
+) -> AppResult<Vec<LiveBooking>> {
+    let rows = booking_store::list(
+        conn,
+        &BookingFilter {
+            resource_ids: Some(vec![resource_id]),
+            from: Some(to_db(since)),
+            statuses: Some(BookingStatus::ACTIVE.to_vec()),
+            ..Default::default()
+        },
+        None,
+        i64::MAX,
+    )?;
+    Ok(rows
+        .iter()
+        .filter_map(|r| {
+            Some(LiveBooking {
+                id: r.id,
+                member_id: r.member_id,
+                interval: Interval::new(from_db(r.start_at), from_db(r.end_at))?,
+                quantity: r.quantity,
+                created_at: from_db(r.created_at),
+            })
+        })
+        .collect())
+}
+
+/// A resource about to become a part of a whole: its name and the rules it will have, and the
+/// whole's.
+pub(crate) struct Attaching<'a> {
+    pub part: (ResourceId, &'a str, &'a ResourceRules),
+    pub whole: (ResourceId, &'a str, &'a ResourceRules),
+}
+
+/// The bookings of the part and of the whole that attaching breaks (`domain::guard::
+/// broken_by_attaching`), each with the words saying why; those in `already` (given up by the
+/// part's own change of settings) are left out. The whole is locked first, as a booking of it
+/// locks it: none slips in between this check and the change.
+pub(crate) fn breaks_attaching(
+    conn: &mut DbConn,
+    a: &Attaching,
+    already: &[BookingId],
+    now: DateTime<Utc>,
+) -> AppResult<Vec<(Broken, String)>> {
+    let ((part_id, part, part_rules), (whole_id, whole, whole_rules)) = (a.part, a.whole);
+    booking_store::lock_resources(conn, &[whole_id])?;
+    let since = now - Duration::minutes(reach(part_rules).max(reach(whole_rules)));
+    let mut of_part = live_bookings(conn, part_id, since)?;
+    of_part.retain(|b| !already.contains(&b.id));
+    let of_whole = live_bookings(conn, whole_id, since)?;
+    let broken = broken_by_attaching(
+        Booked {
+            rules: part_rules,
+            bookings: &of_part,
+        },
+        Booked {
+            rules: whole_rules,
+            bookings: &of_whole,
+        },
+        now,
+    );
+    Ok(broken
+        .into_iter()
+        .map(|b| {
+            let reason = match b.cause {
+                Cause::Composition(Side::Whole) => {
+                    format!("« {part} », déjà réservée sur ce créneau, devient une partie de « {whole} »")
+                }
+                _ => format!("« {part} » devient une partie de « {whole} », déjà réservée sur ce créneau"),
+            };
             (b, reason)
         })
         .collect())

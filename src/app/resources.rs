@@ -16,7 +16,7 @@ use super::guard::{self, Guarded, ResourceChange};
 use super::{App, Numbered};
 use crate::domain::booking::{block_after_buffer_change, OpeningSlot, ResourceRules};
 use crate::domain::guard::Cause;
-use crate::domain::ids::{MemberId, ResourceId};
+use crate::domain::ids::{BookingId, MemberId, ResourceId};
 use crate::domain::pricing::{in_force, Tariff};
 use crate::domain::resource::{
     OpeningSlotInput, ResourceDraft, ResourceInput, ResourceKind, TariffInput,
@@ -481,7 +481,8 @@ fn replace_tx(
 }
 
 /// The bookings of `current` that the settings of `draft` would break, with the reason each
-/// booker is given.
+/// booker is given: its own under new capacity, buffers or opening hours, then, when it becomes
+/// a part of a whole, those of it and of the whole that would meet.
 fn broken_by(
     conn: &mut DbConn,
     current: &Resource,
@@ -497,25 +498,42 @@ fn broken_by(
         opening_hours: draft.opening_hours.clone(),
         ..before.clone()
     };
-    if after == before {
-        return Ok(Vec::new());
+    let mut broken = Vec::new();
+    if after != before {
+        // Buffers reach at most a day each way.
+        let closures = guard::closures_of(conn, current.row.id, now - Duration::days(2))?;
+        let change = ResourceChange {
+            resource_id: current.row.id,
+            before: (&before, &closures),
+            after: (&after, &closures),
+        };
+        broken = guard::breaks(conn, &change, now, tz, |cause| match cause {
+            Cause::Closure(c) => guard::closure_words(c, tz),
+            Cause::OpeningHours => "horaires d'ouverture réduits".into(),
+            Cause::Capacity if after.capacity < before.capacity => format!(
+                "capacité réduite de {} à {}",
+                before.capacity, after.capacity
+            ),
+            Cause::Capacity | Cause::Composition(_) => {
+                "temps de battement allongé entre deux réservations".into()
+            }
+        })?;
     }
-    // Buffers reach at most a day each way.
-    let closures = guard::closures_of(conn, current.row.id, now - Duration::days(2))?;
-    let change = ResourceChange {
-        resource_id: current.row.id,
-        before: (&before, &closures),
-        after: (&after, &closures),
+    let Some(whole_id) = draft
+        .parent_id
+        .filter(|w| current.row.parent_id != Some(*w))
+    else {
+        return Ok(broken);
     };
-    guard::breaks(conn, &change, now, tz, |cause| match cause {
-        Cause::Closure(c) => guard::closure_words(c, tz),
-        Cause::OpeningHours => "horaires d'ouverture réduits".into(),
-        Cause::Capacity if after.capacity < before.capacity => format!(
-            "capacité réduite de {} à {}",
-            before.capacity, after.capacity
-        ),
-        Cause::Capacity => "temps de battement allongé entre deux réservations".into(),
-    })
+    let whole = store::find(conn, whole_id)?;
+    let whole_rules = crate::app::bookings::rules_of(&whole, 0);
+    let already: Vec<BookingId> = broken.iter().map(|(b, _)| b.id).collect();
+    let attaching = guard::Attaching {
+        part: (current.row.id, &draft.name, &after),
+        whole: (whole_id, &whole.row.name, &whole_rules),
+    };
+    broken.extend(guard::breaks_attaching(conn, &attaching, &already, now)?);
+    Ok(broken)
 }
 
 /// Brings the blocked spans of the resource's active bookings in line with lowered buffers

@@ -16,6 +16,11 @@
 //!
 //! O(d·s + c) per booking for the hours and closures (`d` days spanned, `s` slots a day, `c`
 //! closures), then O(n · (n + k log k)) for the capacity pass over `n` bookings.
+//!
+//! Attaching a resource to a whole as one of its parts (`broken_by_attaching`) follows the
+//! same order: a booking of the part and one of the whole may no longer overlap (each holds
+//! all of the other, as when booking), so the most recently created of two that do is given
+//! up, each judged with its own resource's buffers as the booking engine judged it.
 
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
@@ -54,6 +59,16 @@ pub enum Cause {
     OpeningHours,
     /// With the bookings made before it, it would exceed the capacity (buffers included).
     Capacity,
+    /// A resource becomes a part of a whole and this booking, of the part or of the whole
+    /// (`Side`), meets one of the other made before it.
+    Composition(Side),
+}
+
+/// The side of a composition a booking is on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Side {
+    Part,
+    Whole,
 }
 
 impl Cause {
@@ -63,6 +78,7 @@ impl Cause {
             Cause::Closure(_) => "closed",
             Cause::OpeningHours => "outside_opening_hours",
             Cause::Capacity => "capacity",
+            Cause::Composition(_) => "composition",
         }
     }
 }
@@ -137,6 +153,58 @@ pub fn broken_by_change(
         .into_iter()
         .filter(|b| !already.contains(&b.id))
         .collect()
+}
+
+/// A resource's rules (for its buffers) and its live bookings.
+#[derive(Debug, Clone, Copy)]
+pub struct Booked<'a> {
+    pub rules: &'a ResourceRules,
+    pub bookings: &'a [LiveBooking],
+}
+
+/// The bookings that attaching `part` to `whole` breaks, by start then id. Under way ones are
+/// kept; the others are taken in creation order (both resources mixed) and each is kept
+/// unless it meets, widened by its own resource's buffers, a kept booking of the other
+/// resource (bookings' ids are unique across resources: created at the same instant, the
+/// lower id comes first): the one created later is given up, as the engine would have refused it had the
+/// two resources been one whole then. Bookings of the same resource never break each other
+/// here (their capacity is the resource's own rule, see `broken_under`).
+pub fn broken_by_attaching(part: Booked, whole: Booked, now: DateTime<Utc>) -> Vec<Broken> {
+    let mut order: Vec<(Side, &LiveBooking)> = part
+        .bookings
+        .iter()
+        .map(|b| (Side::Part, b))
+        .chain(whole.bookings.iter().map(|b| (Side::Whole, b)))
+        .filter(|(_, b)| b.interval.is_valid())
+        .collect();
+    order.sort_by_key(|(_, b)| (b.interval.start >= now, b.created_at, b.id));
+    let mut kept_part: Vec<Interval> = Vec::new();
+    let mut kept_whole: Vec<Interval> = Vec::new();
+    let mut broken: Vec<(Interval, Broken)> = Vec::new();
+    for (side, b) in order {
+        let (rules, own, other) = match side {
+            Side::Part => (part.rules, &mut kept_part, &kept_whole),
+            Side::Whole => (whole.rules, &mut kept_whole, &kept_part),
+        };
+        // As `capacity_conflicts` sees it: both widened by the asking resource's buffers; any
+        // overlap is in the way, a booking of the part or of the whole holding all of the other.
+        let wanted = rules.block_of(b.interval);
+        let meets =
+            b.interval.start >= now && other.iter().any(|k| rules.block_of(*k).overlaps(&wanted));
+        if meets {
+            broken.push((
+                b.interval,
+                Broken {
+                    id: b.id,
+                    cause: Cause::Composition(side),
+                },
+            ));
+        } else {
+            own.push(b.interval);
+        }
+    }
+    broken.sort_by_key(|(iv, b)| (iv.start, b.id));
+    broken.into_iter().map(|(_, b)| b).collect()
 }
 
 fn first_closure(iv: Interval, closures: &[ClosurePeriod]) -> Option<&ClosurePeriod> {
@@ -543,6 +611,200 @@ mod tests {
                     }
                     _ => prop_assert!(!oracle(&c, &[back])),
                 }
+            }
+        }
+    }
+
+    // Attaching a part to a whole.
+
+    fn part_and_whole(
+        part: (&ResourceRules, &[LiveBooking]),
+        whole: (&ResourceRules, &[LiveBooking]),
+    ) -> Vec<Broken> {
+        broken_by_attaching(
+            Booked {
+                rules: part.0,
+                bookings: part.1,
+            },
+            Booked {
+                rules: whole.0,
+                bookings: whole.1,
+            },
+            at(-60),
+        )
+    }
+
+    #[test]
+    fn a_part_booking_ending_when_the_whole_is_booked_is_not_broken() {
+        let r = rules(1);
+        let whole = [b(1, iv(600, 660), 1)];
+        assert!(part_and_whole((&r, &[b(2, iv(660, 720), 1)]), (&r, &whole)).is_empty());
+        assert!(part_and_whole((&r, &[b(2, iv(540, 600), 1)]), (&r, &whole)).is_empty());
+        let broken = part_and_whole((&r, &[b(2, iv(659, 720), 1)]), (&r, &whole));
+        assert_eq!(
+            broken,
+            vec![Broken {
+                id: BookingId(2),
+                cause: Cause::Composition(Side::Part)
+            }]
+        );
+        // Created first, the part's booking stays and the whole's goes.
+        let broken = part_and_whole((&r, &[b(0, iv(659, 720), 1)]), (&r, &whole));
+        assert_eq!(
+            broken,
+            vec![Broken {
+                id: BookingId(1),
+                cause: Cause::Composition(Side::Whole)
+            }]
+        );
+    }
+
+    #[test]
+    fn each_booking_is_judged_with_its_own_resource_buffers() {
+        // The part's booking [10:00, 11:00), the whole's [11:15, 12:00).
+        let mut buffered = rules(1);
+        buffered.buffer_after_minutes = 15;
+        let plain = rules(1);
+        let part_first = [b(1, iv(600, 660), 1)];
+        let whole_later = [b(2, iv(675, 720), 1)];
+        // Judged with the whole's buffers (none): fits, whatever the part's.
+        assert!(part_and_whole((&buffered, &part_first), (&plain, &whole_later)).is_empty());
+        // Judged with the part's: a gap of exactly 15 minutes fits, 16 does not.
+        let whole_first = [b(0, iv(675, 720), 1)];
+        assert!(part_and_whole((&buffered, &part_first), (&plain, &whole_first)).is_empty());
+        buffered.buffer_after_minutes = 16;
+        assert_eq!(
+            ids(&part_and_whole(
+                (&buffered, &part_first),
+                (&plain, &whole_first)
+            )),
+            vec![1]
+        );
+        assert!(part_and_whole((&buffered, &part_first), (&plain, &whole_later)).is_empty());
+    }
+
+    #[test]
+    fn under_way_bookings_stay_and_the_same_resource_never_clashes_here() {
+        let r = rules(2);
+        // Now is minute -60. The whole's booking is under way; the part's, created earlier,
+        // starts later and meets it: the part's goes.
+        let whole = [b(5, iv(-90, 30), 1)];
+        let part = [
+            b(1, iv(0, 60), 1),
+            b(2, iv(0, 60), 1),
+            b(3, iv(-120, -30), 1),
+        ];
+        assert_eq!(ids(&part_and_whole((&r, &part), (&r, &whole))), vec![1, 2]);
+        // Two under way on both sides: nothing can be done about them.
+        let part = [b(3, iv(-120, -30), 1)];
+        assert!(part_and_whole((&r, &part), (&r, &whole)).is_empty());
+    }
+
+    #[test]
+    fn a_booking_given_up_no_longer_holds_the_other_side() {
+        let r = rules(1);
+        // Whole 1 [10, 11), part 2 [10:30, 12) created after it, whole 3 [11:30, 13) last:
+        // 2 goes for 1, and 3 then meets nothing kept.
+        let whole = [b(1, iv(600, 660), 1), b(3, iv(690, 780), 1)];
+        let part = [b(2, iv(630, 720), 1)];
+        assert_eq!(ids(&part_and_whole((&r, &part), (&r, &whole))), vec![2]);
+    }
+
+    /// Attach cases: each side its buffers and bookings; ids 1.. on the part, 101.. on the
+    /// whole; some start before now (minute 0).
+    #[derive(Debug, Clone)]
+    struct Attach {
+        part: (ResourceRules, Vec<LiveBooking>),
+        whole: (ResourceRules, Vec<LiveBooking>),
+    }
+
+    fn attach_case() -> impl Strategy<Value = Attach> {
+        let side = |first: i64| {
+            (
+                0i32..30,
+                0i32..30,
+                proptest::collection::vec((-40i64..120, 1i64..30, 0i64..50), 0..8),
+            )
+                .prop_map(move |(before, after, list)| {
+                    let mut r = rules(1);
+                    r.buffer_before_minutes = before;
+                    r.buffer_after_minutes = after;
+                    let list = list
+                        .into_iter()
+                        .enumerate()
+                        .map(|(i, (start, len, created))| LiveBooking {
+                            id: BookingId(first + i as i64),
+                            member_id: MemberId(1),
+                            interval: iv(start * 5, start * 5 + len * 5),
+                            quantity: 1,
+                            created_at: at(-2000) + Duration::seconds(created),
+                        })
+                        .collect::<Vec<_>>();
+                    (r, list)
+                })
+        };
+        (side(1), side(101)).prop_map(|(part, whole)| Attach { part, whole })
+    }
+
+    /// Minute by minute: whether `x`, booked on a resource with `r`'s buffers, meets `y`.
+    fn meets_by_minutes(r: &ResourceRules, x: &LiveBooking, y: &LiveBooking) -> bool {
+        let (before, after) = (
+            i64::from(r.buffer_before_minutes),
+            i64::from(r.buffer_after_minutes),
+        );
+        let (x, y) = (minutes(x.interval), minutes(y.interval));
+        (-400..1200).any(|m| {
+            x.start - before <= m && m < x.end + after && y.start - before <= m && m < y.end + after
+        })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(512))]
+
+        #[test]
+        fn attaching_keeps_no_clash_and_gives_up_only_what_clashes(c in attach_case()) {
+            let now = at(0);
+            let broken = broken_by_attaching(
+                Booked { rules: &c.part.0, bookings: &c.part.1 },
+                Booked { rules: &c.whole.0, bookings: &c.whole.1 },
+                now,
+            );
+            let gone: Vec<BookingId> = broken.iter().map(|b| b.id).collect();
+            // The order the rule takes them in: under way first, then by creation.
+            let all: Vec<(Side, &ResourceRules, &LiveBooking)> = c.part.1.iter()
+                .map(|b| (Side::Part, &c.part.0, b))
+                .chain(c.whole.1.iter().map(|b| (Side::Whole, &c.whole.0, b)))
+                .collect();
+            let key = |_: Side, b: &LiveBooking| (b.interval.start >= now, b.created_at, b.id);
+            for (s, _, b) in &all {
+                if b.interval.start < now {
+                    prop_assert!(!gone.contains(&b.id), "under way {:?} given up", b.id);
+                }
+                if let Some(g) = broken.iter().find(|g| g.id == b.id) {
+                    prop_assert_eq!(&g.cause, &Cause::Composition(*s));
+                }
+            }
+            let kept: Vec<&(Side, &ResourceRules, &LiveBooking)> =
+                all.iter().filter(|(_, _, b)| !gone.contains(&b.id)).collect();
+            // No two kept bookings of the two resources clash, unless both are under way.
+            for (sx, rx, x) in &kept {
+                for (sy, _, y) in &kept {
+                    if sx == sy || key(*sx, x) < key(*sy, y) {
+                        continue;
+                    }
+                    if x.interval.start < now && y.interval.start < now {
+                        continue;
+                    }
+                    prop_assert!(!meets_by_minutes(rx, x, y), "{:?} and {:?} both kept", x.id, y.id);
+                }
+            }
+            // Each one given up meets one kept of the other resource taken before it.
+            for g in &broken {
+                let (sx, rx, x) = all.iter().find(|(_, _, b)| b.id == g.id).unwrap();
+                prop_assert!(
+                    kept.iter().any(|(sy, _, y)| sy != sx && key(*sy, y) < key(*sx, x) && meets_by_minutes(rx, x, y)),
+                    "{:?} could have stayed", g.id
+                );
             }
         }
     }
