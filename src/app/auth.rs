@@ -446,11 +446,11 @@ pub async fn resolve_session(
     let access = app.access();
     app.db()
         .run(move |c| {
-            let Some(session) = auth_store::find_session(c, &hash, store::to_db(now))? else {
+            let Some((session, user, epoch)) =
+                auth_store::find_live_session(c, &hash, store::to_db(now))?
+            else {
                 return Ok(None);
             };
-            let epoch = user_store::access_epoch(c)?;
-            let user = user_store::find(c, session.user_id)?;
             if !user.active {
                 return Ok(None);
             }

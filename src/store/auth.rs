@@ -54,17 +54,25 @@ pub fn insert_session(
     Ok(())
 }
 
-pub fn find_session(
+/// The live session with this hash, its owner and the access epoch (see
+/// `users::access_epoch`), in one query: it runs on every page request.
+pub fn find_live_session(
     conn: &mut DbConn,
     id_hash: &str,
     now: NaiveDateTime,
-) -> AppResult<Option<Session>> {
-    Ok(db_run!(conn => sessions::table
+) -> AppResult<Option<(Session, User, i64)>> {
+    let found: Option<(Session, User, Option<i64>)> = db_run!(conn => sessions::table
+        .inner_join(users::table)
         .filter(sessions::id.eq(id_hash))
         .filter(sessions::expires_at.gt(now))
-        .select(Session::as_select())
+        .select((
+            Session::as_select(),
+            User::as_select(),
+            access_epoch::table.select(access_epoch::version).single_value(),
+        ))
         .get_result(conn)
-        .optional())?)
+        .optional())?;
+    Ok(found.map(|(s, u, e)| (s, u, e.unwrap_or(0))))
 }
 
 pub fn delete_session(conn: &mut DbConn, id_hash: &str) -> AppResult<()> {
