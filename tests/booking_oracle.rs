@@ -98,6 +98,7 @@ fn run(capacity: i32, before: i64, after: i64, ops: Vec<Op>) -> Result<(), TestC
         email: "o@x.fr".into(),
         roles: vec![PoleRole::Admin],
         memberships: vec![],
+        contact: None,
     };
     let member: mutualise::domain::member::MemberInput =
         serde_json::from_value(json!({"name": "M", "legal_form": "scop"})).unwrap();

@@ -26,7 +26,7 @@ use crate::domain::ids::UserId;
 use crate::domain::throttle::{self, Counter, Policy};
 use crate::domain::validation;
 use crate::error::{AppError, AppResult, Throttled};
-use crate::store::{self, auth as auth_store, users as user_store, DbConn};
+use crate::store::{self, auth as auth_store, outbox as outbox_store, users as user_store, DbConn};
 
 pub const SESSION_LIFETIME_DAYS: i64 = 7;
 pub const TOKEN_LIFETIME_DAYS: i64 = 90;
@@ -430,6 +430,19 @@ impl AccessCache {
         };
         Ok(Actor::from_user(&full))
     }
+
+    /// The actor behind a session or a token, with their own contact (see `Actor::contact`).
+    fn actor_of(&self, conn: &mut DbConn, owner: auth_store::Owner) -> AppResult<Actor> {
+        let contact = outbox_store::contact_with(
+            owner.user.id,
+            &owner.user.email,
+            &owner.user.name,
+            owner.settings,
+        );
+        let mut actor = self.actor(conn, owner.user, owner.access_epoch)?;
+        actor.contact = Some(contact);
+        Ok(actor)
+    }
 }
 
 /// The session of this cookie's token; with `with_requests`, also the number of requests the
@@ -446,15 +459,15 @@ pub async fn resolve_session(
     let access = app.access();
     app.db()
         .run(move |c| {
-            let Some((session, user, epoch)) =
+            let Some((session, owner)) =
                 auth_store::find_live_session(c, &hash, store::to_db(now))?
             else {
                 return Ok(None);
             };
-            if !user.active {
+            if !owner.user.active {
                 return Ok(None);
             }
-            let actor = access.actor(c, user, epoch)?;
+            let actor = access.actor_of(c, owner)?;
             let requests_to_decide = if with_requests {
                 super::dashboard::requests_to_decide(c, &actor, now)?
             } else {
@@ -637,19 +650,18 @@ pub async fn resolve_token(app: &App, token: &str) -> AppResult<Option<Actor>> {
     let found = app
         .db()
         .run(move |c| {
-            let Some((row, user, epoch)) =
-                auth_store::find_live_token(c, &hash, store::to_db(now))?
+            let Some((row, owner)) = auth_store::find_live_token(c, &hash, store::to_db(now))?
             else {
                 return Ok(None);
             };
-            if !user.active {
+            if !owner.user.active {
                 return Ok(None);
             }
             let touch = row
                 .last_used_at
                 .is_none_or(|t| store::from_db(t) + Duration::minutes(1) < now)
                 .then_some(row.id);
-            Ok(Some((access.actor(c, user, epoch)?, touch)))
+            Ok(Some((access.actor_of(c, owner)?, touch)))
         })
         .await?;
     let Some((actor, touch)) = found else {

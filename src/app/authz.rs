@@ -8,6 +8,7 @@ use crate::domain::ids::{MemberId, UserId};
 use crate::domain::resource::ResourceKind;
 use crate::domain::role::{MemberRole, PoleRole};
 use crate::error::{AppError, AppResult};
+use crate::store::outbox::Contact;
 use crate::store::users::UserWithRoles;
 
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
@@ -25,6 +26,10 @@ pub struct Actor {
     pub email: String,
     pub roles: Vec<PoleRole>,
     pub memberships: Vec<ActorMembership>,
+    /// Their address and notification settings, when read with the session or token: the
+    /// messages about their own changes are addressed with it, without reading it again
+    /// inside the change's transaction.
+    pub contact: Option<Contact>,
 }
 
 impl Actor {
@@ -45,6 +50,7 @@ impl Actor {
                     })
                 })
                 .collect(),
+            contact: None,
         }
     }
 
@@ -58,6 +64,7 @@ impl Actor {
             email: String::new(),
             roles: vec![PoleRole::Admin],
             memberships: Vec::new(),
+            contact: None,
         }
     }
 
@@ -346,6 +353,7 @@ mod tests {
                     role: *role,
                 })
                 .collect(),
+            contact: None,
         }
     }
 

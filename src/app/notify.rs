@@ -331,7 +331,15 @@ impl Told<'_> {
             statement: None,
             link: link_of(rows),
         };
-        if let Some(to) = user(conn, creator)? {
+        // The actor's own contact came with their session or token.
+        let own = actor
+            .filter(|a| creator == Some(a.user_id))
+            .and_then(|a| a.contact.clone());
+        let to = match own {
+            Some(c) => Some(Recipient::User(c)),
+            None => user(conn, creator)?,
+        };
+        if let Some(to) = to {
             let mut e = event(kind);
             e.by = by(actor, &to);
             out.extend(e.message(&to)?);

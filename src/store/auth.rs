@@ -4,7 +4,11 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use super::schema::{access_epoch, api_tokens, login_throttles, password_resets, sessions, users};
+use super::outbox::SettingsColumns;
+use super::schema::{
+    access_epoch, api_tokens, login_throttles, notification_settings, password_resets, sessions,
+    users,
+};
 use super::users::User;
 use super::DbConn;
 use crate::db_run;
@@ -54,25 +58,60 @@ pub fn insert_session(
     Ok(())
 }
 
-/// The live session with this hash, its owner and the access epoch (see
-/// `users::access_epoch`), in one query: it runs on every page request.
+/// Who is behind a live session or token: the user, their notification settings (the
+/// messages about their own changes are addressed with them) and the access epoch.
+pub struct Owner {
+    pub user: User,
+    pub settings: SettingsColumns,
+    pub access_epoch: i64,
+}
+
+macro_rules! owner_columns {
+    () => {
+        (
+            User::as_select(),
+            notification_settings::muted.nullable(),
+            notification_settings::reminder_hours.nullable(),
+            notification_settings::updated_at.nullable(),
+            access_epoch::table
+                .select(access_epoch::version)
+                .single_value(),
+        )
+    };
+}
+
+type OwnerTuple = (
+    User,
+    Option<String>,
+    Option<i32>,
+    Option<NaiveDateTime>,
+    Option<i64>,
+);
+
+fn owner((user, muted, reminder, saved, epoch): OwnerTuple) -> Owner {
+    Owner {
+        user,
+        settings: (muted, reminder, saved),
+        access_epoch: epoch.unwrap_or(0),
+    }
+}
+
+/// The live session with this hash and its owner (see `Owner`), in one query: it runs on
+/// every page request.
 pub fn find_live_session(
     conn: &mut DbConn,
     id_hash: &str,
     now: NaiveDateTime,
-) -> AppResult<Option<(Session, User, i64)>> {
-    let found: Option<(Session, User, Option<i64>)> = db_run!(conn => sessions::table
+) -> AppResult<Option<(Session, Owner)>> {
+    let found: Option<(Session, OwnerTuple)> = db_run!(conn => sessions::table
         .inner_join(users::table)
+        .left_join(notification_settings::table.on(notification_settings::user_id.eq(users::id)))
         .filter(sessions::id.eq(id_hash))
         .filter(sessions::expires_at.gt(now))
-        .select((
-            Session::as_select(),
-            User::as_select(),
-            access_epoch::table.select(access_epoch::version).single_value(),
-        ))
+        .select((Session::as_select(), owner_columns!()))
         .get_result(conn)
         .optional())?;
-    Ok(found.map(|(s, u, e)| (s, u, e.unwrap_or(0))))
+    Ok(found.map(|(s, o)| (s, owner(o))))
 }
 
 pub fn delete_session(conn: &mut DbConn, id_hash: &str) -> AppResult<()> {
@@ -127,26 +166,23 @@ pub fn insert_token(
         .get_result(conn))?)
 }
 
-/// The live (not revoked, not expired) token with this hash, its owner and the access epoch
-/// (see `users::access_epoch`), in one query: it runs on every API request.
+/// The live (not revoked, not expired) token with this hash and its owner (see `Owner`), in
+/// one query: it runs on every API request.
 pub fn find_live_token(
     conn: &mut DbConn,
     hash: &str,
     now: NaiveDateTime,
-) -> AppResult<Option<(ApiToken, User, i64)>> {
-    let found: Option<(ApiToken, User, Option<i64>)> = db_run!(conn => api_tokens::table
+) -> AppResult<Option<(ApiToken, Owner)>> {
+    let found: Option<(ApiToken, OwnerTuple)> = db_run!(conn => api_tokens::table
         .inner_join(users::table)
+        .left_join(notification_settings::table.on(notification_settings::user_id.eq(users::id)))
         .filter(api_tokens::token_hash.eq(hash))
         .filter(api_tokens::revoked_at.is_null())
         .filter(api_tokens::expires_at.gt(now))
-        .select((
-            ApiToken::as_select(),
-            User::as_select(),
-            access_epoch::table.select(access_epoch::version).single_value(),
-        ))
+        .select((ApiToken::as_select(), owner_columns!()))
         .get_result(conn)
         .optional())?;
-    Ok(found.map(|(t, u, e)| (t, u, e.unwrap_or(0))))
+    Ok(found.map(|(t, o)| (t, owner(o))))
 }
 
 pub fn touch_token(conn: &mut DbConn, id: i64, now: NaiveDateTime) -> AppResult<()> {
