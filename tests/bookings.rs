@@ -1068,6 +1068,15 @@ both_backends!(closed_month_is_frozen, |app: TestApp| async move {
         )
         .await;
     assert_eq!(s, StatusCode::OK);
+    // The room's rules are kept from this booking on: the close must reach them.
+    let (s, march) = app
+        .post(
+            &p.admin,
+            "/api/v1/bookings",
+            book(room, p.member, "2027-03-05T14:00", "2027-03-05T15:00"),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{march}");
     let (s, closed) = app
         .post(&p.admin, "/api/v1/allocations/2027-02/close", json!({}))
         .await;

@@ -4,6 +4,7 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use super::members::Member;
+use super::months::{lock_months_shared, MONTH_LOCK_SPACE};
 use super::resources::ResourceRow;
 use super::schema::{bookings, members, resources, series};
 use super::types::StoredInstant;
@@ -11,6 +12,7 @@ use super::DbConn;
 use crate::db_run;
 use crate::domain::ids::{BookingId, MemberId, ResourceId, SeriesId, UserId};
 use crate::domain::labour::Activity;
+use crate::domain::month::Month;
 use crate::domain::resource::ResourceKind;
 use crate::domain::status::BookingStatus;
 use crate::domain::text::{fold, Search};
@@ -94,6 +96,33 @@ pub fn lock_resources(conn: &mut DbConn, ids: &[ResourceId]) -> AppResult<()> {
         let c: &mut diesel::PgConnection = &mut *c;
         resources::table
             .filter(resources::id.eq_any(&ids))
+            .order(resources::id.asc())
+            .select(resources::id)
+            .for_update()
+            .load::<ResourceId>(c)?;
+    }
+    Ok(())
+}
+
+/// [`lock_resources`], and in the same statement the months in shared mode
+/// (`months::lock_open`): before the booking reads the rules epoch, no close of those months
+/// can commit until it does. One round trip for both on every booking.
+pub fn lock_resources_holding(
+    conn: &mut DbConn,
+    ids: &[ResourceId],
+    months: &[Month],
+) -> AppResult<()> {
+    if months.is_empty() {
+        return lock_resources(conn, ids);
+    }
+    if let DbConn::Postgres(c) = conn {
+        let mut ids = ids.to_vec();
+        ids.sort_unstable();
+        let keys: Vec<i32> = months.iter().map(|m| m.key()).collect();
+        let c: &mut diesel::PgConnection = &mut *c;
+        resources::table
+            .filter(resources::id.eq_any(&ids))
+            .filter(lock_months_shared(MONTH_LOCK_SPACE, keys).eq(0))
             .order(resources::id.asc())
             .select(resources::id)
             .for_update()

@@ -8,7 +8,7 @@
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
-use diesel::sql_types::Integer;
+use diesel::sql_types::{Array, Integer};
 
 use super::schema::month_closings;
 use super::DbConn;
@@ -18,11 +18,17 @@ use crate::domain::month::Month;
 use crate::error::AppResult;
 
 /// First key of the two-key advisory locks taken on months (the second is `Month::key`).
-const MONTH_LOCK_SPACE: i32 = 7_270_143;
+pub(crate) const MONTH_LOCK_SPACE: i32 = 7_270_143;
 
 diesel::define_sql_function! {
     /// Returns `void`, never read: the statement is only executed.
     fn pg_advisory_xact_lock_shared(space: Integer, key: Integer) -> Integer;
+}
+
+diesel::define_sql_function! {
+    /// `pg_advisory_xact_lock_shared(space, k)` for each key (migration
+    /// `closed_months_in_rules_epoch`); returns 0.
+    fn lock_months_shared(space: Integer, keys: Array<Integer>) -> Integer;
 }
 
 /// Shared lock on each month: no close of those months can commit until this transaction ends.
@@ -60,6 +66,15 @@ pub fn lock_for_close(conn: &mut DbConn, month: Month) -> AppResult<()> {
             .execute(c)?;
     }
     Ok(())
+}
+
+/// Every closed month, in order (a dozen a year): what a booking's kept target knows of them
+/// (`app::bookings::target`), current while the rules epoch has not moved.
+pub fn all_closed(conn: &mut DbConn) -> AppResult<Vec<Month>> {
+    Ok(db_run!(conn => month_closings::table
+        .select(month_closings::month)
+        .order(month_closings::month.asc())
+        .load::<Month>(conn))?)
 }
 
 /// The first of `months` (consecutive, in order) that the treasurer closed, if any.

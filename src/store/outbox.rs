@@ -265,9 +265,21 @@ type ContactTuple = (
 pub type SettingsColumns = (Option<String>, Option<i32>, Option<NaiveDateTime>);
 
 /// The contact of a user read with their notification settings (`SettingsColumns`).
-pub fn contact_with(user_id: UserId, email: &str, name: &str, settings: SettingsColumns) -> Contact {
+pub fn contact_with(
+    user_id: UserId,
+    email: &str,
+    name: &str,
+    settings: SettingsColumns,
+) -> Contact {
     let (muted, reminder, saved) = settings;
-    contact((user_id, email.to_string(), name.to_string(), muted, reminder, saved))
+    contact((
+        user_id,
+        email.to_string(),
+        name.to_string(),
+        muted,
+        reminder,
+        saved,
+    ))
 }
 
 fn contact((user_id, email, name, muted, reminder, saved): ContactTuple) -> Contact {

@@ -12,6 +12,7 @@ use crate::app::App;
 use crate::domain::booking::ExistingBooking;
 use crate::domain::ids::{BookingId, MemberId, ResourceId, SeriesId};
 use crate::domain::labour::Activity;
+use crate::domain::month::Month;
 use crate::domain::recurrence::{self, ExDate};
 use crate::domain::refusal::{Refusal, RefusedOccurrence};
 use crate::domain::status::BookingStatus;
@@ -371,7 +372,13 @@ pub fn book_tx(
         input.beneficiary.as_deref(),
         env.tz,
     )?;
-    let target = target::under_lock(conn, input.resource_id, kept, env)?;
+    // A single booking holds its months from the first lock, so the target answers whether
+    // they are closed; a series locks each month as its occurrences reach it.
+    let months = match &input.recurrence {
+        None => Month::touched_by(parsed.interval, env.tz),
+        Some(_) => Vec::new(),
+    };
+    let target = target::under_lock(conn, input.resource_id, kept, env, &months)?;
     authz::require(authz::can_book_for(
         actor,
         input.member_id,
@@ -389,7 +396,7 @@ pub fn book_tx(
         read_ahead: ahead,
         kept_shifts: None,
     };
-    let mut locks = MonthLocks::for_write();
+    let mut locks = MonthLocks::holding(months);
     let booked = match &input.recurrence {
         None => {
             let verdict = asking.evaluate(conn, parsed.interval, &[], &mut locks)?;

@@ -104,7 +104,7 @@ fn modifiable(
     env: &BookingEnv,
 ) -> AppResult<(BookingRow, Target)> {
     let b = store::find(conn, id)?;
-    let target = target::under_lock(conn, b.resource_id, None, env)?;
+    let target = target::under_lock(conn, b.resource_id, None, env, &[])?;
     if !authz::can_modify_booking(actor, b.member_id, target.bookable()) {
         return Err(if authz::can_see_booking_details(actor, b.member_id) {
             AppError::Forbidden
@@ -129,7 +129,7 @@ pub(super) fn ensure_open_month(
     env: &BookingEnv,
     locks: &mut MonthLocks,
 ) -> AppResult<()> {
-    match closed_month(conn, iv, env, locks)? {
+    match closed_month(conn, iv, env, locks, None)? {
         Some(v) => Err(AppError::Conflict {
             code: "month_closed",
             detail: v.message,

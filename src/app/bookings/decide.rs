@@ -65,7 +65,7 @@ fn decide_tx(
     env: &BookingEnv,
 ) -> AppResult<Decided> {
     let b = store::find(conn, id)?;
-    target::under_lock(conn, b.resource_id, None, env)?;
+    target::under_lock(conn, b.resource_id, None, env, &[])?;
     let b = store::find(conn, id)?;
     let start = from_db(b.start_at);
     if is_overdue(b.status, start, env.now) {

@@ -51,35 +51,54 @@ impl Verdict {
 /// many intervals touch it; a read takes none.
 pub(super) struct MonthLocks {
     held: Vec<Month>,
+    /// Held since before the target was read or its epoch checked: the target knows whether
+    /// they are closed (see `target::under_lock`).
+    known: Vec<Month>,
     take: bool,
 }
 
 impl MonthLocks {
     pub fn for_write() -> MonthLocks {
+        MonthLocks::holding(Vec::new())
+    }
+
+    /// For a write whose target was taken under the lock with `months` held already.
+    pub fn holding(months: Vec<Month>) -> MonthLocks {
         MonthLocks {
-            held: Vec::new(),
+            held: months.clone(),
+            known: months,
             take: true,
         }
     }
 
-    /// Reads (looking for alternatives) check closed months without locking them.
+    /// Reads (looking for alternatives) check closed months without locking them, as the
+    /// target knows them: advice, judged again under the lock.
     pub fn none() -> MonthLocks {
         MonthLocks {
             held: Vec::new(),
+            known: Vec::new(),
             take: false,
         }
     }
 }
 
 /// A closed month freezes every booking in it. The months are locked in shared mode first
-/// (PostgreSQL), so a close cannot commit between this check and the booking's commit.
+/// (PostgreSQL), so a close cannot commit between this check and the booking's commit. With
+/// the `target`, months held since before its epoch was checked (`MonthLocks::holding`) are
+/// answered by it, as are reads; the others are read.
 pub(super) fn closed_month(
     conn: &mut DbConn,
     interval: Interval,
     env: &BookingEnv,
     locks: &mut MonthLocks,
+    target: Option<&Target>,
 ) -> AppResult<Option<Violation>> {
     let months = Month::touched_by(interval, env.tz);
+    if let Some(target) = target {
+        if !locks.take || months.iter().all(|m| locks.known.contains(m)) {
+            return Ok(target.first_closed(&months).map(closed_violation));
+        }
+    }
     if locks.take {
         let new: Vec<Month> = months
             .iter()
@@ -286,7 +305,7 @@ impl Asking<'_> {
                 warnings: Vec::new(),
             });
         }
-        violations.extend(closed_month(conn, interval, env, locks)?);
+        violations.extend(closed_month(conn, interval, env, locks, Some(target))?);
         violations.extend(self.quota_violations(conn, interval, held)?);
         if let Some(staff) = &target.staff {
             violations.extend(self.agreement_violation(staff));

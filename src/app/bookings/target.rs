@@ -7,6 +7,7 @@ use crate::app::kept::Kept;
 use crate::domain::booking::{ClosurePeriod, ExistingBooking, ResourceRules, Usage};
 use crate::domain::ids::{MemberId, ResourceId};
 use crate::domain::labour;
+use crate::domain::month::Month;
 use crate::domain::quota::{Quota, QuotaScope};
 use crate::domain::resource::ResourceKind;
 use crate::domain::time::Interval;
@@ -14,8 +15,8 @@ use crate::error::{AppError, AppResult};
 use crate::store::bookings as store;
 use crate::store::resources::{self as resource_store, Resource};
 use crate::store::{
-    closures as closure_store, employees as employee_store, from_db, quotas as quota_store, to_db,
-    Backend, DbConn,
+    closures as closure_store, employees as employee_store, from_db, months as month_store,
+    quotas as quota_store, to_db, Backend, DbConn,
 };
 use chrono::NaiveDateTime;
 
@@ -49,6 +50,9 @@ pub(crate) struct Target {
     /// Closures of this resource and of the whole pole, by start (a change of any raises the
     /// rules epoch, so a kept target's are current).
     pub closures: Vec<ClosurePeriod>,
+    /// The months the treasurer closed, in order (closing or reopening one raises the rules
+    /// epoch too).
+    pub closed_months: Vec<Month>,
 }
 
 impl Target {
@@ -95,6 +99,14 @@ impl Target {
             to_db(window.end),
             self.longest_minutes,
         )
+    }
+
+    /// The first of `months` (consecutive, in order) that is closed, as the target knows it.
+    pub fn first_closed(&self, months: &[Month]) -> Option<Month> {
+        months
+            .iter()
+            .find(|m| self.closed_months.binary_search(m).is_ok())
+            .copied()
     }
 
     /// The closures that meet `window`.
@@ -191,6 +203,7 @@ pub(crate) fn load(
     let closures = closures_of(closure_store::list(conn, Some(resource_id), None, None)?);
     Ok(Target {
         closures,
+        closed_months: month_store::all_closed(conn)?,
         rules: rules_of(&resource, env.horizon_days),
         related,
         longest_minutes: longest,
@@ -258,17 +271,22 @@ impl<'a> WriteTargets<'a> {
 /// commit). With `kept`, a target kept from an earlier booking is used when the rules epoch
 /// has not moved since (PostgreSQL locks its composition first, then reads the epoch: a change
 /// that committed meanwhile is seen); otherwise the target is read whole, to be kept once the
-/// write has committed.
+/// write has committed. `months` are held in shared mode with the first lock (PostgreSQL:
+/// `store::bookings::lock_resources_holding`), before the epoch is read: no close of them can
+/// commit before this write, so what the target knows of them holds until then
+/// (`rules::MonthLocks::holding`).
 pub(crate) fn under_lock(
     conn: &mut DbConn,
     resource_id: ResourceId,
     kept: Option<&mut WriteTargets>,
     env: &BookingEnv,
+    months: &[Month],
 ) -> AppResult<Target> {
     let Some(kept) = kept else {
-        return read_whole(conn, resource_id, env);
+        return read_whole(conn, resource_id, env, months);
     };
-    let (target, read_at) = kept_or_read(conn, resource_id, kept.cache, env, Lock::Take)?;
+    let lock = Lock::Take { months };
+    let (target, read_at) = kept_or_read(conn, resource_id, kept.cache, env, lock)?;
     if let Some(epoch) = read_at {
         kept.read = Some(ReadTarget {
             resource_id,
@@ -312,10 +330,11 @@ pub(crate) fn kept_at(
     }
 }
 
-/// Whether the target's composition is locked before it is read (the write path).
+/// Whether the target's composition is locked before it is read (the write path), with the
+/// months to hold in shared mode.
 #[derive(Clone, Copy, PartialEq, Eq)]
-enum Lock {
-    Take,
+enum Lock<'m> {
+    Take { months: &'m [Month] },
     Leave,
 }
 
@@ -330,8 +349,8 @@ fn kept_or_read(
     lock: Lock,
 ) -> AppResult<(Target, Option<i64>)> {
     if let Some((epoch, target)) = cache.0.get(&resource_id) {
-        if lock == Lock::Take {
-            store::lock_resources(conn, &target.blocking_ids())?;
+        if let Lock::Take { months } = lock {
+            store::lock_resources_holding(conn, &target.blocking_ids(), months)?;
         }
         let (span, now) = resource_store::span_and_epoch(conn, resource_id)?;
         if now == epoch {
@@ -342,16 +361,21 @@ fn kept_or_read(
     // than its epoch, and the next booking reads it again.
     let epoch = resource_store::rules_epoch(conn)?;
     let target = match lock {
-        Lock::Take => read_whole(conn, resource_id, env)?,
+        Lock::Take { months } => read_whole(conn, resource_id, env, months)?,
         Lock::Leave => load(conn, resource_id, env)?,
     };
     Ok((target, Some(epoch)))
 }
 
-fn read_whole(conn: &mut DbConn, resource_id: ResourceId, env: &BookingEnv) -> AppResult<Target> {
+fn read_whole(
+    conn: &mut DbConn,
+    resource_id: ResourceId,
+    env: &BookingEnv,
+    months: &[Month],
+) -> AppResult<Target> {
     match conn.backend() {
         Backend::Sqlite => load(conn, resource_id, env),
-        Backend::Postgres => lock_and_load(conn, resource_id, env),
+        Backend::Postgres => lock_and_load(conn, resource_id, env, months),
     }
 }
 
@@ -377,12 +401,15 @@ fn lock_and_load(
     conn: &mut DbConn,
     resource_id: ResourceId,
     env: &BookingEnv,
+    months: &[Month],
 ) -> AppResult<Target> {
     let mut locked: Vec<ResourceId> = Vec::new();
     for _ in 0..3 {
         let mut ids = resource_store::composition(conn, resource_id)?;
         ids.retain(|id| !locked.contains(id));
-        store::lock_resources(conn, &ids)?;
+        // The months with the first rows (taken again, they are already held).
+        let holding = if locked.is_empty() { months } else { &[] };
+        store::lock_resources_holding(conn, &ids, holding)?;
         locked.extend(ids);
         let target = load(conn, resource_id, env)?;
         if target
@@ -486,7 +513,7 @@ mod tests {
         env: &BookingEnv,
     ) -> AppResult<(i32, Option<ReadTarget>)> {
         let mut kept = WriteTargets::new(cache);
-        let target = under_lock(conn, ResourceId(1), Some(&mut kept), env)?;
+        let target = under_lock(conn, ResourceId(1), Some(&mut kept), env, &[])?;
         Ok((target.rules.capacity, kept.into_read()))
     }
 

@@ -1,0 +1,3 @@
+DROP TRIGGER month_closings_epoch_insert;
+DROP TRIGGER month_closings_epoch_update;
+DROP TRIGGER month_closings_epoch_delete;
