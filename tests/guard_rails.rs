@@ -855,3 +855,67 @@ both_backends!(
         );
     }
 );
+
+both_backends!(
+    longer_buffers_of_a_whole_list_its_bookings_now_too_close_to_a_part,
+    |app: TestApp| async move {
+        let p = pole(&app).await;
+        let whole = app
+            .resource(&p.admin, json!({"kind": "room", "name": "Grande salle"}))
+            .await;
+        let part = app
+            .resource(
+                &p.admin,
+                json!({"kind": "room", "name": "Salle A", "parent_id": whole}),
+            )
+            .await;
+        // The part's booking first, the whole's 10 minutes after it ends.
+        let of_part = booked(
+            &app,
+            &p.booker,
+            book(part, p.member, "2027-01-05T10:00", "2027-01-05T11:00"),
+        )
+        .await;
+        let of_whole = booked(
+            &app,
+            &p.booker,
+            book(whole, p.member, "2027-01-05T11:10", "2027-01-05T12:00"),
+        )
+        .await;
+        let whole_path = format!("/api/v1/resources/{whole}");
+        // 10 minutes before each booking of the whole: exactly the gap, nothing breaks.
+        let (s, r) = app
+            .patch(&p.admin, &whole_path, json!({"buffer_before_minutes": 10}))
+            .await;
+        assert_eq!(s, StatusCode::OK, "{r}");
+        // One minute more: the whole's booking, judged with its buffers, meets the part's.
+        let (s, e) = app
+            .patch(&p.admin, &whole_path, json!({"buffer_before_minutes": 11}))
+            .await;
+        assert_eq!(s, StatusCode::CONFLICT, "{e}");
+        assert_eq!(listed(&e), vec![of_whole]);
+        assert_eq!(
+            e["bookings"][0]["reason"],
+            "temps de battement allongé entre deux réservations"
+        );
+        // The part's buffers judge the part's bookings: made first, it keeps its place.
+        let (s, r) = app
+            .patch(
+                &p.admin,
+                &format!("/api/v1/resources/{part}"),
+                json!({"buffer_after_minutes": 30}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{r}");
+        let (s, r) = app
+            .patch(
+                &p.admin,
+                &whole_path,
+                json!({"buffer_before_minutes": 11, "force": true}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{r}");
+        assert_eq!(status_of(&app, &p.admin, of_whole).await, "cancelled");
+        assert_eq!(status_of(&app, &p.admin, of_part).await, "confirmed");
+    }
+);

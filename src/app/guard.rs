@@ -165,21 +165,13 @@ pub(crate) fn breaks_attaching(
 ) -> AppResult<Vec<(Broken, String)>> {
     let ((part_id, part, part_rules), (whole_id, whole, whole_rules)) = (a.part, a.whole);
     booking_store::lock_resources(conn, &[whole_id])?;
-    let since = now - Duration::minutes(reach(part_rules).max(reach(whole_rules)));
-    let mut of_part = live_bookings(conn, part_id, since)?;
-    of_part.retain(|b| !already.contains(&b.id));
-    let of_whole = live_bookings(conn, whole_id, since)?;
-    let broken = broken_by_attaching(
-        Booked {
-            rules: part_rules,
-            bookings: &of_part,
-        },
-        Booked {
-            rules: whole_rules,
-            bookings: &of_whole,
-        },
+    let broken = meeting(
+        conn,
+        (part_id, part_rules),
+        (whole_id, whole_rules),
+        already,
         now,
-    );
+    )?;
     Ok(broken
         .into_iter()
         .map(|b| {
@@ -192,6 +184,83 @@ pub(crate) fn breaks_attaching(
             (b, reason)
         })
         .collect())
+}
+
+/// A resource composed with others whose buffers change: its rules before and after, and each
+/// resource it is composed with, with that one's rules and its side (the whole it is a part
+/// of, or one of its parts).
+pub(crate) struct Rebuffered<'a> {
+    pub id: ResourceId,
+    pub before: &'a ResourceRules,
+    pub after: &'a ResourceRules,
+    pub beside: &'a [(ResourceId, ResourceRules, Side)],
+}
+
+/// The bookings of a resource and of its whole or parts that its new buffers make meet (its
+/// bookings are judged with its buffers against theirs, as when booking) and that did not
+/// meet before; those in `already` are left out. Its own row is what bookings of all of them
+/// lock, and the caller holds it.
+pub(crate) fn breaks_beside(
+    conn: &mut DbConn,
+    change: &Rebuffered,
+    already: &[BookingId],
+    now: DateTime<Utc>,
+) -> AppResult<Vec<(Broken, String)>> {
+    let mut out: Vec<(Broken, String)> = Vec::new();
+    for (other, rules, side) in change.beside {
+        fn pair<'r>(
+            side: Side,
+            mine: (ResourceId, &'r ResourceRules),
+            theirs: (ResourceId, &'r ResourceRules),
+        ) -> [(ResourceId, &'r ResourceRules); 2] {
+            match side {
+                Side::Whole => [mine, theirs],
+                Side::Part => [theirs, mine],
+            }
+        }
+        let [part, whole] = pair(*side, (change.id, change.before), (*other, rules));
+        let before: Vec<BookingId> = meeting(conn, part, whole, already, now)?
+            .into_iter()
+            .map(|b| b.id)
+            .collect();
+        let [part, whole] = pair(*side, (change.id, change.after), (*other, rules));
+        for b in meeting(conn, part, whole, already, now)? {
+            if !before.contains(&b.id) && !out.iter().any(|(o, _)| o.id == b.id) {
+                out.push((
+                    b,
+                    "temps de battement allongé entre deux réservations".into(),
+                ));
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// The bookings of `part` and `whole` that meet under these rules (`domain::guard::
+/// broken_by_attaching`), those in `already` left out.
+fn meeting(
+    conn: &mut DbConn,
+    (part_id, part_rules): (ResourceId, &ResourceRules),
+    (whole_id, whole_rules): (ResourceId, &ResourceRules),
+    already: &[BookingId],
+    now: DateTime<Utc>,
+) -> AppResult<Vec<Broken>> {
+    let since = now - Duration::minutes(reach(part_rules).max(reach(whole_rules)));
+    let mut of_part = live_bookings(conn, part_id, since)?;
+    of_part.retain(|b| !already.contains(&b.id));
+    let mut of_whole = live_bookings(conn, whole_id, since)?;
+    of_whole.retain(|b| !already.contains(&b.id));
+    Ok(broken_by_attaching(
+        Booked {
+            rules: part_rules,
+            bookings: &of_part,
+        },
+        Booked {
+            rules: whole_rules,
+            bookings: &of_whole,
+        },
+        now,
+    ))
 }
 
 /// The words for a closure: « fermeture (motif) du … au … ».

@@ -15,7 +15,7 @@ use super::closures::{self, ClosureView};
 use super::guard::{self, Guarded, ResourceChange};
 use super::{App, Numbered};
 use crate::domain::booking::{block_after_buffer_change, OpeningSlot, ResourceRules};
-use crate::domain::guard::Cause;
+use crate::domain::guard::{Cause, Side};
 use crate::domain::ids::{BookingId, MemberId, ResourceId};
 use crate::domain::pricing::{in_force, Tariff};
 use crate::domain::resource::{
@@ -481,8 +481,9 @@ fn replace_tx(
 }
 
 /// The bookings of `current` that the settings of `draft` would break, with the reason each
-/// booker is given: its own under new capacity, buffers or opening hours, then, when it becomes
-/// a part of a whole, those of it and of the whole that would meet.
+/// booker is given: its own under new capacity, buffers or opening hours; with new buffers,
+/// those of it and of its whole or parts that would now meet; when it becomes a part of a
+/// whole, those of it and of the whole that would meet.
 fn broken_by(
     conn: &mut DbConn,
     current: &Resource,
@@ -518,6 +519,40 @@ fn broken_by(
                 "temps de battement allongé entre deux réservations".into()
             }
         })?;
+    }
+    // Longer buffers also keep this resource's bookings further from those of its whole or
+    // parts (a booking of one takes all of the other).
+    let buffers = |r: &ResourceRules| (r.buffer_before_minutes, r.buffer_after_minutes);
+    if buffers(&after) != buffers(&before) {
+        let mut beside = Vec::new();
+        if let Some(parent) = current
+            .row
+            .parent_id
+            .filter(|p| draft.parent_id == Some(*p))
+        {
+            let whole = store::find(conn, parent)?;
+            beside.push((
+                parent,
+                crate::app::bookings::rules_of(&whole, 0),
+                Side::Whole,
+            ));
+        }
+        for part in store::children(conn, current.row.id)? {
+            let part_row = store::find(conn, part)?;
+            beside.push((
+                part,
+                crate::app::bookings::rules_of(&part_row, 0),
+                Side::Part,
+            ));
+        }
+        let already: Vec<BookingId> = broken.iter().map(|(b, _)| b.id).collect();
+        let change = guard::Rebuffered {
+            id: current.row.id,
+            before: &before,
+            after: &after,
+            beside: &beside,
+        };
+        broken.extend(guard::breaks_beside(conn, &change, &already, now)?);
     }
     let Some(whole_id) = draft
         .parent_id
