@@ -165,13 +165,20 @@ pub(crate) fn breaks_attaching(
 ) -> AppResult<Vec<(Broken, String)>> {
     let ((part_id, part, part_rules), (whole_id, whole, whole_rules)) = (a.part, a.whole);
     booking_store::lock_resources(conn, &[whole_id])?;
-    let broken = meeting(
-        conn,
-        (part_id, part_rules),
-        (whole_id, whole_rules),
-        already,
+    let since = now - Duration::minutes(reach(part_rules).max(reach(whole_rules)));
+    let of_part = live_but(conn, part_id, since, already)?;
+    let of_whole = live_but(conn, whole_id, since, already)?;
+    let broken = broken_by_attaching(
+        Booked {
+            rules: part_rules,
+            bookings: &of_part,
+        },
+        Booked {
+            rules: whole_rules,
+            bookings: &of_whole,
+        },
         now,
-    )?;
+    );
     Ok(broken
         .into_iter()
         .map(|b| {
@@ -198,33 +205,43 @@ pub(crate) struct Rebuffered<'a> {
 
 /// The bookings of a resource and of its whole or parts that its new buffers make meet (its
 /// bookings are judged with its buffers against theirs, as when booking) and that did not
-/// meet before; those in `already` are left out. Its own row is what bookings of all of them
-/// lock, and the caller holds it.
+/// meet before; those in `already` are left out. Each resource's bookings are read once. Its
+/// own row is what bookings of all of them lock, and the caller holds it.
 pub(crate) fn breaks_beside(
     conn: &mut DbConn,
     change: &Rebuffered,
     already: &[BookingId],
     now: DateTime<Utc>,
 ) -> AppResult<Vec<(Broken, String)>> {
+    let widest = change
+        .beside
+        .iter()
+        .map(|(_, r, _)| reach(r))
+        .chain([reach(change.before), reach(change.after)])
+        .max()
+        .unwrap_or(0);
+    let since = now - Duration::minutes(widest);
+    let mine = live_but(conn, change.id, since, already)?;
     let mut out: Vec<(Broken, String)> = Vec::new();
     for (other, rules, side) in change.beside {
-        fn pair<'r>(
-            side: Side,
-            mine: (ResourceId, &'r ResourceRules),
-            theirs: (ResourceId, &'r ResourceRules),
-        ) -> [(ResourceId, &'r ResourceRules); 2] {
+        let theirs = live_but(conn, *other, since, already)?;
+        // The domain rule with this resource on its side of the composition.
+        let meeting = |my_rules: &ResourceRules| {
+            let mine = Booked {
+                rules: my_rules,
+                bookings: &mine,
+            };
+            let theirs = Booked {
+                rules,
+                bookings: &theirs,
+            };
             match side {
-                Side::Whole => [mine, theirs],
-                Side::Part => [theirs, mine],
+                Side::Whole => broken_by_attaching(mine, theirs, now),
+                Side::Part => broken_by_attaching(theirs, mine, now),
             }
-        }
-        let [part, whole] = pair(*side, (change.id, change.before), (*other, rules));
-        let before: Vec<BookingId> = meeting(conn, part, whole, already, now)?
-            .into_iter()
-            .map(|b| b.id)
-            .collect();
-        let [part, whole] = pair(*side, (change.id, change.after), (*other, rules));
-        for b in meeting(conn, part, whole, already, now)? {
+        };
+        let before: Vec<BookingId> = meeting(change.before).iter().map(|b| b.id).collect();
+        for b in meeting(change.after) {
             if !before.contains(&b.id) && !out.iter().any(|(o, _)| o.id == b.id) {
                 out.push((
                     b,
@@ -236,31 +253,16 @@ pub(crate) fn breaks_beside(
     Ok(out)
 }
 
-/// The bookings of `part` and `whole` that meet under these rules (`domain::guard::
-/// broken_by_attaching`), those in `already` left out.
-fn meeting(
+/// [`live_bookings`] but those in `already` (given up by another part of the same change).
+fn live_but(
     conn: &mut DbConn,
-    (part_id, part_rules): (ResourceId, &ResourceRules),
-    (whole_id, whole_rules): (ResourceId, &ResourceRules),
+    resource_id: ResourceId,
+    since: DateTime<Utc>,
     already: &[BookingId],
-    now: DateTime<Utc>,
-) -> AppResult<Vec<Broken>> {
-    let since = now - Duration::minutes(reach(part_rules).max(reach(whole_rules)));
-    let mut of_part = live_bookings(conn, part_id, since)?;
-    of_part.retain(|b| !already.contains(&b.id));
-    let mut of_whole = live_bookings(conn, whole_id, since)?;
-    of_whole.retain(|b| !already.contains(&b.id));
-    Ok(broken_by_attaching(
-        Booked {
-            rules: part_rules,
-            bookings: &of_part,
-        },
-        Booked {
-            rules: whole_rules,
-            bookings: &of_whole,
-        },
-        now,
-    ))
+) -> AppResult<Vec<LiveBooking>> {
+    let mut live = live_bookings(conn, resource_id, since)?;
+    live.retain(|b| !already.contains(&b.id));
+    Ok(live)
 }
 
 /// The words for a closure: « fermeture (motif) du … au … ».
