@@ -623,6 +623,18 @@ both_backends!(
     }
 );
 
+/// « Grande salle » and « Salle A », the room a part of the hall when `attached`.
+async fn whole_and_room(app: &TestApp, p: &common::Pole, attached: bool) -> (i64, i64) {
+    let whole = app
+        .resource(&p.admin, json!({"kind": "room", "name": "Grande salle"}))
+        .await;
+    let mut room = json!({"kind": "room", "name": "Salle A"});
+    if attached {
+        room["parent_id"] = json!(whole);
+    }
+    (whole, app.resource(&p.admin, room).await)
+}
+
 /// Active (pending or confirmed) bookings of `resource` over 2027-01-05.
 async fn active_on_the_5th(app: &TestApp, token: &str, resource: i64) -> usize {
     let (s, list) = app
@@ -646,12 +658,7 @@ both_backends!(
     attaching_a_part_lists_then_cancels_the_later_of_two_bookings_that_meet,
     |app: TestApp| async move {
         let p = pole(&app).await;
-        let whole = app
-            .resource(&p.admin, json!({"kind": "room", "name": "Grande salle"}))
-            .await;
-        let part = app
-            .resource(&p.admin, json!({"kind": "room", "name": "Salle A"}))
-            .await;
+        let (whole, part) = whole_and_room(&app, &p, false).await;
         // The whole first, then the part over it: the part's goes.
         let whole_first = booked(
             &app,
@@ -806,12 +813,7 @@ both_backends!(
     bookings_of_the_whole_racing_a_forced_attach_never_meet_the_part,
     |app: TestApp| async move {
         let p = pole(&app).await;
-        let whole = app
-            .resource(&p.admin, json!({"kind": "room", "name": "Grande salle"}))
-            .await;
-        let part = app
-            .resource(&p.admin, json!({"kind": "room", "name": "Salle A"}))
-            .await;
+        let (whole, part) = whole_and_room(&app, &p, false).await;
         booked(
             &app,
             &p.booker,
@@ -860,15 +862,7 @@ both_backends!(
     longer_buffers_of_a_whole_list_its_bookings_now_too_close_to_a_part,
     |app: TestApp| async move {
         let p = pole(&app).await;
-        let whole = app
-            .resource(&p.admin, json!({"kind": "room", "name": "Grande salle"}))
-            .await;
-        let part = app
-            .resource(
-                &p.admin,
-                json!({"kind": "room", "name": "Salle A", "parent_id": whole}),
-            )
-            .await;
+        let (whole, part) = whole_and_room(&app, &p, true).await;
         // The part's booking first, the whole's 10 minutes after it ends.
         let of_part = booked(
             &app,
