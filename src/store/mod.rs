@@ -267,6 +267,18 @@ impl Db {
         Ok(db)
     }
 
+    /// Ends this process's background checkpoints (SQLite), for a process that mostly reads
+    /// while another one writes and keeps the WAL bounded: the benchmark's load generator
+    /// beside the server it measures. Its checkpoint thread would otherwise copy the same WAL
+    /// as the server's, every 20 ms under load, holding SQLite's checkpoint lock while the
+    /// server's own copy or restart waits for it. Writes still work; such a process empties
+    /// the WAL itself once it is done (`DbConn::truncate_wal`).
+    pub fn leave_checkpoints_to_others(&self) {
+        if let Some(writer) = &self.writer {
+            writer.stop_checkpoints();
+        }
+    }
+
     pub fn backend(&self) -> Backend {
         match self.pools {
             Pools::Sqlite(_) => Backend::Sqlite,
