@@ -165,6 +165,8 @@ pub struct WalBound {
 struct Handshake {
     wanted: std::sync::atomic::AtomicBool,
     ready: std::sync::atomic::AtomicBool,
+    /// The checkpoint thread, woken when a restart becomes wanted.
+    thread: std::sync::OnceLock<std::thread::Thread>,
 }
 
 impl WalBound {
@@ -251,9 +253,17 @@ impl WalBound {
         use std::sync::atomic::Ordering;
         let ready = self.handshake.ready.load(Ordering::Acquire);
         let step = restart_step(self, size, ready);
-        self.handshake
-            .wanted
-            .store(step != RestartStep::None, Ordering::Release);
+        let wanted = step != RestartStep::None;
+        if wanted && !self.handshake.wanted.swap(true, Ordering::AcqRel) {
+            // The thread may be in a long sleep (it goes by its own last count, which a
+            // restart set to nothing): at the busiest, the writes would reach three quarters
+            // of the bound before it woke up, and the restart would copy all of them.
+            if let Some(thread) = self.handshake.thread.get() {
+                thread.unpark();
+            }
+        } else if !wanted {
+            self.handshake.wanted.store(false, Ordering::Release);
+        }
         let asked = std::time::Instant::now();
         let _turn = match (step, self.turn.try_lock()) {
             (RestartStep::None | RestartStep::Later, _) => return,
@@ -542,9 +552,11 @@ impl Checkpointer {
     }
 
     fn run(mut self, stopped: &std::sync::atomic::AtomicBool) {
+        let _ = self.wal.handshake.thread.set(std::thread::current());
         let mut pause = Self::TICK;
         loop {
-            std::thread::sleep(pause);
+            // Woken early when the writer wants a restart.
+            std::thread::park_timeout(pause);
             if stopped.load(std::sync::atomic::Ordering::Relaxed) {
                 return;
             }
