@@ -37,7 +37,7 @@ impl GroupWriter {
 
 impl Drop for GroupWriter {
     fn drop(&mut self) {
-        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        self.stop_checkpoints();
     }
 }
 
@@ -254,15 +254,14 @@ impl WalBound {
         let ready = self.handshake.ready.load(Ordering::Acquire);
         let step = restart_step(self, size, ready);
         let wanted = step != RestartStep::None;
-        if wanted && !self.handshake.wanted.swap(true, Ordering::AcqRel) {
+        let was_wanted = self.handshake.wanted.swap(wanted, Ordering::AcqRel);
+        if wanted && !was_wanted {
             // The thread may be in a long sleep (it goes by its own last count, which a
             // restart set to nothing): at the busiest, the writes would reach three quarters
             // of the bound before it woke up, and the restart would copy all of them.
             if let Some(thread) = self.handshake.thread.get() {
                 thread.unpark();
             }
-        } else if !wanted {
-            self.handshake.wanted.store(false, Ordering::Release);
         }
         let asked = std::time::Instant::now();
         let _turn = match (step, self.turn.try_lock()) {
