@@ -678,6 +678,95 @@ both_backends!(the_hours_ledger, |app: TestApp| async move {
     assert_eq!(s, StatusCode::FORBIDDEN);
 });
 
+both_backends!(
+    an_assignment_is_seen_by_its_member_and_its_group_only,
+    |app: TestApp| async move {
+        let g = group(&app).await;
+        let id = planned_week(&app, &g).await;
+        let week =
+            format!("/api/v1/bookings?resource_id={id}&from=2027-01-11T00:00&to=2027-01-20T00:00");
+        let members_of = |list: &Value| -> Vec<i64> {
+            let mut m: Vec<i64> = list
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|b| b["member_id"].as_i64().unwrap())
+                .collect();
+            m.sort();
+            m.dedup();
+            m
+        };
+        // The group's manager sees the employee's whole week: both members and the group.
+        let (s, all) = app.get(&g.manager, &week).await;
+        assert_eq!(s, StatusCode::OK, "{all}");
+        let mut whole = vec![g.ge, g.member, g.other];
+        whole.sort();
+        assert_eq!(members_of(&all), whole, "{all}");
+        let theirs = all
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|b| b["member_id"] == g.other)
+            .unwrap()["id"]
+            .as_i64()
+            .unwrap();
+        // A member's booker sees its own assignments only, in the list and by id.
+        let (s, mine) = app.get(&g.booker, &week).await;
+        assert_eq!(s, StatusCode::OK, "{mine}");
+        assert_eq!(members_of(&mine), vec![g.member], "{mine}");
+        assert_eq!(mine.as_array().unwrap().len(), 5, "{mine}");
+        let (s, _) = app
+            .get(&g.booker, &format!("/api/v1/bookings/{theirs}"))
+            .await;
+        assert_eq!(s, StatusCode::NOT_FOUND);
+        // Another group's manager sees none of them, nor their hours at the member.
+        let (_, nord) = app
+            .post(
+                &g.admin,
+                "/api/v1/members",
+                json!({"name": "GEIQ Nord", "legal_form": "ge_geiq"}),
+            )
+            .await;
+        let (_, stranger) = app
+            .user(
+                "ge@nord.test",
+                &["ge_manager"],
+                &[(nord["id"].as_i64().unwrap(), "member_admin")],
+            )
+            .await;
+        let (s, none) = app.get(&stranger, &week).await;
+        assert_eq!(s, StatusCode::OK, "{none}");
+        assert!(none.as_array().unwrap().is_empty(), "{none}");
+        let (s, _) = app
+            .get(&stranger, &format!("/api/v1/bookings/{theirs}"))
+            .await;
+        assert_eq!(s, StatusCode::NOT_FOUND);
+        let (s, h) = app
+            .get(
+                &stranger,
+                &format!("/api/v1/members/{}/staff-hours/2027-01", g.member),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{h}");
+        assert!(h["employees"].as_array().unwrap().is_empty(), "{h}");
+        let (_, h) = app
+            .get(
+                &g.manager,
+                &format!("/api/v1/members/{}/staff-hours/2027-01", g.member),
+            )
+            .await;
+        assert_eq!(h["employees"][0]["employee_name"], "Camille Martin", "{h}");
+        // The treasurer follows every member: « mine » is everyone's.
+        let (_, treasurer) = app.user("tresorier@pole.test", &["treasurer"], &[]).await;
+        let (_, followed) = app.get(&treasurer, &format!("{week}&mine=true")).await;
+        assert_eq!(
+            followed.as_array().unwrap().len(),
+            all.as_array().unwrap().len(),
+            "{followed}"
+        );
+    }
+);
+
 both_backends!(who_is_free_with_a_skill, |app: TestApp| async move {
     let g = group(&app).await;
     let id = planned_week(&app, &g).await;

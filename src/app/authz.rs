@@ -205,9 +205,38 @@ pub fn sees_some_staff_ledger(a: &Actor) -> bool {
     a.has(PoleRole::Treasurer) || manages_some_employer(a)
 }
 
-/// Sees the shared-staff hours a member received: its people and the pole's team.
+/// Sees the shared-staff hours a member received: its people and the pole's team (an
+/// employer-group manager only those of its groups' employees, `sees_staff_booking`).
 pub fn sees_member_staff_hours(a: &Actor, member_id: MemberId) -> bool {
     a.is_pole_team() || a.member_role(member_id).is_some()
+}
+
+/// Sees an assignment of a shared employee at a member (for whom, its activity, its
+/// details): the member's own people, those who plan the employee (the group's managers, the
+/// pole's coordination) and the treasurer who bills it. Others see the slot as taken only
+/// (availability, calendars). `staff_bookings_seen` says the same of a whole listing.
+pub fn sees_staff_booking(a: &Actor, member_id: MemberId, employer: Option<MemberId>) -> bool {
+    a.member_role(member_id).is_some() || plans_staff(a, employer) || a.has(PoleRole::Treasurer)
+}
+
+/// Whose assignments of shared employees a listing shows the actor, as `sees_staff_booking`
+/// judges each one: `None` for every assignment, otherwise those at these members and those
+/// of employees of these groups.
+pub fn staff_bookings_seen(a: &Actor) -> Option<(Vec<MemberId>, Vec<MemberId>)> {
+    let everyone = a.has(PoleRole::ResourceManager)
+        || a.has(PoleRole::Treasurer)
+        || a.is_admin()
+        || (a.has(PoleRole::GeManager) && a.memberships.is_empty());
+    if everyone {
+        return None;
+    }
+    let members = a.member_ids();
+    let employers = if a.has(PoleRole::GeManager) {
+        members.clone()
+    } else {
+        Vec::new()
+    };
+    Some((members, employers))
 }
 
 // ---- bookings ----
@@ -256,6 +285,16 @@ pub fn bookable_members(a: &Actor) -> Option<Vec<MemberId>> {
                 .map(|m| m.member_id)
                 .collect(),
         )
+    }
+}
+
+/// The members whose bookings a listing of « mine » holds, or `None` for every member: the
+/// pole's team follows them all (the treasurer too, who books for none).
+pub fn listed_members(a: &Actor) -> Option<Vec<MemberId>> {
+    if a.is_pole_team() {
+        None
+    } else {
+        bookable_members(a)
     }
 }
 
@@ -357,6 +396,62 @@ mod tests {
         }
     }
 
+    /// The listing's scope and the one-booking rule agree for every kind of actor, member and
+    /// group: no assignment is listed that its own page would hide, nor hidden that it shows.
+    #[test]
+    fn a_listing_shows_the_assignments_their_pages_show() {
+        use MemberRole::{Booker, MemberAdmin};
+        let actors = [
+            actor(&[], &[(1, Booker)]),
+            actor(&[], &[(1, MemberAdmin), (2, Booker)]),
+            actor(&[PoleRole::GeManager], &[(3, MemberAdmin)]),
+            actor(&[PoleRole::GeManager], &[]),
+            actor(&[PoleRole::Treasurer], &[]),
+            actor(&[PoleRole::ResourceManager], &[]),
+            actor(&[PoleRole::Admin], &[]),
+            actor(&[PoleRole::GeManager, PoleRole::Treasurer], &[(3, Booker)]),
+        ];
+        for a in &actors {
+            let seen = staff_bookings_seen(a);
+            for member in (1..=5).map(MemberId) {
+                for employer in (1..=5).map(MemberId) {
+                    let listed = seen.as_ref().is_none_or(|(members, employers)| {
+                        members.contains(&member) || employers.contains(&employer)
+                    });
+                    assert_eq!(
+                        listed,
+                        sees_staff_booking(a, member, Some(employer)),
+                        "{:?} {:?}, member {member:?}, employer {employer:?}",
+                        a.roles,
+                        a.member_ids()
+                    );
+                }
+            }
+        }
+        // A member's booker sees its own assignments only; a group's manager those of its
+        // employees, wherever they work, and not another group's.
+        assert!(sees_staff_booking(
+            &actors[0],
+            MemberId(1),
+            Some(MemberId(3))
+        ));
+        assert!(!sees_staff_booking(
+            &actors[0],
+            MemberId(2),
+            Some(MemberId(3))
+        ));
+        assert!(sees_staff_booking(
+            &actors[2],
+            MemberId(5),
+            Some(MemberId(3))
+        ));
+        assert!(!sees_staff_booking(
+            &actors[2],
+            MemberId(5),
+            Some(MemberId(4))
+        ));
+    }
+
     #[test]
     fn member_admin_assigns_only_its_member() {
         let a = actor(
@@ -428,6 +523,10 @@ mod tests {
         assert!(!can_see_booking_details(&a, MemberId(2)));
         let rm = actor(&[PoleRole::ResourceManager], &[]);
         assert_eq!(bookable_members(&rm), None);
+        let treasurer = actor(&[PoleRole::Treasurer], &[]);
+        assert_eq!(bookable_members(&treasurer), Some(vec![]));
+        assert_eq!(listed_members(&treasurer), None);
+        assert_eq!(listed_members(&a), Some(vec![MemberId(1)]));
         assert!(can_decide(&rm) && !can_close_months(&rm));
         assert!(can_close_months(&actor(&[PoleRole::Treasurer], &[])));
     }

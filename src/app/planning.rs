@@ -609,25 +609,28 @@ pub async fn member_hours(
     month: Month,
 ) -> AppResult<MemberStaffHours> {
     authz::require(authz::sees_member_staff_hours(actor, member_id))?;
-    let tz = app.tz();
+    let (tz, actor) = (app.tz(), actor.clone());
     app.db()
         .run(move |c| {
             let member = member_store::find(c, member_id)?;
             let bounds = month.bounds(tz);
-            let ids = booking_store::staff_worked_for(
+            let worked = booking_store::staff_worked_for(
                 c,
                 member_id,
                 to_db(bounds.start),
                 to_db(bounds.end),
             )?;
-            let names: BTreeMap<ResourceId, String> = crate::store::resources::labels(c, &ids)?
+            // A group's manager sees the hours of its own employees only.
+            let names: BTreeMap<ResourceId, String> = crate::store::resources::labels(c, &worked)?
                 .into_iter()
+                .filter(|l| authz::sees_staff_booking(&actor, member_id, l.employer_member_id))
                 .map(|l| (l.id, l.name))
                 .collect();
+            let ids: Vec<ResourceId> = names.keys().copied().collect();
             let shifts = Shifts::load(c, &ids, ledger::load_range(month, tz))?;
             let mut total = Hours::default();
             let mut employees = Vec::new();
-            for id in ids {
+            for (&id, name) in &names {
                 if let Some(line) = month_lines(&shifts.of(id), month, tz)
                     .into_iter()
                     .find(|l| l.member == member_id)
@@ -635,7 +638,7 @@ pub async fn member_hours(
                     total.add(&line.hours);
                     employees.push(EmployeeHours {
                         employee_id: id,
-                        employee_name: names.get(&id).cloned().unwrap_or_default(),
+                        employee_name: name.clone(),
                         hours: line.hours,
                     });
                 }

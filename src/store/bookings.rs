@@ -401,6 +401,16 @@ pub struct BookingFilter {
     /// Whose purposes the search may look into (`None`: everyone's). Others' purposes are not
     /// shown to the caller, so they must not be findable either.
     pub purpose_of: Option<Vec<MemberId>>,
+    /// Which assignments of shared employees to keep (`None`: all of them): see `StaffSeen`.
+    pub staff_seen: Option<StaffSeen>,
+}
+
+/// The assignments of shared employees a caller may see: those at these members, and those of
+/// the employees of these groups. Bookings of other resources are kept whatever it says.
+#[derive(Debug, Clone, Default)]
+pub struct StaffSeen {
+    pub members: Vec<MemberId>,
+    pub employers: Vec<MemberId>,
 }
 
 macro_rules! filtered {
@@ -435,6 +445,19 @@ macro_rules! filtered {
                         .filter(resources::kind.eq(k))
                         .select(resources::id),
                 ),
+            );
+        }
+        if let Some(seen) = &f.staff_seen {
+            let staff = resources::table
+                .filter(resources::kind.eq(ResourceKind::Staff))
+                .select(resources::id);
+            let employed = resources::table
+                .filter(resources::employer_member_id.eq_any(seen.employers.clone()))
+                .select(resources::id);
+            q = q.filter(
+                diesel::dsl::not(bookings::resource_id.eq_any(staff))
+                    .or(bookings::member_id.eq_any(seen.members.clone()))
+                    .or(bookings::resource_id.eq_any(employed)),
             );
         }
         if let Some(search) = &f.search {

@@ -18,7 +18,7 @@ use crate::domain::text::Search;
 use crate::domain::time::{parse_instant, Interval};
 use crate::domain::validation::FieldErrors;
 use crate::error::{AppError, AppResult};
-use crate::store::bookings::{self as store, After, BookingFilter};
+use crate::store::bookings::{self as store, After, BookingFilter, StaffSeen};
 use crate::store::{from_db, resources as resource_store, to_db, DbConn};
 
 use super::target::{self, closures_over, usage_over};
@@ -37,6 +37,17 @@ pub async fn get(app: &App, actor: &Actor, id: BookingId) -> AppResult<BookingVi
     app.db()
         .run(move |c| {
             let row = store::find(c, id)?;
+            // Another member's assignment of a shared employee is not theirs to read: the
+            // same answer as a booking that does not exist.
+            let employer = resource_store::labels(c, &[row.resource_id])?
+                .into_iter()
+                .find(|l| l.kind == ResourceKind::Staff)
+                .map(|l| l.employer_member_id);
+            if let Some(employer) = employer {
+                if !authz::sees_staff_booking(&actor, row.member_id, employer) {
+                    return Err(AppError::NotFound);
+                }
+            }
             let labour = super::rules::labour_warnings_on(c, &row, &env)?;
             let mut view = describe(c, &actor, &[row], env.now)?
                 .into_iter()
@@ -220,7 +231,7 @@ fn listing(tz: Tz, actor: &Actor, q: &BookingQuery) -> AppResult<Listing> {
     e.into_result().map_err(AppError::Validation)?;
     let member_ids = match (
         q.member_id,
-        q.mine.then(|| authz::bookable_members(actor)).flatten(),
+        q.mine.then(|| authz::listed_members(actor)).flatten(),
     ) {
         (Some(m), Some(mine)) => Some(if mine.contains(&m) { vec![m] } else { vec![] }),
         (Some(m), None) => Some(vec![m]),
@@ -239,6 +250,8 @@ fn listing(tz: Tz, actor: &Actor, q: &BookingQuery) -> AppResult<Listing> {
             kind,
             search,
             purpose_of,
+            staff_seen: authz::staff_bookings_seen(actor)
+                .map(|(members, employers)| StaffSeen { members, employers }),
         },
         after,
         offset: (page.clamp(1, 1_000_000) - 1) * limit,

@@ -202,7 +202,7 @@ pub async fn list(State(s): State<AppState>, p: PageActor, Query(q): Query<ListQ
             .map(|k| (k.as_str().to_string(), k.plural_label().to_string())),
     );
     // The members whose bookings the list holds: the user's own, or all for the team.
-    let listed_members = authz::bookable_members(actor);
+    let listed_members = authz::listed_members(actor);
     let mut member_options = vec![any()];
     member_options.extend(
         all_members
