@@ -421,7 +421,12 @@ pub async fn employee_month(
                 .into_iter()
                 .find(|s| s.row.id == id)
                 .ok_or(AppError::NotFound)?;
-            authz::require(authz::plans_staff(&actor, staff.row.employer_member_id))?;
+            // Those who plan the employee, and the treasurer who bills the month (from the
+            // ledger and the statements).
+            authz::require(
+                authz::plans_staff(&actor, staff.row.employer_member_id)
+                    || authz::sees_staff_ledger(&actor, staff.row.employer_member_id),
+            )?;
             let range = ledger::load_range(month, tz);
             let span = range.widen(Duration::days(2), Duration::days(2));
             let shifts = Shifts::load(c, &[id], span)?;

@@ -219,7 +219,9 @@ pub async fn week(
             a href=(filters(labour::week_start(today(&s)))) { "Cette semaine" }
             a href=(filters(plan.monday + Duration::days(7))) { "Semaine suivante →" }
             a href="/staff/free" { "Qui est libre ?" }
-            a href={ "/staff/ledger?month=" (Month::new(plan.monday.year(), plan.monday.month()).map(|m| m.to_string()).unwrap_or_default()) } { "Relevé des heures" }
+            @if authz::sees_some_staff_ledger(p.actor()) {
+                a href={ "/staff/ledger?month=" (Month::new(plan.monday.year(), plan.monday.month()).map(|m| m.to_string()).unwrap_or_default()) } { "Relevé des heures" }
+            }
         }
         (error_summary(&errors))
         form.filters method="get" action="/staff/week" {
@@ -295,13 +297,15 @@ pub async fn month(
         Err(r) => return r,
     };
     let title = format!("{} — {}", m.employee.name, month::label_fr(month));
+    // The treasurer reads the month; those who plan the employee also assign from it.
+    let plans = authz::plans_some_staff(p.actor());
     let body = html! {
         h1 { (m.employee.name) " — " (month::label_fr(month)) }
         nav.actions aria-label="Mois" {
             a href={ "/staff/" (id) "/month?month=" (previous_month(month)) } { "← Mois précédent" }
             a href={ "/staff/" (id) "/month?month=" (month.next()) } { "Mois suivant →" }
             a href={ "/staff/" (id) } { "Fiche du salarié" }
-            a href={ "/staff/week?date=" (month.first_day()) } { "Planning de la semaine" }
+            @if plans { a href={ "/staff/week?date=" (month.first_day()) } { "Planning de la semaine" } }
         }
         (error_summary(&errors))
         (legend_view(&m.legend))
@@ -319,7 +323,7 @@ pub async fn month(
                             th scope="row" { (w.days.first().map(|d| d.date.format("%d/%m").to_string()).unwrap_or_default()) }
                             @for d in &w.days {
                                 @if d.date.month() == month.number() {
-                                    (day_cell(d, id, !m.employee.archived, crate::domain::holidays::is_public_holiday(d.date)))
+                                    (day_cell(d, id, plans && !m.employee.archived, crate::domain::holidays::is_public_holiday(d.date)))
                                 } @else {
                                     td.day.outside { span.meta { (d.date.format("%d/%m")) } @for b in &d.blocks { (block_view(b)) } }
                                 }
@@ -619,7 +623,28 @@ pub async fn member_hours(
     let mut errors = FieldErrors::new();
     let month = filter_month(&mut errors, &q.month, &s);
     let actor = p.actor();
-    let member = opt_id::<MemberId>(&q.member_id).or_else(|| actor.member_ids().first().copied());
+    // The pole's team picks among every member; a member's people among their own.
+    let mine: Vec<(String, String)> = if actor.is_pole_team() {
+        match or_page(&ctx, members::list(&s.app, actor, Default::default()).await) {
+            Ok(all) => all
+                .into_iter()
+                .map(|m| (m.id.to_string(), m.name))
+                .collect(),
+            Err(r) => return r,
+        }
+    } else {
+        actor
+            .memberships
+            .iter()
+            .map(|m| (m.member_id.to_string(), m.member_name.clone()))
+            .collect()
+    };
+    let member = opt_id::<MemberId>(&q.member_id)
+        .or_else(|| actor.member_ids().first().copied())
+        .or_else(|| {
+            mine.first()
+                .and_then(|(id, _)| id.parse().ok().map(MemberId))
+        });
     let Some(member) = member else {
         return super::error_page(&s, Some(&p.0), AppError::NotFound);
     };
@@ -630,11 +655,11 @@ pub async fn member_hours(
         Ok(h) => h,
         Err(r) => return r,
     };
-    let mine: Vec<(String, String)> = actor
-        .memberships
-        .iter()
-        .map(|m| (m.member_id.to_string(), m.member_name.clone()))
-        .collect();
+    let only_theirs = if actor.member_role(member).is_some() {
+        "Seules vos heures sont montrées."
+    } else {
+        "Seules les heures de cette structure sont montrées."
+    };
     let title = format!(
         "Heures de salariés partagés — {} — {}",
         h.member.name,
@@ -666,7 +691,7 @@ pub async fn member_hours(
                     tr.total { th scope="row" { "Total" } (hours_cells(&h.total)) }
                 }
             } }
-            p.meta { "Seules vos heures sont montrées. Les heures supplémentaires sont celles que vos mises à disposition ont fait passer au-delà de 35 h dans la semaine du salarié." }
+            p.meta { (only_theirs) " Les heures supplémentaires sont celles que ses mises à disposition ont fait passer au-delà de 35 h dans la semaine du salarié." }
         }
     };
     page(&ctx, &title, Nav::Staff, None, body)

@@ -61,6 +61,7 @@ pub async fn list(State(s): State<AppState>, p: PageActor, Query(q): Query<ListQ
             }
             @if authz::sees_some_staff_ledger(p.actor()) { a href="/staff/ledger" { "Relevé des heures" } }
             @if !p.actor().memberships.is_empty() { a href="/staff/hours" { "Heures reçues par ma structure" } }
+            @else if p.actor().is_pole_team() { a href="/staff/hours" { "Heures reçues par structure" } }
         }
         form.filters method="get" action="/staff" {
             label for="skill" { "Compétence" }

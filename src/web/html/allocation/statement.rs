@@ -30,8 +30,9 @@ fn unit_price_text(l: &Line) -> String {
     }
 }
 
-/// A line's label with what it stands for: its bookings, the employee's month, the cost.
-fn line_label(l: &Line, month: Month, manage: bool) -> Markup {
+/// A line's label with what it stands for: its bookings, the employee's month (for the
+/// treasurer; the member's own hours of the month for its people), the cost.
+fn line_label(l: &Line, month: Month, manage: bool, member: MemberId) -> Markup {
     html! {
         @match l.source {
             Source::Tariff => {
@@ -43,9 +44,11 @@ fn line_label(l: &Line, month: Month, manage: bool) -> Markup {
                 }
             },
             Source::Staff => {
-                @if let Some(e) = l.refs.employee_id {
-                    a href={ "/staff/" (e) "/month?month=" (month) } { (l.label) }
-                } @else { (l.label) }
+                @match (manage, l.refs.employee_id) {
+                    (true, Some(e)) => a href={ "/staff/" (e) "/month?month=" (month) } { (l.label) },
+                    (false, Some(_)) => a href={ "/staff/hours?member_id=" (member) "&month=" (month) } { (l.label) },
+                    (_, None) => (l.label),
+                }
             },
             Source::CostShare => {
                 @match (manage, l.refs.cost_id) {
@@ -133,7 +136,7 @@ pub async fn statement_page(
                             tbody {
                                 @for l in &lines {
                                     tr {
-                                        td { (line_label(l, month, manage)) }
+                                        td { (line_label(l, month, manage, member)) }
                                         td.basis { (l.basis) }
                                         td.num { (quantity_text(l)) }
                                         td.num { (unit_price_text(l)) }
