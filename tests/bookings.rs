@@ -477,6 +477,57 @@ both_backends!(move_cancel_approve_reject, |app: TestApp| async move {
         )
         .await;
     assert_eq!(s, StatusCode::CONFLICT);
+    // The approval was for that evening: a member moving it asks again; a new purpose alone
+    // does not; the one who decides moves it as approved.
+    let (s, renamed) = app
+        .patch(
+            &p.booker,
+            &format!("/api/v1/bookings/{id}"),
+            json!({"purpose": "Assemblée générale"}),
+        )
+        .await;
+    assert_eq!(
+        (s, renamed[0]["status"].clone()),
+        (StatusCode::OK, json!("confirmed")),
+        "{renamed}"
+    );
+    let (s, moved) = app
+        .patch(
+            &p.booker,
+            &format!("/api/v1/bookings/{id}"),
+            json!({"start": "2027-01-08T18:00", "end": "2027-01-08T23:00"}),
+        )
+        .await;
+    assert_eq!(
+        (s, moved[0]["status"].clone()),
+        (StatusCode::OK, json!("pending")),
+        "{moved}"
+    );
+    let (_, queue) = app.get(&p.admin, "/api/v1/bookings?status=pending").await;
+    assert_eq!(queue.as_array().unwrap().len(), 1, "{queue}");
+    let (s, ok) = app
+        .post(
+            &p.admin,
+            &format!("/api/v1/bookings/{id}/approve"),
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        (s, ok["status"].clone()),
+        (StatusCode::OK, json!("confirmed"))
+    );
+    let (s, moved) = app
+        .patch(
+            &p.admin,
+            &format!("/api/v1/bookings/{id}"),
+            json!({"start": "2027-01-08T19:00", "end": "2027-01-08T23:00"}),
+        )
+        .await;
+    assert_eq!(
+        (s, moved[0]["status"].clone()),
+        (StatusCode::OK, json!("confirmed")),
+        "{moved}"
+    );
 
     let (_, b2) = app
         .post(

@@ -96,6 +96,22 @@ pub fn may_move(status: BookingStatus, start: DateTime<Utc>, now: DateTime<Utc>)
     status.is_active() && start > now
 }
 
+/// The status of a booking once moved: on a resource that needs approval, a new slot or
+/// quantity is a new request unless the one moving it decides requests (an approval was given
+/// for the slot asked, not for any other). A change of purpose alone keeps the status.
+pub fn status_after_move(
+    current: BookingStatus,
+    requires_approval: bool,
+    mover_decides: bool,
+    slot_changed: bool,
+) -> BookingStatus {
+    if current == BookingStatus::Confirmed && requires_approval && !mover_decides && slot_changed {
+        BookingStatus::Pending
+    } else {
+        current
+    }
+}
+
 /// An active booking can be cancelled until its end (a vehicle brought back early).
 pub fn may_cancel(status: BookingStatus, end: DateTime<Utc>, now: DateTime<Utc>) -> bool {
     status.is_active() && end > now
@@ -125,6 +141,18 @@ pub fn approval_warning(
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn an_approved_booking_moved_by_a_member_is_asked_again() {
+        use BookingStatus::*;
+        assert_eq!(status_after_move(Confirmed, true, false, true), Pending);
+        // The one who decides moves it as approved; a purpose alone changes nothing; a
+        // resource without approval never asks.
+        assert_eq!(status_after_move(Confirmed, true, true, true), Confirmed);
+        assert_eq!(status_after_move(Confirmed, true, false, false), Confirmed);
+        assert_eq!(status_after_move(Confirmed, false, false, true), Confirmed);
+        assert_eq!(status_after_move(Pending, true, false, true), Pending);
+    }
     use super::*;
 
     fn t(s: &str) -> DateTime<Utc> {

@@ -582,6 +582,9 @@ pub struct Move<'a> {
     pub quantity: i32,
     pub purpose: &'a str,
     pub beneficiary: Option<&'a str>,
+    /// Back to a request awaiting a decision (`domain::status::status_after_move`): the
+    /// earlier decision is forgotten.
+    pub to_request: bool,
 }
 
 pub fn apply_move(
@@ -594,6 +597,16 @@ pub fn apply_move(
         db_run!(conn => bookings::table.find(id).select(bookings::start_at).get_result(conn))?;
     let purpose_key = fold(m.purpose);
     super::allocation::forget_usage(conn, &[before, m.start_at])?;
+    if m.to_request {
+        db_run!(conn => diesel::update(bookings::table.find(id).filter(bookings::status.eq_any(ACTIVE)))
+            .set((
+                bookings::status.eq(BookingStatus::Pending),
+                bookings::decided_by.eq(None::<i64>),
+                bookings::decided_at.eq(None::<NaiveDateTime>),
+                bookings::decision_reason.eq(None::<String>),
+            ))
+            .execute(conn))?;
+    }
     Ok(
         db_run!(conn => diesel::update(bookings::table.find(id).filter(bookings::status.eq_any(ACTIVE)))
         .set((

@@ -9,7 +9,7 @@ use crate::app::App;
 use crate::domain::booking::ExistingBooking;
 use crate::domain::ids::BookingId;
 use crate::domain::refusal::Refusal;
-use crate::domain::status::{may_cancel, may_move, BookingStatus};
+use crate::domain::status::{may_cancel, may_move, status_after_move, BookingStatus};
 use crate::domain::time::{local_to_utc, Interval};
 use crate::domain::validation::FieldErrors;
 use crate::domain::violation::ViolationCode;
@@ -250,8 +250,22 @@ pub fn move_tx(
         .map(|g| (g.id, from_db(g.start_at), from_db(g.end_at)))
         .collect();
     let mut rows = Vec::new();
+    let decides = authz::can_decide(actor);
     for (gid, iv) in planned {
         let block = target.rules.block_of(iv);
+        let before = group.iter().find(|g| g.id == gid);
+        let slot_changed = before.is_none_or(|g| {
+            (from_db(g.start_at), from_db(g.end_at)) != (iv.start, iv.end)
+                || g.quantity != parsed.quantity
+        });
+        let to_request = before.is_some_and(|g| {
+            status_after_move(
+                g.status,
+                target.resource.row.requires_approval,
+                decides,
+                slot_changed,
+            ) != g.status
+        });
         rows.push(store::apply_move(
             conn,
             gid,
@@ -263,6 +277,7 @@ pub fn move_tx(
                 quantity: parsed.quantity,
                 purpose: &parsed.purpose,
                 beneficiary: parsed.beneficiary.as_deref(),
+                to_request,
             },
             to_db(env.now),
         )?);
