@@ -867,6 +867,20 @@ both_backends!(planning_pages, |app: TestApp| async move {
     assert!(page.contains(&format!(
         "/bookings/new?resource_id={id}&amp;start=2027-01-19T14:00&amp;end=2027-01-19T18:00"
     )));
+    // The group's manager records training and absences from the form; a member does not.
+    let form =
+        format!("/bookings/new?resource_id={id}&start=2027-01-19T14:00&end=2027-01-19T18:00");
+    let (_, page, _) = web.get(&form).await;
+    assert!(page.contains("name=\"activity\""), "{page}");
+    let (_, page, _) = Browser::sign_in(&app, "booker@jardins.test")
+        .await
+        .get(&form)
+        .await;
+    assert!(
+        page.contains("Réserver") || page.contains("réserv"),
+        "{page}"
+    );
+    assert!(!page.contains("name=\"activity\""), "{page}");
     let (s, page, _) = web
         .get("/staff/free?date=2027-01-19&from=18:00&to=14:00")
         .await;

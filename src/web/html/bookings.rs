@@ -438,7 +438,8 @@ async fn form_view(
             @if kind.is_none() || kind == Some(ResourceKind::Vehicle) {
                 (field("Bénéficiaire accompagné (facultatif)", "beneficiary", &form.beneficiary, "text", errors, Some("Pour un véhicule prêté à une personne accompagnée.")))
             }
-            @if kind.is_none() || kind == Some(ResourceKind::Staff) {
+            // Training and absences are the group's to record; members assign work only.
+            @if (kind.is_none() || kind == Some(ResourceKind::Staff)) && authz::manages_some_employer(actor) {
                 (select("Pour un salarié partagé", "activity", &activities, if form.activity.is_empty() { "work" } else { &form.activity }, errors))
             }
             @if chosen.is_some() { (estimate_markup(estimate.as_ref(), chosen.is_some_and(|r| r.requires_approval), times.is_some())) }
