@@ -231,6 +231,9 @@ pub struct Config {
     pub server: ServerLimits,
     /// Bound of the SQLite WAL file (`MUTUALISE_SQLITE_WAL_LIMIT_MB`, default 64).
     pub sqlite_wal_limit_bytes: u64,
+    /// PostgreSQL connections this process keeps open (`MUTUALISE_POSTGRES_POOL_SIZE`,
+    /// default 16).
+    pub postgres_pool_size: u32,
     /// Reverse proxies whose `X-Forwarded-For` names the client (`MUTUALISE_TRUSTED_PROXIES`).
     pub trusted_proxies: Vec<ipnet::IpNet>,
 }
@@ -288,6 +291,14 @@ impl ServerLimits {
 }
 
 impl Config {
+    /// How the process holds its database (`Db::connect_with`).
+    pub fn pooling(&self) -> crate::store::Pooling {
+        crate::store::Pooling {
+            sqlite_wal_limit_bytes: self.sqlite_wal_limit_bytes,
+            postgres_pool_size: self.postgres_pool_size,
+        }
+    }
+
     pub const DEFAULT_DATABASE: &'static str = "mutualise.db";
 
     pub fn from_env() -> Result<Self, ConfigError> {
@@ -375,6 +386,13 @@ impl Config {
                 64,
             )? * 1024
                 * 1024,
+            postgres_pool_size: bounded(
+                get("MUTUALISE_POSTGRES_POOL_SIZE"),
+                "MUTUALISE_POSTGRES_POOL_SIZE",
+                2,
+                256,
+                u64::from(crate::store::Pooling::DEFAULT_POSTGRES_POOL_SIZE),
+            )? as u32,
             trusted_proxies: parse_networks(
                 get("MUTUALISE_TRUSTED_PROXIES"),
                 "MUTUALISE_TRUSTED_PROXIES",

@@ -472,6 +472,8 @@ both_backends!(
     a_closed_month_is_frozen_and_chained,
     |app: TestApp| async move {
         let p = pole(&app).await;
+        // Months close once over: the treasurer closes them from a later day.
+        let later = app.same_database_at("2027-04-01T08:00:00Z").await;
         setup_month(&app, &p).await;
         let (_, open) = app.get(&p.treasurer, "/api/v1/allocations/2027-01").await;
         // Members cannot close.
@@ -479,7 +481,23 @@ both_backends!(
             .post(&p.booker, "/api/v1/allocations/2027-01/close", json!({}))
             .await;
         assert_eq!(s, StatusCode::FORBIDDEN);
-        let (s, closing) = app
+        // Not before the month is over: on 4 January, January is still running.
+        let (s, e) = app
+            .post(&p.treasurer, "/api/v1/allocations/2027-01/close", json!({}))
+            .await;
+        assert_eq!(
+            (s, e["code"].as_str()),
+            (StatusCode::CONFLICT, Some("month_not_over")),
+            "{e}"
+        );
+        assert!(
+            e["detail"]
+                .as_str()
+                .unwrap()
+                .contains("lundi 1 février 2027"),
+            "{e}"
+        );
+        let (s, closing) = later
             .post(&p.treasurer, "/api/v1/allocations/2027-01/close", json!({}))
             .await;
         assert_eq!(s, StatusCode::OK, "{closing}");
@@ -566,7 +584,7 @@ both_backends!(
         assert_eq!(s, StatusCode::CREATED, "{adj}");
         let (_, feb) = app.get(&p.treasurer, "/api/v1/allocations/2027-02").await;
         assert_eq!(lines_of(&feb, p.a, "adjustment"), [-1_250]);
-        let (s, feb_close) = app
+        let (s, feb_close) = later
             .post(&p.treasurer, "/api/v1/allocations/2027-02/close", json!({}))
             .await;
         assert_eq!(s, StatusCode::OK, "{feb_close}");
@@ -636,6 +654,8 @@ both_backends!(
     the_treasurer_pages_and_the_printed_statement,
     |app: TestApp| async move {
         let p = pole(&app).await;
+        // Months close once over: the treasurer closes them from a later day.
+        let later = app.same_database_at("2027-04-01T08:00:00Z").await;
         setup_month(&app, &p).await;
         let web = Browser::sign_in(&app, "tresorier@pole.test").await;
         let (s, page, _) = web.get("/allocations?month=2027-01").await;
@@ -645,7 +665,7 @@ both_backends!(
             "1\u{202f}320,34",
             "role=\"img\"",
             "Salle Jaurès",
-            "Clôturer",
+            "Le mois se clôture une fois terminé",
         ] {
             assert!(page.contains(text), "{text} missing");
         }
@@ -733,7 +753,11 @@ both_backends!(
             .await;
         assert!(printed.contains("article 261 B du CGI") && printed.contains("Pôle du Val"));
 
-        // Closing from the page.
+        // Closing from the page, once the month is over.
+        let web = Browser::sign_in(&later, "tresorier@pole.test").await;
+        let (_, page, _) = web.get("/allocations?month=2027-01").await;
+        assert!(page.contains("Clôturer le mois"), "{page}");
+        let csrf = csrf_of(&page);
         let (s, _, _) = web
             .post("/allocations/2027-01/close", &[("_csrf", &csrf)])
             .await;
@@ -750,6 +774,8 @@ both_backends!(
     recurring_costs_run_until_stopped_and_early_returns_bill_the_time_used,
     |app: TestApp| async move {
         let p = pole(&app).await;
+        // Months close once over: the treasurer closes them from a later day.
+        let later = app.same_database_at("2027-04-01T08:00:00Z").await;
         let van = app
             .resource(
                 &p.admin,
@@ -795,11 +821,11 @@ both_backends!(
         assert_eq!(lines_of(&jan, p.a, "cost_share"), [5_000, 40_000]);
         assert_eq!(lines_of(&jan, p.b, "cost_share"), [25_000]);
         // Months close in order, without a gap.
-        let (s, e) = app
+        let (s, e) = later
             .post(&p.treasurer, "/api/v1/allocations/2027-02/close", json!({}))
             .await;
         assert_eq!(s, StatusCode::OK, "{e}");
-        let (s, e) = app
+        let (s, e) = later
             .post(&p.treasurer, "/api/v1/allocations/2027-04/close", json!({}))
             .await;
         assert_eq!(
@@ -807,7 +833,7 @@ both_backends!(
             (StatusCode::CONFLICT, Some("month_order")),
             "{e}"
         );
-        let (s, e) = app
+        let (s, e) = later
             .post(&p.treasurer, "/api/v1/allocations/2027-01/close", json!({}))
             .await;
         assert_eq!(
@@ -860,7 +886,7 @@ both_backends!(
             .await;
         assert_eq!(s, StatusCode::CONFLICT);
         // Stopped after February: March has no rent.
-        let (s, mar) = app
+        let (s, mar) = later
             .post(&p.treasurer, "/api/v1/allocations/2027-03/close", json!({}))
             .await;
         assert_eq!(s, StatusCode::OK, "{mar}");

@@ -1079,6 +1079,8 @@ both_backends!(
 
 both_backends!(closed_month_is_frozen, |app: TestApp| async move {
     let p = pole(&app).await;
+    // Months close once over: closed from a later day, booked on the test's day.
+    let later = app.same_database_at("2027-04-01T08:00:00Z").await;
     let room = app
         .resource(&p.admin, json!({"kind": "room", "name": "Salle"}))
         .await;
@@ -1103,7 +1105,7 @@ both_backends!(closed_month_is_frozen, |app: TestApp| async move {
             book(hall, p.member, "2027-02-10T10:00", "2027-02-10T12:00"),
         )
         .await;
-    let (s, e) = app
+    let (s, e) = later
         .post(&p.admin, "/api/v1/allocations/2027-02/close", json!({}))
         .await;
     assert_eq!(
@@ -1128,20 +1130,20 @@ both_backends!(closed_month_is_frozen, |app: TestApp| async move {
         )
         .await;
     assert_eq!(s, StatusCode::CREATED, "{march}");
-    let (s, closed) = app
+    let (s, closed) = later
         .post(&p.admin, "/api/v1/allocations/2027-02/close", json!({}))
         .await;
     assert_eq!(s, StatusCode::OK, "{closed}");
     assert_eq!(closed["month"], "2027-02");
     assert_eq!(closed["frozen_bookings"], 1, "{closed}");
-    let (s, again) = app
+    let (s, again) = later
         .post(&p.admin, "/api/v1/allocations/2027-02/close", json!({}))
         .await;
     assert_eq!(
         (s, again["code"].clone()),
         (StatusCode::CONFLICT, json!("month_closed"))
     );
-    let (s, _) = app
+    let (s, _) = later
         .post(&p.admin, "/api/v1/allocations/2027-13/close", json!({}))
         .await;
     assert_eq!(s, StatusCode::NOT_FOUND);

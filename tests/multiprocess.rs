@@ -31,9 +31,9 @@ fn serve_with(url: &str, port: u16, env: &[(&str, &str)]) -> Server {
     Server(
         Command::new(env!("CARGO_BIN_EXE_mutualise"))
             .args(["serve", "--bind", &format!("127.0.0.1:{port}")])
+            .env("MUTUALISE_NOW", common::NOW)
             .envs(env.iter().copied())
             .env("DATABASE_URL", url)
-            .env("MUTUALISE_NOW", common::NOW)
             .env("RUST_LOG", "warn")
             .stdout(Stdio::null())
             .stderr(Stdio::null())
@@ -74,7 +74,18 @@ async fn database_with_admin() -> Option<(common::PgDatabase, Db, String)> {
 /// A user with these pole roles and memberships, written straight into the database; their
 /// bearer token.
 async fn token_for(db: &Db, email: &str, roles: &[&str], memberships: &[(i64, &str)]) -> String {
-    let now = mutualise::config::Clock::new(Some(common::NOW.parse().unwrap())).now();
+    token_at(db, email, roles, memberships, common::NOW).await
+}
+
+/// As `token_for`, the user created and the token issued at `now`.
+async fn token_at(
+    db: &Db,
+    email: &str,
+    roles: &[&str],
+    memberships: &[(i64, &str)],
+    now: &str,
+) -> String {
+    let now = mutualise::config::Clock::new(Some(now.parse().unwrap())).now();
     let user = mutualise::domain::user::UserInput {
         email: email.into(),
         name: email.split('@').next().unwrap_or("x").into(),
@@ -204,26 +215,53 @@ async fn two_processes_one_postgres_one_winner() {
     }
 }
 
-/// A month closed through one process while both take bookings in it: whatever committed
+/// A month closed through a third process while two take bookings in it: whatever committed
 /// before the close is what it froze, and nothing lands in the month afterwards. Bookings take
-/// the month's lock in shared mode, the close in exclusive mode (`store::months`).
+/// the month's lock in shared mode, the close in exclusive mode (`store::months`). (A month
+/// closes once over: the closing process's clock reads a later day than the booking ones'.)
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_month_being_closed_takes_no_late_booking() {
-    let Some((database, _db, token)) = database_with_admin().await else {
+    let Some((database, db, token)) = database_with_admin().await else {
         return;
     };
     let url = database.url.clone();
-    let (p1, p2) = (common::free_port(), common::free_port());
-    let _a = serve(&url, p1);
-    let _b = serve(&url, p2);
+    // Three ports held at once, so no two are the same.
+    let (p1, p2, p3) = {
+        let held: Vec<std::net::TcpListener> = (0..3)
+            .map(|_| std::net::TcpListener::bind("127.0.0.1:0").expect("bind"))
+            .collect();
+        let port = |i: usize| held[i].local_addr().expect("addr").port();
+        (port(0), port(1), port(2))
+    };
+    // Three processes of 16 connections each, beside the other tests', would exceed the
+    // server's 100: each keeps 6 here (`MUTUALISE_POSTGRES_POOL_SIZE`).
+    let small = ("MUTUALISE_POSTGRES_POOL_SIZE", "6");
+    let _a = serve_with(&url, p1, &[small]);
+    let _b = serve_with(&url, p2, &[small]);
+    let _c = serve_with(
+        &url,
+        p3,
+        &[small, ("MUTUALISE_NOW", "2027-09-01T08:00:00Z")],
+    );
     let client = reqwest::Client::new();
     let bases = [
         format!("http://127.0.0.1:{p1}"),
         format!("http://127.0.0.1:{p2}"),
     ];
-    for b in &bases {
+    let closer = format!("http://127.0.0.1:{p3}");
+    for b in bases.iter().chain([&closer]) {
         wait_ready(&client, b).await;
     }
+    // The treasurer closes, with a token of the closer's day (the first one has expired by
+    // then).
+    let closer_token = token_at(
+        &db,
+        "tresorier@pole.test",
+        &["treasurer"],
+        &[],
+        "2027-09-01T08:00:00Z",
+    )
+    .await;
     let post = |base: &str, path: &str, body: serde_json::Value| {
         client
             .post(format!("{base}/api/v1{path}"))
@@ -282,13 +320,13 @@ async fn a_month_being_closed_takes_no_late_booking() {
                 tokio::time::sleep(Duration::from_millis(5)).await;
             }
         }
-        let close = post(
-            &bases[1],
-            &format!("/allocations/2027-{month:02}/close"),
-            json!({}),
-        )
-        .await
-        .unwrap();
+        let close = client
+            .post(format!("{closer}/api/v1/allocations/2027-{month:02}/close"))
+            .bearer_auth(&closer_token)
+            .json(&json!({}))
+            .send()
+            .await
+            .unwrap();
         assert_eq!(close.status(), StatusCode::OK);
         let closed: serde_json::Value = close.json().await.unwrap();
         for t in tasks {

@@ -92,7 +92,7 @@ impl App {
 
     /// Opens the database named by the configuration (applying migrations) and builds the app.
     pub fn open(config: Config) -> anyhow::Result<App> {
-        let db = Db::connect_with_wal_limit(&config.database_url, config.sqlite_wal_limit_bytes)?;
+        let db = Db::connect_with(&config.database_url, config.pooling())?;
         Ok(App::new(db, config))
     }
 

@@ -78,6 +78,17 @@ pub async fn close(app: &App, actor: &Actor, month: Month) -> AppResult<MonthClo
                     });
                 }
             }
+            // A month closes once over: its bookings are all past, nothing more happens in it.
+            if !month.is_over(now, tz) {
+                return Err(AppError::Conflict {
+                    code: "month_not_over",
+                    detail: format!(
+                        "Le mois de {} n'est pas terminé : il se clôture à partir du {}, quand plus rien ne peut y changer.",
+                        label_fr(month),
+                        crate::domain::time::format_date_fr(month.next().first_day())
+                    ),
+                });
+            }
             let previous_hash = closed.last().map(|m| m.hash.clone()).unwrap_or_default();
             let in_month = |status| BookingFilter {
                 from: Some(to_db(bounds.start)),

@@ -56,7 +56,8 @@ pub fn main(args: AllocationArgs, config: Config) -> anyhow::Result<()> {
         let url = fresh_database(&config.database_url, i)?;
         let config = Config {
             database_url: url.clone(),
-            now: Some(Utc.with_ymd_and_hms(2027, 2, 15, 8, 0, 0).unwrap()),
+            // The month measured (March) is over, so it may be closed.
+            now: Some(Utc.with_ymd_and_hms(2027, 4, 6, 8, 0, 0).unwrap()),
             ..config.clone()
         };
         let app = App::open(config)?;

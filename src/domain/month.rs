@@ -92,6 +92,12 @@ impl Month {
         Interval { start, end }
     }
 
+    /// Whether the month is over at `now` in the pole's time zone: only then can it be
+    /// closed (its bookings are all in the past, nothing more will happen in it).
+    pub fn is_over(self, now: chrono::DateTime<chrono::Utc>, tz: Tz) -> bool {
+        self.bounds(tz).end <= now
+    }
+
     /// The local months an interval touches (its last instant is `end` minus a second: a
     /// booking ending at midnight does not touch the next month). At most 400 months.
     pub fn touched_by(iv: Interval, tz: Tz) -> Vec<Month> {
@@ -181,6 +187,17 @@ pub fn label_fr(m: Month) -> String {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn a_month_is_over_at_the_local_midnight_that_ends_it() {
+        let tz: Tz = chrono_tz::Europe::Paris;
+        let jan = Month::new(2027, 1).unwrap();
+        // 1 February 00:00 in Paris is 31 January 23:00 UTC.
+        let end: chrono::DateTime<chrono::Utc> = "2027-01-31T23:00:00Z".parse().unwrap();
+        assert!(jan.is_over(end, tz));
+        assert!(!jan.is_over(end - chrono::Duration::seconds(1), tz));
+        assert!(!Month::new(2027, 2).unwrap().is_over(end, tz));
+    }
     use super::*;
     use crate::domain::time::parse_instant;
 

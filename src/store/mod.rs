@@ -178,19 +178,41 @@ pub enum DbConn {
     Postgres(PooledConnection<pg_pool::PgManager>),
 }
 
+/// How a process holds its database: the SQLite WAL's bound (see `writer::WalBound`) and the
+/// number of PostgreSQL connections it keeps open (each process of a deployment holds that
+/// many of the server's `max_connections`, 100 by default).
+#[derive(Debug, Clone, Copy)]
+pub struct Pooling {
+    pub sqlite_wal_limit_bytes: u64,
+    pub postgres_pool_size: u32,
+}
+
+impl Pooling {
+    pub const DEFAULT_POSTGRES_POOL_SIZE: u32 = 16;
+}
+
+impl Default for Pooling {
+    fn default() -> Self {
+        Pooling {
+            sqlite_wal_limit_bytes: writer::WalBound::DEFAULT_LIMIT_BYTES,
+            postgres_pool_size: Self::DEFAULT_POSTGRES_POOL_SIZE,
+        }
+    }
+}
+
 impl Db {
     /// Applies pending migrations (see `migrate_database`), then opens the pool.
     pub fn connect(url: &DatabaseUrl) -> anyhow::Result<Self> {
-        Self::connect_with_wal_limit(url, writer::WalBound::DEFAULT_LIMIT_BYTES)
+        Self::connect_with(url, Pooling::default())
     }
 
-    /// `connect`, bounding a SQLite WAL file to `wal_limit_bytes` (see `writer::WalBound`).
-    pub fn connect_with_wal_limit(url: &DatabaseUrl, wal_limit_bytes: u64) -> anyhow::Result<Self> {
+    /// `connect` with a SQLite WAL bound and a PostgreSQL pool size of the configuration.
+    pub fn connect_with(url: &DatabaseUrl, pooling: Pooling) -> anyhow::Result<Self> {
         let applied = Self::migrate_database(url)?;
         if !applied.is_empty() {
             tracing::info!(?applied, "migrations appliquées");
         }
-        Self::open_pool(url, wal_limit_bytes)
+        Self::open_pool(url, pooling)
     }
 
     /// Prepares the database on one connection of its own, before any pool exists, and applies
@@ -206,7 +228,8 @@ impl Db {
 
     /// The pool, and on SQLite the group-commit writer, on a database `migrate_database` has
     /// just prepared.
-    fn open_pool(url: &DatabaseUrl, wal_limit_bytes: u64) -> anyhow::Result<Self> {
+    fn open_pool(url: &DatabaseUrl, pooling: Pooling) -> anyhow::Result<Self> {
+        let wal_limit_bytes = pooling.sqlite_wal_limit_bytes;
         let pools = match url {
             DatabaseUrl::Sqlite(path) => {
                 let manager = ConnectionManager::<SqliteConnection>::new(path);
@@ -231,7 +254,7 @@ impl Db {
                     uri.with_connect_timeout(POSTGRES_CONNECT_TIMEOUT_SECS),
                 );
                 let pool = Pool::builder()
-                    .max_size(16)
+                    .max_size(pooling.postgres_pool_size)
                     .connection_timeout(Duration::from_secs(30))
                     .build(manager)?;
                 Pools::Postgres(pool)

@@ -196,8 +196,8 @@ impl TestApp {
         .expect("config");
         let db = tokio::task::spawn_blocking({
             let url = url.clone();
-            let wal_limit = config.sqlite_wal_limit_bytes;
-            move || Db::connect_with_wal_limit(&url, wal_limit)
+            let pooling = config.pooling();
+            move || Db::connect_with(&url, pooling)
         })
         .await
         .expect("join")

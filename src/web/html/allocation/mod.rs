@@ -515,7 +515,9 @@ async fn month_view(s: &AppState, p: &PageActor, month: Month, v: MonthView) -> 
         }
         h2 { "Clôture" }
         @if open {
-            @if authz::can_close_months(actor) {
+            @if !month.is_over(s.app.now(), s.app.tz()) {
+                p.meta { "Le mois se clôture une fois terminé, à partir du " (crate::domain::time::format_date_fr(month.next().first_day())) "." }
+            } @else if authz::can_close_months(actor) {
                 details.confirm {
                     summary.button { "Clôturer le mois" }
                     div {
