@@ -767,6 +767,79 @@ both_backends!(
     }
 );
 
+both_backends!(
+    an_edit_or_an_archive_leaves_no_assignment_unlawful_or_unseen,
+    |app: TestApp| async move {
+        let g = group(&app).await;
+        let id = full_time_camille(&app, &g, json!([g.member])).await;
+        let (s, b) = app
+            .post(
+                &g.manager,
+                "/api/v1/bookings",
+                assign(id, g.member, "2027-01-12T08:00", "2027-01-12T12:00"),
+            )
+            .await;
+        assert_eq!(s, StatusCode::CREATED, "{b}");
+        let end = |day: &str| json!({"contract_type": "cdd", "contract_end": day});
+        // A contract ending the day before the assignment: refused on the field, nothing
+        // changed.
+        let (s, e) = app
+            .patch(
+                &g.manager,
+                &format!("/api/v1/employees/{id}"),
+                end("2027-01-11"),
+            )
+            .await;
+        assert_eq!(
+            (s, e["errors"][0]["field"].as_str()),
+            (StatusCode::UNPROCESSABLE_ENTITY, Some("contract_end")),
+            "{e}"
+        );
+        assert!(
+            e["errors"][0]["message"]
+                .as_str()
+                .unwrap()
+                .contains("1 mise(s)"),
+            "{e}"
+        );
+        let (_, unchanged) = app
+            .get(&g.manager, &format!("/api/v1/employees/{id}"))
+            .await;
+        assert_eq!(unchanged["contract_type"], "cdi", "{unchanged}");
+        // Ending on the assignment's day is lawful.
+        let (s, e) = app
+            .patch(
+                &g.manager,
+                &format!("/api/v1/employees/{id}"),
+                end("2027-01-12"),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{e}");
+        // Archiving with an assignment to come: refused until it is cancelled.
+        let archive = format!("/api/v1/employees/{id}/archive");
+        let (s, e) = app.post(&g.manager, &archive, json!({})).await;
+        assert_eq!(
+            (s, e["code"].as_str()),
+            (StatusCode::CONFLICT, Some("future_assignments")),
+            "{e}"
+        );
+        let (_, still) = app
+            .get(&g.manager, &format!("/api/v1/employees/{id}"))
+            .await;
+        assert_eq!(still["archived"], false, "{still}");
+        let (s, _) = app
+            .post(
+                &g.manager,
+                &format!("/api/v1/bookings/{}/cancel", b["id"]),
+                json!({}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK);
+        let (s, e) = app.post(&g.manager, &archive, json!({})).await;
+        assert_eq!(s, StatusCode::OK, "{e}");
+    }
+);
+
 both_backends!(who_is_free_with_a_skill, |app: TestApp| async move {
     let g = group(&app).await;
     let id = planned_week(&app, &g).await;
@@ -845,6 +918,11 @@ both_backends!(planning_pages, |app: TestApp| async move {
     // The legend names every member beside its letter; each block carries the letter.
     assert!(page.contains("B</span> Les Jardins"), "{page}");
     assert!(page.contains("<span class=\"code\">B</span>"));
+    // Training is marked by its word, not by a letter a member may also have.
+    assert!(
+        page.contains("Formation</span> temps de formation, au groupement"),
+        "{page}"
+    );
     assert!(page.contains("38 h</strong> / 35 h"), "{page}");
     assert!(page.contains("dont 3 h suppl."));
     assert!(

@@ -4,23 +4,28 @@
 
 use std::collections::HashMap;
 
-use chrono::NaiveDate;
+use chrono::{DateTime, NaiveDate, Utc};
+use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
 
 use super::authz::{self, Actor};
 use super::App;
 use crate::domain::employee::{
-    age_on, has_skill, ContractType, EmployeeDraft, EmployeeInput, ManagementFee,
+    age_on, contract_violation, has_skill, ContractType, EmployeeDraft, EmployeeInput,
+    ManagementFee,
 };
 use crate::domain::ids::{MemberId, ResourceId};
 use crate::domain::labour;
 use crate::domain::member::LegalForm;
 use crate::domain::resource::ResourceKind;
+use crate::domain::status::BookingStatus;
+use crate::domain::time::{format_date_fr, format_local, Interval};
 use crate::error::{AppError, AppResult};
+use crate::store::bookings::{self as booking_store, BookingFilter};
 use crate::store::employees::{self as store, EmployeeFacts};
 use crate::store::members as member_store;
 use crate::store::resources::{self as resource_store, Resource, ResourceFilter, ResourceRow};
-use crate::store::{to_db, DbConn};
+use crate::store::{from_db, to_db, DbConn};
 
 /// A member, named.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -346,7 +351,7 @@ pub async fn replace(
     id: ResourceId,
     input: EmployeeInput,
 ) -> AppResult<EmployeeView> {
-    let (actor, now) = (actor.clone(), app.now());
+    let (actor, now, tz) = (actor.clone(), app.now(), app.tz());
     let today = now.with_timezone(&app.tz()).date_naive();
     app.db()
         .run(move |c| {
@@ -354,6 +359,9 @@ pub async fn replace(
                 let current = visible(c, &actor, id, today)?;
                 authz::require(current.can_manage)?;
                 let draft = validate(c, &actor, &input, today)?;
+                if let Some(end) = draft.contract_end {
+                    refuse_assignments_beyond(c, id, &draft.resource.name, end, tz)?;
+                }
                 resource_store::update(c, id, &draft.resource, to_db(now))?;
                 store::save(c, id, &draft)?;
                 visible(c, &actor, id, today)
@@ -375,17 +383,96 @@ pub async fn set_archived(
     id: ResourceId,
     archived: bool,
 ) -> AppResult<EmployeeView> {
-    let (actor, now) = (actor.clone(), app.now());
+    let (actor, now, tz) = (actor.clone(), app.now(), app.tz());
     let today = now.with_timezone(&app.tz()).date_naive();
     app.db()
         .run(move |c| {
             c.write(|c| {
-                authz::require(visible(c, &actor, id, today)?.can_manage)?;
+                let current = visible(c, &actor, id, today)?;
+                authz::require(current.can_manage)?;
+                if archived {
+                    refuse_archive_with_assignments(c, id, &current.name, now, tz)?;
+                }
                 resource_store::set_archived(c, id, archived.then(|| to_db(now)), to_db(now))?;
                 visible(c, &actor, id, today)
             })
         })
         .await
+}
+
+/// The active assignments of an employee that end after `since`, by start.
+fn assignments_after(
+    conn: &mut DbConn,
+    id: ResourceId,
+    since: DateTime<Utc>,
+) -> AppResult<Vec<Interval>> {
+    let rows = booking_store::list(
+        conn,
+        &BookingFilter {
+            resource_ids: Some(vec![id]),
+            from: Some(to_db(since)),
+            statuses: Some(BookingStatus::ACTIVE.to_vec()),
+            ..Default::default()
+        },
+        None,
+        i64::MAX,
+    )?;
+    Ok(rows
+        .iter()
+        .filter_map(|b| Interval::new(from_db(b.start_at), from_db(b.end_at)))
+        .collect())
+}
+
+/// A contract may not end before assignments already made (the booking engine would refuse
+/// them, `domain::employee::contract_violation`): an error on `contract_end`, nothing changed.
+fn refuse_assignments_beyond(
+    conn: &mut DbConn,
+    id: ResourceId,
+    name: &str,
+    end: NaiveDate,
+    tz: Tz,
+) -> AppResult<()> {
+    let beyond: Vec<Interval> = assignments_after(conn, id, labour::day_bounds(end, tz).end)?
+        .into_iter()
+        .filter(|iv| contract_violation(name, Some(end), *iv, tz).is_some())
+        .collect();
+    match beyond.first() {
+        None => Ok(()),
+        Some(first) => Err(AppError::validation(
+            "contract_end",
+            format!(
+                "{} mise(s) à disposition de {name} vont au-delà du {} (la première le {}) : \
+                 annulez-les ou déplacez-les avant d'avancer la fin du contrat.",
+                beyond.len(),
+                format_date_fr(end),
+                format_local(first.start, tz)
+            ),
+        )),
+    }
+}
+
+/// An archived employee leaves the planning: one with assignments to come is not archived
+/// (they would go on being billed unseen): 409 `future_assignments`, nothing changed.
+fn refuse_archive_with_assignments(
+    conn: &mut DbConn,
+    id: ResourceId,
+    name: &str,
+    now: DateTime<Utc>,
+    tz: Tz,
+) -> AppResult<()> {
+    let coming = assignments_after(conn, id, now)?;
+    match coming.first() {
+        None => Ok(()),
+        Some(first) => Err(AppError::Conflict {
+            code: "future_assignments",
+            detail: format!(
+                "{} mise(s) à disposition de {name} restent à venir (la première le {}) : \
+                 annulez-les avant d'archiver.",
+                coming.len(),
+                format_local(first.start, tz)
+            ),
+        }),
+    }
 }
 
 /// The employer groups the actor may create employees in (for the form).

@@ -154,8 +154,9 @@ fn legend_view(legend: &[LegendEntry]) -> Markup {
             @for l in legend {
                 li { span class={ "swatch m" (l.colour) } { (l.code) } " " (l.member.name) }
             }
-            li { span.swatch.training { "F" } " Formation (groupement)" }
-            li { span.swatch.absence { "—" } " Absence" }
+            // Training and absences carry their word, never a letter a member could have.
+            li { span.swatch.training { (activity_label(Activity::Training)) } " temps de formation, au groupement (non facturé)" }
+            li { span.swatch.absence { (activity_label(Activity::Absence)) } " absence (congé, maladie…), hors temps de travail" }
         }
     }
 }
