@@ -106,15 +106,14 @@ pub struct MemberStatement {
 }
 
 impl MemberStatement {
-    /// Lines in statement order (source, resource, label) with the total.
+    /// Lines in statement order with the total: by source and resource; a resource's
+    /// bookings in the order given (the allocation gives them by start, the order its free
+    /// hours are used in: their labels, « lundi 4 janvier » after « lundi 11 janvier », would
+    /// not), other lines by label. A stable sort.
     pub fn new(member_id: MemberId, member_name: String, mut lines: Vec<Line>) -> Self {
         lines.sort_by(|a, b| {
-            (a.source, a.resource_id, &a.label, &a.refs.bookings).cmp(&(
-                b.source,
-                b.resource_id,
-                &b.label,
-                &b.refs.bookings,
-            ))
+            let label = |l: &Line| (l.source != Source::Tariff).then(|| l.label.clone());
+            (a.source, a.resource_id, label(a)).cmp(&(b.source, b.resource_id, label(b)))
         });
         MemberStatement {
             member_id,
@@ -355,6 +354,40 @@ pub fn format_rate(permille: i64) -> String {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn a_statement_keeps_a_resources_bookings_in_the_order_given() {
+        let at = |label: &str, booking: i64| Line {
+            label: label.into(),
+            resource_id: Some(ResourceId(3)),
+            refs: Refs {
+                bookings: vec![BookingId(booking)],
+                ..Refs::default()
+            },
+            ..line(Source::Tariff, 100)
+        };
+        let m = MemberStatement::new(
+            MemberId(1),
+            "Jardins".into(),
+            vec![
+                line(Source::Adjustment, 5),
+                at("Salle — lundi 4 janvier 2027", 9),
+                at("Salle — lundi 11 janvier 2027", 2),
+                at("Salle — lundi 18 janvier 2027", 5),
+            ],
+        );
+        let labels: Vec<&str> = m.lines.iter().map(|l| l.label.as_str()).collect();
+        assert_eq!(
+            labels[..3],
+            [
+                "Salle — lundi 4 janvier 2027",
+                "Salle — lundi 11 janvier 2027",
+                "Salle — lundi 18 janvier 2027"
+            ]
+        );
+        assert_eq!(m.lines[3].source, Source::Adjustment);
+        assert_eq!(m.total_cents, 305);
+    }
     use super::*;
     use chrono_tz::Europe::Paris;
 
