@@ -780,6 +780,26 @@ both_backends!(
             )
             .await;
         assert_eq!(s, StatusCode::CREATED, "{b}");
+        // A value of the wrong type is named by its field, in French.
+        let (s, e) = app
+            .patch(
+                &g.manager,
+                &format!("/api/v1/employees/{id}"),
+                json!({"weekly_contract_hours": "abc"}),
+            )
+            .await;
+        assert_eq!(
+            (s, e["errors"][0]["field"].as_str()),
+            (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                Some("weekly_contract_hours")
+            ),
+            "{e}"
+        );
+        assert_eq!(
+            e["errors"][0]["message"], "Attendu : un nombre ; reçu : le texte \"abc\".",
+            "{e}"
+        );
         let end = |day: &str| json!({"contract_type": "cdd", "contract_end": day});
         // A contract ending the day before the assignment: refused on the field, nothing
         // changed.

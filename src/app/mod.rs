@@ -160,8 +160,18 @@ pub fn merge_patch<T: Serialize + DeserializeOwned>(current: &T, patch: Value) -
         ));
     }
     merge(&mut doc, patch);
-    serde_json::from_value(doc)
-        .map_err(|e| AppError::validation("body", format!("Champ invalide : {e}")))
+    serde_path_to_error::deserialize(doc).map_err(|e| {
+        let path = e.path().to_string();
+        let field = if path == "." {
+            "body".to_string()
+        } else {
+            path
+        };
+        AppError::validation(
+            &field,
+            crate::domain::validation::french_data_error(&e.inner().to_string()),
+        )
+    })
 }
 
 fn merge(target: &mut Value, patch: Value) {

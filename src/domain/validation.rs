@@ -170,8 +170,117 @@ pub fn password(value: &str) -> Result<String, String> {
     Ok(value.to_string())
 }
 
+/// serde's message about a value that does not fit (« invalid type: string "abc", expected
+/// f64 ») in French, for the field's error: API clients and their users read French.
+pub fn french_data_error(message: &str) -> String {
+    // serde_json adds where in the text the value was; the field already says where.
+    let message = message
+        .rsplit_once(" at line ")
+        .map_or(message, |(m, _)| m)
+        .trim();
+    let quoted = |s: &str| s.trim().trim_matches('`').to_string();
+    let what = |kind: &str| -> String {
+        let kind = kind.trim();
+        match kind.split_once(' ') {
+            Some(("string", v)) => format!("le texte {v}"),
+            Some(("integer", v)) => format!("le nombre entier {}", quoted(v)),
+            Some(("floating", v)) => format!("le nombre {}", quoted(v.trim_start_matches("point"))),
+            Some(("boolean", v)) => format!("le booléen {}", quoted(v)),
+            _ => match kind {
+                "null" => "null".into(),
+                "map" => "un objet".into(),
+                "sequence" => "une liste".into(),
+                "unit value" => "une valeur vide".into(),
+                other => other.to_string(),
+            },
+        }
+    };
+    let wanted = |kind: &str| -> String {
+        match kind.trim() {
+            "f64" | "f32" | "a number" => "un nombre".into(),
+            "i64" | "i32" | "i16" | "i8" | "u64" | "u32" | "u16" | "u8" | "usize" | "isize" => {
+                "un nombre entier".into()
+            }
+            "a string" | "a borrowed string" => "du texte".into(),
+            "a boolean" => "un booléen (true ou false)".into(),
+            "a sequence" => "une liste".into(),
+            other if other.starts_with("struct") || other.starts_with("a map") => "un objet".into(),
+            other => other.to_string(),
+        }
+    };
+    if let Some(rest) = message.strip_prefix("invalid type: ") {
+        if let Some((got, want)) = rest.split_once(", expected ") {
+            return format!("Attendu : {} ; reçu : {}.", wanted(want), what(got));
+        }
+    }
+    if let Some(rest) = message.strip_prefix("invalid value: ") {
+        if let Some((got, want)) = rest.split_once(", expected ") {
+            return format!("Valeur refusée ({}) : attendu {}.", what(got), want.trim());
+        }
+    }
+    if let Some(rest) = message.strip_prefix("missing field ") {
+        return format!("Champ obligatoire manquant : {}.", quoted(rest));
+    }
+    if let Some(rest) = message.strip_prefix("unknown variant ") {
+        let (got, want) = rest.split_once(", expected ").unwrap_or((rest, ""));
+        let choices = want
+            .trim_start_matches("one of ")
+            .replace('`', "")
+            .replace(" or ", ", ");
+        return format!(
+            "Valeur inconnue « {} » : valeurs possibles {}.",
+            quoted(got),
+            choices.trim()
+        );
+    }
+    if let Some(rest) = message.strip_prefix("unknown field ") {
+        let got = rest.split_once(',').map_or(rest, |(g, _)| g);
+        return format!("Champ inconnu : {}.", quoted(got));
+    }
+    match message {
+        "input is out of range" => "Date ou nombre impossible (hors limites).".into(),
+        "premature end of input"
+        | "input contains invalid characters"
+        | "trailing input"
+        | "input is not enough for unique date and time"
+        | "no possible date and time matching input" => {
+            "Format de date ou d'heure invalide.".into()
+        }
+        other => format!("Valeur invalide ({other})."),
+    }
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn serdes_complaints_are_said_in_french() {
+        assert_eq!(
+            french_data_error(r#"invalid type: string "abc", expected f64 at line 1 column 35"#),
+            r#"Attendu : un nombre ; reçu : le texte "abc"."#
+        );
+        assert_eq!(
+            french_data_error("invalid type: integer `5`, expected a string"),
+            "Attendu : du texte ; reçu : le nombre entier 5."
+        );
+        assert_eq!(
+            french_data_error("missing field `end`"),
+            "Champ obligatoire manquant : end."
+        );
+        assert_eq!(
+            french_data_error(
+                "unknown variant `holiday`, expected one of `work`, `training`, `absence`"
+            ),
+            "Valeur inconnue « holiday » : valeurs possibles work, training, absence."
+        );
+        assert_eq!(
+            french_data_error("input is out of range"),
+            "Date ou nombre impossible (hors limites)."
+        );
+        assert_eq!(
+            french_data_error("something else"),
+            "Valeur invalide (something else)."
+        );
+    }
     use super::*;
 
     #[test]

@@ -46,9 +46,20 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
         if value_has_nul(&value) {
             return Err(nul_refused("body"));
         }
-        match serde_json::from_value(value) {
+        match serde_path_to_error::deserialize(value) {
             Ok(v) => Ok(ApiJson(v)),
-            Err(e) => Err(AppError::validation("body", e.to_string())),
+            Err(e) => {
+                let path = e.path().to_string();
+                let field = if path == "." {
+                    "body".to_string()
+                } else {
+                    path
+                };
+                Err(AppError::validation(
+                    &field,
+                    crate::domain::validation::french_data_error(&e.inner().to_string()),
+                ))
+            }
         }
     }
 }
@@ -86,9 +97,15 @@ impl From<JsonRejection> for AppError {
             return AppError::TooLarge("Corps de requête trop volumineux (2 Mo au plus).".into());
         }
         match r {
-            JsonRejection::JsonDataError(e) => AppError::validation("body", e.body_text()),
+            JsonRejection::JsonDataError(e) => AppError::validation(
+                "body",
+                crate::domain::validation::french_data_error(&e.body_text()),
+            ),
             JsonRejection::MissingJsonContentType(_) => AppError::UnsupportedMediaType(
                 "Le corps doit être du JSON (Content-Type: application/json).".into(),
+            ),
+            JsonRejection::JsonSyntaxError(_) => AppError::BadRequest(
+                "JSON illisible : le corps n'est pas un document JSON complet et valide.".into(),
             ),
             other => AppError::BadRequest(format!("JSON illisible : {}", other.body_text())),
         }
@@ -141,7 +158,14 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for ApiQuery<T> {
 
 impl From<QueryRejection> for AppError {
     fn from(r: QueryRejection) -> Self {
-        AppError::BadRequest(format!("Paramètres invalides : {}", r.body_text()))
+        let text = r.body_text();
+        let detail = text
+            .strip_prefix("Failed to deserialize query string: ")
+            .unwrap_or(&text);
+        AppError::BadRequest(format!(
+            "Paramètres invalides : {}",
+            crate::domain::validation::french_data_error(detail)
+        ))
     }
 }
 
@@ -393,6 +417,7 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
 
 #[cfg(test)]
 mod tests {
+
     use super::*;
 
     fn nets(list: &[&str]) -> Vec<ipnet::IpNet> {
