@@ -979,6 +979,12 @@ both_backends!(planning_pages, |app: TestApp| async move {
         "{page}"
     );
     assert!(!page.contains("name=\"activity\""), "{page}");
+    // No tariff, yet not free: the month's hours are billed.
+    assert!(
+        page.contains("Mise à disposition facturée au relevé du mois"),
+        "{page}"
+    );
+    assert!(!page.contains("rien à payer"), "{page}");
     let (s, page, _) = web
         .get("/staff/free?date=2027-01-19&from=18:00&to=14:00")
         .await;

@@ -269,10 +269,18 @@ async fn estimate_of(
 }
 
 /// The price box: the estimate and how it is reached, or why there is none.
-fn estimate_markup(e: Option<&Estimate>, requires_approval: bool, has_times: bool) -> Markup {
+fn estimate_markup(
+    e: Option<&Estimate>,
+    requires_approval: bool,
+    has_times: bool,
+    staff: bool,
+) -> Markup {
     html! {
         div #estimate.estimate aria-live="polite" {
-            @if let Some(e) = e {
+            @if staff {
+                // A shared employee has no tariff: the month's hours are billed (ledger).
+                p.hint { "Mise à disposition facturée au relevé du mois : les heures travaillées au coût horaire chargé du salarié, avec les majorations d'heures supplémentaires et les frais de gestion du groupement." }
+            } @else if let Some(e) = e {
                 p { strong { "Prix estimé : " (format_euros(e.amount_cents)) }
                     @if e.coefficient_permille != 1000 { " (coefficient de votre structure ×" (crate::domain::money::format_permille(e.coefficient_permille)) ")" } }
                 p.hint { (e.basis) @if e.free_minutes > 0 { " — dont " (format_minutes(e.free_minutes)) " dans le forfait gratuit du mois" } ". Estimation : le relevé du mois fait foi." }
@@ -442,7 +450,7 @@ async fn form_view(
             @if (kind.is_none() || kind == Some(ResourceKind::Staff)) && authz::manages_some_employer(actor) {
                 (select("Pour un salarié partagé", "activity", &activities, if form.activity.is_empty() { "work" } else { &form.activity }, errors))
             }
-            @if chosen.is_some() { (estimate_markup(estimate.as_ref(), chosen.is_some_and(|r| r.requires_approval), times.is_some())) }
+            @if let Some(r) = chosen { (estimate_markup(estimate.as_ref(), r.requires_approval, times.is_some(), r.kind == ResourceKind::Staff)) }
             details.repeat open[repeating] {
                 summary { "Répéter cette réservation" }
                 fieldset {
@@ -469,8 +477,8 @@ pub async fn estimate_fragment(
     let Ok(resource) = form.resource_id.parse::<ResourceId>() else {
         return (StatusCode::BAD_REQUEST, "ressource attendue").into_response();
     };
-    let requires_approval = match resources::get(&s.app, p.actor(), resource).await {
-        Ok(r) => r.requires_approval,
+    let (requires_approval, staff) = match resources::get(&s.app, p.actor(), resource).await {
+        Ok(r) => (r.requires_approval, r.kind == ResourceKind::Staff),
         Err(e) => return super::error_page(&s, Some(&p.0), e),
     };
     let tz = s.tz();
@@ -487,7 +495,7 @@ pub async fn estimate_fragment(
     .await;
     (
         [(axum::http::header::CACHE_CONTROL, "no-store")],
-        estimate_markup(e.as_ref(), requires_approval, has_times),
+        estimate_markup(e.as_ref(), requires_approval, has_times, staff),
     )
         .into_response()
 }
