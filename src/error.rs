@@ -39,6 +39,9 @@ pub enum AppError {
     TooLarge(String),
     #[error("{0}")]
     UnsupportedMediaType(String),
+    /// The address exists, not with this HTTP method.
+    #[error("Cette adresse n'accepte pas cette méthode HTTP : le document OpenAPI (/api/v1/openapi.json) dit lesquelles.")]
+    MethodNotAllowed,
     #[error("service indisponible")]
     Unavailable(String),
     #[error("erreur interne")]
@@ -83,6 +86,7 @@ impl AppError {
             AppError::BadQuery(_) => "invalid_query",
             AppError::TooLarge(_) => "payload_too_large",
             AppError::UnsupportedMediaType(_) => "unsupported_media_type",
+            AppError::MethodNotAllowed => "method_not_allowed",
             AppError::Unavailable(_) => "unavailable",
             AppError::Internal(_) => "internal",
         }

@@ -574,6 +574,32 @@ both_backends!(
     }
 );
 
+// An address that exists, asked with a method it does not take: a problem, not an empty 405.
+both_backends!(
+    a_method_not_allowed_is_a_problem,
+    |app: TestApp| async move {
+        let admin = app.admin().await;
+        let res = app
+            .client
+            .delete(format!("{}/api/v1/bookings", app.base))
+            .bearer_auth(&admin)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::METHOD_NOT_ALLOWED);
+        assert_eq!(
+            res.headers()["content-type"].to_str().unwrap(),
+            "application/problem+json"
+        );
+        let body: serde_json::Value = res.json().await.unwrap();
+        assert_eq!(body["code"], "method_not_allowed", "{body}");
+        assert!(
+            body["detail"].as_str().unwrap().contains("OpenAPI"),
+            "{body}"
+        );
+    }
+);
+
 // Found by schemathesis: PostgreSQL cannot store U+0000 and answered 500. Refused the same
 // on both backends, whatever carries it, and nothing is written.
 both_backends!(nul_characters_are_refused, |app: TestApp| async move {

@@ -40,6 +40,7 @@ pub fn status_of(e: &AppError) -> StatusCode {
         AppError::BadRequest(_) | AppError::BadQuery(_) => StatusCode::BAD_REQUEST,
         AppError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
         AppError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        AppError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
         AppError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
         AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
     }
@@ -60,6 +61,7 @@ pub fn title_of(e: &AppError) -> &'static str {
         AppError::BadQuery(_) => "Paramètres invalides",
         AppError::TooLarge(_) => "Requête trop volumineuse",
         AppError::UnsupportedMediaType(_) => "Format non pris en charge",
+        AppError::MethodNotAllowed => "Méthode non permise",
         AppError::Unavailable(_) => "Service indisponible",
         AppError::Internal(_) => "Erreur interne",
     }

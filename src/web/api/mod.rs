@@ -161,10 +161,15 @@ pub fn router() -> Router<AppState> {
         .route("/outbox/counts", get(notifications::outbox_counts))
         .route("/outbox/{id}/resend", post(notifications::resend))
         .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
 }
 
 async fn not_found() -> Response {
     AppError::NotFound.into_response()
+}
+
+async fn method_not_allowed() -> Response {
+    AppError::MethodNotAllowed.into_response()
 }
 
 #[derive(OpenApi)]
