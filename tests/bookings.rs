@@ -610,7 +610,7 @@ both_backends!(move_cancel_approve_reject, |app: TestApp| async move {
     );
     let (s, _) = app.cancel(&p.booker, id).await;
     assert_eq!(s, StatusCode::CONFLICT);
-    // Another member's booking is not ours to touch.
+    // Another member's booking is not ours to touch: forbidden, since we read it (below).
     let (_, theirs) = app
         .post(
             &p.admin,
@@ -625,7 +625,11 @@ both_backends!(move_cancel_approve_reject, |app: TestApp| async move {
             json!({}),
         )
         .await;
-    assert_eq!(s, StatusCode::NOT_FOUND);
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    let (_, still) = app
+        .get(&p.admin, &format!("/api/v1/bookings/{}", theirs["id"]))
+        .await;
+    assert_eq!(still["status"], "pending", "{still}");
     // Others see who holds a slot, not why.
     let (_, listed) = app
         .get(&p.booker, &format!("/api/v1/bookings/{}", theirs["id"]))

@@ -9,6 +9,7 @@ use crate::app::App;
 use crate::domain::booking::ExistingBooking;
 use crate::domain::ids::BookingId;
 use crate::domain::refusal::Refusal;
+use crate::domain::resource::ResourceKind;
 use crate::domain::status::{may_cancel, may_move, status_after_move, BookingStatus};
 use crate::domain::time::{local_to_utc, Interval};
 use crate::domain::validation::FieldErrors;
@@ -105,8 +106,13 @@ fn modifiable(
 ) -> AppResult<(BookingRow, Target)> {
     let b = store::find(conn, id)?;
     let target = target::under_lock(conn, b.resource_id, None, env, &[])?;
-    if !authz::can_modify_booking(actor, b.member_id, target.bookable()) {
-        return Err(if authz::can_see_booking_details(actor, b.member_id) {
+    let bookable = target.bookable();
+    if !authz::can_modify_booking(actor, b.member_id, bookable) {
+        // What the actor reads (`query::get`) it is forbidden to change; another member's
+        // assignment of a shared employee it does not even see.
+        let seen = bookable.kind != ResourceKind::Staff
+            || authz::sees_staff_booking(actor, b.member_id, bookable.employer);
+        return Err(if seen {
             AppError::Forbidden
         } else {
             AppError::NotFound
