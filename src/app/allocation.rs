@@ -965,7 +965,7 @@ pub async fn trend_beside(
                     cents,
                 })
                 .collect();
-            members.sort_by(|a, b| a.member_name.cmp(&b.member_name));
+            members.sort_by_cached_key(|m| crate::domain::text::fold(&m.member_name));
             Ok(Trend { months, members })
         })
         .await
@@ -1375,7 +1375,7 @@ pub async fn what_if(
             }
             let mut rows: Vec<WhatIfRow> =
                 rows.into_values().filter(|r| r.cents != [0, 0]).collect();
-            rows.sort_by(|a, b| a.member_name.cmp(&b.member_name));
+            rows.sort_by_cached_key(|r| crate::domain::text::fold(&r.member_name));
             Ok(WhatIf {
                 keys: [specs[0].describe(), specs[1].describe()],
                 rows,
