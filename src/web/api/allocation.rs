@@ -126,7 +126,7 @@ pub fn fec_response(alloc: &Allocation, settings: &StatementSettings, month: Mon
 /// and chained to the previous closed month's (treasurer).
 #[utoipa::path(post, path = "/api/v1/allocations/{month}/close", tag = "allocations", params(("month" = String, Path, pattern = r"^[0-9]{4}-[0-9]{2}$", example = "2027-01")),
     responses((status = 200, body = MonthClosing), (status = 403, body = super::Problem), (status = 404, body = super::Problem),
-        (status = 409, description = "month_closed, month_order, pending_requests, unsplittable_cost", body = super::Problem)))]
+        (status = 409, description = "month_closed, month_not_over, month_order, pending_requests, unsplittable_cost", body = super::Problem)))]
 pub async fn close_month(
     State(s): State<AppState>,
     ApiActor(a): ApiActor,

@@ -129,7 +129,7 @@ pub async fn get_booking(
 /// Move or resize a booking; `scope: "following"` moves this and the later occurrences of
 /// its series by the same shift in local time. Answers the bookings as they now are.
 #[utoipa::path(patch, path = "/api/v1/bookings/{id}", tag = "bookings", params(("id" = i64, Path)), request_body = BookingChanges,
-    responses((status = 200, body = Vec<BookingView>), (status = 404, body = super::Problem), (status = 409, body = super::Problem), (status = 422, body = super::Problem)))]
+    responses((status = 200, body = Vec<BookingView>), (status = 403, description = "another member's booking", body = super::Problem), (status = 404, body = super::Problem), (status = 409, body = super::Problem), (status = 422, body = super::Problem)))]
 pub async fn patch_booking(
     State(s): State<AppState>,
     ApiActor(a): ApiActor,
@@ -148,7 +148,7 @@ pub struct CancelBody {
 }
 
 #[utoipa::path(post, path = "/api/v1/bookings/{id}/cancel", tag = "bookings", params(("id" = i64, Path)), request_body(content = Option<CancelBody>, description = "Optional: no body cancels this occurrence only."),
-    responses((status = 200, body = Vec<BookingView>), (status = 404, body = super::Problem), (status = 409, body = super::Problem)))]
+    responses((status = 200, body = Vec<BookingView>), (status = 403, description = "another member's booking", body = super::Problem), (status = 404, body = super::Problem), (status = 409, body = super::Problem)))]
 pub async fn cancel_booking(
     State(s): State<AppState>,
     ApiActor(a): ApiActor,

@@ -69,7 +69,8 @@ pub async fn patch_employee(
 }
 
 #[utoipa::path(post, path = "/api/v1/employees/{id}/archive", tag = "staff", params(("id" = i64, Path)),
-    responses((status = 200, body = EmployeeView), (status = 403, body = super::Problem)))]
+    responses((status = 200, body = EmployeeView), (status = 403, body = super::Problem),
+        (status = 409, description = "future_assignments: the employee still has assignments to come (cancel them first)", body = super::Problem)))]
 pub async fn archive_employee(
     State(s): State<AppState>,
     ApiActor(a): ApiActor,
