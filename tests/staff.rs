@@ -45,6 +45,25 @@ async fn group(app: &TestApp) -> Group {
     }
 }
 
+/// The manager of another employer group, « GEIQ Nord »: their token.
+async fn other_groups_manager(app: &TestApp, g: &Group) -> String {
+    let (_, nord) = app
+        .post(
+            &g.admin,
+            "/api/v1/members",
+            json!({"name": "GEIQ Nord", "legal_form": "ge_geiq"}),
+        )
+        .await;
+    let (_, stranger) = app
+        .user(
+            "ge@nord.test",
+            &["ge_manager"],
+            &[(nord["id"].as_i64().unwrap(), "member_admin")],
+        )
+        .await;
+    stranger
+}
+
 fn camille(g: &Group) -> Value {
     json!({"name": "Camille Martin", "employer_member_id": g.ge, "contract_type": "cdi",
            "weekly_contract_hours": 24.0, "birth_date": "1990-04-12", "hourly_cost_cents": 2850,
@@ -87,20 +106,7 @@ both_backends!(
             .await;
         assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
         assert_eq!(e["errors"][0]["field"], "employer_member_id");
-        let (_, other_group) = app
-            .post(
-                &g.admin,
-                "/api/v1/members",
-                json!({"name": "GEIQ Nord", "legal_form": "ge_geiq"}),
-            )
-            .await;
-        let (_, stranger) = app
-            .user(
-                "ge@nord.test",
-                &["ge_manager"],
-                &[(other_group["id"].as_i64().unwrap(), "member_admin")],
-            )
-            .await;
+        let stranger = other_groups_manager(&app, &g).await;
         let (s, _) = app
             .patch(
                 &stranger,
@@ -720,20 +726,7 @@ both_backends!(
             .await;
         assert_eq!(s, StatusCode::NOT_FOUND);
         // Another group's manager sees none of them, nor their hours at the member.
-        let (_, nord) = app
-            .post(
-                &g.admin,
-                "/api/v1/members",
-                json!({"name": "GEIQ Nord", "legal_form": "ge_geiq"}),
-            )
-            .await;
-        let (_, stranger) = app
-            .user(
-                "ge@nord.test",
-                &["ge_manager"],
-                &[(nord["id"].as_i64().unwrap(), "member_admin")],
-            )
-            .await;
+        let stranger = other_groups_manager(&app, &g).await;
         let (s, none) = app.get(&stranger, &week).await;
         assert_eq!(s, StatusCode::OK, "{none}");
         assert!(none.as_array().unwrap().is_empty(), "{none}");

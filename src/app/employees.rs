@@ -18,10 +18,9 @@ use crate::domain::ids::{MemberId, ResourceId};
 use crate::domain::labour;
 use crate::domain::member::LegalForm;
 use crate::domain::resource::ResourceKind;
-use crate::domain::status::BookingStatus;
 use crate::domain::time::{format_date_fr, format_local, Interval};
 use crate::error::{AppError, AppResult};
-use crate::store::bookings::{self as booking_store, BookingFilter};
+use crate::store::bookings as booking_store;
 use crate::store::employees::{self as store, EmployeeFacts};
 use crate::store::members as member_store;
 use crate::store::resources::{self as resource_store, Resource, ResourceFilter, ResourceRow};
@@ -406,18 +405,7 @@ fn assignments_after(
     id: ResourceId,
     since: DateTime<Utc>,
 ) -> AppResult<Vec<Interval>> {
-    let rows = booking_store::list(
-        conn,
-        &BookingFilter {
-            resource_ids: Some(vec![id]),
-            from: Some(to_db(since)),
-            statuses: Some(BookingStatus::ACTIVE.to_vec()),
-            ..Default::default()
-        },
-        None,
-        i64::MAX,
-    )?;
-    Ok(rows
+    Ok(booking_store::active_after(conn, id, to_db(since))?
         .iter()
         .filter_map(|b| Interval::new(from_db(b.start_at), from_db(b.end_at)))
         .collect())

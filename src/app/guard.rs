@@ -19,7 +19,7 @@ use crate::domain::ids::{BookingId, MemberId, ResourceId};
 use crate::domain::status::BookingStatus;
 use crate::domain::time::{format_span, Interval};
 use crate::error::AppResult;
-use crate::store::bookings::{self as booking_store, BookingFilter};
+use crate::store::bookings as booking_store;
 use crate::store::closures as closure_store;
 use crate::store::{from_db, to_db, DbConn};
 
@@ -121,17 +121,7 @@ fn live_bookings(
     resource_id: ResourceId,
     since: DateTime<Utc>,
 ) -> AppResult<Vec<LiveBooking>> {
-    let rows = booking_store::list(
-        conn,
-        &BookingFilter {
-            resource_ids: Some(vec![resource_id]),
-            from: Some(to_db(since)),
-            statuses: Some(BookingStatus::ACTIVE.to_vec()),
-            ..Default::default()
-        },
-        None,
-        i64::MAX,
-    )?;
+    let rows = booking_store::active_after(conn, resource_id, to_db(since))?;
     Ok(rows
         .iter()
         .filter_map(|r| {

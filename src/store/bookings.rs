@@ -486,6 +486,26 @@ macro_rules! filtered {
     }};
 }
 
+/// The active (pending or confirmed) bookings of a resource that end after `since`, by start:
+/// what a change of the resource or of its employee would touch.
+pub fn active_after(
+    conn: &mut DbConn,
+    resource_id: ResourceId,
+    since: NaiveDateTime,
+) -> AppResult<Vec<BookingRow>> {
+    list(
+        conn,
+        &BookingFilter {
+            resource_ids: Some(vec![resource_id]),
+            from: Some(since),
+            statuses: Some(ACTIVE.to_vec()),
+            ..Default::default()
+        },
+        None,
+        i64::MAX,
+    )
+}
+
 /// Bookings in start order, at most `limit` of them, resuming after `after`.
 pub fn list(
     conn: &mut DbConn,
