@@ -42,7 +42,7 @@ pub struct AllocationQuery {
 /// `{month}.csv` answers one CSV row per line.
 #[utoipa::path(get, path = "/api/v1/allocations/{month}", tag = "allocations",
     params(("month" = String, Path, pattern = r"^[0-9]{4}-[0-9]{2}(\.json|\.csv)?$", example = "2027-01", description = "YYYY-MM, YYYY-MM.json or YYYY-MM.csv"), AllocationQuery),
-    responses((status = 200, body = Allocation, description = "JSON, or text/csv for .csv"), (status = 403, body = super::Problem), (status = 404, body = super::Problem)))]
+    responses((status = 200, description = "JSON, or CSV for .csv", content((Allocation = "application/json"), (String = "text/csv"))), (status = 403, body = super::Problem), (status = 404, body = super::Problem)))]
 pub async fn get_allocation(
     State(s): State<AppState>,
     ApiActor(a): ApiActor,

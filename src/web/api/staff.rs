@@ -142,7 +142,7 @@ pub struct LedgerQuery {
 /// CSV.
 #[utoipa::path(get, path = "/api/v1/staff/ledger/{month}", tag = "staff",
     params(("month" = String, Path, pattern = r"^[0-9]{4}-[0-9]{2}(\.json|\.csv)?$", example = "2027-01", description = "YYYY-MM, YYYY-MM.json or YYYY-MM.csv"), LedgerQuery),
-    responses((status = 200, body = Ledger), (status = 403, body = super::Problem), (status = 404, body = super::Problem)))]
+    responses((status = 200, description = "JSON, or CSV for .csv", content((Ledger = "application/json"), (String = "text/csv"))), (status = 403, body = super::Problem), (status = 404, body = super::Problem)))]
 pub async fn ledger(
     State(s): State<AppState>,
     ApiActor(a): ApiActor,
