@@ -570,10 +570,33 @@ both_backends!(
         assert_eq!(s, StatusCode::CREATED);
 
         let web = common::Browser::sign_in(&app, "booker@jardins.test").await;
+        // A date or month that cannot be read: the current period, said so.
+        for (path, said) in [
+            (
+                format!("/resources/{room}/week?date=demain"),
+                "la semaine en cours est affichée",
+            ),
+            (
+                format!("/resources/{room}/month?month=2027-13"),
+                "le mois en cours est affiché",
+            ),
+            (
+                "/calendar?kind=room&date=2027-02-30".to_string(),
+                "aujourd&#39;hui est affiché",
+            ),
+        ] {
+            let (s, page, _) = web.get(&path).await;
+            assert_eq!(s, StatusCode::OK, "{path}");
+            assert!(
+                page.contains(said) || page.contains(&said.replace("&#39;", "'")),
+                "{path}: {page}"
+            );
+        }
         let (s, page, _) = web
             .get(&format!("/resources/{room}/week?date=2027-01-05"))
             .await;
         assert_eq!(s, StatusCode::OK);
+        assert!(!page.contains("n'est pas lisible") && !page.contains("n&#39;est pas lisible"));
         // The buffer's quarter of an hour sets the grid. A new booking needs its own buffer
         // before theirs: free until 09:15, too short from 09:00 for the 30-minute minimum.
         assert!(

@@ -41,9 +41,24 @@ fn today(s: &AppState) -> NaiveDate {
 
 /// A local date from `?date=`, today by default.
 fn day_of(raw: Option<&str>, s: &AppState) -> NaiveDate {
-    raw.and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok())
+    parsed_day(raw).unwrap_or_else(|| today(s))
+}
+
+fn parsed_day(raw: Option<&str>) -> Option<NaiveDate> {
+    raw.and_then(|d| NaiveDate::parse_from_str(d.trim(), "%Y-%m-%d").ok())
         .filter(|d| (2000..=2199).contains(&d.year()))
-        .unwrap_or_else(|| today(s))
+}
+
+/// What a page says when the date or month asked could not be read: the page shows the
+/// current period instead, and says so rather than silently.
+fn unread(raw: Option<&str>, readable: bool, expected: &str, shown: &str) -> Markup {
+    html! {
+        @if let Some(raw) = raw.map(str::trim).filter(|r| !r.is_empty() && !readable) {
+            p.field-error role="alert" {
+                "« " (raw.chars().take(40).collect::<String>()) " » n'est pas lisible (attendu : " (expected) ") : " (shown) "."
+            }
+        }
+    }
 }
 
 /// The instants of local midnight starting `from` and `days` later.
@@ -474,6 +489,7 @@ pub async fn week(
     );
     let body = html! {
         h1 { (cal.resource.name) " — semaine du " (format_day(monday, v.year)) }
+        (unread(q.date.as_deref(), parsed_day(q.date.as_deref()).is_some(), "une date AAAA-MM-JJ", "la semaine en cours est affichée"))
         nav.tabs aria-label="Semaines" {
             a href={ "/resources/" (id) "/week?date=" (monday - Duration::days(7)) } { "← Semaine précédente" }
             a href={ "/resources/" (id) "/week" } { "Cette semaine" }
@@ -542,6 +558,7 @@ pub async fn day(
     let link = |d: NaiveDate| format!("/calendar?kind={}&date={d}", kind.as_str());
     let body = html! {
         h1 { "Planning du " (format_day(day, v.year)) }
+        (unread(q.date.as_deref(), parsed_day(q.date.as_deref()).is_some(), "une date AAAA-MM-JJ", "aujourd'hui est affiché"))
         nav.tabs aria-label="Types de ressources" {
             @for k in ResourceKind::ALL {
                 a href={ "/calendar?kind=" (k.as_str()) "&date=" (day) } aria-current=[(k == kind).then_some("page")] { (k.plural_label()) }
@@ -618,6 +635,7 @@ pub async fn month(
     };
     let body = html! {
         h1 { (cal.resource.name) " — " (month::label_fr(month)) }
+        (unread(q.month.as_deref(), q.month.as_deref().is_some_and(|m| m.trim().parse::<Month>().is_ok()), "un mois AAAA-MM", "le mois en cours est affiché"))
         nav.tabs aria-label="Mois" {
             a href={ "/resources/" (id) "/month?month=" (previous) } { "← Mois précédent" }
             a href={ "/resources/" (id) "/month" } { "Ce mois-ci" }
