@@ -75,7 +75,10 @@ pub fn table(a: &Allocation) -> Table {
                     Cell::Text(month.clone()),
                     Cell::Int(m.member_id.0),
                     Cell::Text(m.member_name.clone()),
-                    Cell::Text(l.source.as_str().into()),
+                    Cell::Coded {
+                        code: l.source.as_str(),
+                        label: l.source.label(),
+                    },
                     l.resource_id
                         .map_or_else(|| Cell::Text(String::new()), |r| Cell::Int(r.0)),
                     Cell::Text(l.label.clone()),
@@ -375,11 +378,11 @@ mod tests {
         );
         assert_eq!(
             lines[3],
-            "2027-01;7;Atelier Bois;adjustment;;Avoir;selon barème;1,000;h;-50,00;-50,00"
+            "2027-01;7;Atelier Bois;Régularisation;;Avoir;selon barème;1,000;h;-50,00;-50,00"
         );
         assert_eq!(
             lines[2],
-            "2027-01;7;Atelier Bois;cost_share;;'=SOMME(A1);selon barème;1,000;h;372,84;372,84"
+            "2027-01;7;Atelier Bois;Quote-part des coûts communs;;'=SOMME(A1);selon barème;1,000;h;372,84;372,84"
         );
     }
 

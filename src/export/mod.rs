@@ -56,6 +56,12 @@ pub enum Cell {
     /// A quantity in thousandths, written with three decimals, trailing zeros kept (12 500 is
     /// 12.500).
     Thousandths(i64),
+    /// A value of a closed set: its code for machines (`,`), its French label for a French
+    /// spreadsheet (`;`).
+    Coded {
+        code: &'static str,
+        label: &'static str,
+    },
 }
 
 /// A column: its machine name and its French heading.
@@ -102,6 +108,10 @@ fn render(cell: &Cell, dialect: Dialect) -> String {
         Cell::Cents(c) => decimal(*c, dialect),
         Cell::Hours(minutes) => decimal(div_round(i128::from(*minutes) * 100, 60), dialect),
         Cell::Thousandths(t) => fixed(*t, 3, dialect),
+        Cell::Coded { code, label } => match dialect {
+            Dialect::Comma => (*code).to_string(),
+            Dialect::Semicolon => neutralise(label),
+        },
     }
 }
 
