@@ -219,6 +219,12 @@ pub fn sees_staff_booking(a: &Actor, member_id: MemberId, employer: Option<Membe
     a.member_role(member_id).is_some() || plans_staff(a, employer) || a.has(PoleRole::Treasurer)
 }
 
+/// Reads a booking at all (who holds the slot): any booking but another member's assignment
+/// of a shared employee it may not see (`sees_staff_booking`).
+pub fn sees_booking(a: &Actor, member_id: MemberId, r: Bookable) -> bool {
+    r.kind != ResourceKind::Staff || sees_staff_booking(a, member_id, r.employer)
+}
+
 /// Whose assignments of shared employees a listing shows the actor, as `sees_staff_booking`
 /// judges each one: `None` for every assignment, otherwise those at these members and those
 /// of employees of these groups.

@@ -160,15 +160,17 @@ pub fn merge_patch<T: Serialize + DeserializeOwned>(current: &T, patch: Value) -
         ));
     }
     merge(&mut doc, patch);
+    read_json(doc)
+}
+
+/// A JSON document read as `T`; a value that does not fit is an error on its field (its
+/// path, `key.method`; `body` for the whole), said in French.
+pub fn read_json<T: DeserializeOwned>(doc: Value) -> AppResult<T> {
     serde_path_to_error::deserialize(doc).map_err(|e| {
         let path = e.path().to_string();
-        let field = if path == "." {
-            "body".to_string()
-        } else {
-            path
-        };
+        let field = if path == "." { "body" } else { path.as_str() };
         AppError::validation(
-            &field,
+            field,
             crate::domain::validation::french_data_error(&e.inner().to_string()),
         )
     })

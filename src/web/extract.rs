@@ -46,21 +46,7 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
         if value_has_nul(&value) {
             return Err(nul_refused("body"));
         }
-        match serde_path_to_error::deserialize(value) {
-            Ok(v) => Ok(ApiJson(v)),
-            Err(e) => {
-                let path = e.path().to_string();
-                let field = if path == "." {
-                    "body".to_string()
-                } else {
-                    path
-                };
-                Err(AppError::validation(
-                    &field,
-                    crate::domain::validation::french_data_error(&e.inner().to_string()),
-                ))
-            }
-        }
+        crate::app::read_json(value).map(ApiJson)
     }
 }
 

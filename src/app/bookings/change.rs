@@ -9,7 +9,6 @@ use crate::app::App;
 use crate::domain::booking::ExistingBooking;
 use crate::domain::ids::BookingId;
 use crate::domain::refusal::Refusal;
-use crate::domain::resource::ResourceKind;
 use crate::domain::status::{may_cancel, may_move, status_after_move, BookingStatus};
 use crate::domain::time::{local_to_utc, Interval};
 use crate::domain::validation::FieldErrors;
@@ -110,9 +109,7 @@ fn modifiable(
     if !authz::can_modify_booking(actor, b.member_id, bookable) {
         // What the actor reads (`query::get`) it is forbidden to change; another member's
         // assignment of a shared employee it does not even see.
-        let seen = bookable.kind != ResourceKind::Staff
-            || authz::sees_staff_booking(actor, b.member_id, bookable.employer);
-        return Err(if seen {
+        return Err(if authz::sees_booking(actor, b.member_id, bookable) {
             AppError::Forbidden
         } else {
             AppError::NotFound

@@ -39,14 +39,16 @@ pub async fn get(app: &App, actor: &Actor, id: BookingId) -> AppResult<BookingVi
             let row = store::find(c, id)?;
             // Another member's assignment of a shared employee is not theirs to read: the
             // same answer as a booking that does not exist.
-            let employer = resource_store::labels(c, &[row.resource_id])?
+            let label = resource_store::labels(c, &[row.resource_id])?
                 .into_iter()
-                .find(|l| l.kind == ResourceKind::Staff)
-                .map(|l| l.employer_member_id);
-            if let Some(employer) = employer {
-                if !authz::sees_staff_booking(&actor, row.member_id, employer) {
-                    return Err(AppError::NotFound);
-                }
+                .next()
+                .ok_or(AppError::NotFound)?;
+            let bookable = authz::Bookable {
+                kind: label.kind,
+                employer: label.employer_member_id,
+            };
+            if !authz::sees_booking(&actor, row.member_id, bookable) {
+                return Err(AppError::NotFound);
             }
             let labour = super::rules::labour_warnings_on(c, &row, &env)?;
             let mut view = describe(c, &actor, &[row], env.now)?
